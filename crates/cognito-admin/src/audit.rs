@@ -1,0 +1,230 @@
+//! Audit records: one JSON line per admin action, secrets redacted.
+
+use std::fs::{File, OpenOptions};
+use std::io::{self, Write};
+use std::path::{Path, PathBuf};
+use std::sync::Mutex;
+use std::time::{Duration, SystemTime};
+
+use serde::Serialize;
+use serde_json::Value;
+
+use crate::calls::CallRecord;
+
+/// The text that replaces a secret.
+pub const REDACTED: &str = "[REDACTED]";
+
+/// How a call ended.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum AuditOutcome {
+    /// The action succeeded.
+    Ok,
+    /// The action failed (validation or AWS).
+    Error,
+    /// The action was refused by policy (read-only, deny list) before anything ran.
+    Refused,
+}
+
+/// One AWS call in an audit record.
+#[derive(Debug, Clone, Serialize)]
+pub struct AuditCall {
+    /// The API operation, e.g. `AdminCreateUser`.
+    pub operation: String,
+    /// AWS's request id, when a response arrived.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub request_id: Option<String>,
+}
+
+impl From<&CallRecord> for AuditCall {
+    fn from(c: &CallRecord) -> Self {
+        Self {
+            operation: c.operation.name().to_owned(),
+            request_id: c.request_id.clone(),
+        }
+    }
+}
+
+/// One audit line.
+#[derive(Debug, Clone, Serialize)]
+pub struct AuditRecord {
+    /// When the call started, RFC 3339 UTC.
+    pub time: String,
+    /// Who asked: `local` over stdio, or the caller's identity.
+    pub actor: String,
+    /// The tool or resource.
+    pub tool: String,
+    /// The arguments, secrets replaced by [`REDACTED`].
+    pub arguments: Value,
+    /// How it ended.
+    pub outcome: AuditOutcome,
+    /// The error code when it failed.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub error: Option<String>,
+    /// The AWS calls made, in order, with their request ids.
+    pub aws_calls: Vec<AuditCall>,
+    /// Wall-clock duration in milliseconds.
+    pub duration_ms: u64,
+}
+
+impl AuditRecord {
+    /// A record for a call that started at `started` and took `elapsed`.
+    pub fn new(
+        started: SystemTime,
+        elapsed: Duration,
+        actor: &str,
+        tool: &str,
+        arguments: Value,
+    ) -> Self {
+        Self {
+            time: humantime::format_rfc3339_millis(started).to_string(),
+            actor: actor.to_owned(),
+            tool: tool.to_owned(),
+            arguments: redact(arguments),
+            outcome: AuditOutcome::Ok,
+            error: None,
+            aws_calls: Vec::new(),
+            duration_ms: u64::try_from(elapsed.as_millis()).unwrap_or(u64::MAX),
+        }
+    }
+}
+
+/// Whether a field of that name holds a secret: passwords, secrets, and tokens other than
+/// pagination tokens.
+pub fn is_secret_field(name: &str) -> bool {
+    let n = name.to_ascii_lowercase();
+    if n == "pagination_token" || n == "next_token" {
+        return false;
+    }
+    n.contains("password")
+        || n.contains("secret")
+        || n.ends_with("token")
+        || n == "session"
+        || n == "code"
+        || n == "authorization"
+}
+
+/// Replaces the value of every secret field, at any depth, with [`REDACTED`].
+pub fn redact(value: Value) -> Value {
+    match value {
+        Value::Object(map) => Value::Object(
+            map.into_iter()
+                .map(|(k, v)| {
+                    if is_secret_field(&k) {
+                        (k, Value::String(REDACTED.into()))
+                    } else {
+                        (k, redact(v))
+                    }
+                })
+                .collect(),
+        ),
+        Value::Array(items) => Value::Array(items.into_iter().map(redact).collect()),
+        other => other,
+    }
+}
+
+/// Where audit records go: a JSON-lines file, appended to, created `0600` on Unix.
+#[derive(Debug)]
+pub struct AuditLog {
+    path: PathBuf,
+    file: Mutex<Option<File>>,
+}
+
+impl AuditLog {
+    /// An audit log appending to `path`. The file (and its directory) is created at the
+    /// first write, so a bad path surfaces as a write error, reported, never as lost results.
+    pub fn new(path: impl Into<PathBuf>) -> Self {
+        Self {
+            path: path.into(),
+            file: Mutex::new(None),
+        }
+    }
+
+    /// The file's path.
+    pub fn path(&self) -> &Path {
+        &self.path
+    }
+
+    /// Appends one record as a JSON line.
+    pub fn write(&self, record: &AuditRecord) -> io::Result<()> {
+        let mut line = serde_json::to_vec(record).map_err(io::Error::other)?;
+        line.push(b'\n');
+        let mut guard = self.file.lock().unwrap_or_else(|p| p.into_inner());
+        if guard.is_none() {
+            *guard = Some(open_append(&self.path)?);
+        }
+        let file = guard.as_mut().expect("opened above");
+        let result = file.write_all(&line).and_then(|()| file.flush());
+        if result.is_err() {
+            // Reopen next time: the file may have been rotated or its disk remounted.
+            *guard = None;
+        }
+        result
+    }
+}
+
+fn open_append(path: &Path) -> io::Result<File> {
+    if let Some(dir) = path.parent().filter(|d| !d.as_os_str().is_empty()) {
+        std::fs::create_dir_all(dir)?;
+    }
+    let mut opts = OpenOptions::new();
+    opts.create(true).append(true);
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::OpenOptionsExt;
+        opts.mode(0o600);
+    }
+    opts.open(path)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use serde_json::json;
+
+    #[test]
+    fn secret_fields_are_redacted_at_any_depth() {
+        let v = redact(json!({
+            "username": "alice",
+            "temporary_password": "Sup3r-Secret!",
+            "pagination_token": "abc",
+            "nested": [{"password": "x", "client_secret": "y", "refresh_token": "z"}],
+        }));
+        assert_eq!(v["username"], "alice");
+        assert_eq!(v["temporary_password"], REDACTED);
+        assert_eq!(v["pagination_token"], "abc");
+        assert_eq!(v["nested"][0]["password"], REDACTED);
+        assert_eq!(v["nested"][0]["client_secret"], REDACTED);
+        assert_eq!(v["nested"][0]["refresh_token"], REDACTED);
+        assert!(!v.to_string().contains("Sup3r"));
+    }
+
+    #[test]
+    fn writes_one_line_per_record() {
+        let dir = std::env::temp_dir().join(format!("cognito-admin-audit-{}", std::process::id()));
+        let path = dir.join("sub").join("audit.jsonl");
+        let log = AuditLog::new(&path);
+        let rec = AuditRecord::new(
+            SystemTime::now(),
+            Duration::from_millis(3),
+            "local",
+            "get_user",
+            json!({}),
+        );
+        log.write(&rec).expect("write");
+        log.write(&rec).expect("write");
+        let text = std::fs::read_to_string(&path).expect("read");
+        assert_eq!(text.lines().count(), 2);
+        let first: Value = serde_json::from_str(text.lines().next().expect("line")).expect("json");
+        assert_eq!(first["tool"], "get_user");
+        assert_eq!(first["outcome"], "ok");
+        std::fs::remove_dir_all(dir).ok();
+    }
+
+    #[test]
+    fn unwritable_path_is_an_error_not_a_panic() {
+        let log = AuditLog::new("/proc/definitely/not/writable/audit.jsonl");
+        let rec = AuditRecord::new(SystemTime::now(), Duration::ZERO, "local", "t", Value::Null);
+        assert!(log.write(&rec).is_err());
+    }
+}

@@ -1,0 +1,125 @@
+//! [`CognitoAdmin`]: a handle on one user pool.
+
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+
+use aws_sdk_cognitoidentityprovider::Client;
+use tokio::sync::Mutex;
+
+use crate::error::{Subject, finish};
+use crate::password::PasswordPolicy;
+use crate::{AdminError, Operation, Secret};
+
+/// How long a password policy read from DescribeUserPool is trusted. Default: 5 minutes.
+pub const DEFAULT_POLICY_TTL: Duration = Duration::from_secs(300);
+
+/// Typed admin operations on one Cognito user pool.
+///
+/// Cheap to clone: clones share the SDK client and the cached password policy.
+#[derive(Clone, Debug)]
+pub struct CognitoAdmin {
+    inner: Arc<Inner>,
+}
+
+#[derive(Debug)]
+struct Inner {
+    client: Client,
+    pool_id: String,
+    policy_ttl: Duration,
+    policy: Mutex<Option<(PasswordPolicy, Instant)>>,
+}
+
+impl CognitoAdmin {
+    /// A handle on the pool `pool_id`, calling AWS through `client`.
+    pub fn new(client: Client, pool_id: impl Into<String>) -> Self {
+        Self::with_policy_ttl(client, pool_id, DEFAULT_POLICY_TTL)
+    }
+
+    /// Like [`CognitoAdmin::new`], trusting a cached password policy for `ttl`.
+    pub fn with_policy_ttl(client: Client, pool_id: impl Into<String>, ttl: Duration) -> Self {
+        Self {
+            inner: Arc::new(Inner {
+                client,
+                pool_id: pool_id.into(),
+                policy_ttl: ttl,
+                policy: Mutex::new(None),
+            }),
+        }
+    }
+
+    /// The pool id.
+    pub fn pool_id(&self) -> &str {
+        &self.inner.pool_id
+    }
+
+    /// The AWS SDK client.
+    pub fn client(&self) -> &Client {
+        &self.inner.client
+    }
+
+    /// The pool's password policy, from DescribeUserPool, cached for the policy TTL.
+    pub async fn password_policy(&self) -> Result<PasswordPolicy, AdminError> {
+        let mut cached = self.inner.policy.lock().await;
+        if let Some((policy, at)) = cached.as_ref()
+            && at.elapsed() < self.inner.policy_ttl
+        {
+            return Ok(policy.clone());
+        }
+        let out = finish(
+            Operation::DescribeUserPool,
+            Subject::None,
+            self.client()
+                .describe_user_pool()
+                .user_pool_id(self.pool_id())
+                .send()
+                .await,
+        )?;
+        let policy = out
+            .user_pool()
+            .and_then(|p| p.policies())
+            .and_then(|p| p.password_policy())
+            .map(policy_from_sdk)
+            .unwrap_or_default();
+        *cached = Some((policy.clone(), Instant::now()));
+        Ok(policy)
+    }
+
+    /// Replaces the cached policy (after a fresh DescribeUserPool).
+    pub(crate) async fn remember_policy(&self, policy: PasswordPolicy) {
+        *self.inner.policy.lock().await = Some((policy, Instant::now()));
+    }
+
+    /// Checks `password` against the pool's policy; `field` names the input in the error.
+    pub async fn check_password(&self, field: &str, password: &Secret) -> Result<(), AdminError> {
+        let policy = self.password_policy().await?;
+        let failed = policy.violations(password.expose());
+        if failed.is_empty() {
+            Ok(())
+        } else {
+            Err(AdminError::WeakPassword {
+                field: field.to_owned(),
+                failed,
+                policy,
+            })
+        }
+    }
+}
+
+pub(crate) fn policy_from_sdk(
+    p: &aws_sdk_cognitoidentityprovider::types::PasswordPolicyType,
+) -> PasswordPolicy {
+    PasswordPolicy {
+        minimum_length: p
+            .minimum_length()
+            .and_then(|n| u32::try_from(n).ok())
+            .unwrap_or(8),
+        require_uppercase: p.require_uppercase(),
+        require_lowercase: p.require_lowercase(),
+        require_numbers: p.require_numbers(),
+        require_symbols: p.require_symbols(),
+        temporary_password_validity_days: u32::try_from(p.temporary_password_validity_days())
+            .ok()
+            .filter(|d| *d > 0)
+            .unwrap_or(7),
+    }
+}

@@ -1,0 +1,406 @@
+//! [`AdminError`]: every way an admin operation can fail, each with a hint to retry.
+
+use std::error::Error as StdError;
+
+use aws_sdk_cognitoidentityprovider::error::{ProvideErrorMetadata, SdkError};
+use aws_sdk_cognitoidentityprovider::operation::RequestId;
+
+use crate::Operation;
+use crate::password::{PasswordPolicy, PasswordRule};
+use crate::validate::Invalid;
+
+/// Why an admin operation failed.
+///
+/// [`AdminError::code`] is a stable snake_case identifier; [`AdminError::hint`] says what to
+/// change so the next call succeeds. Neither ever contains a secret.
+#[derive(Debug, thiserror::Error)]
+#[non_exhaustive]
+pub enum AdminError {
+    /// An input failed a check before any AWS call.
+    #[error("invalid input: {0}")]
+    Invalid(Invalid),
+
+    /// A password breaks the pool's password policy (checked before AWS sees it).
+    #[error("`{field}` does not meet the pool's password policy: fails {}", rules_list(.failed))]
+    WeakPassword {
+        /// The input field that held the password.
+        field: String,
+        /// Every rule the password breaks.
+        failed: Vec<PasswordRule>,
+        /// The policy it was checked against.
+        policy: PasswordPolicy,
+    },
+
+    /// `AdminCreateUser` found the username taken.
+    #[error("a user named {username:?} already exists")]
+    UsernameExists {
+        /// The username asked for.
+        username: String,
+    },
+
+    /// The user does not exist.
+    #[error("no user named {username:?} exists in the pool")]
+    UserNotFound {
+        /// The username looked for.
+        username: String,
+    },
+
+    /// The group does not exist.
+    #[error("no group named {group:?} exists in the pool")]
+    GroupNotFound {
+        /// The group looked for.
+        group: String,
+    },
+
+    /// `CreateGroup` found the name taken.
+    #[error("a group named {group:?} already exists")]
+    GroupExists {
+        /// The group asked for.
+        group: String,
+    },
+
+    /// Cognito rejected a password (`InvalidPasswordException`).
+    #[error("Cognito rejected the password: {message}")]
+    InvalidPassword {
+        /// Cognito's message (it does not echo the password).
+        message: String,
+    },
+
+    /// Cognito rejected a parameter (`InvalidParameterException`).
+    #[error("Cognito rejected a parameter of {operation}: {message}")]
+    InvalidParameter {
+        /// The operation.
+        operation: Operation,
+        /// Cognito's message.
+        message: String,
+    },
+
+    /// Cognito throttled the call (`TooManyRequestsException`).
+    #[error("Cognito throttled {operation} (TooManyRequestsException)")]
+    TooManyRequests {
+        /// The throttled operation.
+        operation: Operation,
+    },
+
+    /// Cognito refused the operation for this user or pool state (`NotAuthorizedException`).
+    #[error("Cognito refused {operation}: {message}")]
+    NotAuthorized {
+        /// The operation.
+        operation: Operation,
+        /// Cognito's message.
+        message: String,
+    },
+
+    /// IAM denied the operation to the server's credentials.
+    #[error("the AWS credentials are not allowed to call {operation}: {message}")]
+    AccessDenied {
+        /// The denied operation.
+        operation: Operation,
+        /// AWS's message.
+        message: String,
+    },
+
+    /// The pool (or another resource) does not exist (`ResourceNotFoundException`).
+    #[error("{operation}: resource not found: {message}")]
+    ResourceNotFound {
+        /// The operation.
+        operation: Operation,
+        /// Cognito's message.
+        message: String,
+    },
+
+    /// No AWS credentials could be found.
+    #[error("no AWS credentials: {detail}")]
+    NoCredentials {
+        /// What the credential chain said.
+        detail: String,
+    },
+
+    /// The Cognito endpoint could not be reached.
+    #[error("cannot reach the Cognito endpoint for {operation}: {detail}")]
+    Unreachable {
+        /// The operation.
+        operation: Operation,
+        /// The connection error.
+        detail: String,
+    },
+
+    /// The call timed out.
+    #[error("{operation} timed out")]
+    Timeout {
+        /// The operation.
+        operation: Operation,
+    },
+
+    /// Any other error AWS returned.
+    #[error("{operation} failed: {code}: {message}")]
+    Aws {
+        /// The operation.
+        operation: Operation,
+        /// AWS's error code, e.g. `LimitExceededException`.
+        code: String,
+        /// AWS's message.
+        message: String,
+    },
+}
+
+fn rules_list(rules: &[PasswordRule]) -> String {
+    rules
+        .iter()
+        .map(|r| r.name())
+        .collect::<Vec<_>>()
+        .join(", ")
+}
+
+impl From<Invalid> for AdminError {
+    fn from(value: Invalid) -> Self {
+        Self::Invalid(value)
+    }
+}
+
+impl AdminError {
+    /// A stable snake_case code for the error.
+    pub fn code(&self) -> &'static str {
+        match self {
+            Self::Invalid(_) => "invalid_input",
+            Self::WeakPassword { .. } => "weak_password",
+            Self::UsernameExists { .. } => "username_exists",
+            Self::UserNotFound { .. } => "user_not_found",
+            Self::GroupNotFound { .. } => "group_not_found",
+            Self::GroupExists { .. } => "group_exists",
+            Self::InvalidPassword { .. } => "invalid_password",
+            Self::InvalidParameter { .. } => "invalid_parameter",
+            Self::TooManyRequests { .. } => "too_many_requests",
+            Self::NotAuthorized { .. } => "not_authorized",
+            Self::AccessDenied { .. } => "access_denied",
+            Self::ResourceNotFound { .. } => "resource_not_found",
+            Self::NoCredentials { .. } => "no_credentials",
+            Self::Unreachable { .. } => "unreachable",
+            Self::Timeout { .. } => "timeout",
+            Self::Aws { .. } => "aws_error",
+        }
+    }
+
+    /// Whether the same call may succeed later without changes.
+    pub fn is_retryable(&self) -> bool {
+        matches!(
+            self,
+            Self::TooManyRequests { .. } | Self::Timeout { .. } | Self::Unreachable { .. }
+        )
+    }
+
+    /// What to change so the next call succeeds.
+    pub fn hint(&self) -> String {
+        match self {
+            Self::Invalid(i) => format!(
+                "Required: {}. Example of a valid value: {}",
+                i.requirement, i.example
+            ),
+            Self::WeakPassword { failed, policy, .. } => {
+                let missing: Vec<String> = failed.iter().map(|r| policy.explain(*r)).collect();
+                format!(
+                    "The password needs {}. The pool requires {}. A password of the right shape \
+                     looks like {} (do not use this example itself). To let Cognito generate a \
+                     temporary password instead, leave the password out.",
+                    missing.join("; "),
+                    policy.summary(),
+                    policy.example()
+                )
+            }
+            Self::UsernameExists { .. } => "Choose a different username, or call get_user to \
+                inspect the existing user."
+                .into(),
+            Self::UserNotFound { .. } => "Check the spelling, or call list_users with a filter \
+                such as username ^= \"ali\" or email ^= \"ali\" to find the exact username."
+                .into(),
+            Self::GroupNotFound { .. } => {
+                "Call list_groups to see the exact group names, or create_group to create it."
+                    .into()
+            }
+            Self::GroupExists { .. } => {
+                "The group is already there: use it, or choose another name.".into()
+            }
+            Self::InvalidPassword { .. } => "Call describe_user_pool to read the password policy \
+                and choose a password that meets it; a password may also be refused because the \
+                user used it before."
+                .into(),
+            Self::InvalidParameter { .. } => "Fix the parameter Cognito names in the message and \
+                retry; describe_user_pool shows the pool's schema and settings."
+                .into(),
+            Self::TooManyRequests { .. } => {
+                "Cognito's request quota was hit. Wait a second or two \
+                and retry the same call; for many users, spread the calls out."
+                    .into()
+            }
+            Self::NotAuthorized { .. } => {
+                "Cognito does not allow this for the user or pool in its \
+                current state; call get_user or describe_user_pool to see that state."
+                    .into()
+            }
+            Self::AccessDenied { operation, .. } => format!(
+                "Grant the server's IAM identity {} on this pool (`cognito-mcp iam-policy` prints \
+                 the whole least-privilege policy), or disable the tool in the config.",
+                operation.iam_action()
+            ),
+            Self::ResourceNotFound { .. } => "Check COGNITO_USER_POOL_ID and AWS_REGION: the pool \
+                must exist in that region (`cognito-mcp check` verifies both)."
+                .into(),
+            Self::NoCredentials { .. } => "Provide AWS credentials through the standard chain: \
+                AWS_ACCESS_KEY_ID and AWS_SECRET_ACCESS_KEY, AWS_PROFILE, SSO \
+                (`aws sso login`), or an instance or task role."
+                .into(),
+            Self::Unreachable { .. } => "Check the network, or the endpoint override \
+                AWS_ENDPOINT_URL_COGNITO_IDENTITY_PROVIDER / AWS_ENDPOINT_URL if set; then retry."
+                .into(),
+            Self::Timeout { .. } => "Retry the same call; if it keeps timing out, check the \
+                network path to Cognito."
+                .into(),
+            Self::Aws { .. } => "Read AWS's message above; fix what it names and retry.".into(),
+        }
+    }
+
+    /// Maps an SDK error from `operation` to an [`AdminError`], using `subject` to name the
+    /// user or group the call was about.
+    pub(crate) fn from_sdk<E, R>(
+        operation: Operation,
+        subject: Subject<'_>,
+        err: SdkError<E, R>,
+    ) -> Self
+    where
+        E: ProvideErrorMetadata + StdError + Send + Sync + 'static,
+        R: std::fmt::Debug + Send + Sync + 'static,
+    {
+        match &err {
+            SdkError::ServiceError(service) => {
+                let e = service.err();
+                let code = e.code().unwrap_or("Unknown").to_owned();
+                let message = e.message().unwrap_or("").to_owned();
+                Self::from_service(operation, subject, &code, message)
+            }
+            SdkError::TimeoutError(_) => Self::Timeout { operation },
+            SdkError::DispatchFailure(d) => {
+                let detail = chain(&err);
+                if d.is_user() || detail.to_ascii_lowercase().contains("credential") {
+                    Self::NoCredentials { detail }
+                } else {
+                    Self::Unreachable { operation, detail }
+                }
+            }
+            SdkError::ConstructionFailure(_) | SdkError::ResponseError(_) => {
+                let detail = chain(&err);
+                if detail.to_ascii_lowercase().contains("credential") {
+                    Self::NoCredentials { detail }
+                } else {
+                    Self::Aws {
+                        operation,
+                        code: "SdkError".into(),
+                        message: detail,
+                    }
+                }
+            }
+            _ => Self::Aws {
+                operation,
+                code: "SdkError".into(),
+                message: chain(&err),
+            },
+        }
+    }
+
+    fn from_service(
+        operation: Operation,
+        subject: Subject<'_>,
+        code: &str,
+        message: String,
+    ) -> Self {
+        match (code, subject) {
+            ("UsernameExistsException", Subject::User(u)) => Self::UsernameExists {
+                username: u.to_owned(),
+            },
+            ("UserNotFoundException", Subject::User(u) | Subject::UserInGroup(u, _)) => {
+                Self::UserNotFound {
+                    username: u.to_owned(),
+                }
+            }
+            ("GroupExistsException", Subject::Group(g)) => Self::GroupExists {
+                group: g.to_owned(),
+            },
+            ("ResourceNotFoundException", Subject::Group(g) | Subject::UserInGroup(_, g))
+                if message.to_ascii_lowercase().contains("group") =>
+            {
+                Self::GroupNotFound {
+                    group: g.to_owned(),
+                }
+            }
+            ("InvalidPasswordException", _) => Self::InvalidPassword { message },
+            ("InvalidParameterException", _) => Self::InvalidParameter { operation, message },
+            ("TooManyRequestsException" | "ThrottlingException", _) => {
+                Self::TooManyRequests { operation }
+            }
+            ("NotAuthorizedException", _) => Self::NotAuthorized { operation, message },
+            ("AccessDeniedException" | "AccessDenied", _) => {
+                Self::AccessDenied { operation, message }
+            }
+            ("ResourceNotFoundException", _) => Self::ResourceNotFound { operation, message },
+            (
+                "UnrecognizedClientException" | "InvalidClientTokenId" | "ExpiredTokenException",
+                _,
+            ) => Self::NoCredentials {
+                detail: format!("{code}: {message}"),
+            },
+            _ => Self::Aws {
+                operation,
+                code: code.to_owned(),
+                message,
+            },
+        }
+    }
+}
+
+/// What an operation was about, to name it in errors.
+#[derive(Debug, Clone, Copy)]
+pub(crate) enum Subject<'a> {
+    /// Nothing in particular.
+    None,
+    /// A user.
+    User(&'a str),
+    /// A group.
+    Group(&'a str),
+    /// A user and a group.
+    UserInGroup(&'a str, &'a str),
+}
+
+fn chain(err: &dyn StdError) -> String {
+    let mut out = err.to_string();
+    let mut source = err.source();
+    while let Some(s) = source {
+        let text = s.to_string();
+        if !out.contains(&text) {
+            out.push_str(": ");
+            out.push_str(&text);
+        }
+        source = s.source();
+    }
+    out
+}
+
+/// Records a finished SDK call, then maps its error.
+pub(crate) fn finish<T, E>(
+    operation: Operation,
+    subject: Subject<'_>,
+    result: Result<T, SdkError<E, aws_smithy_runtime_api::http::Response>>,
+) -> Result<T, AdminError>
+where
+    T: RequestId,
+    E: ProvideErrorMetadata + StdError + Send + Sync + 'static,
+{
+    match result {
+        Ok(out) => {
+            crate::calls::record(operation, out.request_id());
+            Ok(out)
+        }
+        Err(err) => {
+            crate::calls::record(operation, err.request_id());
+            Err(AdminError::from_sdk(operation, subject, err))
+        }
+    }
+}

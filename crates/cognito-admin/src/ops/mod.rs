@@ -1,0 +1,5 @@
+//! The operations, one file per resource kind.
+
+pub(crate) mod groups;
+pub(crate) mod pool;
+pub(crate) mod users;

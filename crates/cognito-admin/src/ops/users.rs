@@ -1,0 +1,477 @@
+//! User operations.
+
+use std::collections::BTreeMap;
+
+use aws_sdk_cognitoidentityprovider::types::{AttributeType, MessageActionType};
+use schemars::JsonSchema;
+use serde::Deserialize;
+
+use crate::error::{Subject, finish};
+use crate::filter::Filter;
+use crate::model::{Outcome, User, UserMfa, UserPage, attributes, time, user_from_sdk};
+use crate::{AdminError, CognitoAdmin, Operation, Secret, validate};
+
+/// Default cap on users fetched when `all_pages` is set.
+pub const DEFAULT_MAX_USERS: u32 = 1000;
+/// Largest cap a caller may ask for with `all_pages`.
+pub const MAX_USERS_CAP: u32 = 10_000;
+
+/// Input of `create_user`.
+#[derive(Debug, Clone, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct CreateUser {
+    /// The username: 1 to 128 characters, no spaces. In a pool that signs in by email, the
+    /// email address.
+    pub username: String,
+    /// The user's email address (the `email` attribute).
+    #[serde(default)]
+    pub email: Option<String>,
+    /// Mark the email as verified, so the user can receive codes and reset their password.
+    /// Default: true when an email is given.
+    #[serde(default)]
+    pub email_verified: Option<bool>,
+    /// Other attributes by name: standard ones (`name`, `given_name`, `phone_number`, ...) or
+    /// custom ones written `custom:NAME`.
+    #[serde(default)]
+    pub attributes: BTreeMap<String, String>,
+    /// A temporary password the user must change at first sign-in, checked against the pool's
+    /// password policy. Leave it out to let Cognito generate one and send it in the invitation.
+    #[serde(default)]
+    pub temporary_password: Option<Secret>,
+    /// Do not send the invitation message. Default: false.
+    #[serde(default)]
+    pub suppress_invitation: bool,
+    /// Groups to add the new user to.
+    #[serde(default)]
+    pub groups: Vec<String>,
+}
+
+/// Input of tools that name one user.
+#[derive(Debug, Clone, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct UserRef {
+    /// The username (call list_users to find it).
+    pub username: String,
+}
+
+/// Input of `list_users`.
+#[derive(Debug, Clone, Default, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct ListUsers {
+    /// Users per page, 1 to 60. Default: 60.
+    #[serde(default)]
+    #[schemars(range(min = 1, max = 60))]
+    pub limit: Option<i32>,
+    /// One condition in Cognito's filter syntax: `ATTRIBUTE = "VALUE"` (equals) or
+    /// `ATTRIBUTE ^= "VALUE"` (starts with), on username, email, phone_number, name,
+    /// given_name, family_name, preferred_username, cognito:user_status, status or sub.
+    /// Example: `email ^= "alice"`.
+    #[serde(default)]
+    pub filter: Option<String>,
+    /// The `pagination_token` of the previous page.
+    #[serde(default)]
+    pub pagination_token: Option<String>,
+    /// Fetch page after page until the last one or `max_users`. Default: false.
+    #[serde(default)]
+    pub all_pages: bool,
+    /// With `all_pages`, stop after this many users (1 to 10000). Default: 1000.
+    #[serde(default)]
+    #[schemars(range(min = 1, max = 10000))]
+    pub max_users: Option<u32>,
+}
+
+/// Input of `set_user_password`.
+#[derive(Debug, Clone, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct SetUserPassword {
+    /// The username.
+    pub username: String,
+    /// The new password, checked against the pool's password policy.
+    pub password: Secret,
+    /// true: the password is final and the user is confirmed. false: it is temporary and
+    /// must be changed at next sign-in. Default: false.
+    #[serde(default)]
+    pub permanent: bool,
+}
+
+/// Input of `update_user_attributes`.
+#[derive(Debug, Clone, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct UpdateUserAttributes {
+    /// The username.
+    pub username: String,
+    /// Attributes to set, by name: standard ones or `custom:NAME`.
+    pub attributes: BTreeMap<String, String>,
+}
+
+/// Input of `delete_user_attributes`.
+#[derive(Debug, Clone, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct DeleteUserAttributes {
+    /// The username.
+    pub username: String,
+    /// Names of the attributes to remove.
+    pub attribute_names: Vec<String>,
+}
+
+fn check_attributes(field: &str, attrs: &BTreeMap<String, String>) -> Result<(), AdminError> {
+    for (name, value) in attrs {
+        let f = format!("{field}.{name}");
+        validate::attribute_name(&f, name, true)?;
+        validate::attribute_value(&f, name, value)?;
+    }
+    Ok(())
+}
+
+fn sdk_attributes(attrs: &BTreeMap<String, String>) -> Vec<AttributeType> {
+    attrs
+        .iter()
+        .map(|(n, v)| {
+            AttributeType::builder()
+                .name(n)
+                .value(v)
+                .build()
+                .expect("name is set")
+        })
+        .collect()
+}
+
+impl CognitoAdmin {
+    /// Creates a user (AdminCreateUser), then adds it to `groups`.
+    pub async fn create_user(&self, req: &CreateUser) -> Result<User, AdminError> {
+        validate::username("username", &req.username)?;
+        let mut attrs = req.attributes.clone();
+        if let Some(email) = &req.email {
+            validate::email("email", email)?;
+            if attrs.get("email").is_some_and(|e| e != email) {
+                return Err(validate::Invalid::new(
+                    "attributes.email",
+                    "differs from `email`",
+                    "give the email once, in `email`",
+                    "{\"email\": \"alice@example.com\"}",
+                )
+                .into());
+            }
+            attrs.insert("email".into(), email.clone());
+            let verified = req.email_verified.unwrap_or(true);
+            attrs.insert("email_verified".into(), verified.to_string());
+        }
+        check_attributes("attributes", &attrs)?;
+        for (i, g) in req.groups.iter().enumerate() {
+            validate::group_name(&format!("groups[{i}]"), g)?;
+        }
+        if let Some(pw) = &req.temporary_password {
+            self.check_password("temporary_password", pw).await?;
+        }
+
+        let mut call = self
+            .client()
+            .admin_create_user()
+            .user_pool_id(self.pool_id())
+            .username(&req.username)
+            .set_user_attributes(Some(sdk_attributes(&attrs)));
+        if let Some(pw) = &req.temporary_password {
+            call = call.temporary_password(pw.expose());
+        }
+        if req.suppress_invitation {
+            call = call.message_action(MessageActionType::Suppress);
+        }
+        let out = finish(
+            Operation::AdminCreateUser,
+            Subject::User(&req.username),
+            call.send().await,
+        )?;
+        let mut user = out.user().map(user_from_sdk).unwrap_or_else(|| User {
+            username: req.username.clone(),
+            sub: None,
+            status: String::new(),
+            confirmed: false,
+            enabled: true,
+            attributes: attrs,
+            created: None,
+            last_modified: None,
+            mfa: None,
+            groups: None,
+        });
+        let mut added = Vec::new();
+        for g in &req.groups {
+            self.add_user_to_group(&req.username, g).await?;
+            added.push(g.clone());
+        }
+        user.groups = Some(added);
+        Ok(user)
+    }
+
+    /// Reads a user (AdminGetUser), with MFA settings and groups (AdminListGroupsForUser).
+    pub async fn get_user(&self, username: &str) -> Result<User, AdminError> {
+        validate::username("username", username)?;
+        let out = finish(
+            Operation::AdminGetUser,
+            Subject::User(username),
+            self.client()
+                .admin_get_user()
+                .user_pool_id(self.pool_id())
+                .username(username)
+                .send()
+                .await,
+        )?;
+        let attributes = attributes(out.user_attributes());
+        let status = out
+            .user_status()
+            .map(|s| s.as_str().to_owned())
+            .unwrap_or_default();
+        let groups = self.groups_for_user_all(username).await?;
+        Ok(User {
+            username: out.username().to_owned(),
+            sub: attributes.get("sub").cloned(),
+            confirmed: status == "CONFIRMED",
+            status,
+            enabled: out.enabled(),
+            attributes,
+            created: time(out.user_create_date()),
+            last_modified: time(out.user_last_modified_date()),
+            mfa: Some(UserMfa {
+                preferred: out.preferred_mfa_setting().map(str::to_owned),
+                enabled: out.user_mfa_setting_list().to_vec(),
+            }),
+            groups: Some(groups),
+        })
+    }
+
+    /// Lists users (ListUsers), one page or every page up to a cap.
+    pub async fn list_users(&self, req: &ListUsers) -> Result<UserPage, AdminError> {
+        let limit = req.limit.unwrap_or(validate::MAX_PAGE);
+        validate::page_limit("limit", limit)?;
+        let filter = req
+            .filter
+            .as_deref()
+            .map(|f| Filter::parse("filter", f))
+            .transpose()?;
+        let cap = req.max_users.unwrap_or(DEFAULT_MAX_USERS);
+        if req.all_pages && !(1..=MAX_USERS_CAP).contains(&cap) {
+            return Err(validate::Invalid::new(
+                "max_users",
+                format!("is {cap}, outside the allowed range"),
+                "a whole number from 1 to 10000",
+                "1000",
+            )
+            .into());
+        }
+        let mut users = Vec::new();
+        let mut token = req.pagination_token.clone();
+        loop {
+            let page_limit = if req.all_pages {
+                limit.min(i32::try_from(cap as usize - users.len()).unwrap_or(limit))
+            } else {
+                limit
+            };
+            let out = finish(
+                Operation::ListUsers,
+                Subject::None,
+                self.client()
+                    .list_users()
+                    .user_pool_id(self.pool_id())
+                    .limit(page_limit)
+                    .set_filter(filter.as_ref().map(ToString::to_string))
+                    .set_pagination_token(token.take())
+                    .send()
+                    .await,
+            )?;
+            users.extend(out.users().iter().map(user_from_sdk));
+            token = out
+                .pagination_token()
+                .map(str::to_owned)
+                .filter(|t| !t.is_empty());
+            if !req.all_pages || token.is_none() || users.len() >= cap as usize {
+                break;
+            }
+        }
+        Ok(UserPage {
+            count: users.len(),
+            users,
+            pagination_token: token,
+        })
+    }
+
+    /// Sets a user's password (AdminSetUserPassword), after checking it against the policy.
+    pub async fn set_user_password(&self, req: &SetUserPassword) -> Result<Outcome, AdminError> {
+        validate::username("username", &req.username)?;
+        self.check_password("password", &req.password).await?;
+        finish(
+            Operation::AdminSetUserPassword,
+            Subject::User(&req.username),
+            self.client()
+                .admin_set_user_password()
+                .user_pool_id(self.pool_id())
+                .username(&req.username)
+                .password(req.password.expose())
+                .permanent(req.permanent)
+                .send()
+                .await,
+        )?;
+        Ok(if req.permanent {
+            Outcome::user("password_set_permanent", &req.username)
+                .note("The password is final and the user is CONFIRMED.")
+        } else {
+            Outcome::user("password_set_temporary", &req.username).note(
+                "The user is FORCE_CHANGE_PASSWORD and must choose a new password at next sign-in.",
+            )
+        })
+    }
+
+    /// Resets a user's password (AdminResetUserPassword): the user gets a code to choose a
+    /// new one.
+    pub async fn reset_user_password(&self, username: &str) -> Result<Outcome, AdminError> {
+        validate::username("username", username)?;
+        finish(
+            Operation::AdminResetUserPassword,
+            Subject::User(username),
+            self.client()
+                .admin_reset_user_password()
+                .user_pool_id(self.pool_id())
+                .username(username)
+                .send()
+                .await,
+        )?;
+        Ok(Outcome::user("password_reset", username).note(
+            "The current password no longer works. Cognito sent the user a code to set a new one \
+             (status RESET_REQUIRED).",
+        ))
+    }
+
+    /// Enables a user (AdminEnableUser).
+    pub async fn enable_user(&self, username: &str) -> Result<Outcome, AdminError> {
+        validate::username("username", username)?;
+        finish(
+            Operation::AdminEnableUser,
+            Subject::User(username),
+            self.client()
+                .admin_enable_user()
+                .user_pool_id(self.pool_id())
+                .username(username)
+                .send()
+                .await,
+        )?;
+        Ok(Outcome::user("user_enabled", username))
+    }
+
+    /// Disables a user (AdminDisableUser): they can no longer sign in.
+    pub async fn disable_user(&self, username: &str) -> Result<Outcome, AdminError> {
+        validate::username("username", username)?;
+        finish(
+            Operation::AdminDisableUser,
+            Subject::User(username),
+            self.client()
+                .admin_disable_user()
+                .user_pool_id(self.pool_id())
+                .username(username)
+                .send()
+                .await,
+        )?;
+        Ok(Outcome::user("user_disabled", username).note(
+            "The user can no longer sign in or refresh tokens; access tokens already issued stay \
+             valid until they expire. Call enable_user to undo.",
+        ))
+    }
+
+    /// Deletes a user (AdminDeleteUser). This cannot be undone.
+    pub async fn delete_user(&self, username: &str) -> Result<Outcome, AdminError> {
+        validate::username("username", username)?;
+        finish(
+            Operation::AdminDeleteUser,
+            Subject::User(username),
+            self.client()
+                .admin_delete_user()
+                .user_pool_id(self.pool_id())
+                .username(username)
+                .send()
+                .await,
+        )?;
+        Ok(Outcome::user("user_deleted", username))
+    }
+
+    /// Sets attributes (AdminUpdateUserAttributes).
+    pub async fn update_user_attributes(
+        &self,
+        req: &UpdateUserAttributes,
+    ) -> Result<Outcome, AdminError> {
+        validate::username("username", &req.username)?;
+        if req.attributes.is_empty() {
+            return Err(validate::Invalid::new(
+                "attributes",
+                "is empty",
+                "at least one attribute to set",
+                "{\"given_name\": \"Alice\"}",
+            )
+            .into());
+        }
+        check_attributes("attributes", &req.attributes)?;
+        finish(
+            Operation::AdminUpdateUserAttributes,
+            Subject::User(&req.username),
+            self.client()
+                .admin_update_user_attributes()
+                .user_pool_id(self.pool_id())
+                .username(&req.username)
+                .set_user_attributes(Some(sdk_attributes(&req.attributes)))
+                .send()
+                .await,
+        )?;
+        let mut out = Outcome::user("attributes_updated", &req.username);
+        out.attributes = req.attributes.keys().cloned().collect();
+        Ok(out)
+    }
+
+    /// Removes attributes (AdminDeleteUserAttributes).
+    pub async fn delete_user_attributes(
+        &self,
+        req: &DeleteUserAttributes,
+    ) -> Result<Outcome, AdminError> {
+        validate::username("username", &req.username)?;
+        if req.attribute_names.is_empty() {
+            return Err(validate::Invalid::new(
+                "attribute_names",
+                "is empty",
+                "at least one attribute name",
+                "[\"custom:department\"]",
+            )
+            .into());
+        }
+        for (i, name) in req.attribute_names.iter().enumerate() {
+            validate::attribute_name(&format!("attribute_names[{i}]"), name, true)?;
+        }
+        finish(
+            Operation::AdminDeleteUserAttributes,
+            Subject::User(&req.username),
+            self.client()
+                .admin_delete_user_attributes()
+                .user_pool_id(self.pool_id())
+                .username(&req.username)
+                .set_user_attribute_names(Some(req.attribute_names.clone()))
+                .send()
+                .await,
+        )?;
+        let mut out = Outcome::user("attributes_deleted", &req.username);
+        out.attributes = req.attribute_names.clone();
+        Ok(out)
+    }
+
+    /// Signs a user out everywhere (AdminUserGlobalSignOut).
+    pub async fn sign_out_user(&self, username: &str) -> Result<Outcome, AdminError> {
+        validate::username("username", username)?;
+        finish(
+            Operation::AdminUserGlobalSignOut,
+            Subject::User(username),
+            self.client()
+                .admin_user_global_sign_out()
+                .user_pool_id(self.pool_id())
+                .username(username)
+                .send()
+                .await,
+        )?;
+        Ok(Outcome::user("signed_out", username).note(
+            "Refresh tokens are revoked. Access and id tokens already issued stay valid until \
+             they expire (the app client's access-token validity, one hour by default).",
+        ))
+    }
+}
