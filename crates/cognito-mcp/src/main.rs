@@ -1,1 +1,225 @@
-fn main() {}
+//! `cognito-mcp`: an MCP server that lets AI agents administer an Amazon Cognito user pool.
+//!
+//! The binary wires `cognito-admin` to MCP tools with rmcp, and adds the CLI, configuration,
+//! tool policy (read-only, allow/deny), the IAM policy generator and the audit log.
+
+mod aws;
+mod bootstrap;
+mod catalog;
+mod check;
+mod config;
+mod policy;
+mod server;
+mod tool_error;
+
+use std::path::PathBuf;
+use std::process::ExitCode;
+use std::sync::Arc;
+
+use anyhow::Context as _;
+use clap::{Parser, Subcommand, ValueEnum};
+use cognito_admin::CognitoAdmin;
+use cognito_admin::audit::AuditLog;
+use rmcp::ServiceExt;
+
+use crate::config::Settings;
+use crate::policy::ToolPolicy;
+
+/// Administer an Amazon Cognito user pool from AI agents, over MCP.
+#[derive(Debug, Parser)]
+#[command(name = "cognito-mcp", version, about, long_about = None)]
+struct Cli {
+    /// A TOML configuration file (environment variables override it).
+    #[arg(long, global = true, env = "COGNITO_MCP_CONFIG", value_name = "PATH")]
+    config: Option<PathBuf>,
+    #[command(subcommand)]
+    command: Command,
+}
+
+#[derive(Debug, Subcommand)]
+enum Command {
+    /// Run the MCP server.
+    Serve {
+        /// List and allow only the tools that change nothing.
+        #[arg(long)]
+        read_only: bool,
+        /// The MCP transport.
+        #[arg(long, value_enum, default_value_t = Transport::Stdio)]
+        transport: Transport,
+    },
+    /// Validate the configuration and reach the pool; prints one line per finding.
+    Check,
+    /// Print the least-privilege IAM policy for the enabled tools.
+    IamPolicy {
+        /// Policy for read-only mode.
+        #[arg(long)]
+        read_only: bool,
+        /// The AWS account id for the pool ARN (default: any account, `*`).
+        #[arg(long)]
+        account_id: Option<String>,
+    },
+    /// Create a user pool, an app client, the groups Admins, Developers and ReadOnly, and a
+    /// first admin user.
+    Bootstrap(bootstrap::BootstrapArgs),
+}
+
+#[derive(Debug, Clone, Copy, ValueEnum)]
+enum Transport {
+    /// Standard input and output (Claude Desktop, Cursor, VS Code, Inspector).
+    Stdio,
+}
+
+fn init_logging() {
+    use tracing_subscriber::EnvFilter;
+    let filter = EnvFilter::try_from_default_env()
+        .unwrap_or_else(|_| EnvFilter::new("cognito_mcp=info,warn"));
+    tracing_subscriber::fmt()
+        .with_env_filter(filter)
+        .with_writer(std::io::stderr)
+        .with_ansi(false)
+        .with_target(false)
+        .init();
+}
+
+fn load(cli: &Cli, read_only_flag: bool) -> Result<Settings, config::Problem> {
+    let mut settings = Settings::load(cli.config.as_deref(), &|k| std::env::var(k).ok())?;
+    settings.read_only |= read_only_flag;
+    Ok(settings)
+}
+
+fn main() -> ExitCode {
+    let cli = Cli::parse();
+    init_logging();
+    let runtime = match tokio::runtime::Builder::new_multi_thread()
+        .enable_all()
+        .build()
+    {
+        Ok(rt) => rt,
+        Err(e) => {
+            eprintln!("error: cannot start the async runtime: {e}");
+            return ExitCode::FAILURE;
+        }
+    };
+    runtime.block_on(run(cli))
+}
+
+async fn run(cli: Cli) -> ExitCode {
+    match &cli.command {
+        Command::Check => {
+            let settings = match load(&cli, false) {
+                Ok(s) => s,
+                Err(p) => {
+                    println!("error: {p}");
+                    return ExitCode::FAILURE;
+                }
+            };
+            if check::run(&settings).await {
+                ExitCode::SUCCESS
+            } else {
+                ExitCode::FAILURE
+            }
+        }
+        Command::IamPolicy {
+            read_only,
+            account_id,
+        } => {
+            let settings = match load(&cli, *read_only) {
+                Ok(s) => s,
+                Err(p) => {
+                    eprintln!("error: {p}");
+                    return ExitCode::FAILURE;
+                }
+            };
+            let problems: Vec<_> = settings
+                .problems()
+                .into_iter()
+                .filter(|p| !p.0.starts_with("COGNITO_USER_POOL_ID is not set"))
+                .collect();
+            if !problems.is_empty() {
+                for p in problems {
+                    eprintln!("error: {p}");
+                }
+                return ExitCode::FAILURE;
+            }
+            if settings.user_pool_id.is_none() {
+                eprintln!(
+                    "note: COGNITO_USER_POOL_ID is not set, so the policy covers every pool of the region"
+                );
+            }
+            let enabled = ToolPolicy::from_settings(&settings).enabled();
+            let doc = policy::iam_policy(
+                &enabled,
+                &settings.region,
+                account_id.as_deref(),
+                settings.user_pool_id.as_deref(),
+            );
+            println!(
+                "{}",
+                serde_json::to_string_pretty(&doc).expect("a JSON value serializes")
+            );
+            ExitCode::SUCCESS
+        }
+        Command::Bootstrap(args) => {
+            let settings = match load(&cli, false) {
+                Ok(s) => s,
+                Err(p) => {
+                    eprintln!("error: {p}");
+                    return ExitCode::FAILURE;
+                }
+            };
+            match bootstrap::run(&settings, args).await {
+                Ok(()) => ExitCode::SUCCESS,
+                Err(e) => {
+                    eprintln!("error: {e:#}");
+                    ExitCode::FAILURE
+                }
+            }
+        }
+        Command::Serve {
+            read_only,
+            transport: Transport::Stdio,
+        } => match serve_stdio(&cli, *read_only).await {
+            Ok(()) => ExitCode::SUCCESS,
+            Err(e) => {
+                eprintln!("error: {e:#}");
+                ExitCode::FAILURE
+            }
+        },
+    }
+}
+
+async fn serve_stdio(cli: &Cli, read_only: bool) -> anyhow::Result<()> {
+    let settings = load(cli, read_only).map_err(|p| anyhow::anyhow!("{p}"))?;
+    let problems = settings.problems();
+    if !problems.is_empty() {
+        let lines: Vec<String> = problems.iter().map(|p| p.to_string()).collect();
+        anyhow::bail!("the configuration has problems:\n  {}", lines.join("\n  "));
+    }
+    let pool_id = settings
+        .user_pool_id
+        .clone()
+        .expect("checked by problems()");
+    let admin = CognitoAdmin::new(aws::client(&settings).await, pool_id.clone());
+    let policy = ToolPolicy::from_settings(&settings);
+    let audit = settings
+        .audit_enabled
+        .then(|| Arc::new(AuditLog::new(settings.audit_file.clone())));
+    tracing::info!(
+        pool = %pool_id,
+        region = %settings.region,
+        read_only = settings.read_only,
+        tools = policy.enabled().len(),
+        audit = %audit.as_ref().map(|a| a.path().display().to_string()).unwrap_or_else(|| "off".into()),
+        "serving MCP over stdio"
+    );
+    let server = server::CognitoMcp::new(admin, policy, audit, "local");
+    let running = server
+        .serve(rmcp::transport::stdio())
+        .await
+        .context("the MCP handshake failed")?;
+    running
+        .waiting()
+        .await
+        .context("the MCP session ended with an error")?;
+    Ok(())
+}

@@ -1,0 +1,46 @@
+//! The AWS SDK configuration from [`Settings`]: region, endpoint override, timeouts.
+
+use std::time::Duration;
+
+use aws_config::timeout::TimeoutConfig;
+use aws_config::{BehaviorVersion, Region, SdkConfig};
+
+use crate::config::Settings;
+
+/// Loads the SDK configuration: the standard credential chain, the resolved region, and the
+/// file's endpoint override unless the environment sets one (the SDK reads
+/// `AWS_ENDPOINT_URL_COGNITO_IDENTITY_PROVIDER` and `AWS_ENDPOINT_URL` itself).
+pub(crate) async fn sdk_config(settings: &Settings) -> SdkConfig {
+    let mut loader = aws_config::defaults(BehaviorVersion::latest())
+        .region(Region::new(settings.region.clone()))
+        .timeout_config(
+            TimeoutConfig::builder()
+                .connect_timeout(Duration::from_secs(5))
+                .operation_attempt_timeout(Duration::from_secs(20))
+                .operation_timeout(Duration::from_secs(60))
+                .build(),
+        );
+    let env_override = [
+        "AWS_ENDPOINT_URL_COGNITO_IDENTITY_PROVIDER",
+        "AWS_ENDPOINT_URL",
+    ]
+    .iter()
+    .any(|k| std::env::var(k).is_ok_and(|v| !v.trim().is_empty()));
+    if !env_override && let Some(url) = &settings.file_endpoint_url {
+        loader = loader.endpoint_url(url);
+    }
+    loader.load().await
+}
+
+/// A Cognito client for `settings`.
+pub(crate) async fn client(settings: &Settings) -> aws_sdk_cognitoidentityprovider::Client {
+    aws_sdk_cognitoidentityprovider::Client::new(&sdk_config(settings).await)
+}
+
+/// The endpoint calls go to, for messages.
+pub(crate) fn endpoint_for_messages(settings: &Settings) -> String {
+    settings
+        .endpoint_url
+        .clone()
+        .unwrap_or_else(|| format!("https://cognito-idp.{}.amazonaws.com", settings.region))
+}

@@ -1,0 +1,243 @@
+//! The tool catalogue: every tool, what kind of change it makes, and the AWS operations it
+//! may call. Annotations, read-only mode, allow/deny lists and the IAM policy all come from
+//! this one table.
+
+use cognito_admin::Operation as Op;
+
+/// What a tool does to the pool.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum Effect {
+    /// Changes nothing.
+    Read,
+    /// Adds without overwriting or removing (create, add to group, enable).
+    Additive,
+    /// Overwrites or removes (delete, disable, set password, sign out).
+    Destructive,
+}
+
+/// One tool.
+#[derive(Debug, Clone, Copy)]
+pub(crate) struct ToolSpec {
+    /// The tool name (snake_case).
+    pub(crate) name: &'static str,
+    /// A short human title.
+    pub(crate) title: &'static str,
+    /// What it does to the pool.
+    pub(crate) effect: Effect,
+    /// Whether calling it twice with the same input has no further effect.
+    pub(crate) idempotent: bool,
+    /// Every AWS operation it may call.
+    pub(crate) operations: &'static [Op],
+}
+
+impl ToolSpec {
+    /// Whether the tool changes nothing.
+    pub(crate) fn is_read(&self) -> bool {
+        self.effect == Effect::Read
+    }
+}
+
+const fn spec(
+    name: &'static str,
+    title: &'static str,
+    effect: Effect,
+    idempotent: bool,
+    operations: &'static [Op],
+) -> ToolSpec {
+    ToolSpec {
+        name,
+        title,
+        effect,
+        idempotent,
+        operations,
+    }
+}
+
+use Effect::{Additive, Destructive, Read};
+
+/// Every tool the server has.
+pub(crate) const TOOLS: &[ToolSpec] = &[
+    // Users
+    spec(
+        "create_user",
+        "Create a user",
+        Additive,
+        false,
+        &[
+            Op::DescribeUserPool,
+            Op::AdminCreateUser,
+            Op::AdminAddUserToGroup,
+        ],
+    ),
+    spec(
+        "get_user",
+        "Get a user",
+        Read,
+        true,
+        &[Op::AdminGetUser, Op::AdminListGroupsForUser],
+    ),
+    spec("list_users", "List users", Read, true, &[Op::ListUsers]),
+    spec(
+        "set_user_password",
+        "Set a user's password",
+        Destructive,
+        true,
+        &[Op::DescribeUserPool, Op::AdminSetUserPassword],
+    ),
+    spec(
+        "reset_user_password",
+        "Reset a user's password",
+        Destructive,
+        false,
+        &[Op::AdminResetUserPassword],
+    ),
+    spec(
+        "enable_user",
+        "Enable a user",
+        Additive,
+        true,
+        &[Op::AdminEnableUser],
+    ),
+    spec(
+        "disable_user",
+        "Disable a user",
+        Destructive,
+        true,
+        &[Op::AdminDisableUser],
+    ),
+    spec(
+        "delete_user",
+        "Delete a user",
+        Destructive,
+        true,
+        &[Op::AdminDeleteUser],
+    ),
+    spec(
+        "update_user_attributes",
+        "Update a user's attributes",
+        Destructive,
+        true,
+        &[Op::AdminUpdateUserAttributes],
+    ),
+    spec(
+        "delete_user_attributes",
+        "Delete a user's attributes",
+        Destructive,
+        true,
+        &[Op::AdminDeleteUserAttributes],
+    ),
+    spec(
+        "sign_out_user",
+        "Sign a user out everywhere",
+        Destructive,
+        true,
+        &[Op::AdminUserGlobalSignOut],
+    ),
+    // Groups
+    spec("list_groups", "List groups", Read, true, &[Op::ListGroups]),
+    spec(
+        "create_group",
+        "Create a group",
+        Additive,
+        false,
+        &[Op::CreateGroup],
+    ),
+    spec(
+        "delete_group",
+        "Delete a group",
+        Destructive,
+        true,
+        &[Op::DeleteGroup],
+    ),
+    spec(
+        "add_user_to_group",
+        "Add a user to a group",
+        Additive,
+        true,
+        &[Op::AdminAddUserToGroup],
+    ),
+    spec(
+        "remove_user_from_group",
+        "Remove a user from a group",
+        Destructive,
+        true,
+        &[Op::AdminRemoveUserFromGroup],
+    ),
+    spec(
+        "list_groups_for_user",
+        "List a user's groups",
+        Read,
+        true,
+        &[Op::AdminListGroupsForUser],
+    ),
+    spec(
+        "list_users_in_group",
+        "List a group's members",
+        Read,
+        true,
+        &[Op::ListUsersInGroup],
+    ),
+    // Pool
+    spec(
+        "describe_user_pool",
+        "Describe the user pool",
+        Read,
+        true,
+        &[Op::DescribeUserPool, Op::GetUserPoolMfaConfig],
+    ),
+    spec(
+        "list_user_pool_clients",
+        "List app clients",
+        Read,
+        true,
+        &[Op::ListUserPoolClients],
+    ),
+];
+
+/// The tool named `name`.
+pub(crate) fn find(name: &str) -> Option<&'static ToolSpec> {
+    TOOLS.iter().find(|t| t.name == name)
+}
+
+/// Every tool name, comma separated, for error messages.
+pub(crate) fn names() -> String {
+    TOOLS.iter().map(|t| t.name).collect::<Vec<_>>().join(", ")
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn names_are_unique_snake_case() {
+        let mut seen = std::collections::HashSet::new();
+        for t in TOOLS {
+            assert!(seen.insert(t.name), "duplicate {}", t.name);
+            assert!(
+                t.name.chars().all(|c| c.is_ascii_lowercase() || c == '_'),
+                "{}",
+                t.name
+            );
+        }
+    }
+
+    #[test]
+    fn read_tools_call_only_read_operations() {
+        for t in TOOLS.iter().filter(|t| t.is_read()) {
+            for op in t.operations {
+                assert!(op.is_read(), "{} is read-only but calls {op}", t.name);
+            }
+        }
+    }
+
+    #[test]
+    fn write_tools_call_a_write_operation() {
+        for t in TOOLS.iter().filter(|t| !t.is_read()) {
+            assert!(
+                t.operations.iter().any(|op| !op.is_read()),
+                "{} changes nothing",
+                t.name
+            );
+        }
+    }
+}

@@ -1,0 +1,171 @@
+//! `cognito-mcp check`: validate the configuration and reach the pool, one line per finding.
+
+use std::time::Duration;
+
+use aws_credential_types::provider::ProvideCredentials;
+use cognito_admin::{AdminError, CognitoAdmin, ListUserPoolClients};
+
+use crate::aws;
+use crate::config::Settings;
+
+fn one_line(s: &str) -> String {
+    s.split_whitespace().collect::<Vec<_>>().join(" ")
+}
+
+/// Runs the checks, printing `ok:` and `error:` lines. Returns whether everything passed.
+pub(crate) async fn run(settings: &Settings) -> bool {
+    let problems = settings.problems();
+    if !problems.is_empty() {
+        for p in problems {
+            println!("error: {p}");
+        }
+        return false;
+    }
+    let pool_id = settings
+        .user_pool_id
+        .clone()
+        .expect("checked by problems()");
+    println!(
+        "ok: configuration (region {}, pool {pool_id})",
+        settings.region
+    );
+
+    let sdk = aws::sdk_config(settings).await;
+    let Some(provider) = sdk.credentials_provider() else {
+        println!(
+            "error: no AWS credentials provider is configured; {}",
+            no_credentials_hint()
+        );
+        return false;
+    };
+    match tokio::time::timeout(Duration::from_secs(15), provider.provide_credentials()).await {
+        Ok(Ok(_)) => println!("ok: AWS credentials found"),
+        Ok(Err(e)) => {
+            println!(
+                "error: no AWS credentials: {}; {}",
+                one_line(&e.to_string()),
+                no_credentials_hint()
+            );
+            return false;
+        }
+        Err(_) => {
+            println!(
+                "error: looking up AWS credentials took over 15 s; {}",
+                no_credentials_hint()
+            );
+            return false;
+        }
+    }
+
+    let endpoint = aws::endpoint_for_messages(settings);
+    let admin = CognitoAdmin::new(
+        aws_sdk_cognitoidentityprovider::Client::new(&sdk),
+        pool_id.clone(),
+    );
+    let pool = match admin.describe_user_pool().await {
+        Ok(p) => p,
+        Err(e) => {
+            println!(
+                "error: {}",
+                describe_failure(&e, settings, &pool_id, &endpoint)
+            );
+            return false;
+        }
+    };
+    println!(
+        "ok: reached pool {} ({}) at {endpoint}: about {} users; password policy: {}; MFA {}",
+        pool_id,
+        pool.name.as_deref().unwrap_or("unnamed"),
+        pool.estimated_number_of_users,
+        pool.password_policy.summary(),
+        pool.mfa.mode
+    );
+
+    let mut ok = true;
+    if let Some(client_id) = &settings.client_id {
+        match find_client(&admin, client_id).await {
+            Ok(true) => println!("ok: app client {client_id} belongs to the pool"),
+            Ok(false) => {
+                println!(
+                    "error: COGNITO_CLIENT_ID {client_id} is not an app client of pool {pool_id}; \
+                     set it to one of the ids `list_user_pool_clients` shows"
+                );
+                ok = false;
+            }
+            Err(e) => println!(
+                "warning: could not list app clients to verify COGNITO_CLIENT_ID: {}",
+                one_line(&e.to_string())
+            ),
+        }
+    }
+    if settings.client_secret.is_some() {
+        println!("ok: an app client secret is configured (not shown)");
+    }
+    if settings.audit_enabled {
+        println!("ok: audit records go to {}", settings.audit_file.display());
+    } else {
+        println!("warning: audit is disabled (audit.enabled = false)");
+    }
+    ok
+}
+
+fn no_credentials_hint() -> &'static str {
+    "set AWS_ACCESS_KEY_ID and AWS_SECRET_ACCESS_KEY, or AWS_PROFILE, or run `aws sso login`, or \
+     run where an instance or task role is available"
+}
+
+async fn find_client(admin: &CognitoAdmin, client_id: &str) -> Result<bool, AdminError> {
+    let mut token = None;
+    for _ in 0..20 {
+        let page = admin
+            .list_user_pool_clients(&ListUserPoolClients {
+                limit: None,
+                pagination_token: token,
+            })
+            .await?;
+        if page.clients.iter().any(|c| c.client_id == client_id) {
+            return Ok(true);
+        }
+        token = page.pagination_token;
+        if token.is_none() {
+            break;
+        }
+    }
+    Ok(false)
+}
+
+fn describe_failure(e: &AdminError, settings: &Settings, pool_id: &str, endpoint: &str) -> String {
+    match e {
+        AdminError::ResourceNotFound { .. } => format!(
+            "pool {pool_id} does not exist in region {} at {endpoint}; check COGNITO_USER_POOL_ID \
+             and AWS_REGION",
+            settings.region
+        ),
+        AdminError::Unreachable { detail, .. }
+        | AdminError::Aws {
+            message: detail, ..
+        } if matches!(e, AdminError::Unreachable { .. }) || detail.contains("dispatch") => {
+            format!(
+                "cannot reach the Cognito endpoint {endpoint} ({}); check the network, or the \
+                 endpoint override AWS_ENDPOINT_URL_COGNITO_IDENTITY_PROVIDER",
+                one_line(detail)
+            )
+        }
+        AdminError::Timeout { .. } => format!(
+            "the Cognito endpoint {endpoint} did not answer in time; check the network, or the \
+             endpoint override AWS_ENDPOINT_URL_COGNITO_IDENTITY_PROVIDER"
+        ),
+        AdminError::NoCredentials { detail } => {
+            format!(
+                "AWS rejected or found no credentials ({}); {}",
+                one_line(detail),
+                no_credentials_hint()
+            )
+        }
+        AdminError::AccessDenied { operation, .. } => format!(
+            "the credentials may not call {}; attach the policy `cognito-mcp iam-policy` prints",
+            operation.iam_action()
+        ),
+        other => one_line(&format!("{other}; {}", other.hint())),
+    }
+}

@@ -1,0 +1,423 @@
+//! Configuration: environment over file over defaults.
+//!
+//! | setting | environment | file | default |
+//! |---|---|---|---|
+//! | region | `AWS_REGION` | `cognito.region` | `us-east-1` |
+//! | pool id | `COGNITO_USER_POOL_ID` | `cognito.user_pool_id` | none (required) |
+//! | app client id | `COGNITO_CLIENT_ID` | `cognito.client_id` | none |
+//! | app client secret | `COGNITO_CLIENT_SECRET` | `cognito.client_secret` | none |
+//! | endpoint override | `AWS_ENDPOINT_URL_COGNITO_IDENTITY_PROVIDER`, `AWS_ENDPOINT_URL` | `cognito.endpoint_url` | AWS |
+//! | read-only | `COGNITO_MCP_READ_ONLY` (or `--read-only`) | `server.read_only` | false |
+//! | allowed tools | | `tools.allow` | all |
+//! | denied tools | | `tools.deny` | none |
+//! | audit on/off | | `audit.enabled` | true |
+//! | audit file | `COGNITO_MCP_AUDIT_FILE` | `audit.file` | `$XDG_STATE_HOME/cognito-mcp/audit.jsonl` |
+
+use std::path::{Path, PathBuf};
+
+use cognito_admin::Secret;
+use serde::Deserialize;
+
+use crate::catalog;
+
+/// The TOML file, as written.
+#[derive(Debug, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub(crate) struct FileConfig {
+    #[serde(default)]
+    cognito: CognitoFile,
+    #[serde(default)]
+    server: ServerFile,
+    #[serde(default)]
+    tools: ToolsFile,
+    #[serde(default)]
+    audit: AuditFile,
+}
+
+#[derive(Debug, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct CognitoFile {
+    region: Option<String>,
+    user_pool_id: Option<String>,
+    client_id: Option<String>,
+    client_secret: Option<Secret>,
+    endpoint_url: Option<String>,
+}
+
+#[derive(Debug, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct ServerFile {
+    read_only: Option<bool>,
+}
+
+#[derive(Debug, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct ToolsFile {
+    #[serde(default)]
+    allow: Vec<String>,
+    #[serde(default)]
+    deny: Vec<String>,
+}
+
+#[derive(Debug, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct AuditFile {
+    enabled: Option<bool>,
+    file: Option<PathBuf>,
+}
+
+/// The default region when neither `AWS_REGION` nor the file names one.
+pub(crate) const DEFAULT_REGION: &str = "us-east-1";
+
+/// Where a setting came from, to say where to fix it.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum Source {
+    Env,
+    File,
+    Default,
+}
+
+/// The resolved settings.
+#[derive(Debug, Clone)]
+pub(crate) struct Settings {
+    pub(crate) region: String,
+    pub(crate) region_source: Source,
+    pub(crate) user_pool_id: Option<String>,
+    pub(crate) client_id: Option<String>,
+    pub(crate) client_secret: Option<Secret>,
+    /// The endpoint override from the file (environment overrides are read by the SDK).
+    pub(crate) file_endpoint_url: Option<String>,
+    /// The endpoint override in force, from the environment or the file, if any.
+    pub(crate) endpoint_url: Option<String>,
+    pub(crate) read_only: bool,
+    pub(crate) allow: Vec<String>,
+    pub(crate) deny: Vec<String>,
+    pub(crate) audit_enabled: bool,
+    pub(crate) audit_file: PathBuf,
+}
+
+/// A configuration problem, phrased as what to fix.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub(crate) struct Problem(pub(crate) String);
+
+impl std::fmt::Display for Problem {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(&self.0)
+    }
+}
+
+fn non_empty(v: Option<String>) -> Option<String> {
+    v.map(|s| s.trim().to_owned()).filter(|s| !s.is_empty())
+}
+
+fn truthy(v: &str) -> Option<bool> {
+    match v.trim().to_ascii_lowercase().as_str() {
+        "1" | "true" | "yes" | "on" => Some(true),
+        "0" | "false" | "no" | "off" | "" => Some(false),
+        _ => None,
+    }
+}
+
+/// The default audit file: the user's state directory (`$XDG_STATE_HOME`, `~/.local/state`),
+/// else the local data directory.
+pub(crate) fn default_audit_file() -> PathBuf {
+    dirs::state_dir()
+        .or_else(dirs::data_local_dir)
+        .unwrap_or_else(|| PathBuf::from("."))
+        .join("cognito-mcp")
+        .join("audit.jsonl")
+}
+
+impl Settings {
+    /// Reads the file at `path` (if any) and the environment through `env`.
+    pub(crate) fn load(
+        path: Option<&Path>,
+        env: &dyn Fn(&str) -> Option<String>,
+    ) -> Result<Self, Problem> {
+        let file = match path {
+            Some(p) => {
+                let text = std::fs::read_to_string(p).map_err(|e| {
+                    Problem(format!(
+                        "cannot read the config file {}: {e}; check the --config path",
+                        p.display()
+                    ))
+                })?;
+                toml::from_str::<FileConfig>(&text).map_err(|e| {
+                    let msg = e.to_string().replace('\n', " ");
+                    let msg = msg.split_whitespace().collect::<Vec<_>>().join(" ");
+                    Problem(format!(
+                        "the config file {} is not valid: {msg}",
+                        p.display()
+                    ))
+                })?
+            }
+            None => FileConfig::default(),
+        };
+        let env_nonempty = |k: &str| non_empty(env(k));
+        let (region, region_source) = if let Some(r) = env_nonempty("AWS_REGION") {
+            (r, Source::Env)
+        } else if let Some(r) = non_empty(file.cognito.region) {
+            (r, Source::File)
+        } else {
+            (DEFAULT_REGION.to_owned(), Source::Default)
+        };
+        let read_only = match env_nonempty("COGNITO_MCP_READ_ONLY") {
+            Some(v) => truthy(&v).ok_or_else(|| {
+                Problem(format!(
+                    "COGNITO_MCP_READ_ONLY is {v:?}; set it to true or false"
+                ))
+            })?,
+            None => file.server.read_only.unwrap_or(false),
+        };
+        let file_endpoint_url = non_empty(file.cognito.endpoint_url);
+        let endpoint_url = env_nonempty("AWS_ENDPOINT_URL_COGNITO_IDENTITY_PROVIDER")
+            .or_else(|| env_nonempty("AWS_ENDPOINT_URL"))
+            .or_else(|| file_endpoint_url.clone());
+        Ok(Self {
+            region,
+            region_source,
+            user_pool_id: env_nonempty("COGNITO_USER_POOL_ID")
+                .or(non_empty(file.cognito.user_pool_id)),
+            client_id: env_nonempty("COGNITO_CLIENT_ID").or(non_empty(file.cognito.client_id)),
+            client_secret: env_nonempty("COGNITO_CLIENT_SECRET")
+                .map(Secret::new)
+                .or(file.cognito.client_secret.filter(|s| !s.is_empty())),
+            file_endpoint_url,
+            endpoint_url,
+            read_only,
+            allow: file.tools.allow,
+            deny: file.tools.deny,
+            audit_enabled: file.audit.enabled.unwrap_or(true),
+            audit_file: env_nonempty("COGNITO_MCP_AUDIT_FILE")
+                .map(PathBuf::from)
+                .or(file.audit.file)
+                .unwrap_or_else(default_audit_file),
+        })
+    }
+
+    /// Every problem with the settings, each phrased as what to fix. Empty when usable.
+    pub(crate) fn problems(&self) -> Vec<Problem> {
+        let mut out = Vec::new();
+        let region_where = match self.region_source {
+            Source::Env => "AWS_REGION",
+            Source::File => "cognito.region in the config file",
+            Source::Default => "the default region",
+        };
+        if !is_region(&self.region) {
+            out.push(Problem(format!(
+                "{region_where} is {:?}, which is not an AWS region; set AWS_REGION to a region \
+                 such as us-east-1 or eu-west-1",
+                self.region
+            )));
+        }
+        match &self.user_pool_id {
+            None => out.push(Problem(
+                "COGNITO_USER_POOL_ID is not set; set it (or cognito.user_pool_id in the config \
+                 file) to your pool's id, like us-east-1_AbCdEf123 (Cognito console, or \
+                 `cognito-mcp bootstrap` to create a pool)"
+                    .into(),
+            )),
+            Some(id) => match id.split_once('_') {
+                Some((pool_region, rest))
+                    if is_region(pool_region)
+                        && !rest.is_empty()
+                        && rest.chars().all(|c| c.is_ascii_alphanumeric()) =>
+                {
+                    if is_region(&self.region) && pool_region != self.region {
+                        out.push(Problem(format!(
+                            "COGNITO_USER_POOL_ID {id} is a pool in {pool_region}, but the region \
+                             is {}; set AWS_REGION={pool_region}",
+                            self.region
+                        )));
+                    }
+                }
+                _ => out.push(Problem(format!(
+                    "COGNITO_USER_POOL_ID {id:?} is not a pool id; it looks like REGION_ID, \
+                     for example us-east-1_AbCdEf123"
+                ))),
+            },
+        }
+        if let Some(url) = &self.endpoint_url
+            && !(url.starts_with("http://") || url.starts_with("https://"))
+        {
+            out.push(Problem(format!(
+                "the Cognito endpoint override {url:?} is not an http(s) URL; set \
+                 AWS_ENDPOINT_URL_COGNITO_IDENTITY_PROVIDER to something like http://127.0.0.1:5000"
+            )));
+        }
+        for (list, names) in [("tools.allow", &self.allow), ("tools.deny", &self.deny)] {
+            for name in names {
+                if catalog::find(name).is_none() {
+                    out.push(Problem(format!(
+                        "{list} names {name:?}, which is not a tool; the tools are: {}",
+                        catalog::names()
+                    )));
+                }
+            }
+        }
+        out
+    }
+}
+
+/// Whether `s` has the shape of an AWS region: `us-east-1`, `ap-southeast-2`, `us-gov-west-1`.
+pub(crate) fn is_region(s: &str) -> bool {
+    let parts: Vec<&str> = s.split('-').collect();
+    parts.len() >= 3
+        && parts[0].len() == 2
+        && parts[..parts.len() - 1]
+            .iter()
+            .all(|p| !p.is_empty() && p.chars().all(|c| c.is_ascii_lowercase()))
+        && parts[parts.len() - 1].len() <= 2
+        && parts[parts.len() - 1].chars().all(|c| c.is_ascii_digit())
+        && !parts[parts.len() - 1].is_empty()
+}
+
+#[cfg(test)]
+mod tests {
+    use std::collections::HashMap;
+
+    use super::*;
+
+    fn env(pairs: &[(&str, &str)]) -> impl Fn(&str) -> Option<String> {
+        let map: HashMap<String, String> = pairs
+            .iter()
+            .map(|(k, v)| (k.to_string(), v.to_string()))
+            .collect();
+        move |k| map.get(k).cloned()
+    }
+
+    fn write(text: &str) -> tempfile::NamedTempFile {
+        let mut f = tempfile::NamedTempFile::new().expect("temp file");
+        std::io::Write::write_all(&mut f, text.as_bytes()).expect("write");
+        f
+    }
+
+    #[test]
+    fn defaults_apply_when_nothing_is_set() {
+        let s = Settings::load(None, &env(&[])).expect("loads");
+        assert_eq!(s.region, "us-east-1");
+        assert_eq!(s.region_source, Source::Default);
+        assert!(!s.read_only);
+        assert!(s.audit_enabled);
+        let problems = s.problems();
+        assert_eq!(problems.len(), 1);
+        assert!(problems[0].0.contains("COGNITO_USER_POOL_ID is not set"));
+    }
+
+    #[test]
+    fn env_overrides_file() {
+        let f = write(
+            "[cognito]\nregion = \"eu-west-1\"\nuser_pool_id = \"eu-west-1_File\"\nclient_id = \"file\"\n\
+             [server]\nread_only = true\n",
+        );
+        let s = Settings::load(
+            Some(f.path()),
+            &env(&[("COGNITO_USER_POOL_ID", "eu-west-1_Env")]),
+        )
+        .expect("loads");
+        assert_eq!(s.region, "eu-west-1");
+        assert_eq!(s.user_pool_id.as_deref(), Some("eu-west-1_Env"));
+        assert_eq!(s.client_id.as_deref(), Some("file"));
+        assert!(s.read_only);
+        assert!(s.problems().is_empty(), "{:?}", s.problems());
+        let s = Settings::load(Some(f.path()), &env(&[("COGNITO_MCP_READ_ONLY", "false")]))
+            .expect("loads");
+        assert!(!s.read_only);
+    }
+
+    #[test]
+    fn bad_region_is_named() {
+        let s = Settings::load(
+            None,
+            &env(&[
+                ("AWS_REGION", "moon-1"),
+                ("COGNITO_USER_POOL_ID", "us-east-1_X"),
+            ]),
+        )
+        .expect("loads");
+        let p = s.problems();
+        assert!(
+            p.iter().any(|p| p
+                .0
+                .contains("AWS_REGION is \"moon-1\", which is not an AWS region")),
+            "{p:?}"
+        );
+    }
+
+    #[test]
+    fn pool_in_another_region_is_named() {
+        let s = Settings::load(
+            None,
+            &env(&[
+                ("AWS_REGION", "us-east-1"),
+                ("COGNITO_USER_POOL_ID", "eu-west-1_Abc"),
+            ]),
+        )
+        .expect("loads");
+        assert!(s.problems()[0].0.contains("set AWS_REGION=eu-west-1"));
+    }
+
+    #[test]
+    fn malformed_pool_id_is_named() {
+        let s =
+            Settings::load(None, &env(&[("COGNITO_USER_POOL_ID", "not a pool")])).expect("loads");
+        assert!(s.problems()[0].0.contains("is not a pool id"));
+    }
+
+    #[test]
+    fn unknown_tool_in_lists_is_named() {
+        let f = write("[tools]\ndeny = [\"delet_user\"]\n");
+        let s = Settings::load(
+            Some(f.path()),
+            &env(&[("COGNITO_USER_POOL_ID", "us-east-1_X")]),
+        )
+        .expect("loads");
+        let p = s.problems();
+        assert!(p[0].0.contains("tools.deny names \"delet_user\""), "{p:?}");
+    }
+
+    #[test]
+    fn unknown_key_in_file_fails_with_its_name() {
+        let f = write("[cognito]\nuser_pool = \"x\"\n");
+        let e = Settings::load(Some(f.path()), &env(&[])).expect_err("unknown key");
+        assert!(e.0.contains("user_pool"), "{e}");
+    }
+
+    #[test]
+    fn missing_file_fails_with_its_path() {
+        let e = Settings::load(Some(Path::new("/no/such/cognito-mcp.toml")), &env(&[]))
+            .expect_err("missing");
+        assert!(e.0.contains("/no/such/cognito-mcp.toml"));
+    }
+
+    #[test]
+    fn client_secret_is_redacted_in_debug() {
+        let s = Settings::load(None, &env(&[("COGNITO_CLIENT_SECRET", "s3cr3t-value")]))
+            .expect("loads");
+        assert!(!format!("{s:?}").contains("s3cr3t-value"));
+    }
+
+    #[test]
+    fn regions() {
+        for ok in [
+            "us-east-1",
+            "eu-central-1",
+            "ap-southeast-2",
+            "us-gov-west-1",
+            "cn-north-1",
+        ] {
+            assert!(is_region(ok), "{ok}");
+        }
+        for bad in [
+            "",
+            "us-east",
+            "useast1",
+            "US-EAST-1",
+            "us-east-1a",
+            "moon-1",
+            "us--1",
+        ] {
+            assert!(!is_region(bad), "{bad}");
+        }
+    }
+}

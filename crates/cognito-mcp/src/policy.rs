@@ -1,0 +1,226 @@
+//! Which tools are enabled, why a tool is refused, and the IAM policy the enabled tools need.
+
+use std::collections::BTreeSet;
+
+use serde_json::{Value, json};
+
+use crate::catalog::{self, ToolSpec};
+use crate::config::Settings;
+
+/// Which tools run: read-only mode, then the allow list, then the deny list.
+#[derive(Debug, Clone, Default)]
+pub(crate) struct ToolPolicy {
+    read_only: bool,
+    allow: Vec<String>,
+    deny: Vec<String>,
+}
+
+impl ToolPolicy {
+    pub(crate) fn from_settings(s: &Settings) -> Self {
+        Self {
+            read_only: s.read_only,
+            allow: s.allow.clone(),
+            deny: s.deny.clone(),
+        }
+    }
+
+    /// Why `tool` may not run, or `None` when it may.
+    pub(crate) fn refusal(&self, tool: &ToolSpec) -> Option<String> {
+        if self.read_only && !tool.is_read() {
+            return Some(format!(
+                "`{}` changes the user pool, and this server runs read-only (--read-only, \
+                 COGNITO_MCP_READ_ONLY or server.read_only). Use the read tools, or ask the \
+                 operator to restart the server without read-only mode.",
+                tool.name
+            ));
+        }
+        if !self.allow.is_empty() && !self.allow.iter().any(|a| a == tool.name) {
+            return Some(format!(
+                "`{}` is not in this server's allow list (tools.allow in the config). The \
+                 operator can add it there.",
+                tool.name
+            ));
+        }
+        if self.deny.iter().any(|d| d == tool.name) {
+            return Some(format!(
+                "`{}` is disabled by this server's deny list (tools.deny in the config). The \
+                 operator can remove it there.",
+                tool.name
+            ));
+        }
+        None
+    }
+
+    /// The tools that may run, in catalogue order.
+    pub(crate) fn enabled(&self) -> Vec<&'static ToolSpec> {
+        catalog::TOOLS
+            .iter()
+            .filter(|t| self.refusal(t).is_none())
+            .collect()
+    }
+}
+
+/// The ARN partition of a region.
+fn partition(region: &str) -> &'static str {
+    if region.starts_with("cn-") {
+        "aws-cn"
+    } else if region.starts_with("us-gov-") {
+        "aws-us-gov"
+    } else {
+        "aws"
+    }
+}
+
+/// The least-privilege IAM policy for `tools`: exactly their `cognito-idp:` actions, on the
+/// pool's ARN (any pool of the region and account when the pool id is unknown).
+pub(crate) fn iam_policy(
+    tools: &[&ToolSpec],
+    region: &str,
+    account_id: Option<&str>,
+    pool_id: Option<&str>,
+) -> Value {
+    let actions: BTreeSet<String> = tools
+        .iter()
+        .flat_map(|t| t.operations.iter().map(|op| op.iam_action()))
+        .collect();
+    let resource = format!(
+        "arn:{}:cognito-idp:{region}:{}:userpool/{}",
+        partition(region),
+        account_id.unwrap_or("*"),
+        pool_id.unwrap_or("*")
+    );
+    json!({
+        "Version": "2012-10-17",
+        "Statement": [{
+            "Sid": "CognitoMcpAdminTools",
+            "Effect": "Allow",
+            "Action": actions,
+            "Resource": resource,
+        }],
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn actions(policy: &Value) -> BTreeSet<String> {
+        policy["Statement"][0]["Action"]
+            .as_array()
+            .expect("actions")
+            .iter()
+            .map(|a| a.as_str().expect("string").to_owned())
+            .collect()
+    }
+
+    fn expected(tools: &[&ToolSpec]) -> BTreeSet<String> {
+        tools
+            .iter()
+            .flat_map(|t| t.operations)
+            .map(|op| op.iam_action())
+            .collect()
+    }
+
+    #[test]
+    fn actions_equal_the_enabled_tools_operations() {
+        let all = ToolPolicy::default().enabled();
+        assert_eq!(all.len(), catalog::TOOLS.len());
+        let p = iam_policy(
+            &all,
+            "us-east-1",
+            Some("123456789012"),
+            Some("us-east-1_Abc"),
+        );
+        assert_eq!(actions(&p), expected(&all));
+        assert!(actions(&p).contains("cognito-idp:AdminDeleteUser"));
+        assert_eq!(
+            p["Statement"][0]["Resource"],
+            "arn:aws:cognito-idp:us-east-1:123456789012:userpool/us-east-1_Abc"
+        );
+    }
+
+    #[test]
+    fn read_only_policy_has_only_read_actions() {
+        let policy = ToolPolicy {
+            read_only: true,
+            ..Default::default()
+        };
+        let enabled = policy.enabled();
+        assert!(enabled.iter().all(|t| t.is_read()));
+        let p = iam_policy(&enabled, "us-east-1", None, None);
+        let acts = actions(&p);
+        assert_eq!(acts, expected(&enabled));
+        for write in [
+            "AdminCreateUser",
+            "AdminDeleteUser",
+            "AdminSetUserPassword",
+            "CreateGroup",
+        ] {
+            assert!(!acts.contains(&format!("cognito-idp:{write}")), "{write}");
+        }
+        assert!(acts.contains("cognito-idp:ListUsers"));
+        assert_eq!(
+            p["Statement"][0]["Resource"],
+            "arn:aws:cognito-idp:us-east-1:*:userpool/*"
+        );
+    }
+
+    #[test]
+    fn allow_list_narrows_the_policy() {
+        let policy = ToolPolicy {
+            allow: vec!["get_user".into(), "list_users".into()],
+            ..Default::default()
+        };
+        let p = iam_policy(&policy.enabled(), "us-east-1", None, None);
+        let want: BTreeSet<String> = ["AdminGetUser", "AdminListGroupsForUser", "ListUsers"]
+            .iter()
+            .map(|a| format!("cognito-idp:{a}"))
+            .collect();
+        assert_eq!(actions(&p), want);
+    }
+
+    #[test]
+    fn deny_list_removes_only_what_no_other_tool_needs() {
+        let policy = ToolPolicy {
+            deny: vec!["delete_user".into(), "add_user_to_group".into()],
+            ..Default::default()
+        };
+        let acts = actions(&iam_policy(&policy.enabled(), "us-east-1", None, None));
+        assert!(!acts.contains("cognito-idp:AdminDeleteUser"));
+        // create_user still adds new users to groups.
+        assert!(acts.contains("cognito-idp:AdminAddUserToGroup"));
+    }
+
+    #[test]
+    fn refusals_name_the_reason() {
+        let create = catalog::find("create_user").expect("tool");
+        let ro = ToolPolicy {
+            read_only: true,
+            ..Default::default()
+        };
+        assert!(ro.refusal(create).expect("refused").contains("read-only"));
+        let deny = ToolPolicy {
+            deny: vec!["create_user".into()],
+            ..Default::default()
+        };
+        assert!(deny.refusal(create).expect("refused").contains("deny list"));
+        let allow = ToolPolicy {
+            allow: vec!["get_user".into()],
+            ..Default::default()
+        };
+        assert!(
+            allow
+                .refusal(create)
+                .expect("refused")
+                .contains("allow list")
+        );
+        assert!(ToolPolicy::default().refusal(create).is_none());
+    }
+
+    #[test]
+    fn partitions() {
+        assert_eq!(partition("cn-north-1"), "aws-cn");
+        assert_eq!(partition("us-gov-west-1"), "aws-us-gov");
+        assert_eq!(partition("eu-west-1"), "aws");
+    }
+}

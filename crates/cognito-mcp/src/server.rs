@@ -1,0 +1,678 @@
+//! The MCP server: the tools, the resources, and the wrapper every call goes through
+//! (policy check, AWS call recording, secret scrubbing, audit).
+
+use std::sync::Arc;
+use std::time::{Instant, SystemTime};
+
+use cognito_admin::audit::{AuditCall, AuditLog, AuditOutcome, AuditRecord, is_secret_field};
+use cognito_admin::{
+    AppClientPage, CognitoAdmin, CreateGroup, CreateUser, DeleteUserAttributes, Group, GroupPage,
+    GroupRef, ListGroups, ListGroupsForUser, ListUserPoolClients, ListUsers, ListUsersInGroup,
+    Membership, Outcome, PoolDescription, SetUserPassword, UpdateUserAttributes, User, UserPage,
+    UserRef, calls,
+};
+use rmcp::handler::server::router::tool::ToolRouter;
+use rmcp::handler::server::tool::ToolCallContext;
+use rmcp::handler::server::wrapper::Parameters;
+use rmcp::model::{
+    CallToolRequestParams, CallToolResponse, CallToolResult, ContentBlock, ErrorCode,
+    Implementation, ListResourceTemplatesResult, ListResourcesResult, ListToolsResult,
+    PaginatedRequestParams, ReadResourceRequestParams, ReadResourceResponse, ReadResourceResult,
+    Resource, ResourceContents, ResourceTemplate, ServerCapabilities, ServerConfig, Tool,
+    ToolAnnotations,
+};
+use rmcp::service::RequestContext;
+use rmcp::{ErrorData, Json, RoleServer, ServerHandler, tool, tool_router};
+use serde_json::Value;
+
+use crate::catalog::{self, Effect};
+use crate::policy::ToolPolicy;
+use crate::tool_error::{ERROR_CODE_META, ToolError, error_result};
+
+/// The pool description resource.
+pub(crate) const POOL_URI: &str = "cognito://pool";
+/// The user resource template.
+pub(crate) const USER_URI_TEMPLATE: &str = "cognito://users/{username}";
+const USER_URI_PREFIX: &str = "cognito://users/";
+
+type ToolResult<T> = Result<Json<T>, ToolError>;
+
+/// The Cognito admin MCP server.
+#[derive(Clone)]
+pub(crate) struct CognitoMcp {
+    admin: CognitoAdmin,
+    policy: ToolPolicy,
+    audit: Option<Arc<AuditLog>>,
+    actor: String,
+    instructions: String,
+    tool_router: ToolRouter<Self>,
+}
+
+impl std::fmt::Debug for CognitoMcp {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("CognitoMcp")
+            .field("pool_id", &self.admin.pool_id())
+            .finish_non_exhaustive()
+    }
+}
+
+/// The router with each tool's title and annotations taken from the catalogue.
+fn annotated_router() -> ToolRouter<CognitoMcp> {
+    let mut router = CognitoMcp::tool_router();
+    for route in router.map.values_mut() {
+        let spec = catalog::find(&route.attr.name).expect("every routed tool is in the catalogue");
+        route.attr.title = Some(spec.title.to_owned());
+        route.attr.annotations = Some(
+            ToolAnnotations::with_title(spec.title)
+                .read_only(spec.is_read())
+                .destructive(spec.effect == Effect::Destructive)
+                .idempotent(spec.idempotent)
+                .open_world(false),
+        );
+    }
+    router
+}
+
+impl CognitoMcp {
+    pub(crate) fn new(
+        admin: CognitoAdmin,
+        policy: ToolPolicy,
+        audit: Option<Arc<AuditLog>>,
+        actor: &str,
+    ) -> Self {
+        let mode = if policy.enabled().iter().all(|t| t.is_read()) {
+            " It is read-only."
+        } else {
+            ""
+        };
+        let instructions = format!(
+            "Administers the Amazon Cognito user pool {}.{mode} Find users with list_users (filter \
+             like email ^= \"ali\"), inspect them with get_user, then change them with the write \
+             tools. Every failed call says what to change; retry with that change. Passwords are \
+             checked against the pool's policy (describe_user_pool shows it) and never echoed.",
+            admin.pool_id()
+        );
+        Self {
+            admin,
+            policy,
+            audit,
+            actor: actor.to_owned(),
+            instructions,
+            tool_router: annotated_router(),
+        }
+    }
+
+    /// The tools this server lists, with their annotations.
+    pub(crate) fn listed_tools(&self) -> Vec<Tool> {
+        let mut tools: Vec<Tool> = self
+            .tool_router
+            .list_all()
+            .into_iter()
+            .filter(|t| catalog::find(&t.name).is_some_and(|s| self.policy.refusal(s).is_none()))
+            .collect();
+        tools.sort_by(|a, b| a.name.cmp(&b.name));
+        tools
+    }
+
+    fn write_audit(&self, record: &AuditRecord) {
+        if let Some(log) = &self.audit
+            && let Err(e) = log.write(record)
+        {
+            tracing::error!(
+                path = %log.path().display(),
+                error = %e,
+                tool = %record.tool,
+                "audit record could not be written; the tool's result was still returned"
+            );
+        }
+    }
+}
+
+#[tool_router]
+impl CognitoMcp {
+    #[tool(
+        description = "Create a user. Give a username and usually an email; other attributes \
+        by name (standard ones, or custom:NAME). Leave temporary_password out to let Cognito \
+        generate one and send the invitation; set suppress_invitation to send nothing. \
+        Optionally add the user to groups. Returns the new user (status FORCE_CHANGE_PASSWORD)."
+    )]
+    async fn create_user(&self, Parameters(req): Parameters<CreateUser>) -> ToolResult<User> {
+        Ok(Json(self.admin.create_user(&req).await?))
+    }
+
+    #[tool(
+        description = "Get one user: status (CONFIRMED, FORCE_CHANGE_PASSWORD, ...), whether \
+        enabled, attributes, MFA settings and groups."
+    )]
+    async fn get_user(&self, Parameters(req): Parameters<UserRef>) -> ToolResult<User> {
+        Ok(Json(self.admin.get_user(&req.username).await?))
+    }
+
+    #[tool(
+        description = "List users, up to 60 per page (limit). Narrow with one filter such as \
+        email ^= \"alice\" or cognito:user_status = \"UNCONFIRMED\" (only = and ^=; only \
+        username, email, phone_number, name, given_name, family_name, preferred_username, \
+        cognito:user_status, status, sub). Continue with pagination_token, or set all_pages to \
+        fetch every page up to max_users."
+    )]
+    async fn list_users(&self, Parameters(req): Parameters<ListUsers>) -> ToolResult<UserPage> {
+        Ok(Json(self.admin.list_users(&req).await?))
+    }
+
+    #[tool(
+        description = "Set a user's password. permanent=true makes it final and confirms the \
+        user; permanent=false (default) makes it temporary, to be changed at next sign-in. The \
+        password is checked against the pool's policy first and never echoed."
+    )]
+    async fn set_user_password(
+        &self,
+        Parameters(req): Parameters<SetUserPassword>,
+    ) -> ToolResult<Outcome> {
+        Ok(Json(self.admin.set_user_password(&req).await?))
+    }
+
+    #[tool(
+        description = "Reset a user's password: the current password stops working and \
+        Cognito sends the user a code to choose a new one."
+    )]
+    async fn reset_user_password(
+        &self,
+        Parameters(req): Parameters<UserRef>,
+    ) -> ToolResult<Outcome> {
+        Ok(Json(self.admin.reset_user_password(&req.username).await?))
+    }
+
+    #[tool(description = "Enable a disabled user so they can sign in again.")]
+    async fn enable_user(&self, Parameters(req): Parameters<UserRef>) -> ToolResult<Outcome> {
+        Ok(Json(self.admin.enable_user(&req.username).await?))
+    }
+
+    #[tool(
+        description = "Disable a user: they can no longer sign in. Reversible with enable_user."
+    )]
+    async fn disable_user(&self, Parameters(req): Parameters<UserRef>) -> ToolResult<Outcome> {
+        Ok(Json(self.admin.disable_user(&req.username).await?))
+    }
+
+    #[tool(
+        description = "Delete a user permanently. This cannot be undone; disable_user is the \
+        reversible alternative."
+    )]
+    async fn delete_user(&self, Parameters(req): Parameters<UserRef>) -> ToolResult<Outcome> {
+        Ok(Json(self.admin.delete_user(&req.username).await?))
+    }
+
+    #[tool(
+        description = "Set user attributes, by name: standard ones (given_name, \
+        phone_number in E.164 like +14155550123, ...) or custom:NAME."
+    )]
+    async fn update_user_attributes(
+        &self,
+        Parameters(req): Parameters<UpdateUserAttributes>,
+    ) -> ToolResult<Outcome> {
+        Ok(Json(self.admin.update_user_attributes(&req).await?))
+    }
+
+    #[tool(description = "Remove attributes from a user, by name.")]
+    async fn delete_user_attributes(
+        &self,
+        Parameters(req): Parameters<DeleteUserAttributes>,
+    ) -> ToolResult<Outcome> {
+        Ok(Json(self.admin.delete_user_attributes(&req).await?))
+    }
+
+    #[tool(
+        description = "Sign a user out of every device: revokes their refresh tokens. \
+        Access tokens already issued stay valid until they expire."
+    )]
+    async fn sign_out_user(&self, Parameters(req): Parameters<UserRef>) -> ToolResult<Outcome> {
+        Ok(Json(self.admin.sign_out_user(&req.username).await?))
+    }
+
+    #[tool(description = "List the pool's groups, up to 60 per page.")]
+    async fn list_groups(&self, Parameters(req): Parameters<ListGroups>) -> ToolResult<GroupPage> {
+        Ok(Json(self.admin.list_groups(&req).await?))
+    }
+
+    #[tool(description = "Create a group, with an optional description and precedence.")]
+    async fn create_group(&self, Parameters(req): Parameters<CreateGroup>) -> ToolResult<Group> {
+        Ok(Json(self.admin.create_group(&req).await?))
+    }
+
+    #[tool(description = "Delete a group. Its members stay in the pool.")]
+    async fn delete_group(&self, Parameters(req): Parameters<GroupRef>) -> ToolResult<Outcome> {
+        Ok(Json(self.admin.delete_group(&req.group).await?))
+    }
+
+    #[tool(description = "Add a user to a group.")]
+    async fn add_user_to_group(
+        &self,
+        Parameters(req): Parameters<Membership>,
+    ) -> ToolResult<Outcome> {
+        Ok(Json(
+            self.admin
+                .add_user_to_group(&req.username, &req.group)
+                .await?,
+        ))
+    }
+
+    #[tool(description = "Remove a user from a group.")]
+    async fn remove_user_from_group(
+        &self,
+        Parameters(req): Parameters<Membership>,
+    ) -> ToolResult<Outcome> {
+        Ok(Json(
+            self.admin
+                .remove_user_from_group(&req.username, &req.group)
+                .await?,
+        ))
+    }
+
+    #[tool(description = "List the groups a user belongs to.")]
+    async fn list_groups_for_user(
+        &self,
+        Parameters(req): Parameters<ListGroupsForUser>,
+    ) -> ToolResult<GroupPage> {
+        Ok(Json(self.admin.list_groups_for_user(&req).await?))
+    }
+
+    #[tool(description = "List the members of a group, up to 60 per page.")]
+    async fn list_users_in_group(
+        &self,
+        Parameters(req): Parameters<ListUsersInGroup>,
+    ) -> ToolResult<UserPage> {
+        Ok(Json(self.admin.list_users_in_group(&req).await?))
+    }
+
+    #[tool(
+        description = "Describe the user pool: name, estimated users, sign-in attributes, \
+        the password policy, the MFA configuration and custom attributes."
+    )]
+    async fn describe_user_pool(&self) -> ToolResult<PoolDescription> {
+        Ok(Json(self.admin.describe_user_pool().await?))
+    }
+
+    #[tool(description = "List the pool's app clients (id and name).")]
+    async fn list_user_pool_clients(
+        &self,
+        Parameters(req): Parameters<ListUserPoolClients>,
+    ) -> ToolResult<AppClientPage> {
+        Ok(Json(self.admin.list_user_pool_clients(&req).await?))
+    }
+}
+
+/// The values of secret fields in `args`, to scrub from anything sent back.
+fn secret_values(args: &Value, out: &mut Vec<String>) {
+    match args {
+        Value::Object(map) => {
+            for (k, v) in map {
+                match v {
+                    Value::String(s) if is_secret_field(k) && !s.is_empty() => out.push(s.clone()),
+                    other => secret_values(other, out),
+                }
+            }
+        }
+        Value::Array(items) => items.iter().for_each(|v| secret_values(v, out)),
+        _ => {}
+    }
+}
+
+fn scrub_text(text: &mut String, secrets: &[String]) {
+    for s in secrets {
+        if text.contains(s.as_str()) {
+            *text = text.replace(s.as_str(), cognito_admin::audit::REDACTED);
+        }
+    }
+}
+
+/// Replaces every secret of the call that appears in the result.
+fn scrub(result: &mut CallToolResult, secrets: &[String]) {
+    if secrets.is_empty() {
+        return;
+    }
+    for block in &mut result.content {
+        if let ContentBlock::Text(t) = block {
+            scrub_text(&mut t.text, secrets);
+        }
+    }
+    if let Some(v) = result.structured_content.take() {
+        let mut text = v.to_string();
+        scrub_text(&mut text, secrets);
+        result.structured_content = serde_json::from_str(&text).ok();
+    }
+}
+
+impl CognitoMcp {
+    async fn run_tool(
+        &self,
+        request: CallToolRequestParams,
+        context: RequestContext<RoleServer>,
+    ) -> Result<CallToolResponse, ErrorData> {
+        let started = SystemTime::now();
+        let clock = Instant::now();
+        let name = request.name.to_string();
+        let arguments = Value::Object(request.arguments.clone().unwrap_or_default());
+        let Some(spec) = catalog::find(&name) else {
+            return Err(ErrorData::invalid_params(
+                format!("unknown tool {name:?}; the tools are: {}", catalog::names()),
+                None,
+            ));
+        };
+        let mut secrets = Vec::new();
+        secret_values(&arguments, &mut secrets);
+
+        if let Some(reason) = self.policy.refusal(spec) {
+            let mut record =
+                AuditRecord::new(started, clock.elapsed(), &self.actor, &name, arguments);
+            record.outcome = AuditOutcome::Refused;
+            record.error = Some("tool_disabled".into());
+            self.write_audit(&record);
+            return Ok(error_result("tool_disabled", false, format!("Refused: {reason}")).into());
+        }
+
+        let ctx = ToolCallContext::new(self, request, context);
+        let (result, aws_calls) = calls::collect(self.tool_router.call(ctx)).await;
+        let mut result = match result {
+            Err(e) if e.code == ErrorCode::INVALID_PARAMS => {
+                // Bad arguments are the agent's to fix: answer as a tool error it can read.
+                let text = format!(
+                    "Error (invalid_arguments): {}.\nHow to fix: send arguments that match the \
+                     tool's inputSchema (field names, types and required fields).",
+                    e.message
+                );
+                CallToolResponse::Complete(error_result("invalid_arguments", false, text))
+            }
+            Err(e) => {
+                let mut record =
+                    AuditRecord::new(started, clock.elapsed(), &self.actor, &name, arguments);
+                record.outcome = AuditOutcome::Error;
+                record.error = Some("internal_error".into());
+                record.aws_calls = aws_calls.iter().map(AuditCall::from).collect();
+                self.write_audit(&record);
+                return Err(e);
+            }
+            Ok(r) => r,
+        };
+        let mut record = AuditRecord::new(started, clock.elapsed(), &self.actor, &name, arguments);
+        record.aws_calls = aws_calls.iter().map(AuditCall::from).collect();
+        if let CallToolResponse::Complete(r) = &mut result {
+            scrub(r, &secrets);
+            if r.is_error == Some(true) {
+                record.outcome = AuditOutcome::Error;
+                record.error = r
+                    .meta
+                    .as_ref()
+                    .and_then(|m| m.get(ERROR_CODE_META))
+                    .and_then(|v| v.get("code"))
+                    .and_then(Value::as_str)
+                    .map(str::to_owned)
+                    .or(Some("error".into()));
+            }
+        }
+        self.write_audit(&record);
+        Ok(result)
+    }
+
+    async fn read(&self, uri: &str) -> Result<ReadResourceResult, ErrorData> {
+        let (tool, value) = if uri == POOL_URI {
+            (
+                "describe_user_pool",
+                self.admin
+                    .describe_user_pool()
+                    .await
+                    .map(|p| serde_json::to_value(p)),
+            )
+        } else if let Some(username) = uri.strip_prefix(USER_URI_PREFIX) {
+            let username = percent_decode(username).ok_or_else(|| {
+                ErrorData::invalid_params(format!("{uri:?} is not a valid user URI"), None)
+            })?;
+            (
+                "get_user",
+                self.admin
+                    .get_user(&username)
+                    .await
+                    .map(|u| serde_json::to_value(u)),
+            )
+        } else {
+            return Err(ErrorData::resource_not_found(
+                format!(
+                    "no resource {uri:?}; the resources are {POOL_URI} and {USER_URI_TEMPLATE}"
+                ),
+                None,
+            ));
+        };
+        let spec = catalog::find(tool).expect("resource tools are in the catalogue");
+        if let Some(reason) = self.policy.refusal(spec) {
+            return Err(ErrorData::invalid_request(
+                format!("resource {uri} is unavailable: {reason}"),
+                None,
+            ));
+        }
+        match value {
+            Ok(Ok(v)) => Ok(ReadResourceResult::new(vec![
+                ResourceContents::text(v.to_string(), uri).with_mime_type("application/json"),
+            ])),
+            Ok(Err(e)) => Err(ErrorData::internal_error(
+                format!("cannot serialize {uri}: {e}"),
+                None,
+            )),
+            Err(e) => {
+                let message = format!("{e}. How to fix: {}", e.hint());
+                Err(match e {
+                    cognito_admin::AdminError::UserNotFound { .. } => {
+                        ErrorData::resource_not_found(message, None)
+                    }
+                    cognito_admin::AdminError::Invalid(_) => {
+                        ErrorData::invalid_params(message, None)
+                    }
+                    _ => ErrorData::internal_error(message, None),
+                })
+            }
+        }
+    }
+}
+
+/// Decodes `%XX` escapes of a URI path segment.
+fn percent_decode(s: &str) -> Option<String> {
+    let bytes = s.as_bytes();
+    let mut out = Vec::with_capacity(bytes.len());
+    let mut i = 0;
+    while i < bytes.len() {
+        if bytes[i] == b'%' {
+            let hex = s.get(i + 1..i + 3)?;
+            out.push(u8::from_str_radix(hex, 16).ok()?);
+            i += 3;
+        } else {
+            out.push(bytes[i]);
+            i += 1;
+        }
+    }
+    String::from_utf8(out).ok()
+}
+
+impl ServerHandler for CognitoMcp {
+    fn get_info(&self) -> ServerConfig {
+        ServerConfig::new(
+            ServerCapabilities::builder()
+                .enable_tools()
+                .enable_resources()
+                .build(),
+        )
+        .with_server_info(Implementation::new(
+            "cognito-mcp",
+            env!("CARGO_PKG_VERSION"),
+        ))
+        .with_instructions(self.instructions.clone())
+    }
+
+    async fn list_tools(
+        &self,
+        _request: Option<PaginatedRequestParams>,
+        _context: RequestContext<RoleServer>,
+    ) -> Result<ListToolsResult, ErrorData> {
+        Ok(ListToolsResult::with_all_items(self.listed_tools()))
+    }
+
+    fn get_tool(&self, name: &str) -> Option<Tool> {
+        self.listed_tools().into_iter().find(|t| t.name == name)
+    }
+
+    async fn call_tool(
+        &self,
+        request: CallToolRequestParams,
+        context: RequestContext<RoleServer>,
+    ) -> Result<CallToolResponse, ErrorData> {
+        self.run_tool(request, context).await
+    }
+
+    async fn list_resources(
+        &self,
+        _request: Option<PaginatedRequestParams>,
+        _context: RequestContext<RoleServer>,
+    ) -> Result<ListResourcesResult, ErrorData> {
+        let mut resources = Vec::new();
+        if catalog::find("describe_user_pool").is_some_and(|s| self.policy.refusal(s).is_none()) {
+            resources.push(
+                Resource::new(POOL_URI, "user_pool")
+                    .with_title("The user pool")
+                    .with_description("The pool's settings, password policy and MFA configuration")
+                    .with_mime_type("application/json"),
+            );
+        }
+        Ok(ListResourcesResult::with_all_items(resources))
+    }
+
+    async fn list_resource_templates(
+        &self,
+        _request: Option<PaginatedRequestParams>,
+        _context: RequestContext<RoleServer>,
+    ) -> Result<ListResourceTemplatesResult, ErrorData> {
+        let mut templates = Vec::new();
+        if catalog::find("get_user").is_some_and(|s| self.policy.refusal(s).is_none()) {
+            templates.push(
+                ResourceTemplate::new(USER_URI_TEMPLATE, "user")
+                    .with_title("A user")
+                    .with_description("One user: status, attributes, MFA settings and groups")
+                    .with_mime_type("application/json"),
+            );
+        }
+        Ok(ListResourceTemplatesResult::with_all_items(templates))
+    }
+
+    async fn read_resource(
+        &self,
+        request: ReadResourceRequestParams,
+        _context: RequestContext<RoleServer>,
+    ) -> Result<ReadResourceResponse, ErrorData> {
+        let started = SystemTime::now();
+        let clock = Instant::now();
+        let uri = request.uri.clone();
+        let (result, aws_calls) = calls::collect(self.read(&uri)).await;
+        let mut record = AuditRecord::new(
+            started,
+            clock.elapsed(),
+            &self.actor,
+            "read_resource",
+            serde_json::json!({ "uri": uri }),
+        );
+        record.aws_calls = aws_calls.iter().map(AuditCall::from).collect();
+        if let Err(e) = &result {
+            record.outcome = AuditOutcome::Error;
+            record.error = Some(format!("{:?}", e.code));
+        }
+        self.write_audit(&record);
+        result.map(Into::into)
+    }
+}
+
+/// Content helper for tests and callers that want plain text.
+#[allow(dead_code)]
+pub(crate) fn text_of(result: &CallToolResult) -> String {
+    result
+        .content
+        .iter()
+        .filter_map(|c| match c {
+            ContentBlock::Text(t) => Some(t.text.as_str()),
+            _ => None,
+        })
+        .collect::<Vec<_>>()
+        .join("\n")
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn router_and_catalogue_agree() {
+        let router = annotated_router();
+        let mut routed: Vec<String> = router
+            .list_all()
+            .iter()
+            .map(|t| t.name.to_string())
+            .collect();
+        routed.sort();
+        let mut listed: Vec<String> = catalog::TOOLS.iter().map(|t| t.name.to_owned()).collect();
+        listed.sort();
+        assert_eq!(routed, listed);
+    }
+
+    #[test]
+    fn every_tool_has_schemas_and_truthful_annotations() {
+        for tool in annotated_router().list_all() {
+            let spec = catalog::find(&tool.name).expect("in catalogue");
+            let a = tool.annotations.as_ref().expect("annotations");
+            assert_eq!(a.read_only_hint, Some(spec.is_read()), "{}", tool.name);
+            assert_eq!(
+                a.destructive_hint,
+                Some(spec.effect == Effect::Destructive),
+                "{}",
+                tool.name
+            );
+            assert_eq!(a.idempotent_hint, Some(spec.idempotent), "{}", tool.name);
+            assert!(
+                tool.output_schema.is_some(),
+                "{} has no output schema",
+                tool.name
+            );
+            assert_eq!(
+                tool.input_schema.get("type").and_then(Value::as_str),
+                Some("object"),
+                "{}",
+                tool.name
+            );
+            assert!(
+                tool.description.as_deref().is_some_and(|d| d.len() > 20),
+                "{}",
+                tool.name
+            );
+        }
+    }
+
+    #[test]
+    fn secrets_are_found_and_scrubbed() {
+        let args = serde_json::json!({"username": "a", "password": "Very-Secret-1", "x": [{"temporary_password": "T3mp!"}]});
+        let mut secrets = Vec::new();
+        secret_values(&args, &mut secrets);
+        assert_eq!(secrets.len(), 2);
+        let mut r =
+            CallToolResult::structured(serde_json::json!({"echo": "Very-Secret-1 and T3mp!"}));
+        scrub(&mut r, &secrets);
+        let all = format!("{:?}", r);
+        assert!(
+            !all.contains("Very-Secret-1") && !all.contains("T3mp!"),
+            "{all}"
+        );
+    }
+
+    #[test]
+    fn percent_decoding() {
+        assert_eq!(
+            percent_decode("alice%40example.com").as_deref(),
+            Some("alice@example.com")
+        );
+        assert_eq!(percent_decode("plain").as_deref(), Some("plain"));
+        assert_eq!(percent_decode("bad%4"), None);
+        assert_eq!(percent_decode("bad%zz"), None);
+    }
+}
