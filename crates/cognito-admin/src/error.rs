@@ -17,7 +17,7 @@ use crate::validate::Invalid;
 #[non_exhaustive]
 pub enum AdminError {
     /// An input failed a check before any AWS call.
-    #[error("invalid input: {0}")]
+    #[error("{0}")]
     Invalid(Invalid),
 
     /// A password breaks the pool's password policy (checked before AWS sees it).
@@ -230,6 +230,15 @@ impl AdminError {
             Self::TooManyRequests { .. } => {
                 "Cognito's request quota was hit. Wait a second or two \
                 and retry the same call; for many users, spread the calls out."
+                    .into()
+            }
+            Self::NotAuthorized {
+                operation: Operation::AdminResetUserPassword,
+                ..
+            } => {
+                "Only a CONFIRMED user with a verified email or phone can be reset. For a user in \
+                 FORCE_CHANGE_PASSWORD, call set_user_password with a new temporary password \
+                 instead; call get_user to see the status."
                     .into()
             }
             Self::NotAuthorized { .. } => {

@@ -301,13 +301,22 @@ impl CognitoMcp {
     }
 }
 
+/// Secrets shorter than this are not scrubbed from answers (they are still never echoed).
+const MIN_SCRUB_LEN: usize = 6;
+
 /// The values of secret fields in `args`, to scrub from anything sent back.
 fn secret_values(args: &Value, out: &mut Vec<String>) {
     match args {
         Value::Object(map) => {
             for (k, v) in map {
                 match v {
-                    Value::String(s) if is_secret_field(k) && !s.is_empty() => out.push(s.clone()),
+                    // Cognito passwords are at least 6 characters; shorter strings would
+                    // scrub ordinary words out of the answer and say nothing secret.
+                    Value::String(s)
+                        if is_secret_field(k) && s.chars().count() >= MIN_SCRUB_LEN =>
+                    {
+                        out.push(s.clone())
+                    }
                     other => secret_values(other, out),
                 }
             }
@@ -397,6 +406,22 @@ impl CognitoMcp {
         record.aws_calls = aws_calls.iter().map(AuditCall::from).collect();
         if let CallToolResponse::Complete(r) = &mut result {
             scrub(r, &secrets);
+            if r.is_error == Some(true)
+                && r.meta
+                    .as_ref()
+                    .is_none_or(|m| !m.contains_key(ERROR_CODE_META))
+            {
+                // rmcp answers arguments that do not deserialize with a bare tool error.
+                let detail = crate::server::text_of(r);
+                *r = error_result(
+                    "invalid_arguments",
+                    false,
+                    format!(
+                        "Error (invalid_arguments): {detail}.\nHow to fix: send arguments that \
+                         match the tool's inputSchema (field names, types and required fields)."
+                    ),
+                );
+            }
             if r.is_error == Some(true) {
                 record.outcome = AuditOutcome::Error;
                 record.error = r
@@ -585,8 +610,7 @@ impl ServerHandler for CognitoMcp {
     }
 }
 
-/// Content helper for tests and callers that want plain text.
-#[allow(dead_code)]
+/// The text blocks of a result, joined.
 pub(crate) fn text_of(result: &CallToolResult) -> String {
     result
         .content

@@ -1,0 +1,260 @@
+//! The test harness: one moto server per test binary, a fresh pool per test, and the real
+//! `cognito-mcp` binary driven over stdio by rmcp's client.
+#![allow(dead_code)]
+
+use std::io::{BufRead, BufReader};
+use std::path::{Path, PathBuf};
+use std::process::{Child, Command, Stdio};
+use std::sync::OnceLock;
+
+use aws_sdk_cognitoidentityprovider::Client;
+use cognito_admin::CognitoAdmin;
+use cognito_admin::provision::{BootstrapSpec, bootstrap};
+use rmcp::model::{CallToolRequestParams, CallToolResult, ContentBlock};
+use rmcp::service::RunningService;
+use rmcp::transport::TokioChildProcess;
+use rmcp::{RoleClient, ServiceExt};
+use serde_json::Value;
+
+pub const REGION: &str = "us-east-1";
+
+/// The repository root.
+pub fn root() -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR"))
+        .join("../..")
+        .canonicalize()
+        .expect("repo root")
+}
+
+/// Where scripts/setup-peers put the peers.
+pub fn peers() -> PathBuf {
+    std::env::var_os("PEERS_DIR")
+        .map(PathBuf::from)
+        .unwrap_or_else(|| root().join(".peers"))
+}
+
+/// A moto server on a free loopback port. It exits when this process does: its stdin is a
+/// pipe that closes with us.
+pub struct Moto {
+    pub endpoint: String,
+    _child: Child,
+}
+
+static MOTO: OnceLock<Moto> = OnceLock::new();
+
+/// The moto server of this test binary, started on first use.
+pub fn moto() -> &'static Moto {
+    MOTO.get_or_init(|| {
+        let python = peers().join("venv/bin/python");
+        assert!(
+            python.exists(),
+            "{} is missing: run scripts/setup-peers first",
+            python.display()
+        );
+        let mut child = Command::new(python)
+            .arg(root().join("scripts/moto-server.py"))
+            .arg("--until-stdin-closes")
+            .stdin(Stdio::piped())
+            .stdout(Stdio::piped())
+            .stderr(Stdio::null())
+            .spawn()
+            .expect("start moto");
+        let stdout = child.stdout.take().expect("moto stdout");
+        let mut line = String::new();
+        BufReader::new(stdout)
+            .read_line(&mut line)
+            .expect("read moto port");
+        let port = line
+            .trim()
+            .strip_prefix("MOTO_PORT=")
+            .unwrap_or_else(|| panic!("unexpected moto output {line:?}"));
+        Moto {
+            endpoint: format!("http://127.0.0.1:{port}"),
+            _child: child,
+        }
+    })
+}
+
+/// The environment the server gets: fake credentials, moto's endpoint, nothing else.
+pub fn base_env() -> Vec<(String, String)> {
+    [
+        ("AWS_ACCESS_KEY_ID", "testing"),
+        ("AWS_SECRET_ACCESS_KEY", "testing"),
+        ("AWS_EC2_METADATA_DISABLED", "true"),
+        ("AWS_REGION", REGION),
+        (
+            "AWS_ENDPOINT_URL_COGNITO_IDENTITY_PROVIDER",
+            moto().endpoint.as_str(),
+        ),
+        ("PATH", "/usr/bin:/bin"),
+    ]
+    .iter()
+    .map(|(k, v)| (k.to_string(), v.to_string()))
+    .collect()
+}
+
+/// An SDK client pointed at moto.
+pub async fn sdk_client() -> Client {
+    let config = aws_config::defaults(aws_config::BehaviorVersion::latest())
+        .region(aws_config::Region::new(REGION))
+        .endpoint_url(&moto().endpoint)
+        .credentials_provider(aws_sdk_cognitoidentityprovider::config::Credentials::new(
+            "testing", "testing", None, None, "tests",
+        ))
+        .load()
+        .await;
+    Client::new(&config)
+}
+
+/// A fresh pool with an app client and the standard groups.
+pub struct Pool {
+    pub id: String,
+    pub client_id: String,
+    pub admin: CognitoAdmin,
+}
+
+pub async fn new_pool() -> Pool {
+    let client = sdk_client().await;
+    let done = bootstrap(
+        &client,
+        &BootstrapSpec {
+            pool_name: "test".into(),
+            client_name: "test".into(),
+            admin_username: None,
+            admin_email: None,
+            generate_admin_password: false,
+        },
+    )
+    .await
+    .expect("bootstrap a pool in moto");
+    Pool {
+        admin: CognitoAdmin::new(client, done.pool_id.clone()),
+        id: done.pool_id,
+        client_id: done.client_id,
+    }
+}
+
+/// The real binary, serving MCP over stdio to rmcp's client, with its stdout (tee'd) and
+/// stderr recorded in a temporary directory.
+pub struct Server {
+    pub client: RunningService<RoleClient, ()>,
+    pub dir: tempfile::TempDir,
+}
+
+pub fn bin() -> &'static str {
+    env!("CARGO_BIN_EXE_cognito-mcp")
+}
+
+/// Starts `cognito-mcp serve ARGS` for `pool`, with `env` added to the base environment.
+pub async fn serve(pool: &Pool, args: &[&str], env: &[(&str, &str)]) -> Server {
+    let dir = tempfile::tempdir().expect("temp dir");
+    let mut cmd = tokio::process::Command::new("sh");
+    // tee records exactly what the server wrote on stdout, the MCP channel.
+    cmd.arg("-c")
+        .arg(r#"bin="$1"; shift; "$bin" serve "$@" 2>>"$T/stderr.log" | tee -a "$T/stdout.log""#)
+        .arg("sh")
+        .arg(bin())
+        .args(args)
+        .env_clear()
+        .envs(base_env())
+        .env("T", dir.path())
+        .env("COGNITO_USER_POOL_ID", &pool.id)
+        .env("COGNITO_MCP_AUDIT_FILE", dir.path().join("audit.jsonl"));
+    for (k, v) in env {
+        cmd.env(k, v);
+    }
+    let transport = TokioChildProcess::new(cmd).expect("spawn cognito-mcp");
+    let client = ().serve(transport).await.expect("MCP handshake with cognito-mcp");
+    Server { client, dir }
+}
+
+impl Server {
+    /// Calls a tool; a protocol error fails the test.
+    pub async fn call(&self, tool: &str, args: Value) -> CallToolResult {
+        let mut params = CallToolRequestParams::new(tool.to_owned());
+        if let Value::Object(map) = args {
+            params = params.with_arguments(map);
+        }
+        self.client
+            .call_tool(params)
+            .await
+            .unwrap_or_else(|e| panic!("{tool}: protocol error {e}"))
+    }
+
+    /// Calls a tool that must succeed, and returns its structured content.
+    pub async fn ok(&self, tool: &str, args: Value) -> Value {
+        let r = self.call(tool, args).await;
+        assert_ne!(r.is_error, Some(true), "{tool} failed: {}", text(&r));
+        r.structured_content
+            .unwrap_or_else(|| panic!("{tool} returned no structured content"))
+    }
+
+    /// Calls a tool that must fail, and returns its error code and text.
+    pub async fn err(&self, tool: &str, args: Value) -> (String, String) {
+        let r = self.call(tool, args).await;
+        assert_eq!(
+            r.is_error,
+            Some(true),
+            "{tool} should have failed: {}",
+            text(&r)
+        );
+        (error_code(&r), text(&r))
+    }
+
+    pub fn audit(&self) -> Vec<Value> {
+        let path = self.dir.path().join("audit.jsonl");
+        std::fs::read_to_string(path)
+            .unwrap_or_default()
+            .lines()
+            .map(|l| serde_json::from_str(l).expect("audit line is JSON"))
+            .collect()
+    }
+
+    pub fn file(&self, name: &str) -> String {
+        std::fs::read_to_string(self.dir.path().join(name)).unwrap_or_default()
+    }
+
+    pub async fn stop(self) -> tempfile::TempDir {
+        self.client.cancel().await.ok();
+        // Let the server flush and exit once its stdin closes.
+        tokio::time::sleep(std::time::Duration::from_millis(200)).await;
+        self.dir
+    }
+}
+
+pub fn text(r: &CallToolResult) -> String {
+    r.content
+        .iter()
+        .filter_map(|c| match c {
+            ContentBlock::Text(t) => Some(t.text.clone()),
+            _ => None,
+        })
+        .collect::<Vec<_>>()
+        .join("\n")
+}
+
+pub fn error_code(r: &CallToolResult) -> String {
+    r.meta
+        .as_ref()
+        .and_then(|m| m.get("cognito-mcp/error"))
+        .and_then(|v| v.get("code"))
+        .and_then(Value::as_str)
+        .unwrap_or("")
+        .to_owned()
+}
+
+/// Runs the binary with `args` and the base environment plus `env`; returns (status, stdout, stderr).
+pub fn run_cli(args: &[&str], env: &[(&str, &str)]) -> (i32, String, String) {
+    let out = Command::new(bin())
+        .args(args)
+        .env_clear()
+        .envs(base_env())
+        .envs(env.iter().copied())
+        .output()
+        .expect("run cognito-mcp");
+    (
+        out.status.code().unwrap_or(-1),
+        String::from_utf8_lossy(&out.stdout).into_owned(),
+        String::from_utf8_lossy(&out.stderr).into_owned(),
+    )
+}
