@@ -334,7 +334,7 @@ impl AdminError {
                 group: g.to_owned(),
             },
             ("ResourceNotFoundException", Subject::Group(g) | Subject::UserInGroup(_, g))
-                if message.to_ascii_lowercase().contains("group") =>
+                if !message.to_ascii_lowercase().contains("pool") =>
             {
                 Self::GroupNotFound {
                     group: g.to_owned(),

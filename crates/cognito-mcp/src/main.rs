@@ -69,15 +69,38 @@ enum Transport {
     Stdio,
 }
 
+/// Targets whose debug and trace events carry whole MCP messages or HTTP bodies (tool
+/// arguments, so passwords). Whatever `RUST_LOG` says, they log at info at most.
+const PAYLOAD_TARGETS: &[&str] = &[
+    "rmcp",
+    "aws_smithy_runtime",
+    "aws_smithy_http",
+    "hyper",
+    "h2",
+];
+
 fn init_logging() {
     use tracing_subscriber::EnvFilter;
+    use tracing_subscriber::filter::filter_fn;
+    use tracing_subscriber::prelude::*;
+
     let filter = EnvFilter::try_from_default_env()
         .unwrap_or_else(|_| EnvFilter::new("cognito_mcp=info,warn"));
-    tracing_subscriber::fmt()
-        .with_env_filter(filter)
-        .with_writer(std::io::stderr)
-        .with_ansi(false)
-        .with_target(false)
+    let no_payloads = filter_fn(|meta| {
+        *meta.level() <= tracing::Level::INFO
+            || !PAYLOAD_TARGETS
+                .iter()
+                .any(|t| meta.target() == *t || meta.target().starts_with(&format!("{t}::")))
+    });
+    tracing_subscriber::registry()
+        .with(
+            tracing_subscriber::fmt::layer()
+                .with_writer(std::io::stderr)
+                .with_ansi(false)
+                .with_target(false)
+                .with_filter(no_payloads)
+                .with_filter(filter),
+        )
         .init();
 }
 

@@ -1,6 +1,6 @@
 //! The test harness: one moto server per test binary, a fresh pool per test, and the real
 //! `cognito-mcp` binary driven over stdio by rmcp's client.
-#![allow(dead_code)]
+#![allow(dead_code, unreachable_pub)]
 
 use std::io::{BufRead, BufReader};
 use std::path::{Path, PathBuf};
