@@ -445,7 +445,7 @@ impl CognitoMcp {
                 self.admin
                     .describe_user_pool()
                     .await
-                    .map(|p| serde_json::to_value(p)),
+                    .map(serde_json::to_value),
             )
         } else if let Some(username) = uri.strip_prefix(USER_URI_PREFIX) {
             let username = percent_decode(username).ok_or_else(|| {
@@ -456,7 +456,7 @@ impl CognitoMcp {
                 self.admin
                     .get_user(&username)
                     .await
-                    .map(|u| serde_json::to_value(u)),
+                    .map(serde_json::to_value),
             )
         } else {
             return Err(ErrorData::resource_not_found(

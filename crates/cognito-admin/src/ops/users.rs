@@ -231,7 +231,10 @@ impl CognitoAdmin {
             created: time(out.user_create_date()),
             last_modified: time(out.user_last_modified_date()),
             mfa: Some(UserMfa {
-                preferred: out.preferred_mfa_setting().map(str::to_owned),
+                preferred: out
+                    .preferred_mfa_setting()
+                    .filter(|s| !s.is_empty())
+                    .map(str::to_owned),
                 enabled: out.user_mfa_setting_list().to_vec(),
             }),
             groups: Some(groups),
