@@ -4,6 +4,7 @@ use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 use aws_sdk_cognitoidentityprovider::Client;
+use aws_sdk_cognitoidentityprovider::operation::describe_user_pool::DescribeUserPoolOutput;
 use tokio::sync::Mutex;
 
 use crate::error::{Subject, finish};
@@ -65,7 +66,15 @@ impl CognitoAdmin {
         {
             return Ok(policy.clone());
         }
-        let out = finish(
+        let out = self.describe_pool_raw().await?;
+        let policy = policy_of(&out);
+        *cached = Some((policy.clone(), Instant::now()));
+        Ok(policy)
+    }
+
+    /// Calls DescribeUserPool.
+    pub(crate) async fn describe_pool_raw(&self) -> Result<DescribeUserPoolOutput, AdminError> {
+        finish(
             Operation::DescribeUserPool,
             Subject::None,
             self.client()
@@ -73,15 +82,7 @@ impl CognitoAdmin {
                 .user_pool_id(self.pool_id())
                 .send()
                 .await,
-        )?;
-        let policy = out
-            .user_pool()
-            .and_then(|p| p.policies())
-            .and_then(|p| p.password_policy())
-            .map(policy_from_sdk)
-            .unwrap_or_default();
-        *cached = Some((policy.clone(), Instant::now()));
-        Ok(policy)
+        )
     }
 
     /// Replaces the cached policy (after a fresh DescribeUserPool).
@@ -103,6 +104,15 @@ impl CognitoAdmin {
             })
         }
     }
+}
+
+/// The password policy of a DescribeUserPool answer (Cognito's default when absent).
+pub(crate) fn policy_of(out: &DescribeUserPoolOutput) -> PasswordPolicy {
+    out.user_pool()
+        .and_then(|p| p.policies())
+        .and_then(|p| p.password_policy())
+        .map(policy_from_sdk)
+        .unwrap_or_default()
 }
 
 pub(crate) fn policy_from_sdk(

@@ -87,18 +87,19 @@ fn is_cognito_name_char(c: char) -> bool {
     !c.is_whitespace() && !c.is_control()
 }
 
-/// Checks a username: 1 to 128 characters, no whitespace or control characters.
-pub fn username(field: &str, value: &str) -> Result<(), Invalid> {
+/// A Cognito name (username or group name): 1 to 128 characters, no whitespace or control
+/// characters. `examples` are a plain valid value and one shaped like common mistakes' fixes.
+fn cognito_name(field: &str, value: &str, examples: [&str; 2]) -> Result<(), Invalid> {
     const REQ: &str = "1 to 128 characters, with no spaces or control characters";
     if value.is_empty() {
-        return Err(Invalid::new(field, "is empty", REQ, "alice"));
+        return Err(Invalid::new(field, "is empty", REQ, examples[0]));
     }
     if value.chars().count() > 128 {
         return Err(Invalid::new(
             field,
             "is longer than 128 characters",
             REQ,
-            "alice",
+            examples[0],
         ));
     }
     if let Some(c) = value.chars().find(|c| !is_cognito_name_char(*c)) {
@@ -106,35 +107,20 @@ pub fn username(field: &str, value: &str) -> Result<(), Invalid> {
             field,
             format!("contains the character {c:?}, which Cognito does not allow"),
             REQ,
-            "alice.smith",
+            examples[1],
         ));
     }
     Ok(())
 }
 
+/// Checks a username: 1 to 128 characters, no whitespace or control characters.
+pub fn username(field: &str, value: &str) -> Result<(), Invalid> {
+    cognito_name(field, value, ["alice", "alice.smith"])
+}
+
 /// Checks a group name: 1 to 128 characters, no whitespace or control characters.
 pub fn group_name(field: &str, value: &str) -> Result<(), Invalid> {
-    const REQ: &str = "1 to 128 characters, with no spaces or control characters";
-    if value.is_empty() {
-        return Err(Invalid::new(field, "is empty", REQ, "Developers"));
-    }
-    if value.chars().count() > 128 {
-        return Err(Invalid::new(
-            field,
-            "is longer than 128 characters",
-            REQ,
-            "Developers",
-        ));
-    }
-    if let Some(c) = value.chars().find(|c| !is_cognito_name_char(*c)) {
-        return Err(Invalid::new(
-            field,
-            format!("contains the character {c:?}, which Cognito does not allow"),
-            REQ,
-            "beta-testers",
-        ));
-    }
-    Ok(())
+    cognito_name(field, value, ["Developers", "beta-testers"])
 }
 
 /// Checks an email address: one `@`, a non-empty local part, a domain with a dot, no spaces.

@@ -35,8 +35,6 @@ pub(crate) const POOL_URI: &str = "cognito://pool";
 pub(crate) const USER_URI_TEMPLATE: &str = "cognito://users/{username}";
 const USER_URI_PREFIX: &str = "cognito://users/";
 
-type ToolResult<T> = Result<Json<T>, ToolError>;
-
 /// The Cognito admin MCP server.
 #[derive(Clone)]
 pub(crate) struct CognitoMcp {
@@ -136,7 +134,10 @@ impl CognitoMcp {
         generate one and send the invitation; set suppress_invitation to send nothing. \
         Optionally add the user to groups. Returns the new user (status FORCE_CHANGE_PASSWORD)."
     )]
-    async fn create_user(&self, Parameters(req): Parameters<CreateUser>) -> ToolResult<User> {
+    async fn create_user(
+        &self,
+        Parameters(req): Parameters<CreateUser>,
+    ) -> Result<Json<User>, ToolError> {
         Ok(Json(self.admin.create_user(&req).await?))
     }
 
@@ -144,7 +145,10 @@ impl CognitoMcp {
         description = "Get one user: status (CONFIRMED, FORCE_CHANGE_PASSWORD, ...), whether \
         enabled, attributes, MFA settings and groups."
     )]
-    async fn get_user(&self, Parameters(req): Parameters<UserRef>) -> ToolResult<User> {
+    async fn get_user(
+        &self,
+        Parameters(req): Parameters<UserRef>,
+    ) -> Result<Json<User>, ToolError> {
         Ok(Json(self.admin.get_user(&req.username).await?))
     }
 
@@ -155,7 +159,10 @@ impl CognitoMcp {
         cognito:user_status, status, sub). Continue with pagination_token, or set all_pages to \
         fetch every page up to max_users."
     )]
-    async fn list_users(&self, Parameters(req): Parameters<ListUsers>) -> ToolResult<UserPage> {
+    async fn list_users(
+        &self,
+        Parameters(req): Parameters<ListUsers>,
+    ) -> Result<Json<UserPage>, ToolError> {
         Ok(Json(self.admin.list_users(&req).await?))
     }
 
@@ -167,7 +174,7 @@ impl CognitoMcp {
     async fn set_user_password(
         &self,
         Parameters(req): Parameters<SetUserPassword>,
-    ) -> ToolResult<Outcome> {
+    ) -> Result<Json<Outcome>, ToolError> {
         Ok(Json(self.admin.set_user_password(&req).await?))
     }
 
@@ -178,19 +185,25 @@ impl CognitoMcp {
     async fn reset_user_password(
         &self,
         Parameters(req): Parameters<UserRef>,
-    ) -> ToolResult<Outcome> {
+    ) -> Result<Json<Outcome>, ToolError> {
         Ok(Json(self.admin.reset_user_password(&req.username).await?))
     }
 
     #[tool(description = "Enable a disabled user so they can sign in again.")]
-    async fn enable_user(&self, Parameters(req): Parameters<UserRef>) -> ToolResult<Outcome> {
+    async fn enable_user(
+        &self,
+        Parameters(req): Parameters<UserRef>,
+    ) -> Result<Json<Outcome>, ToolError> {
         Ok(Json(self.admin.enable_user(&req.username).await?))
     }
 
     #[tool(
         description = "Disable a user: they can no longer sign in. Reversible with enable_user."
     )]
-    async fn disable_user(&self, Parameters(req): Parameters<UserRef>) -> ToolResult<Outcome> {
+    async fn disable_user(
+        &self,
+        Parameters(req): Parameters<UserRef>,
+    ) -> Result<Json<Outcome>, ToolError> {
         Ok(Json(self.admin.disable_user(&req.username).await?))
     }
 
@@ -198,7 +211,10 @@ impl CognitoMcp {
         description = "Delete a user permanently. This cannot be undone; disable_user is the \
         reversible alternative."
     )]
-    async fn delete_user(&self, Parameters(req): Parameters<UserRef>) -> ToolResult<Outcome> {
+    async fn delete_user(
+        &self,
+        Parameters(req): Parameters<UserRef>,
+    ) -> Result<Json<Outcome>, ToolError> {
         Ok(Json(self.admin.delete_user(&req.username).await?))
     }
 
@@ -209,7 +225,7 @@ impl CognitoMcp {
     async fn update_user_attributes(
         &self,
         Parameters(req): Parameters<UpdateUserAttributes>,
-    ) -> ToolResult<Outcome> {
+    ) -> Result<Json<Outcome>, ToolError> {
         Ok(Json(self.admin.update_user_attributes(&req).await?))
     }
 
@@ -217,7 +233,7 @@ impl CognitoMcp {
     async fn delete_user_attributes(
         &self,
         Parameters(req): Parameters<DeleteUserAttributes>,
-    ) -> ToolResult<Outcome> {
+    ) -> Result<Json<Outcome>, ToolError> {
         Ok(Json(self.admin.delete_user_attributes(&req).await?))
     }
 
@@ -225,22 +241,34 @@ impl CognitoMcp {
         description = "Sign a user out of every device: revokes their refresh tokens. \
         Access tokens already issued stay valid until they expire."
     )]
-    async fn sign_out_user(&self, Parameters(req): Parameters<UserRef>) -> ToolResult<Outcome> {
+    async fn sign_out_user(
+        &self,
+        Parameters(req): Parameters<UserRef>,
+    ) -> Result<Json<Outcome>, ToolError> {
         Ok(Json(self.admin.sign_out_user(&req.username).await?))
     }
 
     #[tool(description = "List the pool's groups, up to 60 per page.")]
-    async fn list_groups(&self, Parameters(req): Parameters<ListGroups>) -> ToolResult<GroupPage> {
+    async fn list_groups(
+        &self,
+        Parameters(req): Parameters<ListGroups>,
+    ) -> Result<Json<GroupPage>, ToolError> {
         Ok(Json(self.admin.list_groups(&req).await?))
     }
 
     #[tool(description = "Create a group, with an optional description and precedence.")]
-    async fn create_group(&self, Parameters(req): Parameters<CreateGroup>) -> ToolResult<Group> {
+    async fn create_group(
+        &self,
+        Parameters(req): Parameters<CreateGroup>,
+    ) -> Result<Json<Group>, ToolError> {
         Ok(Json(self.admin.create_group(&req).await?))
     }
 
     #[tool(description = "Delete a group. Its members stay in the pool.")]
-    async fn delete_group(&self, Parameters(req): Parameters<GroupRef>) -> ToolResult<Outcome> {
+    async fn delete_group(
+        &self,
+        Parameters(req): Parameters<GroupRef>,
+    ) -> Result<Json<Outcome>, ToolError> {
         Ok(Json(self.admin.delete_group(&req.group).await?))
     }
 
@@ -248,7 +276,7 @@ impl CognitoMcp {
     async fn add_user_to_group(
         &self,
         Parameters(req): Parameters<Membership>,
-    ) -> ToolResult<Outcome> {
+    ) -> Result<Json<Outcome>, ToolError> {
         Ok(Json(
             self.admin
                 .add_user_to_group(&req.username, &req.group)
@@ -260,7 +288,7 @@ impl CognitoMcp {
     async fn remove_user_from_group(
         &self,
         Parameters(req): Parameters<Membership>,
-    ) -> ToolResult<Outcome> {
+    ) -> Result<Json<Outcome>, ToolError> {
         Ok(Json(
             self.admin
                 .remove_user_from_group(&req.username, &req.group)
@@ -272,7 +300,7 @@ impl CognitoMcp {
     async fn list_groups_for_user(
         &self,
         Parameters(req): Parameters<ListGroupsForUser>,
-    ) -> ToolResult<GroupPage> {
+    ) -> Result<Json<GroupPage>, ToolError> {
         Ok(Json(self.admin.list_groups_for_user(&req).await?))
     }
 
@@ -280,7 +308,7 @@ impl CognitoMcp {
     async fn list_users_in_group(
         &self,
         Parameters(req): Parameters<ListUsersInGroup>,
-    ) -> ToolResult<UserPage> {
+    ) -> Result<Json<UserPage>, ToolError> {
         Ok(Json(self.admin.list_users_in_group(&req).await?))
     }
 
@@ -288,7 +316,7 @@ impl CognitoMcp {
         description = "Describe the user pool: name, estimated users, sign-in attributes, \
         the password policy, the MFA configuration and custom attributes."
     )]
-    async fn describe_user_pool(&self) -> ToolResult<PoolDescription> {
+    async fn describe_user_pool(&self) -> Result<Json<PoolDescription>, ToolError> {
         Ok(Json(self.admin.describe_user_pool().await?))
     }
 
@@ -296,7 +324,7 @@ impl CognitoMcp {
     async fn list_user_pool_clients(
         &self,
         Parameters(req): Parameters<ListUserPoolClients>,
-    ) -> ToolResult<AppClientPage> {
+    ) -> Result<Json<AppClientPage>, ToolError> {
         Ok(Json(self.admin.list_user_pool_clients(&req).await?))
     }
 }
@@ -675,16 +703,17 @@ mod tests {
 
     #[test]
     fn secrets_are_found_and_scrubbed() {
-        let args = serde_json::json!({"username": "a", "password": "Very-Secret-1", "x": [{"temporary_password": "T3mp!"}]});
+        let args = serde_json::json!({"username": "a", "password": "Very-Secret-1", "x": [{"temporary_password": "T3mp-Secret!"}]});
         let mut secrets = Vec::new();
         secret_values(&args, &mut secrets);
         assert_eq!(secrets.len(), 2);
-        let mut r =
-            CallToolResult::structured(serde_json::json!({"echo": "Very-Secret-1 and T3mp!"}));
+        let mut r = CallToolResult::structured(
+            serde_json::json!({"echo": "Very-Secret-1 and T3mp-Secret!"}),
+        );
         scrub(&mut r, &secrets);
         let all = format!("{:?}", r);
         assert!(
-            !all.contains("Very-Secret-1") && !all.contains("T3mp!"),
+            !all.contains("Very-Secret-1") && !all.contains("T3mp-Secret!"),
             "{all}"
         );
     }

@@ -3,7 +3,7 @@
 use schemars::JsonSchema;
 use serde::Deserialize;
 
-use crate::client::policy_from_sdk;
+use crate::client::policy_of;
 use crate::error::{Subject, finish};
 use crate::model::{AppClient, AppClientPage, PoolDescription, PoolMfa, time};
 use crate::{AdminError, CognitoAdmin, Operation, validate};
@@ -25,15 +25,7 @@ impl CognitoAdmin {
     /// Describes the pool (DescribeUserPool and GetUserPoolMfaConfig), and refreshes the
     /// cached password policy.
     pub async fn describe_user_pool(&self) -> Result<PoolDescription, AdminError> {
-        let out = finish(
-            Operation::DescribeUserPool,
-            Subject::None,
-            self.client()
-                .describe_user_pool()
-                .user_pool_id(self.pool_id())
-                .send()
-                .await,
-        )?;
+        let out = self.describe_pool_raw().await?;
         let mfa = finish(
             Operation::GetUserPoolMfaConfig,
             Subject::None,
@@ -44,11 +36,7 @@ impl CognitoAdmin {
                 .await,
         )?;
         let pool = out.user_pool();
-        let policy = pool
-            .and_then(|p| p.policies())
-            .and_then(|p| p.password_policy())
-            .map(policy_from_sdk)
-            .unwrap_or_default();
+        let policy = policy_of(&out);
         self.remember_policy(policy.clone()).await;
         let strings = |v: Vec<&str>| v.into_iter().map(str::to_owned).collect::<Vec<_>>();
         Ok(PoolDescription {

@@ -245,18 +245,10 @@ pub fn error_code(r: &CallToolResult) -> String {
 
 /// Runs the binary with `args` and the base environment plus `env`; returns (status, stdout, stderr).
 pub fn run_cli(args: &[&str], env: &[(&str, &str)]) -> (i32, String, String) {
-    let out = Command::new(bin())
-        .args(args)
-        .env_clear()
-        .envs(base_env())
-        .envs(env.iter().copied())
-        .output()
-        .expect("run cognito-mcp");
-    (
-        out.status.code().unwrap_or(-1),
-        String::from_utf8_lossy(&out.stdout).into_owned(),
-        String::from_utf8_lossy(&out.stderr).into_owned(),
-    )
+    let base = base_env();
+    let mut all: Vec<(&str, &str)> = base.iter().map(|(k, v)| (k.as_str(), v.as_str())).collect();
+    all.extend_from_slice(env);
+    run_cli_exact(args, &all)
 }
 
 /// Runs the binary with exactly `env` (plus PATH); returns (status, stdout, stderr).
