@@ -132,6 +132,15 @@ pub enum AdminError {
         operation: Operation,
     },
 
+    /// Part of a multi-step operation was done before a later step failed.
+    #[error("{completed}, but then: {source}")]
+    Incomplete {
+        /// What was done and stays done.
+        completed: String,
+        /// Why the rest failed.
+        source: Box<AdminError>,
+    },
+
     /// Any other error AWS returned.
     #[error("{operation} failed: {code}: {message}")]
     Aws {
@@ -177,6 +186,7 @@ impl AdminError {
             Self::NoCredentials { .. } => "no_credentials",
             Self::Unreachable { .. } => "unreachable",
             Self::Timeout { .. } => "timeout",
+            Self::Incomplete { source, .. } => source.code(),
             Self::Aws { .. } => "aws_error",
         }
     }
@@ -264,6 +274,11 @@ impl AdminError {
             Self::Timeout { .. } => "Retry the same call; if it keeps timing out, check the \
                 network path to Cognito."
                 .into(),
+            Self::Incomplete { completed, source } => format!(
+                "Do not repeat the whole call: {completed} already. Fix what failed ({}), then \
+                 finish with the single step that failed.",
+                source.hint()
+            ),
             Self::Aws { .. } => "Read AWS's message above; fix what it names and retry.".into(),
         }
     }

@@ -346,3 +346,20 @@ async fn bad_formats_fail_naming_the_field() {
     assert_eq!(code, "invalid_arguments", "{text}");
     assert!(text.contains("username"), "{text}");
 }
+
+#[tokio::test]
+async fn create_user_into_a_missing_group_says_what_was_done() {
+    let pool = new_pool().await;
+    let s = serve(&pool, &[], &[]).await;
+    let (code, text) = s
+        .err("create_user", json!({"username": "ursula", "suppress_invitation": true, "groups": ["Admins", "nope"]}))
+        .await;
+    assert_eq!(code, "group_not_found", "{text}");
+    assert!(text.contains("was created and added to Admins"), "{text}");
+    assert!(
+        text.contains("Do not repeat the whole call") && text.contains("add_user_to_group"),
+        "{text}"
+    );
+    let user = s.ok("get_user", json!({"username": "ursula"})).await;
+    assert_eq!(user["groups"], json!(["Admins"]));
+}

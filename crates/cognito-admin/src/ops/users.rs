@@ -195,7 +195,17 @@ impl CognitoAdmin {
         });
         let mut added = Vec::new();
         for g in &req.groups {
-            self.add_user_to_group(&req.username, g).await?;
+            if let Err(e) = self.add_user_to_group(&req.username, g).await {
+                let mut completed = format!("user {:?} was created", req.username);
+                if !added.is_empty() {
+                    completed.push_str(&format!(" and added to {}", added.join(", ")));
+                }
+                completed.push_str(&format!("; call add_user_to_group for {g:?}"));
+                return Err(AdminError::Incomplete {
+                    completed,
+                    source: Box::new(e),
+                });
+            }
             added.push(g.clone());
         }
         user.groups = Some(added);
