@@ -116,6 +116,13 @@ pub enum AdminError {
         detail: String,
     },
 
+    /// AWS rejected the credentials (unknown key, bad signature, expired session).
+    #[error("AWS rejected the credentials: {detail}")]
+    InvalidCredentials {
+        /// AWS's error code and message.
+        detail: String,
+    },
+
     /// The Cognito endpoint could not be reached.
     #[error("cannot reach the Cognito endpoint for {operation}: {detail}")]
     Unreachable {
@@ -184,6 +191,7 @@ impl AdminError {
             Self::AccessDenied { .. } => "access_denied",
             Self::ResourceNotFound { .. } => "resource_not_found",
             Self::NoCredentials { .. } => "no_credentials",
+            Self::InvalidCredentials { .. } => "invalid_credentials",
             Self::Unreachable { .. } => "unreachable",
             Self::Timeout { .. } => "timeout",
             Self::Incomplete { source, .. } => source.code(),
@@ -264,6 +272,10 @@ impl AdminError {
             Self::ResourceNotFound { .. } => "Check COGNITO_USER_POOL_ID and AWS_REGION: the pool \
                 must exist in that region (`cognito-mcp check` verifies both)."
                 .into(),
+            Self::InvalidCredentials { .. } => "The server's AWS credentials were rejected: the \
+                operator must fix the access key, secret or session token (or refresh SSO). \
+                Retrying will not help until then."
+                .into(),
             Self::NoCredentials { .. } => "Provide AWS credentials through the standard chain: \
                 AWS_ACCESS_KEY_ID and AWS_SECRET_ACCESS_KEY, AWS_PROFILE, SSO \
                 (`aws sso login`), or an instance or task role."
@@ -302,9 +314,9 @@ impl AdminError {
                 Self::from_service(operation, subject, &code, message)
             }
             SdkError::TimeoutError(_) => Self::Timeout { operation },
-            SdkError::DispatchFailure(d) => {
+            SdkError::DispatchFailure(_) => {
                 let detail = chain(&err);
-                if d.is_user() || detail.to_ascii_lowercase().contains("credential") {
+                if detail.to_ascii_lowercase().contains("credential") {
                     Self::NoCredentials { detail }
                 } else {
                     Self::Unreachable { operation, detail }
@@ -366,9 +378,14 @@ impl AdminError {
             }
             ("ResourceNotFoundException", _) => Self::ResourceNotFound { operation, message },
             (
-                "UnrecognizedClientException" | "InvalidClientTokenId" | "ExpiredTokenException",
+                "UnrecognizedClientException"
+                | "InvalidClientTokenId"
+                | "ExpiredTokenException"
+                | "InvalidSignatureException"
+                | "SignatureDoesNotMatch"
+                | "MissingAuthenticationTokenException",
                 _,
-            ) => Self::NoCredentials {
+            ) => Self::InvalidCredentials {
                 detail: format!("{code}: {message}"),
             },
             _ => Self::Aws {

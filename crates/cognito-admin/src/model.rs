@@ -60,6 +60,9 @@ pub struct UserPage {
     /// Pass this back as `pagination_token` for the next page; absent on the last page.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub pagination_token: Option<String>,
+    /// Why fetching all pages stopped early, when it did; `pagination_token` resumes.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub incomplete: Option<String>,
 }
 
 /// A group of the pool.
@@ -142,12 +145,15 @@ impl Outcome {
 pub struct PoolMfa {
     /// `OFF`, `ON` (required) or `OPTIONAL`.
     pub mode: String,
-    /// Authenticator apps (TOTP) are enabled.
-    pub software_token: bool,
-    /// SMS codes are enabled.
-    pub sms: bool,
-    /// Email codes are enabled.
-    pub email: bool,
+    /// Authenticator apps (TOTP) are enabled (absent when not read).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub software_token: Option<bool>,
+    /// SMS codes are enabled (absent when not read).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub sms: Option<bool>,
+    /// Email codes are enabled (absent when not read).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub email: Option<bool>,
 }
 
 /// A description of the pool.

@@ -179,7 +179,8 @@ pub async fn bootstrap(client: &Client, spec: &BootstrapSpec) -> Result<Bootstra
             .create_user(&CreateUser {
                 username: username.clone(),
                 email: spec.admin_email.clone(),
-                email_verified: None,
+                // The operator gave their own address.
+                email_verified: spec.admin_email.as_ref().map(|_| true),
                 attributes: Default::default(),
                 temporary_password: password.clone(),
                 suppress_invitation: spec.generate_admin_password,

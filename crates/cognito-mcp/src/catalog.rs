@@ -35,6 +35,12 @@ impl ToolSpec {
     pub(crate) fn is_read(&self) -> bool {
         self.effect == Effect::Read
     }
+
+    /// Whether the tool may make Cognito message people outside the pool's admins (an
+    /// invitation, a reset code, a verification code): MCP's `openWorldHint`.
+    pub(crate) fn sends_messages(&self) -> bool {
+        SENDS_MESSAGES.contains(&self.name)
+    }
 }
 
 const fn spec(
@@ -54,6 +60,15 @@ const fn spec(
 }
 
 use Effect::{Additive, Destructive, Read};
+
+/// Tools that may send an email or SMS: invitations (create_user), reset codes
+/// (reset_user_password), and verification codes for a changed email or phone
+/// (update_user_attributes).
+const SENDS_MESSAGES: &[&str] = &[
+    "create_user",
+    "reset_user_password",
+    "update_user_attributes",
+];
 
 /// Every tool the server has.
 pub(crate) const TOOLS: &[ToolSpec] = &[

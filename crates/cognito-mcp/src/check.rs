@@ -62,7 +62,7 @@ pub(crate) async fn run(settings: &Settings) -> bool {
         aws_sdk_cognitoidentityprovider::Client::new(&sdk),
         pool_id.clone(),
     );
-    let pool = match admin.describe_user_pool().await {
+    let pool = match admin.pool_overview().await {
         Ok(p) => p,
         Err(e) => {
             println!(
@@ -145,6 +145,17 @@ fn describe_failure(e: &AdminError, settings: &Settings, pool_id: &str, endpoint
         | AdminError::Aws {
             message: detail, ..
         } if matches!(e, AdminError::Unreachable { .. }) || detail.contains("dispatch") => {
+            let lower = detail.to_ascii_lowercase();
+            if settings.endpoint_url.is_none()
+                && (lower.contains("dns") || lower.contains("lookup"))
+            {
+                return format!(
+                    "cannot resolve {endpoint}: the region {} may not exist or may not offer \
+                     Cognito; check AWS_REGION (or the machine's DNS) ({})",
+                    settings.region,
+                    one_line(detail)
+                );
+            }
             format!(
                 "cannot reach the Cognito endpoint {endpoint} ({}); check the network, or the \
                  endpoint override AWS_ENDPOINT_URL_COGNITO_IDENTITY_PROVIDER",
@@ -154,6 +165,11 @@ fn describe_failure(e: &AdminError, settings: &Settings, pool_id: &str, endpoint
         AdminError::Timeout { .. } => format!(
             "the Cognito endpoint {endpoint} did not answer in time; check the network, or the \
              endpoint override AWS_ENDPOINT_URL_COGNITO_IDENTITY_PROVIDER"
+        ),
+        AdminError::InvalidCredentials { detail } => format!(
+            "AWS rejected the credentials ({}); check the access key, secret and session token, \
+             or refresh them (`aws sso login`)",
+            one_line(detail)
         ),
         AdminError::NoCredentials { detail } => {
             format!(

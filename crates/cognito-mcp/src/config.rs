@@ -143,10 +143,29 @@ impl Settings {
                     ))
                 })?;
                 toml::from_str::<FileConfig>(&text).map_err(|e| {
-                    let msg = e.to_string().replace('\n', " ");
-                    let msg = msg.split_whitespace().collect::<Vec<_>>().join(" ");
+                    // Never echo the file's text: the offending line may hold a secret.
+                    let at = e
+                        .span()
+                        .map(|span| {
+                            let before = &text[..span.start.min(text.len())];
+                            let line = before.matches('\n').count() + 1;
+                            let line_start = before.rfind('\n').map_or(0, |i| i + 1);
+                            let col = before.len() - line_start + 1;
+                            // The key is safe to name; the value after `=` may be a secret.
+                            let key = text[line_start..]
+                                .lines()
+                                .next()
+                                .and_then(|l| l.split_once('='))
+                                .map(|(k, _)| k.trim())
+                                .filter(|k| !k.is_empty() && !k.contains('"'))
+                                .map(|k| format!(" (key `{k}`)"))
+                                .unwrap_or_default();
+                            format!(" at line {line}, column {col}{key}")
+                        })
+                        .unwrap_or_default();
+                    let msg = e.message().split_whitespace().collect::<Vec<_>>().join(" ");
                     Problem(format!(
-                        "the config file {} is not valid: {msg}",
+                        "the config file {} is not valid{at}: {msg}",
                         p.display()
                     ))
                 })?
@@ -381,6 +400,20 @@ mod tests {
         let f = write("[cognito]\nuser_pool = \"x\"\n");
         let e = Settings::load(Some(f.path()), &env(&[])).expect_err("unknown key");
         assert!(e.0.contains("user_pool"), "{e}");
+    }
+
+    #[test]
+    fn config_error_never_echoes_the_line() {
+        let f = write("[cognito]\nclient_secrte = \"hunter2-secret-value\"\n");
+        let e = Settings::load(Some(f.path()), &env(&[])).expect_err("unknown key");
+        assert!(
+            e.0.contains("client_secrte") && e.0.contains("line 2"),
+            "{e}"
+        );
+        assert!(!e.0.contains("hunter2"), "{e}");
+        let f = write("[cognito]\nclient_secret = \"hunter2-unclosed\n");
+        let e = Settings::load(Some(f.path()), &env(&[])).expect_err("unclosed");
+        assert!(!e.0.contains("hunter2"), "{e}");
     }
 
     #[test]

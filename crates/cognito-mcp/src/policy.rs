@@ -2,6 +2,7 @@
 
 use std::collections::BTreeSet;
 
+use cognito_admin::Operation;
 use serde_json::{Value, json};
 
 use crate::catalog::{self, ToolSpec};
@@ -71,7 +72,8 @@ fn partition(region: &str) -> &'static str {
     }
 }
 
-/// The least-privilege IAM policy for `tools`: exactly their `cognito-idp:` actions, on the
+/// The least-privilege IAM policy for `tools`: exactly their `cognito-idp:` actions, plus
+/// `DescribeUserPool` (read-only; `cognito-mcp check` and password validation need it), on the
 /// pool's ARN (any pool of the region and account when the pool id is unknown).
 pub(crate) fn iam_policy(
     tools: &[&ToolSpec],
@@ -79,10 +81,11 @@ pub(crate) fn iam_policy(
     account_id: Option<&str>,
     pool_id: Option<&str>,
 ) -> Value {
-    let actions: BTreeSet<String> = tools
+    let mut actions: BTreeSet<String> = tools
         .iter()
         .flat_map(|t| t.operations.iter().map(|op| op.iam_action()))
         .collect();
+    actions.insert(Operation::DescribeUserPool.iam_action());
     let resource = format!(
         "arn:{}:cognito-idp:{region}:{}:userpool/{}",
         partition(region),
@@ -172,10 +175,15 @@ mod tests {
             ..Default::default()
         };
         let p = iam_policy(&policy.enabled(), "us-east-1", None, None);
-        let want: BTreeSet<String> = ["AdminGetUser", "AdminListGroupsForUser", "ListUsers"]
-            .iter()
-            .map(|a| format!("cognito-idp:{a}"))
-            .collect();
+        let want: BTreeSet<String> = [
+            "AdminGetUser",
+            "AdminListGroupsForUser",
+            "DescribeUserPool",
+            "ListUsers",
+        ]
+        .iter()
+        .map(|a| format!("cognito-idp:{a}"))
+        .collect();
         assert_eq!(actions(&p), want);
     }
 

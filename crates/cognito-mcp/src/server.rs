@@ -65,7 +65,7 @@ fn annotated_router() -> ToolRouter<CognitoMcp> {
                 .read_only(spec.is_read())
                 .destructive(spec.effect == Effect::Destructive)
                 .idempotent(spec.idempotent)
-                .open_world(false),
+                .open_world(spec.sends_messages()),
         );
     }
     router
@@ -332,21 +332,31 @@ impl CognitoMcp {
 /// Secrets shorter than this are not scrubbed from answers (they are still never echoed).
 const MIN_SCRUB_LEN: usize = 6;
 
-/// The values of secret fields in `args`, to scrub from anything sent back.
+/// The values of secret fields in `args` (any scalar, at any depth), to scrub from anything
+/// sent back.
 fn secret_values(args: &Value, out: &mut Vec<String>) {
     match args {
         Value::Object(map) => {
             for (k, v) in map {
-                match v {
+                if is_secret_field(k) {
+                    let text = match v {
+                        Value::String(s) => Some(s.clone()),
+                        Value::Number(n) => Some(n.to_string()),
+                        _ => None,
+                    };
                     // Cognito passwords are at least 6 characters; shorter strings would
                     // scrub ordinary words out of the answer and say nothing secret.
-                    Value::String(s)
-                        if is_secret_field(k) && s.chars().count() >= MIN_SCRUB_LEN =>
-                    {
-                        out.push(s.clone())
+                    if let Some(t) = text.filter(|t| t.chars().count() >= MIN_SCRUB_LEN) {
+                        // The text block of a structured result holds the JSON-escaped form.
+                        let escaped = Value::String(t.clone()).to_string();
+                        let escaped = &escaped[1..escaped.len() - 1];
+                        if escaped != t {
+                            out.push(escaped.to_owned());
+                        }
+                        out.push(t);
                     }
-                    other => secret_values(other, out),
                 }
+                secret_values(v, out);
             }
         }
         Value::Array(items) => items.iter().for_each(|v| secret_values(v, out)),
@@ -362,6 +372,15 @@ fn scrub_text(text: &mut String, secrets: &[String]) {
     }
 }
 
+fn scrub_value(value: &mut Value, secrets: &[String]) {
+    match value {
+        Value::String(s) => scrub_text(s, secrets),
+        Value::Array(items) => items.iter_mut().for_each(|v| scrub_value(v, secrets)),
+        Value::Object(map) => map.values_mut().for_each(|v| scrub_value(v, secrets)),
+        _ => {}
+    }
+}
+
 /// Replaces every secret of the call that appears in the result.
 fn scrub(result: &mut CallToolResult, secrets: &[String]) {
     if secrets.is_empty() {
@@ -372,10 +391,30 @@ fn scrub(result: &mut CallToolResult, secrets: &[String]) {
             scrub_text(&mut t.text, secrets);
         }
     }
-    if let Some(v) = result.structured_content.take() {
-        let mut text = v.to_string();
-        scrub_text(&mut text, secrets);
-        result.structured_content = serde_json::from_str(&text).ok();
+    if let Some(v) = result.structured_content.as_mut() {
+        scrub_value(v, secrets);
+    }
+}
+
+/// The arguments as the audit records them: secret fields redacted, and the values of keys
+/// the tool does not know (a misspelt `pasword`, say) withheld, since they cannot be told
+/// apart from secrets.
+fn audit_arguments(arguments: &Value, known: Option<&serde_json::Map<String, Value>>) -> Value {
+    match arguments {
+        Value::Object(map) => Value::Object(
+            map.iter()
+                .map(|(k, v)| {
+                    let keep = known.is_some_and(|props| props.contains_key(k));
+                    let v = if keep {
+                        v.clone()
+                    } else {
+                        Value::String(cognito_admin::audit::REDACTED.into())
+                    };
+                    (k.clone(), v)
+                })
+                .collect(),
+        ),
+        other => other.clone(),
     }
 }
 
@@ -388,15 +427,26 @@ impl CognitoMcp {
         let started = SystemTime::now();
         let clock = Instant::now();
         let name = request.name.to_string();
-        let arguments = Value::Object(request.arguments.clone().unwrap_or_default());
+        let raw_arguments = Value::Object(request.arguments.clone().unwrap_or_default());
+        let mut secrets = Vec::new();
+        secret_values(&raw_arguments, &mut secrets);
+        let known = self.tool_router.get(&name).map(|t| t.input_schema.clone());
+        let known_props = known
+            .as_ref()
+            .and_then(|s| s.get("properties"))
+            .and_then(Value::as_object);
+        let arguments = audit_arguments(&raw_arguments, known_props);
         let Some(spec) = catalog::find(&name) else {
+            let mut record =
+                AuditRecord::new(started, clock.elapsed(), &self.actor, &name, arguments);
+            record.outcome = AuditOutcome::Error;
+            record.error = Some("unknown_tool".into());
+            self.write_audit(&record);
             return Err(ErrorData::invalid_params(
                 format!("unknown tool {name:?}; the tools are: {}", catalog::names()),
                 None,
             ));
         };
-        let mut secrets = Vec::new();
-        secret_values(&arguments, &mut secrets);
 
         if let Some(reason) = self.policy.refusal(spec) {
             let mut record =
@@ -466,41 +516,43 @@ impl CognitoMcp {
         Ok(result)
     }
 
-    async fn read(&self, uri: &str) -> Result<ReadResourceResult, ErrorData> {
-        let (tool, value) = if uri == POOL_URI {
-            (
-                "describe_user_pool",
-                self.admin
-                    .describe_user_pool()
-                    .await
-                    .map(serde_json::to_value),
-            )
+    /// Which resource a URI names: the tool that serves it and the username, if any.
+    fn resolve(uri: &str) -> Result<(&'static str, Option<String>), ErrorData> {
+        if uri == POOL_URI {
+            Ok(("describe_user_pool", None))
         } else if let Some(username) = uri.strip_prefix(USER_URI_PREFIX) {
             let username = percent_decode(username).ok_or_else(|| {
                 ErrorData::invalid_params(format!("{uri:?} is not a valid user URI"), None)
             })?;
-            (
-                "get_user",
-                self.admin
-                    .get_user(&username)
-                    .await
-                    .map(serde_json::to_value),
-            )
+            Ok(("get_user", Some(username)))
         } else {
-            return Err(ErrorData::resource_not_found(
+            Err(ErrorData::resource_not_found(
                 format!(
                     "no resource {uri:?}; the resources are {POOL_URI} and {USER_URI_TEMPLATE}"
                 ),
                 None,
-            ));
-        };
-        let spec = catalog::find(tool).expect("resource tools are in the catalogue");
-        if let Some(reason) = self.policy.refusal(spec) {
-            return Err(ErrorData::invalid_request(
-                format!("resource {uri} is unavailable: {reason}"),
-                None,
-            ));
+            ))
         }
+    }
+
+    /// Reads a resource whose tool is allowed (checked by the caller, before any AWS call).
+    async fn read(
+        &self,
+        uri: &str,
+        username: Option<&str>,
+    ) -> Result<ReadResourceResult, ErrorData> {
+        let value = match username {
+            None => self
+                .admin
+                .describe_user_pool()
+                .await
+                .map(serde_json::to_value),
+            Some(username) => self
+                .admin
+                .get_user(username)
+                .await
+                .map(serde_json::to_value),
+        };
         match value {
             Ok(Ok(v)) => Ok(ReadResourceResult::new(vec![
                 ResourceContents::text(v.to_string(), uri).with_mime_type("application/json"),
@@ -533,6 +585,9 @@ fn percent_decode(s: &str) -> Option<String> {
     while i < bytes.len() {
         if bytes[i] == b'%' {
             let hex = s.get(i + 1..i + 3)?;
+            if !hex.bytes().all(|b| b.is_ascii_hexdigit()) {
+                return None;
+            }
             out.push(u8::from_str_radix(hex, 16).ok()?);
             i += 3;
         } else {
@@ -620,13 +675,32 @@ impl ServerHandler for CognitoMcp {
         let started = SystemTime::now();
         let clock = Instant::now();
         let uri = request.uri.clone();
-        let (result, aws_calls) = calls::collect(self.read(&uri)).await;
+        let audit_args = serde_json::json!({ "uri": uri });
+        let (tool, username) = Self::resolve(&uri)?;
+        let spec = catalog::find(tool).expect("resource tools are in the catalogue");
+        if let Some(reason) = self.policy.refusal(spec) {
+            let mut record = AuditRecord::new(
+                started,
+                clock.elapsed(),
+                &self.actor,
+                "read_resource",
+                audit_args,
+            );
+            record.outcome = AuditOutcome::Refused;
+            record.error = Some("tool_disabled".into());
+            self.write_audit(&record);
+            return Err(ErrorData::invalid_request(
+                format!("resource {uri} is unavailable: {reason}"),
+                None,
+            ));
+        }
+        let (result, aws_calls) = calls::collect(self.read(&uri, username.as_deref())).await;
         let mut record = AuditRecord::new(
             started,
             clock.elapsed(),
             &self.actor,
             "read_resource",
-            serde_json::json!({ "uri": uri }),
+            audit_args,
         );
         record.aws_calls = aws_calls.iter().map(AuditCall::from).collect();
         if let Err(e) = &result {
@@ -682,6 +756,12 @@ mod tests {
                 tool.name
             );
             assert_eq!(a.idempotent_hint, Some(spec.idempotent), "{}", tool.name);
+            assert_eq!(
+                a.open_world_hint,
+                Some(spec.sends_messages()),
+                "{}",
+                tool.name
+            );
             assert!(
                 tool.output_schema.is_some(),
                 "{} has no output schema",
@@ -703,10 +783,10 @@ mod tests {
 
     #[test]
     fn secrets_are_found_and_scrubbed() {
-        let args = serde_json::json!({"username": "a", "password": "Very-Secret-1", "x": [{"temporary_password": "T3mp-Secret!"}]});
+        let args = serde_json::json!({"username": "a", "password": "Very-Secret-1", "x": [{"temporary_password": "T3mp-Secret!"}], "client_secret": 12345678});
         let mut secrets = Vec::new();
         secret_values(&args, &mut secrets);
-        assert_eq!(secrets.len(), 2);
+        assert_eq!(secrets.len(), 3);
         let mut r = CallToolResult::structured(
             serde_json::json!({"echo": "Very-Secret-1 and T3mp-Secret!"}),
         );
@@ -719,6 +799,33 @@ mod tests {
     }
 
     #[test]
+    fn unknown_argument_values_are_withheld_from_audit() {
+        let known: serde_json::Map<String, Value> =
+            serde_json::from_value(serde_json::json!({"username": {}, "password": {}}))
+                .expect("map");
+        let args = serde_json::json!({"username": "a", "pasword": "S3cret-typo", "pwd": 5});
+        let v = audit_arguments(&args, Some(&known));
+        assert_eq!(v["username"], "a");
+        assert_eq!(v["pasword"], "[REDACTED]");
+        assert_eq!(v["pwd"], "[REDACTED]");
+        assert!(!v.to_string().contains("S3cret"));
+    }
+
+    #[test]
+    fn quoted_secrets_are_scrubbed_from_structured_content() {
+        let secrets = [r#"Pa"ss\word-1"#.to_owned()];
+        let mut found = Vec::new();
+        secret_values(&serde_json::json!({"password": secrets[0]}), &mut found);
+        let mut r = CallToolResult::structured(serde_json::json!({"echo": r#"x Pa"ss\word-1 y"#}));
+        scrub(&mut r, &found);
+        assert_eq!(
+            r.structured_content.as_ref().expect("structured")["echo"],
+            "x [REDACTED] y"
+        );
+        assert!(!text_of(&r).contains("word-1"), "{}", text_of(&r));
+    }
+
+    #[test]
     fn percent_decoding() {
         assert_eq!(
             percent_decode("alice%40example.com").as_deref(),
@@ -727,5 +834,6 @@ mod tests {
         assert_eq!(percent_decode("plain").as_deref(), Some("plain"));
         assert_eq!(percent_decode("bad%4"), None);
         assert_eq!(percent_decode("bad%zz"), None);
+        assert_eq!(percent_decode("bad%+1"), None);
     }
 }

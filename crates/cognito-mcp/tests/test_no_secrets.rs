@@ -53,6 +53,12 @@ async fn a_full_session_leaks_no_secret() {
         json!({"username": "pat", "temporary_password": TEMP}),
     )
     .await;
+    // A misspelt password field is refused, and its value withheld from the audit.
+    s.err(
+        "set_user_password",
+        json!({"username": "pat", "pasword": PERMANENT}),
+    )
+    .await;
     s.ok("get_user", json!({"username": "pat"})).await;
     s.ok("list_users", json!({"all_pages": true})).await;
 
@@ -70,7 +76,7 @@ async fn a_full_session_leaks_no_secret() {
         stderr.contains("serving MCP over stdio"),
         "stderr was not captured"
     );
-    assert_eq!(audit.lines().count(), 7, "{audit}");
+    assert_eq!(audit.lines().count(), 8, "{audit}");
     assert!(audit.contains("[REDACTED]"));
 
     for secret in [TEMP, PERMANENT, WEAK, CLIENT_SECRET] {

@@ -117,6 +117,25 @@ async fn allow_list_keeps_only_the_named_tools() {
     // The pool resource goes with its tool.
     let resources = s.client.list_all_resources().await.expect("resources");
     assert!(resources.is_empty(), "{resources:?}");
+    // Reading it anyway is refused before any AWS call.
+    let err = s
+        .client
+        .read_resource(rmcp::model::ReadResourceRequestParams::new(
+            "cognito://pool",
+        ))
+        .await
+        .expect_err("refused");
+    assert!(err.to_string().contains("allow list"), "{err}");
+    let audit = s.audit();
+    let read = audit
+        .iter()
+        .find(|r| r["tool"] == "read_resource")
+        .expect("audited");
+    assert_eq!(read["outcome"], "refused");
+    assert!(
+        read["aws_calls"].as_array().is_some_and(|c| c.is_empty()),
+        "{read}"
+    );
 }
 
 #[test]
@@ -164,10 +183,12 @@ fn iam_policy_changes_with_read_only_and_the_lists() {
 
     let allow = write_config(dir.path(), "[tools]\nallow = [\"list_users\"]\n");
     let allowed = policy_actions(&["iam-policy", "--config", &allow], &env);
-    assert_eq!(
-        allowed,
-        BTreeSet::from(["cognito-idp:ListUsers".to_owned()])
-    );
+    // DescribeUserPool is always there: `check` and password validation need it.
+    let want = BTreeSet::from([
+        "cognito-idp:DescribeUserPool".to_owned(),
+        "cognito-idp:ListUsers".to_owned(),
+    ]);
+    assert_eq!(allowed, want);
 
     let (_, stdout, _) = run_cli(&["iam-policy", "--account-id", "123456789012"], &env);
     let v: Value = serde_json::from_str(&stdout).expect("json");
@@ -187,7 +208,7 @@ async fn every_aws_call_a_tool_makes_is_in_its_iam_policy() {
     let calls = [
         (
             "create_user",
-            json!({"username": "olga", "email": "olga@example.com", "temporary_password": pw, "groups": ["ReadOnly"], "suppress_invitation": true}),
+            json!({"username": "olga", "email": "olga@example.com", "email_verified": true, "temporary_password": pw, "groups": ["ReadOnly"], "suppress_invitation": true}),
         ),
         ("get_user", json!({"username": "olga"})),
         ("list_users", json!({"filter": "username = \"olga\""})),

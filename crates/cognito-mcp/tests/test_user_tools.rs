@@ -29,6 +29,8 @@ async fn create_get_list_and_delete_a_user() {
     assert_eq!(user["status"], "FORCE_CHANGE_PASSWORD");
     assert_eq!(user["confirmed"], false);
     assert_eq!(user["attributes"]["email"], "alice@example.com");
+    // An agent-supplied address is not marked verified unless asked.
+    assert_ne!(user["attributes"]["email_verified"], "true");
     assert_eq!(user["groups"], json!(["Developers"]));
 
     let got = s.ok("get_user", json!({"username": "alice"})).await;
@@ -112,7 +114,7 @@ async fn passwords_enable_disable_attributes_and_sign_out() {
     let s = serve(&pool, &[], &[]).await;
     s.ok(
         "create_user",
-        json!({"username": "carol", "email": "carol@example.com", "suppress_invitation": true}),
+        json!({"username": "carol", "email": "carol@example.com", "email_verified": true, "suppress_invitation": true}),
     )
     .await;
 

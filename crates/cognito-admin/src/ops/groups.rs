@@ -251,9 +251,13 @@ impl CognitoAdmin {
         &self,
         username: &str,
     ) -> Result<Vec<String>, AdminError> {
+        // Cognito allows 10,000 groups per pool: 200 pages of 60 is more than enough, and the
+        // cap stops a service that never ends its pages.
+        const MAX_PAGES: usize = 200;
         let mut names = Vec::new();
         let mut token = None;
-        loop {
+        let mut seen = std::collections::HashSet::new();
+        for _ in 0..MAX_PAGES {
             let page = self
                 .list_groups_for_user(&ListGroupsForUser {
                     username: username.to_owned(),
@@ -263,10 +267,12 @@ impl CognitoAdmin {
                 .await?;
             names.extend(page.groups.into_iter().map(|g| g.name));
             token = page.pagination_token;
-            if token.is_none() {
-                return Ok(names);
+            match &token {
+                Some(t) if seen.insert(t.clone()) => {}
+                _ => break,
             }
         }
+        Ok(names)
     }
 
     /// Lists a group's members (ListUsersInGroup), one page.
@@ -292,6 +298,7 @@ impl CognitoAdmin {
         Ok(UserPage {
             count: users.len(),
             users,
+            incomplete: None,
             pagination_token: out
                 .next_token()
                 .map(str::to_owned)

@@ -25,16 +25,31 @@ impl CognitoAdmin {
     /// Describes the pool (DescribeUserPool and GetUserPoolMfaConfig), and refreshes the
     /// cached password policy.
     pub async fn describe_user_pool(&self) -> Result<PoolDescription, AdminError> {
+        self.describe(true).await
+    }
+
+    /// Describes the pool with DescribeUserPool alone (what `cognito-mcp check` needs): the
+    /// MFA methods are left unknown (`None`).
+    pub async fn pool_overview(&self) -> Result<PoolDescription, AdminError> {
+        self.describe(false).await
+    }
+
+    async fn describe(&self, mfa_details: bool) -> Result<PoolDescription, AdminError> {
         let out = self.describe_pool_raw().await?;
-        let mfa = finish(
-            Operation::GetUserPoolMfaConfig,
-            Subject::None,
-            self.client()
-                .get_user_pool_mfa_config()
-                .user_pool_id(self.pool_id())
-                .send()
-                .await,
-        )?;
+        let mfa = if mfa_details {
+            Some(finish(
+                Operation::GetUserPoolMfaConfig,
+                Subject::None,
+                self.client()
+                    .get_user_pool_mfa_config()
+                    .user_pool_id(self.pool_id())
+                    .send()
+                    .await,
+            )?)
+        } else {
+            None
+        };
+        let mfa = mfa.as_ref();
         let pool = out.user_pool();
         let policy = policy_of(&out);
         self.remember_policy(policy.clone()).await;
@@ -68,15 +83,16 @@ impl CognitoAdmin {
             password_policy: policy,
             mfa: PoolMfa {
                 mode: mfa
-                    .mfa_configuration()
+                    .and_then(|m| m.mfa_configuration())
                     .or(pool.and_then(|p| p.mfa_configuration()))
                     .map(|m| m.as_str().to_owned())
                     .unwrap_or_else(|| "OFF".into()),
-                software_token: mfa
-                    .software_token_mfa_configuration()
-                    .is_some_and(|c| c.enabled()),
-                sms: mfa.sms_mfa_configuration().is_some(),
-                email: mfa.email_mfa_configuration().is_some(),
+                software_token: mfa.map(|m| {
+                    m.software_token_mfa_configuration()
+                        .is_some_and(|c| c.enabled())
+                }),
+                sms: mfa.map(|m| m.sms_mfa_configuration().is_some()),
+                email: mfa.map(|m| m.email_mfa_configuration().is_some()),
             },
             custom_attributes: pool
                 .map(|p| {

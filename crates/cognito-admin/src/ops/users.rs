@@ -2,7 +2,9 @@
 
 use std::collections::BTreeMap;
 
-use aws_sdk_cognitoidentityprovider::types::{AttributeType, MessageActionType};
+use aws_sdk_cognitoidentityprovider::types::{
+    AttributeType, DeliveryMediumType, MessageActionType,
+};
 use schemars::JsonSchema;
 use serde::Deserialize;
 
@@ -26,8 +28,9 @@ pub struct CreateUser {
     /// The user's email address (the `email` attribute).
     #[serde(default)]
     pub email: Option<String>,
-    /// Mark the email as verified, so the user can receive codes and reset their password.
-    /// Default: true when an email is given.
+    /// Mark the email as verified, so password-reset codes can go to it. Set it only for an
+    /// address known to belong to the user: whoever holds a verified address can reset the
+    /// password. Default: false.
     #[serde(default)]
     pub email_verified: Option<bool>,
     /// Other attributes by name: standard ones (`name`, `given_name`, `phone_number`, ...) or
@@ -153,7 +156,20 @@ impl CognitoAdmin {
                 .into());
             }
             attrs.insert("email".into(), email.clone());
-            let verified = req.email_verified.unwrap_or(true);
+        }
+        if let Some(verified) = req.email_verified {
+            if attrs
+                .get("email_verified")
+                .is_some_and(|v| *v != verified.to_string())
+            {
+                return Err(validate::Invalid::new(
+                    "attributes.email_verified",
+                    "differs from `email_verified`",
+                    "give it once, in `email_verified`",
+                    "{\"email_verified\": true}",
+                )
+                .into());
+            }
             attrs.insert("email_verified".into(), verified.to_string());
         }
         check_attributes("attributes", &attrs)?;
@@ -175,6 +191,14 @@ impl CognitoAdmin {
         }
         if req.suppress_invitation {
             call = call.message_action(MessageActionType::Suppress);
+        } else {
+            // Without this Cognito sends the invitation by SMS only.
+            if attrs.contains_key("email") {
+                call = call.desired_delivery_mediums(DeliveryMediumType::Email);
+            }
+            if attrs.contains_key("phone_number") {
+                call = call.desired_delivery_mediums(DeliveryMediumType::Sms);
+            }
         }
         let out = finish(
             Operation::AdminCreateUser,
@@ -272,13 +296,15 @@ impl CognitoAdmin {
         }
         let mut users = Vec::new();
         let mut token = req.pagination_token.clone();
+        let mut seen = std::collections::HashSet::new();
+        let mut incomplete = None;
         loop {
             let page_limit = if req.all_pages {
                 limit.min(i32::try_from(cap as usize - users.len()).unwrap_or(limit))
             } else {
                 limit
             };
-            let out = finish(
+            let result = finish(
                 Operation::ListUsers,
                 Subject::None,
                 self.client()
@@ -286,23 +312,46 @@ impl CognitoAdmin {
                     .user_pool_id(self.pool_id())
                     .limit(page_limit)
                     .set_filter(filter.as_ref().map(ToString::to_string))
-                    .set_pagination_token(token.take())
+                    .set_pagination_token(token.clone())
                     .send()
                     .await,
-            )?;
+            );
+            let out = match result {
+                Ok(out) => out,
+                // A later page failed: keep what was read, and say where to resume.
+                Err(e) if !users.is_empty() => {
+                    incomplete = Some(format!(
+                        "stopped after {} users: {e}; call list_users again with this \
+                         pagination_token to continue",
+                        users.len()
+                    ));
+                    break;
+                }
+                Err(e) => return Err(e),
+            };
             users.extend(out.users().iter().map(user_from_sdk));
             token = out
                 .pagination_token()
                 .map(str::to_owned)
                 .filter(|t| !t.is_empty());
-            if !req.all_pages || token.is_none() || users.len() >= cap as usize {
+            if !req.all_pages || users.len() >= cap as usize {
                 break;
+            }
+            match &token {
+                None => break,
+                Some(t) if !seen.insert(t.clone()) => {
+                    incomplete = Some("stopped: Cognito returned a pagination token twice".into());
+                    token = None;
+                    break;
+                }
+                Some(_) => {}
             }
         }
         Ok(UserPage {
             count: users.len(),
             users,
             pagination_token: token,
+            incomplete,
         })
     }
 
