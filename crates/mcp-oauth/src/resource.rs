@@ -1,0 +1,486 @@
+//! The protected-resource side of MCP authorization: RFC 9728 metadata, bearer verification,
+//! `WWW-Authenticate` challenges, 401 and 403 `insufficient_scope`.
+
+use std::convert::Infallible;
+use std::future::Future;
+use std::pin::Pin;
+use std::sync::Arc;
+use std::task::{Context, Poll};
+
+use axum::Router;
+use axum::body::Body;
+use axum::response::{IntoResponse, Response};
+use axum::routing::get;
+use cognito_jwt::{CognitoVerifier, Principal, ScopePolicy};
+use http::{HeaderValue, Method, Request, StatusCode, header};
+use http_body_util::BodyExt;
+use serde::Deserialize;
+use serde_json::{Value, json};
+
+/// Default cap on a request body the layer reads to find the tool being called: 1 MiB.
+pub const DEFAULT_MAX_BODY_BYTES: usize = 1024 * 1024;
+
+/// Which scope a JSON-RPC call needs: `(method, tool name for tools/call)` to a scope, or
+/// `None` when any verified caller may make it.
+pub type ScopeRule = Arc<dyn Fn(&str, Option<&str>) -> Option<String> + Send + Sync>;
+
+/// An MCP endpoint protected by Cognito bearer tokens.
+///
+/// Cheap to clone. [`ProtectedResource::routes`] serves the metadata;
+/// [`ProtectedResource::layer`] guards the MCP endpoint.
+#[derive(Clone)]
+pub struct ProtectedResource {
+    inner: Arc<Inner>,
+}
+
+struct Inner {
+    verifier: CognitoVerifier,
+    policy: ScopePolicy,
+    resource: String,
+    metadata_path: String,
+    metadata_url: String,
+    authorization_servers: Vec<String>,
+    scopes_supported: Vec<String>,
+    challenge_scope: Option<String>,
+    scope_rule: Option<ScopeRule>,
+    max_body_bytes: usize,
+    resource_name: Option<String>,
+}
+
+impl std::fmt::Debug for ProtectedResource {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("ProtectedResource")
+            .field("resource", &self.inner.resource)
+            .finish_non_exhaustive()
+    }
+}
+
+/// Configures a [`ProtectedResource`].
+pub struct ProtectedResourceBuilder {
+    verifier: CognitoVerifier,
+    resource: String,
+    policy: ScopePolicy,
+    authorization_servers: Vec<String>,
+    scopes_supported: Vec<String>,
+    challenge_scope: Option<String>,
+    scope_rule: Option<ScopeRule>,
+    max_body_bytes: usize,
+    resource_name: Option<String>,
+}
+
+impl std::fmt::Debug for ProtectedResourceBuilder {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("ProtectedResourceBuilder")
+            .field("resource", &self.resource)
+            .finish_non_exhaustive()
+    }
+}
+
+impl ProtectedResourceBuilder {
+    /// The group-to-scope mapping. Default: [`ScopePolicy::default`].
+    pub fn scope_policy(mut self, policy: ScopePolicy) -> Self {
+        self.policy = policy;
+        self
+    }
+
+    /// An authorization server to list in the metadata. Default: the verifier's issuer.
+    pub fn authorization_server(mut self, url: impl Into<String>) -> Self {
+        self.authorization_servers.push(url.into());
+        self
+    }
+
+    /// The scopes to list in the metadata (`scopes_supported`). Default: none listed.
+    pub fn scopes_supported(mut self, scopes: impl IntoIterator<Item = impl Into<String>>) -> Self {
+        self.scopes_supported = scopes.into_iter().map(Into::into).collect();
+        self
+    }
+
+    /// The scope a 401 challenge asks for (`scope=` in `WWW-Authenticate`). Default: none.
+    pub fn challenge_scope(mut self, scope: impl Into<String>) -> Self {
+        self.challenge_scope = Some(scope.into());
+        self
+    }
+
+    /// Which scope each JSON-RPC call needs; a caller without it gets 403
+    /// `insufficient_scope`. Default: every verified caller may make every call.
+    pub fn scope_rule(
+        mut self,
+        rule: impl Fn(&str, Option<&str>) -> Option<String> + Send + Sync + 'static,
+    ) -> Self {
+        self.scope_rule = Some(Arc::new(rule));
+        self
+    }
+
+    /// Largest request body read to find the called tool. Default: 1 MiB.
+    pub fn max_body_bytes(mut self, max: usize) -> Self {
+        self.max_body_bytes = max;
+        self
+    }
+
+    /// A human-readable name for the metadata's `resource_name`. Default: none.
+    pub fn resource_name(mut self, name: impl Into<String>) -> Self {
+        self.resource_name = Some(name.into());
+        self
+    }
+
+    /// Builds it.
+    pub fn build(self) -> ProtectedResource {
+        let resource = self.resource.trim_end_matches('/').to_owned();
+        let (origin, path) = split_origin(&resource);
+        let metadata_path = format!("/.well-known/oauth-protected-resource{path}");
+        let metadata_url = format!("{origin}{metadata_path}");
+        let authorization_servers = if self.authorization_servers.is_empty() {
+            vec![self.verifier.issuer().to_owned()]
+        } else {
+            self.authorization_servers
+        };
+        ProtectedResource {
+            inner: Arc::new(Inner {
+                verifier: self.verifier,
+                policy: self.policy,
+                resource,
+                metadata_path,
+                metadata_url,
+                authorization_servers,
+                scopes_supported: self.scopes_supported,
+                challenge_scope: self.challenge_scope,
+                scope_rule: self.scope_rule,
+                max_body_bytes: self.max_body_bytes,
+                resource_name: self.resource_name,
+            }),
+        }
+    }
+}
+
+/// `https://host:port/path` into (`https://host:port`, `/path`).
+fn split_origin(url: &str) -> (&str, &str) {
+    let after_scheme = url.find("://").map_or(0, |i| i + 3);
+    match url[after_scheme..].find('/') {
+        Some(i) => url.split_at(after_scheme + i),
+        None => (url, ""),
+    }
+}
+
+#[derive(Deserialize)]
+struct RpcCall {
+    method: Option<String>,
+    #[serde(default)]
+    params: Option<RpcParams>,
+}
+
+#[derive(Deserialize)]
+struct RpcParams {
+    name: Option<String>,
+}
+
+/// Escapes a value for a quoted-string in `WWW-Authenticate`.
+fn quoted(s: &str) -> String {
+    s.chars()
+        .filter(|c| !c.is_control())
+        .map(|c| if c == '"' || c == '\\' { '\'' } else { c })
+        .collect()
+}
+
+impl ProtectedResource {
+    /// A builder for the MCP endpoint at `resource_url` (its public URL, e.g.
+    /// `https://mcp.example.com/mcp`), verifying tokens with `verifier`.
+    pub fn builder(
+        resource_url: impl Into<String>,
+        verifier: CognitoVerifier,
+    ) -> ProtectedResourceBuilder {
+        ProtectedResourceBuilder {
+            verifier,
+            resource: resource_url.into(),
+            policy: ScopePolicy::default(),
+            authorization_servers: Vec::new(),
+            scopes_supported: Vec::new(),
+            challenge_scope: None,
+            scope_rule: None,
+            max_body_bytes: DEFAULT_MAX_BODY_BYTES,
+            resource_name: None,
+        }
+    }
+
+    /// The protected resource's URL.
+    pub fn resource(&self) -> &str {
+        &self.inner.resource
+    }
+
+    /// The metadata document's URL.
+    pub fn metadata_url(&self) -> &str {
+        &self.inner.metadata_url
+    }
+
+    /// The verifier.
+    pub fn verifier(&self) -> &CognitoVerifier {
+        &self.inner.verifier
+    }
+
+    /// The group-to-scope mapping.
+    pub fn scope_policy(&self) -> &ScopePolicy {
+        &self.inner.policy
+    }
+
+    /// The RFC 9728 metadata document.
+    pub fn metadata(&self) -> Value {
+        let i = &self.inner;
+        let mut doc = json!({
+            "resource": i.resource,
+            "authorization_servers": i.authorization_servers,
+            "bearer_methods_supported": ["header"],
+        });
+        if !i.scopes_supported.is_empty() {
+            doc["scopes_supported"] = json!(i.scopes_supported);
+        }
+        if let Some(name) = &i.resource_name {
+            doc["resource_name"] = json!(name);
+        }
+        doc
+    }
+
+    /// The metadata routes: the path-aware form (`/.well-known/oauth-protected-resource/mcp`)
+    /// and the root form.
+    pub fn routes<S: Clone + Send + Sync + 'static>(&self) -> Router<S> {
+        let doc = Arc::new(self.metadata());
+        let serve = move || {
+            let doc = doc.clone();
+            async move { axum::Json((*doc).clone()) }
+        };
+        let mut router =
+            Router::new().route("/.well-known/oauth-protected-resource", get(serve.clone()));
+        if self.inner.metadata_path != "/.well-known/oauth-protected-resource" {
+            router = router.route(&self.inner.metadata_path, get(serve));
+        }
+        router
+    }
+
+    /// The tower layer that guards the MCP endpoint.
+    pub fn layer(&self) -> BearerLayer {
+        BearerLayer {
+            resource: self.clone(),
+        }
+    }
+
+    fn challenge(&self, error: Option<(&str, &str)>, scope: Option<&str>) -> String {
+        let mut parts = Vec::new();
+        if let Some((code, description)) = error {
+            parts.push(format!("error=\"{code}\""));
+            parts.push(format!("error_description=\"{}\"", quoted(description)));
+        }
+        if let Some(scope) = scope.or(self.inner.challenge_scope.as_deref()) {
+            parts.push(format!("scope=\"{}\"", quoted(scope)));
+        }
+        parts.push(format!("resource_metadata=\"{}\"", self.inner.metadata_url));
+        format!("Bearer {}", parts.join(", "))
+    }
+
+    fn reject(
+        &self,
+        status: StatusCode,
+        error: Option<(&str, &str)>,
+        scope: Option<&str>,
+    ) -> Response {
+        let challenge = self.challenge(error, scope);
+        let body = match error {
+            Some((code, description)) => json!({"error": code, "error_description": description}),
+            None => {
+                json!({"error": "unauthorized", "error_description": "a bearer token is required"})
+            }
+        };
+        let mut resp = (status, axum::Json(body)).into_response();
+        if let Ok(v) = HeaderValue::from_str(&challenge) {
+            resp.headers_mut().insert(header::WWW_AUTHENTICATE, v);
+        }
+        resp
+    }
+
+    /// Verifies the request's bearer token and, for calls the scope rule names, the scope.
+    /// On success the request carries the caller's [`Principal`] in its extensions.
+    pub async fn authorize(&self, req: Request<Body>) -> Result<Request<Body>, Response> {
+        let mut values = req.headers().get_all(header::AUTHORIZATION).iter();
+        let token = match (values.next(), values.next()) {
+            (None, _) => return Err(self.reject(StatusCode::UNAUTHORIZED, None, None)),
+            (Some(_), Some(_)) => {
+                return Err(self.reject(
+                    StatusCode::BAD_REQUEST,
+                    Some(("invalid_request", "more than one Authorization header")),
+                    None,
+                ));
+            }
+            (Some(v), None) => {
+                let v = v.to_str().unwrap_or("");
+                match v.split_once(' ') {
+                    Some((scheme, t))
+                        if scheme.eq_ignore_ascii_case("bearer") && !t.trim().is_empty() =>
+                    {
+                        t.trim().to_owned()
+                    }
+                    _ => {
+                        return Err(self.reject(
+                            StatusCode::UNAUTHORIZED,
+                            Some((
+                                "invalid_token",
+                                "the Authorization header is not `Bearer <token>`",
+                            )),
+                            None,
+                        ));
+                    }
+                }
+            }
+        };
+        let claims = match self.inner.verifier.verify(&token).await {
+            Ok(c) => c,
+            Err(e) => {
+                tracing::debug!(reason = e.code(), "bearer token rejected");
+                return Err(self.reject(
+                    StatusCode::UNAUTHORIZED,
+                    Some(("invalid_token", &e.to_string())),
+                    None,
+                ));
+            }
+        };
+        let principal = self.inner.policy.principal(claims);
+        let (mut parts, body) = req.into_parts();
+        let body = match (&self.inner.scope_rule, &parts.method) {
+            (Some(rule), &Method::POST) => {
+                let bytes = match http_body_util::Limited::new(body, self.inner.max_body_bytes)
+                    .collect()
+                    .await
+                {
+                    Ok(b) => b.to_bytes(),
+                    Err(_) => {
+                        return Err((
+                            StatusCode::PAYLOAD_TOO_LARGE,
+                            "the request body is too large",
+                        )
+                            .into_response());
+                    }
+                };
+                if let Some(needed) = self.needed_scope(rule, &bytes, &principal) {
+                    let (method, scope) = needed;
+                    return Err(self.reject(
+                        StatusCode::FORBIDDEN,
+                        Some((
+                            "insufficient_scope",
+                            &format!("{method} needs the scope {scope}"),
+                        )),
+                        Some(&scope),
+                    ));
+                }
+                Body::from(bytes)
+            }
+            _ => body,
+        };
+        parts.extensions.insert(principal);
+        Ok(Request::from_parts(parts, body))
+    }
+
+    /// The first call in `body` the principal lacks a scope for: (description, scope).
+    fn needed_scope(
+        &self,
+        rule: &ScopeRule,
+        body: &[u8],
+        principal: &Principal,
+    ) -> Option<(String, String)> {
+        let calls: Vec<RpcCall> = match serde_json::from_slice::<Value>(body) {
+            Ok(Value::Array(items)) => items
+                .into_iter()
+                .filter_map(|v| serde_json::from_value(v).ok())
+                .collect(),
+            Ok(v) => serde_json::from_value(v).ok().into_iter().collect(),
+            // Not JSON: the MCP service answers with a parse error; nothing runs.
+            Err(_) => Vec::new(),
+        };
+        for call in calls {
+            let Some(method) = call.method else { continue };
+            let tool = call.params.as_ref().and_then(|p| p.name.as_deref());
+            if let Some(scope) = rule(&method, tool)
+                && !principal.has_scope(&scope)
+            {
+                let what = match tool {
+                    Some(t) if method == "tools/call" => format!("the tool {t}"),
+                    _ => method.clone(),
+                };
+                return Some((what, scope));
+            }
+        }
+        None
+    }
+}
+
+/// The tower layer of [`ProtectedResource::layer`].
+#[derive(Debug, Clone)]
+pub struct BearerLayer {
+    resource: ProtectedResource,
+}
+
+impl<S> tower::Layer<S> for BearerLayer {
+    type Service = BearerService<S>;
+
+    fn layer(&self, inner: S) -> Self::Service {
+        BearerService {
+            resource: self.resource.clone(),
+            inner,
+        }
+    }
+}
+
+/// The service of [`BearerLayer`].
+#[derive(Debug, Clone)]
+pub struct BearerService<S> {
+    resource: ProtectedResource,
+    inner: S,
+}
+
+impl<S> tower::Service<Request<Body>> for BearerService<S>
+where
+    S: tower::Service<Request<Body>, Response = Response, Error = Infallible>
+        + Clone
+        + Send
+        + 'static,
+    S::Future: Send + 'static,
+{
+    type Response = Response;
+    type Error = Infallible;
+    type Future = Pin<Box<dyn Future<Output = Result<Response, Infallible>> + Send>>;
+
+    fn poll_ready(&mut self, cx: &mut Context<'_>) -> Poll<Result<(), Self::Error>> {
+        self.inner.poll_ready(cx)
+    }
+
+    fn call(&mut self, req: Request<Body>) -> Self::Future {
+        let resource = self.resource.clone();
+        // The clone that was polled ready is the one that serves this call.
+        let clone = self.inner.clone();
+        let mut inner = std::mem::replace(&mut self.inner, clone);
+        Box::pin(async move {
+            match resource.authorize(req).await {
+                Ok(req) => inner.call(req).await,
+                Err(resp) => Ok(resp),
+            }
+        })
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn origins_split() {
+        assert_eq!(
+            split_origin("https://h.example:8443/mcp"),
+            ("https://h.example:8443", "/mcp")
+        );
+        assert_eq!(
+            split_origin("http://127.0.0.1:9"),
+            ("http://127.0.0.1:9", "")
+        );
+        assert_eq!(split_origin("https://h/a/b"), ("https://h", "/a/b"));
+    }
+
+    #[test]
+    fn quoting_drops_quotes_and_controls() {
+        assert_eq!(quoted("a\"b\\c\nd"), "a'b'cd");
+    }
+}
