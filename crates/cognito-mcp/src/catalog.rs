@@ -36,6 +36,18 @@ impl ToolSpec {
         self.effect == Effect::Read
     }
 
+    /// The level of access the tool needs by default: read tools `read`; delete, disable,
+    /// enable and sign-out `admin`; every other change `write`.
+    pub(crate) fn access(&self) -> Access {
+        if self.is_read() {
+            Access::Read
+        } else if ADMIN_TOOLS.contains(&self.name) {
+            Access::Admin
+        } else {
+            Access::Write
+        }
+    }
+
     /// Whether the tool may make Cognito message people outside the pool's admins (an
     /// invitation, a reset code, a verification code): MCP's `openWorldHint`.
     pub(crate) fn sends_messages(&self) -> bool {
@@ -60,6 +72,33 @@ const fn spec(
 }
 
 use Effect::{Additive, Destructive, Read};
+
+/// The level of access a tool needs; the scope is `{resource_server}/{level}`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum Access {
+    Read,
+    Write,
+    Admin,
+}
+
+impl Access {
+    pub(crate) fn name(self) -> &'static str {
+        match self {
+            Self::Read => "read",
+            Self::Write => "write",
+            Self::Admin => "admin",
+        }
+    }
+}
+
+/// Tools that take access away or remove things: they need the admin scope.
+const ADMIN_TOOLS: &[&str] = &[
+    "delete_user",
+    "delete_group",
+    "disable_user",
+    "enable_user",
+    "sign_out_user",
+];
 
 /// Tools that may send an email or SMS: invitations (create_user), reset codes
 /// (reset_user_password), and verification codes for a changed email or phone
@@ -207,6 +246,9 @@ pub(crate) const TOOLS: &[ToolSpec] = &[
         true,
         &[Op::ListUserPoolClients],
     ),
+    // Identity
+    spec("whoami", "Who am I", Read, true, &[]),
+    spec("verify_token", "Verify a Cognito token", Read, true, &[]),
 ];
 
 /// The tool named `name`.

@@ -13,6 +13,7 @@
 //! | audit on/off | | `audit.enabled` | true |
 //! | audit file | `COGNITO_MCP_AUDIT_FILE` | `audit.file` | `$XDG_STATE_HOME/cognito-mcp/audit.jsonl` |
 
+use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
 
 use cognito_admin::Secret;
@@ -32,6 +33,8 @@ pub(crate) struct FileConfig {
     tools: ToolsFile,
     #[serde(default)]
     audit: AuditFile,
+    #[serde(default)]
+    auth: AuthFile,
 }
 
 #[derive(Debug, Default, Deserialize)]
@@ -48,6 +51,26 @@ struct CognitoFile {
 #[serde(deny_unknown_fields)]
 struct ServerFile {
     read_only: Option<bool>,
+    bind: Option<String>,
+    public_url: Option<String>,
+    #[serde(default)]
+    allowed_hosts: Vec<String>,
+    #[serde(default)]
+    allowed_origins: Vec<String>,
+    max_body_bytes: Option<usize>,
+}
+
+#[derive(Debug, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct AuthFile {
+    resource_server: Option<String>,
+    #[serde(default)]
+    client_ids: Vec<String>,
+    jwks_url: Option<String>,
+    leeway_secs: Option<u64>,
+    group_scopes: Option<BTreeMap<String, Vec<String>>>,
+    #[serde(default)]
+    tool_scopes: BTreeMap<String, String>,
 }
 
 #[derive(Debug, Default, Deserialize)]
@@ -94,6 +117,45 @@ pub(crate) struct Settings {
     pub(crate) deny: Vec<String>,
     pub(crate) audit_enabled: bool,
     pub(crate) audit_file: PathBuf,
+    pub(crate) http: HttpSettings,
+    pub(crate) auth: AuthSettings,
+}
+
+/// Default address `serve --transport http` binds.
+pub(crate) const DEFAULT_BIND: &str = "127.0.0.1:8080";
+/// Default largest request body over HTTP: 1 MiB.
+pub(crate) const DEFAULT_MAX_BODY_BYTES: usize = 1024 * 1024;
+
+/// Settings of the HTTP transport.
+#[derive(Debug, Clone)]
+pub(crate) struct HttpSettings {
+    /// `COGNITO_MCP_BIND`, `server.bind`; default 127.0.0.1:8080.
+    pub(crate) bind: String,
+    /// `COGNITO_MCP_PUBLIC_URL`, `server.public_url`; default `http://{bind}`.
+    pub(crate) public_url: Option<String>,
+    /// `server.allowed_hosts`; default: loopback names plus the public URL's host.
+    pub(crate) allowed_hosts: Vec<String>,
+    /// `server.allowed_origins`; default: the public URL's origin and loopback origins.
+    pub(crate) allowed_origins: Vec<String>,
+    /// `server.max_body_bytes`; default 1 MiB.
+    pub(crate) max_body_bytes: usize,
+}
+
+/// Token verification and scope settings (HTTP transport).
+#[derive(Debug, Clone)]
+pub(crate) struct AuthSettings {
+    /// `auth.resource_server`; default `mcp`.
+    pub(crate) resource_server: String,
+    /// `auth.client_ids`; default: `COGNITO_CLIENT_ID`.
+    pub(crate) client_ids: Vec<String>,
+    /// `COGNITO_JWKS_URL`, `auth.jwks_url`; default derived from the issuer or endpoint.
+    pub(crate) jwks_url: Option<String>,
+    /// `auth.leeway_secs`; default 60.
+    pub(crate) leeway_secs: u64,
+    /// `auth.group_scopes`; default Admins, Developers, ReadOnly.
+    pub(crate) group_scopes: Option<BTreeMap<String, Vec<String>>>,
+    /// `auth.tool_scopes`: per-tool overrides of the scope needed.
+    pub(crate) tool_scopes: BTreeMap<String, String>,
 }
 
 /// A configuration problem, phrased as what to fix.
@@ -211,6 +273,26 @@ impl Settings {
                 .map(PathBuf::from)
                 .or(file.audit.file)
                 .unwrap_or_else(default_audit_file),
+            http: HttpSettings {
+                bind: env_nonempty("COGNITO_MCP_BIND")
+                    .or(non_empty(file.server.bind))
+                    .unwrap_or_else(|| DEFAULT_BIND.to_owned()),
+                public_url: env_nonempty("COGNITO_MCP_PUBLIC_URL")
+                    .or(non_empty(file.server.public_url))
+                    .map(|u| u.trim_end_matches('/').to_owned()),
+                allowed_hosts: file.server.allowed_hosts,
+                allowed_origins: file.server.allowed_origins,
+                max_body_bytes: file.server.max_body_bytes.unwrap_or(DEFAULT_MAX_BODY_BYTES),
+            },
+            auth: AuthSettings {
+                resource_server: non_empty(file.auth.resource_server)
+                    .unwrap_or_else(|| "mcp".to_owned()),
+                client_ids: file.auth.client_ids,
+                jwks_url: env_nonempty("COGNITO_JWKS_URL").or(non_empty(file.auth.jwks_url)),
+                leeway_secs: file.auth.leeway_secs.unwrap_or(60),
+                group_scopes: file.auth.group_scopes,
+                tool_scopes: file.auth.tool_scopes,
+            },
         })
     }
 
@@ -262,6 +344,22 @@ impl Settings {
             out.push(Problem(format!(
                 "the Cognito endpoint override {url:?} is not an http(s) URL; set \
                  AWS_ENDPOINT_URL_COGNITO_IDENTITY_PROVIDER to something like http://127.0.0.1:5000"
+            )));
+        }
+        for tool in self.auth.tool_scopes.keys() {
+            if catalog::find(tool).is_none() {
+                out.push(Problem(format!(
+                    "auth.tool_scopes names {tool:?}, which is not a tool; the tools are: {}",
+                    catalog::names()
+                )));
+            }
+        }
+        if let Some(url) = &self.http.public_url
+            && !(url.starts_with("http://") || url.starts_with("https://"))
+        {
+            out.push(Problem(format!(
+                "the public URL {url:?} is not an http(s) URL; set COGNITO_MCP_PUBLIC_URL to the \
+                 URL clients use, like https://mcp.example.com"
             )));
         }
         for (list, names) in [("tools.allow", &self.allow), ("tools.deny", &self.deny)] {

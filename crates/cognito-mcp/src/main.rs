@@ -8,6 +8,7 @@ mod bootstrap;
 mod catalog;
 mod check;
 mod config;
+mod http;
 mod policy;
 mod server;
 mod tool_error;
@@ -23,7 +24,7 @@ use cognito_admin::audit::AuditLog;
 use rmcp::ServiceExt;
 
 use crate::config::Settings;
-use crate::policy::ToolPolicy;
+use crate::policy::{ToolPolicy, ToolScopes};
 
 /// Administer an Amazon Cognito user pool from AI agents, over MCP.
 #[derive(Debug, Parser)]
@@ -46,6 +47,14 @@ enum Command {
         /// The MCP transport.
         #[arg(long, value_enum, default_value_t = Transport::Stdio)]
         transport: Transport,
+        /// With --transport http: the address to listen on (default 127.0.0.1:8080;
+        /// COGNITO_MCP_BIND, server.bind).
+        #[arg(long, value_name = "ADDR")]
+        bind: Option<String>,
+        /// With --transport http: the URL clients reach this server at, without /mcp
+        /// (default http://BIND; COGNITO_MCP_PUBLIC_URL, server.public_url).
+        #[arg(long, value_name = "URL")]
+        public_url: Option<String>,
     },
     /// Validate the configuration and reach the pool; prints one line per finding.
     Check,
@@ -67,6 +76,8 @@ enum Command {
 enum Transport {
     /// Standard input and output (Claude Desktop, Cursor, VS Code, Inspector).
     Stdio,
+    /// Streamable HTTP at /mcp, every caller holding a Cognito token.
+    Http,
 }
 
 /// Targets whose debug and trace events carry whole MCP messages or HTTP bodies (tool
@@ -200,19 +211,43 @@ async fn run(cli: Cli) -> ExitCode {
         }
         Command::Serve {
             read_only,
-            transport: Transport::Stdio,
-        } => match serve_stdio(&cli, *read_only).await {
-            Ok(()) => ExitCode::SUCCESS,
-            Err(e) => {
-                eprintln!("error: {e:#}");
-                ExitCode::FAILURE
+            transport,
+            bind,
+            public_url,
+        } => {
+            match serve(
+                &cli,
+                *read_only,
+                *transport,
+                bind.clone(),
+                public_url.clone(),
+            )
+            .await
+            {
+                Ok(()) => ExitCode::SUCCESS,
+                Err(e) => {
+                    eprintln!("error: {e:#}");
+                    ExitCode::FAILURE
+                }
             }
-        },
+        }
     }
 }
 
-async fn serve_stdio(cli: &Cli, read_only: bool) -> anyhow::Result<()> {
-    let settings = load(cli, read_only).map_err(|p| anyhow::anyhow!("{p}"))?;
+async fn serve(
+    cli: &Cli,
+    read_only: bool,
+    transport: Transport,
+    bind: Option<String>,
+    public_url: Option<String>,
+) -> anyhow::Result<()> {
+    let mut settings = load(cli, read_only).map_err(|p| anyhow::anyhow!("{p}"))?;
+    if let Some(b) = bind {
+        settings.http.bind = b;
+    }
+    if let Some(u) = public_url {
+        settings.http.public_url = Some(u.trim_end_matches('/').to_owned());
+    }
     let problems = settings.problems();
     if !problems.is_empty() {
         let lines: Vec<String> = problems.iter().map(|p| p.to_string()).collect();
@@ -227,22 +262,39 @@ async fn serve_stdio(cli: &Cli, read_only: bool) -> anyhow::Result<()> {
     let audit = settings
         .audit_enabled
         .then(|| Arc::new(AuditLog::new(settings.audit_file.clone())));
-    tracing::info!(
-        pool = %pool_id,
-        region = %settings.region,
-        read_only = settings.read_only,
-        tools = policy.enabled().len(),
-        audit = %audit.as_ref().map(|a| a.path().display().to_string()).unwrap_or_else(|| "off".into()),
-        "serving MCP over stdio"
-    );
-    let server = server::CognitoMcp::new(admin, policy, audit, "local");
-    let running = server
-        .serve(rmcp::transport::stdio())
-        .await
-        .context("the MCP handshake failed")?;
-    running
-        .waiting()
-        .await
-        .context("the MCP session ended with an error")?;
-    Ok(())
+    let audit_path = audit
+        .as_ref()
+        .map(|a| a.path().display().to_string())
+        .unwrap_or_else(|| "off".into());
+    let enabled = policy.enabled().len();
+    match transport {
+        Transport::Stdio => {
+            tracing::info!(
+                pool = %pool_id,
+                region = %settings.region,
+                read_only = settings.read_only,
+                tools = enabled,
+                audit = %audit_path,
+                "serving MCP over stdio"
+            );
+            let server = server::CognitoMcp::new(admin, policy, audit, "local").with_auth(
+                ToolScopes::from_settings(&settings),
+                http::verifier(&settings, &pool_id),
+            );
+            let running = server
+                .serve(rmcp::transport::stdio())
+                .await
+                .context("the MCP handshake failed")?;
+            running
+                .waiting()
+                .await
+                .context("the MCP session ended with an error")?;
+            Ok(())
+        }
+        Transport::Http => {
+            tracing::info!(pool = %pool_id, tools = enabled, audit = %audit_path, "starting the HTTP transport");
+            let server = server::CognitoMcp::new(admin, policy, audit, "anonymous");
+            http::serve(settings, server, pool_id).await
+        }
+    }
 }

@@ -1,6 +1,6 @@
 //! Which tools are enabled, why a tool is refused, and the IAM policy the enabled tools need.
 
-use std::collections::BTreeSet;
+use std::collections::{BTreeMap, BTreeSet};
 
 use cognito_admin::Operation;
 use serde_json::{Value, json};
@@ -57,6 +57,50 @@ impl ToolPolicy {
         catalog::TOOLS
             .iter()
             .filter(|t| self.refusal(t).is_none())
+            .collect()
+    }
+}
+
+/// The scope each tool needs over HTTP: `{resource_server}/{read|write|admin}` from the
+/// catalogue, or the config's override. `whoami` needs none: any verified caller may ask who
+/// they are.
+#[derive(Debug, Clone)]
+pub(crate) struct ToolScopes {
+    resource_server: String,
+    overrides: BTreeMap<String, String>,
+}
+
+/// Tools any verified caller may call, whatever their scopes.
+const OPEN_TOOLS: &[&str] = &["whoami"];
+
+impl ToolScopes {
+    pub(crate) fn new(resource_server: &str, overrides: BTreeMap<String, String>) -> Self {
+        Self {
+            resource_server: resource_server.to_owned(),
+            overrides,
+        }
+    }
+
+    pub(crate) fn from_settings(s: &Settings) -> Self {
+        Self::new(&s.auth.resource_server, s.auth.tool_scopes.clone())
+    }
+
+    /// The scope `tool` needs, or `None` when any verified caller may call it.
+    pub(crate) fn required(&self, tool: &ToolSpec) -> Option<String> {
+        if let Some(s) = self.overrides.get(tool.name) {
+            return Some(s.clone());
+        }
+        if OPEN_TOOLS.contains(&tool.name) {
+            return None;
+        }
+        Some(format!("{}/{}", self.resource_server, tool.access().name()))
+    }
+
+    /// Every scope some tool needs, sorted.
+    pub(crate) fn all(&self) -> BTreeSet<String> {
+        catalog::TOOLS
+            .iter()
+            .filter_map(|t| self.required(t))
             .collect()
     }
 }
@@ -223,6 +267,28 @@ mod tests {
                 .contains("allow list")
         );
         assert!(ToolPolicy::default().refusal(create).is_none());
+    }
+
+    #[test]
+    fn tool_scopes_follow_the_issue_and_the_overrides() {
+        let scopes = ToolScopes::new(
+            "mcp",
+            BTreeMap::from([("delete_user".to_owned(), "mcp/write".to_owned())]),
+        );
+        let need = |t: &str| scopes.required(catalog::find(t).expect("tool"));
+        assert_eq!(need("list_users").as_deref(), Some("mcp/read"));
+        assert_eq!(need("create_user").as_deref(), Some("mcp/write"));
+        assert_eq!(need("set_user_password").as_deref(), Some("mcp/write"));
+        assert_eq!(need("add_user_to_group").as_deref(), Some("mcp/write"));
+        assert_eq!(need("disable_user").as_deref(), Some("mcp/admin"));
+        assert_eq!(need("sign_out_user").as_deref(), Some("mcp/admin"));
+        assert_eq!(need("delete_group").as_deref(), Some("mcp/admin"));
+        assert_eq!(
+            need("delete_user").as_deref(),
+            Some("mcp/write"),
+            "override"
+        );
+        assert_eq!(need("whoami"), None);
     }
 
     #[test]

@@ -11,11 +11,12 @@ use cognito_admin::{
     Membership, Outcome, PoolDescription, SetUserPassword, UpdateUserAttributes, User, UserPage,
     UserRef, calls,
 };
+use cognito_jwt::{CognitoVerifier, Principal, TokenUse};
 use rmcp::handler::server::router::tool::ToolRouter;
 use rmcp::handler::server::tool::ToolCallContext;
 use rmcp::handler::server::wrapper::Parameters;
 use rmcp::model::{
-    CallToolRequestParams, CallToolResponse, CallToolResult, ContentBlock, ErrorCode,
+    CallToolRequestParams, CallToolResponse, CallToolResult, ContentBlock, ErrorCode, Extensions,
     Implementation, ListResourceTemplatesResult, ListResourcesResult, ListToolsResult,
     PaginatedRequestParams, ReadResourceRequestParams, ReadResourceResponse, ReadResourceResult,
     Resource, ResourceContents, ResourceTemplate, ServerCapabilities, ServerConfig, Tool,
@@ -23,10 +24,13 @@ use rmcp::model::{
 };
 use rmcp::service::RequestContext;
 use rmcp::{ErrorData, Json, RoleServer, ServerHandler, tool, tool_router};
+use schemars::JsonSchema;
+use serde::{Deserialize, Serialize};
 use serde_json::Value;
 
-use crate::catalog::{self, Effect};
+use crate::catalog::{self, Effect, ToolSpec};
 use crate::policy::ToolPolicy;
+use crate::policy::ToolScopes;
 use crate::tool_error::{ERROR_CODE_META, ToolError, error_result};
 
 /// The pool description resource.
@@ -43,7 +47,17 @@ pub(crate) struct CognitoMcp {
     audit: Option<Arc<AuditLog>>,
     actor: String,
     instructions: String,
+    scopes: ToolScopes,
+    verifier: Option<CognitoVerifier>,
     tool_router: ToolRouter<Self>,
+}
+
+/// The verified caller of an HTTP request (absent over stdio).
+fn principal_of(ext: &Extensions) -> Option<Principal> {
+    ext.get::<http::request::Parts>()?
+        .extensions
+        .get::<Principal>()
+        .cloned()
 }
 
 impl std::fmt::Debug for CognitoMcp {
@@ -54,12 +68,53 @@ impl std::fmt::Debug for CognitoMcp {
     }
 }
 
+/// Drops schemars' integer `format`s (`int32`, `uint64`, ...): they are not JSON Schema
+/// formats, and strict validators (Ajv in the MCP Inspector and the TypeScript SDK) warn on them.
+fn drop_integer_formats(value: &mut Value) {
+    match value {
+        Value::Object(map) => {
+            let integer_format = map.get("format").and_then(Value::as_str).is_some_and(|f| {
+                matches!(
+                    f,
+                    "int8"
+                        | "int16"
+                        | "int32"
+                        | "int64"
+                        | "uint"
+                        | "uint8"
+                        | "uint16"
+                        | "uint32"
+                        | "uint64"
+                )
+            });
+            if integer_format {
+                map.remove("format");
+            }
+            map.values_mut().for_each(drop_integer_formats);
+        }
+        Value::Array(items) => items.iter_mut().for_each(drop_integer_formats),
+        _ => {}
+    }
+}
+
+fn clean_schema(schema: &mut Arc<serde_json::Map<String, Value>>) {
+    let mut v = Value::Object((**schema).clone());
+    drop_integer_formats(&mut v);
+    if let Value::Object(map) = v {
+        *schema = Arc::new(map);
+    }
+}
+
 /// The router with each tool's title and annotations taken from the catalogue.
 fn annotated_router() -> ToolRouter<CognitoMcp> {
     let mut router = CognitoMcp::tool_router();
     for route in router.map.values_mut() {
         let spec = catalog::find(&route.attr.name).expect("every routed tool is in the catalogue");
         route.attr.title = Some(spec.title.to_owned());
+        clean_schema(&mut route.attr.input_schema);
+        if let Some(out) = route.attr.output_schema.as_mut() {
+            clean_schema(out);
+        }
         route.attr.annotations = Some(
             ToolAnnotations::with_title(spec.title)
                 .read_only(spec.is_read())
@@ -96,17 +151,69 @@ impl CognitoMcp {
             audit,
             actor: actor.to_owned(),
             instructions,
+            scopes: ToolScopes::new("mcp", Default::default()),
+            verifier: None,
             tool_router: annotated_router(),
         }
     }
 
+    /// The scopes each tool needs over HTTP, and the verifier `verify_token` uses.
+    pub(crate) fn with_auth(
+        mut self,
+        scopes: ToolScopes,
+        verifier: Option<CognitoVerifier>,
+    ) -> Self {
+        self.scopes = scopes;
+        self.verifier = verifier;
+        self
+    }
+
+    /// Why `spec` may not run for `principal`: (error code, reason), or `None`.
+    fn refusal(
+        &self,
+        spec: &ToolSpec,
+        principal: Option<&Principal>,
+    ) -> Option<(&'static str, String)> {
+        if let Some(reason) = self.policy.refusal(spec) {
+            return Some(("tool_disabled", reason));
+        }
+        let p = principal?;
+        let needed = self.scopes.required(spec)?;
+        if p.has_scope(&needed) {
+            return None;
+        }
+        let have: Vec<&str> = p.scopes().iter().map(String::as_str).collect();
+        Some((
+            "insufficient_scope",
+            format!(
+                "`{}` needs the scope {needed}; your token grants {}. Ask an administrator to add \
+                 you to a group that grants it, then sign in again.",
+                spec.name,
+                if have.is_empty() {
+                    "no scopes".to_owned()
+                } else {
+                    have.join(", ")
+                }
+            ),
+        ))
+    }
+
+    /// The audit actor: the caller's identity over HTTP, `local` over stdio.
+    fn actor_for(&self, principal: Option<&Principal>) -> String {
+        principal
+            .map(Principal::actor)
+            .unwrap_or_else(|| self.actor.clone())
+    }
+
     /// The tools this server lists, with their annotations.
-    pub(crate) fn listed_tools(&self) -> Vec<Tool> {
+    pub(crate) fn listed_tools(&self, principal: Option<&Principal>) -> Vec<Tool> {
         let mut tools: Vec<Tool> = self
             .tool_router
             .list_all()
             .into_iter()
-            .filter(|t| catalog::find(&t.name).is_some_and(|s| self.policy.refusal(s).is_none()))
+            .filter(|t| {
+                catalog::find(&t.name).is_some_and(|s| self.refusal(s, principal).is_none())
+            })
             .collect();
         tools.sort_by(|a, b| a.name.cmp(&b.name));
         tools
@@ -124,6 +231,99 @@ impl CognitoMcp {
             );
         }
     }
+}
+
+/// Who is calling (`whoami`).
+#[derive(Debug, Serialize, JsonSchema)]
+pub(crate) struct WhoAmI {
+    /// `http` (a verified Cognito token) or `stdio` (the local user, trusted without a token).
+    transport: String,
+    /// The identity the audit trail records.
+    actor: String,
+    /// The token's subject.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    sub: Option<String>,
+    /// The username (client-credentials tokens have none).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    username: Option<String>,
+    /// Cognito groups.
+    groups: Vec<String>,
+    /// Effective scopes: the token's scopes plus those its groups grant.
+    scopes: Vec<String>,
+    /// The app client the token was issued to.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    client_id: Option<String>,
+    /// When the token expires, seconds since the epoch.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    expires_at: Option<u64>,
+    /// The tools this caller may call.
+    tools: Vec<String>,
+}
+
+/// Which kind of token `verify_token` expects.
+#[derive(Debug, Clone, Copy, Default, Deserialize, JsonSchema)]
+#[serde(rename_all = "snake_case")]
+pub(crate) enum TokenKind {
+    /// An access token (`token_use` = `access`).
+    #[default]
+    Access,
+    /// An id token (`token_use` = `id`).
+    Id,
+}
+
+/// Input of `verify_token`.
+#[derive(Debug, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub(crate) struct VerifyTokenInput {
+    /// The JWT to check. It is never echoed or logged.
+    token: cognito_admin::Secret,
+    /// `access` (default) or `id`.
+    #[serde(default)]
+    token_use: TokenKind,
+}
+
+/// The claims of a valid token.
+#[derive(Debug, Serialize, JsonSchema)]
+pub(crate) struct TokenClaims {
+    /// `access` or `id`.
+    token_use: String,
+    /// Subject.
+    sub: String,
+    /// Username, if any.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    username: Option<String>,
+    /// App client.
+    client_id: String,
+    /// Cognito groups.
+    groups: Vec<String>,
+    /// Scopes of the token itself.
+    scopes: Vec<String>,
+    /// Email (id tokens).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    email: Option<String>,
+    /// Custom attributes, without the `custom:` prefix.
+    custom: std::collections::BTreeMap<String, String>,
+    /// Expiry, seconds since the epoch.
+    exp: u64,
+    /// Issued at.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    iat: Option<u64>,
+}
+
+/// The verdict of `verify_token`.
+#[derive(Debug, Serialize, JsonSchema)]
+pub(crate) struct TokenVerdict {
+    /// Whether the token passed every check.
+    valid: bool,
+    /// The rule that rejected it (`expired`, `bad_signature`, `wrong_issuer`, ...).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    reason_code: Option<String>,
+    /// The rejection in words.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    reason: Option<String>,
+    /// The claims, when valid.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    claims: Option<TokenClaims>,
 }
 
 #[tool_router]
@@ -327,6 +527,93 @@ impl CognitoMcp {
     ) -> Result<Json<AppClientPage>, ToolError> {
         Ok(Json(self.admin.list_user_pool_clients(&req).await?))
     }
+
+    #[tool(
+        description = "Who am I: the caller's identity as this server sees it: subject, \
+        username, groups, effective scopes, app client, token expiry, and the tools they may call."
+    )]
+    async fn whoami(&self, ext: Extensions) -> Result<Json<WhoAmI>, ToolError> {
+        let principal = principal_of(&ext);
+        let tools = self
+            .listed_tools(principal.as_ref())
+            .into_iter()
+            .map(|t| t.name.to_string())
+            .collect();
+        Ok(Json(match &principal {
+            Some(p) => WhoAmI {
+                transport: "http".into(),
+                actor: p.actor(),
+                sub: Some(p.sub().to_owned()),
+                username: p.username().map(str::to_owned),
+                groups: p.groups().to_vec(),
+                scopes: p.scopes().iter().cloned().collect(),
+                client_id: Some(p.claims().client_id.clone()),
+                expires_at: Some(p.claims().exp),
+                tools,
+            },
+            None => WhoAmI {
+                transport: "stdio".into(),
+                actor: self.actor.clone(),
+                sub: None,
+                username: None,
+                groups: Vec::new(),
+                scopes: Vec::new(),
+                client_id: None,
+                expires_at: None,
+                tools,
+            },
+        }))
+    }
+
+    #[tool(
+        description = "Verify a Cognito JWT (access by default, or id) against this pool: \
+        signature, issuer, token_use, app client and time. Returns the claims, or the exact rule \
+        that rejected it. The token is never echoed."
+    )]
+    async fn verify_token(
+        &self,
+        Parameters(req): Parameters<VerifyTokenInput>,
+    ) -> Result<Json<TokenVerdict>, ToolError> {
+        let Some(verifier) = &self.verifier else {
+            return Err(ToolError(cognito_admin::AdminError::Invalid(cognito_admin::validate::Invalid {
+                field: "token".into(),
+                problem: "cannot be checked: this server has no app client id to check tokens against".into(),
+                requirement: "the operator sets COGNITO_CLIENT_ID (or auth.client_ids)".into(),
+                example: "COGNITO_CLIENT_ID=1example23456789".into(),
+            })));
+        };
+        let kind = match req.token_use {
+            TokenKind::Access => TokenUse::Access,
+            TokenKind::Id => TokenUse::Id,
+        };
+        Ok(Json(
+            match verifier.verify_as(req.token.expose(), kind).await {
+                Ok(c) => TokenVerdict {
+                    valid: true,
+                    reason_code: None,
+                    reason: None,
+                    claims: Some(TokenClaims {
+                        token_use: c.token_use.as_str().to_owned(),
+                        sub: c.sub.clone(),
+                        username: c.username.clone(),
+                        client_id: c.client_id.clone(),
+                        groups: c.groups.clone(),
+                        scopes: c.scopes.clone(),
+                        email: c.email.clone(),
+                        custom: c.custom.clone(),
+                        exp: c.exp,
+                        iat: c.iat,
+                    }),
+                },
+                Err(e) => TokenVerdict {
+                    valid: false,
+                    reason_code: Some(e.code().to_owned()),
+                    reason: Some(e.to_string()),
+                    claims: None,
+                },
+            },
+        ))
+    }
 }
 
 /// Secrets shorter than this are not scrubbed from answers (they are still never echoed).
@@ -427,6 +714,8 @@ impl CognitoMcp {
         let started = SystemTime::now();
         let clock = Instant::now();
         let name = request.name.to_string();
+        let principal = principal_of(&context.extensions);
+        let actor = self.actor_for(principal.as_ref());
         let raw_arguments = Value::Object(request.arguments.clone().unwrap_or_default());
         let mut secrets = Vec::new();
         secret_values(&raw_arguments, &mut secrets);
@@ -437,8 +726,7 @@ impl CognitoMcp {
             .and_then(Value::as_object);
         let arguments = audit_arguments(&raw_arguments, known_props);
         let Some(spec) = catalog::find(&name) else {
-            let mut record =
-                AuditRecord::new(started, clock.elapsed(), &self.actor, &name, arguments);
+            let mut record = AuditRecord::new(started, clock.elapsed(), &actor, &name, arguments);
             record.outcome = AuditOutcome::Error;
             record.error = Some("unknown_tool".into());
             self.write_audit(&record);
@@ -448,13 +736,12 @@ impl CognitoMcp {
             ));
         };
 
-        if let Some(reason) = self.policy.refusal(spec) {
-            let mut record =
-                AuditRecord::new(started, clock.elapsed(), &self.actor, &name, arguments);
+        if let Some((code, reason)) = self.refusal(spec, principal.as_ref()) {
+            let mut record = AuditRecord::new(started, clock.elapsed(), &actor, &name, arguments);
             record.outcome = AuditOutcome::Refused;
-            record.error = Some("tool_disabled".into());
+            record.error = Some(code.into());
             self.write_audit(&record);
-            return Ok(error_result("tool_disabled", false, format!("Refused: {reason}")).into());
+            return Ok(error_result(code, false, format!("Refused: {reason}")).into());
         }
 
         let ctx = ToolCallContext::new(self, request, context);
@@ -471,7 +758,7 @@ impl CognitoMcp {
             }
             Err(e) => {
                 let mut record =
-                    AuditRecord::new(started, clock.elapsed(), &self.actor, &name, arguments);
+                    AuditRecord::new(started, clock.elapsed(), &actor, &name, arguments);
                 record.outcome = AuditOutcome::Error;
                 record.error = Some("internal_error".into());
                 record.aws_calls = aws_calls.iter().map(AuditCall::from).collect();
@@ -480,7 +767,7 @@ impl CognitoMcp {
             }
             Ok(r) => r,
         };
-        let mut record = AuditRecord::new(started, clock.elapsed(), &self.actor, &name, arguments);
+        let mut record = AuditRecord::new(started, clock.elapsed(), &actor, &name, arguments);
         record.aws_calls = aws_calls.iter().map(AuditCall::from).collect();
         if let CallToolResponse::Complete(r) = &mut result {
             scrub(r, &secrets);
@@ -616,13 +903,16 @@ impl ServerHandler for CognitoMcp {
     async fn list_tools(
         &self,
         _request: Option<PaginatedRequestParams>,
-        _context: RequestContext<RoleServer>,
+        context: RequestContext<RoleServer>,
     ) -> Result<ListToolsResult, ErrorData> {
-        Ok(ListToolsResult::with_all_items(self.listed_tools()))
+        let principal = principal_of(&context.extensions);
+        Ok(ListToolsResult::with_all_items(
+            self.listed_tools(principal.as_ref()),
+        ))
     }
 
     fn get_tool(&self, name: &str) -> Option<Tool> {
-        self.listed_tools().into_iter().find(|t| t.name == name)
+        self.listed_tools(None).into_iter().find(|t| t.name == name)
     }
 
     async fn call_tool(
@@ -636,10 +926,13 @@ impl ServerHandler for CognitoMcp {
     async fn list_resources(
         &self,
         _request: Option<PaginatedRequestParams>,
-        _context: RequestContext<RoleServer>,
+        context: RequestContext<RoleServer>,
     ) -> Result<ListResourcesResult, ErrorData> {
+        let principal = principal_of(&context.extensions);
         let mut resources = Vec::new();
-        if catalog::find("describe_user_pool").is_some_and(|s| self.policy.refusal(s).is_none()) {
+        if catalog::find("describe_user_pool")
+            .is_some_and(|s| self.refusal(s, principal.as_ref()).is_none())
+        {
             resources.push(
                 Resource::new(POOL_URI, "user_pool")
                     .with_title("The user pool")
@@ -653,10 +946,12 @@ impl ServerHandler for CognitoMcp {
     async fn list_resource_templates(
         &self,
         _request: Option<PaginatedRequestParams>,
-        _context: RequestContext<RoleServer>,
+        context: RequestContext<RoleServer>,
     ) -> Result<ListResourceTemplatesResult, ErrorData> {
+        let principal = principal_of(&context.extensions);
         let mut templates = Vec::new();
-        if catalog::find("get_user").is_some_and(|s| self.policy.refusal(s).is_none()) {
+        if catalog::find("get_user").is_some_and(|s| self.refusal(s, principal.as_ref()).is_none())
+        {
             templates.push(
                 ResourceTemplate::new(USER_URI_TEMPLATE, "user")
                     .with_title("A user")
@@ -670,24 +965,26 @@ impl ServerHandler for CognitoMcp {
     async fn read_resource(
         &self,
         request: ReadResourceRequestParams,
-        _context: RequestContext<RoleServer>,
+        context: RequestContext<RoleServer>,
     ) -> Result<ReadResourceResponse, ErrorData> {
         let started = SystemTime::now();
         let clock = Instant::now();
         let uri = request.uri.clone();
+        let principal = principal_of(&context.extensions);
+        let actor = self.actor_for(principal.as_ref());
         let audit_args = serde_json::json!({ "uri": uri });
         let (tool, username) = Self::resolve(&uri)?;
         let spec = catalog::find(tool).expect("resource tools are in the catalogue");
-        if let Some(reason) = self.policy.refusal(spec) {
+        if let Some((code, reason)) = self.refusal(spec, principal.as_ref()) {
             let mut record = AuditRecord::new(
                 started,
                 clock.elapsed(),
-                &self.actor,
+                &actor,
                 "read_resource",
                 audit_args,
             );
             record.outcome = AuditOutcome::Refused;
-            record.error = Some("tool_disabled".into());
+            record.error = Some(code.into());
             self.write_audit(&record);
             return Err(ErrorData::invalid_request(
                 format!("resource {uri} is unavailable: {reason}"),
@@ -698,7 +995,7 @@ impl ServerHandler for CognitoMcp {
         let mut record = AuditRecord::new(
             started,
             clock.elapsed(),
-            &self.actor,
+            &actor,
             "read_resource",
             audit_args,
         );
@@ -765,6 +1062,12 @@ mod tests {
             assert!(
                 tool.output_schema.is_some(),
                 "{} has no output schema",
+                tool.name
+            );
+            let text = format!("{:?}{:?}", tool.input_schema, tool.output_schema);
+            assert!(
+                !text.contains("uint") && !text.contains("int32"),
+                "{} keeps integer formats",
                 tool.name
             );
             assert_eq!(

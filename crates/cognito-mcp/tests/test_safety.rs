@@ -7,7 +7,7 @@ use std::collections::BTreeSet;
 use common::{new_pool, run_cli, serve};
 use serde_json::{Value, json};
 
-const READ_TOOLS: [&str; 7] = [
+const READ_TOOLS: [&str; 9] = [
     "describe_user_pool",
     "get_user",
     "list_groups",
@@ -15,6 +15,8 @@ const READ_TOOLS: [&str; 7] = [
     "list_user_pool_clients",
     "list_users",
     "list_users_in_group",
+    "verify_token",
+    "whoami",
 ];
 
 fn write_config(dir: &std::path::Path, toml: &str) -> String {

@@ -432,13 +432,15 @@ pub struct BearerService<S> {
     inner: S,
 }
 
-impl<S> tower::Service<Request<Body>> for BearerService<S>
+impl<S, B> tower::Service<Request<Body>> for BearerService<S>
 where
-    S: tower::Service<Request<Body>, Response = Response, Error = Infallible>
+    S: tower::Service<Request<Body>, Response = http::Response<B>, Error = Infallible>
         + Clone
         + Send
         + 'static,
     S::Future: Send + 'static,
+    B: http_body::Body<Data = bytes::Bytes> + Send + 'static,
+    B::Error: Into<axum::BoxError>,
 {
     type Response = Response;
     type Error = Infallible;
@@ -455,7 +457,7 @@ where
         let mut inner = std::mem::replace(&mut self.inner, clone);
         Box::pin(async move {
             match resource.authorize(req).await {
-                Ok(req) => inner.call(req).await,
+                Ok(req) => inner.call(req).await.map(|r| r.map(Body::new)),
                 Err(resp) => Ok(resp),
             }
         })

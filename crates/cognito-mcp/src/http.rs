@@ -1,0 +1,243 @@
+//! `serve --transport http`: Streamable HTTP at `/mcp`, guarded as an OAuth protected resource
+//! whose callers hold Cognito tokens; metadata, `/healthz`, graceful shutdown.
+
+use std::collections::BTreeSet;
+use std::sync::Arc;
+
+use anyhow::Context as _;
+use axum::Router;
+use axum::routing::get;
+use cognito_jwt::{CognitoVerifier, ScopePolicy, VerifierBuilder, cognito_issuer};
+use mcp_oauth::ProtectedResource;
+use rmcp::transport::streamable_http_server::session::local::LocalSessionManager;
+use rmcp::transport::{StreamableHttpServerConfig, StreamableHttpService};
+use tokio_util::sync::CancellationToken;
+
+use crate::catalog;
+use crate::config::Settings;
+use crate::policy::ToolScopes;
+use crate::server::CognitoMcp;
+
+/// The JWKS URL: `COGNITO_JWKS_URL` / `auth.jwks_url`; else, with an endpoint override,
+/// `{endpoint}/{pool}/.well-known/jwks.json` (moto, LocalStack); else `{issuer}/.well-known/jwks.json`.
+pub(crate) fn jwks_url(settings: &Settings, pool_id: &str) -> String {
+    if let Some(url) = &settings.auth.jwks_url {
+        return url.clone();
+    }
+    match &settings.endpoint_url {
+        Some(endpoint) => format!(
+            "{}/{pool_id}/.well-known/jwks.json",
+            endpoint.trim_end_matches('/')
+        ),
+        None => format!(
+            "{}/.well-known/jwks.json",
+            cognito_issuer(&settings.region, pool_id)
+        ),
+    }
+}
+
+/// The app clients whose tokens are accepted: `auth.client_ids`, else `COGNITO_CLIENT_ID`.
+pub(crate) fn client_ids(settings: &Settings) -> Vec<String> {
+    if settings.auth.client_ids.is_empty() {
+        settings.client_id.iter().cloned().collect()
+    } else {
+        settings.auth.client_ids.clone()
+    }
+}
+
+/// The token verifier for the configured pool, or `None` without an app client id.
+pub(crate) fn verifier(settings: &Settings, pool_id: &str) -> Option<CognitoVerifier> {
+    let ids = client_ids(settings);
+    if ids.is_empty() {
+        return None;
+    }
+    let mut b = VerifierBuilder::for_pool(&settings.region, pool_id)
+        .jwks_url(jwks_url(settings, pool_id))
+        .leeway(std::time::Duration::from_secs(settings.auth.leeway_secs));
+    for id in ids {
+        b = b.allow_client(id);
+    }
+    b.build().ok()
+}
+
+/// The group-to-scope mapping: `auth.group_scopes`, else the standard one.
+pub(crate) fn scope_policy(settings: &Settings) -> ScopePolicy {
+    match &settings.auth.group_scopes {
+        Some(groups) => groups.iter().fold(ScopePolicy::empty(), |p, (g, scopes)| {
+            p.set(g.clone(), scopes.iter().cloned())
+        }),
+        None => ScopePolicy::standard(&settings.auth.resource_server),
+    }
+}
+
+fn host_of(url: &str) -> Option<(&str, Option<&str>)> {
+    let rest = url.split_once("://")?.1;
+    let authority = rest.split('/').next()?;
+    Some(match authority.rsplit_once(':') {
+        Some((h, p)) if !h.ends_with(']') || authority.starts_with('[') => (h, Some(p)),
+        _ => (authority, None),
+    })
+}
+
+/// Runs the HTTP server until Ctrl-C or SIGTERM.
+pub(crate) async fn serve(
+    settings: Settings,
+    server: CognitoMcp,
+    pool_id: String,
+) -> anyhow::Result<()> {
+    let verifier = verifier(&settings, &pool_id).context(
+        "over HTTP every caller needs a Cognito token, checked against an app client id: set \
+         COGNITO_CLIENT_ID (or auth.client_ids in the config file)",
+    )?;
+    let public_url = settings
+        .http
+        .public_url
+        .clone()
+        .unwrap_or_else(|| format!("http://{}", settings.http.bind));
+    let resource_url = format!("{public_url}/mcp");
+    let tool_scopes = ToolScopes::from_settings(&settings);
+    let policy = scope_policy(&settings);
+    let read_scope = format!("{}/read", settings.auth.resource_server);
+
+    let mut supported: BTreeSet<String> = tool_scopes.all();
+    for scopes in policy.groups().values() {
+        supported.extend(scopes.iter().cloned());
+    }
+    let rule_scopes = tool_scopes.clone();
+    let rule_read = read_scope.clone();
+    let auth = ProtectedResource::builder(resource_url.clone(), verifier.clone())
+        .scope_policy(policy)
+        .scopes_supported(supported)
+        .challenge_scope(read_scope.clone())
+        .resource_name("cognito-mcp")
+        .max_body_bytes(settings.http.max_body_bytes)
+        .scope_rule(move |method, tool| match method {
+            "tools/call" => tool
+                .and_then(catalog::find)
+                .and_then(|t| rule_scopes.required(t)),
+            "resources/read" => Some(rule_read.clone()),
+            _ => None,
+        })
+        .build();
+
+    let server = server.with_auth(tool_scopes, Some(verifier.clone()));
+    let mut allowed_hosts = if settings.http.allowed_hosts.is_empty() {
+        vec![
+            "localhost".to_owned(),
+            "127.0.0.1".to_owned(),
+            "::1".to_owned(),
+        ]
+    } else {
+        settings.http.allowed_hosts.clone()
+    };
+    if let Some((host, _)) = host_of(&public_url) {
+        allowed_hosts.push(
+            host.trim_start_matches('[')
+                .trim_end_matches(']')
+                .to_owned(),
+        );
+    }
+    let mut allowed_origins = settings.http.allowed_origins.clone();
+    if allowed_origins.is_empty() {
+        allowed_origins = vec![
+            public_url.clone(),
+            "http://localhost:*".into(),
+            "http://127.0.0.1:*".into(),
+        ];
+    }
+    let shutdown = CancellationToken::new();
+    let config = StreamableHttpServerConfig::default()
+        .with_legacy_session_mode(false)
+        .with_json_response(true)
+        .with_allowed_hosts(allowed_hosts)
+        .with_allowed_origins(allowed_origins)
+        .with_max_request_body_bytes(settings.http.max_body_bytes)
+        .with_cancellation_token(shutdown.child_token());
+    let mcp = StreamableHttpService::new(
+        move || Ok(server.clone()),
+        Arc::new(LocalSessionManager::default()),
+        config,
+    );
+
+    let app = Router::new()
+        .nest_service(
+            "/mcp",
+            tower::ServiceBuilder::new()
+                .layer(auth.layer())
+                .service(mcp),
+        )
+        .merge(auth.routes())
+        .route(
+            "/healthz",
+            get(|| async { axum::Json(serde_json::json!({"status": "ok"})) }),
+        );
+
+    // Warm the key set so the first request pays no fetch; a failure is logged and retried on
+    // the first request.
+    let warm = verifier.clone();
+    tokio::spawn(async move {
+        if let Err(e) = warm.warm_up().await {
+            tracing::warn!(error = %e, "could not fetch the pool's key set yet");
+        }
+    });
+
+    let listener = tokio::net::TcpListener::bind(&settings.http.bind)
+        .await
+        .with_context(|| format!("cannot listen on {}", settings.http.bind))?;
+    let local = listener.local_addr()?;
+    tracing::info!(addr = %local, resource = %resource_url, "serving MCP over Streamable HTTP");
+    // Printed on stdout so scripts and tests can find the port when bound to :0.
+    println!("listening on http://{local}");
+    use axum::serve::ListenerExt as _;
+    let listener = listener.tap_io(|tcp| {
+        // Without it, small SSE and JSON responses wait on Nagle's algorithm.
+        let _ = tcp.set_nodelay(true);
+    });
+    axum::serve(listener, app)
+        .with_graceful_shutdown(async move {
+            shutdown_signal().await;
+            tracing::info!("shutting down");
+            shutdown.cancel();
+        })
+        .await
+        .context("the HTTP server failed")?;
+    Ok(())
+}
+
+async fn shutdown_signal() {
+    let ctrl_c = async {
+        let _ = tokio::signal::ctrl_c().await;
+    };
+    #[cfg(unix)]
+    let term = async {
+        match tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()) {
+            Ok(mut s) => {
+                s.recv().await;
+            }
+            Err(_) => std::future::pending::<()>().await,
+        }
+    };
+    #[cfg(not(unix))]
+    let term = std::future::pending::<()>();
+    tokio::select! {
+        () = ctrl_c => {}
+        () = term => {}
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn hosts() {
+        assert_eq!(
+            host_of("https://mcp.example.com/x"),
+            Some(("mcp.example.com", None))
+        );
+        assert_eq!(
+            host_of("http://127.0.0.1:8080"),
+            Some(("127.0.0.1", Some("8080")))
+        );
+    }
+}
