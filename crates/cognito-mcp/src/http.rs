@@ -89,11 +89,16 @@ pub(crate) async fn serve(
         "over HTTP every caller needs a Cognito token, checked against an app client id: set \
          COGNITO_CLIENT_ID (or auth.client_ids in the config file)",
     )?;
+    // Bind first: with port 0 the public URL must name the port actually bound.
+    let listener = tokio::net::TcpListener::bind(&settings.http.bind)
+        .await
+        .with_context(|| format!("cannot listen on {}", settings.http.bind))?;
+    let local = listener.local_addr()?;
     let public_url = settings
         .http
         .public_url
         .clone()
-        .unwrap_or_else(|| format!("http://{}", settings.http.bind));
+        .unwrap_or_else(|| format!("http://{local}"));
     let resource_url = format!("{public_url}/mcp");
     let tool_scopes = ToolScopes::from_settings(&settings);
     let policy = scope_policy(&settings);
@@ -181,10 +186,6 @@ pub(crate) async fn serve(
         }
     });
 
-    let listener = tokio::net::TcpListener::bind(&settings.http.bind)
-        .await
-        .with_context(|| format!("cannot listen on {}", settings.http.bind))?;
-    let local = listener.local_addr()?;
     tracing::info!(addr = %local, resource = %resource_url, "serving MCP over Streamable HTTP");
     // Printed on stdout so scripts and tests can find the port when bound to :0.
     println!("listening on http://{local}");

@@ -266,3 +266,194 @@ pub fn run_cli_exact(args: &[&str], env: &[(&str, &str)]) -> (i32, String, Strin
         String::from_utf8_lossy(&out.stderr).into_owned(),
     )
 }
+
+/// `cognito-mcp serve --transport http` on a free loopback port; killed when dropped.
+pub struct HttpServer {
+    pub base: String,
+    pub dir: tempfile::TempDir,
+    _child: tokio::process::Child,
+}
+
+/// Starts the HTTP transport for `pool`, accepting tokens of its app client.
+pub async fn serve_http(pool: &Pool, env: &[(&str, &str)]) -> HttpServer {
+    use tokio::io::AsyncBufReadExt;
+    let dir = tempfile::tempdir().expect("temp dir");
+    let mut cmd = tokio::process::Command::new(bin());
+    cmd.args(["serve", "--transport", "http", "--bind", "127.0.0.1:0"])
+        .env_clear()
+        .envs(base_env())
+        .env("COGNITO_USER_POOL_ID", &pool.id)
+        .env("COGNITO_CLIENT_ID", &pool.client_id)
+        .env("COGNITO_MCP_AUDIT_FILE", dir.path().join("audit.jsonl"))
+        .stdout(Stdio::piped())
+        .stderr(std::fs::File::create(dir.path().join("stderr.log")).expect("stderr file"))
+        .kill_on_drop(true);
+    for (k, v) in env {
+        cmd.env(k, v);
+    }
+    let mut child = cmd
+        .spawn()
+        .expect("spawn cognito-mcp serve --transport http");
+    let stdout = child.stdout.take().expect("stdout");
+    let mut lines = tokio::io::BufReader::new(stdout).lines();
+    let line = tokio::time::timeout(std::time::Duration::from_secs(20), lines.next_line())
+        .await
+        .expect("the server printed its address in time")
+        .expect("read stdout")
+        .unwrap_or_else(|| {
+            panic!(
+                "the server exited: {}",
+                std::fs::read_to_string(dir.path().join("stderr.log")).unwrap_or_default()
+            )
+        });
+    let base = line
+        .strip_prefix("listening on ")
+        .unwrap_or_else(|| panic!("unexpected {line:?}"))
+        .to_owned();
+    HttpServer {
+        base,
+        dir,
+        _child: child,
+    }
+}
+
+/// A user in `group` (if any) with a permanent password, and their access and id tokens.
+pub async fn tokens_for(pool: &Pool, username: &str, groups: &[&str]) -> (String, String) {
+    use aws_sdk_cognitoidentityprovider::types::AuthFlowType;
+    let password = "Correct-Horse-42";
+    pool.admin
+        .create_user(&cognito_admin::CreateUser {
+            username: username.into(),
+            email: None,
+            email_verified: None,
+            attributes: Default::default(),
+            temporary_password: None,
+            suppress_invitation: true,
+            groups: groups.iter().map(|g| g.to_string()).collect(),
+        })
+        .await
+        .expect("create user");
+    pool.admin
+        .set_user_password(&cognito_admin::SetUserPassword {
+            username: username.into(),
+            password: cognito_admin::Secret::new(password),
+            permanent: true,
+        })
+        .await
+        .expect("set password");
+    let out = pool
+        .admin
+        .client()
+        .admin_initiate_auth()
+        .user_pool_id(&pool.id)
+        .client_id(&pool.client_id)
+        .auth_flow(AuthFlowType::AdminUserPasswordAuth)
+        .auth_parameters("USERNAME", username)
+        .auth_parameters("PASSWORD", password)
+        .send()
+        .await
+        .expect("AdminInitiateAuth");
+    let r = out.authentication_result().expect("tokens");
+    (
+        r.access_token().expect("access").to_owned(),
+        r.id_token().expect("id").to_owned(),
+    )
+}
+
+/// Signs `(header, claims)` pairs with moto's own key (kid `dummy`), through moto's Python.
+pub fn sign_with_moto_key(items: &[(Value, Value)]) -> Vec<String> {
+    use std::io::Write;
+    let input = Value::Array(
+        items
+            .iter()
+            .map(|(h, c)| serde_json::json!({"header": h, "claims": c}))
+            .collect(),
+    );
+    let mut child = Command::new(peers().join("venv/bin/python"))
+        .arg(root().join("scripts/sign-jwt.py"))
+        .stdin(Stdio::piped())
+        .stdout(Stdio::piped())
+        .spawn()
+        .expect("run sign-jwt.py");
+    child
+        .stdin
+        .take()
+        .expect("stdin")
+        .write_all(input.to_string().as_bytes())
+        .expect("write");
+    let out = child.wait_with_output().expect("sign-jwt.py");
+    serde_json::from_slice(&out.stdout).expect("tokens")
+}
+
+/// What an HTTP call returned.
+pub struct Reply {
+    pub status: u16,
+    pub www_authenticate: String,
+    pub body: Value,
+}
+
+/// POSTs one JSON-RPC request to `/mcp` with `token` (if any) and extra headers.
+pub async fn rpc(
+    base: &str,
+    token: Option<&str>,
+    method: &str,
+    params: Value,
+    headers: &[(&str, &str)],
+) -> Reply {
+    let mut req = reqwest::Client::new()
+        .post(format!("{base}/mcp"))
+        .header("content-type", "application/json")
+        .header("accept", "application/json, text/event-stream")
+        .header("mcp-protocol-version", "2025-11-25")
+        .body(
+            serde_json::json!({"jsonrpc": "2.0", "id": 1, "method": method, "params": params})
+                .to_string(),
+        );
+    if let Some(t) = token {
+        req = req.header("authorization", format!("Bearer {t}"));
+    }
+    for (k, v) in headers {
+        req = req.header(*k, *v);
+    }
+    let resp = req.send().await.expect("HTTP request");
+    let status = resp.status().as_u16();
+    let www_authenticate = resp
+        .headers()
+        .get("www-authenticate")
+        .and_then(|v| v.to_str().ok())
+        .unwrap_or("")
+        .to_owned();
+    let text = resp.text().await.unwrap_or_default();
+    let body = serde_json::from_str(&text).unwrap_or(Value::String(text));
+    Reply {
+        status,
+        www_authenticate,
+        body,
+    }
+}
+
+/// Calls a tool over HTTP; returns the reply.
+pub async fn http_call(base: &str, token: &str, tool: &str, args: Value) -> Reply {
+    rpc(
+        base,
+        Some(token),
+        "tools/call",
+        serde_json::json!({"name": tool, "arguments": args}),
+        &[],
+    )
+    .await
+}
+
+/// The tool names `tools/list` shows the bearer of `token`.
+pub async fn http_tools(base: &str, token: &str) -> Vec<String> {
+    let r = rpc(base, Some(token), "tools/list", serde_json::json!({}), &[]).await;
+    assert_eq!(r.status, 200, "{:?}", r.body);
+    let mut names: Vec<String> = r.body["result"]["tools"]
+        .as_array()
+        .expect("tools")
+        .iter()
+        .filter_map(|t| t["name"].as_str().map(str::to_owned))
+        .collect();
+    names.sort();
+    names
+}
