@@ -145,7 +145,7 @@ impl AuditLog {
         &self.path
     }
 
-    /// Appends one record as a JSON line.
+    /// Appends one record as a JSON line, synchronously.
     pub fn write(&self, record: &AuditRecord) -> io::Result<()> {
         let mut line = serde_json::to_vec(record).map_err(io::Error::other)?;
         line.push(b'\n');
@@ -160,6 +160,73 @@ impl AuditLog {
             *guard = None;
         }
         result
+    }
+
+    /// Moves writing to a background thread: [`AuditWriter::record`] never blocks the caller.
+    pub fn into_background(self) -> AuditWriter {
+        AuditWriter::spawn(self)
+    }
+}
+
+/// Writes audit records on a background thread, off the request path.
+///
+/// Records are queued without bound (none is ever dropped) and written in order; the file is
+/// flushed whenever the queue runs empty. A failed write is reported through `tracing` with the
+/// record's tool. Dropping the writer writes every queued record before it returns.
+#[derive(Debug)]
+pub struct AuditWriter {
+    path: PathBuf,
+    sender: Option<std::sync::mpsc::Sender<AuditRecord>>,
+    thread: Option<std::thread::JoinHandle<()>>,
+}
+
+impl AuditWriter {
+    fn spawn(log: AuditLog) -> Self {
+        let (sender, receiver) = std::sync::mpsc::channel::<AuditRecord>();
+        let path = log.path.clone();
+        let thread = std::thread::Builder::new()
+            .name("audit-writer".into())
+            .spawn(move || {
+                while let Ok(record) = receiver.recv() {
+                    if let Err(e) = log.write(&record) {
+                        tracing::error!(
+                            path = %log.path.display(),
+                            error = %e,
+                            tool = %record.tool,
+                            "audit record could not be written; the tool's result was still returned"
+                        );
+                    }
+                }
+            })
+            .ok();
+        Self {
+            path,
+            sender: Some(sender),
+            thread,
+        }
+    }
+
+    /// The file's path.
+    pub fn path(&self) -> &Path {
+        &self.path
+    }
+
+    /// Queues a record. Never blocks on I/O.
+    pub fn record(&self, record: AuditRecord) {
+        let sent = self.sender.as_ref().is_some_and(|s| s.send(record).is_ok());
+        if !sent {
+            tracing::error!(path = %self.path.display(), "the audit writer has stopped; a record was not written");
+        }
+    }
+}
+
+impl Drop for AuditWriter {
+    fn drop(&mut self) {
+        // Closing the channel ends the thread once the queue is written.
+        self.sender.take();
+        if let Some(t) = self.thread.take() {
+            let _ = t.join();
+        }
     }
 }
 
@@ -218,6 +285,38 @@ mod tests {
         let first: Value = serde_json::from_str(text.lines().next().expect("line")).expect("json");
         assert_eq!(first["tool"], "get_user");
         assert_eq!(first["outcome"], "ok");
+        std::fs::remove_dir_all(dir).ok();
+    }
+
+    #[test]
+    fn background_writer_writes_every_record_in_order() {
+        let dir =
+            std::env::temp_dir().join(format!("cognito-admin-audit-bg-{}", std::process::id()));
+        let path = dir.join("audit.jsonl");
+        let writer = AuditLog::new(&path).into_background();
+        for i in 0..500 {
+            let rec = AuditRecord::new(
+                SystemTime::now(),
+                Duration::ZERO,
+                "local",
+                &format!("t{i}"),
+                json!({}),
+            );
+            writer.record(rec);
+        }
+        drop(writer);
+        let text = std::fs::read_to_string(&path).expect("read");
+        let tools: Vec<String> = text
+            .lines()
+            .map(|l| {
+                serde_json::from_str::<Value>(l).expect("json")["tool"]
+                    .as_str()
+                    .expect("tool")
+                    .to_owned()
+            })
+            .collect();
+        assert_eq!(tools.len(), 500);
+        assert!(tools.iter().enumerate().all(|(i, t)| *t == format!("t{i}")));
         std::fs::remove_dir_all(dir).ok();
     }
 

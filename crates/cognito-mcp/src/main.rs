@@ -261,7 +261,7 @@ async fn serve(
     let policy = ToolPolicy::from_settings(&settings);
     let audit = settings
         .audit_enabled
-        .then(|| Arc::new(AuditLog::new(settings.audit_file.clone())));
+        .then(|| Arc::new(AuditLog::new(settings.audit_file.clone()).into_background()));
     let audit_path = audit
         .as_ref()
         .map(|a| a.path().display().to_string())

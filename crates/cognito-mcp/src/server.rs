@@ -4,7 +4,7 @@
 use std::sync::Arc;
 use std::time::{Instant, SystemTime};
 
-use cognito_admin::audit::{AuditCall, AuditLog, AuditOutcome, AuditRecord, is_secret_field};
+use cognito_admin::audit::{AuditCall, AuditOutcome, AuditRecord, AuditWriter, is_secret_field};
 use cognito_admin::{
     AppClientPage, CognitoAdmin, CreateGroup, CreateUser, DeleteUserAttributes, Group, GroupPage,
     GroupRef, ListGroups, ListGroupsForUser, ListUserPoolClients, ListUsers, ListUsersInGroup,
@@ -44,7 +44,7 @@ const USER_URI_PREFIX: &str = "cognito://users/";
 pub(crate) struct CognitoMcp {
     admin: CognitoAdmin,
     policy: ToolPolicy,
-    audit: Option<Arc<AuditLog>>,
+    audit: Option<Arc<AuditWriter>>,
     actor: String,
     instructions: String,
     scopes: ToolScopes,
@@ -130,7 +130,7 @@ impl CognitoMcp {
     pub(crate) fn new(
         admin: CognitoAdmin,
         policy: ToolPolicy,
-        audit: Option<Arc<AuditLog>>,
+        audit: Option<Arc<AuditWriter>>,
         actor: &str,
     ) -> Self {
         let mode = if policy.enabled().iter().all(|t| t.is_read()) {
@@ -220,15 +220,8 @@ impl CognitoMcp {
     }
 
     fn write_audit(&self, record: &AuditRecord) {
-        if let Some(log) = &self.audit
-            && let Err(e) = log.write(record)
-        {
-            tracing::error!(
-                path = %log.path().display(),
-                error = %e,
-                tool = %record.tool,
-                "audit record could not be written; the tool's result was still returned"
-            );
+        if let Some(writer) = &self.audit {
+            writer.record(record.clone());
         }
     }
 }

@@ -55,6 +55,7 @@ async fn audit_file_is_private() {
     let pool = new_pool().await;
     let s = serve(&pool, &[], &[]).await;
     s.ok("list_users", json!({})).await;
+    assert_eq!(s.audit().len(), 1);
     let mode = std::fs::metadata(s.dir.path().join("audit.jsonl"))
         .expect("audit file")
         .permissions()

@@ -66,7 +66,7 @@ async fn a_full_session_leaks_no_secret() {
     let read = |name: &str| std::fs::read_to_string(dir.path().join(name)).unwrap_or_default();
     let stdout = read("stdout.log");
     let stderr = read("stderr.log");
-    let audit = read("audit.jsonl");
+    let audit = common::settled_audit(&dir.path().join("audit.jsonl"));
     // The files are real: the session happened and was recorded.
     assert!(
         stdout.contains("\"username\":\"pat\""),

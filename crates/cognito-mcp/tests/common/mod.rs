@@ -202,9 +202,7 @@ impl Server {
     }
 
     pub fn audit(&self) -> Vec<Value> {
-        let path = self.dir.path().join("audit.jsonl");
-        std::fs::read_to_string(path)
-            .unwrap_or_default()
+        settled_audit(&self.dir.path().join("audit.jsonl"))
             .lines()
             .map(|l| serde_json::from_str(l).expect("audit line is JSON"))
             .collect()
@@ -456,4 +454,19 @@ pub async fn http_tools(base: &str, token: &str) -> Vec<String> {
         .collect();
     names.sort();
     names
+}
+
+/// The audit file once the server's background writer has caught up: read until two reads
+/// 50 ms apart agree.
+pub fn settled_audit(path: &Path) -> String {
+    let mut last = std::fs::read_to_string(path).unwrap_or_default();
+    for _ in 0..40 {
+        std::thread::sleep(std::time::Duration::from_millis(50));
+        let now = std::fs::read_to_string(path).unwrap_or_default();
+        if now == last && !now.is_empty() {
+            return now;
+        }
+        last = now;
+    }
+    last
 }
