@@ -13,6 +13,7 @@ pub mod audit;
 pub mod calls;
 pub mod password;
 pub mod provision;
+pub mod signin;
 pub mod validate;
 
 pub use client::{CognitoAdmin, DEFAULT_POLICY_TTL};

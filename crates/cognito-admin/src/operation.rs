@@ -23,6 +23,8 @@ pub enum Operation {
     AdminEnableUser,
     /// `AdminGetUser`
     AdminGetUser,
+    /// `AdminInitiateAuth`
+    AdminInitiateAuth,
     /// `AdminListGroupsForUser`
     AdminListGroupsForUser,
     /// `AdminRemoveUserFromGroup`
@@ -81,6 +83,8 @@ pub enum QuotaCategory {
     UserPoolResourceUpdate,
     /// Pool and client creation.
     UserPoolCreate,
+    /// 120 rps by default: AdminInitiateAuth, AdminRespondToAuthChallenge.
+    UserAuthentication,
 }
 
 impl Operation {
@@ -94,6 +98,7 @@ impl Operation {
             Self::AdminDisableUser => "AdminDisableUser",
             Self::AdminEnableUser => "AdminEnableUser",
             Self::AdminGetUser => "AdminGetUser",
+            Self::AdminInitiateAuth => "AdminInitiateAuth",
             Self::AdminListGroupsForUser => "AdminListGroupsForUser",
             Self::AdminRemoveUserFromGroup => "AdminRemoveUserFromGroup",
             Self::AdminResetUserPassword => "AdminResetUserPassword",
@@ -156,6 +161,7 @@ impl Operation {
             Self::ListGroups => Q::UserPoolResourceRead,
             Self::CreateGroup | Self::DeleteGroup => Q::UserPoolResourceUpdate,
             Self::CreateUserPool | Self::CreateUserPoolClient => Q::UserPoolCreate,
+            Self::AdminInitiateAuth => Q::UserAuthentication,
         }
     }
 }

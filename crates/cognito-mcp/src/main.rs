@@ -70,6 +70,29 @@ enum Command {
     /// Create a user pool, an app client, the groups Admins, Developers and ReadOnly, and a
     /// first admin user.
     Bootstrap(bootstrap::BootstrapArgs),
+    /// Sign a user in (AdminInitiateAuth) and print their tokens, for testing.
+    Token {
+        /// The username.
+        #[arg(long)]
+        username: String,
+        /// Read the password from standard input (one line). Required: passwords never go on
+        /// the command line.
+        #[arg(long)]
+        password_stdin: bool,
+        /// What to print: the JSON answer, the access token alone, or the id token alone.
+        #[arg(long, value_enum, default_value_t = TokenOutput::Json)]
+        print: TokenOutput,
+    },
+}
+
+#[derive(Debug, Clone, Copy, ValueEnum)]
+enum TokenOutput {
+    /// `{"access_token", "id_token", "expires_in", "token_type"}`.
+    Json,
+    /// The access token alone.
+    Access,
+    /// The id token alone.
+    Id,
 }
 
 #[derive(Debug, Clone, Copy, ValueEnum)]
@@ -209,6 +232,17 @@ async fn run(cli: Cli) -> ExitCode {
                 }
             }
         }
+        Command::Token {
+            username,
+            password_stdin,
+            print,
+        } => match token(&cli, username, *password_stdin, *print).await {
+            Ok(()) => ExitCode::SUCCESS,
+            Err(e) => {
+                eprintln!("error: {e:#}");
+                ExitCode::FAILURE
+            }
+        },
         Command::Serve {
             read_only,
             transport,
@@ -231,6 +265,86 @@ async fn run(cli: Cli) -> ExitCode {
                 }
             }
         }
+    }
+}
+
+async fn token(
+    cli: &Cli,
+    username: &str,
+    password_stdin: bool,
+    print: TokenOutput,
+) -> anyhow::Result<()> {
+    use cognito_admin::signin::SignIn;
+    let settings = load(cli, false).map_err(|p| anyhow::anyhow!("{p}"))?;
+    let problems = settings.problems();
+    if !problems.is_empty() {
+        let lines: Vec<String> = problems.iter().map(|p| p.to_string()).collect();
+        anyhow::bail!("the configuration has problems:\n  {}", lines.join("\n  "));
+    }
+    let client_id = settings
+        .client_id
+        .clone()
+        .context("set COGNITO_CLIENT_ID to the app client to sign in through")?;
+    if !password_stdin {
+        anyhow::bail!("pass the password on standard input with --password-stdin");
+    }
+    let mut line = String::new();
+    std::io::stdin()
+        .read_line(&mut line)
+        .context("cannot read the password from standard input")?;
+    let password = cognito_admin::Secret::new(line.trim_end_matches(['\r', '\n']));
+    if password.is_empty() {
+        anyhow::bail!("standard input held no password");
+    }
+    let pool_id = settings
+        .user_pool_id
+        .clone()
+        .expect("checked by problems()");
+    let admin = CognitoAdmin::new(aws::client(&settings).await, pool_id);
+    let outcome = admin
+        .admin_sign_in(
+            &client_id,
+            settings.client_secret.as_ref(),
+            username,
+            &password,
+        )
+        .await
+        .map_err(|e| anyhow::anyhow!("{e}. How to fix: {}", e.hint()))?;
+    match outcome {
+        SignIn::Tokens {
+            access_token,
+            id_token,
+            expires_in,
+        } => {
+            match print {
+                TokenOutput::Access => println!("{}", access_token.expose()),
+                TokenOutput::Id => println!("{}", id_token.expose()),
+                TokenOutput::Json => println!(
+                    "{}",
+                    serde_json::json!({
+                        "access_token": access_token.expose(),
+                        "id_token": id_token.expose(),
+                        "expires_in": expires_in,
+                        "token_type": "Bearer",
+                    })
+                ),
+            }
+            Ok(())
+        }
+        SignIn::Challenge { name } => {
+            let what = match name.as_str() {
+                "NEW_PASSWORD_REQUIRED" => {
+                    "the user still has a temporary password: set a permanent one with the set_user_password tool (permanent: true)"
+                }
+                "SOFTWARE_TOKEN_MFA" | "SMS_MFA" | "EMAIL_OTP" => {
+                    "the user has MFA: answer the code in an interactive sign-in"
+                }
+                "MFA_SETUP" => "the pool requires MFA and the user has none set up yet",
+                _ => "answer it in an interactive sign-in",
+            };
+            anyhow::bail!("Cognito asks for the {name} challenge before it issues tokens: {what}")
+        }
+        _ => anyhow::bail!("Cognito answered with neither tokens nor a challenge"),
     }
 }
 

@@ -228,3 +228,89 @@ fn bootstrap_shows_the_password_only_when_asked() {
     assert_eq!(status, 0, "{stdout}");
     assert!(stdout.contains("about 1 users"), "{stdout}");
 }
+
+#[tokio::test]
+async fn token_prints_tokens_for_a_confirmed_user() {
+    let pool = new_pool().await;
+    let (_, _) = common::tokens_for(&pool, "tina", &["ReadOnly"]).await;
+    let env = [
+        ("COGNITO_USER_POOL_ID", pool.id.as_str()),
+        ("COGNITO_CLIENT_ID", pool.client_id.as_str()),
+    ];
+    let (status, stdout, stderr) = common::run_cli_stdin(
+        &["token", "--username", "tina", "--password-stdin"],
+        &env,
+        "Correct-Horse-42\n",
+    );
+    assert_eq!(status, 0, "{stderr}");
+    let v: Value = serde_json::from_str(&stdout).expect("json");
+    assert_eq!(
+        v["access_token"]
+            .as_str()
+            .expect("access")
+            .split('.')
+            .count(),
+        3
+    );
+    assert_eq!(v["token_type"], "Bearer");
+    let (status, stdout, _) = common::run_cli_stdin(
+        &[
+            "token",
+            "--username",
+            "tina",
+            "--password-stdin",
+            "--print",
+            "access",
+        ],
+        &env,
+        "Correct-Horse-42\n",
+    );
+    assert_eq!(status, 0);
+    assert_eq!(stdout.trim().split('.').count(), 3);
+    assert!(!stderr.contains("Correct-Horse-42"));
+}
+
+#[tokio::test]
+async fn token_reports_a_challenge_and_a_wrong_password() {
+    let pool = new_pool().await;
+    pool.admin
+        .create_user(&cognito_admin::CreateUser {
+            username: "newbie".into(),
+            email: None,
+            email_verified: None,
+            attributes: Default::default(),
+            temporary_password: Some(cognito_admin::Secret::new("Temp-Pass-1234!")),
+            suppress_invitation: true,
+            groups: vec![],
+        })
+        .await
+        .expect("user");
+    let env = [
+        ("COGNITO_USER_POOL_ID", pool.id.as_str()),
+        ("COGNITO_CLIENT_ID", pool.client_id.as_str()),
+    ];
+    let (status, _, stderr) = common::run_cli_stdin(
+        &["token", "--username", "newbie", "--password-stdin"],
+        &env,
+        "Temp-Pass-1234!\n",
+    );
+    assert_eq!(status, 1);
+    assert!(
+        stderr.contains("NEW_PASSWORD_REQUIRED") && stderr.contains("set_user_password"),
+        "{stderr}"
+    );
+    let (status, _, stderr) = common::run_cli_stdin(
+        &["token", "--username", "newbie", "--password-stdin"],
+        &env,
+        "Wrong-Pass-1234!\n",
+    );
+    assert_eq!(status, 1);
+    assert!(
+        stderr.contains("not_authorized") || stderr.contains("Cognito refused"),
+        "{stderr}"
+    );
+    assert!(!stderr.contains("Wrong-Pass-1234!"), "{stderr}");
+    let (status, _, stderr) = run_cli(&["token", "--username", "newbie"], &env);
+    assert_eq!(status, 1);
+    assert!(stderr.contains("--password-stdin"), "{stderr}");
+}
