@@ -126,30 +126,11 @@ pub(crate) async fn serve(
         .build();
 
     let server = server.with_auth(tool_scopes, Some(verifier.clone()));
-    let mut allowed_hosts = if settings.http.allowed_hosts.is_empty() {
-        vec![
-            "localhost".to_owned(),
-            "127.0.0.1".to_owned(),
-            "::1".to_owned(),
-        ]
-    } else {
-        settings.http.allowed_hosts.clone()
-    };
-    if let Some((host, _)) = host_of(&public_url) {
-        allowed_hosts.push(
-            host.trim_start_matches('[')
-                .trim_end_matches(']')
-                .to_owned(),
-        );
-    }
-    let mut allowed_origins = settings.http.allowed_origins.clone();
-    if allowed_origins.is_empty() {
-        allowed_origins = vec![
-            public_url.clone(),
-            "http://localhost:*".into(),
-            "http://127.0.0.1:*".into(),
-        ];
-    }
+    let (allowed_hosts, allowed_origins) = allow_lists(
+        &settings.http.allowed_hosts,
+        &settings.http.allowed_origins,
+        &public_url,
+    );
     let shutdown = CancellationToken::new();
     let config = StreamableHttpServerConfig::default()
         .with_legacy_session_mode(false)
@@ -187,6 +168,52 @@ pub(crate) async fn serve(
     });
 
     tracing::info!(addr = %local, resource = %resource_url, "serving MCP over Streamable HTTP");
+    run(listener, app, shutdown).await
+}
+
+/// The Host and Origin allow-lists against DNS rebinding: the configured ones, else loopback
+/// only; the public URL's host and origin are always allowed.
+pub(crate) fn allow_lists(
+    hosts: &[String],
+    origins: &[String],
+    public_url: &str,
+) -> (Vec<String>, Vec<String>) {
+    let mut allowed_hosts = if hosts.is_empty() {
+        vec![
+            "localhost".to_owned(),
+            "127.0.0.1".to_owned(),
+            "::1".to_owned(),
+        ]
+    } else {
+        hosts.to_vec()
+    };
+    if let Some((host, _)) = host_of(public_url) {
+        allowed_hosts.push(
+            host.trim_start_matches('[')
+                .trim_end_matches(']')
+                .to_owned(),
+        );
+    }
+    let allowed_origins = if origins.is_empty() {
+        vec![
+            public_url.to_owned(),
+            "http://localhost:*".into(),
+            "http://127.0.0.1:*".into(),
+        ]
+    } else {
+        origins.to_vec()
+    };
+    (allowed_hosts, allowed_origins)
+}
+
+/// Serves `app` on `listener` until Ctrl-C or SIGTERM, then cancels `shutdown` (the MCP
+/// sessions) and drains the connections. Prints `listening on http://ADDR` on stdout first.
+pub(crate) async fn run(
+    listener: tokio::net::TcpListener,
+    app: Router,
+    shutdown: CancellationToken,
+) -> anyhow::Result<()> {
+    let local = listener.local_addr()?;
     // Printed on stdout so scripts and tests can find the port when bound to :0.
     println!("listening on http://{local}");
     use axum::serve::ListenerExt as _;

@@ -8,6 +8,7 @@ mod bootstrap;
 mod catalog;
 mod check;
 mod config;
+mod fixtures;
 mod http;
 mod policy;
 mod server;
@@ -55,6 +56,11 @@ enum Command {
         /// (default http://BIND; COGNITO_MCP_PUBLIC_URL, server.public_url).
         #[arg(long, value_name = "URL")]
         public_url: Option<String>,
+        /// Test only, hidden: with --transport http, serve the MCP conformance suite's fixture
+        /// tools, resources and prompts instead of the Cognito tools. No AWS, no configuration,
+        /// no bearer tokens; only --bind and --public-url apply.
+        #[arg(long, hide = true)]
+        conformance_fixtures: bool,
     },
     /// Validate the configuration and reach the pool; prints one line per finding.
     Check,
@@ -248,7 +254,17 @@ async fn run(cli: Cli) -> ExitCode {
             transport,
             bind,
             public_url,
+            conformance_fixtures,
         } => {
+            if *conformance_fixtures {
+                return match serve_fixtures(*transport, bind.clone(), public_url.clone()).await {
+                    Ok(()) => ExitCode::SUCCESS,
+                    Err(e) => {
+                        eprintln!("error: {e:#}");
+                        ExitCode::FAILURE
+                    }
+                };
+            }
             match serve(
                 &cli,
                 *read_only,
@@ -346,6 +362,21 @@ async fn token(
         }
         _ => anyhow::bail!("Cognito answered with neither tokens nor a challenge"),
     }
+}
+
+/// `serve --conformance-fixtures`: the conformance suite's fixtures, over HTTP only; reads no
+/// configuration at all.
+async fn serve_fixtures(
+    transport: Transport,
+    bind: Option<String>,
+    public_url: Option<String>,
+) -> anyhow::Result<()> {
+    if !matches!(transport, Transport::Http) {
+        anyhow::bail!("--conformance-fixtures needs --transport http");
+    }
+    let bind = bind.unwrap_or_else(|| config::DEFAULT_BIND.to_owned());
+    let public_url = public_url.map(|u| u.trim_end_matches('/').to_owned());
+    fixtures::serve(&bind, public_url).await
 }
 
 async fn serve(
