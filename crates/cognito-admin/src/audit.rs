@@ -187,15 +187,31 @@ impl AuditWriter {
         let thread = std::thread::Builder::new()
             .name("audit-writer".into())
             .spawn(move || {
-                while let Ok(record) = receiver.recv() {
-                    if let Err(e) = log.write(&record) {
-                        tracing::error!(
-                            path = %log.path.display(),
-                            error = %e,
-                            tool = %record.tool,
-                            "audit record could not be written; the tool's result was still returned"
-                        );
+                // Lines are buffered and flushed each time the queue runs empty: one write
+                // syscall per burst instead of one per record.
+                let mut out: Option<std::io::BufWriter<File>> = None;
+                let mut next = receiver.recv().ok();
+                while let Some(record) = next {
+                    if let Err(e) = write_line(&log.path, &mut out, &record) {
+                        report(&log.path, &e, &record.tool);
+                        out = None;
                     }
+                    next = match receiver.try_recv() {
+                        Ok(r) => Some(r),
+                        Err(std::sync::mpsc::TryRecvError::Empty) => {
+                            if let Some(w) = out.as_mut()
+                                && let Err(e) = w.flush()
+                            {
+                                report(&log.path, &e, &record.tool);
+                                out = None;
+                            }
+                            receiver.recv().ok()
+                        }
+                        Err(std::sync::mpsc::TryRecvError::Disconnected) => None,
+                    };
+                }
+                if let Some(mut w) = out {
+                    let _ = w.flush();
                 }
             })
             .ok();
@@ -218,6 +234,31 @@ impl AuditWriter {
             tracing::error!(path = %self.path.display(), "the audit writer has stopped; a record was not written");
         }
     }
+}
+
+fn write_line(
+    path: &Path,
+    out: &mut Option<std::io::BufWriter<File>>,
+    record: &AuditRecord,
+) -> io::Result<()> {
+    if out.is_none() {
+        *out = Some(std::io::BufWriter::with_capacity(
+            64 * 1024,
+            open_append(path)?,
+        ));
+    }
+    let w = out.as_mut().expect("opened above");
+    serde_json::to_writer(&mut *w, record).map_err(io::Error::other)?;
+    w.write_all(b"\n")
+}
+
+fn report(path: &Path, e: &io::Error, tool: &str) {
+    tracing::error!(
+        path = %path.display(),
+        error = %e,
+        tool = %tool,
+        "audit record could not be written; the tool's result was still returned"
+    );
 }
 
 impl Drop for AuditWriter {

@@ -42,6 +42,12 @@ const USER_URI_PREFIX: &str = "cognito://users/";
 /// The Cognito admin MCP server.
 #[derive(Clone)]
 pub(crate) struct CognitoMcp {
+    /// Everything, shared: over HTTP every request gets its own handler, a clone of this.
+    shared: Arc<Shared>,
+}
+
+/// The server's state, shared by all clones of [`CognitoMcp`].
+pub(crate) struct Shared {
     admin: CognitoAdmin,
     policy: ToolPolicy,
     audit: Option<Arc<AuditWriter>>,
@@ -49,7 +55,15 @@ pub(crate) struct CognitoMcp {
     instructions: String,
     scopes: ToolScopes,
     verifier: Option<CognitoVerifier>,
-    tool_router: ToolRouter<Self>,
+    tool_router: ToolRouter<CognitoMcp>,
+}
+
+impl std::ops::Deref for CognitoMcp {
+    type Target = Shared;
+
+    fn deref(&self) -> &Shared {
+        &self.shared
+    }
 }
 
 /// The verified caller of an HTTP request (absent over stdio).
@@ -146,14 +160,16 @@ impl CognitoMcp {
             admin.pool_id()
         );
         Self {
-            admin,
-            policy,
-            audit,
-            actor: actor.to_owned(),
-            instructions,
-            scopes: ToolScopes::new("mcp", Default::default()),
-            verifier: None,
-            tool_router: annotated_router(),
+            shared: Arc::new(Shared {
+                admin,
+                policy,
+                audit,
+                actor: actor.to_owned(),
+                instructions,
+                scopes: ToolScopes::new("mcp", Default::default()),
+                verifier: None,
+                tool_router: annotated_router(),
+            }),
         }
     }
 
@@ -163,8 +179,9 @@ impl CognitoMcp {
         scopes: ToolScopes,
         verifier: Option<CognitoVerifier>,
     ) -> Self {
-        self.scopes = scopes;
-        self.verifier = verifier;
+        let shared = Arc::get_mut(&mut self.shared).expect("configured before it is shared");
+        shared.scopes = scopes;
+        shared.verifier = verifier;
         self
     }
 
@@ -219,9 +236,9 @@ impl CognitoMcp {
         tools
     }
 
-    fn write_audit(&self, record: &AuditRecord) {
+    fn write_audit(&self, record: AuditRecord) {
         if let Some(writer) = &self.audit {
-            writer.record(record.clone());
+            writer.record(record);
         }
     }
 }
@@ -527,10 +544,10 @@ impl CognitoMcp {
     )]
     async fn whoami(&self, ext: Extensions) -> Result<Json<WhoAmI>, ToolError> {
         let principal = principal_of(&ext);
-        let tools = self
-            .listed_tools(principal.as_ref())
-            .into_iter()
-            .map(|t| t.name.to_string())
+        let tools = catalog::TOOLS
+            .iter()
+            .filter(|t| self.refusal(t, principal.as_ref()).is_none())
+            .map(|t| t.name.to_owned())
             .collect();
         Ok(Json(match &principal {
             Some(p) => WhoAmI {
@@ -722,7 +739,7 @@ impl CognitoMcp {
             let mut record = AuditRecord::new(started, clock.elapsed(), &actor, &name, arguments);
             record.outcome = AuditOutcome::Error;
             record.error = Some("unknown_tool".into());
-            self.write_audit(&record);
+            self.write_audit(record);
             return Err(ErrorData::invalid_params(
                 format!("unknown tool {name:?}; the tools are: {}", catalog::names()),
                 None,
@@ -733,7 +750,7 @@ impl CognitoMcp {
             let mut record = AuditRecord::new(started, clock.elapsed(), &actor, &name, arguments);
             record.outcome = AuditOutcome::Refused;
             record.error = Some(code.into());
-            self.write_audit(&record);
+            self.write_audit(record);
             return Ok(error_result(code, false, format!("Refused: {reason}")).into());
         }
 
@@ -755,7 +772,7 @@ impl CognitoMcp {
                 record.outcome = AuditOutcome::Error;
                 record.error = Some("internal_error".into());
                 record.aws_calls = aws_calls.iter().map(AuditCall::from).collect();
-                self.write_audit(&record);
+                self.write_audit(record);
                 return Err(e);
             }
             Ok(r) => r,
@@ -792,7 +809,7 @@ impl CognitoMcp {
                     .or(Some("error".into()));
             }
         }
-        self.write_audit(&record);
+        self.write_audit(record);
         Ok(result)
     }
 
@@ -978,7 +995,7 @@ impl ServerHandler for CognitoMcp {
             );
             record.outcome = AuditOutcome::Refused;
             record.error = Some(code.into());
-            self.write_audit(&record);
+            self.write_audit(record);
             return Err(ErrorData::invalid_request(
                 format!("resource {uri} is unavailable: {reason}"),
                 None,
@@ -997,7 +1014,7 @@ impl ServerHandler for CognitoMcp {
             record.outcome = AuditOutcome::Error;
             record.error = Some(format!("{:?}", e.code));
         }
-        self.write_audit(&record);
+        self.write_audit(record);
         result.map(Into::into)
     }
 }

@@ -382,14 +382,17 @@ impl ProtectedResource {
         body: &[u8],
         principal: &Principal,
     ) -> Option<(String, String)> {
-        let calls: Vec<RpcCall> = match serde_json::from_slice::<Value>(body) {
-            Ok(Value::Array(items)) => items
-                .into_iter()
-                .filter_map(|v| serde_json::from_value(v).ok())
-                .collect(),
-            Ok(v) => serde_json::from_value(v).ok().into_iter().collect(),
-            // Not JSON: the MCP service answers with a parse error; nothing runs.
-            Err(_) => Vec::new(),
+        // One call (the common case) parses straight into RpcCall; a batch is an array of them.
+        let calls: Vec<RpcCall> = match serde_json::from_slice::<RpcCall>(body) {
+            Ok(call) => vec![call],
+            Err(_) => match serde_json::from_slice::<Vec<Value>>(body) {
+                Ok(items) => items
+                    .into_iter()
+                    .filter_map(|v| serde_json::from_value(v).ok())
+                    .collect(),
+                // Not JSON-RPC: the MCP service answers with a parse error; nothing runs.
+                Err(_) => Vec::new(),
+            },
         };
         for call in calls {
             let Some(method) = call.method else { continue };
