@@ -81,7 +81,7 @@ impl ScopePolicy {
 
     /// The principal for verified `claims`.
     pub fn principal(&self, claims: Arc<Claims>) -> Principal {
-        let scopes = self.effective_scopes(&claims);
+        let scopes = Arc::new(self.effective_scopes(&claims));
         Principal { claims, scopes }
     }
 }
@@ -90,7 +90,8 @@ impl ScopePolicy {
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Principal {
     claims: Arc<Claims>,
-    scopes: BTreeSet<String>,
+    // Shared: a principal is cloned into each request's handler.
+    scopes: Arc<BTreeSet<String>>,
 }
 
 /// A serializable summary of a [`Principal`] (no token).

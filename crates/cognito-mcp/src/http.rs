@@ -119,7 +119,7 @@ pub(crate) async fn serve(
         .scope_rule(move |method, tool| match method {
             "tools/call" => tool
                 .and_then(catalog::find)
-                .and_then(|t| rule_scopes.required(t)),
+                .and_then(|t| rule_scopes.required(t).map(str::to_owned)),
             "resources/read" => Some(rule_read.clone()),
             _ => None,
         })

@@ -52,6 +52,13 @@ impl ToolPolicy {
         None
     }
 
+    /// Whether `tool` may run (no message built: this is on the hot path).
+    pub(crate) fn allows(&self, tool: &ToolSpec) -> bool {
+        (tool.is_read() || !self.read_only)
+            && (self.allow.is_empty() || self.allow.iter().any(|a| a == tool.name))
+            && !self.deny.iter().any(|d| d == tool.name)
+    }
+
     /// The tools that may run, in catalogue order.
     pub(crate) fn enabled(&self) -> Vec<&'static ToolSpec> {
         catalog::TOOLS
@@ -66,8 +73,8 @@ impl ToolPolicy {
 /// they are.
 #[derive(Debug, Clone)]
 pub(crate) struct ToolScopes {
-    resource_server: String,
-    overrides: BTreeMap<String, String>,
+    /// The scope each tool needs, computed once: this is read on every HTTP call.
+    by_tool: std::collections::HashMap<&'static str, Option<String>>,
 }
 
 /// Tools any verified caller may call, whatever their scopes.
@@ -75,10 +82,18 @@ const OPEN_TOOLS: &[&str] = &["whoami"];
 
 impl ToolScopes {
     pub(crate) fn new(resource_server: &str, overrides: BTreeMap<String, String>) -> Self {
-        Self {
-            resource_server: resource_server.to_owned(),
-            overrides,
-        }
+        let by_tool = catalog::TOOLS
+            .iter()
+            .map(|t| {
+                let scope = match overrides.get(t.name) {
+                    Some(s) => Some(s.clone()),
+                    None if OPEN_TOOLS.contains(&t.name) => None,
+                    None => Some(format!("{resource_server}/{}", t.access().name())),
+                };
+                (t.name, scope)
+            })
+            .collect();
+        Self { by_tool }
     }
 
     pub(crate) fn from_settings(s: &Settings) -> Self {
@@ -86,22 +101,13 @@ impl ToolScopes {
     }
 
     /// The scope `tool` needs, or `None` when any verified caller may call it.
-    pub(crate) fn required(&self, tool: &ToolSpec) -> Option<String> {
-        if let Some(s) = self.overrides.get(tool.name) {
-            return Some(s.clone());
-        }
-        if OPEN_TOOLS.contains(&tool.name) {
-            return None;
-        }
-        Some(format!("{}/{}", self.resource_server, tool.access().name()))
+    pub(crate) fn required(&self, tool: &ToolSpec) -> Option<&str> {
+        self.by_tool.get(tool.name).and_then(|s| s.as_deref())
     }
 
     /// Every scope some tool needs, sorted.
     pub(crate) fn all(&self) -> BTreeSet<String> {
-        catalog::TOOLS
-            .iter()
-            .filter_map(|t| self.required(t))
-            .collect()
+        self.by_tool.values().flatten().cloned().collect()
     }
 }
 
@@ -275,7 +281,11 @@ mod tests {
             "mcp",
             BTreeMap::from([("delete_user".to_owned(), "mcp/write".to_owned())]),
         );
-        let need = |t: &str| scopes.required(catalog::find(t).expect("tool"));
+        let need = |t: &str| {
+            scopes
+                .required(catalog::find(t).expect("tool"))
+                .map(str::to_owned)
+        };
         assert_eq!(need("list_users").as_deref(), Some("mcp/read"));
         assert_eq!(need("create_user").as_deref(), Some("mcp/write"));
         assert_eq!(need("set_user_password").as_deref(), Some("mcp/write"));
@@ -289,6 +299,36 @@ mod tests {
             "override"
         );
         assert_eq!(need("whoami"), None);
+    }
+
+    #[test]
+    fn allows_agrees_with_refusal() {
+        let policies = [
+            ToolPolicy::default(),
+            ToolPolicy {
+                read_only: true,
+                ..Default::default()
+            },
+            ToolPolicy {
+                allow: vec!["get_user".into(), "create_user".into()],
+                ..Default::default()
+            },
+            ToolPolicy {
+                deny: vec!["create_user".into()],
+                read_only: true,
+                ..Default::default()
+            },
+        ];
+        for p in &policies {
+            for t in catalog::TOOLS {
+                assert_eq!(
+                    p.allows(t),
+                    p.refusal(t).is_none(),
+                    "{} under {p:?}",
+                    t.name
+                );
+            }
+        }
     }
 
     #[test]

@@ -185,6 +185,12 @@ impl CognitoMcp {
         self
     }
 
+    /// Whether `spec` may run for `principal` (no message built: listing is on the hot path).
+    fn allowed(&self, spec: &ToolSpec, principal: Option<&Principal>) -> bool {
+        self.policy.allows(spec)
+            && principal.is_none_or(|p| self.scopes.required(spec).is_none_or(|s| p.has_scope(s)))
+    }
+
     /// Why `spec` may not run for `principal`: (error code, reason), or `None`.
     fn refusal(
         &self,
@@ -196,7 +202,7 @@ impl CognitoMcp {
         }
         let p = principal?;
         let needed = self.scopes.required(spec)?;
-        if p.has_scope(&needed) {
+        if p.has_scope(needed) {
             return None;
         }
         let have: Vec<&str> = p.scopes().iter().map(String::as_str).collect();
@@ -228,9 +234,7 @@ impl CognitoMcp {
             .tool_router
             .list_all()
             .into_iter()
-            .filter(|t| {
-                catalog::find(&t.name).is_some_and(|s| self.refusal(s, principal).is_none())
-            })
+            .filter(|t| catalog::find(&t.name).is_some_and(|s| self.allowed(s, principal)))
             .collect();
         tools.sort_by(|a, b| a.name.cmp(&b.name));
         tools
@@ -546,7 +550,7 @@ impl CognitoMcp {
         let principal = principal_of(&ext);
         let tools = catalog::TOOLS
             .iter()
-            .filter(|t| self.refusal(t, principal.as_ref()).is_none())
+            .filter(|t| self.allowed(t, principal.as_ref()))
             .map(|t| t.name.to_owned())
             .collect();
         Ok(Json(match &principal {
@@ -940,8 +944,7 @@ impl ServerHandler for CognitoMcp {
     ) -> Result<ListResourcesResult, ErrorData> {
         let principal = principal_of(&context.extensions);
         let mut resources = Vec::new();
-        if catalog::find("describe_user_pool")
-            .is_some_and(|s| self.refusal(s, principal.as_ref()).is_none())
+        if catalog::find("describe_user_pool").is_some_and(|s| self.allowed(s, principal.as_ref()))
         {
             resources.push(
                 Resource::new(POOL_URI, "user_pool")
@@ -960,8 +963,7 @@ impl ServerHandler for CognitoMcp {
     ) -> Result<ListResourceTemplatesResult, ErrorData> {
         let principal = principal_of(&context.extensions);
         let mut templates = Vec::new();
-        if catalog::find("get_user").is_some_and(|s| self.refusal(s, principal.as_ref()).is_none())
-        {
+        if catalog::find("get_user").is_some_and(|s| self.allowed(s, principal.as_ref())) {
             templates.push(
                 ResourceTemplate::new(USER_URI_TEMPLATE, "user")
                     .with_title("A user")

@@ -545,3 +545,39 @@ async fn evil_origin_fails() {
     .await;
     assert_eq!(r.status, 200);
 }
+
+#[tokio::test]
+async fn speaks_protocol_2026_07_28_statelessly() {
+    let pool = new_pool().await;
+    let (reader, _) = tokens_for(&pool, "stella", &["ReadOnly"]).await;
+    let s = serve_http(&pool, &[]).await;
+    // No initialize: 2026-07-28 requests carry their version and capabilities themselves.
+    let body = json!({
+        "jsonrpc": "2.0", "id": 7, "method": "tools/call",
+        "params": {
+            "name": "whoami", "arguments": {},
+            "_meta": {
+                "io.modelcontextprotocol/protocolVersion": "2026-07-28",
+                "io.modelcontextprotocol/clientCapabilities": {},
+            },
+        },
+    });
+    let resp = reqwest::Client::new()
+        .post(format!("{}/mcp", s.base))
+        .header("authorization", format!("Bearer {reader}"))
+        .header("content-type", "application/json")
+        .header("accept", "application/json, text/event-stream")
+        .header("mcp-protocol-version", "2026-07-28")
+        .header("mcp-method", "tools/call")
+        .header("mcp-name", "whoami")
+        .body(body.to_string())
+        .send()
+        .await
+        .expect("request");
+    assert_eq!(resp.status(), 200);
+    let v: Value = resp.json().await.expect("json");
+    assert_eq!(
+        v["result"]["structuredContent"]["username"], "stella",
+        "{v}"
+    );
+}
