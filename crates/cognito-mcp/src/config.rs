@@ -68,6 +68,7 @@ struct AuthFile {
     client_ids: Vec<String>,
     jwks_url: Option<String>,
     leeway_secs: Option<u64>,
+    jwks_refetch_interval_secs: Option<u64>,
     group_scopes: Option<BTreeMap<String, Vec<String>>>,
     #[serde(default)]
     tool_scopes: BTreeMap<String, String>,
@@ -152,6 +153,9 @@ pub(crate) struct AuthSettings {
     pub(crate) jwks_url: Option<String>,
     /// `auth.leeway_secs`; default 60.
     pub(crate) leeway_secs: u64,
+    /// `auth.jwks_refetch_interval_secs`: least time between key-set fetches for unknown
+    /// `kid`s; default 10.
+    pub(crate) jwks_refetch_interval_secs: u64,
     /// `auth.group_scopes`; default Admins, Developers, ReadOnly.
     pub(crate) group_scopes: Option<BTreeMap<String, Vec<String>>>,
     /// `auth.tool_scopes`: per-tool overrides of the scope needed.
@@ -290,6 +294,7 @@ impl Settings {
                 client_ids: file.auth.client_ids,
                 jwks_url: env_nonempty("COGNITO_JWKS_URL").or(non_empty(file.auth.jwks_url)),
                 leeway_secs: file.auth.leeway_secs.unwrap_or(60),
+                jwks_refetch_interval_secs: file.auth.jwks_refetch_interval_secs.unwrap_or(10),
                 group_scopes: file.auth.group_scopes,
                 tool_scopes: file.auth.tool_scopes,
             },

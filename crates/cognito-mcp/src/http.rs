@@ -53,7 +53,10 @@ pub(crate) fn verifier(settings: &Settings, pool_id: &str) -> Option<CognitoVeri
     }
     let mut b = VerifierBuilder::for_pool(&settings.region, pool_id)
         .jwks_url(jwks_url(settings, pool_id))
-        .leeway(std::time::Duration::from_secs(settings.auth.leeway_secs));
+        .leeway(std::time::Duration::from_secs(settings.auth.leeway_secs))
+        .min_refetch_interval(std::time::Duration::from_secs(
+            settings.auth.jwks_refetch_interval_secs,
+        ));
     for id in ids {
         b = b.allow_client(id);
     }
