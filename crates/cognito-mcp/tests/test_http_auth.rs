@@ -581,3 +581,32 @@ async fn speaks_protocol_2026_07_28_statelessly() {
         "{v}"
     );
 }
+
+#[tokio::test]
+async fn oversized_body_fails() {
+    let pool = new_pool().await;
+    let (reader, _) = tokens_for(&pool, "bob", &["ReadOnly"]).await;
+    let s = serve_http(&pool, &[]).await;
+    let big = json!({"username": "x".repeat(2 * 1024 * 1024)});
+    let r = http_call(&s.base, &reader, "get_user", big).await;
+    assert_eq!(r.status, 413, "{:?}", r.body);
+}
+
+#[tokio::test]
+async fn sigterm_shuts_down_gracefully() {
+    let pool = new_pool().await;
+    let mut s = serve_http(&pool, &[]).await;
+    let pid = s.child.id().expect("pid");
+    let status = std::process::Command::new("kill")
+        .args(["-TERM", &pid.to_string()])
+        .status()
+        .expect("kill");
+    assert!(status.success());
+    let exit = tokio::time::timeout(std::time::Duration::from_secs(10), s.child.wait())
+        .await
+        .expect("the server stops within 10 s")
+        .expect("wait");
+    assert!(exit.success(), "{exit:?}");
+    let log = std::fs::read_to_string(s.dir.path().join("stderr.log")).unwrap_or_default();
+    assert!(log.contains("shutting down"), "{log}");
+}

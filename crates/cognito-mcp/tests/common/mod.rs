@@ -269,7 +269,7 @@ pub fn run_cli_exact(args: &[&str], env: &[(&str, &str)]) -> (i32, String, Strin
 pub struct HttpServer {
     pub base: String,
     pub dir: tempfile::TempDir,
-    _child: tokio::process::Child,
+    pub child: tokio::process::Child,
 }
 
 /// Starts the HTTP transport for `pool`, accepting tokens of its app client.
@@ -308,11 +308,7 @@ pub async fn serve_http(pool: &Pool, env: &[(&str, &str)]) -> HttpServer {
         .strip_prefix("listening on ")
         .unwrap_or_else(|| panic!("unexpected {line:?}"))
         .to_owned();
-    HttpServer {
-        base,
-        dir,
-        _child: child,
-    }
+    HttpServer { base, dir, child }
 }
 
 /// A user in `group` (if any) with a permanent password, and their access and id tokens.
