@@ -20,7 +20,26 @@ fn node_path() -> String {
 #[tokio::test]
 async fn inspector_cli_lists_allowed_tools_and_calls_whoami() {
     let pool = new_pool().await;
-    let (reader, _) = tokens_for(&pool, "ines", &["ReadOnly"]).await;
+    // The newcomer path: `cognito-mcp token` gets the token, the Inspector uses it.
+    let _ = tokens_for(&pool, "ines", &["ReadOnly"]).await;
+    let env = [
+        ("COGNITO_USER_POOL_ID", pool.id.as_str()),
+        ("COGNITO_CLIENT_ID", pool.client_id.as_str()),
+    ];
+    let (status, stdout, stderr) = common::run_cli_stdin(
+        &[
+            "token",
+            "--username",
+            "ines",
+            "--password-stdin",
+            "--print",
+            "access",
+        ],
+        &env,
+        "Correct-Horse-42\n",
+    );
+    assert_eq!(status, 0, "{stderr}");
+    let reader = stdout.trim().to_owned();
     let s = serve_http(&pool, &[]).await;
     let cli = peers().join("npm/node_modules/.bin/mcp-inspector");
     let run = |args: &[&str]| {
