@@ -194,3 +194,46 @@ mod tests {
         assert!(parse("email = \"bad \\x\"").is_err());
     }
 }
+
+#[cfg(test)]
+mod robustness {
+    use super::*;
+
+    /// Thousands of random filter strings: parse or refuse, never panic, and whatever parses
+    /// prints back to something that parses to the same filter.
+    #[test]
+    fn random_filters_parse_or_fail_cleanly() {
+        let alphabet: Vec<char> = "emailusrnt_:^=\"\\ 日本 \t".chars().collect();
+        let mut state: u64 = 0x2545_F491_4F6C_DD1D;
+        let mut next = move |n: usize| {
+            state ^= state << 13;
+            state ^= state >> 7;
+            state ^= state << 17;
+            (state % n as u64) as usize
+        };
+        let mut parsed = 0;
+        for i in 0..20_000 {
+            let s: String = if i % 2 == 0 {
+                (0..next(40))
+                    .map(|_| alphabet[next(alphabet.len())])
+                    .collect()
+            } else {
+                let attr = ["email", "username", "name", "sub", "custom:x"][next(5)];
+                let op = ["=", "^=", "!=", ""][next(4)];
+                let value: String = (0..next(10))
+                    .map(|_| alphabet[next(alphabet.len())])
+                    .collect();
+                format!("{attr} {op} \"{value}\"")
+            };
+            if let Ok(f) = Filter::parse("filter", &s) {
+                parsed += 1;
+                assert_eq!(
+                    Filter::parse("filter", &f.to_string()).as_ref(),
+                    Ok(&f),
+                    "{s:?}"
+                );
+            }
+        }
+        assert!(parsed > 100, "{parsed}");
+    }
+}
