@@ -44,3 +44,36 @@ pub(crate) fn endpoint_for_messages(settings: &Settings) -> String {
         .clone()
         .unwrap_or_else(|| format!("https://cognito-idp.{}.amazonaws.com", settings.region))
 }
+
+/// The admin handle, built on first use: the SDK configuration (credential chain, TLS roots,
+/// HTTP client) costs memory and start-up time a server that has not yet called AWS need not
+/// pay.
+pub(crate) struct LazyAdmin {
+    settings: Settings,
+    pool_id: String,
+    cell: tokio::sync::OnceCell<cognito_admin::CognitoAdmin>,
+}
+
+impl LazyAdmin {
+    pub(crate) fn new(settings: Settings, pool_id: String) -> Self {
+        Self {
+            settings,
+            pool_id,
+            cell: tokio::sync::OnceCell::new(),
+        }
+    }
+
+    /// The pool id.
+    pub(crate) fn pool_id(&self) -> &str {
+        &self.pool_id
+    }
+
+    /// The admin handle, built on the first call.
+    pub(crate) async fn get(&self) -> &cognito_admin::CognitoAdmin {
+        self.cell
+            .get_or_init(|| async {
+                cognito_admin::CognitoAdmin::new(client(&self.settings).await, self.pool_id.clone())
+            })
+            .await
+    }
+}

@@ -407,7 +407,7 @@ async fn serve(
         .user_pool_id
         .clone()
         .expect("checked by problems()");
-    let admin = CognitoAdmin::new(aws::client(&settings).await, pool_id.clone());
+    let admin = aws::LazyAdmin::new(settings.clone(), pool_id.clone());
     let policy = ToolPolicy::from_settings(&settings);
     let audit = settings
         .audit_enabled

@@ -6,10 +6,10 @@ use std::time::{Instant, SystemTime};
 
 use cognito_admin::audit::{AuditCall, AuditOutcome, AuditRecord, AuditWriter, is_secret_field};
 use cognito_admin::{
-    AppClientPage, CognitoAdmin, CreateGroup, CreateUser, DeleteUserAttributes, Group, GroupPage,
-    GroupRef, ListGroups, ListGroupsForUser, ListUserPoolClients, ListUsers, ListUsersInGroup,
-    Membership, Outcome, PoolDescription, SetUserPassword, UpdateUserAttributes, User, UserPage,
-    UserRef, calls,
+    AppClientPage, CreateGroup, CreateUser, DeleteUserAttributes, Group, GroupPage, GroupRef,
+    ListGroups, ListGroupsForUser, ListUserPoolClients, ListUsers, ListUsersInGroup, Membership,
+    Outcome, PoolDescription, SetUserPassword, UpdateUserAttributes, User, UserPage, UserRef,
+    calls,
 };
 use cognito_jwt::{CognitoVerifier, Principal, TokenUse};
 use rmcp::handler::server::router::tool::ToolRouter;
@@ -48,7 +48,7 @@ pub(crate) struct CognitoMcp {
 
 /// The server's state, shared by all clones of [`CognitoMcp`].
 pub(crate) struct Shared {
-    admin: CognitoAdmin,
+    admin: crate::aws::LazyAdmin,
     policy: ToolPolicy,
     audit: Option<Arc<AuditWriter>>,
     actor: String,
@@ -142,7 +142,7 @@ fn annotated_router() -> ToolRouter<CognitoMcp> {
 
 impl CognitoMcp {
     pub(crate) fn new(
-        admin: CognitoAdmin,
+        admin: crate::aws::LazyAdmin,
         policy: ToolPolicy,
         audit: Option<Arc<AuditWriter>>,
         actor: &str,
@@ -352,7 +352,7 @@ impl CognitoMcp {
         &self,
         Parameters(req): Parameters<CreateUser>,
     ) -> Result<Json<User>, ToolError> {
-        Ok(Json(self.admin.create_user(&req).await?))
+        Ok(Json(self.admin.get().await.create_user(&req).await?))
     }
 
     #[tool(
@@ -363,7 +363,7 @@ impl CognitoMcp {
         &self,
         Parameters(req): Parameters<UserRef>,
     ) -> Result<Json<User>, ToolError> {
-        Ok(Json(self.admin.get_user(&req.username).await?))
+        Ok(Json(self.admin.get().await.get_user(&req.username).await?))
     }
 
     #[tool(
@@ -377,7 +377,7 @@ impl CognitoMcp {
         &self,
         Parameters(req): Parameters<ListUsers>,
     ) -> Result<Json<UserPage>, ToolError> {
-        Ok(Json(self.admin.list_users(&req).await?))
+        Ok(Json(self.admin.get().await.list_users(&req).await?))
     }
 
     #[tool(
@@ -389,7 +389,7 @@ impl CognitoMcp {
         &self,
         Parameters(req): Parameters<SetUserPassword>,
     ) -> Result<Json<Outcome>, ToolError> {
-        Ok(Json(self.admin.set_user_password(&req).await?))
+        Ok(Json(self.admin.get().await.set_user_password(&req).await?))
     }
 
     #[tool(
@@ -400,7 +400,13 @@ impl CognitoMcp {
         &self,
         Parameters(req): Parameters<UserRef>,
     ) -> Result<Json<Outcome>, ToolError> {
-        Ok(Json(self.admin.reset_user_password(&req.username).await?))
+        Ok(Json(
+            self.admin
+                .get()
+                .await
+                .reset_user_password(&req.username)
+                .await?,
+        ))
     }
 
     #[tool(description = "Enable a disabled user so they can sign in again.")]
@@ -408,7 +414,9 @@ impl CognitoMcp {
         &self,
         Parameters(req): Parameters<UserRef>,
     ) -> Result<Json<Outcome>, ToolError> {
-        Ok(Json(self.admin.enable_user(&req.username).await?))
+        Ok(Json(
+            self.admin.get().await.enable_user(&req.username).await?,
+        ))
     }
 
     #[tool(
@@ -418,7 +426,9 @@ impl CognitoMcp {
         &self,
         Parameters(req): Parameters<UserRef>,
     ) -> Result<Json<Outcome>, ToolError> {
-        Ok(Json(self.admin.disable_user(&req.username).await?))
+        Ok(Json(
+            self.admin.get().await.disable_user(&req.username).await?,
+        ))
     }
 
     #[tool(
@@ -429,7 +439,9 @@ impl CognitoMcp {
         &self,
         Parameters(req): Parameters<UserRef>,
     ) -> Result<Json<Outcome>, ToolError> {
-        Ok(Json(self.admin.delete_user(&req.username).await?))
+        Ok(Json(
+            self.admin.get().await.delete_user(&req.username).await?,
+        ))
     }
 
     #[tool(
@@ -440,7 +452,9 @@ impl CognitoMcp {
         &self,
         Parameters(req): Parameters<UpdateUserAttributes>,
     ) -> Result<Json<Outcome>, ToolError> {
-        Ok(Json(self.admin.update_user_attributes(&req).await?))
+        Ok(Json(
+            self.admin.get().await.update_user_attributes(&req).await?,
+        ))
     }
 
     #[tool(description = "Remove attributes from a user, by name.")]
@@ -448,7 +462,9 @@ impl CognitoMcp {
         &self,
         Parameters(req): Parameters<DeleteUserAttributes>,
     ) -> Result<Json<Outcome>, ToolError> {
-        Ok(Json(self.admin.delete_user_attributes(&req).await?))
+        Ok(Json(
+            self.admin.get().await.delete_user_attributes(&req).await?,
+        ))
     }
 
     #[tool(
@@ -459,7 +475,9 @@ impl CognitoMcp {
         &self,
         Parameters(req): Parameters<UserRef>,
     ) -> Result<Json<Outcome>, ToolError> {
-        Ok(Json(self.admin.sign_out_user(&req.username).await?))
+        Ok(Json(
+            self.admin.get().await.sign_out_user(&req.username).await?,
+        ))
     }
 
     #[tool(description = "List the pool's groups, up to 60 per page.")]
@@ -467,7 +485,7 @@ impl CognitoMcp {
         &self,
         Parameters(req): Parameters<ListGroups>,
     ) -> Result<Json<GroupPage>, ToolError> {
-        Ok(Json(self.admin.list_groups(&req).await?))
+        Ok(Json(self.admin.get().await.list_groups(&req).await?))
     }
 
     #[tool(description = "Create a group, with an optional description and precedence.")]
@@ -475,7 +493,7 @@ impl CognitoMcp {
         &self,
         Parameters(req): Parameters<CreateGroup>,
     ) -> Result<Json<Group>, ToolError> {
-        Ok(Json(self.admin.create_group(&req).await?))
+        Ok(Json(self.admin.get().await.create_group(&req).await?))
     }
 
     #[tool(description = "Delete a group. Its members stay in the pool.")]
@@ -483,7 +501,7 @@ impl CognitoMcp {
         &self,
         Parameters(req): Parameters<GroupRef>,
     ) -> Result<Json<Outcome>, ToolError> {
-        Ok(Json(self.admin.delete_group(&req.group).await?))
+        Ok(Json(self.admin.get().await.delete_group(&req.group).await?))
     }
 
     #[tool(description = "Add a user to a group.")]
@@ -493,6 +511,8 @@ impl CognitoMcp {
     ) -> Result<Json<Outcome>, ToolError> {
         Ok(Json(
             self.admin
+                .get()
+                .await
                 .add_user_to_group(&req.username, &req.group)
                 .await?,
         ))
@@ -505,6 +525,8 @@ impl CognitoMcp {
     ) -> Result<Json<Outcome>, ToolError> {
         Ok(Json(
             self.admin
+                .get()
+                .await
                 .remove_user_from_group(&req.username, &req.group)
                 .await?,
         ))
@@ -515,7 +537,9 @@ impl CognitoMcp {
         &self,
         Parameters(req): Parameters<ListGroupsForUser>,
     ) -> Result<Json<GroupPage>, ToolError> {
-        Ok(Json(self.admin.list_groups_for_user(&req).await?))
+        Ok(Json(
+            self.admin.get().await.list_groups_for_user(&req).await?,
+        ))
     }
 
     #[tool(description = "List the members of a group, up to 60 per page.")]
@@ -523,7 +547,9 @@ impl CognitoMcp {
         &self,
         Parameters(req): Parameters<ListUsersInGroup>,
     ) -> Result<Json<UserPage>, ToolError> {
-        Ok(Json(self.admin.list_users_in_group(&req).await?))
+        Ok(Json(
+            self.admin.get().await.list_users_in_group(&req).await?,
+        ))
     }
 
     #[tool(
@@ -531,7 +557,7 @@ impl CognitoMcp {
         the password policy, the MFA configuration and custom attributes."
     )]
     async fn describe_user_pool(&self) -> Result<Json<PoolDescription>, ToolError> {
-        Ok(Json(self.admin.describe_user_pool().await?))
+        Ok(Json(self.admin.get().await.describe_user_pool().await?))
     }
 
     #[tool(description = "List the pool's app clients (id and name).")]
@@ -539,7 +565,9 @@ impl CognitoMcp {
         &self,
         Parameters(req): Parameters<ListUserPoolClients>,
     ) -> Result<Json<AppClientPage>, ToolError> {
-        Ok(Json(self.admin.list_user_pool_clients(&req).await?))
+        Ok(Json(
+            self.admin.get().await.list_user_pool_clients(&req).await?,
+        ))
     }
 
     #[tool(
@@ -845,11 +873,15 @@ impl CognitoMcp {
         let value = match username {
             None => self
                 .admin
+                .get()
+                .await
                 .describe_user_pool()
                 .await
                 .map(serde_json::to_value),
             Some(username) => self
                 .admin
+                .get()
+                .await
                 .get_user(username)
                 .await
                 .map(serde_json::to_value),
