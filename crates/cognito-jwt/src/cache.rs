@@ -33,6 +33,11 @@ impl VerifiedCache {
         }
     }
 
+    /// Whether tokens are cached at all (capacity above 0).
+    pub(crate) fn is_enabled(&self) -> bool {
+        self.capacity > 0
+    }
+
     /// The cached claims for a token, if present and not past `exp + leeway` at `now`.
     pub(crate) fn get(
         &self,

@@ -220,8 +220,12 @@ impl CognitoVerifier {
             });
         }
         let now = inner.clock.now_secs();
-        let key = (hash(token), expected);
-        if let Some(claims) = inner.cache.get(&key, now, inner.leeway) {
+        // With the cache off, the token is not hashed at all.
+        let key = inner.cache.is_enabled().then(|| (hash(token), expected));
+        if let Some(claims) = key
+            .as_ref()
+            .and_then(|k| inner.cache.get(k, now, inner.leeway))
+        {
             // Cached tokens passed every check but time, which is checked again here.
             return Ok(claims);
         }
@@ -287,7 +291,9 @@ impl CognitoVerifier {
         }
         check_time(&claims, now, inner.leeway)?;
         let claims = Arc::new(claims);
-        inner.cache.insert(key, claims.clone(), now, inner.leeway);
+        if let Some(key) = key {
+            inner.cache.insert(key, claims.clone(), now, inner.leeway);
+        }
         Ok(claims)
     }
 }

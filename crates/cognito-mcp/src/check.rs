@@ -141,10 +141,7 @@ fn describe_failure(e: &AdminError, settings: &Settings, pool_id: &str, endpoint
              and AWS_REGION",
             settings.region
         ),
-        AdminError::Unreachable { detail, .. }
-        | AdminError::Aws {
-            message: detail, ..
-        } if matches!(e, AdminError::Unreachable { .. }) || detail.contains("dispatch") => {
+        AdminError::Unreachable { detail, .. } => {
             let lower = detail.to_ascii_lowercase();
             if settings.endpoint_url.is_none()
                 && (lower.contains("dns") || lower.contains("lookup"))

@@ -289,6 +289,16 @@ async fn run(cli: Cli) -> ExitCode {
     }
 }
 
+/// Fails with every configuration problem, one per line, when the settings are not usable.
+fn ensure_usable(settings: &Settings) -> anyhow::Result<()> {
+    let problems = settings.problems();
+    if !problems.is_empty() {
+        let lines: Vec<String> = problems.iter().map(|p| p.to_string()).collect();
+        anyhow::bail!("the configuration has problems:\n  {}", lines.join("\n  "));
+    }
+    Ok(())
+}
+
 async fn token(
     cli: &Cli,
     username: &str,
@@ -297,11 +307,7 @@ async fn token(
 ) -> anyhow::Result<()> {
     use cognito_admin::signin::SignIn;
     let settings = load(cli, false).map_err(|p| anyhow::anyhow!("{p}"))?;
-    let problems = settings.problems();
-    if !problems.is_empty() {
-        let lines: Vec<String> = problems.iter().map(|p| p.to_string()).collect();
-        anyhow::bail!("the configuration has problems:\n  {}", lines.join("\n  "));
-    }
+    ensure_usable(&settings)?;
     let client_id = settings
         .client_id
         .clone()
@@ -398,11 +404,7 @@ async fn serve(
     if let Some(u) = public_url {
         settings.http.public_url = Some(u.trim_end_matches('/').to_owned());
     }
-    let problems = settings.problems();
-    if !problems.is_empty() {
-        let lines: Vec<String> = problems.iter().map(|p| p.to_string()).collect();
-        anyhow::bail!("the configuration has problems:\n  {}", lines.join("\n  "));
-    }
+    ensure_usable(&settings)?;
     let pool_id = settings
         .user_pool_id
         .clone()

@@ -958,7 +958,8 @@ impl ServerHandler for CognitoMcp {
     }
 
     fn get_tool(&self, name: &str) -> Option<Tool> {
-        self.listed_tools(None).into_iter().find(|t| t.name == name)
+        let spec = catalog::find(name).filter(|s| self.allowed(s, None))?;
+        self.tool_router.get(spec.name).cloned()
     }
 
     async fn call_tool(

