@@ -61,6 +61,13 @@ pub struct Claims {
     pub auth_time: Option<u64>,
     /// The token's id.
     pub jti: Option<String>,
+    /// `aud`: the audiences (Cognito id tokens: the app client; our own access tokens: the
+    /// resource). Empty when absent.
+    pub aud: Vec<String>,
+    /// `nonce` (id tokens of an OpenID sign-in).
+    pub nonce: Option<String>,
+    /// `sid`: the sign-in session (our own tokens: the refresh-token family).
+    pub sid: Option<String>,
 }
 
 fn string(map: &Map<String, Value>, key: &'static str) -> Result<Option<String>, VerifyError> {
@@ -89,13 +96,23 @@ impl Claims {
         map: &Map<String, Value>,
         token_use: TokenUse,
     ) -> Result<Self, VerifyError> {
+        let aud: Vec<String> = match map.get("aud") {
+            None | Some(Value::Null) => Vec::new(),
+            Some(Value::String(s)) => vec![s.clone()],
+            Some(Value::Array(a)) => a
+                .iter()
+                .map(|v| {
+                    v.as_str()
+                        .map(str::to_owned)
+                        .ok_or(VerifyError::MissingClaim("aud"))
+                })
+                .collect::<Result<_, _>>()?,
+            Some(_) => return Err(VerifyError::MissingClaim("aud")),
+        };
         let client_id = match token_use {
             TokenUse::Access => string(map, "client_id")?,
-            TokenUse::Id => match map.get("aud") {
-                Some(Value::String(s)) => Some(s.clone()),
-                Some(Value::Array(a)) if a.len() == 1 => a[0].as_str().map(str::to_owned),
-                _ => None,
-            },
+            TokenUse::Id if aud.len() == 1 => Some(aud[0].clone()),
+            TokenUse::Id => None,
         }
         .ok_or(VerifyError::MissingClaim(
             if token_use == TokenUse::Access {
@@ -155,6 +172,9 @@ impl Claims {
             nbf: number(map, "nbf")?,
             auth_time: number(map, "auth_time")?,
             jti: string(map, "jti")?,
+            aud,
+            nonce: string(map, "nonce")?,
+            sid: string(map, "sid")?,
         })
     }
 }

@@ -77,6 +77,14 @@ pub enum VerifyError {
         /// The verifier's time.
         now: u64,
     },
+    /// `aud` does not name the required audience (a token minted for another resource).
+    #[error("the token's audience {found:?} does not include {expected:?}")]
+    WrongAudience {
+        /// The audience required.
+        expected: String,
+        /// The audiences found.
+        found: Vec<String>,
+    },
     /// The key set could not be fetched and no cached key matches.
     #[error("the pool's key set is unavailable: {0}")]
     JwksUnavailable(String),
@@ -96,6 +104,7 @@ impl VerifyError {
             Self::WrongIssuer { .. } => "wrong_issuer",
             Self::WrongTokenUse { .. } => "wrong_token_use",
             Self::ClientNotAllowed(_) => "client_not_allowed",
+            Self::WrongAudience { .. } => "wrong_audience",
             Self::MissingClaim(_) => "missing_claim",
             Self::Expired { .. } => "expired",
             Self::NotYetValid { .. } => "not_yet_valid",

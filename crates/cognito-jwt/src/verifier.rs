@@ -35,6 +35,7 @@ pub struct VerifierBuilder {
     jwks_url: Option<String>,
     jwks_source: Option<Box<dyn JwksSource>>,
     client_ids: HashSet<String>,
+    audience: Option<String>,
     leeway: Duration,
     max_token_bytes: usize,
     min_refetch_interval: Duration,
@@ -50,6 +51,7 @@ impl VerifierBuilder {
             jwks_url: None,
             jwks_source: None,
             client_ids: HashSet::new(),
+            audience: None,
             leeway: DEFAULT_LEEWAY,
             max_token_bytes: DEFAULT_MAX_TOKEN_BYTES,
             min_refetch_interval: DEFAULT_MIN_REFETCH_INTERVAL,
@@ -80,6 +82,15 @@ impl VerifierBuilder {
     /// every client of the pool cannot be built.
     pub fn allow_client(mut self, client_id: impl Into<String>) -> Self {
         self.client_ids.insert(client_id.into());
+        self
+    }
+
+    /// Require `aud` to contain `audience` (RFC 8707: tokens minted for this resource only).
+    /// With an audience, the audience binds the token and no app client need be allowed: then
+    /// tokens of any client that carry the audience pass. Default: no `aud` check (Cognito
+    /// access tokens have no `aud`; the app client allowlist binds them).
+    pub fn require_audience(mut self, audience: impl Into<String>) -> Self {
+        self.audience = Some(audience.into());
         self
     }
 
@@ -114,9 +125,9 @@ impl VerifierBuilder {
         self
     }
 
-    /// Builds the verifier. Fails when no app client is allowed.
+    /// Builds the verifier. Fails when no app client is allowed and no audience is required.
     pub fn build(self) -> Result<CognitoVerifier, BuildError> {
-        if self.client_ids.is_empty() {
+        if self.client_ids.is_empty() && self.audience.is_none() {
             return Err(BuildError::NoClientIds);
         }
         let source: Box<dyn JwksSource> = match self.jwks_source {
@@ -133,6 +144,7 @@ impl VerifierBuilder {
                 cache: VerifiedCache::new(self.cache_capacity),
                 issuer: self.issuer,
                 client_ids: self.client_ids,
+                audience: self.audience,
                 leeway: self.leeway.as_secs(),
                 max_token_bytes: self.max_token_bytes,
                 clock: self.clock,
@@ -145,7 +157,7 @@ impl VerifierBuilder {
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 #[non_exhaustive]
 pub enum BuildError {
-    /// No app client id was allowed.
+    /// No app client id was allowed and no audience is required.
     #[error("no app client id is allowed: set at least one (COGNITO_CLIENT_ID)")]
     NoClientIds,
 }
@@ -162,6 +174,7 @@ struct Inner {
     cache: VerifiedCache,
     issuer: String,
     client_ids: HashSet<String>,
+    audience: Option<String>,
     leeway: u64,
     max_token_bytes: usize,
     clock: Arc<dyn Clock>,
@@ -286,7 +299,15 @@ impl CognitoVerifier {
             });
         }
         let claims = Claims::from_payload(&payload, expected)?;
-        if !inner.client_ids.contains(&claims.client_id) {
+        if let Some(aud) = &inner.audience
+            && !claims.aud.iter().any(|a| a == aud)
+        {
+            return Err(VerifyError::WrongAudience {
+                expected: aud.clone(),
+                found: claims.aud.clone(),
+            });
+        }
+        if !inner.client_ids.is_empty() && !inner.client_ids.contains(&claims.client_id) {
             return Err(VerifyError::ClientNotAllowed(claims.client_id));
         }
         check_time(&claims, now, inner.leeway)?;

@@ -412,3 +412,57 @@ async fn a_flood_of_unknown_kids_fetches_at_most_once_per_interval() {
     s.reject(&bogus[0]).await;
     assert_eq!(s.source.fetches(), 3, "one more after the interval");
 }
+
+// --- audience-bound tokens (our own, RFC 8707) ---------------------------------------------
+
+const RESOURCE: &str = "https://mcp.example.com/mcp";
+
+fn audience_verifier(key: &TestKey, clock: &ManualClock) -> CognitoVerifier {
+    VerifierBuilder::new(ISSUER)
+        .jwks_source(Source::serving(jwks(&[key])))
+        .require_audience(RESOURCE)
+        .clock(Arc::new(clock.clone()))
+        .build()
+        .expect("an audience alone is enough to build")
+}
+
+#[tokio::test]
+async fn token_for_another_resource_fails() {
+    let key = TestKey::generate("key-1");
+    let clock = ManualClock::now();
+    let verifier = audience_verifier(&key, &clock);
+    let mut claims = access_claims(ISSUER, "any-client", clock.secs());
+    claims["aud"] = json!("https://other.example.com/mcp");
+    let err = verifier.verify(&key.sign(&claims)).await.unwrap_err();
+    assert_eq!(err.code(), "wrong_audience", "{err}");
+}
+
+#[tokio::test]
+async fn token_without_audience_fails_when_one_is_required() {
+    let key = TestKey::generate("key-1");
+    let clock = ManualClock::now();
+    let verifier = audience_verifier(&key, &clock);
+    let claims = access_claims(ISSUER, "any-client", clock.secs());
+    let err = verifier.verify(&key.sign(&claims)).await.unwrap_err();
+    assert_eq!(err.code(), "wrong_audience", "{err}");
+}
+
+#[tokio::test]
+async fn audience_bound_token_of_any_client_passes() {
+    let key = TestKey::generate("key-1");
+    let clock = ManualClock::now();
+    let verifier = audience_verifier(&key, &clock);
+    let mut claims = access_claims(ISSUER, "registered-client-7", clock.secs());
+    claims["aud"] = json!([RESOURCE]);
+    claims["sid"] = json!("family-1");
+    let got = verifier.verify(&key.sign(&claims)).await.expect("valid");
+    assert_eq!(got.aud, vec![RESOURCE.to_owned()]);
+    assert_eq!(got.sid.as_deref(), Some("family-1"));
+    assert_eq!(got.client_id, "registered-client-7");
+}
+
+#[test]
+fn verifier_without_clients_or_audience_cannot_be_built() {
+    let err = VerifierBuilder::new(ISSUER).build().unwrap_err();
+    assert_eq!(err, cognito_jwt::BuildError::NoClientIds);
+}

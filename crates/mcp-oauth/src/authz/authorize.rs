@@ -1,0 +1,369 @@
+//! `GET /authorize` and `POST /consent`: the client's request is checked, shown to the user,
+//! and on approval handed to the upstream.
+
+use std::collections::HashMap;
+
+use axum::Form;
+use axum::extract::{Query, State};
+use axum::response::{IntoResponse, Redirect, Response};
+use http::{HeaderMap, HeaderValue, StatusCode, header};
+
+use super::model::{self, AuthRequest, Consent, Transaction};
+use super::pages::{self, ConsentView};
+use super::upstream::UpstreamRequest;
+use super::{AuthorizationServer, cookie, crypto, redirect};
+use crate::store::Kind;
+
+pub(crate) const BINDING_COOKIE: &str = "cognito_mcp_binding";
+const MEMORY_COOKIE: &str = "cognito_mcp_consent";
+const MAX_STATE_LEN: usize = 2048;
+
+/// A redirect to the client carrying an OAuth error (RFC 6749 §4.1.2.1) and `iss` (RFC 9207).
+pub(crate) fn error_redirect(
+    s: &AuthorizationServer,
+    redirect_uri: &str,
+    state: Option<&str>,
+    code: &str,
+    description: &str,
+) -> Response {
+    let mut url = match url::Url::parse(redirect_uri) {
+        Ok(u) => u,
+        Err(_) => return pages::error(StatusCode::BAD_REQUEST, "Invalid redirect", description),
+    };
+    {
+        let mut q = url.query_pairs_mut();
+        q.append_pair("error", code)
+            .append_pair("error_description", description);
+        if let Some(st) = state {
+            q.append_pair("state", st);
+        }
+        q.append_pair("iss", s.issuer());
+    }
+    Redirect::to(url.as_str()).into_response()
+}
+
+fn set_cookie(resp: &mut Response, s: &AuthorizationServer, name: &str, value: &str, max_age: u64) {
+    let secure = if s.inner.secure_cookies {
+        "; Secure"
+    } else {
+        ""
+    };
+    let c = format!("{name}={value}; Path=/; HttpOnly; SameSite=Lax; Max-Age={max_age}{secure}");
+    if let Ok(v) = HeaderValue::from_str(&c) {
+        resp.headers_mut().append(header::SET_COOKIE, v);
+    }
+}
+
+/// The browser's binding value: the cookie it already has, or a new one.
+fn binding(headers: &HeaderMap) -> (String, bool) {
+    match cookie(headers, BINDING_COOKIE).filter(|v| v.len() == 43) {
+        Some(v) => (v.to_owned(), false),
+        None => (crypto::random_token(), true),
+    }
+}
+
+fn remembered_key(browser: &str, r: &AuthRequest) -> String {
+    let mut scopes = r.scopes.clone();
+    scopes.sort();
+    format!(
+        "{browser}\n{}\n{}\n{}",
+        r.client_id,
+        r.redirect_uri,
+        scopes.join(" ")
+    )
+}
+
+/// `GET /authorize`.
+pub(crate) async fn authorize(
+    State(s): State<AuthorizationServer>,
+    headers: HeaderMap,
+    Query(q): Query<HashMap<String, String>>,
+) -> Response {
+    match authorize_inner(&s, &headers, &q).await {
+        Ok(r) | Err(r) => r,
+    }
+}
+
+async fn authorize_inner(
+    s: &AuthorizationServer,
+    headers: &HeaderMap,
+    q: &HashMap<String, String>,
+) -> Result<Response, Response> {
+    let bad_page = |title: &str, msg: String| pages::error(StatusCode::BAD_REQUEST, title, &msg);
+    // Until the client and its redirect URI are known good, errors stay on this server: a
+    // redirect to an unchecked URI would be an open redirect.
+    let client_id = q.get("client_id").map(String::as_str).unwrap_or("");
+    if client_id.is_empty() {
+        return Err(bad_page(
+            "Missing client",
+            "The request has no client_id.".into(),
+        ));
+    }
+    let client = match s.client(client_id).await {
+        Ok(Some(c)) => c,
+        Ok(None) => {
+            return Err(bad_page(
+                "Unknown application",
+                format!(
+                    "The client {client_id:?} is not registered here; the application must register again."
+                ),
+            ));
+        }
+        Err(e) => return Err(e.into_response()),
+    };
+    let Some(redirect_uri) = q.get("redirect_uri").cloned() else {
+        return Err(bad_page(
+            "Missing redirect",
+            "The request has no redirect_uri.".into(),
+        ));
+    };
+    if !client
+        .redirect_uris
+        .iter()
+        .any(|r| redirect::matches(r, &redirect_uri))
+    {
+        return Err(bad_page(
+            "Redirect not registered",
+            format!("The redirect URI {redirect_uri:?} is not one this application registered."),
+        ));
+    }
+    let state = q.get("state").cloned();
+    if state.as_ref().is_some_and(|st| st.len() > MAX_STATE_LEN) {
+        return Err(bad_page(
+            "State too long",
+            format!("state is over {MAX_STATE_LEN} characters."),
+        ));
+    }
+    let fail =
+        |code: &str, msg: &str| error_redirect(s, &redirect_uri, state.as_deref(), code, msg);
+    if q.get("response_type").map(String::as_str) != Some("code") {
+        return Err(fail(
+            "unsupported_response_type",
+            "response_type must be code",
+        ));
+    }
+    let Some(challenge) = q.get("code_challenge").filter(|c| crypto::is_pkce_value(c)) else {
+        return Err(fail(
+            "invalid_request",
+            "PKCE is required: send code_challenge (43-128 characters) with code_challenge_method=S256",
+        ));
+    };
+    if q.get("code_challenge_method").map(String::as_str) != Some("S256") {
+        return Err(fail(
+            "invalid_request",
+            "code_challenge_method must be S256; plain is not accepted",
+        ));
+    }
+    let resource = match q.get("resource") {
+        Some(r) if r.trim_end_matches('/') == s.resource().trim_end_matches('/') => {
+            s.resource().to_owned()
+        }
+        Some(r) => {
+            return Err(fail(
+                "invalid_target",
+                &format!("resource {r:?} is not served here; use {}", s.resource()),
+            ));
+        }
+        None => s.resource().to_owned(),
+    };
+    let scopes: Vec<String> = match q.get("scope").map(|s| s.trim()).filter(|s| !s.is_empty()) {
+        Some(sc) => sc.split_whitespace().map(str::to_owned).collect(),
+        None => client.scopes.clone(),
+    };
+    if let Some(bad) = scopes.iter().find(|x| !client.scopes.contains(x)) {
+        return Err(fail(
+            "invalid_scope",
+            &format!(
+                "the scope {bad} was not registered by this client; registered: {}",
+                client.scopes.join(" ")
+            ),
+        ));
+    }
+    let request = AuthRequest {
+        client_id: client.client_id.clone(),
+        redirect_uri: redirect_uri.clone(),
+        code_challenge: challenge.clone(),
+        state: state.clone(),
+        scopes,
+        resource,
+    };
+    let (bind, new_binding) = binding(headers);
+    let ttl = s.inner.lifetimes.transaction;
+
+    // A consent remembered in this browser for this very request skips the page.
+    let memory = s.inner.lifetimes.consent_memory;
+    if !memory.is_zero()
+        && let Some(browser) = cookie(headers, MEMORY_COOKIE)
+        && s.inner
+            .store
+            .get(Kind::Remembered, &remembered_key(browser, &request))
+            .await
+            .map_err(|e| super::error::OAuthError::from(e).into_response())?
+            .is_some()
+    {
+        let mut resp = start_upstream(s, request, &bind).await?;
+        if new_binding {
+            set_cookie(&mut resp, s, BINDING_COOKIE, &bind, ttl.as_secs());
+        }
+        return Ok(resp);
+    }
+
+    let txn = crypto::random_token();
+    let csrf = crypto::random_token();
+    let consent = Consent {
+        request,
+        csrf: csrf.clone(),
+        binding: crypto::sha256_b64(bind.as_bytes()),
+    };
+    s.inner
+        .store
+        .put(Kind::Consent, &txn, model::encode(&consent), Some(ttl))
+        .await
+        .map_err(|e| super::error::OAuthError::from(e).into_response())?;
+    let descriptions = &s.inner.scope_descriptions;
+    let view = ConsentView {
+        client_name: client.client_name.as_deref().unwrap_or(&client.client_id),
+        client_id: &client.client_id,
+        redirect_host: &redirect::host_of(&redirect_uri),
+        resource_name: &s.inner.resource_name,
+        scopes: consent
+            .request
+            .scopes
+            .iter()
+            .map(|sc| {
+                let d = descriptions
+                    .iter()
+                    .find(|(k, _)| k == sc)
+                    .map(|(_, d)| d.clone());
+                (sc.clone(), d)
+            })
+            .collect(),
+        txn: &txn,
+        csrf: &csrf,
+    };
+    let mut resp = pages::consent(&view);
+    if new_binding {
+        set_cookie(&mut resp, s, BINDING_COOKIE, &bind, ttl.as_secs());
+    }
+    Ok(resp)
+}
+
+/// Saves the upstream transaction and redirects the browser to the upstream's sign-in.
+async fn start_upstream(
+    s: &AuthorizationServer,
+    request: AuthRequest,
+    bind: &str,
+) -> Result<Response, Response> {
+    let verifier = crypto::random_token();
+    let up = UpstreamRequest {
+        state: crypto::random_token(),
+        code_challenge: crypto::pkce_challenge(&verifier),
+        code_verifier: verifier,
+        nonce: crypto::random_token(),
+        redirect_uri: s.inner.callback.clone(),
+    };
+    let url = match s.inner.upstream.authorize_url(&up).await {
+        Ok(u) => u,
+        Err(e) => {
+            tracing::error!(error = %e, "cannot start the upstream sign-in");
+            return Err(error_redirect(
+                s,
+                &request.redirect_uri,
+                request.state.as_deref(),
+                "temporarily_unavailable",
+                "the sign-in service is unavailable; try again shortly",
+            ));
+        }
+    };
+    let txn = Transaction {
+        request,
+        binding: crypto::sha256_b64(bind.as_bytes()),
+        code_verifier: up.code_verifier,
+        nonce: up.nonce,
+    };
+    s.inner
+        .store
+        .put(
+            Kind::Transaction,
+            &up.state,
+            model::encode(&txn),
+            Some(s.inner.lifetimes.transaction),
+        )
+        .await
+        .map_err(|e| super::error::OAuthError::from(e).into_response())?;
+    Ok(Redirect::to(&url).into_response())
+}
+
+/// `POST /consent`.
+pub(crate) async fn consent(
+    State(s): State<AuthorizationServer>,
+    headers: HeaderMap,
+    Form(form): Form<HashMap<String, String>>,
+) -> Response {
+    let bad = |msg: &str| pages::error(StatusCode::BAD_REQUEST, "This approval is not valid", msg);
+    let (Some(txn), Some(csrf)) = (form.get("txn"), form.get("csrf")) else {
+        return bad("The form is incomplete.");
+    };
+    // Taken, not read: a consent form works once, whatever the outcome.
+    let consent: Consent = match s.inner.store.take(Kind::Consent, txn).await {
+        Ok(Some(raw)) => match model::decode(&raw) {
+            Ok(c) => c,
+            Err(e) => return super::error::OAuthError::from(e).into_response(),
+        },
+        Ok(None) => return bad("It expired or was already used."),
+        Err(e) => return super::error::OAuthError::from(e).into_response(),
+    };
+    if !crypto::ct_eq(csrf, &consent.csrf) {
+        tracing::warn!("consent refused: CSRF token mismatch");
+        return bad("The form's security token does not match.");
+    }
+    let Some(bind) = cookie(&headers, BINDING_COOKIE) else {
+        tracing::warn!("consent refused: no browser-binding cookie");
+        return bad("This browser did not start the request (its cookie is missing).");
+    };
+    if !crypto::ct_eq(&crypto::sha256_b64(bind.as_bytes()), &consent.binding) {
+        tracing::warn!("consent refused: browser-binding cookie mismatch");
+        return bad("This browser did not start the request.");
+    }
+    let request = consent.request;
+    match form.get("action").map(String::as_str) {
+        Some("approve") => {}
+        _ => {
+            return error_redirect(
+                &s,
+                &request.redirect_uri,
+                request.state.as_deref(),
+                "access_denied",
+                "the user denied the request",
+            );
+        }
+    }
+    let memory = s.inner.lifetimes.consent_memory;
+    let mut browser_cookie = None;
+    if !memory.is_zero() {
+        let browser = cookie(&headers, MEMORY_COOKIE)
+            .filter(|v| v.len() == 43)
+            .map_or_else(crypto::random_token, str::to_owned);
+        if let Err(e) = s
+            .inner
+            .store
+            .put(
+                Kind::Remembered,
+                &remembered_key(&browser, &request),
+                Vec::new(),
+                Some(memory),
+            )
+            .await
+        {
+            return super::error::OAuthError::from(e).into_response();
+        }
+        browser_cookie = Some(browser);
+    }
+    let mut resp = match start_upstream(&s, request, bind).await {
+        Ok(r) | Err(r) => r,
+    };
+    if let Some(b) = browser_cookie {
+        set_cookie(&mut resp, &s, MEMORY_COOKIE, &b, memory.as_secs());
+    }
+    resp
+}

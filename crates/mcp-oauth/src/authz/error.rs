@@ -1,0 +1,85 @@
+//! OAuth error responses (RFC 6749 §5.2, RFC 7591 §3.2.2): the one place they become HTTP.
+
+use axum::Json;
+use axum::response::{IntoResponse, Response};
+use http::{HeaderValue, StatusCode, header};
+use serde_json::json;
+
+use crate::store::StoreError;
+
+/// An OAuth error answered as JSON `{error, error_description}`.
+#[derive(Debug)]
+pub(crate) struct OAuthError {
+    status: StatusCode,
+    code: &'static str,
+    description: String,
+    basic_challenge: bool,
+    retry_after: Option<u64>,
+}
+
+impl OAuthError {
+    pub(crate) fn new(
+        status: StatusCode,
+        code: &'static str,
+        description: impl Into<String>,
+    ) -> Self {
+        Self {
+            status,
+            code,
+            description: description.into(),
+            basic_challenge: false,
+            retry_after: None,
+        }
+    }
+
+    pub(crate) fn bad(code: &'static str, description: impl Into<String>) -> Self {
+        Self::new(StatusCode::BAD_REQUEST, code, description)
+    }
+
+    /// `invalid_client` answers 401, so clients re-register.
+    pub(crate) fn invalid_client(description: impl Into<String>, basic: bool) -> Self {
+        Self {
+            basic_challenge: basic,
+            ..Self::new(StatusCode::UNAUTHORIZED, "invalid_client", description)
+        }
+    }
+
+    pub(crate) fn retry_after(mut self, secs: u64) -> Self {
+        self.retry_after = Some(secs);
+        self
+    }
+}
+
+impl From<StoreError> for OAuthError {
+    fn from(e: StoreError) -> Self {
+        tracing::error!(error = %e, "state store failure");
+        Self::new(
+            StatusCode::SERVICE_UNAVAILABLE,
+            "temporarily_unavailable",
+            "the server's state store is unavailable; retry shortly",
+        )
+        .retry_after(5)
+    }
+}
+
+impl IntoResponse for OAuthError {
+    fn into_response(self) -> Response {
+        let mut resp = (
+            self.status,
+            Json(json!({"error": self.code, "error_description": self.description})),
+        )
+            .into_response();
+        let h = resp.headers_mut();
+        h.insert(header::CACHE_CONTROL, HeaderValue::from_static("no-store"));
+        if self.basic_challenge {
+            h.insert(
+                header::WWW_AUTHENTICATE,
+                HeaderValue::from_static("Basic realm=\"token\""),
+            );
+        }
+        if let Some(secs) = self.retry_after {
+            h.insert(header::RETRY_AFTER, HeaderValue::from(secs));
+        }
+        resp
+    }
+}

@@ -1,0 +1,96 @@
+//! The records the authorization server keeps in its [`Store`](crate::store::Store).
+
+use serde::de::DeserializeOwned;
+use serde::{Deserialize, Serialize};
+
+use crate::authz::upstream::Identity;
+use crate::store::StoreError;
+
+/// A registered client.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub(crate) struct Client {
+    pub(crate) client_id: String,
+    /// SHA-256 of the secret; `None` for a public client.
+    pub(crate) secret_hash: Option<String>,
+    pub(crate) client_name: Option<String>,
+    pub(crate) redirect_uris: Vec<String>,
+    /// `none`, `client_secret_basic` or `client_secret_post`.
+    pub(crate) auth_method: String,
+    pub(crate) scopes: Vec<String>,
+    pub(crate) grant_types: Vec<String>,
+    pub(crate) issued_at: u64,
+    /// Described by a client ID metadata document rather than registered.
+    #[serde(default)]
+    pub(crate) metadata_document: bool,
+}
+
+/// A client's authorization request, once checked.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub(crate) struct AuthRequest {
+    pub(crate) client_id: String,
+    pub(crate) redirect_uri: String,
+    pub(crate) code_challenge: String,
+    pub(crate) state: Option<String>,
+    pub(crate) scopes: Vec<String>,
+    pub(crate) resource: String,
+}
+
+/// A request shown on the consent page.
+#[derive(Debug, Serialize, Deserialize)]
+pub(crate) struct Consent {
+    pub(crate) request: AuthRequest,
+    /// The one-time CSRF token of the form.
+    pub(crate) csrf: String,
+    /// SHA-256 of the browser-binding cookie.
+    pub(crate) binding: String,
+}
+
+/// A sign-in under way at the upstream.
+#[derive(Debug, Serialize, Deserialize)]
+pub(crate) struct Transaction {
+    pub(crate) request: AuthRequest,
+    pub(crate) binding: String,
+    pub(crate) code_verifier: String,
+    pub(crate) nonce: String,
+}
+
+/// An authorization code's grant.
+#[derive(Debug, Serialize, Deserialize)]
+pub(crate) struct Code {
+    pub(crate) request: AuthRequest,
+    pub(crate) identity: Identity,
+    /// What the user consented to, intersected with what their groups allow.
+    pub(crate) scopes: Vec<String>,
+    pub(crate) upstream_refresh: Option<String>,
+    pub(crate) expires_at: u64,
+}
+
+/// One sign-in of one user at one client: its refresh tokens rotate within it.
+#[derive(Debug, Serialize, Deserialize)]
+pub(crate) struct Family {
+    pub(crate) client_id: String,
+    pub(crate) resource: String,
+    /// What the user consented to (the ceiling for every refresh).
+    pub(crate) consented: Vec<String>,
+    pub(crate) identity: Identity,
+    pub(crate) upstream_refresh: Option<String>,
+    /// The live refresh token.
+    pub(crate) refresh: String,
+    pub(crate) expires_at: u64,
+}
+
+/// A live refresh token.
+#[derive(Debug, Serialize, Deserialize)]
+pub(crate) struct Refresh {
+    pub(crate) family: String,
+    pub(crate) client_id: String,
+}
+
+pub(crate) fn encode<T: Serialize>(v: &T) -> Vec<u8> {
+    // Serializing these plain structs to JSON cannot fail.
+    serde_json::to_vec(v).unwrap_or_default()
+}
+
+pub(crate) fn decode<T: DeserializeOwned>(b: &[u8]) -> Result<T, StoreError> {
+    serde_json::from_slice(b).map_err(|e| StoreError::Corrupt(e.to_string()))
+}

@@ -1,0 +1,320 @@
+//! Where the authorization server keeps its state: registrations, transactions, codes,
+//! refresh-token families, revocations and its signing key.
+//!
+//! [`Store`] is a small key-value trait with TTLs and an atomic [`Store::take`] for one-time
+//! values, so a backend can be an embedded database ([`RedbStore`]), process memory
+//! ([`MemoryStore`]) or a shared engine such as Redis (`GETDEL`, `SET ... EX`).
+//! [`SealedStore`] wraps any backend: it encrypts every value (AES-256-GCM) and replaces every
+//! key with a keyed hash, so neither codes nor tokens are readable at rest.
+
+mod memory;
+mod redb;
+mod sealed;
+
+use std::future::Future;
+use std::pin::Pin;
+use std::time::Duration;
+
+pub use memory::MemoryStore;
+pub use redb::RedbStore;
+pub use sealed::{SealedStore, StateKey};
+
+/// The kinds of entries, each its own namespace (a table, or a key prefix).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
+#[non_exhaustive]
+pub enum Kind {
+    /// A registered client (no TTL).
+    Client,
+    /// An authorization request waiting for the user's consent (one-time).
+    Consent,
+    /// A sign-in under way at the upstream, keyed by the upstream `state` (one-time).
+    Transaction,
+    /// An authorization code (one-time, at most 5 minutes).
+    Code,
+    /// A live refresh token (one-time: each use rotates it).
+    Refresh,
+    /// A refresh token already used; replaying it revokes its family.
+    SpentRefresh,
+    /// A refresh-token family: one sign-in of one user at one client.
+    Family,
+    /// A revoked access token (`jti:`) or family (`sid:`), until its tokens expire.
+    Revoked,
+    /// A remembered consent.
+    Remembered,
+    /// Server metadata: the signing key.
+    Meta,
+    /// Per-address registration counters.
+    RateLimit,
+}
+
+impl Kind {
+    /// Every kind.
+    pub const ALL: [Kind; 11] = [
+        Kind::Client,
+        Kind::Consent,
+        Kind::Transaction,
+        Kind::Code,
+        Kind::Refresh,
+        Kind::SpentRefresh,
+        Kind::Family,
+        Kind::Revoked,
+        Kind::Remembered,
+        Kind::Meta,
+        Kind::RateLimit,
+    ];
+
+    /// A stable name (table name, key prefix).
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Kind::Client => "client",
+            Kind::Consent => "consent",
+            Kind::Transaction => "transaction",
+            Kind::Code => "code",
+            Kind::Refresh => "refresh",
+            Kind::SpentRefresh => "spent_refresh",
+            Kind::Family => "family",
+            Kind::Revoked => "revoked",
+            Kind::Remembered => "remembered",
+            Kind::Meta => "meta",
+            Kind::RateLimit => "rate_limit",
+        }
+    }
+}
+
+/// Why the store failed.
+#[derive(Debug, thiserror::Error)]
+#[non_exhaustive]
+pub enum StoreError {
+    /// The backend failed (I/O, connection, corruption).
+    #[error("the state store failed: {0}")]
+    Backend(String),
+    /// An entry could not be decrypted: the state key changed, or the entry was tampered with.
+    #[error("a stored entry could not be decrypted (wrong state key, or tampered data)")]
+    Decrypt,
+    /// A stored entry is not what the server wrote.
+    #[error("a stored entry is corrupt: {0}")]
+    Corrupt(String),
+}
+
+/// A boxed future returned by [`Store`] methods.
+pub type StoreFuture<'a, T> = Pin<Box<dyn Future<Output = Result<T, StoreError>> + Send + 'a>>;
+
+/// A key-value store with TTLs and atomic one-time reads.
+///
+/// Keys are strings; values are bytes. An entry past its TTL is never returned. Implementations
+/// must make [`Store::take`] atomic: of two concurrent takes of one key, at most one gets the
+/// value.
+pub trait Store: Send + Sync + std::fmt::Debug + 'static {
+    /// Writes `value` under `key`, replacing any entry; `ttl` of `None` keeps it until removed.
+    fn put<'a>(
+        &'a self,
+        kind: Kind,
+        key: &'a str,
+        value: Vec<u8>,
+        ttl: Option<Duration>,
+    ) -> StoreFuture<'a, ()>;
+
+    /// Writes `value` only when no live entry has `key`; tells whether it wrote.
+    fn put_new<'a>(
+        &'a self,
+        kind: Kind,
+        key: &'a str,
+        value: Vec<u8>,
+        ttl: Option<Duration>,
+    ) -> StoreFuture<'a, bool>;
+
+    /// Reads the entry.
+    fn get<'a>(&'a self, kind: Kind, key: &'a str) -> StoreFuture<'a, Option<Vec<u8>>>;
+
+    /// Reads and removes the entry in one atomic step.
+    fn take<'a>(&'a self, kind: Kind, key: &'a str) -> StoreFuture<'a, Option<Vec<u8>>>;
+
+    /// Removes the entry; tells whether there was one.
+    fn remove<'a>(&'a self, kind: Kind, key: &'a str) -> StoreFuture<'a, bool>;
+
+    /// Adds `by` to the counter under `key` (created at 0 with `ttl`) and returns the new value.
+    fn incr<'a>(&'a self, kind: Kind, key: &'a str, by: u64, ttl: Duration)
+    -> StoreFuture<'a, u64>;
+
+    /// How many live entries of `kind` there are.
+    fn count(&self, kind: Kind) -> StoreFuture<'_, u64>;
+
+    /// Deletes expired entries (backends with native TTLs do nothing); returns how many.
+    fn purge_expired(&self) -> StoreFuture<'_, u64> {
+        Box::pin(async { Ok(0) })
+    }
+}
+
+impl<S: Store + ?Sized> Store for std::sync::Arc<S> {
+    fn put<'a>(
+        &'a self,
+        kind: Kind,
+        key: &'a str,
+        value: Vec<u8>,
+        ttl: Option<Duration>,
+    ) -> StoreFuture<'a, ()> {
+        (**self).put(kind, key, value, ttl)
+    }
+    fn put_new<'a>(
+        &'a self,
+        kind: Kind,
+        key: &'a str,
+        value: Vec<u8>,
+        ttl: Option<Duration>,
+    ) -> StoreFuture<'a, bool> {
+        (**self).put_new(kind, key, value, ttl)
+    }
+    fn get<'a>(&'a self, kind: Kind, key: &'a str) -> StoreFuture<'a, Option<Vec<u8>>> {
+        (**self).get(kind, key)
+    }
+    fn take<'a>(&'a self, kind: Kind, key: &'a str) -> StoreFuture<'a, Option<Vec<u8>>> {
+        (**self).take(kind, key)
+    }
+    fn remove<'a>(&'a self, kind: Kind, key: &'a str) -> StoreFuture<'a, bool> {
+        (**self).remove(kind, key)
+    }
+    fn incr<'a>(
+        &'a self,
+        kind: Kind,
+        key: &'a str,
+        by: u64,
+        ttl: Duration,
+    ) -> StoreFuture<'a, u64> {
+        (**self).incr(kind, key, by, ttl)
+    }
+    fn count(&self, kind: Kind) -> StoreFuture<'_, u64> {
+        (**self).count(kind)
+    }
+    fn purge_expired(&self) -> StoreFuture<'_, u64> {
+        (**self).purge_expired()
+    }
+}
+
+/// Seconds since the Unix epoch.
+pub(crate) fn unix_now() -> u64 {
+    std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map(|d| d.as_secs())
+        .unwrap_or(0)
+}
+
+/// The absolute expiry of a TTL, or 0 for none.
+pub(crate) fn expiry(ttl: Option<Duration>) -> u64 {
+    ttl.map_or(0, |t| unix_now().saturating_add(t.as_secs().max(1)))
+}
+
+#[cfg(test)]
+pub(crate) mod contract {
+    //! The behaviour every backend must have.
+    use super::*;
+
+    pub(crate) async fn run(store: &dyn Store) {
+        // put / get / overwrite
+        store
+            .put(Kind::Client, "a", b"1".to_vec(), None)
+            .await
+            .expect("put");
+        assert_eq!(
+            store.get(Kind::Client, "a").await.expect("get"),
+            Some(b"1".to_vec())
+        );
+        store
+            .put(Kind::Client, "a", b"2".to_vec(), None)
+            .await
+            .expect("put");
+        assert_eq!(
+            store.get(Kind::Client, "a").await.expect("get"),
+            Some(b"2".to_vec())
+        );
+        // kinds are separate namespaces
+        assert_eq!(store.get(Kind::Code, "a").await.expect("get"), None);
+        // put_new
+        assert!(
+            !store
+                .put_new(Kind::Client, "a", b"3".to_vec(), None)
+                .await
+                .expect("put_new")
+        );
+        assert!(
+            store
+                .put_new(Kind::Client, "b", b"3".to_vec(), None)
+                .await
+                .expect("put_new")
+        );
+        assert_eq!(store.count(Kind::Client).await.expect("count"), 2);
+        // take is one-time
+        store
+            .put(
+                Kind::Code,
+                "c",
+                b"x".to_vec(),
+                Some(Duration::from_secs(60)),
+            )
+            .await
+            .expect("put");
+        assert_eq!(
+            store.take(Kind::Code, "c").await.expect("take"),
+            Some(b"x".to_vec())
+        );
+        assert_eq!(store.take(Kind::Code, "c").await.expect("take"), None);
+        // remove
+        assert!(store.remove(Kind::Client, "b").await.expect("remove"));
+        assert!(!store.remove(Kind::Client, "b").await.expect("remove"));
+        // counters
+        assert_eq!(
+            store
+                .incr(Kind::RateLimit, "ip", 1, Duration::from_secs(60))
+                .await
+                .expect("incr"),
+            1
+        );
+        assert_eq!(
+            store
+                .incr(Kind::RateLimit, "ip", 2, Duration::from_secs(60))
+                .await
+                .expect("incr"),
+            3
+        );
+        // TTL: an expired entry is gone, for get, take and put_new
+        store
+            .put(
+                Kind::Consent,
+                "t",
+                b"y".to_vec(),
+                Some(Duration::from_secs(1)),
+            )
+            .await
+            .expect("put");
+        tokio::time::sleep(Duration::from_millis(2100)).await;
+        assert_eq!(store.get(Kind::Consent, "t").await.expect("get"), None);
+        assert_eq!(store.take(Kind::Consent, "t").await.expect("take"), None);
+        assert!(
+            store
+                .put_new(Kind::Consent, "t", b"z".to_vec(), None)
+                .await
+                .expect("put_new")
+        );
+    }
+
+    pub(crate) async fn take_is_atomic(store: std::sync::Arc<dyn Store>) {
+        for round in 0..20 {
+            let key = format!("k{round}");
+            store
+                .put(Kind::Code, &key, b"v".to_vec(), None)
+                .await
+                .expect("put");
+            let mut tasks = Vec::new();
+            for _ in 0..8 {
+                let (store, key) = (store.clone(), key.clone());
+                tasks.push(tokio::spawn(async move {
+                    store.take(Kind::Code, &key).await.expect("take").is_some()
+                }));
+            }
+            let mut winners = 0;
+            for t in tasks {
+                winners += usize::from(t.await.expect("join"));
+            }
+            assert_eq!(winners, 1, "exactly one concurrent take wins");
+        }
+    }
+}
