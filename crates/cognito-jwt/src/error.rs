@@ -85,6 +85,9 @@ pub enum VerifyError {
         /// The audiences found.
         found: Vec<String>,
     },
+    /// The token was revoked (RFC 7009) or its sign-in was.
+    #[error("the token was revoked")]
+    Revoked,
     /// The key set could not be fetched and no cached key matches.
     #[error("the pool's key set is unavailable: {0}")]
     JwksUnavailable(String),
@@ -105,6 +108,7 @@ impl VerifyError {
             Self::WrongTokenUse { .. } => "wrong_token_use",
             Self::ClientNotAllowed(_) => "client_not_allowed",
             Self::WrongAudience { .. } => "wrong_audience",
+            Self::Revoked => "revoked",
             Self::MissingClaim(_) => "missing_claim",
             Self::Expired { .. } => "expired",
             Self::NotYetValid { .. } => "not_yet_valid",

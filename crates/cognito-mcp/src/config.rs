@@ -72,6 +72,37 @@ struct AuthFile {
     group_scopes: Option<BTreeMap<String, Vec<String>>>,
     #[serde(default)]
     tool_scopes: BTreeMap<String, String>,
+    enabled: Option<bool>,
+    provider: Option<String>,
+    #[serde(default)]
+    callback_urls: Vec<String>,
+    domain: Option<String>,
+    discovery_url: Option<String>,
+    upstream_issuer: Option<String>,
+    upstream_scopes: Option<Vec<String>>,
+    state_dir: Option<PathBuf>,
+    store: Option<String>,
+    access_token_ttl_secs: Option<u64>,
+    refresh_token_ttl_secs: Option<u64>,
+    code_ttl_secs: Option<u64>,
+    consent_memory_days: Option<u64>,
+    #[serde(default)]
+    dcr: DcrFile,
+}
+
+#[derive(Debug, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct DcrFile {
+    enabled: Option<bool>,
+    public_client_patterns: Option<Vec<String>>,
+    default_scopes: Option<Vec<String>>,
+    allowed_scopes: Option<Vec<String>>,
+    #[serde(default)]
+    allowed_redirect_patterns: Vec<String>,
+    max_clients: Option<u64>,
+    registrations_per_minute: Option<u64>,
+    client_id_metadata_documents: Option<bool>,
+    dangerously_allow_private_metadata_documents: Option<bool>,
 }
 
 #[derive(Debug, Default, Deserialize)]
@@ -160,6 +191,34 @@ pub(crate) struct AuthSettings {
     pub(crate) group_scopes: Option<BTreeMap<String, Vec<String>>>,
     /// `auth.tool_scopes`: per-tool overrides of the scope needed.
     pub(crate) tool_scopes: BTreeMap<String, String>,
+    /// The authorization-server proxy; `None` unless `auth.enabled` / `COGNITO_MCP_AUTH_ENABLED`.
+    pub(crate) proxy: Option<ProxySettings>,
+}
+
+/// The authorization-server proxy (`[auth] enabled = true`).
+#[derive(Debug, Clone)]
+pub(crate) struct ProxySettings {
+    /// `auth.callback_urls`: the redirect URIs of the Cognito app client (deploy writes them).
+    pub(crate) callback_urls: Vec<String>,
+    /// `COGNITO_DOMAIN`, `auth.domain`: the hosted-UI base; default: OIDC discovery.
+    pub(crate) domain: Option<String>,
+    /// `COGNITO_DISCOVERY_URL`, `auth.discovery_url`; default `{issuer}/.well-known/openid-configuration`.
+    pub(crate) discovery_url: Option<String>,
+    /// `COGNITO_UPSTREAM_ISSUER`, `auth.upstream_issuer`; default the pool's issuer.
+    pub(crate) upstream_issuer: Option<String>,
+    /// `auth.upstream_scopes`; default `openid email profile`.
+    pub(crate) upstream_scopes: Vec<String>,
+    /// `COGNITO_MCP_STATE_DIR`, `auth.state_dir`; default `$XDG_STATE_HOME/cognito-mcp`.
+    pub(crate) state_dir: PathBuf,
+    /// `auth.store`: `embedded` (default) or `memory`.
+    pub(crate) store: String,
+    /// `COGNITO_MCP_STATE_KEY` (base64 of 32 bytes); default a key file in the state dir.
+    pub(crate) state_key: Option<Secret>,
+    pub(crate) access_token_ttl_secs: u64,
+    pub(crate) refresh_token_ttl_secs: u64,
+    pub(crate) code_ttl_secs: u64,
+    pub(crate) consent_memory_days: u64,
+    pub(crate) dcr: mcp_oauth::DcrPolicy,
 }
 
 /// A configuration problem, phrased as what to fix.
@@ -192,6 +251,14 @@ pub(crate) fn default_audit_file() -> PathBuf {
         .unwrap_or_else(|| PathBuf::from("."))
         .join("cognito-mcp")
         .join("audit.jsonl")
+}
+
+/// Where the authorization server keeps its state by default.
+pub(crate) fn default_state_dir() -> PathBuf {
+    dirs::state_dir()
+        .or_else(dirs::data_local_dir)
+        .unwrap_or_else(|| PathBuf::from("."))
+        .join("cognito-mcp")
 }
 
 impl Settings {
@@ -289,15 +356,79 @@ impl Settings {
                 max_body_bytes: file.server.max_body_bytes.unwrap_or(DEFAULT_MAX_BODY_BYTES),
             },
             auth: AuthSettings {
-                resource_server: non_empty(file.auth.resource_server)
+                resource_server: non_empty(file.auth.resource_server.clone())
                     .unwrap_or_else(|| "mcp".to_owned()),
-                client_ids: file.auth.client_ids,
-                jwks_url: env_nonempty("COGNITO_JWKS_URL").or(non_empty(file.auth.jwks_url)),
+                client_ids: file.auth.client_ids.clone(),
+                jwks_url: env_nonempty("COGNITO_JWKS_URL")
+                    .or(non_empty(file.auth.jwks_url.clone())),
                 leeway_secs: file.auth.leeway_secs.unwrap_or(60),
                 jwks_refetch_interval_secs: file.auth.jwks_refetch_interval_secs.unwrap_or(10),
-                group_scopes: file.auth.group_scopes,
-                tool_scopes: file.auth.tool_scopes,
+                group_scopes: file.auth.group_scopes.clone(),
+                tool_scopes: file.auth.tool_scopes.clone(),
+                proxy: None,
             },
+        })
+        .and_then(|mut settings: Settings| {
+            let enabled = match env_nonempty("COGNITO_MCP_AUTH_ENABLED") {
+                Some(v) => truthy(&v).ok_or_else(|| {
+                    Problem(format!(
+                        "COGNITO_MCP_AUTH_ENABLED is {v:?}; set it to true or false"
+                    ))
+                })?,
+                None => file.auth.enabled.unwrap_or(false),
+            };
+            if let Some(p) = &file.auth.provider
+                && p != "cognito"
+            {
+                return Err(Problem(format!(
+                    "auth.provider is {p:?}; the only provider is \"cognito\""
+                )));
+            }
+            if enabled {
+                let a = file.auth;
+                let d = a.dcr;
+                let defaults =
+                    mcp_oauth::DcrPolicy::for_resource_server(&settings.auth.resource_server);
+                let mut dcr = defaults.clone();
+                dcr.enabled = d.enabled.unwrap_or(true);
+                dcr.public_client_patterns = d
+                    .public_client_patterns
+                    .unwrap_or(defaults.public_client_patterns);
+                dcr.default_scopes = d.default_scopes.unwrap_or(defaults.default_scopes);
+                dcr.allowed_scopes = d.allowed_scopes.unwrap_or(defaults.allowed_scopes);
+                dcr.allowed_redirect_patterns = d.allowed_redirect_patterns;
+                dcr.max_clients = d.max_clients.unwrap_or(defaults.max_clients);
+                dcr.registrations_per_minute = d
+                    .registrations_per_minute
+                    .unwrap_or(defaults.registrations_per_minute);
+                dcr.client_id_metadata_documents = d.client_id_metadata_documents.unwrap_or(true);
+                dcr.dangerously_allow_private_metadata_documents = d
+                    .dangerously_allow_private_metadata_documents
+                    .unwrap_or(false);
+                settings.auth.proxy = Some(ProxySettings {
+                    callback_urls: a.callback_urls,
+                    domain: env_nonempty("COGNITO_DOMAIN").or(non_empty(a.domain)),
+                    discovery_url: env_nonempty("COGNITO_DISCOVERY_URL")
+                        .or(non_empty(a.discovery_url)),
+                    upstream_issuer: env_nonempty("COGNITO_UPSTREAM_ISSUER")
+                        .or(non_empty(a.upstream_issuer)),
+                    upstream_scopes: a
+                        .upstream_scopes
+                        .unwrap_or_else(|| vec!["openid".into(), "email".into(), "profile".into()]),
+                    state_dir: env_nonempty("COGNITO_MCP_STATE_DIR")
+                        .map(PathBuf::from)
+                        .or(a.state_dir)
+                        .unwrap_or_else(default_state_dir),
+                    store: non_empty(a.store).unwrap_or_else(|| "embedded".to_owned()),
+                    state_key: env_nonempty("COGNITO_MCP_STATE_KEY").map(Secret::new),
+                    access_token_ttl_secs: a.access_token_ttl_secs.unwrap_or(3600),
+                    refresh_token_ttl_secs: a.refresh_token_ttl_secs.unwrap_or(30 * 24 * 3600),
+                    code_ttl_secs: a.code_ttl_secs.unwrap_or(300),
+                    consent_memory_days: a.consent_memory_days.unwrap_or(0),
+                    dcr,
+                });
+            }
+            Ok(settings)
         })
     }
 
@@ -366,6 +497,40 @@ impl Settings {
                 "the public URL {url:?} is not an http(s) URL; set COGNITO_MCP_PUBLIC_URL to the \
                  URL clients use, like https://mcp.example.com"
             )));
+        }
+        if let Some(p) = &self.auth.proxy {
+            if self.client_id.is_none() {
+                out.push(Problem(
+                    "the authorization server signs users in with the server's own Cognito app \
+                     client: set COGNITO_CLIENT_ID (and COGNITO_CLIENT_SECRET if it has one)"
+                        .into(),
+                ));
+            }
+            if !matches!(p.store.as_str(), "embedded" | "memory") {
+                out.push(Problem(format!(
+                    "auth.store is {:?}; use \"embedded\" (default) or \"memory\"",
+                    p.store
+                )));
+            }
+            if p.code_ttl_secs == 0 || p.code_ttl_secs > 300 {
+                out.push(Problem(format!(
+                    "auth.code_ttl_secs is {}; codes live between 1 and 300 seconds",
+                    p.code_ttl_secs
+                )));
+            }
+            if p.access_token_ttl_secs == 0 || p.refresh_token_ttl_secs == 0 {
+                out.push(Problem(
+                    "auth.access_token_ttl_secs and auth.refresh_token_ttl_secs must be above 0"
+                        .into(),
+                ));
+            }
+            for scope in &p.dcr.default_scopes {
+                if !p.dcr.allowed_scopes.contains(scope) {
+                    out.push(Problem(format!(
+                        "auth.dcr.default_scopes has {scope:?}, which auth.dcr.allowed_scopes does not allow"
+                    )));
+                }
+            }
         }
         for (list, names) in [("tools.allow", &self.allow), ("tools.deny", &self.deny)] {
             for name in names {

@@ -88,10 +88,15 @@ pub(crate) async fn serve(
     server: CognitoMcp,
     pool_id: String,
 ) -> anyhow::Result<()> {
-    let verifier = verifier(&settings, &pool_id).context(
-        "over HTTP every caller needs a Cognito token, checked against an app client id: set \
-         COGNITO_CLIENT_ID (or auth.client_ids in the config file)",
-    )?;
+    let proxy = settings.auth.proxy.clone();
+    let verifier = verifier(&settings, &pool_id);
+    if proxy.is_none() && verifier.is_none() {
+        anyhow::bail!(
+            "over HTTP every caller needs a Cognito token, checked against an app client id: set \
+             COGNITO_CLIENT_ID (or auth.client_ids in the config file), or turn on the \
+             authorization server with auth.enabled = true"
+        );
+    }
     // Bind first: with port 0 the public URL must name the port actually bound.
     let listener = tokio::net::TcpListener::bind(&settings.http.bind)
         .await
@@ -113,7 +118,35 @@ pub(crate) async fn serve(
     }
     let rule_scopes = tool_scopes.clone();
     let rule_read = read_scope.clone();
-    let auth = ProtectedResource::builder(resource_url.clone(), verifier.clone())
+    let mut builder = ProtectedResource::builder(resource_url.clone());
+    let mut authz = None;
+    match &proxy {
+        Some(p) => {
+            let server = crate::authz::authorization_server(
+                &settings,
+                p,
+                &pool_id,
+                &public_url,
+                &resource_url,
+                &policy,
+            )
+            .await?;
+            builder = builder.authorization_server_tokens(server.clone());
+            supported.extend(server.scopes_supported());
+            // In proxy mode Cognito tokens pass only from app clients listed by name
+            // (machine-to-machine callers), never by default.
+            if let Some(v) = crate::authz::m2m_verifier(&settings, &pool_id) {
+                builder = builder.cognito(v);
+            }
+            authz = Some(server);
+        }
+        None => {
+            if let Some(v) = &verifier {
+                builder = builder.cognito(v.clone());
+            }
+        }
+    }
+    let auth = builder
         .scope_policy(policy)
         .scopes_supported(supported)
         .challenge_scope(read_scope.clone())
@@ -126,9 +159,9 @@ pub(crate) async fn serve(
             "resources/read" => Some(rule_read.clone()),
             _ => None,
         })
-        .build();
+        .build()?;
 
-    let server = server.with_auth(tool_scopes, Some(verifier.clone()));
+    let server = server.with_auth(tool_scopes, verifier.clone());
     let (allowed_hosts, allowed_origins) = allow_lists(
         &settings.http.allowed_hosts,
         &settings.http.allowed_origins,
@@ -148,7 +181,7 @@ pub(crate) async fn serve(
         config,
     );
 
-    let app = Router::new()
+    let mut app = Router::new()
         .nest_service(
             "/mcp",
             tower::ServiceBuilder::new()
@@ -160,15 +193,29 @@ pub(crate) async fn serve(
             "/healthz",
             get(|| async { axum::Json(serde_json::json!({"status": "ok"})) }),
         );
+    if let Some(server) = &authz {
+        app = app.merge(server.routes());
+        let purge = server.clone();
+        tokio::spawn(async move {
+            let mut every = tokio::time::interval(std::time::Duration::from_secs(600));
+            loop {
+                every.tick().await;
+                if let Err(e) = purge.purge_expired().await {
+                    tracing::warn!(error = %e, "could not purge expired state");
+                }
+            }
+        });
+    }
 
     // Warm the key set so the first request pays no fetch; a failure is logged and retried on
     // the first request.
-    let warm = verifier.clone();
-    tokio::spawn(async move {
-        if let Err(e) = warm.warm_up().await {
-            tracing::warn!(error = %e, "could not fetch the pool's key set yet");
-        }
-    });
+    if let Some(warm) = auth.cognito_verifier().cloned() {
+        tokio::spawn(async move {
+            if let Err(e) = warm.warm_up().await {
+                tracing::warn!(error = %e, "could not fetch the pool's key set yet");
+            }
+        });
+    }
 
     tracing::info!(addr = %local, resource = %resource_url, "serving MCP over Streamable HTTP");
     run(listener, app, shutdown).await
@@ -227,6 +274,8 @@ pub(crate) async fn run(
         // Without it, small SSE and JSON responses wait on Nagle's algorithm.
         let _ = tcp.set_nodelay(true);
     });
+    // The peer address reaches handlers (registration limits per client address).
+    let app = app.into_make_service_with_connect_info::<std::net::SocketAddr>();
     axum::serve(listener, app)
         .with_graceful_shutdown(async move {
             signal.await;

@@ -3,6 +3,7 @@
 //! The binary wires `cognito-admin` to MCP tools with rmcp, and adds the CLI, configuration,
 //! tool policy (read-only, allow/deny), the IAM policy generator and the audit log.
 
+mod authz;
 mod aws;
 mod bootstrap;
 mod catalog;

@@ -10,6 +10,6 @@ pub use authz::{
 };
 pub use cognito_jwt::{Principal, ScopePolicy};
 pub use resource::{
-    BearerLayer, BearerService, DEFAULT_MAX_BODY_BYTES, ProtectedResource,
+    BearerLayer, BearerService, DEFAULT_MAX_BODY_BYTES, NoTokenSource, ProtectedResource,
     ProtectedResourceBuilder, ScopeRule,
 };

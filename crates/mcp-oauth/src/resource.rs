@@ -11,7 +11,9 @@ use axum::Router;
 use axum::body::Body;
 use axum::response::{IntoResponse, Response};
 use axum::routing::get;
-use cognito_jwt::{CognitoVerifier, Principal, ScopePolicy};
+use cognito_jwt::{CognitoVerifier, Principal, ScopePolicy, VerifyError};
+
+use crate::authz::AuthorizationServer;
 use http::{HeaderValue, Method, Request, StatusCode, header};
 use http_body_util::BodyExt;
 use serde::Deserialize;
@@ -34,7 +36,8 @@ pub struct ProtectedResource {
 }
 
 struct Inner {
-    verifier: CognitoVerifier,
+    cognito: Option<CognitoVerifier>,
+    own: Option<AuthorizationServer>,
     policy: ScopePolicy,
     resource: String,
     metadata_path: String,
@@ -57,7 +60,8 @@ impl std::fmt::Debug for ProtectedResource {
 
 /// Configures a [`ProtectedResource`].
 pub struct ProtectedResourceBuilder {
-    verifier: CognitoVerifier,
+    cognito: Option<CognitoVerifier>,
+    own: Option<AuthorizationServer>,
     resource: String,
     policy: ScopePolicy,
     authorization_servers: Vec<String>,
@@ -77,6 +81,21 @@ impl std::fmt::Debug for ProtectedResourceBuilder {
 }
 
 impl ProtectedResourceBuilder {
+    /// Accept Cognito access tokens checked by `verifier` (its app-client allowlist says whose);
+    /// their principal's scopes are the token's plus its groups' ([`Self::scope_policy`]).
+    pub fn cognito(mut self, verifier: CognitoVerifier) -> Self {
+        self.cognito = Some(verifier);
+        self
+    }
+
+    /// Accept the tokens `server` issues (its own key, this resource as audience, not revoked),
+    /// and list it as the authorization server. Their principal's scopes are exactly the
+    /// token's: the server already capped them by the user's groups.
+    pub fn authorization_server_tokens(mut self, server: AuthorizationServer) -> Self {
+        self.own = Some(server);
+        self
+    }
+
     /// The group-to-scope mapping. Default: [`ScopePolicy::default`].
     pub fn scope_policy(mut self, policy: ScopePolicy) -> Self {
         self.policy = policy;
@@ -123,20 +142,25 @@ impl ProtectedResourceBuilder {
         self
     }
 
-    /// Builds it.
-    pub fn build(self) -> ProtectedResource {
+    /// Builds it. Fails when it would accept no token at all.
+    pub fn build(self) -> Result<ProtectedResource, NoTokenSource> {
         let resource = self.resource.trim_end_matches('/').to_owned();
         let (origin, path) = split_origin(&resource);
         let metadata_path = format!("/.well-known/oauth-protected-resource{path}");
         let metadata_url = format!("{origin}{metadata_path}");
-        let authorization_servers = if self.authorization_servers.is_empty() {
-            vec![self.verifier.issuer().to_owned()]
-        } else {
+        let authorization_servers = if !self.authorization_servers.is_empty() {
             self.authorization_servers
+        } else if let Some(own) = &self.own {
+            vec![own.issuer().to_owned()]
+        } else if let Some(c) = &self.cognito {
+            vec![c.issuer().to_owned()]
+        } else {
+            return Err(NoTokenSource);
         };
-        ProtectedResource {
+        Ok(ProtectedResource {
             inner: Arc::new(Inner {
-                verifier: self.verifier,
+                cognito: self.cognito,
+                own: self.own,
                 policy: self.policy,
                 resource,
                 metadata_path,
@@ -148,8 +172,29 @@ impl ProtectedResourceBuilder {
                 max_body_bytes: self.max_body_bytes,
                 resource_name: self.resource_name,
             }),
-        }
+        })
     }
+}
+
+/// A [`ProtectedResource`] was built with neither Cognito tokens nor an authorization server.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, thiserror::Error)]
+#[error(
+    "the protected resource accepts no token: give it a Cognito verifier or an authorization server"
+)]
+pub struct NoTokenSource;
+
+/// The `iss` of a token, read without verifying it (to pick the verifier).
+fn peek_issuer(token: &str) -> Option<String> {
+    use base64::Engine as _;
+    #[derive(Deserialize)]
+    struct Iss {
+        iss: Option<String>,
+    }
+    let payload = token.split('.').nth(1)?;
+    let bytes = base64::engine::general_purpose::URL_SAFE_NO_PAD
+        .decode(payload)
+        .ok()?;
+    serde_json::from_slice::<Iss>(&bytes).ok()?.iss
 }
 
 /// `https://host:port/path` into (`https://host:port`, `/path`).
@@ -183,13 +228,13 @@ fn quoted(s: &str) -> String {
 
 impl ProtectedResource {
     /// A builder for the MCP endpoint at `resource_url` (its public URL, e.g.
-    /// `https://mcp.example.com/mcp`), verifying tokens with `verifier`.
-    pub fn builder(
-        resource_url: impl Into<String>,
-        verifier: CognitoVerifier,
-    ) -> ProtectedResourceBuilder {
+    /// `https://mcp.example.com/mcp`). Say which tokens it accepts with
+    /// [`ProtectedResourceBuilder::cognito`] and/or
+    /// [`ProtectedResourceBuilder::authorization_server_tokens`].
+    pub fn builder(resource_url: impl Into<String>) -> ProtectedResourceBuilder {
         ProtectedResourceBuilder {
-            verifier,
+            cognito: None,
+            own: None,
             resource: resource_url.into(),
             policy: ScopePolicy::default(),
             authorization_servers: Vec::new(),
@@ -211,9 +256,34 @@ impl ProtectedResource {
         &self.inner.metadata_url
     }
 
-    /// The verifier.
-    pub fn verifier(&self) -> &CognitoVerifier {
-        &self.inner.verifier
+    /// The verifier of Cognito tokens, if they are accepted.
+    pub fn cognito_verifier(&self) -> Option<&CognitoVerifier> {
+        self.inner.cognito.as_ref()
+    }
+
+    /// The authorization server whose tokens are accepted, if any.
+    pub fn authorization_server(&self) -> Option<&AuthorizationServer> {
+        self.inner.own.as_ref()
+    }
+
+    /// Verifies a bearer token and makes its principal: the authorization server's own tokens
+    /// (not revoked, scopes as granted), else Cognito access tokens (scopes by group policy).
+    pub async fn verify_token(&self, token: &str) -> Result<Principal, VerifyError> {
+        let i = &self.inner;
+        if let Some(own) = &i.own {
+            let ours = i.cognito.is_none() || peek_issuer(token).as_deref() == Some(own.issuer());
+            if ours {
+                let claims = own.verifier().verify(token).await?;
+                if own.is_revoked(&claims).await {
+                    return Err(VerifyError::Revoked);
+                }
+                return Ok(ScopePolicy::empty().principal(claims));
+            }
+        }
+        match &i.cognito {
+            Some(v) => Ok(i.policy.principal(v.verify(token).await?)),
+            None => Err(VerifyError::MissingClaim("iss")),
+        }
     }
 
     /// The group-to-scope mapping.
@@ -328,8 +398,8 @@ impl ProtectedResource {
                 }
             }
         };
-        let claims = match self.inner.verifier.verify(&token).await {
-            Ok(c) => c,
+        let principal = match self.verify_token(&token).await {
+            Ok(p) => p,
             Err(e) => {
                 tracing::debug!(reason = e.code(), "bearer token rejected");
                 return Err(self.reject(
@@ -339,7 +409,6 @@ impl ProtectedResource {
                 ));
             }
         };
-        let principal = self.inner.policy.principal(claims);
         let (mut parts, body) = req.into_parts();
         let body = match (&self.inner.scope_rule, &parts.method) {
             (Some(rule), &Method::POST) => {
