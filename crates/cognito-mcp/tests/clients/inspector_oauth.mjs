@@ -25,7 +25,7 @@
 //   node inspector_oauth.mjs URL [--tool NAME --tool-args JSON] [--timeout MS] [--choice approve|deny]
 // Runs the Inspector CLI `tools/call whoami` twice with the same store (the second run must not
 // open the browser), then with its stored access token spoiled (the Inspector must refresh, not
-// open the browser), then the optional extra call. Prints one JSON line per run:
+// open the browser, and store a new token), then the optional extra call. Prints one JSON line per run:
 //   {"step":"first"|"stored"|"refreshed"|"call", "exit": n, "result": <Inspector --format json
 //    output>, "browser_launches": n, "browser": [walks of this run: hops, consent text, callback
 //    status], "stderr": "..."}
@@ -152,28 +152,42 @@ function runInspector(extra) {
   });
 }
 
-// The Inspector's stored tokens, whatever their nesting: every access_token string is replaced.
-function spoilStoredAccessToken() {
-  let spoiled = 0;
-  const walk = (v) => {
-    if (Array.isArray(v)) v.forEach(walk);
-    else if (v && typeof v === "object") {
-      for (const [k, x] of Object.entries(v)) {
-        if (k === "access_token" && typeof x === "string") {
-          v[k] = `spoiled-${x.length}`;
-          spoiled++;
-        } else walk(x);
+// The Inspector keeps its tokens as a JSON string inside secrets.json ("...:tokens:<issuer>":
+// "{\"access_token\":...}"). Replaces every stored access token; returns how many.
+const SPOILED = "spoiled-by-inspector-oauth";
+function mapStoredTokens(fn) {
+  let n = 0;
+  const visit = (v) => {
+    if (Array.isArray(v)) return v.map(visit);
+    if (v && typeof v === "object") {
+      if (typeof v.access_token === "string") {
+        n++;
+        return fn(v);
+      }
+      return Object.fromEntries(Object.entries(v).map(([k, x]) => [k, visit(x)]));
+    }
+    if (typeof v === "string" && v.startsWith("{") && v.includes("access_token")) {
+      try {
+        return JSON.stringify(visit(JSON.parse(v)));
+      } catch {
+        return v;
       }
     }
+    return v;
   };
-  for (const name of ["oauth.json", "secrets.json"]) {
+  for (const name of ["secrets.json", "oauth.json"]) {
     const f = join(store, name);
     if (!existsSync(f)) continue;
-    const data = JSON.parse(readFileSync(f, "utf8"));
-    walk(data);
+    const data = visit(JSON.parse(readFileSync(f, "utf8")));
     writeFileSync(f, JSON.stringify(data, null, 2));
   }
-  return spoiled;
+  return n;
+}
+const spoilStoredAccessToken = () => mapStoredTokens((t) => ({ ...t, access_token: SPOILED }));
+function storedAccessTokens() {
+  const seen = [];
+  mapStoredTokens((t) => (seen.push(t.access_token), t));
+  return seen;
 }
 
 const whoami = ["--tool-name", "whoami"];
@@ -189,9 +203,12 @@ try {
 
   const spoiled = spoilStoredAccessToken();
   const refreshed = await runInspector(whoami);
-  console.log(JSON.stringify({ step: "refreshed", spoiled_tokens: spoiled, ...refreshed }));
+  const replaced = storedAccessTokens().every((t) => t !== SPOILED);
+  console.log(JSON.stringify({ step: "refreshed", spoiled_tokens: spoiled, new_access_token_stored: replaced, ...refreshed }));
   if (spoiled === 0) throw new Error(`no access_token found in the Inspector's store ${store}`);
-  if (refreshed.exit !== 0 || refreshed.browser_launches !== 0) throw new Error("third run: expected a refresh, no browser");
+  if (refreshed.exit !== 0 || refreshed.browser_launches !== 0 || !replaced) {
+    throw new Error("third run: expected a refresh (a new stored token), no browser");
+  }
 
   if (opt.tool) {
     const call = await runInspector(["--tool-name", opt.tool, ...(opt["tool-args"] ? ["--tool-args-json", opt["tool-args"]] : [])]);
