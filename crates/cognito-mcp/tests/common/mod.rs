@@ -16,6 +16,8 @@ use rmcp::transport::TokioChildProcess;
 use rmcp::{RoleClient, ServiceExt};
 use serde_json::Value;
 
+pub mod proxy;
+
 pub const REGION: &str = "us-east-1";
 
 /// The repository root.

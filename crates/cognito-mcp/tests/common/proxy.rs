@@ -1,0 +1,407 @@
+//! Proxy-mode harness: the Cognito hosted-UI stand-in (npm oauth2-mock-server, shaped by
+//! scripts/upstream-stand-in.mjs), the server in proxy mode, and a small headless browser
+//! (a cookie jar that follows redirects and fills the consent form) for the rule tests.
+
+use std::collections::HashMap;
+use std::path::Path;
+use std::process::Stdio;
+
+use base64::Engine as _;
+use serde_json::{Value, json};
+
+use super::{HttpServer, Pool, node_bin, root};
+
+/// The server's own app client at the upstream.
+pub const UPSTREAM_CLIENT: &str = "cognito-mcp-app-client";
+pub const UPSTREAM_SECRET: &str = "upstream-app-client-secret";
+/// A redirect URI nobody listens on: the flow stops when it gets there.
+pub const REDIRECT: &str = "http://127.0.0.1:53682/oauth/callback";
+
+/// The hosted-UI stand-in; stops when dropped (its stdin closes).
+pub struct StandIn {
+    pub issuer: String,
+    child: tokio::process::Child,
+}
+
+impl StandIn {
+    /// Starts it with `user` (in `groups`) as the one who signs in.
+    pub async fn start(user: &str, groups: &[&str]) -> Self {
+        use tokio::io::AsyncBufReadExt;
+        let node = node_bin().join("node");
+        assert!(
+            node.exists(),
+            "{} is missing: run scripts/setup-peers",
+            node.display()
+        );
+        let mut child = tokio::process::Command::new(node)
+            .arg(root().join("scripts/upstream-stand-in.mjs"))
+            .args([
+                "--client-id",
+                UPSTREAM_CLIENT,
+                "--client-secret",
+                UPSTREAM_SECRET,
+            ])
+            .args(["--user", user, "--groups", &groups.join(",")])
+            .stdin(Stdio::piped())
+            .stdout(Stdio::piped())
+            .stderr(Stdio::inherit())
+            .kill_on_drop(true)
+            .spawn()
+            .expect("start the stand-in");
+        let stdout = child.stdout.take().expect("stdout");
+        let mut lines = tokio::io::BufReader::new(stdout).lines();
+        let line = tokio::time::timeout(std::time::Duration::from_secs(30), lines.next_line())
+            .await
+            .expect("the stand-in started in time")
+            .expect("read")
+            .expect("the stand-in printed its issuer");
+        let issuer = line
+            .strip_prefix("issuer ")
+            .unwrap_or_else(|| panic!("unexpected {line:?}"))
+            .to_owned();
+        Self { issuer, child }
+    }
+
+    /// From now on, `user` in `groups` signs in.
+    pub async fn set_user(&self, user: &str, groups: &[&str]) {
+        let r = reqwest::Client::new()
+            .post(format!(
+                "{}/_control/user",
+                self.issuer.replace("localhost", "127.0.0.1")
+            ))
+            .json(&json!({"username": user, "groups": groups}))
+            .send()
+            .await
+            .expect("control");
+        assert!(r.status().is_success(), "{}", r.status());
+    }
+
+    /// The next sign-in is cancelled by the user (the upstream redirects with access_denied).
+    pub async fn deny_next(&self) {
+        let r = reqwest::Client::new()
+            .post(format!(
+                "{}/_control/user",
+                self.issuer.replace("localhost", "127.0.0.1")
+            ))
+            .json(&json!({"error": "access_denied"}))
+            .send()
+            .await
+            .expect("control");
+        assert!(r.status().is_success(), "{}", r.status());
+    }
+
+    pub fn pid(&self) -> Option<u32> {
+        self.child.id()
+    }
+}
+
+/// The `[auth]` config of proxy mode, plus `extra` TOML lines appended to `[auth]`.
+pub fn config(dir: &Path, extra_auth: &str, extra_dcr: &str) -> std::path::PathBuf {
+    let path = dir.join("config.toml");
+    std::fs::write(
+        &path,
+        format!(
+            "[auth]\nenabled = true\nprovider = \"cognito\"\n{extra_auth}\n\n[auth.dcr]\n\
+             public_client_patterns = [\"public-test-client\", \"mcp-inspector\", \"claude\"]\n{extra_dcr}\n"
+        ),
+    )
+    .expect("write config");
+    path
+}
+
+/// The server in proxy mode for `pool`, signing in at `upstream`, keeping state in
+/// `state_dir`.
+pub async fn serve_proxy(
+    pool: &Pool,
+    upstream: &StandIn,
+    config: &Path,
+    state_dir: &Path,
+    env: &[(&str, &str)],
+) -> HttpServer {
+    let discovery = format!("{}/.well-known/openid-configuration", upstream.issuer);
+    let mut all: Vec<(&str, &str)> = vec![
+        ("COGNITO_MCP_CONFIG", config.to_str().expect("utf-8 path")),
+        ("COGNITO_CLIENT_ID", UPSTREAM_CLIENT),
+        ("COGNITO_CLIENT_SECRET", UPSTREAM_SECRET),
+        ("COGNITO_DISCOVERY_URL", &discovery),
+        ("COGNITO_UPSTREAM_ISSUER", &upstream.issuer),
+        (
+            "COGNITO_MCP_STATE_DIR",
+            state_dir.to_str().expect("utf-8 path"),
+        ),
+    ];
+    all.extend_from_slice(env);
+    super::serve_http(pool, &all).await
+}
+
+/// A response, read.
+#[derive(Debug)]
+pub struct Got {
+    pub status: u16,
+    pub location: Option<String>,
+    pub headers: reqwest::header::HeaderMap,
+    pub text: String,
+}
+
+impl Got {
+    pub fn json(&self) -> Value {
+        serde_json::from_str(&self.text).unwrap_or(Value::Null)
+    }
+    /// The query parameters of the Location.
+    pub fn query(&self) -> HashMap<String, String> {
+        let loc = self
+            .location
+            .as_deref()
+            .unwrap_or_else(|| panic!("no Location: {self:?}"));
+        url::Url::parse(loc)
+            .expect("Location is a URL")
+            .query_pairs()
+            .map(|(k, v)| (k.into_owned(), v.into_owned()))
+            .collect()
+    }
+}
+
+/// A headless browser: keeps cookies, follows nothing by itself.
+#[derive(Default)]
+pub struct Browser {
+    pub cookies: HashMap<String, String>,
+    http: Option<reqwest::Client>,
+}
+
+impl Browser {
+    pub fn new() -> Self {
+        Self {
+            cookies: HashMap::new(),
+            http: Some(
+                reqwest::Client::builder()
+                    .redirect(reqwest::redirect::Policy::none())
+                    .build()
+                    .expect("client"),
+            ),
+        }
+    }
+
+    fn client(&self) -> &reqwest::Client {
+        self.http.as_ref().expect("client")
+    }
+
+    async fn read(&mut self, resp: reqwest::Response) -> Got {
+        for v in resp.headers().get_all("set-cookie") {
+            if let Some((k, rest)) = v.to_str().unwrap_or("").split_once('=') {
+                let value = rest.split(';').next().unwrap_or("").to_owned();
+                self.cookies.insert(k.trim().to_owned(), value);
+            }
+        }
+        let status = resp.status().as_u16();
+        let headers = resp.headers().clone();
+        let location = headers
+            .get("location")
+            .and_then(|v| v.to_str().ok())
+            .map(str::to_owned);
+        let text = resp.text().await.unwrap_or_default();
+        Got {
+            status,
+            location,
+            headers,
+            text,
+        }
+    }
+
+    fn cookie_header(&self) -> String {
+        self.cookies
+            .iter()
+            .map(|(k, v)| format!("{k}={v}"))
+            .collect::<Vec<_>>()
+            .join("; ")
+    }
+
+    pub async fn get(&mut self, url: &str) -> Got {
+        // The stand-in's issuer says localhost; it listens on 127.0.0.1.
+        let url = url.replace("http://localhost:", "http://127.0.0.1:");
+        let resp = self
+            .client()
+            .get(&url)
+            .header("cookie", self.cookie_header())
+            .send()
+            .await
+            .expect("GET");
+        self.read(resp).await
+    }
+
+    pub async fn post_form(&mut self, url: &str, form: &[(&str, &str)]) -> Got {
+        let body = url::form_urlencoded::Serializer::new(String::new())
+            .extend_pairs(form)
+            .finish();
+        let resp = self
+            .client()
+            .post(url)
+            .header("cookie", self.cookie_header())
+            .header("content-type", "application/x-www-form-urlencoded")
+            .body(body)
+            .send()
+            .await
+            .expect("POST");
+        self.read(resp).await
+    }
+
+    /// Follows redirects from `url` until one leaves for `REDIRECT` (returned, not fetched).
+    pub async fn follow(&mut self, mut got: Got) -> Got {
+        for _ in 0..10 {
+            match &got.location {
+                Some(loc) if !loc.starts_with(REDIRECT) && (300..400).contains(&got.status) => {
+                    let loc = loc.clone();
+                    got = self.get(&loc).await;
+                }
+                _ => return got,
+            }
+        }
+        panic!("redirect loop: {got:?}");
+    }
+}
+
+/// The hidden fields of the consent form.
+pub fn consent_fields(html: &str) -> (String, String) {
+    let field = |name: &str| {
+        let at = html
+            .find(&format!("name=\"{name}\" value=\""))
+            .unwrap_or_else(|| panic!("no {name} field in {html}"));
+        let rest = &html[at + name.len() + 15..];
+        rest[..rest.find('"').expect("end quote")].to_owned()
+    };
+    (field("txn"), field("csrf"))
+}
+
+/// A PKCE pair.
+pub fn pkce() -> (String, String) {
+    let verifier = format!("v{}", uuid_like()).repeat(2);
+    let challenge = base64::engine::general_purpose::URL_SAFE_NO_PAD.encode(
+        aws_lc_rs::digest::digest(&aws_lc_rs::digest::SHA256, verifier.as_bytes()),
+    );
+    (verifier, challenge)
+}
+
+fn uuid_like() -> String {
+    let mut b = [0u8; 24];
+    aws_lc_rs::rand::fill(&mut b).expect("random");
+    base64::engine::general_purpose::URL_SAFE_NO_PAD.encode(b)
+}
+
+/// POSTs JSON to `/register`.
+pub async fn register(base: &str, body: Value) -> Got {
+    let resp = reqwest::Client::new()
+        .post(format!("{base}/register"))
+        .json(&body)
+        .send()
+        .await
+        .expect("register");
+    Browser::new().read(resp).await
+}
+
+/// Registers a client named `name` with the standard redirect URI.
+pub async fn register_client(base: &str, name: &str, scope: &str) -> Value {
+    let got = register(
+        base,
+        json!({"client_name": name, "redirect_uris": [REDIRECT], "scope": scope}),
+    )
+    .await;
+    assert_eq!(got.status, 201, "{}", got.text);
+    got.json()
+}
+
+/// An authorization request's query.
+pub fn authorize_url(
+    base: &str,
+    client_id: &str,
+    challenge: &str,
+    scope: &str,
+    extra: &[(&str, &str)],
+) -> String {
+    let mut u = url::Url::parse(&format!("{base}/authorize")).expect("url");
+    {
+        let mut q = u.query_pairs_mut();
+        q.append_pair("response_type", "code")
+            .append_pair("client_id", client_id)
+            .append_pair("redirect_uri", REDIRECT)
+            .append_pair("code_challenge", challenge)
+            .append_pair("code_challenge_method", "S256")
+            .append_pair("state", "client-state-123")
+            .append_pair("scope", scope)
+            .append_pair("resource", &format!("{base}/mcp"));
+        for (k, v) in extra {
+            q.append_pair(k, v);
+        }
+    }
+    u.into()
+}
+
+/// Runs authorize → consent (approve) → upstream → callback; returns the final redirect.
+pub async fn sign_in(
+    browser: &mut Browser,
+    base: &str,
+    client_id: &str,
+    challenge: &str,
+    scope: &str,
+) -> Got {
+    let page = browser
+        .get(&authorize_url(base, client_id, challenge, scope, &[]))
+        .await;
+    assert_eq!(page.status, 200, "consent page expected: {}", page.text);
+    let (txn, csrf) = consent_fields(&page.text);
+    let got = browser
+        .post_form(
+            &format!("{base}/consent"),
+            &[("txn", &txn), ("csrf", &csrf), ("action", "approve")],
+        )
+        .await;
+    browser.follow(got).await
+}
+
+/// POSTs a token request; `basic` is (id, secret) for HTTP Basic.
+pub async fn token(base: &str, form: &[(&str, &str)], basic: Option<(&str, &str)>) -> Got {
+    let body = url::form_urlencoded::Serializer::new(String::new())
+        .extend_pairs(form)
+        .finish();
+    let mut req = reqwest::Client::new()
+        .post(format!("{base}/token"))
+        .header("content-type", "application/x-www-form-urlencoded")
+        .body(body);
+    if let Some((id, secret)) = basic {
+        req = req.basic_auth(id, Some(secret));
+    }
+    Browser::new().read(req.send().await.expect("token")).await
+}
+
+/// A public client signed in end to end: (client_id, token response).
+pub async fn public_tokens(base: &str, scope: &str) -> (String, Value) {
+    let client = register_client(base, "public-test-client", scope).await;
+    let id = client["client_id"].as_str().expect("client_id").to_owned();
+    let (verifier, challenge) = pkce();
+    let mut b = Browser::new();
+    let done = sign_in(&mut b, base, &id, &challenge, scope).await;
+    let code = done.query()["code"].clone();
+    let t = token(
+        base,
+        &[
+            ("grant_type", "authorization_code"),
+            ("code", &code),
+            ("redirect_uri", REDIRECT),
+            ("code_verifier", &verifier),
+            ("client_id", &id),
+        ],
+        None,
+    )
+    .await;
+    assert_eq!(t.status, 200, "{}", t.text);
+    (id, t.json())
+}
+
+/// The payload of a JWT, unverified.
+pub fn claims(jwt: &str) -> Value {
+    let p = jwt.split('.').nth(1).expect("payload");
+    serde_json::from_slice(
+        &base64::engine::general_purpose::URL_SAFE_NO_PAD
+            .decode(p)
+            .expect("b64"),
+    )
+    .expect("json")
+}
