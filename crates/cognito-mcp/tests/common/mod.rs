@@ -289,7 +289,12 @@ pub async fn serve_http(pool: &Pool, env: &[(&str, &str)]) -> HttpServer {
     use tokio::io::AsyncBufReadExt;
     let dir = tempfile::tempdir().expect("temp dir");
     let mut cmd = tokio::process::Command::new(bin());
-    cmd.args(["serve", "--transport", "http", "--bind", "127.0.0.1:0"])
+    // A fixed address (restart tests) comes in as COGNITO_MCP_BIND; else a free port.
+    let bind = env
+        .iter()
+        .find(|(k, _)| *k == "COGNITO_MCP_BIND")
+        .map_or("127.0.0.1:0", |(_, v)| *v);
+    cmd.args(["serve", "--transport", "http", "--bind", bind])
         .env_clear()
         .envs(base_env())
         .env("COGNITO_USER_POOL_ID", &pool.id)
