@@ -433,7 +433,7 @@ async fn token_for_another_resource_fails() {
     let verifier = audience_verifier(&key, &clock);
     let mut claims = access_claims(ISSUER, "any-client", clock.secs());
     claims["aud"] = json!("https://other.example.com/mcp");
-    let err = verifier.verify(&key.sign(&claims)).await.unwrap_err();
+    let err = verifier.verify(&key.sign(&claims)).await.expect_err("refused");
     assert_eq!(err.code(), "wrong_audience", "{err}");
 }
 
@@ -443,7 +443,7 @@ async fn token_without_audience_fails_when_one_is_required() {
     let clock = ManualClock::now();
     let verifier = audience_verifier(&key, &clock);
     let claims = access_claims(ISSUER, "any-client", clock.secs());
-    let err = verifier.verify(&key.sign(&claims)).await.unwrap_err();
+    let err = verifier.verify(&key.sign(&claims)).await.expect_err("refused");
     assert_eq!(err.code(), "wrong_audience", "{err}");
 }
 
@@ -463,6 +463,6 @@ async fn audience_bound_token_of_any_client_passes() {
 
 #[test]
 fn verifier_without_clients_or_audience_cannot_be_built() {
-    let err = VerifierBuilder::new(ISSUER).build().unwrap_err();
+    let err = VerifierBuilder::new(ISSUER).build().expect_err("refused");
     assert_eq!(err, cognito_jwt::BuildError::NoClientIds);
 }
