@@ -433,7 +433,10 @@ async fn token_for_another_resource_fails() {
     let verifier = audience_verifier(&key, &clock);
     let mut claims = access_claims(ISSUER, "any-client", clock.secs());
     claims["aud"] = json!("https://other.example.com/mcp");
-    let err = verifier.verify(&key.sign(&claims)).await.expect_err("refused");
+    let err = verifier
+        .verify(&key.sign(&claims))
+        .await
+        .expect_err("refused");
     assert_eq!(err.code(), "wrong_audience", "{err}");
 }
 
@@ -443,7 +446,10 @@ async fn token_without_audience_fails_when_one_is_required() {
     let clock = ManualClock::now();
     let verifier = audience_verifier(&key, &clock);
     let claims = access_claims(ISSUER, "any-client", clock.secs());
-    let err = verifier.verify(&key.sign(&claims)).await.expect_err("refused");
+    let err = verifier
+        .verify(&key.sign(&claims))
+        .await
+        .expect_err("refused");
     assert_eq!(err.code(), "wrong_audience", "{err}");
 }
 
