@@ -815,3 +815,134 @@ async fn confidential_client_authentication_is_enforced() {
     let ok = token(&s.base, &form, Some((&id, &secret))).await;
     assert_eq!(ok.status, 200, "{}", ok.text);
 }
+
+#[tokio::test]
+async fn remembered_consent_skips_the_page_in_the_same_browser_only() {
+    let s = setup_with(&["Admins"], "consent_memory_days = 1", "").await;
+    let id = register_client(&s.base, "public-test-client", "mcp/read").await["client_id"]
+        .as_str()
+        .expect("id")
+        .to_owned();
+    let (_, challenge) = pkce();
+    let mut b = Browser::new();
+    let done = sign_in(&mut b, &s.base, &id, &challenge, "mcp/read").await;
+    assert!(done.query().contains_key("code"));
+    // Same browser, same client, redirect and scopes: straight to the sign-in.
+    let again = b
+        .get(&authorize_url(&s.base, &id, &challenge, "mcp/read", &[]))
+        .await;
+    assert_eq!(again.status, 303, "{again:?}");
+    let again = b.follow(again).await;
+    assert!(again.query().contains_key("code"), "{again:?}");
+    // More scopes, or another browser: the page again.
+    let wider =
+        register_client(&s.base, "public-test-client", "openid mcp/read").await["client_id"]
+            .as_str()
+            .expect("id")
+            .to_owned();
+    assert_eq!(
+        b.get(&authorize_url(
+            &s.base,
+            &wider,
+            &challenge,
+            "openid mcp/read",
+            &[]
+        ))
+        .await
+        .status,
+        200,
+        "another client asks again"
+    );
+    assert_eq!(
+        Browser::new()
+            .get(&authorize_url(&s.base, &id, &challenge, "mcp/read", &[]))
+            .await
+            .status,
+        200
+    );
+}
+
+/// Serves one client ID metadata document on loopback; returns its URL.
+async fn serve_metadata_document() -> String {
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0")
+        .await
+        .expect("bind");
+    let url = format!(
+        "http://{}/clients/agent.json",
+        listener.local_addr().expect("addr")
+    );
+    let doc = json!({
+        "client_id": url,
+        "client_name": "Metadata Document Agent",
+        "redirect_uris": [REDIRECT],
+        "token_endpoint_auth_method": "none",
+        "scope": "mcp/read",
+    });
+    let app = axum::Router::new().route(
+        "/clients/agent.json",
+        axum::routing::get(move || {
+            let doc = doc.clone();
+            async move { ([("cache-control", "max-age=600")], axum::Json(doc)) }
+        }),
+    );
+    tokio::spawn(async move {
+        let _ = axum::serve(listener, app).await;
+    });
+    url
+}
+
+#[tokio::test]
+async fn client_id_metadata_document_signs_in() {
+    let s = setup_with(
+        &["Admins"],
+        "",
+        "dangerously_allow_private_metadata_documents = true",
+    )
+    .await;
+    let client_id = serve_metadata_document().await;
+    let (verifier, challenge) = pkce();
+    let mut b = Browser::new();
+    let page = b
+        .get(&authorize_url(
+            &s.base,
+            &client_id,
+            &challenge,
+            "mcp/read",
+            &[],
+        ))
+        .await;
+    assert_eq!(page.status, 200, "{}", page.text);
+    assert!(page.text.contains("Metadata Document Agent") && page.text.contains("127.0.0.1:53682"));
+    let (txn, csrf) = consent_fields(&page.text);
+    let got = b
+        .post_form(
+            &format!("{}/consent", s.base),
+            &[("txn", &txn), ("csrf", &csrf), ("action", "approve")],
+        )
+        .await;
+    let code = b.follow(got).await.query()["code"].clone();
+    let t = token(&s.base, &code_form(&code, &verifier, &client_id), None).await;
+    assert_eq!(t.status, 200, "{}", t.text);
+    assert_eq!(
+        claims(t.json()["access_token"].as_str().expect("at"))["client_id"],
+        json!(client_id)
+    );
+}
+
+#[tokio::test]
+async fn metadata_document_on_a_private_address_fails() {
+    let s = setup().await;
+    let client_id = serve_metadata_document().await;
+    let (_, challenge) = pkce();
+    let got = Browser::new()
+        .get(&authorize_url(
+            &s.base,
+            &client_id,
+            &challenge,
+            "mcp/read",
+            &[],
+        ))
+        .await;
+    assert_eq!(got.status, 400, "{got:?}");
+    assert!(got.location.is_none());
+}

@@ -201,6 +201,53 @@ mod tests {
         assert!(!matches("http://127.0.0.1/cb", "http://evil@127.0.0.1/cb"));
     }
 
+    /// Thousands of mutated URIs through the checks: errors, never panics, and nothing with a
+    /// dangerous scheme, a fragment or credentials is ever accepted.
+    #[test]
+    fn mutated_uris_never_panic_or_pass_dangerous() {
+        let seeds = [
+            "https://a.example/cb?x=1",
+            "http://127.0.0.1:8080/cb",
+            "javascript:alert(1)",
+            "http://[::1]:1/x",
+            "https://u:p@h/#f",
+            "data:,x",
+        ];
+        let alphabet: Vec<char> = ":/?#@[]%.-_~!$&'()*+,;=aZ09 \t\u{0}\u{202e}é"
+            .chars()
+            .collect();
+        let mut x: u64 = 0x9e37_79b9_7f4a_7c15;
+        let mut next = |n: usize| {
+            x ^= x << 13;
+            x ^= x >> 7;
+            x ^= x << 17;
+            (x % n as u64) as usize
+        };
+        for i in 0..20_000 {
+            let mut s: Vec<char> = seeds[i % seeds.len()].chars().collect();
+            for _ in 0..=next(4) {
+                let at = next(s.len() + 1);
+                match next(3) {
+                    0 => s.insert(at, alphabet[next(alphabet.len())]),
+                    1 if at < s.len() => {
+                        s.remove(at);
+                    }
+                    _ if at < s.len() => s[at] = alphabet[next(alphabet.len())],
+                    _ => {}
+                }
+            }
+            let uri: String = s.into_iter().collect();
+            if check(&uri, &[]).is_ok() {
+                let u = url::Url::parse(&uri).expect("accepted URIs parse");
+                assert!(matches!(u.scheme(), "https" | "http"), "{uri:?}");
+                assert!(u.fragment().is_none() && u.username().is_empty(), "{uri:?}");
+            }
+            let _ = matches(seeds[i % seeds.len()], &uri);
+            let _ = host_of(&uri);
+            let _ = crate::authz::crypto::is_pkce_value(&uri);
+        }
+    }
+
     #[test]
     fn globs() {
         assert!(glob("a*c", "abbbc"));
