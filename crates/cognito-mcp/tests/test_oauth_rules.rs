@@ -180,10 +180,7 @@ async fn metadata_names_this_server_exactly() {
 #[tokio::test]
 async fn missing_pkce_fails() {
     let s = setup().await;
-    let id = register_client(&s.base, "public-test-client", "mcp/read").await["client_id"]
-        .as_str()
-        .expect("id")
-        .to_owned();
+    let id = public_client(&s.base, "mcp/read").await;
     let mut u = url::Url::parse(&authorize_url(&s.base, &id, "x", "mcp/read", &[])).expect("url");
     let kept: Vec<(String, String)> = u
         .query_pairs()
@@ -200,10 +197,7 @@ async fn missing_pkce_fails() {
 #[tokio::test]
 async fn plain_pkce_fails() {
     let s = setup().await;
-    let id = register_client(&s.base, "public-test-client", "mcp/read").await["client_id"]
-        .as_str()
-        .expect("id")
-        .to_owned();
+    let id = public_client(&s.base, "mcp/read").await;
     let (verifier, _) = pkce();
     let url = authorize_url(&s.base, &id, &verifier, "mcp/read", &[])
         .replace("code_challenge_method=S256", "code_challenge_method=plain");
@@ -247,10 +241,7 @@ async fn replayed_code_fails() {
 async fn code_used_by_another_client_fails() {
     let s = setup().await;
     let (_, verifier, code) = public_code(&s.base, "mcp/read").await;
-    let thief = register_client(&s.base, "public-test-client", "mcp/read").await["client_id"]
-        .as_str()
-        .expect("id")
-        .to_owned();
+    let thief = public_client(&s.base, "mcp/read").await;
     let t = token(&s.base, &code_form(&code, &verifier, &thief), None).await;
     assert_eq!(
         (t.status, t.json()["error"].clone()),
@@ -277,10 +268,7 @@ async fn expired_code_fails() {
 #[tokio::test]
 async fn redirect_mismatch_fails_without_redirecting() {
     let s = setup().await;
-    let id = register_client(&s.base, "public-test-client", "mcp/read").await["client_id"]
-        .as_str()
-        .expect("id")
-        .to_owned();
+    let id = public_client(&s.base, "mcp/read").await;
     let (_, challenge) = pkce();
     for evil in [
         "https://evil.example/cb",
@@ -343,22 +331,14 @@ async fn dangerous_redirect_uris_at_register_fail() {
 #[tokio::test]
 async fn tampered_state_fails() {
     let s = setup().await;
-    let id = register_client(&s.base, "public-test-client", "mcp/read").await["client_id"]
-        .as_str()
-        .expect("id")
-        .to_owned();
+    let id = public_client(&s.base, "mcp/read").await;
     let (_, challenge) = pkce();
     let mut b = Browser::new();
     let page = b
         .get(&authorize_url(&s.base, &id, &challenge, "mcp/read", &[]))
         .await;
     let (txn, csrf) = consent_fields(&page.text);
-    let to_upstream = b
-        .post_form(
-            &format!("{}/consent", s.base),
-            &[("txn", &txn), ("csrf", &csrf), ("action", "approve")],
-        )
-        .await;
+    let to_upstream = submit_consent(&mut b, &s.base, &txn, &csrf, "approve").await;
     let back = b
         .get(to_upstream.location.as_deref().expect("to upstream"))
         .await;
@@ -379,10 +359,7 @@ async fn tampered_state_fails() {
 #[tokio::test]
 async fn forged_csrf_token_fails() {
     let s = setup().await;
-    let id = register_client(&s.base, "public-test-client", "mcp/read").await["client_id"]
-        .as_str()
-        .expect("id")
-        .to_owned();
+    let id = public_client(&s.base, "mcp/read").await;
     let (_, challenge) = pkce();
     let mut b = Browser::new();
     let page = b
@@ -402,10 +379,7 @@ async fn forged_csrf_token_fails() {
 #[tokio::test]
 async fn missing_binding_cookie_fails() {
     let s = setup().await;
-    let id = register_client(&s.base, "public-test-client", "mcp/read").await["client_id"]
-        .as_str()
-        .expect("id")
-        .to_owned();
+    let id = public_client(&s.base, "mcp/read").await;
     let (_, challenge) = pkce();
     let mut b = Browser::new();
     let page = b
@@ -413,12 +387,7 @@ async fn missing_binding_cookie_fails() {
         .await;
     let (txn, csrf) = consent_fields(&page.text);
     // Another browser (an attacker's page posting the victim's form) has no binding cookie.
-    let got = Browser::new()
-        .post_form(
-            &format!("{}/consent", s.base),
-            &[("txn", &txn), ("csrf", &csrf), ("action", "approve")],
-        )
-        .await;
+    let got = submit_consent(&mut Browser::new(), &s.base, &txn, &csrf, "approve").await;
     assert_eq!(got.status, 400);
     assert!(got.location.is_none());
 
@@ -427,12 +396,7 @@ async fn missing_binding_cookie_fails() {
         .get(&authorize_url(&s.base, &id, &challenge, "mcp/read", &[]))
         .await;
     let (txn, csrf) = consent_fields(&page.text);
-    let to_upstream = b
-        .post_form(
-            &format!("{}/consent", s.base),
-            &[("txn", &txn), ("csrf", &csrf), ("action", "approve")],
-        )
-        .await;
+    let to_upstream = submit_consent(&mut b, &s.base, &txn, &csrf, "approve").await;
     let back = b
         .get(to_upstream.location.as_deref().expect("to upstream"))
         .await;
@@ -445,10 +409,7 @@ async fn missing_binding_cookie_fails() {
 #[tokio::test]
 async fn denied_consent_reaches_the_client_as_access_denied() {
     let s = setup().await;
-    let id = register_client(&s.base, "public-test-client", "mcp/read").await["client_id"]
-        .as_str()
-        .expect("id")
-        .to_owned();
+    let id = public_client(&s.base, "mcp/read").await;
     let (_, challenge) = pkce();
     let mut b = Browser::new();
     let page = b
@@ -460,12 +421,7 @@ async fn denied_consent_reaches_the_client_as_access_denied() {
             && page.text.contains("mcp/read")
     );
     let (txn, csrf) = consent_fields(&page.text);
-    let got = b
-        .post_form(
-            &format!("{}/consent", s.base),
-            &[("txn", &txn), ("csrf", &csrf), ("action", "deny")],
-        )
-        .await;
+    let got = submit_consent(&mut b, &s.base, &txn, &csrf, "deny").await;
     let q = got.query();
     assert_eq!(
         (q["error"].as_str(), q["state"].as_str(), q["iss"].as_str()),
@@ -477,10 +433,7 @@ async fn denied_consent_reaches_the_client_as_access_denied() {
 async fn upstream_denial_reaches_the_client_as_an_oauth_error() {
     let s = setup().await;
     s._upstream.deny_next().await;
-    let id = register_client(&s.base, "public-test-client", "mcp/read").await["client_id"]
-        .as_str()
-        .expect("id")
-        .to_owned();
+    let id = public_client(&s.base, "mcp/read").await;
     let (_, challenge) = pkce();
     let done = sign_in(&mut Browser::new(), &s.base, &id, &challenge, "mcp/read").await;
     let q = done.query();
@@ -606,10 +559,7 @@ async fn revoked_tokens_stop_at_once() {
 #[tokio::test]
 async fn token_for_another_resource_fails() {
     let s = setup().await;
-    let id = register_client(&s.base, "public-test-client", "mcp/read").await["client_id"]
-        .as_str()
-        .expect("id")
-        .to_owned();
+    let id = public_client(&s.base, "mcp/read").await;
     let (_, challenge) = pkce();
     let url = authorize_url(&s.base, &id, &challenge, "mcp/read", &[]).replace(
         &url::form_urlencoded::byte_serialize(format!("{}/mcp", s.base).as_bytes())
@@ -662,10 +612,7 @@ async fn scope_escalation_at_register_fails() {
 #[tokio::test]
 async fn scope_escalation_at_authorize_and_token_fails() {
     let s = setup().await;
-    let id = register_client(&s.base, "public-test-client", "mcp/read").await["client_id"]
-        .as_str()
-        .expect("id")
-        .to_owned();
+    let id = public_client(&s.base, "mcp/read").await;
     let (_, challenge) = pkce();
     let got = Browser::new()
         .get(&authorize_url(
@@ -819,10 +766,7 @@ async fn confidential_client_authentication_is_enforced() {
 #[tokio::test]
 async fn remembered_consent_skips_the_page_in_the_same_browser_only() {
     let s = setup_with(&["Admins"], "consent_memory_days = 1", "").await;
-    let id = register_client(&s.base, "public-test-client", "mcp/read").await["client_id"]
-        .as_str()
-        .expect("id")
-        .to_owned();
+    let id = public_client(&s.base, "mcp/read").await;
     let (_, challenge) = pkce();
     let mut b = Browser::new();
     let done = sign_in(&mut b, &s.base, &id, &challenge, "mcp/read").await;
@@ -835,11 +779,7 @@ async fn remembered_consent_skips_the_page_in_the_same_browser_only() {
     let again = b.follow(again).await;
     assert!(again.query().contains_key("code"), "{again:?}");
     // More scopes, or another browser: the page again.
-    let wider =
-        register_client(&s.base, "public-test-client", "openid mcp/read").await["client_id"]
-            .as_str()
-            .expect("id")
-            .to_owned();
+    let wider = public_client(&s.base, "openid mcp/read").await;
     assert_eq!(
         b.get(&authorize_url(
             &s.base,
@@ -914,12 +854,7 @@ async fn client_id_metadata_document_signs_in() {
     assert_eq!(page.status, 200, "{}", page.text);
     assert!(page.text.contains("Metadata Document Agent") && page.text.contains("127.0.0.1:53682"));
     let (txn, csrf) = consent_fields(&page.text);
-    let got = b
-        .post_form(
-            &format!("{}/consent", s.base),
-            &[("txn", &txn), ("csrf", &csrf), ("action", "approve")],
-        )
-        .await;
+    let got = submit_consent(&mut b, &s.base, &txn, &csrf, "approve").await;
     let code = b.follow(got).await.query()["code"].clone();
     let t = token(&s.base, &code_form(&code, &verifier, &client_id), None).await;
     assert_eq!(t.status, 200, "{}", t.text);

@@ -308,6 +308,29 @@ pub async fn register_client(base: &str, name: &str, scope: &str) -> Value {
     got.json()
 }
 
+/// Registers a public client; returns its id.
+pub async fn public_client(base: &str, scope: &str) -> String {
+    register_client(base, "public-test-client", scope).await["client_id"]
+        .as_str()
+        .expect("client_id")
+        .to_owned()
+}
+
+/// Submits the consent form `(txn, csrf)` with `action` (`approve` or `deny`).
+pub async fn submit_consent(
+    b: &mut Browser,
+    base: &str,
+    txn: &str,
+    csrf: &str,
+    action: &str,
+) -> Got {
+    b.post_form(
+        &format!("{base}/consent"),
+        &[("txn", txn), ("csrf", csrf), ("action", action)],
+    )
+    .await
+}
+
 /// An authorization request's query.
 pub fn authorize_url(
     base: &str,
