@@ -148,7 +148,14 @@ async fn inspector_cli_signs_in_and_refreshes() {
     let url = format!("{}/mcp", s.base);
     let (code, lines, err) = run(
         &node_bin().join("node"),
-        &[&script("inspector_oauth.mjs"), &url],
+        &[
+            &script("inspector_oauth.mjs"),
+            &url,
+            "--tool",
+            "list_users",
+            "--tool-args",
+            "{}",
+        ],
     )
     .await;
     assert_eq!(code, 0, "{lines:?}\n{err}");
@@ -162,6 +169,9 @@ async fn inspector_cli_signs_in_and_refreshes() {
         0,
         "the stored token is reused"
     );
+    let call = step(&lines, "call");
+    assert_eq!(call["exit"], 0, "a read tool works too: {call}");
+    assert!(call["result"].to_string().contains("users"), "{call}");
 }
 
 #[tokio::test]

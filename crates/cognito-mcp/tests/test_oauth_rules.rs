@@ -9,6 +9,7 @@ use common::{new_pool, rpc};
 use serde_json::{Value, json};
 
 struct Setup {
+    pool: common::Pool,
     _upstream: StandIn,
     server: common::HttpServer,
     _state: tempfile::TempDir,
@@ -23,6 +24,7 @@ async fn setup_with(groups: &[&str], extra_auth: &str, extra_dcr: &str) -> Setup
     let server = serve_proxy(&pool, &upstream, &cfg, &state.path().join("state"), &[]).await;
     let base = server.base.clone();
     Setup {
+        pool,
         _upstream: upstream,
         server,
         _state: state,
@@ -578,13 +580,40 @@ async fn token_for_another_resource_fails() {
 
 #[tokio::test]
 async fn cognito_tokens_as_bearer_fail_in_proxy_mode() {
+    // Tokens of the very pool the server fronts: access and id tokens of its app client.
     let s = setup().await;
-    let pool = new_pool().await;
-    let (access, id) = common::tokens_for(&pool, "bob", &["Admins"]).await;
+    let (access, id) = common::tokens_for(&s.pool, "bob", &["Admins"]).await;
     for t in [&access, &id] {
         let r = rpc(&s.base, Some(t), "tools/list", json!({}), &[]).await;
         assert_eq!(r.status, 401, "{:?}", r.body);
     }
+}
+
+#[tokio::test]
+async fn listed_app_client_access_tokens_pass_and_id_tokens_fail() {
+    // Machine-to-machine callers: Cognito access tokens of an app client named in
+    // auth.client_ids pass beside the proxy's own tokens; that client's id tokens do not.
+    let pool = new_pool().await;
+    let upstream = StandIn::start("alice", &["Admins"]).await;
+    let state = tempfile::tempdir().expect("state dir");
+    let cfg = config(
+        state.path(),
+        &format!("client_ids = [\"{}\"]", pool.client_id),
+        "",
+    );
+    let server = serve_proxy(&pool, &upstream, &cfg, &state.path().join("state"), &[]).await;
+    let (access, id) = common::tokens_for(&pool, "carol", &["ReadOnly"]).await;
+    let r = rpc(
+        &server.base,
+        Some(&access),
+        "tools/call",
+        json!({"name": "whoami", "arguments": {}}),
+        &[],
+    )
+    .await;
+    assert_eq!(whoami(&r)["username"], json!("carol"));
+    let r = rpc(&server.base, Some(&id), "tools/list", json!({}), &[]).await;
+    assert_eq!(r.status, 401, "{:?}", r.body);
 }
 
 #[tokio::test]

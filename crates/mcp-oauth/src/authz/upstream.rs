@@ -107,8 +107,8 @@ pub trait Upstream: Send + Sync + std::fmt::Debug + 'static {
     fn revoke<'a>(&'a self, refresh_token: &'a str) -> UpstreamFuture<'a, ()>;
 }
 
-/// Settings of [`HostedUi`].
-#[derive(Debug, Clone)]
+/// Settings of [`HostedUi`]. Its `Debug` never shows the client secret.
+#[derive(Clone)]
 #[non_exhaustive]
 pub struct HostedUiConfig {
     /// The hosted-UI base (`https://PREFIX.auth.REGION.amazoncognito.com` or a custom domain).
@@ -127,6 +127,22 @@ pub struct HostedUiConfig {
     pub client_secret: Option<String>,
     /// Scopes asked of the upstream. Default: `openid email profile`.
     pub scopes: Vec<String>,
+}
+
+impl std::fmt::Debug for HostedUiConfig {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("HostedUiConfig")
+            .field("domain", &self.domain)
+            .field("discovery_url", &self.discovery_url)
+            .field("issuer", &self.issuer)
+            .field("client_id", &self.client_id)
+            .field(
+                "client_secret",
+                &self.client_secret.as_ref().map(|_| "<redacted>"),
+            )
+            .field("scopes", &self.scopes)
+            .finish_non_exhaustive()
+    }
 }
 
 impl HostedUiConfig {
@@ -461,5 +477,18 @@ impl Upstream for HostedUi {
                 )))
             }
         })
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn debug_hides_the_client_secret() {
+        let mut c = HostedUiConfig::new("https://issuer.example", "client");
+        c.client_secret = Some("very-secret-value".into());
+        let shown = format!("{:?}", HostedUi::new(c));
+        assert!(!shown.contains("very-secret-value"), "{shown}");
     }
 }
