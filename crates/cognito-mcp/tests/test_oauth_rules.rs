@@ -336,15 +336,7 @@ async fn tampered_state_fails() {
     let id = public_client(&s.base, "mcp/read").await;
     let (_, challenge) = pkce();
     let mut b = Browser::new();
-    let page = b
-        .get(&authorize_url(&s.base, &id, &challenge, "mcp/read", &[]))
-        .await;
-    let (txn, csrf) = consent_fields(&page.text);
-    let to_upstream = submit_consent(&mut b, &s.base, &txn, &csrf, "approve").await;
-    let back = b
-        .get(to_upstream.location.as_deref().expect("to upstream"))
-        .await;
-    let callback = back.location.expect("callback");
+    let callback = approve_to_callback(&mut b, &s.base, &id, &challenge, "mcp/read").await;
     let state = url::Url::parse(&callback)
         .expect("url")
         .query_pairs()
@@ -394,17 +386,8 @@ async fn missing_binding_cookie_fails() {
     assert!(got.location.is_none());
 
     // At the callback too: a sign-in completed in a browser that did not start it is refused.
-    let page = b
-        .get(&authorize_url(&s.base, &id, &challenge, "mcp/read", &[]))
-        .await;
-    let (txn, csrf) = consent_fields(&page.text);
-    let to_upstream = submit_consent(&mut b, &s.base, &txn, &csrf, "approve").await;
-    let back = b
-        .get(to_upstream.location.as_deref().expect("to upstream"))
-        .await;
-    let got = Browser::new()
-        .get(back.location.as_deref().expect("callback"))
-        .await;
+    let callback = approve_to_callback(&mut b, &s.base, &id, &challenge, "mcp/read").await;
+    let got = Browser::new().get(&callback).await;
     assert_eq!(got.status, 400, "{got:?}");
 }
 

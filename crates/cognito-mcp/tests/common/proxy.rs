@@ -357,6 +357,33 @@ pub fn authorize_url(
     u.into()
 }
 
+/// Runs authorize → consent (approve) → the upstream, and returns the upstream's redirect back
+/// to the server's callback (not yet fetched).
+pub async fn approve_to_callback(
+    browser: &mut Browser,
+    base: &str,
+    client_id: &str,
+    challenge: &str,
+    scope: &str,
+) -> String {
+    let page = browser
+        .get(&authorize_url(base, client_id, challenge, scope, &[]))
+        .await;
+    assert_eq!(page.status, 200, "consent page expected: {}", page.text);
+    let (txn, csrf) = consent_fields(&page.text);
+    let to_upstream = submit_consent(browser, base, &txn, &csrf, "approve").await;
+    let back = browser
+        .get(
+            to_upstream
+                .location
+                .as_deref()
+                .expect("a redirect to the upstream"),
+        )
+        .await;
+    back.location
+        .expect("the upstream's redirect to the callback")
+}
+
 /// Runs authorize → consent (approve) → upstream → callback; returns the final redirect.
 pub async fn sign_in(
     browser: &mut Browser,
@@ -370,12 +397,7 @@ pub async fn sign_in(
         .await;
     assert_eq!(page.status, 200, "consent page expected: {}", page.text);
     let (txn, csrf) = consent_fields(&page.text);
-    let got = browser
-        .post_form(
-            &format!("{base}/consent"),
-            &[("txn", &txn), ("csrf", &csrf), ("action", "approve")],
-        )
-        .await;
+    let got = submit_consent(browser, base, &txn, &csrf, "approve").await;
     browser.follow(got).await
 }
 

@@ -8,6 +8,7 @@ use axum::extract::{Query, State};
 use axum::response::{IntoResponse, Redirect, Response};
 use http::{HeaderMap, HeaderValue, StatusCode, header};
 
+use super::error::store_failure;
 use super::model::{self, AuthRequest, Consent, Transaction};
 use super::pages::{self, ConsentView};
 use super::upstream::UpstreamRequest;
@@ -198,7 +199,7 @@ async fn authorize_inner(
             .store
             .get(Kind::Remembered, &remembered_key(browser, &request))
             .await
-            .map_err(|e| super::error::OAuthError::from(e).into_response())?
+            .map_err(store_failure)?
             .is_some()
     {
         let mut resp = start_upstream(s, request, &bind).await?;
@@ -219,7 +220,7 @@ async fn authorize_inner(
         .store
         .put(Kind::Consent, &txn, model::encode(&consent), Some(ttl))
         .await
-        .map_err(|e| super::error::OAuthError::from(e).into_response())?;
+        .map_err(store_failure)?;
     let descriptions = &s.inner.scope_descriptions;
     let view = ConsentView {
         client_name: client.client_name.as_deref().unwrap_or(&client.client_id),
@@ -290,7 +291,7 @@ async fn start_upstream(
             Some(s.inner.lifetimes.transaction),
         )
         .await
-        .map_err(|e| super::error::OAuthError::from(e).into_response())?;
+        .map_err(store_failure)?;
     Ok(Redirect::to(&url).into_response())
 }
 
@@ -305,13 +306,10 @@ pub(crate) async fn consent(
         return bad("The form is incomplete.");
     };
     // Taken, not read: a consent form works once, whatever the outcome.
-    let consent: Consent = match s.inner.store.take(Kind::Consent, txn).await {
-        Ok(Some(raw)) => match model::decode(&raw) {
-            Ok(c) => c,
-            Err(e) => return super::error::OAuthError::from(e).into_response(),
-        },
+    let consent: Consent = match s.take_record(Kind::Consent, txn).await {
+        Ok(Some(c)) => c,
         Ok(None) => return bad("It expired or was already used."),
-        Err(e) => return super::error::OAuthError::from(e).into_response(),
+        Err(e) => return store_failure(e),
     };
     if !crypto::ct_eq(csrf, &consent.csrf) {
         tracing::warn!("consent refused: CSRF token mismatch");
@@ -355,7 +353,7 @@ pub(crate) async fn consent(
             )
             .await
         {
-            return super::error::OAuthError::from(e).into_response();
+            return store_failure(e);
         }
         browser_cookie = Some(browser);
     }

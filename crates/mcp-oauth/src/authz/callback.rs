@@ -8,7 +8,7 @@ use axum::response::{IntoResponse, Redirect, Response};
 use http::{HeaderMap, StatusCode};
 
 use super::authorize::{BINDING_COOKIE, error_redirect};
-use super::error::OAuthError;
+use super::error::store_failure;
 use super::model::{self, Code, Transaction};
 use super::upstream::{UpstreamError, UpstreamRequest};
 use super::{AuthorizationServer, cookie, crypto, pages};
@@ -24,13 +24,10 @@ pub(crate) async fn callback(
     let Some(state) = q.get("state").filter(|s| !s.is_empty()) else {
         return bad("The sign-in service sent no state.");
     };
-    let txn: Transaction = match s.inner.store.take(Kind::Transaction, state).await {
-        Ok(Some(raw)) => match model::decode(&raw) {
-            Ok(t) => t,
-            Err(e) => return OAuthError::from(e).into_response(),
-        },
+    let txn: Transaction = match s.take_record(Kind::Transaction, state).await {
+        Ok(Some(t)) => t,
         Ok(None) => return bad("It expired, was already used, or its state was altered."),
-        Err(e) => return OAuthError::from(e).into_response(),
+        Err(e) => return store_failure(e),
     };
     let bound = cookie(&headers, BINDING_COOKIE)
         .is_some_and(|b| crypto::ct_eq(&crypto::sha256_b64(b.as_bytes()), &txn.binding));
@@ -105,7 +102,7 @@ pub(crate) async fn callback(
         )
         .await
     {
-        return OAuthError::from(e).into_response();
+        return store_failure(e);
     }
     let mut url = match url::Url::parse(&req.redirect_uri) {
         Ok(u) => u,

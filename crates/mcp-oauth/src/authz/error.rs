@@ -62,6 +62,11 @@ impl From<StoreError> for OAuthError {
     }
 }
 
+/// The answer to a store failure where the response is a page, not a token-endpoint reply.
+pub(crate) fn store_failure(e: StoreError) -> Response {
+    OAuthError::from(e).into_response()
+}
+
 impl IntoResponse for OAuthError {
     fn into_response(self) -> Response {
         let mut resp = (

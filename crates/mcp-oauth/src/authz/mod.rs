@@ -456,10 +456,35 @@ impl AuthorizationServer {
         if client_id.is_empty() || client_id.len() > 128 {
             return Ok(None);
         }
-        match self.inner.store.get(Kind::Client, client_id).await? {
-            Some(b) => Ok(Some(model::decode(&b)?)),
-            None => Ok(None),
-        }
+        Ok(self.get_record(Kind::Client, client_id).await?)
+    }
+
+    /// Reads a record of the store.
+    async fn get_record<T: serde::de::DeserializeOwned>(
+        &self,
+        kind: Kind,
+        key: &str,
+    ) -> Result<Option<T>, StoreError> {
+        self.inner
+            .store
+            .get(kind, key)
+            .await?
+            .map(|b| model::decode(&b))
+            .transpose()
+    }
+
+    /// Takes (reads and removes, atomically) a one-time record of the store.
+    async fn take_record<T: serde::de::DeserializeOwned>(
+        &self,
+        kind: Kind,
+        key: &str,
+    ) -> Result<Option<T>, StoreError> {
+        self.inner
+            .store
+            .take(kind, key)
+            .await?
+            .map(|b| model::decode(&b))
+            .transpose()
     }
 
     /// Authenticates the client of a token or revocation request as its registration says.
@@ -569,8 +594,10 @@ impl AuthorizationServer {
                 Some(self.inner.lifetimes.access_token + Duration::from_secs(120)),
             )
             .await?;
-        if let Some(raw) = store.take(Kind::Family, family_id).await? {
-            let family: model::Family = model::decode(&raw)?;
+        if let Some(family) = self
+            .take_record::<model::Family>(Kind::Family, family_id)
+            .await?
+        {
             store.remove(Kind::Refresh, &family.refresh).await?;
             if let Some(up) = family.upstream_refresh {
                 let upstream = self.inner.upstream.clone();

@@ -6,7 +6,7 @@ use http::{HeaderMap, StatusCode};
 
 use super::AuthorizationServer;
 use super::error::OAuthError;
-use super::model::{self, Refresh};
+use super::model::Refresh;
 use super::token::parse_form;
 use crate::store::Kind;
 
@@ -22,8 +22,7 @@ pub(crate) async fn revoke(
         return Err(OAuthError::bad("invalid_request", "token is missing"));
     };
     let store = &s.inner.store;
-    if let Some(raw) = store.get(Kind::Refresh, token).await? {
-        let r: Refresh = model::decode(&raw)?;
+    if let Some(r) = s.get_record::<Refresh>(Kind::Refresh, token).await? {
         if r.client_id == client.client_id {
             s.revoke_family(&r.family).await?;
             tracing::info!(family = %r.family, "refresh token revoked");

@@ -94,13 +94,10 @@ async fn authorization_code(
     })?;
     let redirect_uri = need(form, "redirect_uri")?;
     // Taken at once: a code works one time, even when this request then fails.
-    let raw = s
-        .inner
-        .store
-        .take(Kind::Code, code)
+    let c: Code = s
+        .take_record(Kind::Code, code)
         .await?
         .ok_or_else(|| invalid_grant("the code is invalid, expired or already used"))?;
-    let c: Code = model::decode(&raw)?;
     if c.expires_at <= s.now() {
         return Err(invalid_grant(
             "the code expired; codes live at most 5 minutes",
@@ -177,7 +174,7 @@ async fn refresh(
 ) -> Result<Response, OAuthError> {
     let token = need(form, "refresh_token")?;
     let store = &s.inner.store;
-    let Some(raw) = store.get(Kind::Refresh, token).await? else {
+    let Some(r) = s.get_record::<Refresh>(Kind::Refresh, token).await? else {
         // A used token presented again: someone holds a copy. The whole sign-in goes.
         if let Some(fam) = store.get(Kind::SpentRefresh, token).await? {
             let fam = String::from_utf8_lossy(&fam).into_owned();
@@ -191,7 +188,6 @@ async fn refresh(
             "the refresh token is invalid, expired or revoked",
         ));
     };
-    let r: Refresh = model::decode(&raw)?;
     if r.client_id != client.client_id {
         tracing::warn!(family = %r.family, "a refresh token was presented by another client; revoking its family");
         s.revoke_family(&r.family).await?;
@@ -199,10 +195,9 @@ async fn refresh(
             "the refresh token was issued to another client",
         ));
     }
-    let Some(fraw) = store.get(Kind::Family, &r.family).await? else {
+    let Some(mut family) = s.get_record::<Family>(Kind::Family, &r.family).await? else {
         return Err(invalid_grant("this sign-in was revoked; sign in again"));
     };
-    let mut family: Family = model::decode(&fraw)?;
     check_resource(s, form, &family.resource)?;
     let requested: Vec<String> = match form
         .get("scope")

@@ -10,9 +10,7 @@ use std::path::Path;
 use std::sync::Arc;
 use std::time::Duration;
 
-use redb::{
-    Database, ReadableDatabase, ReadableTable, ReadableTableMetadata, TableDefinition, TableHandle,
-};
+use redb::{Database, ReadableDatabase, ReadableTable, ReadableTableMetadata, TableDefinition};
 
 use super::{Kind, Store, StoreError, StoreFuture, expiry, unix_now};
 
@@ -235,7 +233,6 @@ impl Store for RedbStore {
                     t.retain(|_, v| matches!(decode(v, now), Ok(Some(_))))
                         .map_err(backend)?;
                     purged += before - t.len().map_err(backend)?;
-                    let _ = t.name();
                 }
                 tx.commit().map_err(backend)?;
                 Ok(purged)
