@@ -82,12 +82,28 @@ struct AuthFile {
     upstream_scopes: Option<Vec<String>>,
     state_dir: Option<PathBuf>,
     store: Option<String>,
+    redis_url: Option<Secret>,
+    redis_namespace: Option<String>,
     access_token_ttl_secs: Option<u64>,
     refresh_token_ttl_secs: Option<u64>,
     code_ttl_secs: Option<u64>,
     consent_memory_days: Option<u64>,
+    upstream: Option<String>,
     #[serde(default)]
     dcr: DcrFile,
+    #[serde(default)]
+    login: LoginFile,
+}
+
+#[derive(Debug, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct LoginFile {
+    flow: Option<String>,
+    max_failures_per_username: Option<u64>,
+    max_failures_per_address: Option<u64>,
+    lockout_secs: Option<u64>,
+    max_lockout_secs: Option<u64>,
+    title: Option<String>,
 }
 
 #[derive(Debug, Default, Deserialize)]
@@ -210,8 +226,13 @@ pub(crate) struct ProxySettings {
     pub(crate) upstream_scopes: Vec<String>,
     /// `COGNITO_MCP_STATE_DIR`, `auth.state_dir`; default `$XDG_STATE_HOME/cognito-mcp`.
     pub(crate) state_dir: PathBuf,
-    /// `auth.store`: `embedded` (default) or `memory`.
+    /// `auth.store`: `embedded` (default), `memory` or `redis`.
     pub(crate) store: String,
+    /// `COGNITO_MCP_REDIS_URL`, `auth.redis_url`: the Redis server of `store = "redis"`;
+    /// default none. It may hold a password: `Debug` hides it, problems never echo it.
+    pub(crate) redis_url: Option<Secret>,
+    /// `auth.redis_namespace`: the prefix of every Redis key; default `cognito-mcp`.
+    pub(crate) redis_namespace: String,
     /// `COGNITO_MCP_STATE_KEY` (base64 of 32 bytes); default a key file in the state dir.
     pub(crate) state_key: Option<Secret>,
     pub(crate) access_token_ttl_secs: u64,
@@ -219,6 +240,34 @@ pub(crate) struct ProxySettings {
     pub(crate) code_ttl_secs: u64,
     pub(crate) consent_memory_days: u64,
     pub(crate) dcr: mcp_oauth::DcrPolicy,
+    /// `COGNITO_MCP_AUTH_UPSTREAM`, `auth.upstream`: `hosted_ui`, `login`, or `auto` (default:
+    /// the hosted UI when a domain or discovery URL is set, else the sign-in page).
+    pub(crate) upstream: String,
+    /// `[auth.login]`: the sign-in page.
+    pub(crate) login: LoginSettings,
+}
+
+/// The sign-in page (`auth.upstream = "login"`).
+#[derive(Debug, Clone)]
+pub(crate) struct LoginSettings {
+    /// `auth.login.flow`: `auto` (default), `srp` or `admin_password`.
+    pub(crate) flow: String,
+    pub(crate) max_failures_per_username: u64,
+    pub(crate) max_failures_per_address: u64,
+    pub(crate) lockout_secs: u64,
+    pub(crate) max_lockout_secs: u64,
+    pub(crate) title: String,
+}
+
+impl ProxySettings {
+    /// Whether the sign-in page (rather than the hosted UI) signs users in.
+    pub(crate) fn uses_login_page(&self) -> bool {
+        match self.upstream.as_str() {
+            "login" => true,
+            "hosted_ui" => false,
+            _ => self.domain.is_none() && self.discovery_url.is_none(),
+        }
+    }
 }
 
 /// A configuration problem, phrased as what to fix.
@@ -420,12 +469,28 @@ impl Settings {
                         .or(a.state_dir)
                         .unwrap_or_else(default_state_dir),
                     store: non_empty(a.store).unwrap_or_else(|| "embedded".to_owned()),
+                    redis_url: env_nonempty("COGNITO_MCP_REDIS_URL")
+                        .map(Secret::new)
+                        .or(a.redis_url.filter(|s| !s.is_empty())),
+                    redis_namespace: non_empty(a.redis_namespace)
+                        .unwrap_or_else(|| "cognito-mcp".to_owned()),
                     state_key: env_nonempty("COGNITO_MCP_STATE_KEY").map(Secret::new),
                     access_token_ttl_secs: a.access_token_ttl_secs.unwrap_or(3600),
                     refresh_token_ttl_secs: a.refresh_token_ttl_secs.unwrap_or(30 * 24 * 3600),
                     code_ttl_secs: a.code_ttl_secs.unwrap_or(300),
                     consent_memory_days: a.consent_memory_days.unwrap_or(0),
                     dcr,
+                    upstream: env_nonempty("COGNITO_MCP_AUTH_UPSTREAM")
+                        .or(non_empty(a.upstream))
+                        .unwrap_or_else(|| "auto".to_owned()),
+                    login: LoginSettings {
+                        flow: non_empty(a.login.flow).unwrap_or_else(|| "auto".to_owned()),
+                        max_failures_per_username: a.login.max_failures_per_username.unwrap_or(5),
+                        max_failures_per_address: a.login.max_failures_per_address.unwrap_or(20),
+                        lockout_secs: a.login.lockout_secs.unwrap_or(30),
+                        max_lockout_secs: a.login.max_lockout_secs.unwrap_or(900),
+                        title: non_empty(a.login.title).unwrap_or_else(|| "Sign in".to_owned()),
+                    },
                 });
             }
             Ok(settings)
@@ -506,11 +571,14 @@ impl Settings {
                         .into(),
                 ));
             }
-            if !matches!(p.store.as_str(), "embedded" | "memory") {
+            if !matches!(p.store.as_str(), "embedded" | "memory" | "redis") {
                 out.push(Problem(format!(
-                    "auth.store is {:?}; use \"embedded\" (default) or \"memory\"",
+                    "auth.store is {:?}; use \"embedded\" (default), \"memory\" or \"redis\"",
                     p.store
                 )));
+            }
+            if p.store == "redis" {
+                out.extend(redis_problems(p));
             }
             if p.code_ttl_secs == 0 || p.code_ttl_secs > 300 {
                 out.push(Problem(format!(
@@ -523,6 +591,34 @@ impl Settings {
                     "auth.access_token_ttl_secs and auth.refresh_token_ttl_secs must be above 0"
                         .into(),
                 ));
+            }
+            if !matches!(p.upstream.as_str(), "auto" | "hosted_ui" | "login") {
+                out.push(Problem(format!(
+                    "auth.upstream (COGNITO_MCP_AUTH_UPSTREAM) is {:?}; use \"auto\" (default), \
+                     \"hosted_ui\" (Cognito's hosted sign-in, needs COGNITO_DOMAIN) or \"login\" \
+                     (this server's own sign-in page)",
+                    p.upstream
+                )));
+            }
+            if !matches!(p.login.flow.as_str(), "auto" | "srp" | "admin_password") {
+                out.push(Problem(format!(
+                    "auth.login.flow is {:?}; use \"auto\" (default), \"srp\" or \"admin_password\"",
+                    p.login.flow
+                )));
+            }
+            if p.login.max_failures_per_username == 0 || p.login.max_failures_per_address == 0 {
+                out.push(Problem(
+                    "auth.login.max_failures_per_username and max_failures_per_address must be at \
+                     least 1"
+                        .into(),
+                ));
+            }
+            if p.login.lockout_secs == 0 || p.login.max_lockout_secs < p.login.lockout_secs {
+                out.push(Problem(format!(
+                    "auth.login.lockout_secs is {} and max_lockout_secs {}; the first lockout must \
+                     be above 0 and at most the longest",
+                    p.login.lockout_secs, p.login.max_lockout_secs
+                )));
             }
             for scope in &p.dcr.default_scopes {
                 if !p.dcr.allowed_scopes.contains(scope) {
@@ -544,6 +640,38 @@ impl Settings {
         }
         out
     }
+}
+
+/// What `auth.store = "redis"` lacks. The URL is never echoed: it may hold a password.
+fn redis_problems(p: &ProxySettings) -> Vec<Problem> {
+    let mut out = Vec::new();
+    let form = "redis://[user:password@]host[:port][/db], or rediss://... for TLS";
+    match &p.redis_url {
+        None => out.push(Problem(format!(
+            "auth.store is \"redis\" but no Redis server is named: set COGNITO_MCP_REDIS_URL \
+             (or auth.redis_url) to {form}"
+        ))),
+        Some(url) => {
+            let scheme = url.expose().trim().split_once("://").map(|(s, _)| s);
+            if !scheme.is_some_and(|s| {
+                s.eq_ignore_ascii_case("redis") || s.eq_ignore_ascii_case("rediss")
+            }) {
+                out.push(Problem(format!(
+                    "COGNITO_MCP_REDIS_URL (or auth.redis_url) is not a redis:// or rediss:// \
+                     URL; write it as {form}"
+                )));
+            }
+        }
+    }
+    if p.state_key.is_none() {
+        out.push(Problem(
+            "auth.store is \"redis\", so every instance must seal the shared state with the same \
+             key: set COGNITO_MCP_STATE_KEY to the same value on each (`openssl rand -base64 32`); \
+             a key file in one instance's state directory would give each its own key"
+                .into(),
+        ));
+    }
+    out
 }
 
 /// Whether `s` has the shape of an AWS region: `us-east-1`, `ap-southeast-2`, `us-gov-west-1`.
@@ -696,6 +824,97 @@ mod tests {
         let s = Settings::load(None, &env(&[("COGNITO_CLIENT_SECRET", "s3cr3t-value")]))
             .expect("loads");
         assert!(!format!("{s:?}").contains("s3cr3t-value"));
+    }
+
+    fn redis_env<'a>(extra: &[(&'a str, &'a str)]) -> Vec<(&'a str, &'a str)> {
+        let mut pairs = vec![
+            ("COGNITO_USER_POOL_ID", "us-east-1_X"),
+            ("COGNITO_CLIENT_ID", "app"),
+            ("COGNITO_MCP_AUTH_ENABLED", "true"),
+        ];
+        pairs.extend_from_slice(extra);
+        pairs
+    }
+
+    const STATE_KEY: &str = "AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA=";
+
+    #[test]
+    fn redis_store_settings_load() {
+        let f = write("[auth]\nstore = \"redis\"\nredis_url = \"redis://file:6379\"\n");
+        let s = Settings::load(
+            Some(f.path()),
+            &env(&redis_env(&[
+                ("COGNITO_MCP_REDIS_URL", "redis://:pa55word@env:6380/2"),
+                ("COGNITO_MCP_STATE_KEY", STATE_KEY),
+            ])),
+        )
+        .expect("loads");
+        let p = s.auth.proxy.as_ref().expect("proxy");
+        assert_eq!(p.store, "redis");
+        assert_eq!(
+            p.redis_url.as_ref().map(Secret::expose),
+            Some("redis://:pa55word@env:6380/2")
+        );
+        assert_eq!(p.redis_namespace, "cognito-mcp");
+        assert!(s.problems().is_empty(), "{:?}", s.problems());
+        assert!(!format!("{s:?}").contains("pa55word"));
+        let f = write(
+            "[auth]\nstore = \"redis\"\nredis_url = \"rediss://cache:6379\"\n\
+             redis_namespace = \"team-a\"\n",
+        );
+        let s = Settings::load(
+            Some(f.path()),
+            &env(&redis_env(&[("COGNITO_MCP_STATE_KEY", STATE_KEY)])),
+        )
+        .expect("loads");
+        let p = s.auth.proxy.as_ref().expect("proxy");
+        assert_eq!(p.redis_namespace, "team-a");
+        assert!(s.problems().is_empty(), "{:?}", s.problems());
+    }
+
+    #[test]
+    fn redis_store_without_url_fails() {
+        let f = write("[auth]\nstore = \"redis\"\n");
+        let s = Settings::load(
+            Some(f.path()),
+            &env(&redis_env(&[("COGNITO_MCP_STATE_KEY", STATE_KEY)])),
+        )
+        .expect("loads");
+        let p = s.problems();
+        assert_eq!(p.len(), 1, "{p:?}");
+        assert!(p[0].0.contains("set COGNITO_MCP_REDIS_URL"), "{p:?}");
+    }
+
+    #[test]
+    fn redis_store_with_another_scheme_fails() {
+        let f = write("[auth]\nstore = \"redis\"\n");
+        for url in ["http://:s3cr3t-pw@cache:6379", "cache:6379", "s3cr3t-pw"] {
+            let s = Settings::load(
+                Some(f.path()),
+                &env(&redis_env(&[
+                    ("COGNITO_MCP_STATE_KEY", STATE_KEY),
+                    ("COGNITO_MCP_REDIS_URL", url),
+                ])),
+            )
+            .expect("loads");
+            let p = s.problems();
+            assert_eq!(p.len(), 1, "{p:?}");
+            assert!(p[0].0.contains("not a redis:// or rediss:// URL"), "{p:?}");
+            assert!(!p[0].0.contains("s3cr3t-pw"), "{p:?}");
+        }
+    }
+
+    #[test]
+    fn redis_store_without_state_key_fails() {
+        let f = write("[auth]\nstore = \"redis\"\n");
+        let s = Settings::load(
+            Some(f.path()),
+            &env(&redis_env(&[("COGNITO_MCP_REDIS_URL", "redis://127.0.0.1:6379")])),
+        )
+        .expect("loads");
+        let p = s.problems();
+        assert_eq!(p.len(), 1, "{p:?}");
+        assert!(p[0].0.contains("set COGNITO_MCP_STATE_KEY"), "{p:?}");
     }
 
     #[test]

@@ -16,7 +16,9 @@ use rmcp::transport::TokioChildProcess;
 use rmcp::{RoleClient, ServiceExt};
 use serde_json::Value;
 
+pub mod login;
 pub mod proxy;
+pub mod redis;
 
 pub const REGION: &str = "us-east-1";
 
@@ -63,7 +65,9 @@ pub fn moto() -> &'static Moto {
             "{} is missing: run scripts/setup-peers first",
             python.display()
         );
+        // moto checks TOTP codes (against its one fixed secret) only when asked to.
         let mut child = Command::new(python)
+            .env("MOTO_COGNITO_IDP_USER_POOL_ENABLE_TOTP", "true")
             .arg(root().join("scripts/moto-server.py"))
             .arg("--until-stdin-closes")
             .stdin(Stdio::piped())

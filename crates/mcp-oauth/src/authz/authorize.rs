@@ -262,6 +262,7 @@ async fn start_upstream(
         code_verifier: verifier,
         nonce: crypto::random_token(),
         redirect_uri: s.inner.callback.clone(),
+        issuer: s.inner.issuer.clone(),
     };
     let url = match s.inner.upstream.authorize_url(&up).await {
         Ok(u) => u,

@@ -64,6 +64,7 @@ pub(crate) async fn callback(
         code_verifier: txn.code_verifier,
         nonce: txn.nonce,
         redirect_uri: s.inner.callback.clone(),
+        issuer: s.inner.issuer.clone(),
     };
     let grant = match s.inner.upstream.exchange(code, &up).await {
         Ok(g) => g,

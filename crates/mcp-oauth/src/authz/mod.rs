@@ -5,12 +5,12 @@
 //! to each client and signs in at the [`Upstream`] (Cognito's hosted UI by default), and the
 //! client receives this server's own audience-bound tokens. Cognito tokens stay on the server.
 
-mod authorize;
+pub(crate) mod authorize;
 mod callback;
 pub(crate) mod crypto;
 mod error;
-mod model;
-mod pages;
+pub(crate) mod model;
+pub(crate) mod pages;
 mod redirect;
 mod register;
 mod revoke;
@@ -410,7 +410,8 @@ impl AuthorizationServer {
     }
 
     /// The routes: metadata (RFC 8414 and OpenID discovery), `/jwks.json`, `/register`,
-    /// `/authorize`, `/consent`, `/auth/callback`, `/token`, `/revoke`. For the client
+    /// `/authorize`, `/consent`, `/auth/callback`, `/token`, `/revoke`, and the upstream's own
+    /// pages ([`Upstream::routes`], such as the sign-in page of `CognitoLogin`). For the client
     /// address (registration limits), serve with `into_make_service_with_connect_info`.
     pub fn routes<S: Clone + Send + Sync + 'static>(&self) -> Router<S> {
         let doc = Arc::new(self.metadata());
@@ -435,8 +436,13 @@ impl AuthorizationServer {
         if self.inner.dcr.enabled {
             r = r.route("/register", post(register::register));
         }
-        r.layer(DefaultBodyLimit::max(64 * 1024))
-            .with_state(self.clone())
+        let r = r
+            .layer(DefaultBodyLimit::max(64 * 1024))
+            .with_state(self.clone());
+        match self.inner.upstream.routes() {
+            Some(pages) => r.merge(pages.layer(DefaultBodyLimit::max(64 * 1024)).with_state(())),
+            None => r,
+        }
     }
 
     /// Deletes expired state; run it now and then (backends with native TTLs do nothing).

@@ -24,9 +24,13 @@ const STYLE: &str = "body{font-family:system-ui,sans-serif;max-width:34rem;margi
 h1{font-size:1.4rem}.host{font-weight:600}ul{padding-left:1.2rem}\
 .actions{display:flex;gap:.75rem;margin-top:1.5rem}button{font-size:1rem;padding:.55rem 1.2rem;border-radius:.4rem;border:1px solid #555;cursor:pointer}\
 button.primary{background:#1a56db;color:#fff;border-color:#1a56db}button:focus{outline:3px solid #f59e0b;outline-offset:2px}\
-.note{color:#555;font-size:.9rem}";
+.note{color:#555;font-size:.9rem}\
+label{display:block;font-weight:600;margin-top:1rem}input[type=text],input[type=password],input[type=email]{font-size:1rem;width:100%;box-sizing:border-box;padding:.5rem;margin-top:.25rem;border:1px solid #555;border-radius:.3rem}\
+input:focus{outline:3px solid #f59e0b;outline-offset:1px}.error{color:#9b1c1c;background:#fdf2f2;border:1px solid #f8b4b4;padding:.6rem .8rem;border-radius:.3rem}\
+fieldset{border:none;padding:0;margin:1rem 0 0}legend{font-weight:600}.secret{font-family:monospace;font-size:1.1rem;word-break:break-all}.qr svg{width:13rem;height:13rem}";
 
-fn page(status: StatusCode, title: &str, body: &str) -> Response {
+/// A page: the shared head, style and security headers around `body`.
+pub(crate) fn page(status: StatusCode, title: &str, body: &str) -> Response {
     let html = format!(
         "<!doctype html><html lang=\"en\"><head><meta charset=\"utf-8\">\
 <meta name=\"viewport\" content=\"width=device-width,initial-scale=1\">\

@@ -64,6 +64,9 @@ pub struct UpstreamRequest {
     pub nonce: String,
     /// The server's callback URL.
     pub redirect_uri: String,
+    /// The authorization server's issuer (its public base URL), where an upstream that serves
+    /// its own pages (see [`Upstream::routes`]) is reached.
+    pub issuer: String,
 }
 
 /// Why the upstream could not sign the user in.
@@ -105,6 +108,13 @@ pub trait Upstream: Send + Sync + std::fmt::Debug + 'static {
 
     /// Revokes an upstream refresh token. Upstreams without revocation do nothing.
     fn revoke<'a>(&'a self, refresh_token: &'a str) -> UpstreamFuture<'a, ()>;
+
+    /// Pages the upstream serves itself on the authorization server (a sign-in page), merged
+    /// into [`AuthorizationServer::routes`](crate::authz::AuthorizationServer::routes).
+    /// Default: none; the hosted UI is elsewhere.
+    fn routes(&self) -> Option<axum::Router> {
+        None
+    }
 }
 
 /// Settings of [`HostedUi`]. Its `Debug` never shows the client secret.
@@ -331,50 +341,70 @@ impl HostedUi {
         let access = t
             .access_token
             .ok_or_else(|| UpstreamError::Unavailable("no access_token in the answer".into()))?;
-        let access = ep.verifier.verify(&access).await?;
-        let id = match &t.id_token {
-            Some(id) => Some(ep.verifier.verify_id_token(id).await?),
-            None => None,
-        };
-        if let Some(nonce) = nonce {
-            let id = id
-                .as_ref()
-                .ok_or_else(|| UpstreamError::Unavailable("no id_token in the answer".into()))?;
-            if !id
-                .nonce
-                .as_deref()
-                .is_some_and(|n| crate::authz::crypto::ct_eq(n, nonce))
-            {
-                return Err(UpstreamError::NonceMismatch);
-            }
-        }
-        if let Some(id) = &id
-            && id.sub != access.sub
-        {
-            return Err(UpstreamError::Unavailable(
-                "the id and access tokens name different users".into(),
-            ));
-        }
-        let groups = if access.groups.is_empty() {
-            id.as_ref().map(|i| i.groups.clone()).unwrap_or_default()
-        } else {
-            access.groups.clone()
-        };
-        let identity = Identity {
-            sub: access.sub.clone(),
-            username: access
-                .username
-                .clone()
-                .or_else(|| id.as_ref().and_then(|i| i.username.clone())),
-            groups,
-            email: id.as_ref().and_then(|i| i.email.clone()),
-        };
-        Ok(UpstreamGrant {
-            identity,
-            scopes: access.scopes.clone(),
-            refresh_token: t.refresh_token.or(previous_refresh.map(str::to_owned)),
-        })
+        verify_grant(
+            &ep.verifier,
+            &access,
+            t.id_token.as_deref(),
+            nonce,
+            t.refresh_token.or(previous_refresh.map(str::to_owned)),
+        )
+        .await
     }
+}
+
+/// Verifies Cognito's access token (and id token, when there is one) and turns them into a
+/// grant: who signed in, with which groups and scopes. With `nonce`, the id token must be
+/// present and carry it.
+pub(crate) async fn verify_grant(
+    verifier: &CognitoVerifier,
+    access: &str,
+    id_token: Option<&str>,
+    nonce: Option<&str>,
+    refresh_token: Option<String>,
+) -> Result<UpstreamGrant, UpstreamError> {
+    let access = verifier.verify(access).await?;
+    let id = match id_token {
+        Some(id) => Some(verifier.verify_id_token(id).await?),
+        None => None,
+    };
+    if let Some(nonce) = nonce {
+        let id = id
+            .as_ref()
+            .ok_or_else(|| UpstreamError::Unavailable("no id_token in the answer".into()))?;
+        if !id
+            .nonce
+            .as_deref()
+            .is_some_and(|n| crate::authz::crypto::ct_eq(n, nonce))
+        {
+            return Err(UpstreamError::NonceMismatch);
+        }
+    }
+    if let Some(id) = &id
+        && id.sub != access.sub
+    {
+        return Err(UpstreamError::Unavailable(
+            "the id and access tokens name different users".into(),
+        ));
+    }
+    let groups = if access.groups.is_empty() {
+        id.as_ref().map(|i| i.groups.clone()).unwrap_or_default()
+    } else {
+        access.groups.clone()
+    };
+    let identity = Identity {
+        sub: access.sub.clone(),
+        username: access
+            .username
+            .clone()
+            .or_else(|| id.as_ref().and_then(|i| i.username.clone())),
+        groups,
+        email: id.as_ref().and_then(|i| i.email.clone()),
+    };
+    Ok(UpstreamGrant {
+        identity,
+        scopes: access.scopes.clone(),
+        refresh_token,
+    })
 }
 
 /// A form-encoded request body.

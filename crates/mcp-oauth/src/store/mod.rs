@@ -3,12 +3,15 @@
 //!
 //! [`Store`] is a small key-value trait with TTLs and an atomic [`Store::take`] for one-time
 //! values, so a backend can be an embedded database ([`RedbStore`]), process memory
-//! ([`MemoryStore`]) or a shared engine such as Redis (`GETDEL`, `SET ... EX`).
+//! ([`MemoryStore`]) or Redis, shared by several instances (`RedisStore`, with the cargo
+//! feature `redis`: native TTLs, `GETDEL` for one-time values).
 //! [`SealedStore`] wraps any backend: it encrypts every value (AES-256-GCM) and replaces every
 //! key with a keyed hash, so neither codes nor tokens are readable at rest.
 
 mod memory;
 mod redb;
+#[cfg(feature = "redis")]
+mod redis;
 mod sealed;
 
 use std::future::Future;
@@ -17,6 +20,8 @@ use std::time::Duration;
 
 pub use memory::MemoryStore;
 pub use redb::RedbStore;
+#[cfg(feature = "redis")]
+pub use self::redis::RedisStore;
 pub use sealed::{SealedStore, StateKey};
 
 /// The kinds of entries, each its own namespace (a table, or a key prefix).
@@ -43,13 +48,18 @@ pub enum Kind {
     Remembered,
     /// Server metadata: the signing key.
     Meta,
-    /// Per-address registration counters.
+    /// Counters of the rate limits (registrations, failed sign-ins) and sign-in lockouts.
     RateLimit,
+    /// A sign-in under way on the server's own sign-in page: its form token and Cognito
+    /// challenge session, keyed by the transaction.
+    Login,
+    /// A finished sign-in of the sign-in page, waiting for the callback (one-time).
+    LoginGrant,
 }
 
 impl Kind {
     /// Every kind.
-    pub const ALL: [Kind; 11] = [
+    pub const ALL: [Kind; 13] = [
         Kind::Client,
         Kind::Consent,
         Kind::Transaction,
@@ -61,6 +71,8 @@ impl Kind {
         Kind::Remembered,
         Kind::Meta,
         Kind::RateLimit,
+        Kind::Login,
+        Kind::LoginGrant,
     ];
 
     /// A stable name (table name, key prefix).
@@ -77,6 +89,8 @@ impl Kind {
             Kind::Remembered => "remembered",
             Kind::Meta => "meta",
             Kind::RateLimit => "rate_limit",
+            Kind::Login => "login",
+            Kind::LoginGrant => "login_grant",
         }
     }
 }

@@ -1,0 +1,533 @@
+//! The Cognito API calls of the sign-in page: InitiateAuth (SRP) or AdminInitiateAuth
+//! (password), the challenge answers, TOTP enrollment, refresh and revocation.
+
+use std::collections::HashMap;
+use std::time::SystemTime;
+
+use aws_sdk_cognitoidentityprovider::Client;
+use base64::Engine as _;
+use aws_sdk_cognitoidentityprovider::error::{ProvideErrorMetadata, SdkError};
+use aws_sdk_cognitoidentityprovider::types::{
+    AuthFlowType, AuthenticationResultType, ChallengeNameType, ExplicitAuthFlowsType,
+    VerifySoftwareTokenResponseType,
+};
+use tokio::sync::OnceCell;
+use zeroize::Zeroizing;
+
+use super::srp::{self, PasswordChallenge, SrpClient};
+use super::{AuthFlow, PasswordPolicy};
+
+/// Where a sign-in stands after a call.
+#[derive(Debug)]
+pub(crate) enum Step {
+    /// Signed in.
+    Done {
+        access: String,
+        id: Option<String>,
+        refresh: Option<String>,
+    },
+    /// Cognito asks for another step.
+    Challenge {
+        name: String,
+        session: String,
+        params: HashMap<String, String>,
+    },
+}
+
+/// Why a call failed, in the terms the pages need.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub(crate) enum Failure {
+    /// Wrong username or password (or no such user, or disabled: never told apart).
+    BadCredentials,
+    /// Cognito's own lockout after repeated wrong passwords.
+    CognitoLockout,
+    /// The challenge session expired or was used up.
+    SessionExpired,
+    /// A wrong (or expired) one-time code.
+    WrongCode,
+    /// The new password does not meet the pool's policy; Cognito's words.
+    InvalidPassword(String),
+    /// The user must reset the password before signing in.
+    PasswordResetRequired,
+    /// The user has not confirmed the account.
+    NotConfirmed,
+    /// Cognito throttled the call.
+    Throttled,
+    /// Cognito could not be reached or failed.
+    Unavailable(String),
+    /// Cognito refused the request as configured (a flow not enabled on the app client, a
+    /// wrong client id): a problem for the administrator, not the user.
+    Misconfigured(String),
+}
+
+impl<E, R> From<SdkError<E, R>> for Failure
+where
+    E: ProvideErrorMetadata + std::error::Error + 'static,
+    R: std::fmt::Debug,
+{
+    fn from(e: SdkError<E, R>) -> Self {
+        let code = e.code().unwrap_or_default().to_owned();
+        let message = e.message().unwrap_or_default().to_owned();
+        classify(&code, &message, || {
+            format!("{}", aws_smithy_types::error::display::DisplayErrorContext(&e))
+        })
+    }
+}
+
+/// Maps a Cognito error code and message to a [`Failure`].
+fn classify(code: &str, message: &str, detail: impl FnOnce() -> String) -> Failure {
+    let lower = message.to_ascii_lowercase();
+    match code {
+        "NotAuthorizedException" if lower.contains("session") => Failure::SessionExpired,
+        "NotAuthorizedException" if lower.contains("attempts exceeded") => {
+            Failure::CognitoLockout
+        }
+        "NotAuthorizedException" | "UserNotFoundException" => Failure::BadCredentials,
+        "CodeMismatchException" | "ExpiredCodeException" => Failure::WrongCode,
+        "InvalidPasswordException" => Failure::InvalidPassword(message.to_owned()),
+        "PasswordResetRequiredException" => Failure::PasswordResetRequired,
+        "UserNotConfirmedException" => Failure::NotConfirmed,
+        "TooManyRequestsException" | "LimitExceededException" | "TooManyFailedAttemptsException" => {
+            Failure::Throttled
+        }
+        "InvalidParameterException"
+        | "ResourceNotFoundException"
+        | "InvalidUserPoolConfigurationException"
+        | "InvalidLambdaResponseException"
+        | "UnexpectedLambdaException"
+        | "UserLambdaValidationException"
+        | "AccessDeniedException"
+        | "UnrecognizedClientException" => Failure::Misconfigured(format!("{code}: {message}")),
+        _ => Failure::Unavailable(if code.is_empty() {
+            detail()
+        } else {
+            format!("{code}: {message}")
+        }),
+    }
+}
+
+/// The Cognito side of the sign-in page.
+#[derive(Debug)]
+pub(crate) struct Cognito {
+    pub(crate) client: Client,
+    pub(crate) pool_id: String,
+    pub(crate) client_id: String,
+    pub(crate) client_secret: Option<Zeroizing<String>>,
+    pub(crate) flow: AuthFlow,
+    resolved: OnceCell<AuthFlow>,
+    policy: OnceCell<PasswordPolicy>,
+}
+
+impl Cognito {
+    pub(crate) fn new(
+        client: Client,
+        pool_id: String,
+        client_id: String,
+        client_secret: Option<Zeroizing<String>>,
+        flow: AuthFlow,
+    ) -> Self {
+        Self {
+            client,
+            pool_id,
+            client_id,
+            client_secret,
+            flow,
+            resolved: OnceCell::new(),
+            policy: OnceCell::new(),
+        }
+    }
+
+    fn secret_hash(&self, username: &str) -> Option<String> {
+        self.client_secret
+            .as_ref()
+            .map(|s| srp::secret_hash(&self.client_id, s, username))
+    }
+
+    /// The flow in use: as configured, or (`Auto`) SRP when the app client allows it, else
+    /// ADMIN_USER_PASSWORD_AUTH.
+    pub(crate) async fn flow(&self) -> Result<AuthFlow, Failure> {
+        if self.flow != AuthFlow::Auto {
+            return Ok(self.flow);
+        }
+        self.resolved
+            .get_or_try_init(|| async {
+                let out = self
+                    .client
+                    .describe_user_pool_client()
+                    .user_pool_id(&self.pool_id)
+                    .client_id(&self.client_id)
+                    .send()
+                    .await?;
+                let flows = out
+                    .user_pool_client()
+                    .map(|c| c.explicit_auth_flows().to_vec())
+                    .unwrap_or_default();
+                let has = |f: &ExplicitAuthFlowsType| flows.contains(f);
+                if has(&ExplicitAuthFlowsType::AllowUserSrpAuth) {
+                    Ok(AuthFlow::Srp)
+                } else if has(&ExplicitAuthFlowsType::AllowAdminUserPasswordAuth)
+                    || has(&ExplicitAuthFlowsType::AdminNoSrpAuth)
+                {
+                    Ok(AuthFlow::AdminPassword)
+                } else {
+                    Err(Failure::Misconfigured(format!(
+                        "the app client {} allows neither ALLOW_USER_SRP_AUTH nor \
+                         ALLOW_ADMIN_USER_PASSWORD_AUTH; enable one of them",
+                        self.client_id
+                    )))
+                }
+            })
+            .await
+            .copied()
+    }
+
+    /// The pool's password policy, read once (Cognito's default when it cannot be read).
+    pub(crate) async fn password_policy(&self) -> &PasswordPolicy {
+        self.policy
+            .get_or_init(|| async {
+                let read = self
+                    .client
+                    .describe_user_pool()
+                    .user_pool_id(&self.pool_id)
+                    .send()
+                    .await;
+                match read {
+                    Ok(out) => out
+                        .user_pool()
+                        .and_then(|p| p.policies())
+                        .and_then(|p| p.password_policy())
+                        .map(|p| PasswordPolicy {
+                            minimum_length: p.minimum_length().unwrap_or(8).max(6) as usize,
+                            require_uppercase: p.require_uppercase(),
+                            require_lowercase: p.require_lowercase(),
+                            require_numbers: p.require_numbers(),
+                            require_symbols: p.require_symbols(),
+                        })
+                        .unwrap_or_default(),
+                    Err(e) => {
+                        tracing::warn!(error = ?Failure::from(e), "cannot read the pool's password policy; showing Cognito's default");
+                        PasswordPolicy::default()
+                    }
+                }
+            })
+            .await
+    }
+
+    /// Starts a sign-in with the username and password.
+    pub(crate) async fn start(&self, username: &str, password: &str) -> Result<Step, Failure> {
+        match self.flow().await? {
+            AuthFlow::Srp => self.start_srp(username, password).await,
+            _ => {
+                let mut req = self
+                    .client
+                    .admin_initiate_auth()
+                    .user_pool_id(&self.pool_id)
+                    .client_id(&self.client_id)
+                    .auth_flow(AuthFlowType::AdminUserPasswordAuth)
+                    .auth_parameters("USERNAME", username)
+                    .auth_parameters("PASSWORD", password);
+                if let Some(h) = self.secret_hash(username) {
+                    req = req.auth_parameters("SECRET_HASH", h);
+                }
+                let out = req.send().await?;
+                step(
+                    out.authentication_result(),
+                    out.challenge_name(),
+                    out.session(),
+                    out.challenge_parameters(),
+                )
+            }
+        }
+    }
+
+    async fn start_srp(&self, username: &str, password: &str) -> Result<Step, Failure> {
+        let client = SrpClient::new();
+        let mut req = self
+            .client
+            .initiate_auth()
+            .client_id(&self.client_id)
+            .auth_flow(AuthFlowType::UserSrpAuth)
+            .auth_parameters("USERNAME", username)
+            .auth_parameters("SRP_A", client.srp_a());
+        if let Some(h) = self.secret_hash(username) {
+            req = req.auth_parameters("SECRET_HASH", h);
+        }
+        let out = req.send().await?;
+        let first = step(
+            out.authentication_result(),
+            out.challenge_name(),
+            out.session(),
+            out.challenge_parameters(),
+        )?;
+        let Step::Challenge {
+            name,
+            session,
+            params,
+        } = first
+        else {
+            return Ok(first);
+        };
+        if name != "PASSWORD_VERIFIER" {
+            return Ok(Step::Challenge {
+                name,
+                session,
+                params,
+            });
+        }
+        let param = |k: &str| params.get(k).map(String::as_str).unwrap_or_default();
+        let user_id = param("USER_ID_FOR_SRP");
+        // Cognito's SECRET_BLOCK is base64; moto's is its session id in plain text. The block
+        // is signed as bytes and sent back exactly as received either way.
+        let block = param("SECRET_BLOCK");
+        let block_b64 = if base64::engine::general_purpose::STANDARD.decode(block).is_ok() {
+            block.to_owned()
+        } else {
+            base64::engine::general_purpose::STANDARD.encode(block)
+        };
+        let mut claim = client
+            .password_claim(
+                &PasswordChallenge {
+                    pool_id: &self.pool_id,
+                    user_id_for_srp: user_id,
+                    salt_hex: param("SALT"),
+                    srp_b_hex: param("SRP_B"),
+                    secret_block_b64: &block_b64,
+                },
+                password,
+                SystemTime::now(),
+            )
+            .map_err(|e| Failure::Unavailable(format!("the SRP challenge is unusable: {e}")))?;
+        claim.secret_block = block.to_owned();
+        let answer_as = params
+            .get("USERNAME")
+            .map(String::as_str)
+            .unwrap_or(user_id)
+            .to_owned();
+        let responses = vec![
+            ("PASSWORD_CLAIM_SIGNATURE".to_owned(), claim.signature),
+            ("PASSWORD_CLAIM_SECRET_BLOCK".to_owned(), claim.secret_block),
+            ("TIMESTAMP".to_owned(), claim.timestamp),
+        ];
+        self.respond("PASSWORD_VERIFIER", &session, &answer_as, responses)
+            .await
+    }
+
+    /// Answers a challenge; adds `USERNAME` and, for an app client with a secret,
+    /// `SECRET_HASH`.
+    pub(crate) async fn respond(
+        &self,
+        challenge: &str,
+        session: &str,
+        username: &str,
+        mut responses: Vec<(String, String)>,
+    ) -> Result<Step, Failure> {
+        responses.push(("USERNAME".into(), username.into()));
+        if let Some(h) = self.secret_hash(username) {
+            responses.push(("SECRET_HASH".into(), h));
+        }
+        let name = ChallengeNameType::from(challenge);
+        if self.flow().await? == AuthFlow::Srp {
+            let mut req = self
+                .client
+                .respond_to_auth_challenge()
+                .client_id(&self.client_id)
+                .challenge_name(name)
+                .session(session);
+            for (k, v) in responses {
+                req = req.challenge_responses(k, v);
+            }
+            let out = req.send().await?;
+            step(
+                out.authentication_result(),
+                out.challenge_name(),
+                out.session(),
+                Some(out.challenge_parameters().unwrap_or(&HashMap::new())),
+            )
+        } else {
+            let mut req = self
+                .client
+                .admin_respond_to_auth_challenge()
+                .user_pool_id(&self.pool_id)
+                .client_id(&self.client_id)
+                .challenge_name(name)
+                .session(session);
+            for (k, v) in responses {
+                req = req.challenge_responses(k, v);
+            }
+            let out = req.send().await?;
+            step(
+                out.authentication_result(),
+                out.challenge_name(),
+                out.session(),
+                Some(out.challenge_parameters().unwrap_or(&HashMap::new())),
+            )
+        }
+    }
+
+    /// Starts TOTP enrollment within a sign-in: the secret, and the session to continue with.
+    pub(crate) async fn associate_totp(
+        &self,
+        session: &str,
+    ) -> Result<(Zeroizing<String>, String), Failure> {
+        let out = self
+            .client
+            .associate_software_token()
+            .session(session)
+            .send()
+            .await?;
+        let secret = out
+            .secret_code()
+            .ok_or_else(|| Failure::Unavailable("AssociateSoftwareToken gave no secret".into()))?;
+        Ok((
+            Zeroizing::new(secret.to_owned()),
+            out.session().unwrap_or(session).to_owned(),
+        ))
+    }
+
+    /// Verifies the first code of the authenticator app; the session to continue with.
+    pub(crate) async fn verify_totp(&self, session: &str, code: &str) -> Result<String, Failure> {
+        let out = self
+            .client
+            .verify_software_token()
+            .session(session)
+            .user_code(code)
+            .friendly_device_name("cognito-mcp")
+            .send()
+            .await?;
+        if out.status() != Some(&VerifySoftwareTokenResponseType::Success) {
+            return Err(Failure::WrongCode);
+        }
+        Ok(out.session().unwrap_or(session).to_owned())
+    }
+
+    /// Refreshes a session with the upstream refresh token.
+    pub(crate) async fn refresh(&self, username: &str, token: &str) -> Result<Step, Failure> {
+        if self.flow().await? == AuthFlow::Srp {
+            let mut req = self
+                .client
+                .initiate_auth()
+                .client_id(&self.client_id)
+                .auth_flow(AuthFlowType::RefreshTokenAuth)
+                .auth_parameters("REFRESH_TOKEN", token);
+            if let Some(h) = self.secret_hash(username) {
+                req = req.auth_parameters("SECRET_HASH", h);
+            }
+            let out = req.send().await?;
+            step(
+                out.authentication_result(),
+                out.challenge_name(),
+                out.session(),
+                out.challenge_parameters(),
+            )
+        } else {
+            let mut req = self
+                .client
+                .admin_initiate_auth()
+                .user_pool_id(&self.pool_id)
+                .client_id(&self.client_id)
+                .auth_flow(AuthFlowType::RefreshTokenAuth)
+                .auth_parameters("REFRESH_TOKEN", token);
+            if let Some(h) = self.secret_hash(username) {
+                req = req.auth_parameters("SECRET_HASH", h);
+            }
+            let out = req.send().await?;
+            step(
+                out.authentication_result(),
+                out.challenge_name(),
+                out.session(),
+                out.challenge_parameters(),
+            )
+        }
+    }
+
+    /// Revokes a refresh token (one attempt: revocation is best effort).
+    pub(crate) async fn revoke(&self, token: &str) -> Result<(), Failure> {
+        let mut req = self
+            .client
+            .revoke_token()
+            .client_id(&self.client_id)
+            .token(token);
+        if let Some(s) = &self.client_secret {
+            req = req.client_secret(s.as_str());
+        }
+        req.customize()
+            .config_override(
+                aws_sdk_cognitoidentityprovider::config::Builder::default()
+                    .retry_config(aws_sdk_cognitoidentityprovider::config::retry::RetryConfig::disabled()),
+            )
+            .send()
+            .await?;
+        Ok(())
+    }
+}
+
+/// The step a Cognito answer describes.
+fn step(
+    result: Option<&AuthenticationResultType>,
+    challenge: Option<&ChallengeNameType>,
+    session: Option<&str>,
+    params: Option<&HashMap<String, String>>,
+) -> Result<Step, Failure> {
+    if let Some(r) = result {
+        let access = r
+            .access_token()
+            .ok_or_else(|| Failure::Unavailable("Cognito's answer has no access token".into()))?;
+        return Ok(Step::Done {
+            access: access.to_owned(),
+            id: r.id_token().map(str::to_owned),
+            refresh: r.refresh_token().map(str::to_owned),
+        });
+    }
+    match (challenge, session) {
+        (Some(c), Some(s)) => Ok(Step::Challenge {
+            name: c.as_str().to_owned(),
+            session: s.to_owned(),
+            params: params.cloned().unwrap_or_default(),
+        }),
+        (Some(c), None) => Err(Failure::Unavailable(format!(
+            "Cognito asked for {} without a session",
+            c.as_str()
+        ))),
+        _ => Err(Failure::Unavailable(
+            "Cognito's answer has neither tokens nor a challenge".into(),
+        )),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn errors_do_not_tell_unknown_users_from_wrong_passwords() {
+        let none = String::new;
+        assert_eq!(
+            classify("UserNotFoundException", "User does not exist.", none),
+            Failure::BadCredentials
+        );
+        assert_eq!(
+            classify("NotAuthorizedException", "Incorrect username or password.", none),
+            Failure::BadCredentials
+        );
+        assert_eq!(
+            classify("NotAuthorizedException", "User is disabled.", none),
+            Failure::BadCredentials
+        );
+        assert_eq!(
+            classify(
+                "NotAuthorizedException",
+                "Invalid session for the user, session is expired.",
+                none
+            ),
+            Failure::SessionExpired
+        );
+        assert_eq!(
+            classify("NotAuthorizedException", "Password attempts exceeded", none),
+            Failure::CognitoLockout
+        );
+        assert!(matches!(
+            classify("", "", || "dispatch failure: connection refused".into()),
+            Failure::Unavailable(d) if d.contains("connection refused")
+        ));
+    }
+}
