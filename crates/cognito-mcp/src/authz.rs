@@ -6,9 +6,9 @@ use std::time::Duration;
 
 use anyhow::Context as _;
 use cognito_jwt::{CognitoVerifier, ScopePolicy, VerifierBuilder, cognito_issuer};
-use mcp_oauth::store::{MemoryStore, RedbStore, RedisStore, SealedStore, StateKey, Store};
 use mcp_oauth::authz::upstream::Upstream;
-use mcp_oauth::login::{AuthFlow, CognitoLogin, LoginConfig, Lockout};
+use mcp_oauth::login::{AuthFlow, CognitoLogin, Lockout, LoginConfig};
+use mcp_oauth::store::{MemoryStore, RedbStore, RedisStore, SealedStore, StateKey, Store};
 use mcp_oauth::{AuthorizationServer, HostedUi, HostedUiConfig, Lifetimes};
 
 use crate::config::{ProxySettings, Settings};
@@ -82,9 +82,10 @@ async fn login_page(
     pool_id: &str,
     state: Arc<dyn Store>,
 ) -> anyhow::Result<CognitoLogin> {
-    let client_id = settings.client_id.clone().context(
-        "the sign-in page needs the server's own app client: set COGNITO_CLIENT_ID",
-    )?;
+    let client_id = settings
+        .client_id
+        .clone()
+        .context("the sign-in page needs the server's own app client: set COGNITO_CLIENT_ID")?;
     let issuer = p
         .upstream_issuer
         .clone()
@@ -168,27 +169,27 @@ pub(crate) async fn authorization_server(
         Arc::new(HostedUi::new(up))
     };
     let server = AuthorizationServer::builder(public_url, resource_url, state, upstream)
-    .scope_policy(policy.clone())
-    .dcr(p.dcr.clone())
-    .lifetimes(lifetimes)
-    .resource_name("Cognito user pool administration (cognito-mcp)")
-    .describe_scope(
-        format!("{rs}/read"),
-        "read users, groups and the pool's settings",
-    )
-    .describe_scope(
-        format!("{rs}/write"),
-        "create and change users and group memberships",
-    )
-    .describe_scope(
-        format!("{rs}/admin"),
-        "disable, delete and sign out users, reset passwords",
-    )
-    .describe_scope("openid", "know who you are")
-    .describe_scope("email", "see your email address")
-    .describe_scope("profile", "see your profile")
-    .build()
-    .await
-    .context("cannot start the authorization server")?;
+        .scope_policy(policy.clone())
+        .dcr(p.dcr.clone())
+        .lifetimes(lifetimes)
+        .resource_name("Cognito user pool administration (cognito-mcp)")
+        .describe_scope(
+            format!("{rs}/read"),
+            "read users, groups and the pool's settings",
+        )
+        .describe_scope(
+            format!("{rs}/write"),
+            "create and change users and group memberships",
+        )
+        .describe_scope(
+            format!("{rs}/admin"),
+            "disable, delete and sign out users, reset passwords",
+        )
+        .describe_scope("openid", "know who you are")
+        .describe_scope("email", "see your email address")
+        .describe_scope("profile", "see your profile")
+        .build()
+        .await
+        .context("cannot start the authorization server")?;
     Ok(server)
 }

@@ -909,7 +909,10 @@ mod tests {
         let f = write("[auth]\nstore = \"redis\"\n");
         let s = Settings::load(
             Some(f.path()),
-            &env(&redis_env(&[("COGNITO_MCP_REDIS_URL", "redis://127.0.0.1:6379")])),
+            &env(&redis_env(&[(
+                "COGNITO_MCP_REDIS_URL",
+                "redis://127.0.0.1:6379",
+            )])),
         )
         .expect("loads");
         let p = s.problems();

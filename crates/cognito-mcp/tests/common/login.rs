@@ -158,7 +158,10 @@ pub async fn to_login_page(
     assert_eq!(page.status, 200, "consent page expected: {}", page.text);
     let (txn, csrf) = consent_fields(&page.text);
     let to_login = submit_consent(b, base, &txn, &csrf, "approve").await;
-    let loc = to_login.location.clone().expect("redirect to the sign-in page");
+    let loc = to_login
+        .location
+        .clone()
+        .expect("redirect to the sign-in page");
     assert!(loc.starts_with(&format!("{base}/login?state=")), "{loc}");
     let page = b.get(&loc).await;
     assert_eq!(page.status, 200, "sign-in page expected: {}", page.text);
@@ -166,11 +169,23 @@ pub async fn to_login_page(
 }
 
 /// Submits a page's form to `path` with its hidden fields and `values`.
-pub async fn submit(b: &mut Browser, base: &str, page: &Got, path: &str, values: &[(&str, &str)]) -> Got {
+pub async fn submit(
+    b: &mut Browser,
+    base: &str,
+    page: &Got,
+    path: &str,
+    values: &[(&str, &str)],
+) -> Got {
     let f = fields(&page.text);
     let mut form: Vec<(&str, &str)> = vec![
-        ("state", f.get("state").map(String::as_str).expect("state field")),
-        ("csrf", f.get("csrf").map(String::as_str).expect("csrf field")),
+        (
+            "state",
+            f.get("state").map(String::as_str).expect("state field"),
+        ),
+        (
+            "csrf",
+            f.get("csrf").map(String::as_str).expect("csrf field"),
+        ),
     ];
     form.extend_from_slice(values);
     b.post_form(&format!("{base}{path}"), &form).await
@@ -213,6 +228,15 @@ pub fn shown_secret(html: &str) -> String {
     let at = html.find("id=\"secret\">").expect("secret shown") + 12;
     let rest = &html[at..];
     rest[..rest.find('<').expect("end")].replace(' ', "")
+}
+
+/// The current TOTP code, taken early enough in its 30-second step that moto checks it
+/// within the same step.
+pub async fn fresh_totp(secret: &str) -> String {
+    if now() % 30 >= 27 {
+        tokio::time::sleep(std::time::Duration::from_secs(4)).await;
+    }
+    totp(secret, now())
 }
 
 pub fn now() -> u64 {

@@ -5,12 +5,12 @@ use std::collections::HashMap;
 use std::time::SystemTime;
 
 use aws_sdk_cognitoidentityprovider::Client;
-use base64::Engine as _;
 use aws_sdk_cognitoidentityprovider::error::{ProvideErrorMetadata, SdkError};
 use aws_sdk_cognitoidentityprovider::types::{
     AuthFlowType, AuthenticationResultType, ChallengeNameType, ExplicitAuthFlowsType,
     VerifySoftwareTokenResponseType,
 };
+use base64::Engine as _;
 use tokio::sync::OnceCell;
 use zeroize::Zeroizing;
 
@@ -69,7 +69,10 @@ where
         let code = e.code().unwrap_or_default().to_owned();
         let message = e.message().unwrap_or_default().to_owned();
         classify(&code, &message, || {
-            format!("{}", aws_smithy_types::error::display::DisplayErrorContext(&e))
+            format!(
+                "{}",
+                aws_smithy_types::error::display::DisplayErrorContext(&e)
+            )
         })
     }
 }
@@ -79,17 +82,15 @@ fn classify(code: &str, message: &str, detail: impl FnOnce() -> String) -> Failu
     let lower = message.to_ascii_lowercase();
     match code {
         "NotAuthorizedException" if lower.contains("session") => Failure::SessionExpired,
-        "NotAuthorizedException" if lower.contains("attempts exceeded") => {
-            Failure::CognitoLockout
-        }
+        "NotAuthorizedException" if lower.contains("attempts exceeded") => Failure::CognitoLockout,
         "NotAuthorizedException" | "UserNotFoundException" => Failure::BadCredentials,
         "CodeMismatchException" | "ExpiredCodeException" => Failure::WrongCode,
         "InvalidPasswordException" => Failure::InvalidPassword(message.to_owned()),
         "PasswordResetRequiredException" => Failure::PasswordResetRequired,
         "UserNotConfirmedException" => Failure::NotConfirmed,
-        "TooManyRequestsException" | "LimitExceededException" | "TooManyFailedAttemptsException" => {
-            Failure::Throttled
-        }
+        "TooManyRequestsException"
+        | "LimitExceededException"
+        | "TooManyFailedAttemptsException" => Failure::Throttled,
         "InvalidParameterException"
         | "ResourceNotFoundException"
         | "InvalidUserPoolConfigurationException"
@@ -279,7 +280,10 @@ impl Cognito {
         // Cognito's SECRET_BLOCK is base64; moto's is its session id in plain text. The block
         // is signed as bytes and sent back exactly as received either way.
         let block = param("SECRET_BLOCK");
-        let block_b64 = if base64::engine::general_purpose::STANDARD.decode(block).is_ok() {
+        let block_b64 = if base64::engine::general_purpose::STANDARD
+            .decode(block)
+            .is_ok()
+        {
             block.to_owned()
         } else {
             base64::engine::general_purpose::STANDARD.encode(block)
@@ -452,8 +456,9 @@ impl Cognito {
         }
         req.customize()
             .config_override(
-                aws_sdk_cognitoidentityprovider::config::Builder::default()
-                    .retry_config(aws_sdk_cognitoidentityprovider::config::retry::RetryConfig::disabled()),
+                aws_sdk_cognitoidentityprovider::config::Builder::default().retry_config(
+                    aws_sdk_cognitoidentityprovider::config::retry::RetryConfig::disabled(),
+                ),
             )
             .send()
             .await?;
@@ -506,7 +511,11 @@ mod tests {
             Failure::BadCredentials
         );
         assert_eq!(
-            classify("NotAuthorizedException", "Incorrect username or password.", none),
+            classify(
+                "NotAuthorizedException",
+                "Incorrect username or password.",
+                none
+            ),
             Failure::BadCredentials
         );
         assert_eq!(

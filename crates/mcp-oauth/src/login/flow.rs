@@ -210,7 +210,12 @@ impl CognitoLogin {
         let n = self
             .inner
             .store
-            .incr(Kind::RateLimit, &format!("login-fail:{subject}"), 1, l.window)
+            .incr(
+                Kind::RateLimit,
+                &format!("login-fail:{subject}"),
+                1,
+                l.window,
+            )
             .await?;
         if n >= free {
             let doublings = (n - free).min(20) as u32;
@@ -381,7 +386,10 @@ impl CognitoLogin {
         let Some(p) = &st.pending else {
             return Ok(pages::sign_in(&f, "", error, status));
         };
-        let dest = p.params.get("CODE_DELIVERY_DESTINATION").map(String::as_str);
+        let dest = p
+            .params
+            .get("CODE_DELIVERY_DESTINATION")
+            .map(String::as_str);
         Ok(match p.name.as_str() {
             "NEW_PASSWORD_REQUIRED" => {
                 let policy = self.inner.cognito.password_policy().await;
@@ -480,14 +488,17 @@ fn with_retry_after(mut r: Response, secs: u64) -> Response {
 }
 
 /// A challenge parameter holding a list: Cognito sends a JSON array in a string
-/// (`["SOFTWARE_TOKEN_MFA"]`); a plain comma-separated list is read too.
+/// (`["SOFTWARE_TOKEN_MFA"]`); a plain or single-quoted list (moto's) is read too.
 fn list_param(params: &HashMap<String, String>, key: &str) -> Vec<String> {
     let Some(v) = params.get(key) else {
         return Vec::new();
     };
     serde_json::from_str::<Vec<String>>(v).unwrap_or_else(|_| {
-        v.split(',')
-            .map(|s| s.trim().trim_matches('"').to_owned())
+        v.trim()
+            .trim_start_matches('[')
+            .trim_end_matches(']')
+            .split(',')
+            .map(|s| s.trim().trim_matches(['"', '\'']).to_owned())
             .filter(|s| !s.is_empty())
             .collect()
     })
@@ -495,7 +506,11 @@ fn list_param(params: &HashMap<String, String>, key: &str) -> Vec<String> {
 
 /// The `otpauth://` URI authenticator apps read from the QR code.
 fn otpauth_uri(issuer: &str, account: &str, secret: &str) -> String {
-    let enc = |s: &str| -> String { url::form_urlencoded::byte_serialize(s.as_bytes()).collect::<String>().replace('+', "%20") };
+    let enc = |s: &str| -> String {
+        url::form_urlencoded::byte_serialize(s.as_bytes())
+            .collect::<String>()
+            .replace('+', "%20")
+    };
     format!(
         "otpauth://totp/{}:{}?secret={}&issuer={}&algorithm=SHA1&digits=6&period=30",
         enc(issuer),
@@ -603,9 +618,7 @@ impl CognitoLogin {
             Failure::CognitoLockout => {
                 "Too many failed sign-in attempts for this account. Wait a while and try again."
             }
-            Failure::SessionExpired => {
-                "The sign-in took too long and expired. Sign in again."
-            }
+            Failure::SessionExpired => "The sign-in took too long and expired. Sign in again.",
             Failure::PasswordResetRequired => {
                 "This account's password must be reset first. Ask the administrator, or use \"forgot password\" in your application."
             }
@@ -629,7 +642,9 @@ impl CognitoLogin {
                 Err(e) => return store_down(e),
             }
         }
-        let r = self.sign_in_again(state, &mut st, typed, &text, status).await;
+        let r = self
+            .sign_in_again(state, &mut st, typed, &text, status)
+            .await;
         match retry {
             Some(secs) => with_retry_after(r, secs),
             None => r,
@@ -694,11 +709,13 @@ async fn answer(
     let result = match p.name.as_str() {
         "NEW_PASSWORD_REQUIRED" => {
             let pw = zeroize::Zeroizing::new(form.get("new_password").cloned().unwrap_or_default());
-            let again_pw = zeroize::Zeroizing::new(
-                form.get("confirm_password").cloned().unwrap_or_default(),
-            );
+            let again_pw =
+                zeroize::Zeroizing::new(form.get("confirm_password").cloned().unwrap_or_default());
             if *pw != *again_pw {
-                again!("The two passwords are not the same.", StatusCode::BAD_REQUEST);
+                again!(
+                    "The two passwords are not the same.",
+                    StatusCode::BAD_REQUEST
+                );
             }
             let problems = cognito.password_policy().await.problems(&pw);
             if !problems.is_empty() {
@@ -723,7 +740,11 @@ async fn answer(
         }
         "SOFTWARE_TOKEN_MFA" | "SMS_MFA" | "EMAIL_OTP" => {
             let code = field("code").replace(' ', "");
-            let (min, max) = if p.name == "EMAIL_OTP" { (6, 8) } else { (6, 6) };
+            let (min, max) = if p.name == "EMAIL_OTP" {
+                (6, 8)
+            } else {
+                (6, 6)
+            };
             if !code_ok(&code, min, max) {
                 let msg = if min == max {
                     "Enter the 6-digit code.".to_owned()
@@ -813,10 +834,15 @@ mod tests {
     #[test]
     fn list_params_read_json_and_plain_lists() {
         let mut p = HashMap::new();
-        p.insert("A".to_owned(), "[\"SMS_MFA\",\"SOFTWARE_TOKEN_MFA\"]".to_owned());
+        p.insert(
+            "A".to_owned(),
+            "[\"SMS_MFA\",\"SOFTWARE_TOKEN_MFA\"]".to_owned(),
+        );
         p.insert("B".to_owned(), "SMS_MFA, EMAIL_OTP".to_owned());
+        p.insert("M".to_owned(), "['SOFTWARE_TOKEN_MFA']".to_owned());
         assert_eq!(list_param(&p, "A"), ["SMS_MFA", "SOFTWARE_TOKEN_MFA"]);
         assert_eq!(list_param(&p, "B"), ["SMS_MFA", "EMAIL_OTP"]);
+        assert_eq!(list_param(&p, "M"), ["SOFTWARE_TOKEN_MFA"]);
         assert!(list_param(&p, "C").is_empty());
     }
 

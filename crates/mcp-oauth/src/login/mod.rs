@@ -28,8 +28,7 @@ use serde::{Deserialize, Serialize};
 use zeroize::Zeroizing;
 
 use crate::authz::upstream::{
-    Identity, Upstream, UpstreamError, UpstreamFuture, UpstreamGrant, UpstreamRequest,
-    verify_grant,
+    Identity, Upstream, UpstreamError, UpstreamFuture, UpstreamGrant, UpstreamRequest, verify_grant,
 };
 use crate::store::{Kind, Store};
 use cognito::{Cognito, Failure, Step};
@@ -300,9 +299,8 @@ impl CognitoLogin {
             .username
             .clone()
             .unwrap_or_else(|| username.to_owned());
-        grant.refresh_token = refresh.map(|t| {
-            serde_json::to_string(&Refresh { u: hash_user, t }).unwrap_or_default()
-        });
+        grant.refresh_token = refresh
+            .map(|t| serde_json::to_string(&Refresh { u: hash_user, t }).unwrap_or_default());
         Ok(grant)
     }
 }
@@ -416,11 +414,20 @@ mod tests {
         };
         assert!(p.problems("Correct-Horse-42").is_empty());
         let broken = p.problems("short");
-        assert!(broken.iter().any(|b| b.contains("shorter than 12")), "{broken:?}");
-        assert!(broken.iter().any(|b| b.contains("upper-case")), "{broken:?}");
+        assert!(
+            broken.iter().any(|b| b.contains("shorter than 12")),
+            "{broken:?}"
+        );
+        assert!(
+            broken.iter().any(|b| b.contains("upper-case")),
+            "{broken:?}"
+        );
         assert!(broken.iter().any(|b| b.contains("digit")), "{broken:?}");
         assert!(broken.iter().any(|b| b.contains("special")), "{broken:?}");
-        assert!(!broken.iter().any(|b| b.contains("lower-case")), "{broken:?}");
+        assert!(
+            !broken.iter().any(|b| b.contains("lower-case")),
+            "{broken:?}"
+        );
     }
 
     #[test]

@@ -27,7 +27,12 @@ impl Form<'_> {
 
 fn alert(error: Option<&str>) -> String {
     error
-        .map(|e| format!("<p class=\"error\" role=\"alert\" id=\"error\">{}</p>", esc(e)))
+        .map(|e| {
+            format!(
+                "<p class=\"error\" role=\"alert\" id=\"error\">{}</p>",
+                esc(e)
+            )
+        })
         .unwrap_or_default()
 }
 
@@ -87,7 +92,10 @@ pub(crate) fn new_password(
     let attrs: String = required_attributes
         .iter()
         .map(|a| {
-            let id = format!("attr-{}", a.replace(|c: char| !c.is_ascii_alphanumeric(), "-"));
+            let id = format!(
+                "attr-{}",
+                a.replace(|c: char| !c.is_ascii_alphanumeric(), "-")
+            );
             format!(
                 "<label for=\"{id}\">{label}</label>\
 <input type=\"text\" id=\"{id}\" name=\"userAttributes.{name}\" required maxlength=\"2048\">",

@@ -18,10 +18,10 @@ use std::future::Future;
 use std::pin::Pin;
 use std::time::Duration;
 
-pub use memory::MemoryStore;
-pub use redb::RedbStore;
 #[cfg(feature = "redis")]
 pub use self::redis::RedisStore;
+pub use memory::MemoryStore;
+pub use redb::RedbStore;
 pub use sealed::{SealedStore, StateKey};
 
 /// The kinds of entries, each its own namespace (a table, or a key prefix).
