@@ -146,6 +146,7 @@ pub(crate) async fn authorization_server(
         .as_ref()
         .map(|s| s.expose().to_owned());
     up.scopes = p.upstream_scopes.clone();
+    up.timeout = Duration::from_secs(p.upstream_timeout_secs);
     if p.domain.is_some() || settings.auth.jwks_url.is_some() {
         up.jwks_url = Some(crate::http::jwks_url(settings, pool_id));
     }

@@ -80,6 +80,7 @@ struct AuthFile {
     discovery_url: Option<String>,
     upstream_issuer: Option<String>,
     upstream_scopes: Option<Vec<String>>,
+    upstream_timeout_secs: Option<u64>,
     state_dir: Option<PathBuf>,
     store: Option<String>,
     redis_url: Option<Secret>,
@@ -224,6 +225,8 @@ pub(crate) struct ProxySettings {
     pub(crate) upstream_issuer: Option<String>,
     /// `auth.upstream_scopes`; default `openid email profile`.
     pub(crate) upstream_scopes: Vec<String>,
+    /// `auth.upstream_timeout_secs`: one call to the hosted UI's token endpoint; default 10.
+    pub(crate) upstream_timeout_secs: u64,
     /// `COGNITO_MCP_STATE_DIR`, `auth.state_dir`; default `$XDG_STATE_HOME/cognito-mcp`.
     pub(crate) state_dir: PathBuf,
     /// `auth.store`: `embedded` (default), `memory` or `redis`.
@@ -464,6 +467,7 @@ impl Settings {
                     upstream_scopes: a
                         .upstream_scopes
                         .unwrap_or_else(|| vec!["openid".into(), "email".into(), "profile".into()]),
+                    upstream_timeout_secs: a.upstream_timeout_secs.unwrap_or(10),
                     state_dir: env_nonempty("COGNITO_MCP_STATE_DIR")
                         .map(PathBuf::from)
                         .or(a.state_dir)
@@ -591,6 +595,12 @@ impl Settings {
                     "auth.access_token_ttl_secs and auth.refresh_token_ttl_secs must be above 0"
                         .into(),
                 ));
+            }
+            if p.upstream_timeout_secs == 0 || p.upstream_timeout_secs > 120 {
+                out.push(Problem(format!(
+                    "auth.upstream_timeout_secs is {}; use 1 to 120 seconds",
+                    p.upstream_timeout_secs
+                )));
             }
             if !matches!(p.upstream.as_str(), "auto" | "hosted_ui" | "login") {
                 out.push(Problem(format!(

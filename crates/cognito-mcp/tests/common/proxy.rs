@@ -26,6 +26,11 @@ pub struct StandIn {
 impl StandIn {
     /// Starts it with `user` (in `groups`) as the one who signs in.
     pub async fn start(user: &str, groups: &[&str]) -> Self {
+        Self::start_with(user, groups, &[]).await
+    }
+
+    /// Starts it with more arguments (`--cognito-paths`, ...).
+    pub async fn start_with(user: &str, groups: &[&str], extra: &[&str]) -> Self {
         use tokio::io::AsyncBufReadExt;
         let node = node_bin().join("node");
         assert!(
@@ -42,6 +47,7 @@ impl StandIn {
                 UPSTREAM_SECRET,
             ])
             .args(["--user", user, "--groups", &groups.join(",")])
+            .args(extra)
             .stdin(Stdio::piped())
             .stdout(Stdio::piped())
             .stderr(Stdio::inherit())

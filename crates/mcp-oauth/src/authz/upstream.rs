@@ -137,6 +137,11 @@ pub struct HostedUiConfig {
     pub client_secret: Option<String>,
     /// Scopes asked of the upstream. Default: `openid email profile`.
     pub scopes: Vec<String>,
+    /// How long one call to the upstream may take. Default: 10 seconds.
+    pub timeout: Duration,
+    /// Attempts at the token endpoint when it fails with 5xx, times out or cannot be reached
+    /// (never on a 4xx answer), with a doubling pause from 200 ms. Default: 3.
+    pub attempts: u32,
 }
 
 impl std::fmt::Debug for HostedUiConfig {
@@ -151,6 +156,8 @@ impl std::fmt::Debug for HostedUiConfig {
                 &self.client_secret.as_ref().map(|_| "<redacted>"),
             )
             .field("scopes", &self.scopes)
+            .field("timeout", &self.timeout)
+            .field("attempts", &self.attempts)
             .finish_non_exhaustive()
     }
 }
@@ -166,6 +173,8 @@ impl HostedUiConfig {
             client_id: client_id.into(),
             client_secret: None,
             scopes: vec!["openid".into(), "email".into(), "profile".into()],
+            timeout: Duration::from_secs(10),
+            attempts: 3,
         }
     }
 }
@@ -217,7 +226,7 @@ impl HostedUi {
     pub fn new(config: HostedUiConfig) -> Self {
         let http = reqwest::Client::builder()
             .redirect(reqwest::redirect::Policy::none())
-            .timeout(Duration::from_secs(10))
+            .timeout(config.timeout)
             .build()
             .unwrap_or_default();
         Self {
@@ -288,11 +297,38 @@ impl HostedUi {
         })
     }
 
+    /// Calls the token endpoint, retrying what may be transient: no answer, or a 5xx.
     async fn token_call(
         &self,
         form: &[(&str, &str)],
     ) -> Result<(TokenResponse, &Endpoints), UpstreamError> {
-        let ep = self.endpoints().await?;
+        let attempts = self.inner.config.attempts.max(1);
+        let mut pause = Duration::from_millis(200);
+        let mut attempt = 1;
+        loop {
+            match self.token_call_once(form).await {
+                Err(Retry::Transient(e)) if attempt < attempts => {
+                    tracing::warn!(attempt, error = %e, "the upstream token endpoint failed; retrying");
+                    tokio::time::sleep(pause).await;
+                    pause *= 2;
+                    attempt += 1;
+                }
+                Err(Retry::Transient(e)) => {
+                    return Err(UpstreamError::Unavailable(format!(
+                        "{e} (after {attempts} attempts)"
+                    )));
+                }
+                Err(Retry::Final(e)) => return Err(e),
+                Ok(v) => return Ok(v),
+            }
+        }
+    }
+
+    async fn token_call_once(
+        &self,
+        form: &[(&str, &str)],
+    ) -> Result<(TokenResponse, &Endpoints), Retry> {
+        let ep = self.endpoints().await.map_err(Retry::Final)?;
         let c = &self.inner.config;
         let mut req = with_form(self.inner.http.post(&ep.token), form);
         if let Some(secret) = &c.client_secret {
@@ -301,17 +337,24 @@ impl HostedUi {
         let resp = req
             .send()
             .await
-            .map_err(|e| UpstreamError::Unavailable(format!("token endpoint: {e}")))?;
+            .map_err(|e| Retry::Transient(format!("token endpoint: {e}")))?;
         let status = resp.status();
         let body = resp
             .bytes()
             .await
-            .map_err(|e| UpstreamError::Unavailable(format!("token endpoint: {e}")))?;
+            .map_err(|e| Retry::Transient(format!("token endpoint: {e}")))?;
         if status.is_success() {
             let t: TokenResponse = serde_json::from_slice(&body).map_err(|e| {
-                UpstreamError::Unavailable(format!("the token response is not usable: {e}"))
+                Retry::Final(UpstreamError::Unavailable(format!(
+                    "the token response is not usable: {e}"
+                )))
             })?;
             return Ok((t, ep));
+        }
+        if status.is_server_error() {
+            return Err(Retry::Transient(format!(
+                "token endpoint answered {status}"
+            )));
         }
         let err: Option<TokenError> = serde_json::from_slice(&body).ok();
         let (code, desc) = err
@@ -323,11 +366,11 @@ impl HostedUi {
             })
             .unwrap_or_default();
         if status.is_client_error() && code == "invalid_grant" {
-            Err(UpstreamError::InvalidGrant(desc))
+            Err(Retry::Final(UpstreamError::InvalidGrant(desc)))
         } else {
-            Err(UpstreamError::Unavailable(format!(
+            Err(Retry::Final(UpstreamError::Unavailable(format!(
                 "token endpoint answered {status} {code} {desc}"
-            )))
+            ))))
         }
     }
 
@@ -405,6 +448,12 @@ pub(crate) async fn verify_grant(
         scopes: access.scopes.clone(),
         refresh_token,
     })
+}
+
+/// A failed token call: worth another attempt, or not.
+enum Retry {
+    Transient(String),
+    Final(UpstreamError),
 }
 
 /// A form-encoded request body.
