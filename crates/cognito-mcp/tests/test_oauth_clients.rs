@@ -4,8 +4,9 @@
 
 mod common;
 
+use common::drivers::{run, script, step};
 use common::proxy::*;
-use common::{new_pool, node_bin, node_path, peers, root};
+use common::{new_pool, node_bin, peers};
 use serde_json::Value;
 
 struct Setup {
@@ -28,47 +29,6 @@ async fn setup(groups: &[&str]) -> Setup {
         _state: state,
         base,
     }
-}
-
-/// Runs a client script; returns (exit code, the JSON lines of stdout, stderr).
-async fn run(program: &std::path::Path, args: &[&str]) -> (i32, Vec<Value>, String) {
-    let out = tokio::time::timeout(
-        std::time::Duration::from_secs(180),
-        tokio::process::Command::new(program)
-            .args(args)
-            .env("PATH", node_path())
-            .env("PEERS_DIR", peers())
-            .kill_on_drop(true)
-            .output(),
-    )
-    .await
-    .expect("the client finished in time")
-    .expect("run the client");
-    let stdout = String::from_utf8_lossy(&out.stdout);
-    let lines = stdout
-        .lines()
-        .filter_map(|l| serde_json::from_str(l).ok())
-        .collect();
-    (
-        out.status.code().unwrap_or(-1),
-        lines,
-        String::from_utf8_lossy(&out.stderr).into_owned(),
-    )
-}
-
-fn script(name: &str) -> String {
-    root()
-        .join("crates/cognito-mcp/tests/clients")
-        .join(name)
-        .display()
-        .to_string()
-}
-
-fn step<'a>(lines: &'a [Value], name: &str) -> &'a Value {
-    lines
-        .iter()
-        .find(|l| l["step"] == name)
-        .unwrap_or_else(|| panic!("no {name} step in {lines:?}"))
 }
 
 #[tokio::test]

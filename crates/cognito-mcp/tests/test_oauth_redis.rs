@@ -1,13 +1,18 @@
 //! Proxy mode with its state in Redis (`auth.store = "redis"`): two instances behind one public
-//! URL share registrations, codes, refresh tokens and the signing key; a Redis outage is a 503
-//! that heals by itself; registrations survive a Redis restart with the append-only file.
+//! URL share registrations, codes, refresh tokens and the signing key; a round-robin balancer
+//! sends every other request of one client's sign-in and MCP session to the other instance; a
+//! revocation at one is refused at the other; a Redis outage is a 503 that heals by itself;
+//! registrations survive a Redis restart with the append-only file.
 
 mod common;
 
 use base64::Engine as _;
+use common::drivers::{run, script, step};
+use common::fault::FaultProxy;
+use common::login::{password_client, serve_login, submit, user};
 use common::proxy::*;
 use common::redis::RedisServer;
-use common::{new_pool, rpc};
+use common::{HttpServer, new_pool, node_bin, rpc};
 use serde_json::json;
 
 fn free_port() -> u16 {
@@ -169,4 +174,222 @@ async fn redis_outage_is_503_then_heals_and_registrations_survive() {
         ))
         .await;
     assert_eq!(page.status, 200, "the client is known: {}", page.text);
+}
+
+/// Two instances on one Redis behind a round-robin balancer at their shared public URL; the
+/// balancer counts the requests under `prefix` each instance served.
+struct Pair {
+    lb: FaultProxy,
+    _a: HttpServer,
+    _b: HttpServer,
+    _redis: RedisServer,
+    _dir: tempfile::TempDir,
+}
+
+async fn pair(
+    prefix: &str,
+    extra_auth: &str,
+    start: impl AsyncFn(&std::path::Path, &[(&str, &str)]) -> HttpServer,
+) -> Pair {
+    let redis = RedisServer::start();
+    let dir = tempfile::tempdir().expect("dir");
+    let cfg = config(dir.path(), &format!("store = \"redis\"\n{extra_auth}"), "");
+    let lb = FaultProxy::start("http://127.0.0.1:9", prefix).await;
+    let (url, key) = (redis.url(), state_key());
+    let env = [
+        ("COGNITO_MCP_CONFIG", cfg.to_str().expect("utf-8")),
+        ("COGNITO_MCP_REDIS_URL", url.as_str()),
+        ("COGNITO_MCP_STATE_KEY", key.as_str()),
+        ("COGNITO_MCP_PUBLIC_URL", lb.base.as_str()),
+    ];
+    let a = start(&dir.path().join("a"), &env).await;
+    let b = start(&dir.path().join("b"), &env).await;
+    lb.balance(&[&a.base, &b.base]);
+    Pair {
+        lb,
+        _a: a,
+        _b: b,
+        _redis: redis,
+        _dir: dir,
+    }
+}
+
+#[tokio::test]
+async fn one_client_session_alternates_between_two_instances() {
+    let pool = new_pool().await;
+    let upstream = StandIn::start("alice", &["Developers"]).await;
+    let p = pair("/mcp", "", async |dir, env| {
+        let cfg = std::path::PathBuf::from(env[0].1);
+        serve_proxy(&pool, &upstream, &cfg, dir, &env[1..]).await
+    })
+    .await;
+    // The TypeScript SDK registers, signs in, calls tools, refreshes and calls again; every
+    // request goes to the other instance than the one before.
+    let (code, lines, err) = run(
+        &node_bin().join("node"),
+        &[
+            &script("ts_oauth_client.mjs"),
+            &format!("{}/mcp", p.lb.base),
+            "public-test-client",
+            "list_users",
+            "{}",
+        ],
+    )
+    .await;
+    assert_eq!(code, 0, "{lines:?}\n{err}");
+    assert_eq!(step(&lines, "first")["whoami"]["username"], "alice");
+    assert_eq!(step(&lines, "refreshed")["whoami"]["username"], "alice");
+    assert!(step(&lines, "call").get("result").is_some(), "{lines:?}");
+    let served = p.lb.served();
+    assert!(
+        served.iter().all(|n| *n >= 2),
+        "both instances served MCP requests of the one session: {served:?}"
+    );
+}
+
+#[tokio::test]
+async fn refresh_on_b_then_revoke_on_a_and_b_refuses() {
+    let pool = new_pool().await;
+    let upstream = StandIn::start("alice", &["Admins"]).await;
+    let p = pair("/", "", async |dir, env| {
+        let cfg = std::path::PathBuf::from(env[0].1);
+        serve_proxy(&pool, &upstream, &cfg, dir, &env[1..]).await
+    })
+    .await;
+    let a = p._a.base.clone();
+    let b = p._b.base.clone();
+    let id = public_client(&a, "mcp/read").await;
+    let (verifier, challenge) = pkce();
+    let code = sign_in(&mut Browser::new(), &p.lb.base, &id, &challenge, "mcp/read")
+        .await
+        .query()["code"]
+        .clone();
+    let first = token(
+        &a,
+        &[
+            ("grant_type", "authorization_code"),
+            ("code", &code),
+            ("redirect_uri", REDIRECT),
+            ("code_verifier", &verifier),
+            ("client_id", &id),
+        ],
+        None,
+    )
+    .await
+    .json();
+    let refreshed = token(
+        &b,
+        &[
+            ("grant_type", "refresh_token"),
+            (
+                "refresh_token",
+                first["refresh_token"].as_str().expect("rt"),
+            ),
+            ("client_id", &id),
+        ],
+        None,
+    )
+    .await;
+    assert_eq!(refreshed.status, 200, "refresh on B: {}", refreshed.text);
+    let refreshed = refreshed.json();
+    let access = refreshed["access_token"].as_str().expect("at");
+    let ok = rpc(
+        &p.lb.base,
+        Some(access),
+        "tools/call",
+        json!({"name": "whoami", "arguments": {}}),
+        &[],
+    )
+    .await;
+    assert_eq!(ok.status, 200, "{:?}", ok.body);
+    // Revoked at A (the refresh token: its whole family, access tokens included)...
+    let revoked = revoke(&a, refreshed["refresh_token"].as_str().expect("rt"), &id).await;
+    assert_eq!(revoked, 200);
+    // ...refused at B, and everywhere: both instances in turn through the balancer.
+    for _ in 0..2 {
+        let r = rpc(
+            &p.lb.base,
+            Some(access),
+            "tools/call",
+            json!({"name": "whoami", "arguments": {}}),
+            &[],
+        )
+        .await;
+        assert_eq!(r.status, 401, "{:?}", r.body);
+    }
+    let again = token(
+        &b,
+        &[
+            ("grant_type", "refresh_token"),
+            (
+                "refresh_token",
+                refreshed["refresh_token"].as_str().expect("rt"),
+            ),
+            ("client_id", &id),
+        ],
+        None,
+    )
+    .await;
+    assert_eq!(
+        again.status, 400,
+        "B refuses the revoked refresh token: {}",
+        again.text
+    );
+}
+
+#[tokio::test]
+async fn sign_in_page_steps_alternate_between_two_instances() {
+    let pool = new_pool().await;
+    let client = password_client(&pool, true).await;
+    user(&pool, "nina", &["ReadOnly"], true).await;
+    let p = pair("/", "upstream = \"login\"", async |dir, env| {
+        let cfg = std::path::PathBuf::from(env[0].1);
+        serve_login(&pool, &client, &cfg, dir, &env[1..]).await
+    })
+    .await;
+    let base = p.lb.base.clone();
+    let id = public_client(&base, "openid mcp/read").await;
+    let (verifier, challenge) = pkce();
+    let mut b = Browser::new();
+    // authorize, consent, the page, the password, the new password, the callback, the token:
+    // each request reaches the other instance than the one before.
+    let page =
+        common::login::to_login_page(&mut b, &base, &id, &challenge, "openid mcp/read").await;
+    let page = submit(
+        &mut b,
+        &base,
+        &page,
+        "/login",
+        &[("username", "nina"), ("password", common::login::TEMPORARY)],
+    )
+    .await;
+    assert!(page.text.contains("Choose a new password"), "{}", page.text);
+    let done = submit(
+        &mut b,
+        &base,
+        &page,
+        "/login/challenge",
+        &[
+            ("new_password", "New-Password-123"),
+            ("confirm_password", "New-Password-123"),
+        ],
+    )
+    .await;
+    let done = b.follow(done).await;
+    let code = done.query()["code"].clone();
+    let t = token(
+        &base,
+        &[
+            ("grant_type", "authorization_code"),
+            ("code", &code),
+            ("redirect_uri", REDIRECT),
+            ("code_verifier", &verifier),
+            ("client_id", &id),
+        ],
+        None,
+    )
+    .await;
+    assert_eq!(t.status, 200, "{}", t.text);
+    let served = p.lb.served();
+    assert!(served.iter().all(|n| *n >= 4), "{served:?}");
 }

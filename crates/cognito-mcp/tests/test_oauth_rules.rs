@@ -497,21 +497,7 @@ async fn revoked_tokens_stop_at_once() {
     let revoke = |tok: String| {
         let base = s.base.clone();
         let id = id.clone();
-        async move {
-            reqwest::Client::new()
-                .post(format!("{base}/revoke"))
-                .header("content-type", "application/x-www-form-urlencoded")
-                .body(
-                    url::form_urlencoded::Serializer::new(String::new())
-                        .extend_pairs([("token", tok.as_str()), ("client_id", id.as_str())])
-                        .finish(),
-                )
-                .send()
-                .await
-                .expect("revoke")
-                .status()
-                .as_u16()
-        }
+        async move { revoke(&base, &tok, &id).await }
     };
     assert_eq!(
         rpc(&s.base, Some(access), "tools/list", json!({}), &[])

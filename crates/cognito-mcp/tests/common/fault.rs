@@ -1,6 +1,9 @@
 //! A fault proxy on loopback: forwards every request to an upstream as it is, except that the
 //! requests whose path starts with a chosen prefix can be answered with an error status or left
 //! hanging, a set number of times. It counts the requests it saw under that prefix.
+//!
+//! With several upstreams it is a round-robin load balancer that keeps the `Host` header (the
+//! instances behind it share one public URL), counting the prefixed requests each one got.
 
 use std::sync::Arc;
 use std::sync::atomic::{AtomicU32, Ordering};
@@ -28,7 +31,9 @@ pub struct FaultProxy {
 }
 
 struct Inner {
-    upstream: String,
+    upstreams: std::sync::Mutex<Vec<String>>,
+    next: std::sync::atomic::AtomicUsize,
+    served: std::sync::Mutex<Vec<u32>>,
     prefix: String,
     fault: std::sync::Mutex<(Fault, u32)>,
     seen: AtomicU32,
@@ -39,7 +44,9 @@ impl FaultProxy {
     /// A proxy to `upstream` (`http://127.0.0.1:PORT`) whose faults apply under `prefix`.
     pub async fn start(upstream: &str, prefix: &str) -> Self {
         let inner = Arc::new(Inner {
-            upstream: upstream.trim_end_matches('/').to_owned(),
+            upstreams: std::sync::Mutex::new(vec![upstream.trim_end_matches('/').to_owned()]),
+            next: std::sync::atomic::AtomicUsize::new(0),
+            served: std::sync::Mutex::new(vec![0]),
             prefix: prefix.to_owned(),
             fault: std::sync::Mutex::new((Fault::None, 0)),
             seen: AtomicU32::new(0),
@@ -69,6 +76,20 @@ impl FaultProxy {
     pub fn seen(&self) -> u32 {
         self.inner.seen.load(Ordering::SeqCst)
     }
+
+    /// Balances over `upstreams` in turn from now on.
+    pub fn balance(&self, upstreams: &[&str]) {
+        *self.inner.upstreams.lock().expect("lock") = upstreams
+            .iter()
+            .map(|u| u.trim_end_matches('/').to_owned())
+            .collect();
+        *self.inner.served.lock().expect("lock") = vec![0; upstreams.len()];
+    }
+
+    /// How many prefixed requests each upstream served.
+    pub fn served(&self) -> Vec<u32> {
+        self.inner.served.lock().expect("lock").clone()
+    }
 }
 
 async fn forward(State(p): State<Arc<Inner>>, req: Request) -> Response<Body> {
@@ -77,7 +98,18 @@ async fn forward(State(p): State<Arc<Inner>>, req: Request) -> Response<Body> {
         .path_and_query()
         .map(|pq| pq.as_str().to_owned())
         .unwrap_or_default();
-    if req.uri().path().starts_with(&p.prefix) {
+    let (upstream, index, balanced) = {
+        let ups = p.upstreams.lock().expect("lock");
+        let i = p.next.fetch_add(1, Ordering::SeqCst) % ups.len();
+        (ups[i].clone(), i, ups.len() > 1)
+    };
+    let matching = req.uri().path().starts_with(&p.prefix);
+    if matching {
+        if let Some(n) = p.served.lock().expect("lock").get_mut(index) {
+            *n += 1;
+        }
+    }
+    if matching {
         p.seen.fetch_add(1, Ordering::SeqCst);
         let fault = {
             let mut f = p.fault.lock().expect("lock");
@@ -110,13 +142,13 @@ async fn forward(State(p): State<Arc<Inner>>, req: Request) -> Response<Body> {
         .unwrap_or_default();
     let mut headers = HeaderMap::new();
     for (k, v) in &parts.headers {
-        if k != "host" && k != "content-length" {
+        if (balanced || k != "host") && k != "content-length" {
             headers.insert(k.clone(), v.clone());
         }
     }
     let sent = p
         .http
-        .request(parts.method, format!("{}{path_q}", p.upstream))
+        .request(parts.method, format!("{upstream}{path_q}"))
         .headers(headers)
         .body(body)
         .send()

@@ -16,6 +16,7 @@ use rmcp::transport::TokioChildProcess;
 use rmcp::{RoleClient, ServiceExt};
 use serde_json::Value;
 
+pub mod drivers;
 pub mod fault;
 pub mod login;
 pub mod proxy;

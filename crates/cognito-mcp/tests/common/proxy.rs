@@ -422,6 +422,23 @@ pub async fn token(base: &str, form: &[(&str, &str)], basic: Option<(&str, &str)
     Browser::new().read(req.send().await.expect("token")).await
 }
 
+/// POSTs an RFC 7009 revocation of `token` by public client `client_id`; the status.
+pub async fn revoke(base: &str, token: &str, client_id: &str) -> u16 {
+    reqwest::Client::new()
+        .post(format!("{base}/revoke"))
+        .header("content-type", "application/x-www-form-urlencoded")
+        .body(
+            url::form_urlencoded::Serializer::new(String::new())
+                .extend_pairs([("token", token), ("client_id", client_id)])
+                .finish(),
+        )
+        .send()
+        .await
+        .expect("revoke")
+        .status()
+        .as_u16()
+}
+
 /// A public client signed in end to end: (client_id, token response).
 pub async fn public_tokens(base: &str, scope: &str) -> (String, Value) {
     let client = register_client(base, "public-test-client", scope).await;

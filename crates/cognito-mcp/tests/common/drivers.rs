@@ -1,0 +1,47 @@
+//! Running the client drivers of `tests/clients/` (Node and Python MCP clients), each printing
+//! one JSON line per step.
+
+use serde_json::Value;
+
+use super::{node_path, peers, root};
+
+/// Runs a driver to its end (at most 3 minutes): (exit code, its JSON lines, its stderr).
+pub async fn run(program: &std::path::Path, args: &[&str]) -> (i32, Vec<Value>, String) {
+    let out = tokio::time::timeout(
+        std::time::Duration::from_secs(180),
+        tokio::process::Command::new(program)
+            .args(args)
+            .env("PATH", node_path())
+            .env("PEERS_DIR", peers())
+            .kill_on_drop(true)
+            .output(),
+    )
+    .await
+    .expect("the client finished in time")
+    .expect("run the client");
+    let stdout = String::from_utf8_lossy(&out.stdout);
+    let lines = stdout
+        .lines()
+        .filter_map(|l| serde_json::from_str(l).ok())
+        .collect();
+    (
+        out.status.code().unwrap_or(-1),
+        lines,
+        String::from_utf8_lossy(&out.stderr).into_owned(),
+    )
+}
+
+pub fn script(name: &str) -> String {
+    root()
+        .join("crates/cognito-mcp/tests/clients")
+        .join(name)
+        .display()
+        .to_string()
+}
+
+pub fn step<'a>(lines: &'a [Value], name: &str) -> &'a Value {
+    lines
+        .iter()
+        .find(|l| l["step"] == name)
+        .unwrap_or_else(|| panic!("no {name} step in {lines:?}"))
+}
