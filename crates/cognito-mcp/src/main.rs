@@ -216,12 +216,15 @@ async fn run(cli: Cli) -> ExitCode {
                 );
             }
             let enabled = ToolPolicy::from_settings(&settings).enabled();
-            let doc = policy::iam_policy(
+            let mut doc = policy::iam_policy(
                 &enabled,
                 &settings.region,
                 account_id.as_deref(),
                 settings.user_pool_id.as_deref(),
             );
+            if let Some(p) = settings.auth.proxy.as_ref().filter(|p| p.uses_login_page()) {
+                policy::add_sign_in_page(&mut doc, &p.login.flow);
+            }
             println!(
                 "{}",
                 serde_json::to_string_pretty(&doc).expect("a JSON value serializes")

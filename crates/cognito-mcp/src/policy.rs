@@ -153,9 +153,58 @@ pub(crate) fn iam_policy(
     })
 }
 
+/// Adds what the sign-in page (`auth.upstream = "login"`) needs to `policy`: reading the app
+/// client (the `auto` flow) and the password policy, and, unless the flow is `srp`,
+/// `AdminInitiateAuth` and `AdminRespondToAuthChallenge`. SRP, the challenge answers, TOTP
+/// enrollment and token revocation are unauthenticated Cognito calls: no IAM action.
+pub(crate) fn add_sign_in_page(policy: &mut Value, flow: &str) {
+    let mut actions = vec![
+        "cognito-idp:DescribeUserPool",
+        "cognito-idp:DescribeUserPoolClient",
+    ];
+    if flow != "srp" {
+        actions.push("cognito-idp:AdminInitiateAuth");
+        actions.push("cognito-idp:AdminRespondToAuthChallenge");
+    }
+    let resource = policy["Statement"][0]["Resource"].clone();
+    if let Some(statements) = policy["Statement"].as_array_mut() {
+        statements.push(json!({
+            "Sid": "CognitoMcpSignInPage",
+            "Effect": "Allow",
+            "Action": actions,
+            "Resource": resource,
+        }));
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn sign_in_page_adds_only_what_its_flow_needs() {
+        let all = ToolPolicy::default().enabled();
+        let mut p = iam_policy(&all, "us-east-1", None, Some("us-east-1_Abc"));
+        add_sign_in_page(&mut p, "srp");
+        let srp: Vec<&str> = p["Statement"][1]["Action"]
+            .as_array()
+            .expect("actions")
+            .iter()
+            .filter_map(Value::as_str)
+            .collect();
+        assert_eq!(
+            srp,
+            [
+                "cognito-idp:DescribeUserPool",
+                "cognito-idp:DescribeUserPoolClient"
+            ]
+        );
+        assert_eq!(p["Statement"][1]["Resource"], p["Statement"][0]["Resource"]);
+        let mut p = iam_policy(&all, "us-east-1", None, None);
+        add_sign_in_page(&mut p, "auto");
+        let acts = p["Statement"][1]["Action"].to_string();
+        assert!(acts.contains("AdminRespondToAuthChallenge"), "{acts}");
+    }
 
     fn actions(policy: &Value) -> BTreeSet<String> {
         policy["Statement"][0]["Action"]
