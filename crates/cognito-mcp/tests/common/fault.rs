@@ -104,10 +104,8 @@ async fn forward(State(p): State<Arc<Inner>>, req: Request) -> Response<Body> {
         (ups[i].clone(), i, ups.len() > 1)
     };
     let matching = req.uri().path().starts_with(&p.prefix);
-    if matching {
-        if let Some(n) = p.served.lock().expect("lock").get_mut(index) {
-            *n += 1;
-        }
+    if matching && let Some(n) = p.served.lock().expect("lock").get_mut(index) {
+        *n += 1;
     }
     if matching {
         p.seen.fetch_add(1, Ordering::SeqCst);
