@@ -16,13 +16,8 @@
 //   {"step":"redirect", "url", "code", "state", "iss", "error", "error_description",
 //    "navigations": [every document request URL], "console_errors": [...]}
 // Exit 0 once the browser reaches REDIRECT_PREFIX (with a code or an error), 1 otherwise.
-import { mkdtempSync, rmSync } from "node:fs";
-import { tmpdir } from "node:os";
-import { join } from "node:path";
 import { parseArgs } from "node:util";
-import { peerRequire } from "./headless.mjs";
-
-const { chromium } = peerRequire("browser")("playwright-core");
+import { catchRedirect, launchChromium } from "./chromium.mjs";
 
 const { values: opt, positionals } = parseArgs({
   allowPositionals: true,
@@ -38,50 +33,14 @@ if (!authorizeUrl || !redirectPrefix) {
 }
 const timeout = Number(opt.timeout);
 
-const profile = mkdtempSync(join(tmpdir(), "cognito-mcp-chromium-"));
-let context;
+let browser;
 let status = 0;
 try {
-  context = await chromium.launchPersistentContext(profile, {
-    executablePath: "/usr/bin/chromium",
-    headless: true,
-    // No sandbox: tests run as root in containers. The rest keeps Chromium from calling home
-    // (only package registries are reachable here, and nothing else should be tried).
-    args: [
-      "--headless",
-      "--no-sandbox",
-      "--disable-gpu",
-      "--disable-quic",
-      "--no-first-run",
-      "--disable-background-networking",
-      "--disable-component-update",
-      "--disable-sync",
-    ],
-    timeout,
-  });
-  const page = context.pages()[0] ?? (await context.newPage());
-  page.setDefaultTimeout(timeout);
-  const consoleErrors = [];
-  page.on("console", (m) => {
-    if (m.type() === "error") consoleErrors.push(m.text());
-  });
-  const navigations = [];
-  page.on("request", (r) => {
-    const nav = `${r.method()} ${r.url()}`;
-    // A routed request shows up twice (before and after the route); keep it once.
-    if (r.isNavigationRequest() && navigations.at(-1) !== nav) navigations.push(nav);
-  });
+  browser = await launchChromium(timeout);
+  const { context, page, consoleErrors, navigations } = browser;
 
   // The client's redirect URI: answered here, so a loopback port nobody listens on is fine.
-  let landed;
-  const reached = new Promise((resolve) => (landed = resolve));
-  await context.route(
-    (url) => url.href.startsWith(redirectPrefix),
-    async (route) => {
-      landed(route.request().url());
-      await route.fulfill({ status: 200, contentType: "text/html", body: "<p>authorization received</p>" });
-    },
-  );
+  const { reached } = await catchRedirect(context, redirectPrefix);
 
   const response = await page.goto(authorizeUrl, { waitUntil: "domcontentloaded" });
   const early = await Promise.race([reached, new Promise((r) => setTimeout(() => r(null), 0))]);
@@ -151,7 +110,6 @@ try {
   console.error(`browser_consent: ${e?.stack ?? e}`);
   status = 1;
 } finally {
-  await context?.close().catch(() => {});
-  rmSync(profile, { recursive: true, force: true });
+  await browser?.close();
 }
 process.exit(status);

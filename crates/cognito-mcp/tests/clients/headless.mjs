@@ -70,22 +70,27 @@ function attrsOf(tag) {
   return out;
 }
 
-// The first POST form of a page: its action, its hidden fields, and its submit buttons.
+// The first POST form of a page: its action, its hidden fields, the names and types of its other
+// inputs (what a person fills), and its submit buttons.
 export function parseForm(html) {
   const m = html.match(/<form\b([^>]*)>([\s\S]*?)<\/form>/i);
   if (!m) return null;
   const form = attrsOf(m[1]);
   const fields = [];
+  const inputs = [];
   for (const t of m[2].matchAll(/<input\b([^>]*)>/gi)) {
     const a = attrsOf(t[1]);
-    if (a.name !== undefined && (a.type ?? "text").toLowerCase() === "hidden") fields.push([a.name, a.value ?? ""]);
+    const type = (a.type ?? "text").toLowerCase();
+    if (a.name === undefined) continue;
+    if (type === "hidden") fields.push([a.name, a.value ?? ""]);
+    else inputs.push({ name: a.name, type, id: a.id });
   }
   const buttons = [];
   for (const t of m[2].matchAll(/<button\b([^>]*)>([\s\S]*?)<\/button>/gi)) {
     const a = attrsOf(t[1]);
     if ((a.type ?? "submit").toLowerCase() === "submit") buttons.push({ name: a.name, value: a.value, label: pageText(t[2]) });
   }
-  return { method: (form.method ?? "get").toLowerCase(), action: form.action ?? "", fields, buttons };
+  return { method: (form.method ?? "get").toLowerCase(), action: form.action ?? "", fields, inputs, buttons };
 }
 
 export function pageText(html) {
@@ -101,7 +106,14 @@ export function pageText(html) {
 // consent form, until a Location starts with `redirectPrefix` (never fetched: nobody needs to
 // listen there). Returns {code, state, iss, error, error_description, redirect, hops, pages,
 // cookies}. Throws on a dead end (an error status, a page without a form, a redirect loop).
-export async function headlessAuthorize(authorizationUrl, redirectPrefix, { choice = "approve", maxHops = 25 } = {}) {
+//
+// `fill`, when given, is the person at the keyboard: it is called with every page that has a form
+// ({url, status, headers, html, text, form}, any status) and answers
+//   undefined                   to click `choice` (the consent page),
+//   {values: {name: value}, button}  to submit the form with those fields filled (and the submit
+//                               button of that value, else the first one), or
+//   {stop: reason}              to walk away: the walk returns {stopped: reason, hops, pages, cookies}.
+export async function headlessAuthorize(authorizationUrl, redirectPrefix, { choice = "approve", maxHops = 25, fill } = {}) {
   const jar = new CookieJar();
   const hops = [];
   const pages = [];
@@ -137,16 +149,22 @@ export async function headlessAuthorize(authorizationUrl, redirectPrefix, { choi
       continue;
     }
     const body = await res.text();
-    if (res.status !== 200) {
+    const form = parseForm(body);
+    // A person reads a refusal page (wrong password, 429) and types again; a consent walker stops.
+    if (res.status !== 200 && !(fill && form)) {
       throw new Error(`${init.method} ${url} answered ${res.status}: ${body.slice(0, 500)}`);
     }
-    const form = parseForm(body);
     if (!form) throw new Error(`${url} answered a page without a form: ${pageText(body).slice(0, 500)}`);
-    const button = form.buttons.find((b) => b.value === choice);
-    if (!button) throw new Error(`${url}: no submit button with value ${JSON.stringify(choice)} in ${JSON.stringify(form.buttons)}`);
-    pages.push({ url, text: pageText(body), form });
+    const seen = { url, status: res.status, text: pageText(body), form };
+    const answer = fill ? await fill({ ...seen, headers: res.headers, html: body }) : undefined;
+    pages.push(seen);
+    if (answer?.stop !== undefined) return { stopped: answer.stop, hops, pages, cookies: jar.dump() };
+    const wanted = answer ? answer.button : choice;
+    const button = wanted === undefined ? form.buttons[0] : form.buttons.find((b) => b.value === wanted);
+    if (!button) throw new Error(`${url}: no submit button with value ${JSON.stringify(wanted)} in ${JSON.stringify(form.buttons)}`);
     const target = new URL(form.action || url, url);
     const params = new URLSearchParams(form.fields);
+    for (const [k, v] of Object.entries(answer?.values ?? {})) params.append(k, v);
     if (button.name) params.append(button.name, button.value ?? "");
     // What a browser adds to a same-origin form submission; CSRF defences may look at it.
     const page = new URL(url);

@@ -1,6 +1,6 @@
 // A real MCP client doing OAuth by itself: the official TypeScript SDK (.peers/npm, 1.32.2) with an
-// in-memory OAuthClientProvider whose "browser" is headlessAuthorize (./headless.mjs): it follows
-// redirects with a cookie jar and approves our consent page.
+// in-memory OAuthClientProvider (./ts_provider.mjs) whose "browser" is headlessAuthorize
+// (./headless.mjs): it follows redirects with a cookie jar and approves our consent page.
 //
 // Usage (Node 22, in place):
 //   node ts_oauth_client.mjs URL CLIENT_NAME [TOOL [JSON_ARGS]]
@@ -22,14 +22,11 @@
 // server answers 401, and the transport's auth() refreshes with the stored refresh token.
 // Exit: 0 ok; 1 the flow failed (message on stderr, and {"step":..., "error"} on stdout);
 // 3 only the optional TOOL call failed.
-import { randomBytes } from "node:crypto";
 import { parseArgs } from "node:util";
 import { headlessAuthorize, peerRequire } from "./headless.mjs";
+import { MemoryProvider, authorizeAndConnect, claimsOf, errorText, toolValue } from "./ts_provider.mjs";
 
-const sdk = peerRequire("npm");
-const { Client } = sdk("@modelcontextprotocol/sdk/client/index.js");
-const { StreamableHTTPClientTransport } = sdk("@modelcontextprotocol/sdk/client/streamableHttp.js");
-const { UnauthorizedError } = sdk("@modelcontextprotocol/sdk/client/auth.js");
+const { StreamableHTTPClientTransport } = peerRequire("npm")("@modelcontextprotocol/sdk/client/streamableHttp.js");
 
 const { values: opt, positionals } = parseArgs({
   allowPositionals: true,
@@ -47,98 +44,11 @@ if (!serverUrl || !clientName) {
 }
 
 let step = "first";
-// undici hides the reason of a network error ("fetch failed") in `cause`.
-const errorText = (e) => String(e?.message ?? e) + (e?.cause ? `: ${e.cause.message ?? e.cause}` : "");
 function fail(e) {
   const message = e?.stack ?? String(e);
   console.log(JSON.stringify({ step, error: errorText(e) }));
   console.error(`ts_oauth_client: ${step} failed: ${message}`);
   process.exit(1);
-}
-
-// What a desktop client keeps in its settings file, here in memory.
-class MemoryProvider {
-  #client;
-  #tokens;
-  #verifier;
-  #state;
-  #discovery;
-  authorization; // what came back on the redirect URI
-  get redirectUrl() {
-    return opt["redirect-uri"];
-  }
-  get clientMetadata() {
-    const m = {
-      client_name: clientName,
-      redirect_uris: [opt["redirect-uri"]],
-      grant_types: ["authorization_code", "refresh_token"],
-      response_types: ["code"],
-    };
-    if (opt["auth-method"]) m.token_endpoint_auth_method = opt["auth-method"];
-    if (opt.scope) m.scope = opt.scope;
-    return m;
-  }
-  state() {
-    this.#state = randomBytes(16).toString("base64url");
-    return this.#state;
-  }
-  clientInformation() {
-    return this.#client;
-  }
-  saveClientInformation(info) {
-    this.#client = info;
-  }
-  tokens() {
-    return this.#tokens;
-  }
-  saveTokens(t) {
-    this.#tokens = t;
-  }
-  saveCodeVerifier(v) {
-    this.#verifier = v;
-  }
-  codeVerifier() {
-    return this.#verifier;
-  }
-  saveDiscoveryState(s) {
-    this.#discovery = s;
-  }
-  discoveryState() {
-    return this.#discovery;
-  }
-  // The SDK leaves state and iss (RFC 9207) to the application: check both here.
-  async redirectToAuthorization(url) {
-    const a = await headlessAuthorize(url, opt["redirect-uri"], { choice: opt.choice });
-    if (a.error) throw new Error(`authorization refused: ${a.error} ${a.error_description ?? ""} (${a.redirect})`);
-    if (a.state !== this.#state) throw new Error(`state mismatch: sent ${this.#state}, got ${a.state}`);
-    const issuer = this.#discovery?.authorizationServerMetadata?.issuer;
-    if (issuer && a.iss !== undefined && a.iss !== issuer) throw new Error(`iss ${a.iss} is not the metadata issuer ${issuer}`);
-    this.authorization = { ...a, authorization_url: String(url) };
-  }
-  // Forces the next request to be refused so the SDK's refresh path runs.
-  spoilAccessToken() {
-    this.#tokens = { ...this.#tokens, access_token: "spoiled-" + randomBytes(8).toString("hex") };
-  }
-}
-
-function claimsOf(token) {
-  const parts = String(token ?? "").split(".");
-  if (parts.length !== 3) return null;
-  try {
-    return JSON.parse(Buffer.from(parts[1], "base64url").toString("utf8"));
-  } catch {
-    return null;
-  }
-}
-
-function toolValue(result) {
-  if (result.structuredContent !== undefined) return result.structuredContent;
-  const text = (result.content ?? []).filter((c) => c.type === "text").map((c) => c.text).join("");
-  try {
-    return JSON.parse(text);
-  } catch {
-    return text;
-  }
 }
 
 // Token endpoint traffic, to show which grant each refresh really used.
@@ -151,25 +61,19 @@ async function loggingFetch(url, init) {
   return res;
 }
 
-const provider = new MemoryProvider();
+const provider = new MemoryProvider({
+  clientName,
+  redirectUri: opt["redirect-uri"],
+  authMethod: opt["auth-method"],
+  scope: opt.scope,
+  browse: (url) => headlessAuthorize(url, opt["redirect-uri"], { choice: opt.choice }),
+});
 const transportFor = () => new StreamableHTTPClientTransport(new URL(serverUrl), { authProvider: provider, fetch: loggingFetch });
 
 let client;
 try {
-  // First connection: 401, discovery, registration, redirectToAuthorization, then UnauthorizedError
-  // (the SDK's signal that a browser is out there); finishAuth exchanges the code.
-  const first = transportFor();
-  try {
-    await new Client({ name: "cognito-mcp-ts-oauth-test", version: "1.0.0" }).connect(first);
-    throw new Error("connected without authorization: the server did not answer 401");
-  } catch (e) {
-    if (!(e instanceof UnauthorizedError)) throw e;
-  }
-  if (!provider.authorization?.code) throw new Error("the SDK never asked for authorization");
-  await first.finishAuth(provider.authorization.code);
-
-  client = new Client({ name: "cognito-mcp-ts-oauth-test", version: "1.0.0" });
-  await client.connect(transportFor());
+  // First connection: 401, discovery, registration, redirectToAuthorization, finishAuth.
+  client = await authorizeAndConnect(provider, transportFor, "cognito-mcp-ts-oauth-test");
   const me = await client.callTool({ name: "whoami", arguments: {} });
   if (me.isError) throw new Error(`whoami failed: ${JSON.stringify(me.content)}`);
   const t = provider.tokens();
