@@ -667,3 +667,64 @@ async fn login_pages_are_plain_labelled_forms() {
         "one field has the focus"
     );
 }
+
+#[tokio::test]
+async fn sms_code_sign_in() {
+    use aws_sdk_cognitoidentityprovider::types::SmsMfaSettingsType;
+    let pool = new_pool().await;
+    let client = password_client(&pool, true).await;
+    user(&pool, "sue", &["ReadOnly"], false).await;
+    common::sdk_client()
+        .await
+        .admin_set_user_mfa_preference()
+        .user_pool_id(&pool.id)
+        .username("sue")
+        .sms_mfa_settings(
+            SmsMfaSettingsType::builder()
+                .enabled(true)
+                .preferred_mfa(true)
+                .build(),
+        )
+        .send()
+        .await
+        .expect("SMS MFA preferred");
+    let s = setup(pool, client, "").await;
+    let id = public_client(&s.base, "openid mcp/read").await;
+    let (verifier, challenge) = pkce();
+    let mut b = Browser::new();
+    let page = to_login_page(&mut b, &s.base, &id, &challenge, "openid mcp/read").await;
+    let ask = submit(
+        &mut b,
+        &s.base,
+        &page,
+        "/login",
+        &[("username", "sue"), ("password", PASSWORD)],
+    )
+    .await;
+    assert_eq!(ask.status, 200, "{}", ask.text);
+    assert!(
+        ask.text.contains("Enter the code we texted you"),
+        "{}",
+        ask.text
+    );
+    // The format is checked here (moto accepts any SMS code).
+    let bad = submit(
+        &mut b,
+        &s.base,
+        &ask,
+        "/login/challenge",
+        &[("code", "12345")],
+    )
+    .await;
+    assert_eq!(bad.status, 400);
+    let done = submit(
+        &mut b,
+        &s.base,
+        &bad,
+        "/login/challenge",
+        &[("code", "123456")],
+    )
+    .await;
+    let code = through_callback(&s, &mut b, done).await;
+    redeem(&s.base, &id, &code, &verifier).await;
+}

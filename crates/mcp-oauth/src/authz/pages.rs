@@ -40,10 +40,15 @@ pub(crate) fn page(status: StatusCode, title: &str, body: &str) -> Response {
     let mut resp = (status, Html(html)).into_response();
     let h = resp.headers_mut();
     h.insert(header::CACHE_CONTROL, HeaderValue::from_static("no-store"));
-    // The pages must not be framed (clickjacking of the approve button) nor run scripts.
+    // The pages must not be framed (clickjacking of the approve button) nor run scripts. No
+    // `form-action`: browsers apply it to the redirects that follow a form post, and `*` does
+    // not cover the app schemes (`cursor://`) a client may be redirected to; every form here
+    // posts to this server, and nothing on the pages is unescaped.
     h.insert(
         header::CONTENT_SECURITY_POLICY,
-        HeaderValue::from_static("default-src 'none'; style-src 'unsafe-inline'; form-action 'self' *; frame-ancestors 'none'"),
+        HeaderValue::from_static(
+            "default-src 'none'; style-src 'unsafe-inline'; frame-ancestors 'none'",
+        ),
     );
     h.insert(header::X_FRAME_OPTIONS, HeaderValue::from_static("DENY"));
     h.insert("referrer-policy", HeaderValue::from_static("no-referrer"));
