@@ -5,7 +5,9 @@
 mod common;
 
 use common::login::*;
-use common::proxy::{Browser, Got, REDIRECT, claims, config, pkce, public_client, token};
+use common::proxy::{
+    Browser, Got, REDIRECT, claims, code_form, config, pkce, public_client, refresh_form, token,
+};
 use common::{HttpServer, Pool, http_call, new_pool};
 use serde_json::{Value, json};
 
@@ -55,18 +57,7 @@ async fn through_callback(s: &Setup, b: &mut Browser, got: Got) -> String {
 }
 
 async fn redeem(base: &str, client_id: &str, code: &str, verifier: &str) -> Value {
-    let t = token(
-        base,
-        &[
-            ("grant_type", "authorization_code"),
-            ("code", code),
-            ("redirect_uri", REDIRECT),
-            ("code_verifier", verifier),
-            ("client_id", client_id),
-        ],
-        None,
-    )
-    .await;
+    let t = token(base, &code_form(code, verifier, client_id), None).await;
     assert_eq!(t.status, 200, "{}", t.text);
     t.json()
 }
@@ -127,14 +118,7 @@ async fn password_sign_in_end_to_end() {
     // Refresh goes to Cognito (REFRESH_TOKEN_AUTH with SECRET_HASH) and re-reads the groups.
     let r = token(
         &s.base,
-        &[
-            ("grant_type", "refresh_token"),
-            (
-                "refresh_token",
-                t["refresh_token"].as_str().expect("refresh"),
-            ),
-            ("client_id", &id),
-        ],
+        &refresh_form(t["refresh_token"].as_str().expect("refresh"), &id),
         None,
     )
     .await;

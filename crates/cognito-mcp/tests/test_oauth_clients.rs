@@ -162,18 +162,7 @@ async fn chromium_shows_the_consent_page_and_lands_on_the_client() {
     assert_eq!(landed["state"], "client-state-123");
     assert_eq!(landed["iss"], Value::String(s.base.clone()));
     let code = landed["code"].as_str().expect("a code");
-    let t = token(
-        &s.base,
-        &[
-            ("grant_type", "authorization_code"),
-            ("code", code),
-            ("redirect_uri", REDIRECT),
-            ("code_verifier", &verifier),
-            ("client_id", id),
-        ],
-        None,
-    )
-    .await;
+    let t = token(&s.base, &code_form(code, &verifier, id), None).await;
     assert_eq!(t.status, 200, "{}", t.text);
 }
 

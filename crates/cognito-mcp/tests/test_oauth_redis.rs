@@ -60,33 +60,11 @@ async fn two_instances_share_state_in_redis() {
         .await
         .query()["code"]
         .clone();
-    let t = token(
-        &b.base,
-        &[
-            ("grant_type", "authorization_code"),
-            ("code", &code),
-            ("redirect_uri", REDIRECT),
-            ("code_verifier", &verifier),
-            ("client_id", &id),
-        ],
-        None,
-    )
-    .await;
+    let t = token(&b.base, &code_form(&code, &verifier, &id), None).await;
     assert_eq!(t.status, 200, "B redeems A's code: {}", t.text);
     let t = t.json();
     // The code was one-time for both.
-    let again = token(
-        &a.base,
-        &[
-            ("grant_type", "authorization_code"),
-            ("code", &code),
-            ("redirect_uri", REDIRECT),
-            ("code_verifier", &verifier),
-            ("client_id", &id),
-        ],
-        None,
-    )
-    .await;
+    let again = token(&a.base, &code_form(&code, &verifier, &id), None).await;
     assert_eq!(again.status, 400, "{}", again.text);
 
     // B's access token works at A: one signing key.
@@ -103,11 +81,7 @@ async fn two_instances_share_state_in_redis() {
     // B's refresh token rotates at A.
     let r = token(
         &a.base,
-        &[
-            ("grant_type", "refresh_token"),
-            ("refresh_token", t["refresh_token"].as_str().expect("rt")),
-            ("client_id", &id),
-        ],
+        &refresh_form(t["refresh_token"].as_str().expect("rt"), &id),
         None,
     )
     .await;
@@ -264,29 +238,12 @@ async fn refresh_on_b_then_revoke_on_a_and_b_refuses() {
         .await
         .query()["code"]
         .clone();
-    let first = token(
-        &a,
-        &[
-            ("grant_type", "authorization_code"),
-            ("code", &code),
-            ("redirect_uri", REDIRECT),
-            ("code_verifier", &verifier),
-            ("client_id", &id),
-        ],
-        None,
-    )
-    .await
-    .json();
+    let first = token(&a, &code_form(&code, &verifier, &id), None)
+        .await
+        .json();
     let refreshed = token(
         &b,
-        &[
-            ("grant_type", "refresh_token"),
-            (
-                "refresh_token",
-                first["refresh_token"].as_str().expect("rt"),
-            ),
-            ("client_id", &id),
-        ],
+        &refresh_form(first["refresh_token"].as_str().expect("rt"), &id),
         None,
     )
     .await;
@@ -319,14 +276,7 @@ async fn refresh_on_b_then_revoke_on_a_and_b_refuses() {
     }
     let again = token(
         &b,
-        &[
-            ("grant_type", "refresh_token"),
-            (
-                "refresh_token",
-                refreshed["refresh_token"].as_str().expect("rt"),
-            ),
-            ("client_id", &id),
-        ],
+        &refresh_form(refreshed["refresh_token"].as_str().expect("rt"), &id),
         None,
     )
     .await;
@@ -377,18 +327,7 @@ async fn sign_in_page_steps_alternate_between_two_instances() {
     .await;
     let done = b.follow(done).await;
     let code = done.query()["code"].clone();
-    let t = token(
-        &base,
-        &[
-            ("grant_type", "authorization_code"),
-            ("code", &code),
-            ("redirect_uri", REDIRECT),
-            ("code_verifier", &verifier),
-            ("client_id", &id),
-        ],
-        None,
-    )
-    .await;
+    let t = token(&base, &code_form(&code, &verifier, &id), None).await;
     assert_eq!(t.status, 200, "{}", t.text);
     let served = p.lb.served();
     assert!(served.iter().all(|n| *n >= 4), "{served:?}");

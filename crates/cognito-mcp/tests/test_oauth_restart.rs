@@ -41,18 +41,7 @@ async fn flow_completes_across_kill_9_restarts() {
     // The second process knows the client and the code, and signs with the same key.
     let mut second = serve_proxy(&pool, &upstream, &cfg, &state, &env).await;
     assert_eq!(second.base, base);
-    let t = token(
-        &base,
-        &[
-            ("grant_type", "authorization_code"),
-            ("code", &code),
-            ("redirect_uri", REDIRECT),
-            ("code_verifier", &verifier),
-            ("client_id", &id),
-        ],
-        None,
-    )
-    .await;
+    let t = token(&base, &code_form(&code, &verifier, &id), None).await;
     assert_eq!(t.status, 200, "{}", t.text);
     let t = t.json();
     second.child.start_kill().expect("kill -9");
@@ -72,11 +61,7 @@ async fn flow_completes_across_kill_9_restarts() {
     assert_eq!(r.status, 200, "the signing key survived: {:?}", r.body);
     let r = token(
         &base,
-        &[
-            ("grant_type", "refresh_token"),
-            ("refresh_token", t["refresh_token"].as_str().expect("rt")),
-            ("client_id", &id),
-        ],
+        &refresh_form(t["refresh_token"].as_str().expect("rt"), &id),
         None,
     )
     .await;

@@ -66,11 +66,7 @@ async fn sign_in_refresh_and_call_through_the_proxy() {
 
     let r = token(
         &s.base,
-        &[
-            ("grant_type", "refresh_token"),
-            ("refresh_token", t["refresh_token"].as_str().expect("rt")),
-            ("client_id", &id),
-        ],
+        &refresh_form(t["refresh_token"].as_str().expect("rt"), &id),
         None,
     )
     .await;
@@ -93,16 +89,6 @@ async fn sign_in_refresh_and_call_through_the_proxy() {
     );
     assert_eq!(who["username"], json!("alice"));
     drop(s.server);
-}
-
-fn code_form<'a>(code: &'a str, verifier: &'a str, id: &'a str) -> Vec<(&'static str, &'a str)> {
-    vec![
-        ("grant_type", "authorization_code"),
-        ("code", code),
-        ("redirect_uri", REDIRECT),
-        ("code_verifier", verifier),
-        ("client_id", id),
-    ]
 }
 
 /// A public client and a code for it: (client id, verifier, code).
@@ -431,16 +417,7 @@ async fn refresh_replay_revokes_the_family_fails() {
     let s = setup().await;
     let (id, t1) = public_tokens(&s.base, "mcp/read").await;
     let rt1 = t1["refresh_token"].as_str().expect("rt").to_owned();
-    let t2 = token(
-        &s.base,
-        &[
-            ("grant_type", "refresh_token"),
-            ("refresh_token", &rt1),
-            ("client_id", &id),
-        ],
-        None,
-    )
-    .await;
+    let t2 = token(&s.base, &refresh_form(&rt1, &id), None).await;
     assert_eq!(t2.status, 200, "{}", t2.text);
     let t2 = t2.json();
     let access2 = t2["access_token"].as_str().expect("at");
@@ -451,31 +428,13 @@ async fn refresh_replay_revokes_the_family_fails() {
         200
     );
     // The old token again: a copy exists somewhere. Everything of this sign-in goes.
-    let replay = token(
-        &s.base,
-        &[
-            ("grant_type", "refresh_token"),
-            ("refresh_token", &rt1),
-            ("client_id", &id),
-        ],
-        None,
-    )
-    .await;
+    let replay = token(&s.base, &refresh_form(&rt1, &id), None).await;
     assert_eq!(
         (replay.status, replay.json()["error"].clone()),
         (400, json!("invalid_grant"))
     );
     let rt2 = t2["refresh_token"].as_str().expect("rt2");
-    let after = token(
-        &s.base,
-        &[
-            ("grant_type", "refresh_token"),
-            ("refresh_token", rt2),
-            ("client_id", &id),
-        ],
-        None,
-    )
-    .await;
+    let after = token(&s.base, &refresh_form(rt2, &id), None).await;
     assert_eq!(
         after.json()["error"],
         json!("invalid_grant"),
@@ -514,16 +473,7 @@ async fn revoked_tokens_stop_at_once() {
     );
     let rt = t["refresh_token"].as_str().expect("rt").to_owned();
     assert_eq!(revoke(rt.clone()).await, 200);
-    let r = token(
-        &s.base,
-        &[
-            ("grant_type", "refresh_token"),
-            ("refresh_token", &rt),
-            ("client_id", &id),
-        ],
-        None,
-    )
-    .await;
+    let r = token(&s.base, &refresh_form(&rt, &id), None).await;
     assert_eq!(r.json()["error"], json!("invalid_grant"));
 }
 

@@ -407,6 +407,30 @@ pub async fn sign_in(
     browser.follow(got).await
 }
 
+/// The token request redeeming `code` for public client `id` at the standard redirect URI.
+pub fn code_form<'a>(
+    code: &'a str,
+    verifier: &'a str,
+    id: &'a str,
+) -> Vec<(&'static str, &'a str)> {
+    vec![
+        ("grant_type", "authorization_code"),
+        ("code", code),
+        ("redirect_uri", REDIRECT),
+        ("code_verifier", verifier),
+        ("client_id", id),
+    ]
+}
+
+/// The token request refreshing with `refresh_token` for public client `id`.
+pub fn refresh_form<'a>(refresh_token: &'a str, id: &'a str) -> Vec<(&'static str, &'a str)> {
+    vec![
+        ("grant_type", "refresh_token"),
+        ("refresh_token", refresh_token),
+        ("client_id", id),
+    ]
+}
+
 /// POSTs a token request; `basic` is (id, secret) for HTTP Basic.
 pub async fn token(base: &str, form: &[(&str, &str)], basic: Option<(&str, &str)>) -> Got {
     let body = url::form_urlencoded::Serializer::new(String::new())
@@ -447,18 +471,7 @@ pub async fn public_tokens(base: &str, scope: &str) -> (String, Value) {
     let mut b = Browser::new();
     let done = sign_in(&mut b, base, &id, &challenge, scope).await;
     let code = done.query()["code"].clone();
-    let t = token(
-        base,
-        &[
-            ("grant_type", "authorization_code"),
-            ("code", &code),
-            ("redirect_uri", REDIRECT),
-            ("code_verifier", &verifier),
-            ("client_id", &id),
-        ],
-        None,
-    )
-    .await;
+    let t = token(base, &code_form(&code, &verifier, &id), None).await;
     assert_eq!(t.status, 200, "{}", t.text);
     (id, t.json())
 }
