@@ -578,22 +578,8 @@ async fn sign_in(
             )
             .await;
     }
-    match login.lockout(&typed, &ip).await {
-        Ok(Some(secs)) => {
-            tracing::warn!(username = %typed, %ip, "sign-in refused: locked out");
-            let r = login
-                .sign_in_again(
-                    &state,
-                    &mut st,
-                    &typed,
-                    &locked_message(secs),
-                    StatusCode::TOO_MANY_REQUESTS,
-                )
-                .await;
-            return with_retry_after(r, secs);
-        }
-        Ok(None) => {}
-        Err(e) => return store_down(e),
+    if let Some(r) = login.refuse_if_locked(&state, &mut st, &typed, &ip).await {
+        return r;
     }
     match login.inner.cognito.start(&typed, &password).await {
         Ok(step) => match login.advance(&state, st, &typed, step).await {
@@ -604,6 +590,46 @@ async fn sign_in(
 }
 
 impl CognitoLogin {
+    /// The sign-in form saying `typed` (or the address) is locked out for `secs`: 429 with
+    /// `Retry-After`.
+    async fn locked_out(
+        &self,
+        state: &str,
+        st: &mut LoginState,
+        typed: &str,
+        secs: u64,
+    ) -> Response {
+        let r = self
+            .sign_in_again(
+                state,
+                st,
+                typed,
+                &locked_message(secs),
+                StatusCode::TOO_MANY_REQUESTS,
+            )
+            .await;
+        with_retry_after(r, secs)
+    }
+
+    /// The lockout answer when the username or the address is locked out, before Cognito is
+    /// asked; `None` to go on.
+    async fn refuse_if_locked(
+        &self,
+        state: &str,
+        st: &mut LoginState,
+        typed: &str,
+        ip: &str,
+    ) -> Option<Response> {
+        match self.lockout(typed, ip).await {
+            Ok(Some(secs)) => {
+                tracing::warn!(username = %typed, %ip, "sign-in refused: locked out");
+                Some(self.locked_out(state, st, typed, secs).await)
+            }
+            Ok(None) => None,
+            Err(e) => Some(store_down(e)),
+        }
+    }
+
     /// The answer to a refused sign-in or challenge step.
     async fn refused(
         &self,
@@ -676,21 +702,8 @@ async fn answer(
             .await;
     };
     let typed = p.typed.clone();
-    match login.lockout(&typed, &ip).await {
-        Ok(Some(secs)) => {
-            let r = login
-                .sign_in_again(
-                    &state,
-                    &mut st,
-                    &typed,
-                    &locked_message(secs),
-                    StatusCode::TOO_MANY_REQUESTS,
-                )
-                .await;
-            return with_retry_after(r, secs);
-        }
-        Ok(None) => {}
-        Err(e) => return store_down(e),
+    if let Some(r) = login.refuse_if_locked(&state, &mut st, &typed, &ip).await {
+        return r;
     }
     let field = |k: &str| form.get(k).map(|v| v.trim().to_owned()).unwrap_or_default();
     let cognito = &login.inner.cognito;
@@ -798,18 +811,7 @@ async fn answer(
         Err(Failure::WrongCode) => {
             tracing::info!(username = %typed, %ip, challenge = %p.name, "wrong one-time code");
             match login.failed(&typed, &ip).await {
-                Ok(Some(secs)) => {
-                    let r = login
-                        .sign_in_again(
-                            &state,
-                            &mut st,
-                            &typed,
-                            &locked_message(secs),
-                            StatusCode::TOO_MANY_REQUESTS,
-                        )
-                        .await;
-                    with_retry_after(r, secs)
-                }
+                Ok(Some(secs)) => login.locked_out(&state, &mut st, &typed, secs).await,
                 Ok(None) => {
                     again!(
                         "That code is not right, or it expired. Enter the current code.",
