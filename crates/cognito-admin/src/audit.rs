@@ -123,7 +123,14 @@ pub fn redact(value: Value) -> Value {
     }
 }
 
-/// Where audit records go: a JSON-lines file, appended to, created `0600` on Unix.
+/// The audit path that means the process's standard error. It is not opened by name: the
+/// writer duplicates file descriptor 2, so records reach whatever standard error is (a pipe to
+/// CloudWatch Logs on AWS Lambda, a terminal, a file the parent opened) and never truncate it.
+/// Each record is still one line, written whole.
+pub const STDERR: &str = "/dev/stderr";
+
+/// Where audit records go: a JSON-lines file, appended to, created `0600` on Unix; or standard
+/// error when the path is [`STDERR`].
 #[derive(Debug)]
 pub struct AuditLog {
     path: PathBuf,
@@ -280,6 +287,11 @@ impl Drop for AuditWriter {
 }
 
 fn open_append(path: &Path) -> io::Result<File> {
+    #[cfg(unix)]
+    if path == Path::new(STDERR) {
+        use std::os::fd::AsFd as _;
+        return Ok(File::from(io::stderr().as_fd().try_clone_to_owned()?));
+    }
     if let Some(dir) = path.parent().filter(|d| !d.as_os_str().is_empty()) {
         std::fs::create_dir_all(dir)?;
     }
