@@ -269,7 +269,7 @@ def main(argv):
     events, extra_env, timeout, command = parse_args(argv)
     name = os.path.basename(command[0]) or "function"
     env = dict(os.environ)
-    region = env.get("AWS_REGION") or extra_env.get("AWS_REGION") or "us-east-1"
+    region = extra_env.get("AWS_REGION") or env.get("AWS_REGION") or "us-east-1"
     function_name = extra_env.get("AWS_LAMBDA_FUNCTION_NAME", name)
     emulator = Emulator(events, function_name, region, timeout)
     server = Server(("127.0.0.1", 0), make_handler(emulator))
