@@ -35,6 +35,8 @@ pub(crate) struct FileConfig {
     audit: AuditFile,
     #[serde(default)]
     auth: AuthFile,
+    /// `[deploy]`: read by `deploy template` only.
+    deploy: Option<crate::deploy::DeployFile>,
 }
 
 #[derive(Debug, Default, Deserialize)]
@@ -168,6 +170,8 @@ pub(crate) struct Settings {
     pub(crate) audit_file: PathBuf,
     pub(crate) http: HttpSettings,
     pub(crate) auth: AuthSettings,
+    /// `[deploy]`, as written; `None` when the file has no such table.
+    pub(crate) deploy: Option<crate::deploy::DeployFile>,
 }
 
 /// Default address `serve --transport http` binds.
@@ -424,6 +428,7 @@ impl Settings {
                 tool_scopes: file.auth.tool_scopes.clone(),
                 proxy: None,
             },
+            deploy: file.deploy.clone(),
         })
         .and_then(|mut settings: Settings| {
             let enabled = match env_nonempty("COGNITO_MCP_AUTH_ENABLED") {

@@ -9,6 +9,7 @@ mod bootstrap;
 mod catalog;
 mod check;
 mod config;
+mod deploy;
 mod fixtures;
 mod http;
 #[cfg(feature = "lambda")]
@@ -80,6 +81,11 @@ enum Command {
     /// Create a user pool, an app client, the groups Admins, Developers and ReadOnly, and a
     /// first admin user.
     Bootstrap(bootstrap::BootstrapArgs),
+    /// Write the config (`init`), then the pool's infrastructure from it (`template`).
+    Deploy {
+        #[command(subcommand)]
+        command: deploy::DeployCommand,
+    },
     /// Sign a user in (AdminInitiateAuth) and print their tokens, for testing.
     Token {
         /// The username.
@@ -234,16 +240,11 @@ async fn run(cli: Cli) -> ExitCode {
                     "note: COGNITO_USER_POOL_ID is not set, so the policy covers every pool of the region"
                 );
             }
-            let enabled = ToolPolicy::from_settings(&settings).enabled();
-            let mut doc = policy::iam_policy(
-                &enabled,
-                &settings.region,
+            let doc = policy::server_policy(
+                &settings,
                 account_id.as_deref(),
                 settings.user_pool_id.as_deref(),
             );
-            if let Some(p) = settings.auth.proxy.as_ref().filter(|p| p.uses_login_page()) {
-                policy::add_sign_in_page(&mut doc, &p.login.flow);
-            }
             println!(
                 "{}",
                 serde_json::to_string_pretty(&doc).expect("a JSON value serializes")
@@ -266,6 +267,13 @@ async fn run(cli: Cli) -> ExitCode {
                 }
             }
         }
+        Command::Deploy { command } => match deploy::run(command, cli.config.as_deref()) {
+            Ok(()) => ExitCode::SUCCESS,
+            Err(e) => {
+                eprintln!("error: {e:#}");
+                ExitCode::FAILURE
+            }
+        },
         Command::Token {
             username,
             password_stdin,

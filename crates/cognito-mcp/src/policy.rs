@@ -153,6 +153,22 @@ pub(crate) fn iam_policy(
     })
 }
 
+/// The server's policy as `iam-policy` prints it and `deploy template` attaches it to the
+/// server role: [`iam_policy`] of the enabled tools, plus the sign-in page's statement when the
+/// settings use it.
+pub(crate) fn server_policy(
+    settings: &Settings,
+    account_id: Option<&str>,
+    pool_id: Option<&str>,
+) -> Value {
+    let enabled = ToolPolicy::from_settings(settings).enabled();
+    let mut doc = iam_policy(&enabled, &settings.region, account_id, pool_id);
+    if let Some(p) = settings.auth.proxy.as_ref().filter(|p| p.uses_login_page()) {
+        add_sign_in_page(&mut doc, &p.login.flow);
+    }
+    doc
+}
+
 /// Adds what the sign-in page (`auth.upstream = "login"`) needs to `policy`: reading the app
 /// client (the `auto` flow) and the password policy, and, unless the flow is `srp`,
 /// `AdminInitiateAuth` and `AdminRespondToAuthChallenge`. SRP, the challenge answers, TOTP

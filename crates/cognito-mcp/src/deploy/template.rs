@@ -1,0 +1,710 @@
+//! The infrastructure as one model, rendered as CloudFormation JSON or as a CDK app.
+//!
+//! Both renderings come from [`Template`], so `cdk synth` of the CDK app gives the same
+//! resources as the CloudFormation template (the tests compare them).
+
+use std::collections::BTreeSet;
+
+use serde_json::{Map, Value, json};
+
+use super::spec::{DeploySpec, Domain, IdpKind, Mfa};
+use crate::config::{Problem, Settings};
+
+/// A template parameter: what cannot be known when the template is generated.
+#[derive(Debug, Clone)]
+pub(crate) struct Parameter {
+    pub(crate) id: String,
+    pub(crate) description: String,
+    pub(crate) default: Option<String>,
+    pub(crate) no_echo: bool,
+}
+
+/// One resource.
+#[derive(Debug, Clone)]
+pub(crate) struct Resource {
+    pub(crate) id: String,
+    pub(crate) kind: &'static str,
+    pub(crate) properties: Value,
+    pub(crate) depends_on: Vec<String>,
+    /// Kept when the stack is deleted or the resource replaced (the pool: users are data).
+    pub(crate) retain: bool,
+}
+
+/// One output.
+#[derive(Debug, Clone)]
+pub(crate) struct Output {
+    pub(crate) id: &'static str,
+    pub(crate) description: &'static str,
+    pub(crate) value: Value,
+}
+
+/// The whole infrastructure, in dependency order (a resource comes after what it refers to).
+#[derive(Debug, Clone)]
+pub(crate) struct Template {
+    pub(crate) description: String,
+    pub(crate) parameters: Vec<Parameter>,
+    pub(crate) resources: Vec<Resource>,
+    pub(crate) outputs: Vec<Output>,
+}
+
+/// `{"Ref": id}`.
+pub(crate) fn r#ref(id: &str) -> Value {
+    json!({ "Ref": id })
+}
+
+/// `{"Fn::GetAtt": [id, attribute]}`.
+pub(crate) fn get_att(id: &str, attribute: &str) -> Value {
+    json!({ "Fn::GetAtt": [id, attribute] })
+}
+
+/// `{"Fn::Sub": text}`.
+pub(crate) fn sub(text: &str) -> Value {
+    json!({ "Fn::Sub": text })
+}
+
+/// The logical id of a group: `Group` and its name's letters and digits.
+fn group_id(name: &str, taken: &mut BTreeSet<String>) -> String {
+    logical_id("Group", name, taken)
+}
+
+fn logical_id(prefix: &str, name: &str, taken: &mut BTreeSet<String>) -> String {
+    let base: String = std::iter::once(prefix.to_owned())
+        .chain(
+            name.split(|c: char| !c.is_ascii_alphanumeric())
+                .filter(|w| !w.is_empty())
+                .map(|w| {
+                    let mut cs = w.chars();
+                    cs.next()
+                        .map(|f| f.to_ascii_uppercase().to_string() + cs.as_str())
+                        .unwrap_or_default()
+                }),
+        )
+        .collect();
+    let mut id = base.clone();
+    let mut n = 2;
+    while !taken.insert(id.clone()) {
+        id = format!("{base}{n}");
+        n += 1;
+    }
+    id
+}
+
+/// The path of the config file inside the server's deployment package.
+pub(crate) const LAMBDA_CONFIG_PATH: &str = "/var/task/cognito-mcp.toml";
+
+const LAMBDA_BASIC_EXECUTION: &str =
+    "arn:${AWS::Partition}:iam::aws:policy/service-role/AWSLambdaBasicExecutionRole";
+
+/// Builds the template from the settings and `[deploy]`.
+pub(crate) fn build(settings: &Settings, spec: &DeploySpec) -> Result<Template, Vec<Problem>> {
+    let mut problems = Vec::new();
+    let rs = settings.auth.resource_server.clone();
+    let groups = crate::http::scope_policy(settings).groups().clone();
+
+    // Every resource-server scope that groups, tools or registrations name must exist.
+    let defined: BTreeSet<String> = spec.scopes.keys().map(|s| format!("{rs}/{s}")).collect();
+    let mut named: Vec<(String, String)> = groups
+        .iter()
+        .flat_map(|(g, scopes)| {
+            scopes
+                .iter()
+                .map(move |s| (s.clone(), format!("auth.group_scopes.{g}")))
+        })
+        .collect();
+    named.extend(
+        crate::policy::ToolScopes::from_settings(settings)
+            .all()
+            .into_iter()
+            .map(|s| {
+                (
+                    s,
+                    "a tool's scope (auth.tool_scopes or the default)".to_owned(),
+                )
+            }),
+    );
+    if let Some(p) = &settings.auth.proxy {
+        named.extend(
+            p.dcr
+                .allowed_scopes
+                .iter()
+                .map(|s| (s.clone(), "auth.dcr.allowed_scopes".to_owned())),
+        );
+    }
+    let mut reported = BTreeSet::new();
+    for (scope, where_) in named {
+        if scope.starts_with(&format!("{rs}/"))
+            && !defined.contains(&scope)
+            && reported.insert(scope.clone())
+        {
+            let short = scope.trim_start_matches(&format!("{rs}/"));
+            problems.push(Problem(format!(
+                "{where_} names the scope {scope}, which deploy.scopes does not define; add \
+                 {short} = \"what it allows\" to [deploy.scopes]"
+            )));
+        }
+    }
+    let callback_urls: Vec<String> = settings
+        .auth
+        .proxy
+        .as_ref()
+        .map(|p| p.callback_urls.clone())
+        .unwrap_or_default();
+    for url in &callback_urls {
+        let loopback = url.starts_with("http://localhost")
+            || url.starts_with("http://127.0.0.1")
+            || url.starts_with("http://[::1]");
+        if !(url.starts_with("https://") || loopback) {
+            problems.push(Problem(format!(
+                "auth.callback_urls has {url:?}; Cognito accepts only https URLs, or http on \
+                 localhost"
+            )));
+        }
+    }
+    if let Some(p) = settings
+        .auth
+        .proxy
+        .as_ref()
+        .filter(|p| spec.lambda && p.store != "redis")
+    {
+        problems.push(Problem(format!(
+            "deploy.lambda with auth.enabled needs auth.store = \"redis\" (it is {:?}): Lambda \
+             instances share no disk, so sign-ins must live in Redis",
+            p.store
+        )));
+    }
+    if !problems.is_empty() {
+        return Err(problems);
+    }
+
+    let mut parameters = Vec::new();
+    let mut resources: Vec<Resource> = Vec::new();
+    let mut outputs = Vec::new();
+    let mut taken: BTreeSet<String> = BTreeSet::new();
+    let mut add = |id: &str, kind: &'static str, properties: Value, depends_on: Vec<String>| {
+        resources.push(Resource {
+            id: id.to_owned(),
+            kind,
+            retain: kind == "AWS::Cognito::UserPool",
+            properties,
+            depends_on,
+        });
+    };
+
+    let needs_code = spec.pre_token_trigger || spec.lambda;
+    if needs_code {
+        parameters.push(Parameter {
+            id: "CodeBucket".into(),
+            description: "The S3 bucket holding the Lambda deployment packages (zip files).".into(),
+            default: None,
+            no_echo: false,
+        });
+    }
+
+    // The pre-token trigger comes first: the pool refers to it.
+    if spec.pre_token_trigger {
+        parameters.push(Parameter {
+            id: "PreTokenTriggerCodeKey".into(),
+            description: "The S3 key of the pre-token-trigger package (cargo lambda build \
+                          --release --arm64 --bin pre-token-trigger --output-format zip)."
+                .into(),
+            default: Some("pre-token-trigger.zip".into()),
+            no_echo: false,
+        });
+        add(
+            "PreTokenTriggerRole",
+            "AWS::IAM::Role",
+            json!({
+                "AssumeRolePolicyDocument": assume_role("lambda.amazonaws.com"),
+                "ManagedPolicyArns": [sub(LAMBDA_BASIC_EXECUTION)],
+            }),
+            vec![],
+        );
+        let group_scopes: Map<String, Value> =
+            groups.iter().map(|(g, s)| (g.clone(), json!(s))).collect();
+        let claims: Vec<String> = spec
+            .custom_attributes
+            .iter()
+            .filter(|a| a.claim)
+            .map(|a| format!("custom:{}", a.name))
+            .collect();
+        add(
+            "PreTokenTrigger",
+            "AWS::Lambda::Function",
+            json!({
+                "Description": "cognito-mcp pre-token-generation trigger: group scopes and attribute claims",
+                "Runtime": "provided.al2023",
+                "Handler": "bootstrap",
+                "Architectures": ["arm64"],
+                "MemorySize": 128,
+                "Timeout": 5,
+                "Code": { "S3Bucket": r#ref("CodeBucket"), "S3Key": r#ref("PreTokenTriggerCodeKey") },
+                "Role": get_att("PreTokenTriggerRole", "Arn"),
+                "Environment": { "Variables": {
+                    "GROUP_SCOPES": Value::Object(group_scopes).to_string(),
+                    "ATTRIBUTE_CLAIMS": claims.join(","),
+                } },
+            }),
+            vec![],
+        );
+    }
+
+    // The pool.
+    let p = &spec.password_policy;
+    let mut schema = vec![json!({
+        "Name": "email",
+        "AttributeDataType": "String",
+        "Required": true,
+        "Mutable": true,
+    })];
+    for a in &spec.custom_attributes {
+        let mut attr = json!({
+            "Name": a.name,
+            "AttributeDataType": if a.number { "Number" } else { "String" },
+            "Mutable": a.mutable,
+        });
+        if a.number {
+            attr["NumberAttributeConstraints"] = json!({ "MinValue": "0" });
+        } else {
+            attr["StringAttributeConstraints"] = json!({ "MinLength": "0", "MaxLength": "256" });
+        }
+        schema.push(attr);
+    }
+    let mut pool = json!({
+        "UserPoolName": spec.pool_name,
+        "UsernameAttributes": ["email"],
+        "AutoVerifiedAttributes": ["email"],
+        "UsernameConfiguration": { "CaseSensitive": false },
+        "Policies": { "PasswordPolicy": {
+            "MinimumLength": p.min_length,
+            "RequireLowercase": p.require_lowercase,
+            "RequireUppercase": p.require_uppercase,
+            "RequireNumbers": p.require_numbers,
+            "RequireSymbols": p.require_symbols,
+            "TemporaryPasswordValidityDays": p.temporary_password_validity_days,
+        } },
+        "MfaConfiguration": spec.mfa.cfn(),
+        "AdminCreateUserConfig": { "AllowAdminCreateUserOnly": spec.admin_only },
+        "AccountRecoverySetting": { "RecoveryMechanisms": [
+            { "Name": "verified_email", "Priority": 1 },
+        ] },
+        "UserAttributeUpdateSettings": { "AttributesRequireVerificationBeforeUpdate": ["email"] },
+        "Schema": schema,
+        "UserPoolTier": spec.feature_plan.to_ascii_uppercase(),
+        "DeletionProtection": if spec.deletion_protection { "ACTIVE" } else { "INACTIVE" },
+    });
+    if spec.mfa != Mfa::Off {
+        pool["EnabledMfas"] = json!(["SOFTWARE_TOKEN_MFA"]);
+    }
+    if spec.pre_token_trigger {
+        pool["LambdaConfig"] = json!({ "PreTokenGenerationConfig": {
+            "LambdaArn": get_att("PreTokenTrigger", "Arn"),
+            "LambdaVersion": if spec.feature_plan == "lite" { "V1_0" } else { "V2_0" },
+        } });
+    }
+    add("UserPool", "AWS::Cognito::UserPool", pool, vec![]);
+    if spec.pre_token_trigger {
+        add(
+            "PreTokenTriggerPermission",
+            "AWS::Lambda::Permission",
+            json!({
+                "Action": "lambda:InvokeFunction",
+                "FunctionName": get_att("PreTokenTrigger", "Arn"),
+                "Principal": "cognito-idp.amazonaws.com",
+                "SourceArn": get_att("UserPool", "Arn"),
+            }),
+            vec![],
+        );
+    }
+
+    // The resource server, the domain, the identity providers.
+    add(
+        "ResourceServer",
+        "AWS::Cognito::UserPoolResourceServer",
+        json!({
+            "UserPoolId": r#ref("UserPool"),
+            "Identifier": rs,
+            "Name": spec.pool_name,
+            "Scopes": spec.scopes.iter().map(|(name, description)| json!({
+                "ScopeName": name,
+                "ScopeDescription": description,
+            })).collect::<Vec<_>>(),
+        }),
+        vec![],
+    );
+    match &spec.domain {
+        Some(Domain::Prefix(prefix)) => add(
+            "UserPoolDomain",
+            "AWS::Cognito::UserPoolDomain",
+            json!({ "UserPoolId": r#ref("UserPool"), "Domain": prefix }),
+            vec![],
+        ),
+        Some(Domain::Custom(domain)) => {
+            parameters.push(Parameter {
+                id: "DomainCertificateArn".into(),
+                description: format!(
+                    "The ACM certificate (in us-east-1) for the custom domain {domain}."
+                ),
+                default: None,
+                no_echo: false,
+            });
+            add(
+                "UserPoolDomain",
+                "AWS::Cognito::UserPoolDomain",
+                json!({
+                    "UserPoolId": r#ref("UserPool"),
+                    "Domain": domain,
+                    "CustomDomainConfig": { "CertificateArn": r#ref("DomainCertificateArn") },
+                }),
+                vec![],
+            );
+        }
+        None => {}
+    }
+    let mut idp_ids = Vec::new();
+    for idp in &spec.identity_providers {
+        let id = logical_id("IdentityProvider", &idp.name, &mut taken);
+        let details = match idp.kind {
+            IdpKind::Saml => json!({ "MetadataURL": idp.metadata_url }),
+            IdpKind::Oidc => {
+                let secret_id = logical_id("Secret", &idp.name, &mut taken);
+                parameters.push(Parameter {
+                    id: secret_id.clone(),
+                    description: format!(
+                        "The client secret Cognito uses at the OIDC identity provider {}.",
+                        idp.name
+                    ),
+                    default: None,
+                    no_echo: true,
+                });
+                json!({
+                    "client_id": idp.client_id,
+                    "client_secret": r#ref(&secret_id),
+                    "oidc_issuer": idp.issuer,
+                    "authorize_scopes": idp.scopes.join(" "),
+                    "attributes_request_method": "GET",
+                })
+            }
+        };
+        let mut props = json!({
+            "UserPoolId": r#ref("UserPool"),
+            "ProviderName": idp.name,
+            "ProviderType": match idp.kind { IdpKind::Saml => "SAML", IdpKind::Oidc => "OIDC" },
+            "ProviderDetails": details,
+        });
+        if !idp.attribute_mapping.is_empty() {
+            props["AttributeMapping"] = json!(idp.attribute_mapping);
+        }
+        add(&id, "AWS::Cognito::UserPoolIdentityProvider", props, vec![]);
+        idp_ids.push(id);
+    }
+
+    // The app client.
+    let mut flows = vec!["ALLOW_USER_SRP_AUTH", "ALLOW_REFRESH_TOKEN_AUTH"];
+    if spec.password_flows {
+        flows.push("ALLOW_ADMIN_USER_PASSWORD_AUTH");
+    }
+    let mut client = json!({
+        "UserPoolId": r#ref("UserPool"),
+        "ClientName": spec.pool_name,
+        "GenerateSecret": true,
+        "ExplicitAuthFlows": flows,
+        "PreventUserExistenceErrors": "ENABLED",
+        "EnableTokenRevocation": true,
+        "SupportedIdentityProviders": std::iter::once("COGNITO".to_owned())
+            .chain(spec.identity_providers.iter().map(|i| i.name.clone()))
+            .collect::<Vec<_>>(),
+    });
+    if !callback_urls.is_empty() {
+        let mut scopes = vec!["openid".to_owned(), "email".into(), "profile".into()];
+        scopes.extend(spec.scopes.keys().map(|s| format!("{rs}/{s}")));
+        client["AllowedOAuthFlowsUserPoolClient"] = json!(true);
+        client["AllowedOAuthFlows"] = json!(["code"]);
+        client["AllowedOAuthScopes"] = json!(scopes);
+        client["CallbackURLs"] = json!(callback_urls);
+    }
+    let mut client_deps = vec!["ResourceServer".to_owned()];
+    client_deps.extend(idp_ids);
+    add(
+        "AppClient",
+        "AWS::Cognito::UserPoolClient",
+        client,
+        client_deps,
+    );
+
+    // The groups.
+    for (precedence, (group, scopes)) in groups.iter().enumerate() {
+        let id = group_id(group, &mut taken);
+        let list: Vec<&str> = scopes.iter().map(String::as_str).collect();
+        add(
+            &id,
+            "AWS::Cognito::UserPoolGroup",
+            json!({
+                "UserPoolId": r#ref("UserPool"),
+                "GroupName": group,
+                "Description": format!("cognito-mcp scopes: {}", list.join(" ")),
+                "Precedence": precedence,
+            }),
+            vec![],
+        );
+    }
+
+    // The server's role and, optionally, the server on Lambda.
+    if spec.server_role {
+        let service = if spec.lambda {
+            "lambda.amazonaws.com"
+        } else {
+            spec.server_role_service.as_str()
+        };
+        let mut role = json!({ "AssumeRolePolicyDocument": assume_role(service) });
+        if spec.lambda {
+            role["ManagedPolicyArns"] = json!([sub(LAMBDA_BASIC_EXECUTION)]);
+        }
+        add("ServerRole", "AWS::IAM::Role", role, vec![]);
+        let mut document = crate::policy::server_policy(settings, None, None);
+        if let Some(statements) = document["Statement"].as_array_mut() {
+            for s in statements {
+                s["Resource"] = get_att("UserPool", "Arn");
+            }
+        }
+        add(
+            "ServerPolicy",
+            "AWS::IAM::Policy",
+            json!({
+                "PolicyName": "cognito-mcp",
+                "Roles": [r#ref("ServerRole")],
+                "PolicyDocument": document,
+            }),
+            vec![],
+        );
+    }
+    if spec.lambda {
+        parameters.push(Parameter {
+            id: "ServerCodeKey".into(),
+            description: "The S3 key of the server package (cargo lambda build --release \
+                          --arm64 --bin cognito-mcp --output-format zip --include \
+                          cognito-mcp.toml)."
+                .into(),
+            default: Some("cognito-mcp.zip".into()),
+            no_echo: false,
+        });
+        let mut env = json!({
+            "COGNITO_USER_POOL_ID": r#ref("UserPool"),
+            "COGNITO_CLIENT_ID": r#ref("AppClient"),
+            "COGNITO_MCP_CONFIG": LAMBDA_CONFIG_PATH,
+        });
+        if let Some(proxy) = &settings.auth.proxy {
+            env["COGNITO_CLIENT_SECRET"] = get_att("AppClient", "ClientSecret");
+            if proxy.store == "redis" {
+                parameters.push(Parameter {
+                    id: "RedisUrl".into(),
+                    description: "The Redis server the instances share (redis:// or rediss://)."
+                        .into(),
+                    default: None,
+                    no_echo: true,
+                });
+                parameters.push(Parameter {
+                    id: "StateKey".into(),
+                    description: "The state encryption key: base64 of 32 random bytes \
+                                  (openssl rand -base64 32)."
+                        .into(),
+                    default: None,
+                    no_echo: true,
+                });
+                env["COGNITO_MCP_REDIS_URL"] = r#ref("RedisUrl");
+                env["COGNITO_MCP_STATE_KEY"] = r#ref("StateKey");
+            }
+        }
+        // A loopback URL (init's default) is not where the function is: it learns its own.
+        if let Some(url) = settings
+            .http
+            .public_url
+            .as_ref()
+            .filter(|u| u.starts_with("https://"))
+        {
+            env["COGNITO_MCP_PUBLIC_URL"] = json!(url);
+        }
+        add(
+            "Server",
+            "AWS::Lambda::Function",
+            json!({
+                "Description": "cognito-mcp: the MCP server administering the user pool",
+                "Runtime": "provided.al2023",
+                "Handler": "bootstrap",
+                "Architectures": ["arm64"],
+                "MemorySize": 256,
+                "Timeout": 30,
+                "Code": { "S3Bucket": r#ref("CodeBucket"), "S3Key": r#ref("ServerCodeKey") },
+                "Role": get_att("ServerRole", "Arn"),
+                "Environment": { "Variables": env },
+            }),
+            vec!["ServerPolicy".to_owned()],
+        );
+        add(
+            "ServerFunctionUrl",
+            "AWS::Lambda::Url",
+            json!({ "TargetFunctionArn": get_att("Server", "Arn"), "AuthType": "NONE" }),
+            vec![],
+        );
+        // A public Function URL needs both: the URL permission, and InvokeFunction through it.
+        add(
+            "ServerUrlPermission",
+            "AWS::Lambda::Permission",
+            json!({
+                "Action": "lambda:InvokeFunctionUrl",
+                "FunctionName": get_att("Server", "Arn"),
+                "Principal": "*",
+                "FunctionUrlAuthType": "NONE",
+            }),
+            vec![],
+        );
+        add(
+            "ServerInvokePermission",
+            "AWS::Lambda::Permission",
+            json!({
+                "Action": "lambda:InvokeFunction",
+                "FunctionName": get_att("Server", "Arn"),
+                "Principal": "*",
+                "InvokedViaFunctionUrl": true,
+            }),
+            vec![],
+        );
+    }
+
+    let issuer = "https://cognito-idp.${AWS::Region}.amazonaws.com/${UserPool}";
+    outputs.push(Output {
+        id: "UserPoolId",
+        description: "COGNITO_USER_POOL_ID",
+        value: r#ref("UserPool"),
+    });
+    outputs.push(Output {
+        id: "ClientId",
+        description: "COGNITO_CLIENT_ID (its secret: aws cognito-idp describe-user-pool-client)",
+        value: r#ref("AppClient"),
+    });
+    outputs.push(Output {
+        id: "Issuer",
+        description: "The issuer of the pool's tokens",
+        value: sub(issuer),
+    });
+    outputs.push(Output {
+        id: "JwksUrl",
+        description: "The pool's signing keys",
+        value: sub(&format!("{issuer}/.well-known/jwks.json")),
+    });
+    match &spec.domain {
+        Some(Domain::Prefix(_)) => outputs.push(Output {
+            id: "Domain",
+            description: "auth.domain: the hosted UI",
+            value: sub("https://${UserPoolDomain}.auth.${AWS::Region}.amazoncognito.com"),
+        }),
+        Some(Domain::Custom(d)) => outputs.push(Output {
+            id: "Domain",
+            description: "auth.domain: the hosted UI (point the domain's DNS at DomainTarget)",
+            value: json!(format!("https://{d}")),
+        }),
+        None => {}
+    }
+    if matches!(spec.domain, Some(Domain::Custom(_))) {
+        outputs.push(Output {
+            id: "DomainTarget",
+            description: "The CloudFront name the custom domain's DNS record (alias) points at",
+            value: get_att("UserPoolDomain", "CloudFrontDistribution"),
+        });
+    }
+    if spec.server_role {
+        outputs.push(Output {
+            id: "ServerRoleArn",
+            description: "The role the server runs as",
+            value: get_att("ServerRole", "Arn"),
+        });
+    }
+    if spec.lambda {
+        outputs.push(Output {
+            id: "ServerUrl",
+            description: "The server on Lambda (its MCP endpoint is this URL plus mcp)",
+            value: get_att("ServerFunctionUrl", "FunctionUrl"),
+        });
+    }
+
+    Ok(Template {
+        description: format!(
+            "cognito-mcp: the user pool {:?}, its resource server, app client and groups{}",
+            spec.pool_name,
+            if spec.lambda {
+                ", and the server on AWS Lambda"
+            } else {
+                ""
+            }
+        ),
+        parameters,
+        resources,
+        outputs,
+    })
+}
+
+fn assume_role(service: &str) -> Value {
+    json!({
+        "Version": "2012-10-17",
+        "Statement": [{
+            "Effect": "Allow",
+            "Principal": { "Service": service },
+            "Action": "sts:AssumeRole",
+        }],
+    })
+}
+
+impl Template {
+    /// The CloudFormation template as JSON.
+    pub(crate) fn cloudformation(&self) -> Value {
+        let mut out = Map::new();
+        out.insert("AWSTemplateFormatVersion".into(), json!("2010-09-09"));
+        out.insert("Description".into(), json!(self.description));
+        if !self.parameters.is_empty() {
+            let params: Map<String, Value> = self
+                .parameters
+                .iter()
+                .map(|p| {
+                    let mut v = json!({ "Type": "String", "Description": p.description });
+                    if let Some(d) = &p.default {
+                        v["Default"] = json!(d);
+                    }
+                    if p.no_echo {
+                        v["NoEcho"] = json!(true);
+                    }
+                    (p.id.clone(), v)
+                })
+                .collect();
+            out.insert("Parameters".into(), Value::Object(params));
+        }
+        let resources: Map<String, Value> = self
+            .resources
+            .iter()
+            .map(|r| {
+                let mut v = json!({ "Type": r.kind, "Properties": r.properties });
+                if !r.depends_on.is_empty() {
+                    let mut sorted = r.depends_on.clone();
+                    sorted.sort();
+                    v["DependsOn"] = json!(sorted);
+                }
+                if r.retain {
+                    v["DeletionPolicy"] = json!("Retain");
+                    v["UpdateReplacePolicy"] = json!("Retain");
+                }
+                (r.id.clone(), v)
+            })
+            .collect();
+        out.insert("Resources".into(), Value::Object(resources));
+        let outputs: Map<String, Value> = self
+            .outputs
+            .iter()
+            .map(|o| {
+                (
+                    o.id.to_owned(),
+                    json!({ "Description": o.description, "Value": o.value }),
+                )
+            })
+            .collect();
+        out.insert("Outputs".into(), Value::Object(outputs));
+        Value::Object(out)
+    }
+}
