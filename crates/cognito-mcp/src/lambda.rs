@@ -157,7 +157,24 @@ struct Inner {
 impl Handler {
     async fn new(base: AppBase) -> anyhow::Result<Self> {
         let app = OnceCell::new();
-        match base.settings().http.public_url.clone() {
+        // HTTP APIs and Function URLs answer only https. An http:// URL is a local run's (the
+        // loopback URL `deploy init` writes, in a config file shipped in the zip as is).
+        let configured = base
+            .settings()
+            .http
+            .public_url
+            .clone()
+            .filter(|url| {
+                let https = url.starts_with("https://");
+                if !https {
+                    tracing::warn!(
+                        public_url = %url,
+                        "ignoring a public URL that is not https on Lambda; learning it from the first request"
+                    );
+                }
+                https
+            });
+        match configured {
             Some(url) => {
                 let built = base.build(&url).await?;
                 tracing::info!(resource = %built.resource_url, "serving MCP on AWS Lambda");
@@ -531,6 +548,14 @@ mod tests {
             "{}",
             www_authenticate(&headers)
         );
+    }
+
+    #[tokio::test]
+    async fn plain_http_public_url_is_ignored_on_lambda() {
+        let h = handler(&[("COGNITO_MCP_PUBLIC_URL", "http://localhost:8080")]).await;
+        assert!(h.inner.app.get().is_none(), "not built for a loopback URL");
+        let (_, _, doc) = send(&h, &Event::get("/.well-known/oauth-protected-resource/mcp")).await;
+        assert_eq!(doc["resource"], format!("https://{URL_DOMAIN}/mcp"));
     }
 
     #[test]

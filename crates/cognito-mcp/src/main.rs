@@ -123,6 +123,18 @@ enum Transport {
     Lambda,
 }
 
+impl Transport {
+    /// Whether the host freezes the process once it has answered (AWS Lambda), so work must
+    /// not be left in queues (audit lines are then written before the answer).
+    fn freezes_after_answering(self) -> bool {
+        #[cfg(feature = "lambda")]
+        if matches!(self, Transport::Lambda) {
+            return true;
+        }
+        false
+    }
+}
+
 /// Targets whose debug and trace events carry whole MCP messages or HTTP bodies (tool
 /// arguments, so passwords). Whatever `RUST_LOG` says, they log at info at most.
 const PAYLOAD_TARGETS: &[&str] = &[
@@ -446,9 +458,14 @@ async fn serve(
         .expect("checked by problems()");
     let admin = aws::LazyAdmin::new(settings.clone(), pool_id.clone());
     let policy = ToolPolicy::from_settings(&settings);
-    let audit = settings
-        .audit_enabled
-        .then(|| Arc::new(AuditLog::new(settings.audit_file.clone()).into_background()));
+    let audit = settings.audit_enabled.then(|| {
+        let log = AuditLog::new(settings.audit_file.clone());
+        Arc::new(if transport.freezes_after_answering() {
+            log.into_inline()
+        } else {
+            log.into_background()
+        })
+    });
     let audit_path = audit
         .as_ref()
         .map(|a| a.path().display().to_string())
