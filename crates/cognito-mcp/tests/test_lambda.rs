@@ -4,7 +4,7 @@
 
 mod common;
 
-use common::lambda::{API_DOMAIN, Front, Request, URL_DOMAIN, invoke};
+use common::lambda::{API_DOMAIN, CargoLambda, Front, Request, URL_DOMAIN, invoke};
 use common::{new_pool, run_cli, tokens_for};
 use serde_json::{Value, json};
 
@@ -46,6 +46,17 @@ async fn tools_list_through_an_http_api() {
     assert_eq!(run.code, 0, "{}", run.stderr);
     assert!(run.init_ms.is_some());
     let a = &run.answers[0];
+    assert_eq!(a.status, 200, "{:?}", a.body);
+    assert_read_only_list(&a.body);
+}
+
+#[tokio::test]
+async fn tools_list_under_cargo_lambda_watch() {
+    let pool = new_pool().await;
+    let (reader, _) = tokens_for(&pool, "cleo", &["ReadOnly"]).await;
+    let emulator = CargoLambda::start(&pool);
+    let a = emulator
+        .invoke(&Request::rpc(Front::FunctionUrl, Some(&reader), "tools/list", json!({})).base64());
     assert_eq!(a.status, 200, "{:?}", a.body);
     assert_read_only_list(&a.body);
 }

@@ -247,3 +247,105 @@ fn answer(r: &Value) -> Answer {
         body,
     }
 }
+
+/// cargo-lambda's own emulator (`cargo lambda watch --only-lambda-apis`, from
+/// `scripts/setup-peers`) with the binary attached as a function for `pool`; both are killed
+/// when this is dropped. Its Runtime API address has a scheme and a path
+/// (`http://127.0.0.1:PORT/.rt`), unlike Lambda's and lambda-invoke.py's `host:port`.
+pub struct CargoLambda {
+    port: u16,
+    watch: std::process::Child,
+    function: std::process::Child,
+    pub log: tempfile::NamedTempFile,
+}
+
+fn cargo_lambda() -> std::path::PathBuf {
+    let binary = super::peers().join("cargo-lambda/bin/cargo-lambda");
+    assert!(
+        binary.exists(),
+        "{} is missing: run scripts/setup-peers",
+        binary.display()
+    );
+    binary
+}
+
+impl CargoLambda {
+    pub fn start(pool: &Pool) -> Self {
+        let port = std::net::TcpListener::bind("127.0.0.1:0")
+            .and_then(|l| l.local_addr())
+            .expect("a free port")
+            .port();
+        let watch = Command::new(cargo_lambda())
+            .args(["lambda", "watch", "--only-lambda-apis", "-A", "127.0.0.1"])
+            .args(["-P", &port.to_string()])
+            .current_dir(env!("CARGO_MANIFEST_DIR"))
+            .stdin(Stdio::null())
+            .stdout(Stdio::null())
+            .stderr(Stdio::null())
+            .spawn()
+            .expect("cargo lambda watch starts");
+        let started = std::time::Instant::now();
+        while std::net::TcpStream::connect(("127.0.0.1", port)).is_err() {
+            assert!(
+                started.elapsed() < std::time::Duration::from_secs(60),
+                "cargo lambda watch did not listen on {port}"
+            );
+            std::thread::sleep(std::time::Duration::from_millis(50));
+        }
+        let log = tempfile::NamedTempFile::new().expect("log file");
+        let function = Command::new(bin())
+            .env_clear()
+            .envs(base_env())
+            .env("COGNITO_USER_POOL_ID", &pool.id)
+            .env("COGNITO_CLIENT_ID", &pool.client_id)
+            .env(
+                "AWS_LAMBDA_RUNTIME_API",
+                format!("http://127.0.0.1:{port}/.rt"),
+            )
+            .env("AWS_LAMBDA_FUNCTION_NAME", "_")
+            .env("AWS_LAMBDA_FUNCTION_VERSION", "1")
+            .env("AWS_LAMBDA_FUNCTION_MEMORY_SIZE", "256")
+            .stdin(Stdio::null())
+            .stdout(Stdio::null())
+            .stderr(log.reopen().expect("log file"))
+            .spawn()
+            .expect("the function starts");
+        Self {
+            port,
+            watch,
+            function,
+            log,
+        }
+    }
+
+    /// `cargo lambda invoke --data-file` with the request's event.
+    pub fn invoke(&self, request: &Request) -> Answer {
+        let event = tempfile::NamedTempFile::new().expect("event file");
+        std::fs::write(event.path(), request.event().to_string()).expect("write event");
+        let out = Command::new(cargo_lambda())
+            .args(["lambda", "invoke", "-A", "127.0.0.1", "-P"])
+            .arg(self.port.to_string())
+            .args(["--output-format", "json", "--color", "never", "--data-file"])
+            .arg(event.path())
+            .current_dir(env!("CARGO_MANIFEST_DIR"))
+            .output()
+            .expect("cargo lambda invoke runs");
+        assert!(
+            out.status.success(),
+            "cargo lambda invoke: {}\n{}",
+            String::from_utf8_lossy(&out.stderr),
+            std::fs::read_to_string(self.log.path()).unwrap_or_default()
+        );
+        let response: Value = serde_json::from_slice(&out.stdout).expect("a JSON answer");
+        answer(&response)
+    }
+}
+
+impl Drop for CargoLambda {
+    fn drop(&mut self) {
+        for child in [&mut self.function, &mut self.watch] {
+            let _ = child.kill();
+            let _ = child.wait();
+        }
+    }
+}
