@@ -104,10 +104,10 @@ async fn post_init_error(message: &str) -> Result<(), lambda_http::Error> {
         "errorMessage": message,
     });
     let request = lambda_runtime_api_client::build_request()
-        .method(::http::Method::POST)
+        .method(http::Method::POST)
         .uri("/2018-06-01/runtime/init/error")
         .header("lambda-runtime-function-error-type", "Runtime.InitError")
-        .header(::http::header::CONTENT_TYPE, "application/json")
+        .header(http::header::CONTENT_TYPE, "application/json")
         .body(body.to_string().into())?;
     let response = tokio::time::timeout(Duration::from_secs(2), client.call(request)).await??;
     if !response.status().is_success() {
@@ -213,6 +213,7 @@ impl Handler {
                         tracing::error!(error = format!("{e:#}"), "cannot start the app");
                         return (
                             StatusCode::SERVICE_UNAVAILABLE,
+                            [(http::header::RETRY_AFTER, "5")],
                             "The server is starting; try again.",
                         )
                             .into_response();
@@ -225,7 +226,7 @@ impl Handler {
             lambda_http::Body::Empty => axum::body::Body::empty(),
             lambda_http::Body::Text(t) => axum::body::Body::from(t),
             lambda_http::Body::Binary(b) => axum::body::Body::from(b),
-            _ => axum::body::Body::empty(),
+            other => axum::body::Body::from(other.to_vec()),
         });
         // The client's address as the HTTP API or Function URL saw it: the sign-in page's
         // per-address lockout and the registration limits count by it.
@@ -311,7 +312,7 @@ fn learned_public_url(req: &lambda_http::Request) -> Result<String, Refusal> {
     if let Some(stage) = ctx.stage.as_deref().filter(|s| *s != "$default") {
         return Err(Refusal::NamedStage(stage.to_owned()));
     }
-    if let Some(host) = req.headers().get(::http::header::HOST) {
+    if let Some(host) = req.headers().get(http::header::HOST) {
         let host = host.to_str().map_err(|_| Refusal::HostMismatch)?;
         let host = host.strip_suffix(":443").unwrap_or(host);
         if !host.eq_ignore_ascii_case(domain) {
