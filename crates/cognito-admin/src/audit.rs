@@ -123,7 +123,14 @@ pub fn redact(value: Value) -> Value {
     }
 }
 
-/// Where audit records go: a JSON-lines file, appended to, created `0600` on Unix.
+/// The audit path that means the process's standard error. It is not opened by name: the
+/// writer duplicates file descriptor 2, so records reach whatever standard error is (a pipe to
+/// CloudWatch Logs on AWS Lambda, a terminal, a file the parent opened) and never truncate it.
+/// Each record is still one line, written whole.
+pub const STDERR: &str = "/dev/stderr";
+
+/// Where audit records go: a JSON-lines file, appended to, created `0600` on Unix; or standard
+/// error when the path is [`STDERR`].
 #[derive(Debug)]
 pub struct AuditLog {
     path: PathBuf,
@@ -166,22 +173,42 @@ impl AuditLog {
     pub fn into_background(self) -> AuditWriter {
         AuditWriter::spawn(self)
     }
+
+    /// Keeps writing in the caller's thread: [`AuditWriter::record`] returns once the line is
+    /// written. For hosts that freeze the process as soon as it has answered (AWS Lambda),
+    /// where a queued record would wait for the next request, or be lost with the instance.
+    pub fn into_inline(self) -> AuditWriter {
+        AuditWriter {
+            path: self.path.clone(),
+            mode: Mode::Inline(self),
+        }
+    }
 }
 
 /// How often the background writer drains its queue: a record reaches the file at most this
 /// long after the call.
 pub const DRAIN_INTERVAL: Duration = Duration::from_millis(10);
 
-/// Writes audit records on a background thread, off the request path.
+/// Writes audit records on a background thread, off the request path
+/// ([`AuditLog::into_background`]), or in the caller's thread ([`AuditLog::into_inline`]).
 ///
-/// Records are queued without bound (none is ever dropped) and written in order, every
-/// [`DRAIN_INTERVAL`]; the file is flushed after each drain. A failed write is reported through `tracing` with the
-/// record's tool. Dropping the writer writes every queued record before it returns.
+/// In the background, records are queued without bound (none is ever dropped) and written in
+/// order, every [`DRAIN_INTERVAL`]; the file is flushed after each drain. Dropping the writer
+/// writes every queued record before it returns. Either way a failed write is reported through
+/// `tracing` with the record's tool.
 #[derive(Debug)]
 pub struct AuditWriter {
     path: PathBuf,
-    sender: Option<std::sync::mpsc::Sender<AuditRecord>>,
-    thread: Option<std::thread::JoinHandle<()>>,
+    mode: Mode,
+}
+
+#[derive(Debug)]
+enum Mode {
+    Background {
+        sender: Option<std::sync::mpsc::Sender<AuditRecord>>,
+        thread: Option<std::thread::JoinHandle<()>>,
+    },
+    Inline(AuditLog),
 }
 
 impl AuditWriter {
@@ -225,8 +252,10 @@ impl AuditWriter {
             .ok();
         Self {
             path,
-            sender: Some(sender),
-            thread,
+            mode: Mode::Background {
+                sender: Some(sender),
+                thread,
+            },
         }
     }
 
@@ -235,11 +264,20 @@ impl AuditWriter {
         &self.path
     }
 
-    /// Queues a record. Never blocks on I/O.
+    /// Queues a record (in the background: never blocks on I/O), or writes it (inline).
     pub fn record(&self, record: AuditRecord) {
-        let sent = self.sender.as_ref().is_some_and(|s| s.send(record).is_ok());
-        if !sent {
-            tracing::error!(path = %self.path.display(), "the audit writer has stopped; a record was not written");
+        match &self.mode {
+            Mode::Background { sender, .. } => {
+                let sent = sender.as_ref().is_some_and(|s| s.send(record).is_ok());
+                if !sent {
+                    tracing::error!(path = %self.path.display(), "the audit writer has stopped; a record was not written");
+                }
+            }
+            Mode::Inline(log) => {
+                if let Err(e) = log.write(&record) {
+                    report(&self.path, &e, &record.tool);
+                }
+            }
         }
     }
 }
@@ -271,15 +309,22 @@ fn report(path: &Path, e: &io::Error, tool: &str) {
 
 impl Drop for AuditWriter {
     fn drop(&mut self) {
-        // Closing the channel ends the thread once the queue is written.
-        self.sender.take();
-        if let Some(t) = self.thread.take() {
-            let _ = t.join();
+        if let Mode::Background { sender, thread } = &mut self.mode {
+            // Closing the channel ends the thread once the queue is written.
+            sender.take();
+            if let Some(t) = thread.take() {
+                let _ = t.join();
+            }
         }
     }
 }
 
 fn open_append(path: &Path) -> io::Result<File> {
+    #[cfg(unix)]
+    if path == Path::new(STDERR) {
+        use std::os::fd::AsFd as _;
+        return Ok(File::from(io::stderr().as_fd().try_clone_to_owned()?));
+    }
     if let Some(dir) = path.parent().filter(|d| !d.as_os_str().is_empty()) {
         std::fs::create_dir_all(dir)?;
     }
@@ -367,6 +412,25 @@ mod tests {
         assert_eq!(tools.len(), 500);
         assert!(tools.iter().enumerate().all(|(i, t)| *t == format!("t{i}")));
         std::fs::remove_dir_all(dir).ok();
+    }
+
+    #[test]
+    fn inline_writer_has_written_when_record_returns() {
+        let dir = tempfile_dir("inline");
+        let path = dir.join("audit.jsonl");
+        let writer = AuditLog::new(&path).into_inline();
+        let rec = AuditRecord::new(SystemTime::now(), Duration::ZERO, "local", "t1", json!({}));
+        writer.record(rec);
+        // No drop, no wait: the line is there.
+        let text = std::fs::read_to_string(&path).expect("read");
+        assert_eq!(text.lines().count(), 1, "{text}");
+        assert!(text.contains("\"tool\":\"t1\""), "{text}");
+        drop(writer);
+        std::fs::remove_dir_all(dir).ok();
+    }
+
+    fn tempfile_dir(name: &str) -> PathBuf {
+        std::env::temp_dir().join(format!("cognito-admin-audit-{name}-{}", std::process::id()))
     }
 
     #[test]

@@ -11,7 +11,7 @@
 //! | allowed tools | | `tools.allow` | all |
 //! | denied tools | | `tools.deny` | none |
 //! | audit on/off | | `audit.enabled` | true |
-//! | audit file | `COGNITO_MCP_AUDIT_FILE` | `audit.file` | `$XDG_STATE_HOME/cognito-mcp/audit.jsonl` |
+//! | audit file | `COGNITO_MCP_AUDIT_FILE` | `audit.file` | `$XDG_STATE_HOME/cognito-mcp/audit.jsonl`; on AWS Lambda `/dev/stderr` |
 
 use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
@@ -399,7 +399,12 @@ impl Settings {
             audit_file: env_nonempty("COGNITO_MCP_AUDIT_FILE")
                 .map(PathBuf::from)
                 .or(file.audit.file)
-                .unwrap_or_else(default_audit_file),
+                .unwrap_or_else(|| match env_nonempty("AWS_LAMBDA_RUNTIME_API") {
+                    // Lambda's filesystem is read-only but for /tmp, which no one reads:
+                    // standard error goes to CloudWatch Logs.
+                    Some(_) => PathBuf::from(cognito_admin::audit::STDERR),
+                    None => default_audit_file(),
+                }),
             http: HttpSettings {
                 bind: env_nonempty("COGNITO_MCP_BIND")
                     .or(non_empty(file.server.bind))
@@ -732,6 +737,24 @@ mod tests {
         let problems = s.problems();
         assert_eq!(problems.len(), 1);
         assert!(problems[0].0.contains("COGNITO_USER_POOL_ID is not set"));
+    }
+
+    #[test]
+    fn audit_goes_to_stderr_on_lambda_unless_a_file_is_named() {
+        let lambda = ("AWS_LAMBDA_RUNTIME_API", "127.0.0.1:9001");
+        let s = Settings::load(None, &env(&[lambda])).expect("loads");
+        assert_eq!(s.audit_file, Path::new(cognito_admin::audit::STDERR));
+        let s = Settings::load(None, &env(&[])).expect("loads");
+        assert_eq!(s.audit_file, default_audit_file());
+        let s = Settings::load(
+            None,
+            &env(&[lambda, ("COGNITO_MCP_AUDIT_FILE", "/tmp/audit.jsonl")]),
+        )
+        .expect("loads");
+        assert_eq!(s.audit_file, Path::new("/tmp/audit.jsonl"));
+        let f = write("[audit]\nfile = \"/tmp/file.jsonl\"\n");
+        let s = Settings::load(Some(f.path()), &env(&[lambda])).expect("loads");
+        assert_eq!(s.audit_file, Path::new("/tmp/file.jsonl"));
     }
 
     #[test]

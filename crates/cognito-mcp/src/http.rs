@@ -82,21 +82,195 @@ fn host_of(url: &str) -> Option<(&str, Option<&str>)> {
     })
 }
 
+/// The parts of the HTTP app that do not depend on its public URL: the checked settings and
+/// the token verifiers. [`AppBase::build`] turns it into the router for one public URL; `serve
+/// --transport http` knows that URL once it has bound, `--transport lambda` may only learn it
+/// from the first request.
+pub(crate) struct AppBase {
+    settings: Settings,
+    server: CognitoMcp,
+    pool_id: String,
+    /// The pool's verifier for the app clients of `auth.client_ids` (else `COGNITO_CLIENT_ID`):
+    /// the bearer check outside proxy mode, and the `verify_token` tool.
+    verifier: Option<CognitoVerifier>,
+    /// Proxy mode: Cognito tokens accepted beside the server's own (machine-to-machine).
+    m2m: Option<CognitoVerifier>,
+}
+
+/// The HTTP app for one public URL.
+pub(crate) struct App {
+    /// `/mcp`, the metadata documents, `/healthz`, and in proxy mode the authorization server.
+    pub(crate) router: Router,
+    /// `{public_url}/mcp`.
+    pub(crate) resource_url: String,
+    /// Cancels the MCP service's work at shutdown.
+    pub(crate) shutdown: CancellationToken,
+}
+
+impl AppBase {
+    /// Checks that every caller will need a token and builds the verifiers.
+    pub(crate) fn new(
+        settings: Settings,
+        server: CognitoMcp,
+        pool_id: String,
+    ) -> anyhow::Result<Self> {
+        let verifier = verifier(&settings, &pool_id);
+        if settings.auth.proxy.is_none() && verifier.is_none() {
+            anyhow::bail!(
+                "over HTTP every caller needs a Cognito token, checked against an app client id: set \
+                 COGNITO_CLIENT_ID (or auth.client_ids in the config file), or turn on the \
+                 authorization server with auth.enabled = true"
+            );
+        }
+        let m2m = settings
+            .auth
+            .proxy
+            .as_ref()
+            .and_then(|_| crate::authz::m2m_verifier(&settings, &pool_id));
+        let server = server.with_auth(ToolScopes::from_settings(&settings), verifier.clone());
+        Ok(Self {
+            settings,
+            server,
+            pool_id,
+            verifier,
+            m2m,
+        })
+    }
+
+    /// The settings.
+    pub(crate) fn settings(&self) -> &Settings {
+        &self.settings
+    }
+
+    /// The Cognito verifier the bearer check uses, if any, to fetch its key set ahead of the
+    /// first request.
+    pub(crate) fn cognito_verifier(&self) -> Option<&CognitoVerifier> {
+        match &self.settings.auth.proxy {
+            Some(_) => self.m2m.as_ref(),
+            None => self.verifier.as_ref(),
+        }
+    }
+
+    /// The router for `public_url` (no trailing slash). In proxy mode this opens the state store
+    /// and starts its purge task.
+    pub(crate) async fn build(&self, public_url: &str) -> anyhow::Result<App> {
+        let settings = &self.settings;
+        let pool_id = &self.pool_id;
+        let resource_url = format!("{public_url}/mcp");
+        let tool_scopes = ToolScopes::from_settings(settings);
+        let policy = scope_policy(settings);
+        let read_scope = format!("{}/read", settings.auth.resource_server);
+
+        let mut supported: BTreeSet<String> = tool_scopes.all();
+        for scopes in policy.groups().values() {
+            supported.extend(scopes.iter().cloned());
+        }
+        let rule_scopes = tool_scopes.clone();
+        let rule_read = read_scope.clone();
+        let mut builder = ProtectedResource::builder(resource_url.clone());
+        let mut authz = None;
+        match &settings.auth.proxy {
+            Some(p) => {
+                let server = crate::authz::authorization_server(
+                    settings,
+                    p,
+                    pool_id,
+                    public_url,
+                    &resource_url,
+                    &policy,
+                )
+                .await?;
+                builder = builder.authorization_server_tokens(server.clone());
+                supported.extend(server.scopes_supported());
+                // In proxy mode Cognito tokens pass only from app clients listed by name
+                // (machine-to-machine callers), never by default.
+                if let Some(v) = &self.m2m {
+                    builder = builder.cognito(v.clone());
+                }
+                authz = Some(server);
+            }
+            None => {
+                if let Some(v) = &self.verifier {
+                    builder = builder.cognito(v.clone());
+                }
+            }
+        }
+        let auth = builder
+            .scope_policy(policy)
+            .scopes_supported(supported)
+            .challenge_scope(read_scope.clone())
+            .resource_name("cognito-mcp")
+            .max_body_bytes(settings.http.max_body_bytes)
+            .scope_rule(move |method, tool| match method {
+                "tools/call" => tool
+                    .and_then(catalog::find)
+                    .and_then(|t| rule_scopes.required(t).map(str::to_owned)),
+                "resources/read" => Some(rule_read.clone()),
+                _ => None,
+            })
+            .build()?;
+
+        let server = self.server.clone();
+        let (allowed_hosts, allowed_origins) = allow_lists(
+            &settings.http.allowed_hosts,
+            &settings.http.allowed_origins,
+            public_url,
+        );
+        let shutdown = CancellationToken::new();
+        let config = StreamableHttpServerConfig::default()
+            .with_legacy_session_mode(false)
+            .with_json_response(true)
+            .with_allowed_hosts(allowed_hosts)
+            .with_allowed_origins(allowed_origins)
+            .with_max_request_body_bytes(settings.http.max_body_bytes)
+            .with_cancellation_token(shutdown.child_token());
+        let mcp = StreamableHttpService::new(
+            move || Ok(server.clone()),
+            Arc::new(LocalSessionManager::default()),
+            config,
+        );
+
+        let mut router = Router::new()
+            .nest_service(
+                "/mcp",
+                tower::ServiceBuilder::new()
+                    .layer(auth.layer())
+                    .service(mcp),
+            )
+            .merge(auth.routes())
+            .route(
+                "/healthz",
+                get(|| async { axum::Json(serde_json::json!({"status": "ok"})) }),
+            );
+        if let Some(server) = &authz {
+            router = router.merge(server.routes());
+            let purge = server.clone();
+            tokio::spawn(async move {
+                let mut every = tokio::time::interval(std::time::Duration::from_secs(600));
+                loop {
+                    every.tick().await;
+                    if let Err(e) = purge.purge_expired().await {
+                        tracing::warn!(error = %e, "could not purge expired state");
+                    }
+                }
+            });
+        }
+        Ok(App {
+            router,
+            resource_url,
+            shutdown,
+        })
+    }
+}
+
 /// Runs the HTTP server until Ctrl-C or SIGTERM.
 pub(crate) async fn serve(
     settings: Settings,
     server: CognitoMcp,
     pool_id: String,
 ) -> anyhow::Result<()> {
-    let proxy = settings.auth.proxy.clone();
-    let verifier = verifier(&settings, &pool_id);
-    if proxy.is_none() && verifier.is_none() {
-        anyhow::bail!(
-            "over HTTP every caller needs a Cognito token, checked against an app client id: set \
-             COGNITO_CLIENT_ID (or auth.client_ids in the config file), or turn on the \
-             authorization server with auth.enabled = true"
-        );
-    }
+    let base = AppBase::new(settings, server, pool_id)?;
+    let settings = base.settings();
     // Bind first: with port 0 the public URL must name the port actually bound.
     let listener = tokio::net::TcpListener::bind(&settings.http.bind)
         .await
@@ -107,109 +281,11 @@ pub(crate) async fn serve(
         .public_url
         .clone()
         .unwrap_or_else(|| format!("http://{local}"));
-    let resource_url = format!("{public_url}/mcp");
-    let tool_scopes = ToolScopes::from_settings(&settings);
-    let policy = scope_policy(&settings);
-    let read_scope = format!("{}/read", settings.auth.resource_server);
-
-    let mut supported: BTreeSet<String> = tool_scopes.all();
-    for scopes in policy.groups().values() {
-        supported.extend(scopes.iter().cloned());
-    }
-    let rule_scopes = tool_scopes.clone();
-    let rule_read = read_scope.clone();
-    let mut builder = ProtectedResource::builder(resource_url.clone());
-    let mut authz = None;
-    match &proxy {
-        Some(p) => {
-            let server = crate::authz::authorization_server(
-                &settings,
-                p,
-                &pool_id,
-                &public_url,
-                &resource_url,
-                &policy,
-            )
-            .await?;
-            builder = builder.authorization_server_tokens(server.clone());
-            supported.extend(server.scopes_supported());
-            // In proxy mode Cognito tokens pass only from app clients listed by name
-            // (machine-to-machine callers), never by default.
-            if let Some(v) = crate::authz::m2m_verifier(&settings, &pool_id) {
-                builder = builder.cognito(v);
-            }
-            authz = Some(server);
-        }
-        None => {
-            if let Some(v) = &verifier {
-                builder = builder.cognito(v.clone());
-            }
-        }
-    }
-    let auth = builder
-        .scope_policy(policy)
-        .scopes_supported(supported)
-        .challenge_scope(read_scope.clone())
-        .resource_name("cognito-mcp")
-        .max_body_bytes(settings.http.max_body_bytes)
-        .scope_rule(move |method, tool| match method {
-            "tools/call" => tool
-                .and_then(catalog::find)
-                .and_then(|t| rule_scopes.required(t).map(str::to_owned)),
-            "resources/read" => Some(rule_read.clone()),
-            _ => None,
-        })
-        .build()?;
-
-    let server = server.with_auth(tool_scopes, verifier.clone());
-    let (allowed_hosts, allowed_origins) = allow_lists(
-        &settings.http.allowed_hosts,
-        &settings.http.allowed_origins,
-        &public_url,
-    );
-    let shutdown = CancellationToken::new();
-    let config = StreamableHttpServerConfig::default()
-        .with_legacy_session_mode(false)
-        .with_json_response(true)
-        .with_allowed_hosts(allowed_hosts)
-        .with_allowed_origins(allowed_origins)
-        .with_max_request_body_bytes(settings.http.max_body_bytes)
-        .with_cancellation_token(shutdown.child_token());
-    let mcp = StreamableHttpService::new(
-        move || Ok(server.clone()),
-        Arc::new(LocalSessionManager::default()),
-        config,
-    );
-
-    let mut app = Router::new()
-        .nest_service(
-            "/mcp",
-            tower::ServiceBuilder::new()
-                .layer(auth.layer())
-                .service(mcp),
-        )
-        .merge(auth.routes())
-        .route(
-            "/healthz",
-            get(|| async { axum::Json(serde_json::json!({"status": "ok"})) }),
-        );
-    if let Some(server) = &authz {
-        app = app.merge(server.routes());
-        let purge = server.clone();
-        tokio::spawn(async move {
-            let mut every = tokio::time::interval(std::time::Duration::from_secs(600));
-            loop {
-                every.tick().await;
-                if let Err(e) = purge.purge_expired().await {
-                    tracing::warn!(error = %e, "could not purge expired state");
-                }
-            }
-        });
-    }
+    let app = base.build(&public_url).await?;
 
     // Warm the key set so the first request pays no fetch; a failure is logged and retried on
     // the first request.
-    if let Some(warm) = auth.cognito_verifier().cloned() {
+    if let Some(warm) = base.cognito_verifier().cloned() {
         tokio::spawn(async move {
             if let Err(e) = warm.warm_up().await {
                 tracing::warn!(error = %e, "could not fetch the pool's key set yet");
@@ -217,8 +293,8 @@ pub(crate) async fn serve(
         });
     }
 
-    tracing::info!(addr = %local, resource = %resource_url, "serving MCP over Streamable HTTP");
-    run(listener, app, shutdown).await
+    tracing::info!(addr = %local, resource = %app.resource_url, "serving MCP over Streamable HTTP");
+    run(listener, app.router, app.shutdown).await
 }
 
 /// The Host and Origin allow-lists against DNS rebinding: the configured ones, else loopback

@@ -12,6 +12,8 @@ mod config;
 mod deploy;
 mod fixtures;
 mod http;
+#[cfg(feature = "lambda")]
+mod lambda;
 mod policy;
 mod server;
 mod tool_error;
@@ -54,8 +56,9 @@ enum Command {
         /// COGNITO_MCP_BIND, server.bind).
         #[arg(long, value_name = "ADDR")]
         bind: Option<String>,
-        /// With --transport http: the URL clients reach this server at, without /mcp
-        /// (default http://BIND; COGNITO_MCP_PUBLIC_URL, server.public_url).
+        /// With --transport http or lambda: the URL clients reach this server at, without /mcp
+        /// (default http://BIND, on Lambda https:// and the domain of the first request;
+        /// COGNITO_MCP_PUBLIC_URL, server.public_url).
         #[arg(long, value_name = "URL")]
         public_url: Option<String>,
         /// Test only, hidden: with --transport http, serve the MCP conformance suite's fixture
@@ -114,6 +117,22 @@ enum Transport {
     Stdio,
     /// Streamable HTTP at /mcp, every caller holding a Cognito token.
     Http,
+    /// The HTTP transport on AWS Lambda, behind an API Gateway HTTP API or a Function URL
+    /// (what `bootstrap` with no arguments does when Lambda starts it).
+    #[cfg(feature = "lambda")]
+    Lambda,
+}
+
+impl Transport {
+    /// Whether the host freezes the process once it has answered (AWS Lambda), so work must
+    /// not be left in queues (audit lines are then written before the answer).
+    fn freezes_after_answering(self) -> bool {
+        #[cfg(feature = "lambda")]
+        if matches!(self, Transport::Lambda) {
+            return true;
+        }
+        false
+    }
 }
 
 /// Targets whose debug and trace events carry whole MCP messages or HTTP bodies (tool
@@ -157,8 +176,20 @@ fn load(cli: &Cli, read_only_flag: bool) -> Result<Settings, config::Problem> {
     Ok(settings)
 }
 
+/// The command line. Lambda's `provided` runtimes start `bootstrap` with no arguments: then,
+/// and only when the Lambda runtime started the process, it means `serve --transport lambda`.
+fn args() -> Vec<std::ffi::OsString> {
+    #[cfg_attr(not(feature = "lambda"), allow(unused_mut))]
+    let mut args: Vec<std::ffi::OsString> = std::env::args_os().collect();
+    #[cfg(feature = "lambda")]
+    if args.len() == 1 && lambda::launched_by_lambda() {
+        args.extend(["serve", "--transport", "lambda"].map(Into::into));
+    }
+    args
+}
+
 fn main() -> ExitCode {
-    let cli = Cli::parse();
+    let cli = Cli::parse_from(args());
     init_logging();
     // One worker thread unless TOKIO_WORKER_THREADS says otherwise: Cognito's quotas (tens of
     // requests per second per account) bound the real work far below what one core serves
@@ -302,6 +333,10 @@ async fn run(cli: Cli) -> ExitCode {
                 Ok(()) => ExitCode::SUCCESS,
                 Err(e) => {
                     eprintln!("error: {e:#}");
+                    #[cfg(feature = "lambda")]
+                    if matches!(transport, Transport::Lambda) && lambda::launched_by_lambda() {
+                        lambda::report_init_error(&format!("{e:#}")).await;
+                    }
                     ExitCode::FAILURE
                 }
             }
@@ -431,9 +466,14 @@ async fn serve(
         .expect("checked by problems()");
     let admin = aws::LazyAdmin::new(settings.clone(), pool_id.clone());
     let policy = ToolPolicy::from_settings(&settings);
-    let audit = settings
-        .audit_enabled
-        .then(|| Arc::new(AuditLog::new(settings.audit_file.clone()).into_background()));
+    let audit = settings.audit_enabled.then(|| {
+        let log = AuditLog::new(settings.audit_file.clone());
+        Arc::new(if transport.freezes_after_answering() {
+            log.into_inline()
+        } else {
+            log.into_background()
+        })
+    });
     let audit_path = audit
         .as_ref()
         .map(|a| a.path().display().to_string())
@@ -467,6 +507,12 @@ async fn serve(
             tracing::info!(pool = %pool_id, tools = enabled, audit = %audit_path, "starting the HTTP transport");
             let server = server::CognitoMcp::new(admin, policy, audit, "anonymous");
             http::serve(settings, server, pool_id).await
+        }
+        #[cfg(feature = "lambda")]
+        Transport::Lambda => {
+            tracing::info!(pool = %pool_id, tools = enabled, audit = %audit_path, "starting on AWS Lambda");
+            let server = server::CognitoMcp::new(admin, policy, audit, "anonymous");
+            lambda::serve(settings, server, pool_id).await
         }
     }
 }

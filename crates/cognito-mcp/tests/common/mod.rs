@@ -18,6 +18,7 @@ use serde_json::Value;
 
 pub mod drivers;
 pub mod fault;
+pub mod lambda;
 pub mod login;
 pub mod proxy;
 pub mod redis;
