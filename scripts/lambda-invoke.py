@@ -15,6 +15,14 @@ events in order (one per GET .../invocation/next), and prints to stdout one JSON
 where ms runs from handing out the event to its answer. Then it stops CMD (SIGTERM, SIGKILL
 after 2 s) and exits 0. CMD's stderr and stdout go to this script's stderr.
 
+CMD's environment is this script's, plus AWS_LAMBDA_RUNTIME_API=127.0.0.1:PORT,
+AWS_LAMBDA_FUNCTION_NAME (CMD's base name), AWS_LAMBDA_FUNCTION_VERSION=$LATEST,
+AWS_LAMBDA_FUNCTION_MEMORY_SIZE=128, AWS_LAMBDA_LOG_GROUP_NAME=/aws/lambda/NAME,
+AWS_LAMBDA_LOG_STREAM_NAME, AWS_REGION (us-east-1 when not already set) and _HANDLER (CMD's
+base name), then every --env, which may override any of them. Each /next carries
+Lambda-Runtime-Aws-Request-Id, Lambda-Runtime-Deadline-Ms (now + --timeout),
+Lambda-Runtime-Invoked-Function-Arn and Lambda-Runtime-Trace-Id.
+
 Exits 2 with a message on stderr when CMD exits before answering every event (with its exit
 status), when it reports an init error (POST .../init/error; the line {"init_error": <body>,
 "ms": <since spawn>} is printed first), on --timeout (default 30 s, for the whole run), or on
@@ -44,15 +52,11 @@ def fail(message):
 
 
 def parse_args(argv):
-    if "--" not in argv:
-        fail("no command: put the function's command after `--`")
-    split = argv.index("--")
-    options, command = argv[:split], argv[split + 1 :]
-    if not command:
-        fail("no command after `--`")
     parser = argparse.ArgumentParser(
         prog="lambda-invoke.py",
         usage="%(prog)s --event FILE [--event FILE ...] [--env K=V ...] [--timeout SECS] -- CMD [ARGS...]",
+        description=__doc__.split("\n\n", 2)[2],
+        formatter_class=argparse.RawDescriptionHelpFormatter,
     )
     parser.add_argument("--event", action="append", required=True, metavar="FILE",
                         help="an event payload file; repeat for several invocations, in order")
@@ -60,6 +64,13 @@ def parse_args(argv):
                         help="an environment variable for CMD; repeatable")
     parser.add_argument("--timeout", type=float, default=30.0, metavar="SECS",
                         help="limit for the whole run (default 30)")
+    split = argv.index("--") if "--" in argv else len(argv)
+    options, command = argv[:split], argv[split + 1 :]
+    if "-h" in options or "--help" in options:
+        parser.print_help()
+        sys.exit(0)
+    if not command:
+        fail("no command: put the function's command after `--`")
     args = parser.parse_args(options)
     if args.timeout <= 0:
         fail("--timeout must be positive")

@@ -239,7 +239,15 @@ async fn run(cli: Cli) -> ExitCode {
             let problems: Vec<_> = settings
                 .problems()
                 .into_iter()
-                .filter(|p| !p.0.starts_with("COGNITO_USER_POOL_ID is not set"))
+                // The policy needs neither the pool nor the app client nor Redis to exist yet
+                // (it is printed before a deploy too).
+                .filter(|p| {
+                    !p.0.starts_with("COGNITO_USER_POOL_ID is not set")
+                        && !p.0.contains("set COGNITO_CLIENT_ID")
+                        && !p
+                            .0
+                            .starts_with("auth.store is \"redis\" but no Redis server")
+                })
                 .collect();
             if !problems.is_empty() {
                 for p in problems {

@@ -163,3 +163,15 @@ fn logs_name_the_invocation_but_hold_no_user_attributes() {
         );
     }
 }
+
+#[test]
+fn a_payload_that_is_not_json_is_refused_and_the_function_goes_on() {
+    let run = run_trigger(&["malformed_not_json.txt", "v3_refresh.json"], &[]);
+    assert_eq!(run.code, Some(0), "{}", run.stderr);
+    assert_eq!(at(&run.lines[1], "/ok"), &json!(false), "{:?}", run.lines);
+    let text = at(&run.lines[1], "/error/errorMessage")
+        .as_str()
+        .expect("a message");
+    assert!(text.contains("deserialize"), "{text}");
+    assert_eq!(at(&run.lines[2], "/ok"), &json!(true), "{:?}", run.lines);
+}

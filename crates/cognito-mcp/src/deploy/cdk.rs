@@ -11,10 +11,10 @@ use super::template::Template;
 /// The npm packages the app builds with, pinned to what the tests synthesize with.
 pub(crate) const AWS_CDK_LIB: &str = "2.276.0";
 pub(crate) const CONSTRUCTS: &str = "10.8.1";
-pub(crate) const AWS_CDK_CLI: &str = "2.1112.0";
+pub(crate) const AWS_CDK_CLI: &str = "2.1148.1";
 pub(crate) const TYPESCRIPT: &str = "5.9.3";
 pub(crate) const TS_NODE: &str = "10.9.2";
-pub(crate) const TYPES_NODE: &str = "22.19.1";
+pub(crate) const TYPES_NODE: &str = "22.20.5";
 
 /// The stack's name in the app.
 pub(crate) const STACK_NAME: &str = "CognitoMcp";

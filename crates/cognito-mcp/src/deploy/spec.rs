@@ -519,3 +519,50 @@ impl DeploySpec {
         })
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn domains_parse_as_prefix_or_custom() {
+        assert_eq!(Domain::parse("my-mcp"), Ok(Domain::Prefix("my-mcp".into())));
+        assert_eq!(
+            Domain::parse("https://my-mcp.auth.eu-west-1.amazoncognito.com/"),
+            Ok(Domain::Prefix("my-mcp".into()))
+        );
+        assert_eq!(
+            Domain::parse("Auth.Example.com"),
+            Ok(Domain::Custom("auth.example.com".into()))
+        );
+        assert_eq!(
+            Domain::Prefix("my-mcp".into()).url("eu-west-1"),
+            "https://my-mcp.auth.eu-west-1.amazoncognito.com"
+        );
+        for bad in [
+            "",
+            "-lead",
+            "trail-",
+            "Upper",
+            "my_mcp",
+            "my-aws-pool",
+            "a..b",
+            &"x".repeat(64),
+        ] {
+            assert!(Domain::parse(bad).is_err(), "{bad:?}");
+        }
+    }
+
+    #[test]
+    fn an_empty_deploy_table_is_the_recommended_pool() {
+        let spec = DeploySpec::from_file(&DeployFile::default()).expect("valid");
+        assert_eq!(spec.password_policy.min_length, 12);
+        assert!(spec.password_policy.require_symbols && spec.password_policy.require_numbers);
+        assert_eq!(spec.mfa, Mfa::Optional);
+        assert!(spec.admin_only && !spec.password_flows && spec.server_role);
+        assert_eq!(
+            spec.scopes.keys().collect::<Vec<_>>(),
+            ["admin", "read", "write"]
+        );
+    }
+}

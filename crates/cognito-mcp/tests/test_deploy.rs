@@ -1,0 +1,720 @@
+//! `deploy init` and `deploy template`: the config, cfn-lint on every template, the CDK app's
+//! synthesis compared with the CloudFormation template, and the template's pool applied to
+//! moto with the server running against it.
+
+mod common;
+
+use std::path::{Path, PathBuf};
+use std::process::Command;
+
+use serde_json::Value;
+
+/// Runs the binary with `args` in `dir` (no AWS needed); returns (status, stdout, stderr).
+fn cli_in(dir: &Path, args: &[&str]) -> (i32, String, String) {
+    let out = Command::new(common::bin())
+        .args(args)
+        .current_dir(dir)
+        .env_clear()
+        .env("PATH", "/usr/bin:/bin")
+        .output()
+        .expect("run cognito-mcp");
+    (
+        out.status.code().unwrap_or(-1),
+        String::from_utf8_lossy(&out.stdout).into_owned(),
+        String::from_utf8_lossy(&out.stderr).into_owned(),
+    )
+}
+
+/// `deploy init` with `args` in a fresh directory, then `edit` applied to the file's text.
+fn config(args: &[&str], edit: impl Fn(String) -> String) -> (tempfile::TempDir, PathBuf) {
+    let dir = tempfile::tempdir().expect("temp dir");
+    let mut all = vec!["deploy", "init", "--oauth", "cognito"];
+    all.extend_from_slice(args);
+    let (status, _, stderr) = cli_in(dir.path(), &all);
+    assert_eq!(status, 0, "{stderr}");
+    let path = dir.path().join("cognito-mcp.toml");
+    let text = std::fs::read_to_string(&path).expect("config");
+    std::fs::write(&path, edit(text)).expect("edit config");
+    (dir, path)
+}
+
+fn set(text: String, pairs: &[(&str, &str)]) -> String {
+    pairs.iter().fold(text, |t, (from, to)| {
+        assert!(t.contains(from), "the config has no {from:?}");
+        t.replacen(from, to, 1)
+    })
+}
+
+/// Everything switched on: trigger with claims, the server on Lambda with Redis, a custom
+/// domain, SAML and OIDC providers, password flows, required MFA.
+fn everything(text: String) -> String {
+    set(
+        text,
+        &[
+            ("pre_token_trigger = false", "pre_token_trigger = true"),
+            ("lambda = false", "lambda = true"),
+            ("claim = false", "claim = true"),
+            ("password_flows = false", "password_flows = true"),
+            ("store = \"embedded\"", "store = \"redis\""),
+            ("mfa = \"optional\"", "mfa = \"required\""),
+            (
+                "public_url = \"http://localhost:8080\"",
+                "public_url = \"https://mcp.example.com\"",
+            ),
+            (
+                "callback_urls = [\"http://localhost:8080/auth/callback\"]",
+                "callback_urls = [\"https://mcp.example.com/auth/callback\"]",
+            ),
+        ],
+    ) + r#"
+[[deploy.identity_providers]]
+name = "Okta"
+type = "SAML"
+metadata_url = "https://example.okta.com/app/abc123/sso/saml/metadata"
+attribute_mapping = { email = "http://schemas.xmlsoap.org/ws/2005/05/identity/claims/emailaddress" }
+
+[[deploy.identity_providers]]
+name = "Corp"
+type = "OIDC"
+issuer = "https://login.example.com"
+client_id = "cognito-mcp"
+attribute_mapping = { email = "email", "custom:department" = "dept" }
+"#
+}
+
+/// The CloudFormation template of the config at `path`.
+fn template(path: &Path) -> Value {
+    let dir = path.parent().expect("dir");
+    let (status, stdout, stderr) = cli_in(
+        dir,
+        &[
+            "--config",
+            path.to_str().expect("utf-8"),
+            "deploy",
+            "template",
+            "--format",
+            "cloudformation",
+        ],
+    );
+    assert_eq!(status, 0, "{stderr}");
+    serde_json::from_str(&stdout).expect("the template is JSON")
+}
+
+/// cfn-lint's exit status and output for `template`.
+fn cfn_lint(template: &Value) -> (i32, String) {
+    let dir = tempfile::tempdir().expect("temp dir");
+    let file = dir.path().join("template.json");
+    std::fs::write(&file, template.to_string()).expect("write template");
+    let lint = common::peers().join("cfn-venv/bin/cfn-lint");
+    assert!(
+        lint.exists(),
+        "{} is missing: run scripts/setup-peers",
+        lint.display()
+    );
+    let out = Command::new(lint)
+        .arg(&file)
+        .output()
+        .expect("run cfn-lint");
+    (
+        out.status.code().unwrap_or(-1),
+        String::from_utf8_lossy(&out.stdout).into_owned() + &String::from_utf8_lossy(&out.stderr),
+    )
+}
+
+/// The variants every test below generates.
+fn variants() -> Vec<(&'static str, tempfile::TempDir, PathBuf)> {
+    let mut out = Vec::new();
+    let (d, p) = config(&["--domain", "my-mcp-test"], |t| t);
+    out.push(("default", d, p));
+    let (d, p) = config(&["--no-domain"], |t| t);
+    out.push(("sign-in page, no domain", d, p));
+    let (d, p) = config(&["--domain", "auth.example.com"], everything);
+    out.push(("everything", d, p));
+    let (d, p) = config(&["--domain", "lite-pool"], |t| {
+        set(
+            t,
+            &[
+                ("feature_plan = \"essentials\"", "feature_plan = \"lite\""),
+                ("pre_token_trigger = false", "pre_token_trigger = true"),
+                ("mfa = \"optional\"", "mfa = \"off\""),
+                ("server_role = true", "server_role = false"),
+            ],
+        )
+    });
+    out.push(("lite plan, V1 trigger, no MFA, no role", d, p));
+    out
+}
+
+#[test]
+fn init_writes_a_config_and_never_overwrites_it_without_force() {
+    let dir = tempfile::tempdir().expect("temp dir");
+    let (status, _, stderr) = cli_in(
+        dir.path(),
+        &["deploy", "init", "--oauth", "cognito", "--domain", "my-mcp"],
+    );
+    assert_eq!(status, 0, "{stderr}");
+    let path = dir.path().join("cognito-mcp.toml");
+    let first = std::fs::read_to_string(&path).expect("written");
+    for table in [
+        "[cognito]",
+        "[auth]",
+        "[auth.dcr]",
+        "[auth.group_scopes]",
+        "[deploy]",
+        "[deploy.scopes]",
+        "[deploy.password_policy]",
+        "[[deploy.custom_attributes]]",
+        "# [[deploy.identity_providers]]",
+    ] {
+        assert!(first.contains(table), "no {table} in\n{first}");
+    }
+    assert!(first.contains("domain = \"https://my-mcp.auth.us-east-1.amazoncognito.com\""));
+    assert!(first.contains("provider = \"cognito\""));
+    assert!(first.contains("callback_urls = [\"http://localhost:8080/auth/callback\"]"));
+    assert!(first.contains("min_length = 12"));
+
+    // The server reads what init wrote.
+    let (status, stdout, stderr) =
+        cli_in(dir.path(), &["--config", "cognito-mcp.toml", "iam-policy"]);
+    assert_eq!(status, 0, "{stderr}");
+    assert!(stdout.contains("cognito-idp:AdminCreateUser"), "{stdout}");
+
+    let (status, _, stderr) = cli_in(
+        dir.path(),
+        &["deploy", "init", "--oauth", "cognito", "--domain", "other"],
+    );
+    assert_eq!(status, 1);
+    assert!(
+        stderr.contains("already exists") && stderr.contains("--force"),
+        "{stderr}"
+    );
+    assert_eq!(std::fs::read_to_string(&path).expect("kept"), first);
+
+    let (status, _, stderr) = cli_in(
+        dir.path(),
+        &[
+            "deploy", "init", "--oauth", "cognito", "--domain", "other", "--force",
+        ],
+    );
+    assert_eq!(status, 0, "{stderr}");
+    assert!(
+        std::fs::read_to_string(&path)
+            .expect("replaced")
+            .contains("domain = \"other\"")
+    );
+}
+
+#[test]
+fn init_and_template_refuse_bad_input_naming_what_to_fix() {
+    let dir = tempfile::tempdir().expect("temp dir");
+    for (args, wanted) in [
+        (vec!["--domain", "my_bad domain"], "--domain"),
+        (vec!["--domain", "aws-thing"], "aws, amazon or cognito"),
+        (vec!["--region", "mars-1"], "--region"),
+        (vec!["--public-url", "mcp.example.com"], "--public-url"),
+        (vec![], "--oauth"),
+    ] {
+        let mut all = vec!["deploy", "init"];
+        if wanted != "--oauth" {
+            all.extend(["--oauth", "cognito"]);
+        }
+        all.extend(args.iter().copied());
+        let (status, _, stderr) = cli_in(dir.path(), &all);
+        assert_ne!(status, 0, "{all:?}");
+        assert!(stderr.contains(wanted), "{all:?}: {stderr}");
+        assert!(
+            !dir.path().join("cognito-mcp.toml").exists(),
+            "{all:?} wrote a file"
+        );
+    }
+
+    let (status, _, stderr) = cli_in(dir.path(), &["deploy", "template"]);
+    assert_eq!(status, 1);
+    assert!(stderr.contains("deploy init"), "{stderr}");
+
+    for (edit, wanted) in [
+        (
+            ("mfa = \"optional\"", "mfa = \"sometimes\""),
+            "deploy.mfa is \"sometimes\"",
+        ),
+        (("min_length = 12", "min_length = 4"), "min_length is 4"),
+        (
+            ("claim = false", "claim = true"),
+            "set deploy.pre_token_trigger = true",
+        ),
+        (
+            (
+                "ReadOnly = [\"mcp/read\"]",
+                "ReadOnly = [\"mcp/read\", \"mcp/audit\"]",
+            ),
+            "add audit = \"what it allows\" to [deploy.scopes]",
+        ),
+        (
+            ("lambda = false", "lambda = true"),
+            "needs auth.store = \"redis\"",
+        ),
+        (
+            (
+                "callback_urls = [\"http://localhost:8080/auth/callback\"]",
+                "callback_urls = [\"http://mcp.example.com/auth/callback\"]",
+            ),
+            "only https URLs",
+        ),
+    ] {
+        let (_d, path) = config(&["--domain", "my-mcp-test"], |t| set(t, &[edit]));
+        let (status, stdout, stderr) = cli_in(
+            path.parent().expect("dir"),
+            &[
+                "--config",
+                path.to_str().expect("utf-8"),
+                "deploy",
+                "template",
+            ],
+        );
+        assert_eq!(status, 1, "{edit:?}: {stdout}");
+        assert!(stderr.contains(wanted), "{edit:?}: {stderr}");
+        assert!(stdout.is_empty(), "{edit:?} printed a template");
+    }
+    let (_d, path) = config(&["--no-domain"], |t| {
+        t + "\n[[deploy.identity_providers]]\nname = \"Okta\"\ntype = \"SAML\"\n"
+    });
+    let (status, _, stderr) = cli_in(
+        path.parent().expect("dir"),
+        &[
+            "--config",
+            path.to_str().expect("utf-8"),
+            "deploy",
+            "template",
+        ],
+    );
+    assert_eq!(status, 1);
+    assert!(stderr.contains("needs metadata_url"), "{stderr}");
+    assert!(stderr.contains("set deploy.domain"), "{stderr}");
+}
+
+#[test]
+fn every_generated_template_passes_cfn_lint() {
+    for (name, _dir, path) in variants() {
+        let t = template(&path);
+        let (status, out) = cfn_lint(&t);
+        assert_eq!(status, 0, "{name}: cfn-lint found\n{out}");
+    }
+    // The check can fail: a property CloudFormation does not have is reported.
+    let (_d, path) = config(&["--domain", "my-mcp-test"], |t| t);
+    let mut t = template(&path);
+    t["Resources"]["UserPool"]["Properties"]["MinimumPasswordLength"] = 12.into();
+    let (status, out) = cfn_lint(&t);
+    assert_ne!(status, 0, "cfn-lint accepted an unknown property:\n{out}");
+    assert!(out.contains("MinimumPasswordLength"), "{out}");
+}
+
+#[test]
+fn templates_build_what_the_issue_asks() {
+    let (_d, path) = config(&["--domain", "my-mcp-test"], |t| t);
+    let t = template(&path);
+    let r = &t["Resources"];
+    let pool = &r["UserPool"]["Properties"];
+    assert_eq!(pool["UsernameAttributes"], serde_json::json!(["email"]));
+    assert_eq!(pool["AutoVerifiedAttributes"], serde_json::json!(["email"]));
+    let policy = &pool["Policies"]["PasswordPolicy"];
+    assert_eq!(policy["MinimumLength"], 12);
+    for class in [
+        "RequireLowercase",
+        "RequireUppercase",
+        "RequireNumbers",
+        "RequireSymbols",
+    ] {
+        assert_eq!(policy[class], true, "{class}");
+    }
+    assert_eq!(pool["MfaConfiguration"], "OPTIONAL");
+    assert_eq!(
+        pool["AdminCreateUserConfig"]["AllowAdminCreateUserOnly"],
+        true
+    );
+    assert!(
+        pool["Schema"]
+            .as_array()
+            .expect("schema")
+            .iter()
+            .any(|a| a["Name"] == "department")
+    );
+    let scopes: Vec<&str> = r["ResourceServer"]["Properties"]["Scopes"]
+        .as_array()
+        .expect("scopes")
+        .iter()
+        .filter_map(|s| s["ScopeName"].as_str())
+        .collect();
+    assert_eq!(scopes, ["admin", "read", "write"]);
+    let client = &r["AppClient"]["Properties"];
+    assert_eq!(client["GenerateSecret"], true);
+    assert_eq!(client["AllowedOAuthFlows"], serde_json::json!(["code"]));
+    assert_eq!(
+        client["ExplicitAuthFlows"],
+        serde_json::json!(["ALLOW_USER_SRP_AUTH", "ALLOW_REFRESH_TOKEN_AUTH"]),
+        "password flows only when asked"
+    );
+    assert_eq!(r["UserPoolDomain"]["Properties"]["Domain"], "my-mcp-test");
+    let groups: Vec<&str> = r
+        .as_object()
+        .expect("resources")
+        .values()
+        .filter(|v| v["Type"] == "AWS::Cognito::UserPoolGroup")
+        .filter_map(|v| v["Properties"]["GroupName"].as_str())
+        .collect();
+    assert_eq!(groups, ["Admins", "Developers", "ReadOnly"]);
+    for output in ["UserPoolId", "ClientId", "Issuer", "Domain", "JwksUrl"] {
+        assert!(t["Outputs"][output].is_object(), "no output {output}");
+    }
+
+    // The server role's policy is what `iam-policy` prints, on the pool's ARN.
+    let (status, stdout, stderr) = cli_in(
+        path.parent().expect("dir"),
+        &["--config", path.to_str().expect("utf-8"), "iam-policy"],
+    );
+    assert_eq!(status, 0, "{stderr}");
+    let printed: Value = serde_json::from_str(&stdout).expect("policy");
+    let doc = &r["ServerPolicy"]["Properties"]["PolicyDocument"];
+    assert_eq!(
+        doc["Statement"][0]["Action"],
+        printed["Statement"][0]["Action"]
+    );
+    assert_eq!(
+        doc["Statement"][0]["Resource"],
+        serde_json::json!({"Fn::GetAtt": ["UserPool", "Arn"]})
+    );
+
+    // Everything: the trigger wired with its permission, federation, Lambda behind a URL.
+    let (_d, path) = config(&["--domain", "auth.example.com"], everything);
+    let t = template(&path);
+    let r = &t["Resources"];
+    assert_eq!(
+        r["UserPool"]["Properties"]["LambdaConfig"]["PreTokenGenerationConfig"],
+        serde_json::json!({
+            "LambdaArn": {"Fn::GetAtt": ["PreTokenTrigger", "Arn"]},
+            "LambdaVersion": "V2_0",
+        })
+    );
+    let permission = &r["PreTokenTriggerPermission"]["Properties"];
+    assert_eq!(permission["Principal"], "cognito-idp.amazonaws.com");
+    assert_eq!(
+        permission["SourceArn"],
+        serde_json::json!({"Fn::GetAtt": ["UserPool", "Arn"]})
+    );
+    let env = &r["PreTokenTrigger"]["Properties"]["Environment"]["Variables"];
+    let group_scopes: Value =
+        serde_json::from_str(env["GROUP_SCOPES"].as_str().expect("GROUP_SCOPES")).expect("json");
+    assert_eq!(
+        group_scopes["Developers"],
+        serde_json::json!(["mcp/read", "mcp/write"])
+    );
+    assert_eq!(env["ATTRIBUTE_CLAIMS"], "custom:department");
+    assert_eq!(
+        r["IdentityProviderOkta"]["Properties"]["ProviderType"],
+        "SAML"
+    );
+    let oidc = &r["IdentityProviderCorp"]["Properties"]["ProviderDetails"];
+    assert_eq!(
+        oidc["client_secret"],
+        serde_json::json!({"Ref": "SecretCorp"})
+    );
+    assert_eq!(t["Parameters"]["SecretCorp"]["NoEcho"], true);
+    assert_eq!(
+        r["AppClient"]["Properties"]["SupportedIdentityProviders"],
+        serde_json::json!(["COGNITO", "Okta", "Corp"])
+    );
+    assert!(
+        r["AppClient"]["Properties"]["ExplicitAuthFlows"]
+            .as_array()
+            .expect("flows")
+            .contains(&"ALLOW_ADMIN_USER_PASSWORD_AUTH".into())
+    );
+    let server_env = &r["Server"]["Properties"]["Environment"]["Variables"];
+    assert_eq!(
+        server_env["COGNITO_MCP_REDIS_URL"],
+        serde_json::json!({"Ref": "RedisUrl"})
+    );
+    assert_eq!(
+        server_env["COGNITO_MCP_PUBLIC_URL"],
+        "https://mcp.example.com"
+    );
+    assert_eq!(r["ServerFunctionUrl"]["Properties"]["AuthType"], "NONE");
+    assert_eq!(
+        r["ServerRole"]["Properties"]["AssumeRolePolicyDocument"]["Statement"][0]["Principal"]["Service"],
+        "lambda.amazonaws.com"
+    );
+    assert!(t["Outputs"]["ServerUrl"].is_object());
+    // No secret or credential is written into the template.
+    let text = t.to_string();
+    assert!(
+        !text.contains("\"client_secret\":\"") && !text.contains("\":\"redis://"),
+        "{text}"
+    );
+
+    // The lite plan gets the V1 trigger (id-token claims only).
+    let (_d, path) = config(&["--domain", "lite-pool"], |t| {
+        set(
+            t,
+            &[
+                ("feature_plan = \"essentials\"", "feature_plan = \"lite\""),
+                ("pre_token_trigger = false", "pre_token_trigger = true"),
+            ],
+        )
+    });
+    let t = template(&path);
+    assert_eq!(
+        t["Resources"]["UserPool"]["Properties"]["LambdaConfig"]["PreTokenGenerationConfig"]["LambdaVersion"],
+        "V1_0"
+    );
+}
+
+/// Drops what the CDK adds of its own (metadata, the stack's bootstrap check).
+fn comparable(mut t: Value) -> Value {
+    if let Some(resources) = t["Resources"].as_object_mut() {
+        resources.remove("CDKMetadata");
+        for r in resources.values_mut() {
+            if let Some(o) = r.as_object_mut() {
+                o.remove("Metadata");
+            }
+        }
+    }
+    if let Some(o) = t.as_object_mut() {
+        o.remove("Rules");
+        o.remove("Conditions");
+        o.remove("AWSTemplateFormatVersion");
+        if let Some(params) = o.get_mut("Parameters").and_then(Value::as_object_mut) {
+            params.remove("BootstrapVersion");
+        }
+    }
+    t
+}
+
+#[test]
+fn cdk_app_synthesizes_to_the_cloudformation_resources() {
+    let cdk = common::peers().join("cdk/node_modules");
+    assert!(
+        cdk.exists(),
+        "{} is missing: run scripts/setup-peers",
+        cdk.display()
+    );
+    for (name, _dir, path) in variants()
+        .into_iter()
+        .filter(|(n, _, _)| ["default", "everything"].contains(n))
+    {
+        let dir = path.parent().expect("dir");
+        let app = dir.join("infrastructure");
+        let (status, _, stderr) = cli_in(
+            dir,
+            &[
+                "--config",
+                path.to_str().expect("utf-8"),
+                "deploy",
+                "template",
+                "--format",
+                "cdk",
+                "--output",
+                app.to_str().expect("utf-8"),
+            ],
+        );
+        assert_eq!(status, 0, "{name}: {stderr}");
+        std::os::unix::fs::symlink(&cdk, app.join("node_modules")).expect("link node_modules");
+        let out = Command::new(cdk.join(".bin/cdk"))
+            .args([
+                "synth",
+                "--no-version-reporting",
+                "--no-path-metadata",
+                "--no-asset-metadata",
+                "--no-notices",
+                "--ci",
+                "-q",
+            ])
+            .current_dir(&app)
+            .env_clear()
+            .env("PATH", common::node_path())
+            .env("HOME", dir)
+            .env("CDK_DISABLE_CLI_TELEMETRY", "true")
+            .output()
+            .expect("run cdk synth");
+        assert!(
+            out.status.success(),
+            "{name}: cdk synth failed:\n{}{}",
+            String::from_utf8_lossy(&out.stdout),
+            String::from_utf8_lossy(&out.stderr)
+        );
+        let synthesized: Value = serde_json::from_str(
+            &std::fs::read_to_string(app.join("cdk.out/CognitoMcp.template.json"))
+                .expect("synthesized template"),
+        )
+        .expect("json");
+        let cfn = template(&path);
+        let (a, b) = (comparable(synthesized), comparable(cfn));
+        for section in ["Parameters", "Resources", "Outputs", "Description"] {
+            assert_eq!(a[section], b[section], "{name}: {section} differ");
+        }
+        assert!(
+            a["Resources"].as_object().is_some_and(|r| r.len() >= 8),
+            "{name}: too few resources"
+        );
+    }
+}
+
+#[tokio::test]
+async fn the_templates_pool_applied_to_moto_serves_tokens_and_tools() {
+    use aws_sdk_cognitoidentityprovider::types::MessageActionType;
+
+    let (_d, path) = config(&["--domain", "my-mcp-test"], |t| {
+        set(t, &[("password_flows = false", "password_flows = true")])
+    });
+    let t = template(&path);
+    let file = path.with_file_name("template.json");
+    std::fs::write(&file, t.to_string()).expect("write template");
+    let out = Command::new(common::peers().join("venv/bin/python"))
+        .arg(common::root().join("crates/cognito-mcp/tests/clients/apply_template.py"))
+        .arg(&common::moto().endpoint)
+        .arg(&file)
+        .output()
+        .expect("apply the template");
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let applied: Value = serde_json::from_slice(&out.stdout).expect("json");
+    // What moto's CloudFormation lacks, said by moto itself: every Cognito type.
+    let lacks = applied["cloudformation_lacks"].as_array().expect("lacks");
+    for kind in [
+        "AWS::Cognito::UserPool",
+        "AWS::Cognito::UserPoolClient",
+        "AWS::Cognito::UserPoolResourceServer",
+    ] {
+        assert!(lacks.contains(&kind.into()), "{lacks:?}");
+    }
+    eprintln!("moto's CloudFormation lacks {lacks:?}");
+    let outputs = &applied["outputs"];
+    let pool_id = outputs["UserPoolId"].as_str().expect("pool id").to_owned();
+    let client_id = outputs["ClientId"].as_str().expect("client id").to_owned();
+    let secret = applied["client_secret"]
+        .as_str()
+        .expect("a client secret")
+        .to_owned();
+    assert!(
+        outputs["Issuer"]
+            .as_str()
+            .is_some_and(|i| i.ends_with(&pool_id))
+    );
+
+    // The pool is the template's: email usernames, the password policy, the groups.
+    let sdk = common::sdk_client().await;
+    let described = sdk
+        .describe_user_pool()
+        .user_pool_id(&pool_id)
+        .send()
+        .await
+        .expect("describe");
+    let pool = described.user_pool().expect("pool");
+    assert_eq!(
+        pool.policies()
+            .and_then(|p| p.password_policy())
+            .and_then(|p| p.minimum_length()),
+        Some(12)
+    );
+
+    let env = [
+        ("COGNITO_USER_POOL_ID", pool_id.as_str()),
+        ("COGNITO_CLIENT_ID", client_id.as_str()),
+        ("COGNITO_CLIENT_SECRET", secret.as_str()),
+        ("COGNITO_MCP_CONFIG", path.to_str().expect("utf-8")),
+    ];
+    let (status, stdout, _) = common::run_cli(&["check"], &env);
+    assert_eq!(status, 0, "{stdout}");
+
+    for (user, group) in [
+        ("ada@example.com", "Admins"),
+        ("rory@example.com", "ReadOnly"),
+    ] {
+        sdk.admin_create_user()
+            .user_pool_id(&pool_id)
+            .username(user)
+            .message_action(MessageActionType::Suppress)
+            .send()
+            .await
+            .expect("create user");
+        sdk.admin_set_user_password()
+            .user_pool_id(&pool_id)
+            .username(user)
+            .password("Correct-Horse-Battery-42!")
+            .permanent(true)
+            .send()
+            .await
+            .expect("set password");
+        sdk.admin_add_user_to_group()
+            .user_pool_id(&pool_id)
+            .username(user)
+            .group_name(group)
+            .send()
+            .await
+            .expect("add to group");
+    }
+    // `token` signs in with the client's secret (SECRET_HASH).
+    let token = |user: &str| {
+        let (status, stdout, stderr) = common::run_cli_stdin(
+            &[
+                "token",
+                "--username",
+                user,
+                "--password-stdin",
+                "--print",
+                "access",
+            ],
+            &env,
+            "Correct-Horse-Battery-42!\n",
+        );
+        assert_eq!(status, 0, "{stderr}");
+        assert!(!stderr.contains("Correct-Horse"), "{stderr}");
+        stdout.trim().to_owned()
+    };
+    let admin_token = token("ada@example.com");
+    let reader_token = token("rory@example.com");
+
+    let pool = common::Pool {
+        admin: cognito_admin::CognitoAdmin::new(sdk.clone(), pool_id.clone()),
+        id: pool_id.clone(),
+        client_id: client_id.clone(),
+    };
+    // Resource-server mode: the hosted UI of the template's domain is not reachable here.
+    let server = common::serve_http(
+        &pool,
+        &[
+            ("COGNITO_MCP_CONFIG", path.to_str().expect("utf-8")),
+            ("COGNITO_MCP_AUTH_ENABLED", "false"),
+            ("COGNITO_MCP_PUBLIC_URL", ""),
+        ],
+    )
+    .await;
+    let admin_tools = common::http_tools(&server.base, &admin_token).await;
+    let reader_tools = common::http_tools(&server.base, &reader_token).await;
+    assert!(
+        admin_tools.contains(&"delete_user".to_owned()),
+        "{admin_tools:?}"
+    );
+    assert!(
+        reader_tools.contains(&"list_users".to_owned()),
+        "{reader_tools:?}"
+    );
+    assert!(
+        !reader_tools.contains(&"delete_user".to_owned()),
+        "{reader_tools:?}"
+    );
+    let reply = common::http_call(
+        &server.base,
+        &admin_token,
+        "list_users",
+        serde_json::json!({}),
+    )
+    .await;
+    assert_eq!(reply.status, 200);
+    assert!(
+        reply.body.to_string().contains("rory@example.com"),
+        "{:?}",
+        reply.body
+    );
+}
