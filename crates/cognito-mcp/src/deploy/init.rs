@@ -13,7 +13,7 @@ pub(crate) struct InitArgs {
     #[arg(long, value_enum)]
     oauth: OAuthProvider,
     /// The pool's domain for the hosted UI: a prefix (`my-mcp` gives
-    /// https://my-mcp.auth.REGION.amazoncognito.com) or a custom domain (`auth.example.com`).
+    /// <https://my-mcp.auth.REGION.amazoncognito.com>) or a custom domain (`auth.example.com`).
     /// Default: the pool name plus a random suffix.
     #[arg(long, conflicts_with = "no_domain")]
     domain: Option<String>,

@@ -21,7 +21,7 @@ pub(crate) const DEFAULT_CONFIG: &str = "cognito-mcp.toml";
 #[derive(Debug, clap::Subcommand)]
 pub(crate) enum DeployCommand {
     /// Write the project's config file (`--config`, default ./cognito-mcp.toml), with commented
-    /// defaults: the server's [cognito], [server] and [auth] tables, and a [deploy] table for
+    /// defaults: the server's `[cognito]`, `[server]` and `[auth]` tables, and a `[deploy]` table for
     /// the pool's infrastructure.
     Init(init::InitArgs),
     /// Generate the infrastructure from the config: the pool, its resource server, app
