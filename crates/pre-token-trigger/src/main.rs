@@ -6,7 +6,7 @@ use pre_token_trigger::{Config, handle, report_init_error};
 
 #[tokio::main(flavor = "current_thread")]
 async fn main() -> Result<(), lambda_runtime::Error> {
-    lambda_runtime::tracing::init_default_subscriber_with_writer(std::io::stderr);
+    init_logging();
     let config = match Config::from_env() {
         Ok(config) => config,
         Err(error) => {
@@ -24,4 +24,22 @@ async fn main() -> Result<(), lambda_runtime::Error> {
     );
     let config = &config;
     lambda_runtime::run(service_fn(move |event| handle(config, event))).await
+}
+
+/// Plain-text logs on standard error, which Lambda sends to CloudWatch: no colours (whatever
+/// features the build unified into tracing-subscriber), no timestamps (CloudWatch adds its
+/// own). The level comes from `AWS_LAMBDA_LOG_LEVEL` (Lambda's advanced logging controls),
+/// else `RUST_LOG`, else `info`.
+fn init_logging() {
+    use tracing_subscriber::EnvFilter;
+    let filter = EnvFilter::try_from_env("AWS_LAMBDA_LOG_LEVEL")
+        .or_else(|_| EnvFilter::try_from_default_env())
+        .unwrap_or_else(|_| EnvFilter::new("info"));
+    tracing_subscriber::fmt()
+        .with_writer(std::io::stderr)
+        .with_ansi(false)
+        .with_target(false)
+        .without_time()
+        .with_env_filter(filter)
+        .init();
 }

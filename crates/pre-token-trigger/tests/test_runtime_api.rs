@@ -155,6 +155,11 @@ fn logs_name_the_invocation_but_hold_no_user_attributes() {
         run.stderr
     );
     assert!(run.stderr.contains("event refused"), "{}", run.stderr);
+    assert!(
+        !run.stderr.contains('\u{1b}'),
+        "colour codes in CloudWatch logs: {}",
+        run.stderr
+    );
     for value in ["Platform", "acme", "alice@example.com", "EXAMPLE22222"] {
         assert!(
             !run.stderr.contains(value),
