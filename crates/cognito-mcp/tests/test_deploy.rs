@@ -82,6 +82,19 @@ attribute_mapping = { email = "email", "custom:department" = "dept" }
 "#
 }
 
+/// The Lite plan with the trigger on (V1: id-token claims only), no MFA, no server role.
+fn lite(text: String) -> String {
+    set(
+        text,
+        &[
+            ("feature_plan = \"essentials\"", "feature_plan = \"lite\""),
+            ("pre_token_trigger = false", "pre_token_trigger = true"),
+            ("mfa = \"optional\"", "mfa = \"off\""),
+            ("server_role = true", "server_role = false"),
+        ],
+    )
+}
+
 /// The CloudFormation template of the config at `path`.
 fn template(path: &Path) -> Value {
     let dir = path.parent().expect("dir");
@@ -130,17 +143,7 @@ fn variants() -> Vec<(&'static str, tempfile::TempDir, PathBuf)> {
     out.push(("sign-in page, no domain", d, p));
     let (d, p) = config(&["--domain", "auth.example.com"], everything);
     out.push(("everything", d, p));
-    let (d, p) = config(&["--domain", "lite-pool"], |t| {
-        set(
-            t,
-            &[
-                ("feature_plan = \"essentials\"", "feature_plan = \"lite\""),
-                ("pre_token_trigger = false", "pre_token_trigger = true"),
-                ("mfa = \"optional\"", "mfa = \"off\""),
-                ("server_role = true", "server_role = false"),
-            ],
-        )
-    });
+    let (d, p) = config(&["--domain", "lite-pool"], lite);
     out.push(("lite plan, V1 trigger, no MFA, no role", d, p));
     out
 }
@@ -451,15 +454,7 @@ fn templates_build_what_the_issue_asks() {
     );
 
     // The lite plan gets the V1 trigger (id-token claims only).
-    let (_d, path) = config(&["--domain", "lite-pool"], |t| {
-        set(
-            t,
-            &[
-                ("feature_plan = \"essentials\"", "feature_plan = \"lite\""),
-                ("pre_token_trigger = false", "pre_token_trigger = true"),
-            ],
-        )
-    });
+    let (_d, path) = config(&["--domain", "lite-pool"], lite);
     let t = template(&path);
     assert_eq!(
         t["Resources"]["UserPool"]["Properties"]["LambdaConfig"]["PreTokenGenerationConfig"]["LambdaVersion"],

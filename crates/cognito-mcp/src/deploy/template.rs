@@ -62,11 +62,8 @@ pub(crate) fn sub(text: &str) -> Value {
     json!({ "Fn::Sub": text })
 }
 
-/// The logical id of a group: `Group` and its name's letters and digits.
-fn group_id(name: &str, taken: &mut BTreeSet<String>) -> String {
-    logical_id("Group", name, taken)
-}
-
+/// A logical id not in `taken`: `prefix` and the words of `name` (letters and digits),
+/// capitalized, with a number added when two names give the same id.
 fn logical_id(prefix: &str, name: &str, taken: &mut BTreeSet<String>) -> String {
     let base: String = std::iter::once(prefix.to_owned())
         .chain(
@@ -433,7 +430,7 @@ pub(crate) fn build(settings: &Settings, spec: &DeploySpec) -> Result<Template, 
 
     // The groups.
     for (precedence, (group, scopes)) in groups.iter().enumerate() {
-        let id = group_id(group, &mut taken);
+        let id = logical_id("Group", group, &mut taken);
         let list: Vec<&str> = scopes.iter().map(String::as_str).collect();
         add(
             &id,
