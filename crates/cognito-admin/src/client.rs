@@ -9,6 +9,7 @@ use tokio::sync::Mutex;
 
 use crate::error::{Subject, finish};
 use crate::password::PasswordPolicy;
+use crate::protect::Protected;
 use crate::{AdminError, Operation, Secret};
 
 /// How long a password policy read from DescribeUserPool is trusted. Default: 5 minutes.
@@ -19,15 +20,17 @@ pub const DEFAULT_POLICY_TTL: Duration = Duration::from_secs(300);
 /// Cheap to clone: clones share the SDK client and the cached password policy.
 #[derive(Clone, Debug)]
 pub struct CognitoAdmin {
-    inner: Arc<Inner>,
+    pub(crate) inner: Arc<Inner>,
 }
 
 #[derive(Debug)]
-struct Inner {
+pub(crate) struct Inner {
     client: Client,
     pool_id: String,
     policy_ttl: Duration,
     policy: Mutex<Option<(PasswordPolicy, Instant)>>,
+    pub(crate) protected: Protected,
+    pub(crate) aliases: Mutex<crate::protect::Aliases>,
 }
 
 impl CognitoAdmin {
@@ -44,6 +47,23 @@ impl CognitoAdmin {
                 pool_id: pool_id.into(),
                 policy_ttl: ttl,
                 policy: Mutex::new(None),
+                protected: Protected::default(),
+                aliases: Mutex::new(Default::default()),
+            }),
+        }
+    }
+
+    /// This handle, refusing every change to the users and groups of `protected`
+    /// ([`AdminError::Protected`]). Clones made before this call are not affected.
+    pub fn protecting(self, protected: Protected) -> Self {
+        Self {
+            inner: Arc::new(Inner {
+                client: self.inner.client.clone(),
+                pool_id: self.inner.pool_id.clone(),
+                policy_ttl: self.inner.policy_ttl,
+                policy: Mutex::new(None),
+                protected,
+                aliases: Mutex::new(Default::default()),
             }),
         }
     }

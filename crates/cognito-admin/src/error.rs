@@ -139,6 +139,17 @@ pub enum AdminError {
         operation: Operation,
     },
 
+    /// The user or group is on the protected list: no operation changes it.
+    #[error("{kind} {name:?} (`{field}`) is protected: this server never changes it")]
+    Protected {
+        /// The input that named it.
+        field: String,
+        /// `user` or `group`.
+        kind: &'static str,
+        /// The name as given.
+        name: String,
+    },
+
     /// Part of a multi-step operation was done before a later step failed.
     #[error("{completed}, but then: {source}")]
     Incomplete {
@@ -194,6 +205,7 @@ impl AdminError {
             Self::InvalidCredentials { .. } => "invalid_credentials",
             Self::Unreachable { .. } => "unreachable",
             Self::Timeout { .. } => "timeout",
+            Self::Protected { .. } => "protected",
             Self::Incomplete { source, .. } => source.code(),
             Self::Aws { .. } => "aws_error",
         }
@@ -286,6 +298,11 @@ impl AdminError {
             Self::Timeout { .. } => "Retry the same call; if it keeps timing out, check the \
                 network path to Cognito."
                 .into(),
+            Self::Protected { kind, .. } => format!(
+                "Leave this {kind} out: it is on the server's protected list (safety.protected_\
+                 {kind}s in the config), kept for break-glass access. A person with direct AWS \
+                 access must make this change, or the operator must take it off the list."
+            ),
             Self::Incomplete { completed, source } => format!(
                 "Do not repeat the whole call: {completed} already. Fix what failed ({}), then \
                  finish with the single step that failed.",

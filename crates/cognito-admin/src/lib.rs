@@ -11,7 +11,9 @@ mod secret;
 
 pub mod audit;
 pub mod calls;
+pub mod pace;
 pub mod password;
+pub mod protect;
 pub mod provision;
 pub mod signin;
 pub mod validate;
@@ -24,6 +26,10 @@ pub use model::{
     UserPage,
 };
 pub use operation::{Operation, QuotaCategory};
+pub use ops::bulk::{
+    BulkItem, BulkLimits, BulkObserver, BulkPlan, BulkReport, CreateUsers, DEFAULT_CONCURRENCY,
+    DEFAULT_MAX_ITEMS, GroupMembersChange, ItemOutcome, Unobserved, UsersChange,
+};
 pub use ops::groups::{
     CreateGroup, GroupRef, ListGroups, ListGroupsForUser, ListUsersInGroup, Membership,
 };

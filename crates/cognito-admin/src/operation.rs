@@ -81,13 +81,46 @@ pub enum QuotaCategory {
     UserPoolResourceRead,
     /// 15 rps by default: CreateGroup, DeleteGroup.
     UserPoolResourceUpdate,
-    /// Pool and client creation.
+    /// 5 rps by default: pool and client creation.
     UserPoolCreate,
     /// 120 rps by default: AdminInitiateAuth, AdminRespondToAuthChallenge.
     UserAuthentication,
 }
 
 impl Operation {
+    /// Every operation.
+    pub const ALL: &'static [Operation] = &[
+        Self::AdminAddUserToGroup,
+        Self::AdminCreateUser,
+        Self::AdminDeleteUser,
+        Self::AdminDeleteUserAttributes,
+        Self::AdminDisableUser,
+        Self::AdminEnableUser,
+        Self::AdminGetUser,
+        Self::AdminInitiateAuth,
+        Self::AdminListGroupsForUser,
+        Self::AdminRemoveUserFromGroup,
+        Self::AdminResetUserPassword,
+        Self::AdminSetUserPassword,
+        Self::AdminUpdateUserAttributes,
+        Self::AdminUserGlobalSignOut,
+        Self::CreateGroup,
+        Self::DeleteGroup,
+        Self::DescribeUserPool,
+        Self::GetUserPoolMfaConfig,
+        Self::ListGroups,
+        Self::ListUserPoolClients,
+        Self::ListUsers,
+        Self::ListUsersInGroup,
+        Self::CreateUserPool,
+        Self::CreateUserPoolClient,
+    ];
+
+    /// The operation whose API name is `name` (`AdminCreateUser`), if this crate knows it.
+    pub fn from_name(name: &str) -> Option<Self> {
+        Self::ALL.iter().copied().find(|op| op.name() == name)
+    }
+
     /// The API name, e.g. `AdminCreateUser`.
     pub fn name(self) -> &'static str {
         match self {
@@ -163,6 +196,81 @@ impl Operation {
             Self::CreateUserPool | Self::CreateUserPoolClient => Q::UserPoolCreate,
             Self::AdminInitiateAuth => Q::UserAuthentication,
         }
+    }
+}
+
+impl QuotaCategory {
+    /// Every category.
+    pub const ALL: &'static [QuotaCategory] = &[
+        Self::UserCreation,
+        Self::UserAccountRecovery,
+        Self::UserRead,
+        Self::UserUpdate,
+        Self::UserResourceRead,
+        Self::UserList,
+        Self::UserPoolRead,
+        Self::UserPoolResourceRead,
+        Self::UserPoolResourceUpdate,
+        Self::UserPoolCreate,
+        Self::UserAuthentication,
+    ];
+
+    /// The category's name as AWS writes it, e.g. `UserCreation`.
+    pub fn name(self) -> &'static str {
+        match self {
+            Self::UserCreation => "UserCreation",
+            Self::UserAccountRecovery => "UserAccountRecovery",
+            Self::UserRead => "UserRead",
+            Self::UserUpdate => "UserUpdate",
+            Self::UserResourceRead => "UserResourceRead",
+            Self::UserList => "UserList",
+            Self::UserPoolRead => "UserPoolRead",
+            Self::UserPoolResourceRead => "UserPoolResourceRead",
+            Self::UserPoolResourceUpdate => "UserPoolResourceUpdate",
+            Self::UserPoolCreate => "UserPoolCreate",
+            Self::UserAuthentication => "UserAuthentication",
+        }
+    }
+
+    /// The name as a configuration key, e.g. `user_creation`.
+    pub fn key(self) -> String {
+        let mut out = String::new();
+        for (i, c) in self.name().char_indices() {
+            if c.is_ascii_uppercase() && i > 0 {
+                out.push('_');
+            }
+            out.push(c.to_ascii_lowercase());
+        }
+        out
+    }
+
+    /// The category whose configuration key is `key`.
+    pub fn from_key(key: &str) -> Option<Self> {
+        Self::ALL.iter().copied().find(|c| c.key() == key)
+    }
+
+    /// Cognito's default request-rate quota for the category, in requests per second per
+    /// account and region.
+    pub fn default_rate(self) -> f64 {
+        match self {
+            Self::UserCreation => 50.0,
+            Self::UserAccountRecovery => 30.0,
+            Self::UserRead => 120.0,
+            Self::UserUpdate => 25.0,
+            Self::UserResourceRead => 50.0,
+            Self::UserList => 30.0,
+            Self::UserPoolRead => 15.0,
+            Self::UserPoolResourceRead => 20.0,
+            Self::UserPoolResourceUpdate => 15.0,
+            Self::UserPoolCreate => 5.0,
+            Self::UserAuthentication => 120.0,
+        }
+    }
+}
+
+impl fmt::Display for QuotaCategory {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.name())
     }
 }
 

@@ -118,6 +118,7 @@ impl CognitoAdmin {
     /// Creates a group (CreateGroup).
     pub async fn create_group(&self, req: &CreateGroup) -> Result<Group, AdminError> {
         validate::group_name("group", &req.group)?;
+        self.check_group_writable("group", &req.group)?;
         if let Some(d) = &req.description {
             validate::description("description", d)?;
         }
@@ -154,6 +155,7 @@ impl CognitoAdmin {
     /// Deletes a group (DeleteGroup). Its members stay in the pool.
     pub async fn delete_group(&self, group: &str) -> Result<Outcome, AdminError> {
         validate::group_name("group", group)?;
+        self.check_group_writable("group", group)?;
         finish(
             Operation::DeleteGroup,
             Subject::Group(group),
@@ -176,6 +178,8 @@ impl CognitoAdmin {
     ) -> Result<Outcome, AdminError> {
         validate::username("username", username)?;
         validate::group_name("group", group)?;
+        self.check_group_writable("group", group)?;
+        self.check_user_writable("username", username).await?;
         finish(
             Operation::AdminAddUserToGroup,
             Subject::UserInGroup(username, group),
@@ -200,6 +204,8 @@ impl CognitoAdmin {
     ) -> Result<Outcome, AdminError> {
         validate::username("username", username)?;
         validate::group_name("group", group)?;
+        self.check_group_writable("group", group)?;
+        self.check_user_writable("username", username).await?;
         finish(
             Operation::AdminRemoveUserFromGroup,
             Subject::UserInGroup(username, group),

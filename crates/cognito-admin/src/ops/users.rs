@@ -142,7 +142,35 @@ fn sdk_attributes(attrs: &BTreeMap<String, String>) -> Vec<AttributeType> {
 impl CognitoAdmin {
     /// Creates a user (AdminCreateUser), then adds it to `groups`.
     pub async fn create_user(&self, req: &CreateUser) -> Result<User, AdminError> {
+        let attrs = self.checked_create(req).await?;
+        let mut user = self.send_create(req, attrs).await?;
+        let mut added = Vec::new();
+        for g in &req.groups {
+            if let Err(e) = self.add_user_to_group(&req.username, g).await {
+                let mut completed = format!("user {:?} was created", req.username);
+                if !added.is_empty() {
+                    completed.push_str(&format!(" and added to {}", added.join(", ")));
+                }
+                completed.push_str(&format!("; call add_user_to_group for {g:?}"));
+                return Err(AdminError::Incomplete {
+                    completed,
+                    source: Box::new(e),
+                });
+            }
+            added.push(g.clone());
+        }
+        user.groups = Some(added);
+        Ok(user)
+    }
+
+    /// Every check `create_user` makes before AWS sees the request (input, protected names,
+    /// the password policy): the attributes to send.
+    pub(crate) async fn checked_create(
+        &self,
+        req: &CreateUser,
+    ) -> Result<BTreeMap<String, String>, AdminError> {
         validate::username("username", &req.username)?;
+        self.check_user_writable("username", &req.username).await?;
         let mut attrs = req.attributes.clone();
         if let Some(email) = &req.email {
             validate::email("email", email)?;
@@ -175,11 +203,20 @@ impl CognitoAdmin {
         check_attributes("attributes", &attrs)?;
         for (i, g) in req.groups.iter().enumerate() {
             validate::group_name(&format!("groups[{i}]"), g)?;
+            self.check_group_writable(&format!("groups[{i}]"), g)?;
         }
         if let Some(pw) = &req.temporary_password {
             self.check_password("temporary_password", pw).await?;
         }
+        Ok(attrs)
+    }
 
+    /// AdminCreateUser with checked attributes: the new user, without groups.
+    pub(crate) async fn send_create(
+        &self,
+        req: &CreateUser,
+        attrs: BTreeMap<String, String>,
+    ) -> Result<User, AdminError> {
         let mut call = self
             .client()
             .admin_create_user()
@@ -205,7 +242,7 @@ impl CognitoAdmin {
             Subject::User(&req.username),
             call.send().await,
         )?;
-        let mut user = out.user().map(user_from_sdk).unwrap_or_else(|| User {
+        Ok(out.user().map(user_from_sdk).unwrap_or_else(|| User {
             username: req.username.clone(),
             sub: None,
             status: String::new(),
@@ -216,24 +253,7 @@ impl CognitoAdmin {
             last_modified: None,
             mfa: None,
             groups: None,
-        });
-        let mut added = Vec::new();
-        for g in &req.groups {
-            if let Err(e) = self.add_user_to_group(&req.username, g).await {
-                let mut completed = format!("user {:?} was created", req.username);
-                if !added.is_empty() {
-                    completed.push_str(&format!(" and added to {}", added.join(", ")));
-                }
-                completed.push_str(&format!("; call add_user_to_group for {g:?}"));
-                return Err(AdminError::Incomplete {
-                    completed,
-                    source: Box::new(e),
-                });
-            }
-            added.push(g.clone());
-        }
-        user.groups = Some(added);
-        Ok(user)
+        }))
     }
 
     /// Reads a user (AdminGetUser), with MFA settings and groups (AdminListGroupsForUser).
@@ -358,6 +378,7 @@ impl CognitoAdmin {
     /// Sets a user's password (AdminSetUserPassword), after checking it against the policy.
     pub async fn set_user_password(&self, req: &SetUserPassword) -> Result<Outcome, AdminError> {
         validate::username("username", &req.username)?;
+        self.check_user_writable("username", &req.username).await?;
         self.check_password("password", &req.password).await?;
         finish(
             Operation::AdminSetUserPassword,
@@ -385,6 +406,7 @@ impl CognitoAdmin {
     /// new one.
     pub async fn reset_user_password(&self, username: &str) -> Result<Outcome, AdminError> {
         validate::username("username", username)?;
+        self.check_user_writable("username", username).await?;
         finish(
             Operation::AdminResetUserPassword,
             Subject::User(username),
@@ -404,6 +426,7 @@ impl CognitoAdmin {
     /// Enables a user (AdminEnableUser).
     pub async fn enable_user(&self, username: &str) -> Result<Outcome, AdminError> {
         validate::username("username", username)?;
+        self.check_user_writable("username", username).await?;
         finish(
             Operation::AdminEnableUser,
             Subject::User(username),
@@ -420,6 +443,7 @@ impl CognitoAdmin {
     /// Disables a user (AdminDisableUser): they can no longer sign in.
     pub async fn disable_user(&self, username: &str) -> Result<Outcome, AdminError> {
         validate::username("username", username)?;
+        self.check_user_writable("username", username).await?;
         finish(
             Operation::AdminDisableUser,
             Subject::User(username),
@@ -439,6 +463,7 @@ impl CognitoAdmin {
     /// Deletes a user (AdminDeleteUser). This cannot be undone.
     pub async fn delete_user(&self, username: &str) -> Result<Outcome, AdminError> {
         validate::username("username", username)?;
+        self.check_user_writable("username", username).await?;
         finish(
             Operation::AdminDeleteUser,
             Subject::User(username),
@@ -458,6 +483,7 @@ impl CognitoAdmin {
         req: &UpdateUserAttributes,
     ) -> Result<Outcome, AdminError> {
         validate::username("username", &req.username)?;
+        self.check_user_writable("username", &req.username).await?;
         if req.attributes.is_empty() {
             return Err(validate::Invalid::new(
                 "attributes",
@@ -490,6 +516,7 @@ impl CognitoAdmin {
         req: &DeleteUserAttributes,
     ) -> Result<Outcome, AdminError> {
         validate::username("username", &req.username)?;
+        self.check_user_writable("username", &req.username).await?;
         if req.attribute_names.is_empty() {
             return Err(validate::Invalid::new(
                 "attribute_names",
@@ -521,6 +548,7 @@ impl CognitoAdmin {
     /// Signs a user out everywhere (AdminUserGlobalSignOut).
     pub async fn sign_out_user(&self, username: &str) -> Result<Outcome, AdminError> {
         validate::username("username", username)?;
+        self.check_user_writable("username", username).await?;
         finish(
             Operation::AdminUserGlobalSignOut,
             Subject::User(username),

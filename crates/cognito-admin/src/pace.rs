@@ -1,0 +1,393 @@
+//! Client-side pacing: every Cognito request waits for a slot of its quota category, so a
+//! process never sends faster than the rates it is given.
+//!
+//! Cognito limits each API operation category (`UserCreation`, `UserUpdate`, ...) to a request
+//! rate per account and region, and answers `TooManyRequestsException` past it. A [`Pacer`]
+//! spaces the requests of each category evenly at its configured rate: no bursts, so the rate
+//! seen by Cognito over any interval stays at or under the quota. It paces at the HTTP layer
+//! ([`Pacer::http_client`]), so every attempt counts, retries included; the SDK's retry
+//! strategy (adaptive mode recommended) handles what throttling still happens, for instance
+//! when other clients share the account's quota.
+//!
+//! ```
+//! use cognito_admin::QuotaCategory;
+//! use cognito_admin::pace::{Pacer, QuotaRates};
+//!
+//! let mut rates = QuotaRates::cognito_defaults();
+//! rates.set(QuotaCategory::UserCreation, 10.0).expect("valid");
+//! let pacer = Pacer::new(&rates);
+//! assert_eq!(pacer.rate(QuotaCategory::UserCreation), Some(10.0));
+//! # let _ = pacer;
+//! ```
+
+use std::sync::Arc;
+use std::sync::Mutex;
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::time::Duration;
+
+use aws_smithy_runtime_api::client::http::{
+    HttpClient, HttpConnector, HttpConnectorFuture, HttpConnectorSettings, SharedHttpClient,
+    SharedHttpConnector,
+};
+use aws_smithy_runtime_api::client::orchestrator::{HttpRequest, HttpResponse};
+use aws_smithy_runtime_api::client::runtime_components::RuntimeComponents;
+use aws_smithy_runtime_api::shared::IntoShared;
+use tokio::time::Instant;
+
+use crate::validate::Invalid;
+use crate::{Operation, QuotaCategory, calls};
+
+/// The request rate of each quota category, in requests per second.
+#[derive(Debug, Clone, PartialEq)]
+pub struct QuotaRates {
+    rates: Vec<(QuotaCategory, Option<f64>)>,
+}
+
+impl QuotaRates {
+    /// Cognito's default quotas ([`QuotaCategory::default_rate`]).
+    pub fn cognito_defaults() -> Self {
+        Self {
+            rates: QuotaCategory::ALL
+                .iter()
+                .map(|c| (*c, Some(c.default_rate())))
+                .collect(),
+        }
+    }
+
+    /// No pacing at all.
+    pub fn unlimited() -> Self {
+        Self {
+            rates: QuotaCategory::ALL.iter().map(|c| (*c, None)).collect(),
+        }
+    }
+
+    /// Sets the rate of `category` to `per_second` (greater than 0, at most 10000).
+    pub fn set(&mut self, category: QuotaCategory, per_second: f64) -> Result<(), Invalid> {
+        if !(per_second.is_finite() && per_second > 0.0 && per_second <= 10_000.0) {
+            return Err(Invalid::new(
+                format!("pacing.{}", category.key()),
+                format!("is {per_second}"),
+                "a request rate per second greater than 0 and at most 10000 (raise it only \
+                 after AWS raised your quota)",
+                format!("{} = {}", category.key(), category.default_rate()),
+            ));
+        }
+        if let Some(slot) = self.rates.iter_mut().find(|(c, _)| *c == category) {
+            slot.1 = Some(per_second);
+        } else {
+            self.rates.push((category, Some(per_second)));
+        }
+        Ok(())
+    }
+
+    /// The rate of `category`, or `None` when it is not paced.
+    pub fn get(&self, category: QuotaCategory) -> Option<f64> {
+        self.rates
+            .iter()
+            .find(|(c, _)| *c == category)
+            .and_then(|(_, r)| *r)
+    }
+}
+
+impl Default for QuotaRates {
+    fn default() -> Self {
+        Self::cognito_defaults()
+    }
+}
+
+/// One category's schedule and counters.
+#[derive(Debug)]
+struct Lane {
+    category: QuotaCategory,
+    rate: Option<f64>,
+    /// The earliest time the next request may leave.
+    next: Mutex<Option<Instant>>,
+    requests: AtomicU64,
+    throttled: AtomicU64,
+}
+
+/// Spaces Cognito requests per quota category. Cheap to clone; clones share the schedule, so
+/// one pacer per process (per AWS account and region) is the rule.
+#[derive(Debug, Clone)]
+pub struct Pacer {
+    lanes: Arc<Vec<Lane>>,
+}
+
+/// What a [`Pacer`] has seen for one category.
+#[derive(Debug, Clone, Copy, PartialEq)]
+#[non_exhaustive]
+pub struct LaneStats {
+    /// The category.
+    pub category: QuotaCategory,
+    /// Its rate, when paced.
+    pub rate: Option<f64>,
+    /// Requests sent, every attempt counted.
+    pub requests: u64,
+    /// Throttling answers received.
+    pub throttled: u64,
+}
+
+impl Pacer {
+    /// A pacer at `rates`.
+    pub fn new(rates: &QuotaRates) -> Self {
+        Self {
+            lanes: Arc::new(
+                QuotaCategory::ALL
+                    .iter()
+                    .map(|c| Lane {
+                        category: *c,
+                        rate: rates.get(*c),
+                        next: Mutex::new(None),
+                        requests: AtomicU64::new(0),
+                        throttled: AtomicU64::new(0),
+                    })
+                    .collect(),
+            ),
+        }
+    }
+
+    /// A pacer that never waits (it still counts).
+    pub fn unlimited() -> Self {
+        Self::new(&QuotaRates::unlimited())
+    }
+
+    fn lane(&self, category: QuotaCategory) -> Option<&Lane> {
+        self.lanes.iter().find(|l| l.category == category)
+    }
+
+    /// The rate `category` is paced at, or `None` when it is not.
+    pub fn rate(&self, category: QuotaCategory) -> Option<f64> {
+        self.lane(category).and_then(|l| l.rate)
+    }
+
+    /// Waits until a request of `operation` may be sent, and takes that slot.
+    pub async fn wait(&self, operation: Operation) {
+        let Some(lane) = self.lane(operation.quota_category()) else {
+            return;
+        };
+        lane.requests.fetch_add(1, Ordering::Relaxed);
+        let Some(rate) = lane.rate else {
+            return;
+        };
+        let interval = Duration::from_secs_f64(1.0 / rate);
+        let slot = {
+            let mut next = lane.next.lock().unwrap_or_else(|p| p.into_inner());
+            let now = Instant::now();
+            let slot = next.map_or(now, |n| n.max(now));
+            *next = Some(slot + interval);
+            slot
+        };
+        tokio::time::sleep_until(slot).await;
+    }
+
+    fn note_throttle(&self, operation: Operation) {
+        if let Some(lane) = self.lane(operation.quota_category()) {
+            lane.throttled.fetch_add(1, Ordering::Relaxed);
+        }
+    }
+
+    /// Requests and throttling answers per category since the pacer was made.
+    pub fn stats(&self) -> Vec<LaneStats> {
+        self.lanes
+            .iter()
+            .map(|l| LaneStats {
+                category: l.category,
+                rate: l.rate,
+                requests: l.requests.load(Ordering::Relaxed),
+                throttled: l.throttled.load(Ordering::Relaxed),
+            })
+            .collect()
+    }
+
+    /// `inner`, paced: each request to a Cognito operation this crate knows waits for its
+    /// slot, and throttling answers are counted (also in [`calls::throttled`]).
+    pub fn wrap(&self, inner: SharedHttpClient) -> SharedHttpClient {
+        PacedClient {
+            inner,
+            pacer: self.clone(),
+        }
+        .into_shared()
+    }
+
+    /// The SDK's default HTTPS client (rustls with aws-lc, proxy settings from the
+    /// environment), paced. Give it to the Cognito client's config:
+    ///
+    /// ```no_run
+    /// # async fn f() {
+    /// use cognito_admin::pace::Pacer;
+    /// let sdk = aws_config::load_from_env().await;
+    /// let conf = aws_sdk_cognitoidentityprovider::config::Builder::from(&sdk)
+    ///     .http_client(Pacer::default().http_client())
+    ///     .build();
+    /// let client = aws_sdk_cognitoidentityprovider::Client::from_conf(conf);
+    /// # let _ = client;
+    /// # }
+    /// ```
+    pub fn http_client(&self) -> SharedHttpClient {
+        use aws_smithy_http_client::{Builder, ConnectorBuilder, proxy::ProxyConfig, tls};
+        let inner = Builder::new().build_with_connector_fn(|settings, components| {
+            let mut connector = ConnectorBuilder::default().tls_provider(tls::Provider::Rustls(
+                tls::rustls_provider::CryptoMode::AwsLc,
+            ));
+            connector.set_connector_settings(settings.cloned());
+            if let Some(components) = components {
+                connector.set_sleep_impl(components.sleep_impl());
+            }
+            connector.set_proxy_config(Some(ProxyConfig::from_env()));
+            connector.build()
+        });
+        self.wrap(inner)
+    }
+}
+
+impl Default for Pacer {
+    /// A pacer at Cognito's default quotas.
+    fn default() -> Self {
+        Self::new(&QuotaRates::cognito_defaults())
+    }
+}
+
+#[derive(Debug)]
+struct PacedClient {
+    inner: SharedHttpClient,
+    pacer: Pacer,
+}
+
+impl HttpClient for PacedClient {
+    fn http_connector(
+        &self,
+        settings: &HttpConnectorSettings,
+        components: &RuntimeComponents,
+    ) -> SharedHttpConnector {
+        PacedConnector {
+            inner: self.inner.http_connector(settings, components),
+            pacer: self.pacer.clone(),
+        }
+        .into_shared()
+    }
+
+    fn connector_metadata(
+        &self,
+    ) -> Option<aws_smithy_runtime_api::client::connector_metadata::ConnectorMetadata> {
+        self.inner.connector_metadata()
+    }
+}
+
+#[derive(Debug)]
+struct PacedConnector {
+    inner: SharedHttpConnector,
+    pacer: Pacer,
+}
+
+/// The operation a Cognito JSON request calls: `X-Amz-Target: AWSCognitoIdentityProviderService.AdminCreateUser`.
+fn operation_of(request: &HttpRequest) -> Option<Operation> {
+    let target = request.headers().get("x-amz-target")?;
+    Operation::from_name(target.rsplit('.').next()?)
+}
+
+/// Whether Cognito answered "slow down".
+fn is_throttle(response: &HttpResponse) -> bool {
+    let status = response.status().as_u16();
+    (status == 400 || status == 429)
+        && response.headers().get("x-amzn-errortype").is_some_and(|t| {
+            t.starts_with("TooManyRequestsException") || t.starts_with("ThrottlingException")
+        })
+}
+
+impl HttpConnector for PacedConnector {
+    fn call(&self, request: HttpRequest) -> HttpConnectorFuture {
+        let operation = operation_of(&request);
+        let inner = self.inner.clone();
+        let pacer = self.pacer.clone();
+        HttpConnectorFuture::new(async move {
+            if let Some(op) = operation {
+                pacer.wait(op).await;
+            }
+            let response = inner.call(request).await?;
+            if is_throttle(&response) {
+                if let Some(op) = operation {
+                    pacer.note_throttle(op);
+                }
+                calls::record_throttle();
+            }
+            Ok(response)
+        })
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[tokio::test(start_paused = true)]
+    async fn requests_of_one_category_are_spaced_at_its_rate() {
+        let mut rates = QuotaRates::unlimited();
+        rates.set(QuotaCategory::UserCreation, 10.0).expect("valid");
+        let pacer = Pacer::new(&rates);
+        let start = Instant::now();
+        let mut at = Vec::new();
+        for _ in 0..5 {
+            pacer.wait(Operation::AdminCreateUser).await;
+            at.push(start.elapsed());
+        }
+        assert_eq!(
+            at,
+            (0..5)
+                .map(|i| Duration::from_millis(100 * i))
+                .collect::<Vec<_>>()
+        );
+        // Another category is not held up by this one.
+        let before = Instant::now();
+        pacer.wait(Operation::AdminGetUser).await;
+        assert_eq!(before.elapsed(), Duration::ZERO);
+        let stats = pacer.stats();
+        let creation = stats
+            .iter()
+            .find(|s| s.category == QuotaCategory::UserCreation)
+            .expect("valid");
+        assert_eq!(creation.requests, 5);
+    }
+
+    #[tokio::test(start_paused = true)]
+    async fn concurrent_waiters_get_distinct_slots() {
+        let mut rates = QuotaRates::unlimited();
+        rates.set(QuotaCategory::UserUpdate, 4.0).expect("valid");
+        let pacer = Pacer::new(&rates);
+        let start = Instant::now();
+        let waits = (0..8).map(|_| {
+            let p = pacer.clone();
+            async move {
+                p.wait(Operation::AdminDisableUser).await;
+                start.elapsed()
+            }
+        });
+        let mut at = futures_util::future::join_all(waits).await;
+        at.sort();
+        assert_eq!(at.last().copied(), Some(Duration::from_millis(1750)));
+        at.dedup();
+        assert_eq!(at.len(), 8, "every waiter had its own slot");
+    }
+
+    #[test]
+    fn bad_rates_name_the_key() {
+        let mut rates = QuotaRates::cognito_defaults();
+        for bad in [0.0, -1.0, f64::NAN, f64::INFINITY, 20_000.0] {
+            let e = rates
+                .set(QuotaCategory::UserUpdate, bad)
+                .expect_err("invalid");
+            assert_eq!(e.field, "pacing.user_update");
+        }
+        assert_eq!(rates.get(QuotaCategory::UserUpdate), Some(25.0));
+    }
+
+    #[test]
+    fn keys_round_trip() {
+        for c in QuotaCategory::ALL {
+            assert_eq!(QuotaCategory::from_key(&c.key()), Some(*c));
+        }
+        assert_eq!(
+            QuotaCategory::UserPoolResourceUpdate.key(),
+            "user_pool_resource_update"
+        );
+    }
+}
