@@ -22,8 +22,13 @@ pub enum AuditOutcome {
     Ok,
     /// The action failed (validation or AWS).
     Error,
-    /// The action was refused by policy (read-only, deny list) before anything ran.
+    /// The action was refused before anything changed: by policy (read-only, deny list,
+    /// protected principals) or because no one confirmed it.
     Refused,
+    /// The action waits for the client's answer (an `input_required` result).
+    InputRequired,
+    /// The caller cancelled the action midway; `summary` says what was done.
+    Cancelled,
 }
 
 /// One AWS call in an audit record.
@@ -65,6 +70,12 @@ pub struct AuditRecord {
     pub aws_calls: Vec<AuditCall>,
     /// Wall-clock duration in milliseconds.
     pub duration_ms: u64,
+    /// How a person confirmed the action (`elicitation` or `argument`), when one had to.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub confirmed_by: Option<String>,
+    /// For bulk actions: counts per item outcome, whether cancelled, throttling seen.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub summary: Option<Value>,
 }
 
 impl AuditRecord {
@@ -85,6 +96,8 @@ impl AuditRecord {
             error: None,
             aws_calls: Vec::new(),
             duration_ms: u64::try_from(elapsed.as_millis()).unwrap_or(u64::MAX),
+            confirmed_by: None,
+            summary: None,
         }
     }
 }

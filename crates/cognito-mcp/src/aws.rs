@@ -2,8 +2,11 @@
 
 use std::time::Duration;
 
+use aws_config::retry::RetryConfig;
 use aws_config::timeout::TimeoutConfig;
 use aws_config::{BehaviorVersion, Region, SdkConfig};
+
+use cognito_admin::pace::Pacer;
 
 use crate::config::Settings;
 
@@ -32,9 +35,32 @@ pub(crate) async fn sdk_config(settings: &Settings) -> SdkConfig {
     loader.load().await
 }
 
-/// A Cognito client for `settings`.
+/// A Cognito client for `settings`, with its own pacer.
 pub(crate) async fn client(settings: &Settings) -> aws_sdk_cognitoidentityprovider::Client {
-    aws_sdk_cognitoidentityprovider::Client::new(&sdk_config(settings).await)
+    paced_client(settings, &pacer(settings)).await
+}
+
+/// The pacer `settings` ask for: Cognito's default quotas unless `[pacing]` says otherwise.
+pub(crate) fn pacer(settings: &Settings) -> Pacer {
+    match &settings.pacing {
+        Some(rates) => Pacer::new(rates),
+        None => Pacer::unlimited(),
+    }
+}
+
+/// A Cognito client whose requests, retries included, wait for `pacer`'s slots, and whose
+/// throttled calls are retried by the SDK's adaptive retry (which also slows the client down
+/// after throttling).
+pub(crate) async fn paced_client(
+    settings: &Settings,
+    pacer: &Pacer,
+) -> aws_sdk_cognitoidentityprovider::Client {
+    let sdk = sdk_config(settings).await;
+    let conf = aws_sdk_cognitoidentityprovider::config::Builder::from(&sdk)
+        .http_client(pacer.http_client())
+        .retry_config(RetryConfig::adaptive().with_max_attempts(settings.max_attempts))
+        .build();
+    aws_sdk_cognitoidentityprovider::Client::from_conf(conf)
 }
 
 /// The endpoint calls go to, for messages.
@@ -51,16 +77,23 @@ pub(crate) fn endpoint_for_messages(settings: &Settings) -> String {
 pub(crate) struct LazyAdmin {
     settings: Settings,
     pool_id: String,
+    pacer: Pacer,
     cell: tokio::sync::OnceCell<cognito_admin::CognitoAdmin>,
 }
 
 impl LazyAdmin {
     pub(crate) fn new(settings: Settings, pool_id: String) -> Self {
         Self {
+            pacer: pacer(&settings),
             settings,
             pool_id,
             cell: tokio::sync::OnceCell::new(),
         }
+    }
+
+    /// The settings it was made with.
+    pub(crate) fn settings(&self) -> &Settings {
+        &self.settings
     }
 
     /// The pool id.
@@ -72,7 +105,11 @@ impl LazyAdmin {
     pub(crate) async fn get(&self) -> &cognito_admin::CognitoAdmin {
         self.cell
             .get_or_init(|| async {
-                cognito_admin::CognitoAdmin::new(client(&self.settings).await, self.pool_id.clone())
+                cognito_admin::CognitoAdmin::new(
+                    paced_client(&self.settings, &self.pacer).await,
+                    self.pool_id.clone(),
+                )
+                .protecting(self.settings.safety.protected.clone())
             })
             .await
     }

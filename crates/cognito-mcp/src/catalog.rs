@@ -48,6 +48,25 @@ impl ToolSpec {
         }
     }
 
+    /// Whether the tool works on many users in one call.
+    pub(crate) fn is_bulk(&self) -> bool {
+        BULK_TOOLS.contains(&self.name)
+    }
+
+    /// When the tool asks a person to confirm, unless `safety.confirm` says otherwise:
+    /// deleting, disabling, signing out and password resets always; bulk writes past the
+    /// threshold.
+    pub(crate) fn default_confirm(&self) -> crate::config::ConfirmMode {
+        use crate::config::ConfirmMode;
+        if CONFIRM_ALWAYS.contains(&self.name) {
+            ConfirmMode::Always
+        } else if self.is_bulk() && !self.is_read() {
+            ConfirmMode::OverThreshold
+        } else {
+            ConfirmMode::Never
+        }
+    }
+
     /// Whether the tool may make Cognito message people outside the pool's admins (an
     /// invitation, a reset code, a verification code): MCP's `openWorldHint`.
     pub(crate) fn sends_messages(&self) -> bool {
@@ -98,6 +117,29 @@ const ADMIN_TOOLS: &[&str] = &[
     "disable_user",
     "enable_user",
     "sign_out_user",
+    "disable_users",
+    "enable_users",
+];
+
+/// Tools that work on many users in one call.
+const BULK_TOOLS: &[&str] = &[
+    "create_users",
+    "add_users_to_group",
+    "remove_users_from_group",
+    "disable_users",
+    "enable_users",
+];
+
+/// Tools that ask a person to confirm every call by default.
+const CONFIRM_ALWAYS: &[&str] = &[
+    "delete_user",
+    "delete_group",
+    "disable_user",
+    "disable_users",
+    "sign_out_user",
+    "reset_user_password",
+    "set_user_password",
+    "set_user_pool_mfa_config",
 ];
 
 /// Tools that may send an email or SMS: invitations (create_user), reset codes
@@ -105,6 +147,7 @@ const ADMIN_TOOLS: &[&str] = &[
 /// (update_user_attributes).
 const SENDS_MESSAGES: &[&str] = &[
     "create_user",
+    "create_users",
     "reset_user_password",
     "update_user_attributes",
 ];
@@ -230,6 +273,55 @@ pub(crate) const TOOLS: &[ToolSpec] = &[
         Read,
         true,
         &[Op::ListUsersInGroup],
+    ),
+    // Bulk
+    spec(
+        "create_users",
+        "Create many users",
+        Additive,
+        true,
+        &[
+            Op::DescribeUserPool,
+            Op::AdminGetUser,
+            Op::AdminCreateUser,
+            Op::AdminAddUserToGroup,
+        ],
+    ),
+    spec(
+        "add_users_to_group",
+        "Add many users to a group",
+        Additive,
+        true,
+        &[
+            Op::ListUsers,
+            Op::ListUsersInGroup,
+            Op::AdminAddUserToGroup,
+        ],
+    ),
+    spec(
+        "remove_users_from_group",
+        "Remove many users from a group",
+        Destructive,
+        true,
+        &[
+            Op::ListUsers,
+            Op::ListUsersInGroup,
+            Op::AdminRemoveUserFromGroup,
+        ],
+    ),
+    spec(
+        "disable_users",
+        "Disable many users",
+        Destructive,
+        true,
+        &[Op::ListUsers, Op::AdminGetUser, Op::AdminDisableUser],
+    ),
+    spec(
+        "enable_users",
+        "Enable many users",
+        Additive,
+        true,
+        &[Op::ListUsers, Op::AdminGetUser, Op::AdminEnableUser],
     ),
     // Pool
     spec(

@@ -12,6 +12,10 @@
 //! | denied tools | | `tools.deny` | none |
 //! | audit on/off | | `audit.enabled` | true |
 //! | audit file | `COGNITO_MCP_AUDIT_FILE` | `audit.file` | `$XDG_STATE_HOME/cognito-mcp/audit.jsonl`; on AWS Lambda `/dev/stderr` |
+//! | protected users / groups | | `safety.protected_users`, `safety.protected_groups` | none |
+//! | confirmations | | `safety.confirm.TOOL`, `safety.bulk_confirm_threshold` | per tool; 10 |
+//! | bulk cap / in flight | | `bulk.max_items`, `bulk.concurrency` | 500; 8 |
+//! | pacing | | `pacing.enabled`, `pacing.CATEGORY`, `pacing.max_attempts` | on, Cognito's default quotas; 5 |
 
 use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
@@ -37,6 +41,40 @@ pub(crate) struct FileConfig {
     auth: AuthFile,
     /// `[deploy]`: read by `deploy template` only.
     deploy: Option<crate::deploy::DeployFile>,
+    #[serde(default)]
+    safety: SafetyFile,
+    #[serde(default)]
+    bulk: BulkFile,
+    #[serde(default)]
+    pacing: PacingFile,
+}
+
+#[derive(Debug, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct SafetyFile {
+    #[serde(default)]
+    protected_users: Vec<String>,
+    #[serde(default)]
+    protected_groups: Vec<String>,
+    bulk_confirm_threshold: Option<usize>,
+    #[serde(default)]
+    confirm: BTreeMap<String, String>,
+}
+
+#[derive(Debug, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct BulkFile {
+    max_items: Option<usize>,
+    concurrency: Option<usize>,
+}
+
+/// `[pacing]`: `enabled`, `max_attempts`, and a rate per quota category (`user_creation = 50`).
+#[derive(Debug, Default, Deserialize)]
+struct PacingFile {
+    enabled: Option<bool>,
+    max_attempts: Option<u32>,
+    #[serde(flatten)]
+    rates: BTreeMap<String, f64>,
 }
 
 #[derive(Debug, Default, Deserialize)]
@@ -172,6 +210,156 @@ pub(crate) struct Settings {
     pub(crate) auth: AuthSettings,
     /// `[deploy]`, as written; `None` when the file has no such table.
     pub(crate) deploy: Option<crate::deploy::DeployFile>,
+    pub(crate) safety: SafetySettings,
+    pub(crate) bulk: cognito_admin::BulkLimits,
+    /// The request rate per quota category; `None` when pacing is off.
+    pub(crate) pacing: Option<cognito_admin::pace::QuotaRates>,
+    /// Attempts per AWS call, the first included (the SDK's adaptive retry).
+    pub(crate) max_attempts: u32,
+    /// Problems found while reading `[safety]`, `[bulk]` and `[pacing]`.
+    pub(crate) safety_problems: Vec<Problem>,
+}
+
+/// When a tool asks a person to confirm.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum ConfirmMode {
+    /// Every call.
+    Always,
+    /// Never.
+    Never,
+    /// Bulk calls changing more than `safety.bulk_confirm_threshold` users.
+    OverThreshold,
+}
+
+impl ConfirmMode {
+    fn parse(s: &str) -> Option<Self> {
+        match s {
+            "always" => Some(Self::Always),
+            "never" => Some(Self::Never),
+            "over_threshold" => Some(Self::OverThreshold),
+            _ => None,
+        }
+    }
+}
+
+/// `[safety]`: protected principals and confirmations.
+#[derive(Debug, Clone)]
+pub(crate) struct SafetySettings {
+    pub(crate) protected: cognito_admin::protect::Protected,
+    /// Bulk calls changing more users than this need confirming (tools in `OverThreshold`).
+    pub(crate) bulk_confirm_threshold: usize,
+    /// Per-tool overrides of the default confirmation modes.
+    pub(crate) confirm: BTreeMap<String, ConfirmMode>,
+}
+
+impl Default for SafetySettings {
+    fn default() -> Self {
+        Self {
+            protected: Default::default(),
+            bulk_confirm_threshold: DEFAULT_BULK_CONFIRM_THRESHOLD,
+            confirm: BTreeMap::new(),
+        }
+    }
+}
+
+/// Bulk calls changing more users than this ask for confirmation by default.
+pub(crate) const DEFAULT_BULK_CONFIRM_THRESHOLD: usize = 10;
+/// Attempts per AWS call by default (the SDK's adaptive retry).
+pub(crate) const DEFAULT_MAX_ATTEMPTS: u32 = 5;
+
+/// What `[safety]`, `[bulk]` and `[pacing]` say.
+type SafetyParts = (
+    SafetySettings,
+    cognito_admin::BulkLimits,
+    Option<cognito_admin::pace::QuotaRates>,
+    u32,
+);
+
+/// Reads `[safety]`, `[bulk]` and `[pacing]`, collecting what is wrong with them.
+fn safety_settings(
+    safety: SafetyFile,
+    bulk: BulkFile,
+    pacing: PacingFile,
+    problems: &mut Vec<Problem>,
+) -> SafetyParts {
+    let mut confirm = BTreeMap::new();
+    for (tool, mode) in safety.confirm {
+        let Some(spec) = catalog::find(&tool) else {
+            problems.push(Problem(format!(
+                "safety.confirm names {tool:?}, which is not a tool; the tools are: {}",
+                catalog::names()
+            )));
+            continue;
+        };
+        match ConfirmMode::parse(&mode) {
+            None => problems.push(Problem(format!(
+                "safety.confirm.{tool} is {mode:?}; write \"always\", \"never\" or \
+                 \"over_threshold\""
+            ))),
+            Some(ConfirmMode::OverThreshold) if !spec.is_bulk() => problems.push(Problem(format!(
+                "safety.confirm.{tool} is \"over_threshold\", which only bulk tools take; write \
+                 \"always\" or \"never\""
+            ))),
+            Some(m) => {
+                confirm.insert(tool, m);
+            }
+        }
+    }
+    let max_items = bulk.max_items.unwrap_or(cognito_admin::DEFAULT_MAX_ITEMS);
+    if !(1..=10_000).contains(&max_items) {
+        problems.push(Problem(format!(
+            "bulk.max_items is {max_items}; set it from 1 to 10000 (default {})",
+            cognito_admin::DEFAULT_MAX_ITEMS
+        )));
+    }
+    let concurrency = bulk.concurrency.unwrap_or(cognito_admin::DEFAULT_CONCURRENCY);
+    if !(1..=64).contains(&concurrency) {
+        problems.push(Problem(format!(
+            "bulk.concurrency is {concurrency}; set it from 1 to 64 (default {})",
+            cognito_admin::DEFAULT_CONCURRENCY
+        )));
+    }
+    let max_attempts = pacing.max_attempts.unwrap_or(DEFAULT_MAX_ATTEMPTS);
+    if !(1..=10).contains(&max_attempts) {
+        problems.push(Problem(format!(
+            "pacing.max_attempts is {max_attempts}; set it from 1 to 10 (default \
+             {DEFAULT_MAX_ATTEMPTS})"
+        )));
+    }
+    let mut rates = cognito_admin::pace::QuotaRates::cognito_defaults();
+    for (key, rate) in pacing.rates {
+        match cognito_admin::QuotaCategory::from_key(&key) {
+            None => problems.push(Problem(format!(
+                "pacing.{key} is not a setting; pacing takes enabled, max_attempts and a rate per \
+                 quota category: {}",
+                cognito_admin::QuotaCategory::ALL
+                    .iter()
+                    .map(|c| c.key())
+                    .collect::<Vec<_>>()
+                    .join(", ")
+            ))),
+            Some(c) => {
+                if let Err(e) = rates.set(c, rate) {
+                    problems.push(Problem(format!("{} is {rate}; set {}", e.field, e.requirement)));
+                }
+            }
+        }
+    }
+    (
+        SafetySettings {
+            protected: cognito_admin::protect::Protected::new(
+                safety.protected_users,
+                safety.protected_groups,
+            ),
+            bulk_confirm_threshold: safety
+                .bulk_confirm_threshold
+                .unwrap_or(DEFAULT_BULK_CONFIRM_THRESHOLD),
+            confirm,
+        },
+        cognito_admin::BulkLimits::new(max_items, concurrency),
+        pacing.enabled.unwrap_or(true).then_some(rates),
+        max_attempts,
+    )
 }
 
 /// Default address `serve --transport http` binds.
@@ -378,6 +566,9 @@ impl Settings {
             None => file.server.read_only.unwrap_or(false),
         };
         let file_endpoint_url = non_empty(file.cognito.endpoint_url);
+        let mut safety_problems = Vec::new();
+        let (safety, bulk, pacing, max_attempts) =
+            safety_settings(file.safety, file.bulk, file.pacing, &mut safety_problems);
         let endpoint_url = env_nonempty("AWS_ENDPOINT_URL_COGNITO_IDENTITY_PROVIDER")
             .or_else(|| env_nonempty("AWS_ENDPOINT_URL"))
             .or_else(|| file_endpoint_url.clone());
@@ -429,6 +620,11 @@ impl Settings {
                 proxy: None,
             },
             deploy: file.deploy.clone(),
+            safety,
+            bulk,
+            pacing,
+            max_attempts,
+            safety_problems,
         })
         .and_then(|mut settings: Settings| {
             let enabled = match env_nonempty("COGNITO_MCP_AUTH_ENABLED") {
@@ -648,6 +844,7 @@ impl Settings {
                 }
             }
         }
+        out.extend(self.safety_problems.iter().cloned());
         for (list, names) in [("tools.allow", &self.allow), ("tools.deny", &self.deny)] {
             for name in names {
                 if catalog::find(name).is_none() {

@@ -9,6 +9,7 @@ mod bootstrap;
 mod catalog;
 mod check;
 mod config;
+mod confirm;
 mod deploy;
 mod fixtures;
 mod http;
@@ -17,6 +18,7 @@ mod lambda;
 mod policy;
 mod server;
 mod tool_error;
+mod tools_bulk;
 
 use std::path::PathBuf;
 use std::process::ExitCode;

@@ -163,6 +163,16 @@ pub(crate) fn server_policy(
 ) -> Value {
     let enabled = ToolPolicy::from_settings(settings).enabled();
     let mut doc = iam_policy(&enabled, &settings.region, account_id, pool_id);
+    if !settings.safety.protected.users.is_empty() && enabled.iter().any(|t| !t.is_read()) {
+        // Write tools resolve the protected users' aliases with AdminGetUser.
+        if let Some(actions) = doc["Statement"][0]["Action"].as_array_mut() {
+            let get = Value::String(Operation::AdminGetUser.iam_action());
+            if !actions.contains(&get) {
+                actions.push(get);
+                actions.sort_by(|a, b| a.as_str().cmp(&b.as_str()));
+            }
+        }
+    }
     if let Some(p) = settings.auth.proxy.as_ref().filter(|p| p.uses_login_page()) {
         add_sign_in_page(&mut doc, &p.login.flow);
     }

@@ -32,6 +32,7 @@ use crate::catalog::{self, Effect, ToolSpec};
 use crate::policy::ToolPolicy;
 use crate::policy::ToolScopes;
 use crate::tool_error::{ERROR_CODE_META, ToolError, error_result};
+use rmcp::handler::server::tool::IntoCallToolResult;
 
 /// The pool description resource.
 pub(crate) const POOL_URI: &str = "cognito://pool";
@@ -48,7 +49,9 @@ pub(crate) struct CognitoMcp {
 
 /// The server's state, shared by all clones of [`CognitoMcp`].
 pub(crate) struct Shared {
-    admin: crate::aws::LazyAdmin,
+    pub(crate) admin: crate::aws::LazyAdmin,
+    pub(crate) safety: crate::config::SafetySettings,
+    pub(crate) bulk: cognito_admin::BulkLimits,
     policy: ToolPolicy,
     audit: Option<Arc<AuditWriter>>,
     actor: String,
@@ -119,9 +122,33 @@ fn clean_schema(schema: &mut Arc<serde_json::Map<String, Value>>) {
     }
 }
 
+/// Adds the `confirm` argument to a tool's input schema.
+fn add_confirm_arg(schema: &mut Arc<serde_json::Map<String, Value>>, bulk: bool) {
+    let target = if bulk {
+        "the number of users the server names, like \"37 users\""
+    } else {
+        "the exact username (or group) of this call"
+    };
+    let mut map = (**schema).clone();
+    if let Some(Value::Object(props)) = map.get_mut("properties") {
+        props.insert(
+            crate::confirm::CONFIRM_ARG.into(),
+            serde_json::json!({
+                "type": "string",
+                "description": format!(
+                    "Only when this server answered confirmation_required: after the person \
+                     agreed, {target}. Clients that support MCP elicitation are asked directly \
+                     instead, and this is ignored."
+                ),
+            }),
+        );
+    }
+    *schema = Arc::new(map);
+}
+
 /// The router with each tool's title and annotations taken from the catalogue.
 fn annotated_router() -> ToolRouter<CognitoMcp> {
-    let mut router = CognitoMcp::tool_router();
+    let mut router = CognitoMcp::tool_router() + CognitoMcp::bulk_router();
     for route in router.map.values_mut() {
         let spec = catalog::find(&route.attr.name).expect("every routed tool is in the catalogue");
         route.attr.title = Some(spec.title.to_owned());
@@ -159,16 +186,32 @@ impl CognitoMcp {
              checked against the pool's policy (describe_user_pool shows it) and never echoed.",
             admin.pool_id()
         );
+        let safety = admin.settings().safety.clone();
+        let bulk = admin.settings().bulk;
+        let mut tool_router = annotated_router();
+        for route in tool_router.map.values_mut() {
+            let spec = catalog::find(&route.attr.name).expect("in the catalogue");
+            let mode = safety
+                .confirm
+                .get(spec.name)
+                .copied()
+                .unwrap_or_else(|| spec.default_confirm());
+            if mode != crate::config::ConfirmMode::Never {
+                add_confirm_arg(&mut route.attr.input_schema, spec.is_bulk());
+            }
+        }
         Self {
             shared: Arc::new(Shared {
                 admin,
+                safety,
+                bulk,
                 policy,
                 audit,
                 actor: actor.to_owned(),
                 instructions,
                 scopes: ToolScopes::new("mcp", Default::default()),
                 verifier: None,
-                tool_router: annotated_router(),
+                tool_router,
             }),
         }
     }
@@ -617,7 +660,7 @@ impl CognitoMcp {
         Parameters(req): Parameters<VerifyTokenInput>,
     ) -> Result<Json<TokenVerdict>, ToolError> {
         let Some(verifier) = &self.verifier else {
-            return Err(ToolError(cognito_admin::AdminError::Invalid(cognito_admin::validate::Invalid {
+            return Err(ToolError::Admin(cognito_admin::AdminError::Invalid(cognito_admin::validate::Invalid {
                 field: "token".into(),
                 problem: "cannot be checked: this server has no app client id to check tokens against".into(),
                 requirement: "the operator sets COGNITO_CLIENT_ID (or auth.client_ids)".into(),
@@ -758,6 +801,20 @@ impl CognitoMcp {
         let name = request.name.to_string();
         let principal = principal_of(&context.extensions);
         let actor = self.actor_for(principal.as_ref());
+        let mut request = request;
+        let mut context = context;
+        let confirm = request
+            .arguments
+            .as_mut()
+            .and_then(|a| a.remove(crate::confirm::CONFIRM_ARG));
+        let call = crate::confirm::CallState {
+            confirm: confirm.as_ref().and_then(Value::as_str).map(str::to_owned),
+            arguments: Value::Object(request.arguments.clone().unwrap_or_default()),
+            responses: request.input_responses.clone(),
+            request_state: request.request_state.clone(),
+            notes: Default::default(),
+        };
+        context.extensions.insert(call.clone());
         let raw_arguments = Value::Object(request.arguments.clone().unwrap_or_default());
         let mut secrets = Vec::new();
         secret_values(&raw_arguments, &mut secrets);
@@ -786,8 +843,14 @@ impl CognitoMcp {
             return Ok(error_result(code, false, format!("Refused: {reason}")).into());
         }
 
-        let ctx = ToolCallContext::new(self, request, context);
-        let (result, aws_calls) = calls::collect(self.tool_router.call(ctx)).await;
+        let (result, aws_calls) = calls::collect(async {
+            if let Err(e) = self.confirm_single(spec, &context, &call).await {
+                return e.into_call_tool_result();
+            }
+            let ctx = ToolCallContext::new(self, request, context);
+            self.tool_router.call(ctx).await
+        })
+        .await;
         let mut result = match result {
             Err(e) if e.code == ErrorCode::INVALID_PARAMS => {
                 // Bad arguments are the agent's to fix: answer as a tool error it can read.
@@ -811,6 +874,23 @@ impl CognitoMcp {
         };
         let mut record = AuditRecord::new(started, clock.elapsed(), &actor, &name, arguments);
         record.aws_calls = aws_calls.iter().map(AuditCall::from).collect();
+        {
+            let notes = call.notes.lock().unwrap_or_else(|p| p.into_inner());
+            record.confirmed_by = notes.confirmed_by.map(str::to_owned);
+            record.summary = notes.summary.clone();
+            if notes
+                .summary
+                .as_ref()
+                .and_then(|s| s.get("cancelled"))
+                .and_then(Value::as_bool)
+                == Some(true)
+            {
+                record.outcome = AuditOutcome::Cancelled;
+            }
+        }
+        if let CallToolResponse::InputRequired(_) = &result {
+            record.outcome = AuditOutcome::InputRequired;
+        }
         if let CallToolResponse::Complete(r) = &mut result {
             scrub(r, &secrets);
             if r.is_error == Some(true)
@@ -830,7 +910,6 @@ impl CognitoMcp {
                 );
             }
             if r.is_error == Some(true) {
-                record.outcome = AuditOutcome::Error;
                 record.error = r
                     .meta
                     .as_ref()
@@ -839,10 +918,67 @@ impl CognitoMcp {
                     .and_then(Value::as_str)
                     .map(str::to_owned)
                     .or(Some("error".into()));
+                record.outcome = match record.error.as_deref() {
+                    Some("declined" | "confirmation_required" | "protected") => {
+                        AuditOutcome::Refused
+                    }
+                    _ => AuditOutcome::Error,
+                };
             }
         }
         self.write_audit(record);
         Ok(result)
+    }
+
+    /// Confirms a single-target tool (delete_user, disable_user, ...) before it runs, when
+    /// its confirmation mode asks for it. Protected names are refused first, so no one is
+    /// asked to confirm what would be refused anyway. Arguments without a target are left to
+    /// the tool, which rejects them.
+    async fn confirm_single(
+        &self,
+        spec: &ToolSpec,
+        context: &RequestContext<RoleServer>,
+        call: &crate::confirm::CallState,
+    ) -> Result<(), ToolError> {
+        if spec.is_bulk() || !self.needs_confirm(spec, 1) {
+            return Ok(());
+        }
+        let arg = |k: &str| call.arguments.get(k).and_then(Value::as_str);
+        let admin = self.admin.get().await;
+        let (target, effect) = if let Some(username) = arg("username") {
+            admin.check_user_writable("username", username).await?;
+            (
+                username.to_owned(),
+                format!("{} {username:?}.", spec.title),
+            )
+        } else if let Some(group) = arg("group") {
+            admin.check_group_writable("group", group)?;
+            (group.to_owned(), format!("{} {group:?}.", spec.title))
+        } else if spec.name == "set_user_pool_mfa_config" {
+            let pool = self.admin.pool_id().to_owned();
+            let effect = format!("Change the MFA configuration of the pool {pool}.");
+            (pool, effect)
+        } else {
+            return Ok(());
+        };
+        let effect = match spec.name {
+            "delete_user" => format!("{effect} This cannot be undone."),
+            "delete_group" => format!("{effect} Its members stay in the pool; this cannot be undone."),
+            "disable_user" => format!("{effect} They can no longer sign in until enabled again."),
+            "sign_out_user" => format!("{effect} Their refresh tokens are revoked."),
+            "reset_user_password" => {
+                format!("{effect} Their current password stops working.")
+            }
+            "set_user_password" => format!("{effect} Their current password is replaced."),
+            _ => effect,
+        };
+        self.confirm(
+            spec,
+            context,
+            call,
+            &crate::confirm::Ask { target, effect },
+        )
+        .await
     }
 
     /// Which resource a URI names: the tool that serves it and the username, if any.

@@ -9,13 +9,32 @@ use serde_json::json;
 /// The key in a tool error's `_meta` that holds the error code.
 pub(crate) const ERROR_CODE_META: &str = "cognito-mcp/error";
 
-/// A failed tool call.
+/// A tool call that ends without its normal result.
 #[derive(Debug)]
-pub(crate) struct ToolError(pub(crate) AdminError);
+pub(crate) enum ToolError {
+    /// An admin operation failed.
+    Admin(AdminError),
+    /// The answer is already made: a refusal, or an `input_required` result.
+    Result(CallToolResponse),
+}
+
+impl ToolError {
+    /// A failure of the server itself.
+    pub(crate) fn internal(message: String) -> Self {
+        Self::Result(
+            error_result(
+                "internal_error",
+                false,
+                format!("Error (internal_error): {message}."),
+            )
+            .into(),
+        )
+    }
+}
 
 impl From<AdminError> for ToolError {
     fn from(e: AdminError) -> Self {
-        Self(e)
+        Self::Admin(e)
     }
 }
 
@@ -31,7 +50,11 @@ pub(crate) fn error_result(code: &str, retryable: bool, text: String) -> CallToo
 
 impl IntoCallToolResult for ToolError {
     fn into_call_tool_result(self) -> Result<CallToolResponse, rmcp::ErrorData> {
-        let e = &self.0;
+        let e = match self {
+            Self::Admin(e) => e,
+            Self::Result(r) => return Ok(r),
+        };
+        let e = &e;
         let text = format!("Error ({}): {e}.\nHow to fix: {}", e.code(), e.hint());
         Ok(error_result(e.code(), e.is_retryable(), text).into())
     }

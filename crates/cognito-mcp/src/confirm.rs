@@ -1,0 +1,287 @@
+//! Confirmations for destructive work: a person says yes before it happens.
+//!
+//! Which calls need it comes from the catalogue ([`ToolSpec::default_confirm`]) and
+//! `safety.confirm`. How the person is asked depends on the client:
+//! - a client on protocol 2026-07-28 or later that can elicit gets an `input_required` result
+//!   asking for the confirmation; it retries the call with the answer, and `requestState` ties
+//!   that answer to this very call (tool, arguments and target);
+//! - an older client that can elicit is sent `elicitation/create` and the call waits for the
+//!   answer;
+//! - any other client must repeat the call with `confirm` set to the exact target (the
+//!   username, the group, or `N users`) once its user agreed; otherwise the call is refused
+//!   with an error that says so.
+
+use std::sync::{Arc, Mutex};
+use std::time::Duration;
+
+use rmcp::RoleServer;
+use rmcp::model::{
+    ElicitRequestParams, ElicitResult, ElicitationAction, InputRequest, InputRequests,
+    InputRequiredResult, InputResponses, ProtocolVersion, Request,
+};
+use rmcp::service::RequestContext;
+use serde_json::{Value, json};
+
+use crate::catalog::ToolSpec;
+use crate::config::ConfirmMode;
+use crate::server::CognitoMcp;
+use crate::tool_error::{ToolError, error_result};
+
+/// The argument every tool that may need confirming accepts.
+pub(crate) const CONFIRM_ARG: &str = "confirm";
+/// The key of the confirmation in `inputRequests` / `inputResponses`.
+const INPUT_KEY: &str = "confirm";
+/// How long a person has to answer an `elicitation/create` request.
+const ELICIT_TIMEOUT: Duration = Duration::from_secs(600);
+
+/// What `run_tool` learned about the call, for the tool and the audit record.
+#[derive(Debug, Clone)]
+pub(crate) struct CallState {
+    /// The `confirm` argument, taken out of the arguments.
+    pub(crate) confirm: Option<String>,
+    /// The arguments without `confirm`.
+    pub(crate) arguments: Value,
+    /// Answers to an earlier `input_required` result.
+    pub(crate) responses: Option<InputResponses>,
+    /// The `requestState` echoed back with them.
+    pub(crate) request_state: Option<String>,
+    /// What the call reports to the audit record.
+    pub(crate) notes: Arc<Mutex<Notes>>,
+}
+
+/// Extra facts for the audit record.
+#[derive(Debug, Clone, Default)]
+pub(crate) struct Notes {
+    /// How the call was confirmed: `elicitation` or `argument`.
+    pub(crate) confirmed_by: Option<&'static str>,
+    /// A summary of a bulk call (counts per outcome).
+    pub(crate) summary: Option<Value>,
+}
+
+impl CallState {
+    pub(crate) fn note(&self, f: impl FnOnce(&mut Notes)) {
+        f(&mut self.notes.lock().unwrap_or_else(|p| p.into_inner()));
+    }
+}
+
+/// What is to be confirmed.
+#[derive(Debug)]
+pub(crate) struct Ask {
+    /// The exact target, as `confirm` must name it.
+    pub(crate) target: String,
+    /// What will happen, in words, for the person.
+    pub(crate) effect: String,
+}
+
+/// `requestState`: a digest of the tool, the arguments and the target, so an answer is only
+/// taken for the very call it was asked for.
+fn state_of(tool: &str, arguments: &Value, target: &str) -> String {
+    let text = json!([tool, arguments, target]).to_string();
+    let digest = aws_lc_rs::digest::digest(&aws_lc_rs::digest::SHA256, text.as_bytes());
+    digest
+        .as_ref()
+        .iter()
+        .map(|b| format!("{b:02x}"))
+        .collect()
+}
+
+fn elicit_params(spec: &ToolSpec, ask: &Ask) -> Result<ElicitRequestParams, ToolError> {
+    serde_json::from_value(json!({
+        "mode": "form",
+        "message": format!("{}\n\nConfirm `{}` on {}?", ask.effect, spec.name, ask.target),
+        "requestedSchema": {
+            "type": "object",
+            "properties": {
+                "confirm": {
+                    "type": "boolean",
+                    "title": format!("Yes, {} {}", spec.title.to_lowercase(), ask.target),
+                    "description": ask.effect,
+                }
+            },
+            "required": ["confirm"],
+        },
+    }))
+    .map_err(|e| ToolError::internal(format!("cannot build the confirmation request: {e}")))
+}
+
+/// Whether an elicitation answer is a yes.
+fn accepted(result: &ElicitResult) -> bool {
+    result.action == ElicitationAction::Accept
+        && result
+            .content
+            .as_ref()
+            .and_then(|c| c.get("confirm"))
+            .and_then(Value::as_bool)
+            == Some(true)
+}
+
+fn declined(spec: &ToolSpec, ask: &Ask) -> ToolError {
+    ToolError::Result(
+        error_result(
+            "declined",
+            false,
+            format!(
+                "Error (declined): the person did not confirm `{}` on {}; nothing was changed.\n\
+                 How to fix: do not retry unless they ask for it again.",
+                spec.name, ask.target
+            ),
+        )
+        .into(),
+    )
+}
+
+impl CognitoMcp {
+    /// How `spec` is confirmed here.
+    pub(crate) fn confirm_mode(&self, spec: &ToolSpec) -> ConfirmMode {
+        self.safety
+            .confirm
+            .get(spec.name)
+            .copied()
+            .unwrap_or_else(|| spec.default_confirm())
+    }
+
+    /// Whether a call of `spec` changing `changes` users needs a person's yes.
+    pub(crate) fn needs_confirm(&self, spec: &ToolSpec, changes: usize) -> bool {
+        match self.confirm_mode(spec) {
+            ConfirmMode::Always => changes > 0,
+            ConfirmMode::Never => false,
+            ConfirmMode::OverThreshold => changes > self.safety.bulk_confirm_threshold,
+        }
+    }
+
+    /// Gets a person's yes for `ask`, by the best means the client has; `Ok` means go on.
+    pub(crate) async fn confirm(
+        &self,
+        spec: &ToolSpec,
+        ctx: &RequestContext<RoleServer>,
+        call: &CallState,
+        ask: &Ask,
+    ) -> Result<(), ToolError> {
+        let can_elicit = ctx
+            .client_capabilities()
+            .is_some_and(|c| c.elicitation.is_some());
+        let stateless_rounds = ctx
+            .protocol_version()
+            .is_some_and(|v| v >= ProtocolVersion::V_2026_07_28);
+        if can_elicit && stateless_rounds {
+            let state = state_of(spec.name, &call.arguments, &ask.target);
+            let answer = call
+                .responses
+                .as_ref()
+                .and_then(|r| r.get(INPUT_KEY))
+                .filter(|_| call.request_state.as_deref() == Some(state.as_str()));
+            return match answer {
+                Some(answer) => {
+                    let result: ElicitResult = serde_json::from_value(answer.clone())
+                        .map_err(|_| declined(spec, ask))?;
+                    if accepted(&result) {
+                        call.note(|n| n.confirmed_by = Some("elicitation"));
+                        Ok(())
+                    } else {
+                        Err(declined(spec, ask))
+                    }
+                }
+                None => {
+                    let mut requests = InputRequests::new();
+                    requests.insert(
+                        INPUT_KEY.into(),
+                        InputRequest::Elicitation(Request::new(elicit_params(spec, ask)?)),
+                    );
+                    Err(ToolError::Result(
+                        InputRequiredResult::new(Some(requests), Some(state)).into(),
+                    ))
+                }
+            };
+        }
+        if can_elicit {
+            let result = ctx
+                .peer
+                .create_elicitation_with_timeout(elicit_params(spec, ask)?, Some(ELICIT_TIMEOUT))
+                .await
+                .map_err(|e| {
+                    ToolError::Result(
+                        error_result(
+                            "confirmation_failed",
+                            true,
+                            format!(
+                                "Error (confirmation_failed): could not ask the person to \
+                                 confirm `{}` on {}: {e}; nothing was changed.\nHow to fix: \
+                                 call again when they can answer.",
+                                spec.name, ask.target
+                            ),
+                        )
+                        .into(),
+                    )
+                })?;
+            return if accepted(&result) {
+                call.note(|n| n.confirmed_by = Some("elicitation"));
+                Ok(())
+            } else {
+                Err(declined(spec, ask))
+            };
+        }
+        match call.confirm.as_deref() {
+            Some(given) if given == ask.target => {
+                call.note(|n| n.confirmed_by = Some("argument"));
+                Ok(())
+            }
+            given => {
+                let problem = match given {
+                    None => "this client cannot ask the person directly (no MCP elicitation), \
+                             and the call has no `confirm`"
+                        .to_owned(),
+                    Some(g) => format!(
+                        "`confirm` is {g:?}, but this call's target is {:?}",
+                        ask.target
+                    ),
+                };
+                Err(ToolError::Result(
+                    error_result(
+                        "confirmation_required",
+                        false,
+                        format!(
+                            "Error (confirmation_required): {} needs a person's yes: {}. {problem}; \
+                             nothing was changed.\nHow to fix: tell the person exactly this and \
+                             ask them; if they agree, call {} again with the same arguments \
+                             plus \"confirm\": {:?}.",
+                            spec.name, ask.effect, spec.name, ask.target
+                        ),
+                    )
+                    .into(),
+                ))
+            }
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn state_binds_tool_arguments_and_target() {
+        let args = json!({"username": "alice"});
+        let s = state_of("delete_user", &args, "alice");
+        assert_eq!(s.len(), 64);
+        assert_eq!(s, state_of("delete_user", &args, "alice"));
+        assert_ne!(s, state_of("disable_user", &args, "alice"));
+        assert_ne!(s, state_of("delete_user", &json!({"username": "bob"}), "alice"));
+        assert_ne!(s, state_of("delete_user", &args, "bob"));
+    }
+
+    #[test]
+    fn only_an_accepted_true_is_a_yes() {
+        let parse = |v: Value| serde_json::from_value::<ElicitResult>(v).expect("result");
+        assert!(accepted(&parse(
+            json!({"action": "accept", "content": {"confirm": true}})
+        )));
+        assert!(!accepted(&parse(
+            json!({"action": "accept", "content": {"confirm": false}})
+        )));
+        assert!(!accepted(&parse(json!({"action": "accept"}))));
+        assert!(!accepted(&parse(json!({"action": "decline"}))));
+        assert!(!accepted(&parse(
+            json!({"action": "cancel", "content": {"confirm": true}})
+        )));
+    }
+}
