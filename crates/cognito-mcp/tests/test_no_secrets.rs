@@ -31,21 +31,21 @@ async fn a_full_session_leaks_no_secret() {
     .await;
     s.ok(
         "set_user_password",
-        json!({"username": "pat", "password": PERMANENT, "permanent": true}),
+        json!({"username": "pat", "confirm": "pat", "password": PERMANENT, "permanent": true}),
     )
     .await;
     // Failures too: a weak password, and AWS refusing a password for an unknown user.
     let r = s
         .call(
             "set_user_password",
-            json!({"username": "pat", "password": WEAK}),
+            json!({"username": "pat", "confirm": "pat", "password": WEAK}),
         )
         .await;
     assert_eq!(r.is_error, Some(true));
     assert!(!text(&r).contains(WEAK));
     s.err(
         "set_user_password",
-        json!({"username": "nobody", "password": PERMANENT}),
+        json!({"username": "nobody", "confirm": "nobody", "password": PERMANENT}),
     )
     .await;
     s.err(
@@ -56,7 +56,7 @@ async fn a_full_session_leaks_no_secret() {
     // A misspelt password field is refused, and its value withheld from the audit.
     s.err(
         "set_user_password",
-        json!({"username": "pat", "pasword": PERMANENT}),
+        json!({"username": "pat", "confirm": "pat", "pasword": PERMANENT}),
     )
     .await;
     s.ok("get_user", json!({"username": "pat"})).await;

@@ -22,6 +22,8 @@ pub enum Fault {
     Status(u16),
     /// Never answer.
     Hang,
+    /// Answer as Cognito does past a quota: 400, `TooManyRequestsException`.
+    Throttle,
 }
 
 #[derive(Clone)]
@@ -38,6 +40,24 @@ struct Inner {
     fault: std::sync::Mutex<(Fault, u32)>,
     seen: AtomicU32,
     http: reqwest::Client,
+    /// Only requests to these Cognito operations (by `X-Amz-Target`) match, when set.
+    targets: std::sync::Mutex<Option<Vec<String>>>,
+    /// Throttle every n-th matching request (0: none).
+    throttle_every: AtomicU32,
+    /// Added before forwarding each request.
+    latency: std::sync::Mutex<std::time::Duration>,
+    /// Every matching request: when it arrived, its operation, whether it was throttled.
+    log: std::sync::Mutex<Vec<(std::time::Instant, String, bool)>>,
+}
+
+/// A Cognito request's operation: `X-Amz-Target: AWSCognitoIdentityProviderService.AdminCreateUser`.
+fn operation(headers: &HeaderMap) -> String {
+    headers
+        .get("x-amz-target")
+        .and_then(|v| v.to_str().ok())
+        .and_then(|t| t.rsplit('.').next())
+        .unwrap_or_default()
+        .to_owned()
 }
 
 impl FaultProxy {
@@ -50,6 +70,10 @@ impl FaultProxy {
             prefix: prefix.to_owned(),
             fault: std::sync::Mutex::new((Fault::None, 0)),
             seen: AtomicU32::new(0),
+            targets: std::sync::Mutex::new(None),
+            throttle_every: AtomicU32::new(0),
+            latency: std::sync::Mutex::new(std::time::Duration::ZERO),
+            log: std::sync::Mutex::new(Vec::new()),
             http: reqwest::Client::builder()
                 .redirect(reqwest::redirect::Policy::none())
                 .build()
@@ -70,6 +94,27 @@ impl FaultProxy {
     /// Applies `fault` to the next `times` matching requests (`u32::MAX`: until changed).
     pub fn set(&self, fault: Fault, times: u32) {
         *self.inner.fault.lock().expect("lock") = (fault, times);
+    }
+
+    /// Only requests to these Cognito operations match from now on.
+    pub fn targets(&self, operations: &[&str]) {
+        *self.inner.targets.lock().expect("lock") =
+            Some(operations.iter().map(|o| (*o).to_owned()).collect());
+    }
+
+    /// Answers every `n`-th matching request with `TooManyRequestsException` (0: none).
+    pub fn throttle_every(&self, n: u32) {
+        self.inner.throttle_every.store(n, Ordering::SeqCst);
+    }
+
+    /// Waits `latency` before forwarding each request, like a distant endpoint.
+    pub fn latency(&self, latency: std::time::Duration) {
+        *self.inner.latency.lock().expect("lock") = latency;
+    }
+
+    /// Every matching request so far: arrival, operation, whether it was throttled.
+    pub fn log(&self) -> Vec<(std::time::Instant, String, bool)> {
+        self.inner.log.lock().expect("lock").clone()
     }
 
     /// How many matching requests arrived.
@@ -103,12 +148,32 @@ async fn forward(State(p): State<Arc<Inner>>, req: Request) -> Response<Body> {
         let i = p.next.fetch_add(1, Ordering::SeqCst) % ups.len();
         (ups[i].clone(), i, ups.len() > 1)
     };
-    let matching = req.uri().path().starts_with(&p.prefix);
+    let op = operation(req.headers());
+    let matching = req.uri().path().starts_with(&p.prefix)
+        && p
+            .targets
+            .lock()
+            .expect("lock")
+            .as_ref()
+            .is_none_or(|t| t.contains(&op));
     if matching && let Some(n) = p.served.lock().expect("lock").get_mut(index) {
         *n += 1;
     }
+    let latency = *p.latency.lock().expect("lock");
+    if !latency.is_zero() {
+        tokio::time::sleep(latency).await;
+    }
     if matching {
-        p.seen.fetch_add(1, Ordering::SeqCst);
+        let n = p.seen.fetch_add(1, Ordering::SeqCst) + 1;
+        let every = p.throttle_every.load(Ordering::SeqCst);
+        let throttled = every > 0 && n % every == 0;
+        p.log
+            .lock()
+            .expect("lock")
+            .push((std::time::Instant::now(), op.clone(), throttled));
+        if throttled {
+            return throttle_response();
+        }
         let fault = {
             let mut f = p.fault.lock().expect("lock");
             if f.1 > 0 && f.0 != Fault::None {
@@ -132,6 +197,7 @@ async fn forward(State(p): State<Arc<Inner>>, req: Request) -> Response<Body> {
             Fault::Hang => {
                 std::future::pending::<()>().await;
             }
+            Fault::Throttle => return throttle_response(),
         }
     }
     let (parts, body) = req.into_parts();
@@ -167,4 +233,17 @@ async fn forward(State(p): State<Arc<Inner>>, req: Request) -> Response<Body> {
             .body(Body::from(e.to_string()))
             .expect("response"),
     }
+}
+
+/// Cognito's answer past a quota.
+fn throttle_response() -> Response<Body> {
+    Response::builder()
+        .status(400)
+        .header("content-type", "application/x-amz-json-1.1")
+        .header("x-amzn-errortype", "TooManyRequestsException:")
+        .header("x-amzn-requestid", "throttled-by-the-fault-proxy")
+        .body(Body::from(
+            r#"{"__type":"TooManyRequestsException","message":"Rate exceeded"}"#,
+        ))
+        .expect("response")
 }

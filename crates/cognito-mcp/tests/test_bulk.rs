@@ -1,0 +1,639 @@
+//! Bulk tools against moto: 200 users and a re-run, a partial failure reported item by item,
+//! dry runs, filters, caps, progress and cancellation seen by the TypeScript SDK client, and
+//! throttling injected by a fault proxy in front of moto.
+
+mod common;
+
+use std::collections::BTreeMap;
+use std::time::Duration;
+
+use common::fault::FaultProxy;
+use common::{moto, new_pool, serve};
+use serde_json::{Value, json};
+
+fn write_config(dir: &std::path::Path, toml: &str) -> String {
+    let path = dir.join("cognito-mcp.toml");
+    std::fs::write(&path, toml).expect("write config");
+    path.display().to_string()
+}
+
+fn counts(report: &Value) -> BTreeMap<String, u64> {
+    report["counts"]
+        .as_object()
+        .expect("counts")
+        .iter()
+        .map(|(k, v)| (k.clone(), v.as_u64().expect("count")))
+        .collect()
+}
+
+fn expect_counts(report: &Value, want: &[(&str, u64)]) {
+    let want: BTreeMap<String, u64> = want.iter().map(|(k, v)| ((*k).into(), *v)).collect();
+    assert_eq!(counts(report), want, "{report:#}");
+}
+
+fn new_users(prefix: &str, n: usize) -> Vec<Value> {
+    (0..n)
+        .map(|i| {
+            json!({
+                "username": format!("{prefix}-{i:03}"),
+                "email": format!("{prefix}-{i:03}@example.com"),
+                "suppress_invitation": true,
+            })
+        })
+        .collect()
+}
+
+async fn count_users(pool: &common::Pool, prefix: &str) -> usize {
+    pool.admin
+        .list_users(&cognito_admin::ListUsers {
+            filter: Some(format!("username ^= \"{prefix}\"")),
+            all_pages: true,
+            ..Default::default()
+        })
+        .await
+        .expect("list users")
+        .users
+        .len()
+}
+
+#[tokio::test]
+async fn two_hundred_users_are_all_reported_and_a_rerun_skips_them_all() {
+    let pool = new_pool().await;
+    let s = serve(&pool, &[], &[]).await;
+    s.ok("create_group", json!({"group": "beta-testers"})).await;
+    let args = json!({"users": new_users("beta", 200), "groups": ["beta-testers"]});
+
+    // 200 changes is past the threshold and this client cannot elicit: the call must name
+    // the count, and nothing is written until it does.
+    let (code, text) = s.err("create_users", args.clone()).await;
+    assert_eq!(code, "confirmation_required", "{text}");
+    assert!(text.contains("\"confirm\": \"200 users\""), "{text}");
+    assert_eq!(count_users(&pool, "beta-").await, 0);
+    let (code, text) = s
+        .err("create_users", with_confirm(&args, "199 users"))
+        .await;
+    assert_eq!(code, "confirmation_required", "{text}");
+    assert!(text.contains("\"199 users\""), "{text}");
+
+    let report = s.ok("create_users", with_confirm(&args, "200 users")).await;
+    expect_counts(&report, &[("done", 200)]);
+    assert_eq!(report["total"], 200);
+    assert_eq!(report["cancelled"], false);
+    let items = report["items"].as_array().expect("items");
+    assert_eq!(items.len(), 200);
+    for (i, item) in items.iter().enumerate() {
+        assert_eq!(item["username"], format!("beta-{i:03}"), "input order");
+        assert_eq!(item["outcome"], "done");
+        assert_eq!(item["detail"], "created, in beta-testers");
+    }
+    assert_eq!(count_users(&pool, "beta-").await, 200);
+    let members = pool
+        .admin
+        .list_users_in_group(&cognito_admin::ListUsersInGroup {
+            group: "beta-testers".into(),
+            limit: None,
+            pagination_token: None,
+        })
+        .await
+        .expect("members");
+    assert_eq!(members.count, 60, "a full first page of members");
+
+    let again = s.ok("create_users", with_confirm(&args, "200 users")).await;
+    expect_counts(&again, &[("skipped", 200)]);
+    assert!(
+        again["items"]
+            .as_array()
+            .expect("items")
+            .iter()
+            .all(|i| i["detail"] == "the user exists already: left as it is"),
+        "{again:#}"
+    );
+    assert_eq!(count_users(&pool, "beta-").await, 200);
+
+    let audit = s.audit();
+    let last = audit
+        .iter()
+        .rev()
+        .find(|r| r["tool"] == "create_users")
+        .expect("audited");
+    assert_eq!(last["confirmed_by"], "argument");
+    assert_eq!(last["summary"]["counts"]["skipped"], 200);
+    let refused = audit
+        .iter()
+        .filter(|r| r["tool"] == "create_users" && r["outcome"] == "refused")
+        .count();
+    assert_eq!(refused, 2, "both unconfirmed calls are audited as refused");
+}
+
+fn with_confirm(args: &Value, confirm: &str) -> Value {
+    let mut a = args.clone();
+    a["confirm"] = json!(confirm);
+    a
+}
+
+#[tokio::test]
+async fn a_partial_failure_is_reported_item_by_item() {
+    let pool = new_pool().await;
+    let s = serve(&pool, &[], &[]).await;
+    for name in ["mix-old1", "mix-old2"] {
+        s.ok(
+            "create_user",
+            json!({"username": name, "suppress_invitation": true}),
+        )
+        .await;
+    }
+    let report = s
+        .ok(
+            "create_users",
+            json!({"users": [
+                {"username": "mix-new1", "suppress_invitation": true},
+                {"username": "has space", "suppress_invitation": true},
+                {"username": "mix-old1", "suppress_invitation": true},
+                {"username": "mix-new2", "email": "not-an-email", "suppress_invitation": true},
+                {"username": "mix-new3", "temporary_password": "short", "suppress_invitation": true},
+                {"username": "mix-old2", "suppress_invitation": true},
+                {"username": "mix-new1", "suppress_invitation": true},
+                {"username": "mix-new4", "suppress_invitation": true, "groups": ["no-such-group"]},
+            ]}),
+        )
+        .await;
+    let got: Vec<(String, String, String)> = report["items"]
+        .as_array()
+        .expect("items")
+        .iter()
+        .map(|i| {
+            (
+                i["username"].as_str().expect("username").to_owned(),
+                i["outcome"].as_str().expect("outcome").to_owned(),
+                i["code"].as_str().unwrap_or("").to_owned(),
+            )
+        })
+        .collect();
+    let want: Vec<(String, String, String)> = [
+        ("mix-new1", "done", ""),
+        ("has space", "failed", "invalid_input"),
+        ("mix-old1", "skipped", ""),
+        ("mix-new2", "failed", "invalid_input"),
+        ("mix-new3", "failed", "weak_password"),
+        ("mix-old2", "skipped", ""),
+        ("mix-new1", "failed", "duplicate"),
+        ("mix-new4", "failed", "group_not_found"),
+    ]
+    .iter()
+    .map(|(a, b, c)| ((*a).into(), (*b).into(), (*c).into()))
+    .collect();
+    assert_eq!(got, want, "{report:#}");
+    expect_counts(&report, &[("done", 1), ("failed", 5), ("skipped", 2)]);
+    let items = report["items"].as_array().expect("items");
+    assert!(
+        items[1]["detail"]
+            .as_str()
+            .expect("detail")
+            .contains("username"),
+        "the failure names the field: {}",
+        items[1]
+    );
+    assert!(
+        items[7]["detail"]
+            .as_str()
+            .expect("detail")
+            .starts_with("created, but adding to \"no-such-group\" failed"),
+        "what was done is said: {}",
+        items[7]
+    );
+    assert!(report["next"].as_str().expect("next").contains("5 items failed"));
+    // The user whose group failed exists; the invalid ones were never sent.
+    assert!(pool.admin.get_user("mix-new4").await.is_ok());
+    assert!(pool.admin.get_user("mix-new2").await.is_err());
+    assert!(pool.admin.get_user("mix-new3").await.is_err());
+}
+
+#[tokio::test]
+async fn dry_runs_write_nothing() {
+    let pool = new_pool().await;
+    let s = serve(&pool, &[], &[]).await;
+    s.ok(
+        "create_user",
+        json!({"username": "dry-old", "suppress_invitation": true}),
+    )
+    .await;
+    let report = s
+        .ok(
+            "create_users",
+            json!({"dry_run": true, "users": [
+                {"username": "dry-new", "suppress_invitation": true},
+                {"username": "dry-old", "suppress_invitation": true},
+                {"username": "bad name", "suppress_invitation": true},
+            ]}),
+        )
+        .await;
+    assert_eq!(report["dry_run"], true);
+    expect_counts(
+        &report,
+        &[("failed", 1), ("skipped", 1), ("would_change", 1)],
+    );
+    assert_eq!(report["items"][0]["outcome"], "would_change");
+    assert_eq!(report["items"][1]["outcome"], "skipped");
+    assert!(pool.admin.get_user("dry-new").await.is_err());
+
+    let report = s
+        .ok(
+            "disable_users",
+            json!({"dry_run": true, "usernames": ["dry-old", "dry-ghost"]}),
+        )
+        .await;
+    expect_counts(&report, &[("failed", 1), ("would_change", 1)]);
+    assert_eq!(report["items"][1]["code"], "user_not_found");
+    assert!(
+        pool.admin.get_user("dry-old").await.expect("user").enabled,
+        "a dry run needs no confirmation and disables no one"
+    );
+}
+
+#[tokio::test]
+async fn disable_and_enable_by_filter_and_by_list() {
+    let pool = new_pool().await;
+    let s = serve(&pool, &[], &[]).await;
+    for i in 0..5 {
+        s.ok(
+            "create_user",
+            json!({"username": format!("contractor-{i}"), "suppress_invitation": true}),
+        )
+        .await;
+    }
+    s.ok(
+        "create_user",
+        json!({"username": "staff-1", "suppress_invitation": true}),
+    )
+    .await;
+    let by_filter = json!({"filter": "username ^= \"contractor-\""});
+    let (code, text) = s.err("disable_users", by_filter.clone()).await;
+    assert_eq!(code, "confirmation_required", "{text}");
+    assert!(text.contains("\"5 users\""), "{text}");
+    let report = s.ok("disable_users", with_confirm(&by_filter, "5 users")).await;
+    expect_counts(&report, &[("done", 5)]);
+    assert!(!pool.admin.get_user("contractor-3").await.expect("user").enabled);
+    assert!(pool.admin.get_user("staff-1").await.expect("user").enabled);
+    // Nothing left to change: no confirmation, every user skipped.
+    let again = s.ok("disable_users", by_filter.clone()).await;
+    expect_counts(&again, &[("skipped", 5)]);
+    assert_eq!(again["items"][0]["detail"], "already disabled");
+
+    let report = s
+        .ok(
+            "enable_users",
+            json!({"usernames": ["contractor-0", "contractor-1", "staff-1", "ghost"]}),
+        )
+        .await;
+    expect_counts(&report, &[("done", 2), ("failed", 1), ("skipped", 1)]);
+    assert!(pool.admin.get_user("contractor-1").await.expect("user").enabled);
+
+    let (code, text) = s
+        .err("enable_users", json!({"usernames": ["a"], "filter": "username ^= \"a\""}))
+        .await;
+    assert_eq!(code, "invalid_input", "{text}");
+    assert!(text.contains("usernames"), "{text}");
+    let (code, text) = s
+        .err("enable_users", json!({"filter": "username ^= \"nobody-at-all\""}))
+        .await;
+    assert_eq!(code, "invalid_input", "{text}");
+    assert!(text.contains("matches no user"), "{text}");
+}
+
+#[tokio::test]
+async fn group_membership_in_bulk_skips_what_is_already_so() {
+    let pool = new_pool().await;
+    let s = serve(&pool, &[], &[]).await;
+    s.ok("create_group", json!({"group": "crew"})).await;
+    for u in ["m-1", "m-2", "m-3"] {
+        s.ok(
+            "create_user",
+            json!({"username": u, "email": format!("{u}@example.com"), "suppress_invitation": true}),
+        )
+        .await;
+    }
+    s.ok("add_user_to_group", json!({"username": "m-1", "group": "crew"}))
+        .await;
+    let report = s
+        .ok(
+            "add_users_to_group",
+            json!({"group": "crew", "usernames": ["m-1", "m-2", "m-3", "m-ghost"]}),
+        )
+        .await;
+    expect_counts(&report, &[("done", 2), ("failed", 1), ("skipped", 1)]);
+    assert_eq!(report["items"][0]["detail"], "already in crew");
+    assert_eq!(report["items"][3]["code"], "user_not_found");
+    let again = s
+        .ok(
+            "add_users_to_group",
+            json!({"group": "crew", "filter": "username ^= \"m-\""}),
+        )
+        .await;
+    expect_counts(&again, &[("skipped", 3)]);
+
+    let removed = s
+        .ok(
+            "remove_users_from_group",
+            json!({"group": "crew", "usernames": ["m-2", "m-3"]}),
+        )
+        .await;
+    expect_counts(&removed, &[("done", 2)]);
+    let again = s
+        .ok(
+            "remove_users_from_group",
+            json!({"group": "crew", "usernames": ["m-2", "m-3"]}),
+        )
+        .await;
+    expect_counts(&again, &[("skipped", 2)]);
+    assert_eq!(again["items"][0]["detail"], "not in crew");
+    let (code, _) = s
+        .err(
+            "add_users_to_group",
+            json!({"group": "no-crew", "usernames": ["m-1"]}),
+        )
+        .await;
+    assert_eq!(code, "group_not_found");
+}
+
+#[tokio::test]
+async fn the_cap_and_bad_settings_are_named() {
+    let pool = new_pool().await;
+    let dir = tempfile::tempdir().expect("dir");
+    let config = write_config(
+        dir.path(),
+        "[bulk]\nmax_items = 5\n[safety]\nbulk_confirm_threshold = 100\n",
+    );
+    let s = serve(&pool, &["--config", &config], &[]).await;
+    let (code, text) = s
+        .err("create_users", json!({"users": new_users("cap", 6)}))
+        .await;
+    assert_eq!(code, "invalid_input", "{text}");
+    assert!(text.contains("`users`") && text.contains("at most 5"), "{text}");
+    let (code, text) = s.err("create_users", json!({"users": []})).await;
+    assert_eq!(code, "invalid_input", "{text}");
+    assert_eq!(count_users(&pool, "cap-").await, 0);
+    let report = s
+        .ok("create_users", json!({"users": new_users("cap", 5)}))
+        .await;
+    expect_counts(&report, &[("done", 5)]);
+
+    for (toml, named) in [
+        ("[bulk]\nmax_items = 0\n", "bulk.max_items"),
+        ("[pacing]\nuser_creation = 0\n", "pacing.user_creation"),
+        ("[pacing]\nuser_creashun = 5\n", "pacing.user_creashun"),
+        ("[safety.confirm]\ndelete_usr = \"never\"\n", "delete_usr"),
+        ("[safety.confirm]\ndelete_user = \"sometimes\"\n", "safety.confirm.delete_user"),
+        ("[safety.confirm]\ndelete_user = \"over_threshold\"\n", "only bulk tools"),
+    ] {
+        let config = write_config(dir.path(), toml);
+        let (code, _, err) = common::run_cli(
+            &["check", "--config", &config],
+            &[("COGNITO_USER_POOL_ID", pool.id.as_str())],
+        );
+        assert_ne!(code, 0, "{toml}");
+        assert!(err.contains(named), "{toml}: {err}");
+    }
+}
+
+/// The TypeScript SDK over stdio, running `scenario` with the server configured by `config`.
+async fn ts_stdio(
+    pool: &common::Pool,
+    config: &str,
+    scenario: &str,
+    env: &[(&str, &str)],
+) -> Vec<Value> {
+    let script = common::peers().join("npm/cognito_mcp_ts_stdio_client.mjs");
+    std::fs::copy(
+        common::root().join("crates/cognito-mcp/tests/clients/ts_stdio_client.mjs"),
+        &script,
+    )
+    .expect("copy script");
+    let audit = tempfile::NamedTempFile::new().expect("audit file");
+    let mut cmd = tokio::process::Command::new(common::node_bin().join("node"));
+    cmd.arg(&script)
+        .arg(scenario)
+        .env_clear()
+        .envs(common::base_env())
+        .env("PATH", common::node_path())
+        .env("COGNITO_USER_POOL_ID", &pool.id)
+        .env("COGNITO_MCP_AUDIT_FILE", audit.path())
+        .env(
+            "MCP_SERVER_CMD",
+            json!([common::bin(), "serve", "--config", config]).to_string(),
+        )
+        .kill_on_drop(true);
+    for (k, v) in env {
+        cmd.env(k, v);
+    }
+    let out = tokio::time::timeout(Duration::from_secs(300), cmd.output())
+        .await
+        .expect("the client finished in time")
+        .expect("run node");
+    let stdout = String::from_utf8_lossy(&out.stdout).into_owned();
+    assert!(
+        out.status.success(),
+        "{stdout}{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    stdout
+        .lines()
+        .filter_map(|l| serde_json::from_str(l).ok())
+        .collect()
+}
+
+#[tokio::test]
+async fn progress_reaches_the_typescript_client_during_a_bulk_call() {
+    let pool = new_pool().await;
+    let dir = tempfile::tempdir().expect("dir");
+    // 10 creations a second: the call lasts about 4 seconds, long enough to report progress.
+    let config = write_config(
+        dir.path(),
+        "[pacing]\nuser_creation = 10\n[safety]\nbulk_confirm_threshold = 100\n",
+    );
+    let args = json!({"users": new_users("prog", 40)}).to_string();
+    let lines = ts_stdio(
+        &pool,
+        &config,
+        "progress",
+        &[("MCP_TOOL", "create_users"), ("MCP_ARGS", &args)],
+    )
+    .await;
+    let step = common::drivers::step(&lines, "result");
+    let result = &step["result"]["structuredContent"];
+    expect_counts(result, &[("done", 40)]);
+    let progress = step["progress"].as_array().expect("progress");
+    assert!(progress.len() >= 5, "several notifications: {progress:?}");
+    let values: Vec<f64> = progress
+        .iter()
+        .map(|p| p["progress"].as_f64().expect("progress"))
+        .collect();
+    assert!(values.windows(2).all(|w| w[0] < w[1]), "increasing: {values:?}");
+    assert_eq!(values.last().copied(), Some(40.0), "the last one says all done");
+    assert!(progress.iter().all(|p| p["total"] == 40), "{progress:?}");
+    assert!(
+        progress[0]["message"]
+            .as_str()
+            .is_some_and(|m| m.contains("prog-") && m.contains("done")),
+        "{progress:?}"
+    );
+}
+
+#[tokio::test]
+async fn cancelling_midway_stops_the_run_and_reports_what_was_done() {
+    let pool = new_pool().await;
+    let dir = tempfile::tempdir().expect("dir");
+    let audit = dir.path().join("audit.jsonl");
+    let config = write_config(
+        dir.path(),
+        &format!(
+            "[pacing]\nuser_creation = 10\n[safety]\nbulk_confirm_threshold = 1000\n[audit]\nfile = {:?}\n",
+            audit.display().to_string()
+        ),
+    );
+    let args = json!({"users": new_users("cncl", 100)}).to_string();
+    let lines = ts_stdio(
+        &pool,
+        &config,
+        "cancel",
+        &[
+            ("MCP_TOOL", "create_users"),
+            ("MCP_ARGS", &args),
+            ("MCP_CANCEL_AT", "10"),
+            ("MCP_LIST_FILTER", "username ^= \"cncl-\""),
+        ],
+    )
+    .await;
+    let step = common::drivers::step(&lines, "cancelled");
+    assert!(step["error"].as_str().is_some(), "the call was aborted: {step}");
+    let count = step["count"].as_u64().expect("count");
+    assert!(
+        (10..60).contains(&count),
+        "some were created before the cancel, far from all 100: {count}"
+    );
+    assert_eq!(
+        step["count_later"], step["count"],
+        "nothing else happens after the cancellation"
+    );
+    assert_eq!(count_users(&pool, "cncl-").await as u64, count);
+    // The audit says exactly what was done.
+    let text = common::settled_audit(&audit);
+    let record: Value = text
+        .lines()
+        .filter_map(|l| serde_json::from_str::<Value>(l).ok())
+        .find(|r| r["tool"] == "create_users")
+        .expect("the bulk call is audited");
+    assert_eq!(record["outcome"], "cancelled", "{record}");
+    assert_eq!(record["summary"]["cancelled"], true);
+    assert_eq!(record["summary"]["counts"]["done"].as_u64(), Some(count));
+    assert_eq!(
+        record["summary"]["counts"]["not_attempted"].as_u64(),
+        Some(100 - count)
+    );
+    let creates = record["aws_calls"]
+        .as_array()
+        .expect("calls")
+        .iter()
+        .filter(|c| c["operation"] == "AdminCreateUser")
+        .count() as u64;
+    assert_eq!(creates, count, "no request was sent for the rest");
+}
+
+#[tokio::test]
+async fn throttling_is_absorbed_and_the_rate_stays_under_the_quota() {
+    let pool = new_pool().await;
+    let proxy = FaultProxy::start(&moto().endpoint, "/").await;
+    proxy.targets(&["AdminCreateUser"]);
+    // Every fourth AdminCreateUser is answered TooManyRequestsException.
+    proxy.throttle_every(4);
+    let dir = tempfile::tempdir().expect("dir");
+    let rate = 20.0;
+    let config = write_config(
+        dir.path(),
+        &format!("[pacing]\nuser_creation = {rate}\n[safety]\nbulk_confirm_threshold = 1000\n"),
+    );
+    let s = serve(
+        &pool,
+        &["--config", &config],
+        &[(
+            "AWS_ENDPOINT_URL_COGNITO_IDENTITY_PROVIDER",
+            proxy.base.as_str(),
+        )],
+    )
+    .await;
+    let report = s
+        .ok("create_users", json!({"users": new_users("thr", 60)}))
+        .await;
+    expect_counts(&report, &[("done", 60)]);
+    let log = proxy.log();
+    let throttled = log.iter().filter(|(_, _, t)| *t).count();
+    assert!(throttled >= 15, "the proxy throttled: {throttled}");
+    assert_eq!(
+        report["throttled"].as_u64(),
+        Some(throttled as u64),
+        "the report counts every throttling answer"
+    );
+    assert_eq!(log.len(), 60 + throttled, "each throttled request was retried once more");
+    assert_eq!(count_users(&pool, "thr-").await, 60);
+    // Every attempt, retries included, kept to the configured rate: at most `rate` requests
+    // (plus one for the window's edge) in any one-second window, and on average under it.
+    let times: Vec<std::time::Instant> = log.iter().map(|(t, _, _)| *t).collect();
+    let mut max_in_window = 0;
+    for (i, start) in times.iter().enumerate() {
+        let n = times[i..]
+            .iter()
+            .take_while(|t| t.duration_since(*start) < Duration::from_secs(1))
+            .count();
+        max_in_window = max_in_window.max(n);
+    }
+    assert!(
+        max_in_window as f64 <= rate + 1.0,
+        "{max_in_window} requests in one second, over {rate}"
+    );
+    let span = times
+        .last()
+        .expect("requests")
+        .duration_since(times[0])
+        .as_secs_f64();
+    assert!(
+        (times.len() - 1) as f64 / span <= rate,
+        "average {} per second",
+        (times.len() - 1) as f64 / span
+    );
+}
+
+#[tokio::test]
+async fn without_pacing_the_same_run_sends_faster_than_the_quota() {
+    // The negative of the test above: the spacing comes from the pacer, not from moto's speed.
+    let pool = new_pool().await;
+    let proxy = FaultProxy::start(&moto().endpoint, "/").await;
+    proxy.targets(&["AdminCreateUser"]);
+    let dir = tempfile::tempdir().expect("dir");
+    let config = write_config(
+        dir.path(),
+        "[pacing]\nenabled = false\n[safety]\nbulk_confirm_threshold = 1000\n",
+    );
+    let s = serve(
+        &pool,
+        &["--config", &config],
+        &[(
+            "AWS_ENDPOINT_URL_COGNITO_IDENTITY_PROVIDER",
+            proxy.base.as_str(),
+        )],
+    )
+    .await;
+    let report = s
+        .ok("create_users", json!({"users": new_users("fast", 60)}))
+        .await;
+    expect_counts(&report, &[("done", 60)]);
+    let log = proxy.log();
+    let span = log
+        .last()
+        .expect("requests")
+        .0
+        .duration_since(log[0].0)
+        .as_secs_f64();
+    assert!(
+        59.0 / span > 20.0,
+        "unpaced, 60 creations take {span}s, faster than 20 per second"
+    );
+}
