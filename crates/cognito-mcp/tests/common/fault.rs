@@ -44,6 +44,11 @@ struct Inner {
     targets: std::sync::Mutex<Option<Vec<String>>>,
     /// Throttle every n-th matching request (0: none).
     throttle_every: AtomicU32,
+    /// Requests per second the matching requests may reach before being throttled (0: no
+    /// quota), like Cognito's quota per operation category.
+    quota: std::sync::Mutex<f64>,
+    /// When the recently accepted matching requests arrived, for the quota.
+    accepted: std::sync::Mutex<std::collections::VecDeque<std::time::Instant>>,
     /// Added before forwarding each request.
     latency: std::sync::Mutex<std::time::Duration>,
     /// Every matching request: when it arrived, its operation, whether it was throttled.
@@ -72,6 +77,8 @@ impl FaultProxy {
             seen: AtomicU32::new(0),
             targets: std::sync::Mutex::new(None),
             throttle_every: AtomicU32::new(0),
+            quota: std::sync::Mutex::new(0.0),
+            accepted: std::sync::Mutex::new(std::collections::VecDeque::new()),
             latency: std::sync::Mutex::new(std::time::Duration::ZERO),
             log: std::sync::Mutex::new(Vec::new()),
             http: reqwest::Client::builder()
@@ -105,6 +112,12 @@ impl FaultProxy {
     /// Answers every `n`-th matching request with `TooManyRequestsException` (0: none).
     pub fn throttle_every(&self, n: u32) {
         self.inner.throttle_every.store(n, Ordering::SeqCst);
+    }
+
+    /// Throttles matching requests past `per_second` in any one-second window, as Cognito
+    /// does past a quota (0: no quota).
+    pub fn quota(&self, per_second: f64) {
+        *self.inner.quota.lock().expect("lock") = per_second;
     }
 
     /// Waits `latency` before forwarding each request, like a distant endpoint.
@@ -166,7 +179,23 @@ async fn forward(State(p): State<Arc<Inner>>, req: Request) -> Response<Body> {
     if matching {
         let n = p.seen.fetch_add(1, Ordering::SeqCst) + 1;
         let every = p.throttle_every.load(Ordering::SeqCst);
-        let throttled = every > 0 && n % every == 0;
+        let over_quota = {
+            let quota = *p.quota.lock().expect("lock");
+            let mut accepted = p.accepted.lock().expect("lock");
+            let now = std::time::Instant::now();
+            while accepted
+                .front()
+                .is_some_and(|t| now.duration_since(*t) >= std::time::Duration::from_secs(1))
+            {
+                accepted.pop_front();
+            }
+            let over = quota > 0.0 && accepted.len() as f64 >= quota;
+            if !over {
+                accepted.push_back(now);
+            }
+            over
+        };
+        let throttled = over_quota || (every > 0 && n % every == 0);
         p.log
             .lock()
             .expect("lock")
