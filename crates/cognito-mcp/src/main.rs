@@ -17,6 +17,7 @@ mod lambda;
 mod policy;
 mod server;
 mod tool_error;
+mod tools_audit;
 
 use std::path::PathBuf;
 use std::process::ExitCode;

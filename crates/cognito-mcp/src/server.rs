@@ -66,6 +66,13 @@ impl std::ops::Deref for CognitoMcp {
     }
 }
 
+impl CognitoMcp {
+    /// The audit writer, when the audit is on: `read_audit` reads its file.
+    pub(crate) fn audit_writer(&self) -> Option<&Arc<AuditWriter>> {
+        self.audit.as_ref()
+    }
+}
+
 /// The verified caller of an HTTP request (absent over stdio).
 fn principal_of(ext: &Extensions) -> Option<Principal> {
     ext.get::<http::request::Parts>()?
@@ -121,7 +128,7 @@ fn clean_schema(schema: &mut Arc<serde_json::Map<String, Value>>) {
 
 /// The router with each tool's title and annotations taken from the catalogue.
 fn annotated_router() -> ToolRouter<CognitoMcp> {
-    let mut router = CognitoMcp::tool_router();
+    let mut router = CognitoMcp::tool_router() + CognitoMcp::audit_router();
     for route in router.map.values_mut() {
         let spec = catalog::find(&route.attr.name).expect("every routed tool is in the catalogue");
         route.attr.title = Some(spec.title.to_owned());

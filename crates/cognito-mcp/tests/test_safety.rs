@@ -7,7 +7,7 @@ use std::collections::BTreeSet;
 use common::{new_pool, run_cli, serve};
 use serde_json::{Value, json};
 
-const READ_TOOLS: [&str; 9] = [
+const READ_TOOLS: [&str; 10] = [
     "describe_user_pool",
     "get_user",
     "list_groups",
@@ -15,6 +15,7 @@ const READ_TOOLS: [&str; 9] = [
     "list_user_pool_clients",
     "list_users",
     "list_users_in_group",
+    "read_audit",
     "verify_token",
     "whoami",
 ];
