@@ -1,21 +1,32 @@
-//! Audit records: one JSON line per admin action, secrets redacted.
+//! Audit records: one JSON line per admin action, secrets redacted; and reading them back,
+//! newest first ([`read_recent`]).
 
 use std::fs::{File, OpenOptions};
 use std::io::{self, Write};
 use std::path::{Path, PathBuf};
 use std::sync::Mutex;
+use std::sync::mpsc::{Receiver, Sender, SyncSender, TryRecvError};
 use std::time::{Duration, SystemTime};
 
-use serde::Serialize;
+use serde::{Deserialize, Serialize};
 use serde_json::Value;
 
 use crate::calls::CallRecord;
+
+mod read;
+
+pub use read::{
+    AuditPage, AuditQuery, DEFAULT_LIMIT, DEFAULT_SCAN_LIMIT, MAX_LINE, READ_BLOCK, read_recent,
+};
 
 /// The text that replaces a secret.
 pub const REDACTED: &str = "[REDACTED]";
 
 /// How a call ended.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+///
+/// Newer versions may write outcomes this one does not know: readers of audit files should
+/// keep the outcome as text, as [`read_recent`] does, rather than fail on a record.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
 pub enum AuditOutcome {
     /// The action succeeded.
@@ -206,9 +217,10 @@ pub const DRAIN_INTERVAL: Duration = Duration::from_millis(10);
 /// ([`AuditLog::into_background`]), or in the caller's thread ([`AuditLog::into_inline`]).
 ///
 /// In the background, records are queued without bound (none is ever dropped) and written in
-/// order, every [`DRAIN_INTERVAL`]; the file is flushed after each drain. Dropping the writer
-/// writes every queued record before it returns. Either way a failed write is reported through
-/// `tracing` with the record's tool.
+/// order, every [`DRAIN_INTERVAL`]; the file is flushed after each drain.
+/// [`AuditWriter::flush`] waits until every record queued before it is in the file, and
+/// dropping the writer writes every queued record before it returns. Either way a failed write
+/// is reported through `tracing` with the record's tool.
 #[derive(Debug)]
 pub struct AuditWriter {
     path: PathBuf,
@@ -218,50 +230,28 @@ pub struct AuditWriter {
 #[derive(Debug)]
 enum Mode {
     Background {
-        sender: Option<std::sync::mpsc::Sender<AuditRecord>>,
+        sender: Option<Sender<Message>>,
         thread: Option<std::thread::JoinHandle<()>>,
     },
     Inline(AuditLog),
 }
 
+/// What the background thread receives, in order.
+#[derive(Debug)]
+enum Message {
+    /// A record to write.
+    Record(AuditRecord),
+    /// Flush the file, then answer: every record queued before this message is written by then.
+    Flush(SyncSender<io::Result<()>>),
+}
+
 impl AuditWriter {
     fn spawn(log: AuditLog) -> Self {
-        let (sender, receiver) = std::sync::mpsc::channel::<AuditRecord>();
+        let (sender, receiver) = std::sync::mpsc::channel::<Message>();
         let path = log.path.clone();
         let thread = std::thread::Builder::new()
             .name("audit-writer".into())
-            .spawn(move || {
-                // The thread wakes on a timer and drains the queue, instead of being woken for
-                // every record: under load a wake-up per call costs more than writing the line.
-                // Lines are buffered and flushed once per drain.
-                let mut out: Option<std::io::BufWriter<File>> = None;
-                loop {
-                    let mut last_tool = None;
-                    let disconnected = loop {
-                        match receiver.try_recv() {
-                            Ok(record) => {
-                                if let Err(e) = write_line(&log.path, &mut out, &record) {
-                                    report(&log.path, &e, &record.tool);
-                                    out = None;
-                                }
-                                last_tool = Some(record.tool);
-                            }
-                            Err(std::sync::mpsc::TryRecvError::Empty) => break false,
-                            Err(std::sync::mpsc::TryRecvError::Disconnected) => break true,
-                        }
-                    };
-                    if let Some(w) = out.as_mut()
-                        && let Err(e) = w.flush()
-                    {
-                        report(&log.path, &e, last_tool.as_deref().unwrap_or(""));
-                        out = None;
-                    }
-                    if disconnected {
-                        break;
-                    }
-                    std::thread::sleep(DRAIN_INTERVAL);
-                }
-            })
+            .spawn(move || drain_until_closed(&log.path, &receiver))
             .ok();
         Self {
             path,
@@ -281,7 +271,9 @@ impl AuditWriter {
     pub fn record(&self, record: AuditRecord) {
         match &self.mode {
             Mode::Background { sender, .. } => {
-                let sent = sender.as_ref().is_some_and(|s| s.send(record).is_ok());
+                let sent = sender
+                    .as_ref()
+                    .is_some_and(|s| s.send(Message::Record(record)).is_ok());
                 if !sent {
                     tracing::error!(path = %self.path.display(), "the audit writer has stopped; a record was not written");
                 }
@@ -292,6 +284,93 @@ impl AuditWriter {
                 }
             }
         }
+    }
+
+    /// Returns once every record queued before the call is written to the file and flushed,
+    /// so that a reader of the file sees them. It blocks (wakes the writer and waits for it,
+    /// usually well under a millisecond): call it from a blocking context, not an async task.
+    ///
+    /// An error says a record may be missing from the file: one queued since the previous
+    /// flush could not be written (each was also reported through `tracing`), the flush
+    /// itself failed, or the writer thread has stopped. Inline, records are written before
+    /// [`AuditWriter::record`] returns, and this returns `Ok` at once.
+    pub fn flush(&self) -> io::Result<()> {
+        let Mode::Background { sender, thread } = &self.mode else {
+            return Ok(());
+        };
+        let stopped = || io::Error::other("the audit writer has stopped");
+        let (reply, answer) = std::sync::mpsc::sync_channel(1);
+        sender
+            .as_ref()
+            .ok_or_else(stopped)?
+            .send(Message::Flush(reply))
+            .map_err(|_| stopped())?;
+        if let Some(t) = thread {
+            // Wake it now rather than at the end of its sleep.
+            t.thread().unpark();
+        }
+        answer.recv().map_err(|_| stopped())?
+    }
+
+    /// Whether records are written in the caller's thread ([`AuditLog::into_inline`], for
+    /// hosts such as AWS Lambda) rather than in the background.
+    pub fn is_inline(&self) -> bool {
+        matches!(self.mode, Mode::Inline(_))
+    }
+}
+
+/// The background writer's loop: it wakes every [`DRAIN_INTERVAL`] (or when a flush asks) and
+/// drains the queue, instead of being woken for every record: under load a wake-up per call
+/// costs more than writing the line. Lines are buffered and flushed once per drain, and when a
+/// flush asks. It returns once the channel is closed and drained.
+fn drain_until_closed(path: &Path, receiver: &Receiver<Message>) {
+    let mut out: Option<std::io::BufWriter<File>> = None;
+    // The first write error since the last flush request, for that request's answer.
+    let mut lost: Option<io::Error> = None;
+    loop {
+        let mut last_tool = None;
+        let disconnected = loop {
+            match receiver.try_recv() {
+                Ok(Message::Record(record)) => {
+                    if let Err(e) = write_line(path, &mut out, &record) {
+                        report(path, &e, &record.tool);
+                        lost.get_or_insert(e);
+                        out = None;
+                    }
+                    last_tool = Some(record.tool);
+                }
+                Ok(Message::Flush(reply)) => {
+                    let flushed = out.as_mut().map_or(Ok(()), Write::flush);
+                    if let Err(e) = &flushed {
+                        report(path, e, last_tool.as_deref().unwrap_or(""));
+                        out = None;
+                    }
+                    let answer = match lost.take() {
+                        Some(e) => Err(io::Error::new(
+                            e.kind(),
+                            format!("an audit record could not be written: {e}"),
+                        )),
+                        None => flushed,
+                    };
+                    // The asker may have given up waiting; nothing to do then.
+                    let _ = reply.send(answer);
+                }
+                Err(TryRecvError::Empty) => break false,
+                Err(TryRecvError::Disconnected) => break true,
+            }
+        };
+        if let Some(w) = out.as_mut()
+            && let Err(e) = w.flush()
+        {
+            report(path, &e, last_tool.as_deref().unwrap_or(""));
+            lost.get_or_insert(e);
+            out = None;
+        }
+        if disconnected {
+            break;
+        }
+        // Not sleep: a flush or the writer's drop unparks the thread to drain at once.
+        std::thread::park_timeout(DRAIN_INTERVAL);
     }
 }
 
@@ -326,6 +405,7 @@ impl Drop for AuditWriter {
             // Closing the channel ends the thread once the queue is written.
             sender.take();
             if let Some(t) = thread.take() {
+                t.thread().unpark();
                 let _ = t.join();
             }
         }
@@ -440,6 +520,64 @@ mod tests {
         assert!(text.contains("\"tool\":\"t1\""), "{text}");
         drop(writer);
         std::fs::remove_dir_all(dir).ok();
+    }
+
+    #[test]
+    fn outcomes_read_back_as_written() {
+        for outcome in [AuditOutcome::Ok, AuditOutcome::Error, AuditOutcome::Refused] {
+            let text = serde_json::to_string(&outcome).expect("json");
+            let back: AuditOutcome = serde_json::from_str(&text).expect("known outcome");
+            assert_eq!(back, outcome);
+        }
+    }
+
+    #[test]
+    fn flush_returns_once_every_queued_record_is_in_the_file() {
+        let dir = tempfile_dir("flush");
+        let path = dir.join("audit.jsonl");
+        let writer = AuditLog::new(&path).into_background();
+        for round in 1..=20 {
+            for i in 0..10 {
+                let rec = AuditRecord::new(
+                    SystemTime::now(),
+                    Duration::ZERO,
+                    "local",
+                    &format!("t{round}-{i}"),
+                    json!({}),
+                );
+                writer.record(rec);
+            }
+            writer.flush().expect("flush");
+            // No sleep: the lines are there, the last one whole.
+            let text = std::fs::read_to_string(&path).expect("read");
+            assert_eq!(text.lines().count(), round * 10, "{text}");
+            assert!(text.ends_with(&format!("\"t{round}-9\",\"arguments\":{{}},\"outcome\":\"ok\",\"aws_calls\":[],\"duration_ms\":0}}\n")), "{text}");
+        }
+        drop(writer);
+        std::fs::remove_dir_all(dir).ok();
+    }
+
+    #[test]
+    fn flush_reports_records_that_could_not_be_written() {
+        let writer = AuditLog::new("/proc/definitely/not/writable/audit.jsonl").into_background();
+        writer.record(AuditRecord::new(
+            SystemTime::now(),
+            Duration::ZERO,
+            "local",
+            "t",
+            Value::Null,
+        ));
+        let e = writer.flush().expect_err("not written");
+        assert!(e.to_string().contains("could not be written"), "{e}");
+        // Reported once: the next flush has nothing lost to report.
+        writer.flush().expect("nothing queued since");
+    }
+
+    #[test]
+    fn inline_flush_is_immediate() {
+        let writer = AuditLog::new(tempfile_dir("inline-flush").join("a.jsonl")).into_inline();
+        assert!(writer.is_inline());
+        writer.flush().expect("nothing to wait for");
     }
 
     fn tempfile_dir(name: &str) -> PathBuf {

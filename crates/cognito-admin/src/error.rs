@@ -159,6 +159,24 @@ pub enum AdminError {
         source: Box<AdminError>,
     },
 
+    /// The audit is off (`audit.enabled = false`): no records are kept to read.
+    #[error("the audit is off (audit.enabled = false in the config), so no records are kept")]
+    AuditDisabled,
+
+    /// The audit goes to standard error (`/dev/stderr`, the default on AWS Lambda), which the
+    /// server cannot read back.
+    #[error("the audit goes to standard error (/dev/stderr), which this server cannot read back")]
+    AuditOnStderr,
+
+    /// The audit file exists but could not be read.
+    #[error("cannot read the audit file {path}: {detail}")]
+    AuditUnreadable {
+        /// The file.
+        path: String,
+        /// The I/O error.
+        detail: String,
+    },
+
     /// Any other error AWS returned.
     #[error("{operation} failed: {code}: {message}")]
     Aws {
@@ -207,6 +225,9 @@ impl AdminError {
             Self::Timeout { .. } => "timeout",
             Self::Protected { .. } => "protected",
             Self::Incomplete { source, .. } => source.code(),
+            Self::AuditDisabled => "audit_disabled",
+            Self::AuditOnStderr => "audit_on_stderr",
+            Self::AuditUnreadable { .. } => "audit_unreadable",
             Self::Aws { .. } => "aws_error",
         }
     }
@@ -308,6 +329,24 @@ impl AdminError {
                  finish with the single step that failed.",
                 source.hint()
             ),
+            Self::AuditDisabled => "Nothing was recorded, so there is nothing to read. The \
+                operator can turn the audit on with `enabled = true` (the default) under \
+                `[audit]` in the config file, then restart the server; calls from then on are \
+                recorded."
+                .into(),
+            Self::AuditOnStderr => "The records are wherever this server's standard error goes. \
+                On AWS Lambda that is CloudWatch Logs: the function's log group \
+                (/aws/lambda/FUNCTION_NAME), one JSON line per call, which CloudWatch Logs \
+                Insights can query (for example `fields @timestamp, actor, tool, outcome | \
+                filter tool = \"delete_user\"`). Elsewhere, look in the log of whatever started \
+                the server. To read them with read_audit instead, the operator sets \
+                COGNITO_MCP_AUDIT_FILE (or `file` under `[audit]`) to a file path, for example \
+                /var/lib/cognito-mcp/audit.jsonl."
+                .into(),
+            Self::AuditUnreadable { .. } => "The operator checks that the audit file (\
+                COGNITO_MCP_AUDIT_FILE, or `file` under `[audit]`) is a file the server's user \
+                can read; the message above names the cause."
+                .into(),
             Self::Aws { .. } => "Read AWS's message above; fix what it names and retry.".into(),
         }
     }

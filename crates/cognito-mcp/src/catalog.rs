@@ -36,10 +36,13 @@ impl ToolSpec {
         self.effect == Effect::Read
     }
 
-    /// The level of access the tool needs by default: read tools `read`; delete, disable,
-    /// enable and sign-out `admin`; every other change `write`.
+    /// The level of access the tool needs by default: read tools `read`, except `read_audit`
+    /// (`admin`: the audit shows every caller's actions); delete, disable, enable and
+    /// sign-out `admin`; every other change `write`.
     pub(crate) fn access(&self) -> Access {
-        if self.is_read() {
+        if ADMIN_READ_TOOLS.contains(&self.name) {
+            Access::Admin
+        } else if self.is_read() {
             Access::Read
         } else if ADMIN_TOOLS.contains(&self.name) {
             Access::Admin
@@ -141,6 +144,10 @@ const CONFIRM_ALWAYS: &[&str] = &[
     "set_user_password",
     "set_user_pool_mfa_config",
 ];
+
+/// Read tools that need the admin scope all the same: the audit shows every caller's actions
+/// and arguments.
+const ADMIN_READ_TOOLS: &[&str] = &["read_audit"];
 
 /// Tools that may send an email or SMS: invitations (create_user), reset codes
 /// (reset_user_password), and verification codes for a changed email or phone
@@ -292,11 +299,7 @@ pub(crate) const TOOLS: &[ToolSpec] = &[
         "Add many users to a group",
         Additive,
         true,
-        &[
-            Op::ListUsers,
-            Op::ListUsersInGroup,
-            Op::AdminAddUserToGroup,
-        ],
+        &[Op::ListUsers, Op::ListUsersInGroup, Op::AdminAddUserToGroup],
     ),
     spec(
         "remove_users_from_group",
@@ -341,6 +344,8 @@ pub(crate) const TOOLS: &[ToolSpec] = &[
     // Identity
     spec("whoami", "Who am I", Read, true, &[]),
     spec("verify_token", "Verify a Cognito token", Read, true, &[]),
+    // Audit
+    spec("read_audit", "Read the audit trail", Read, true, &[]),
 ];
 
 /// The tool named `name`.
@@ -376,6 +381,17 @@ mod tests {
             for op in t.operations {
                 assert!(op.is_read(), "{} is read-only but calls {op}", t.name);
             }
+        }
+    }
+
+    #[test]
+    fn reading_the_audit_needs_admin_though_it_changes_nothing() {
+        let t = find("read_audit").expect("tool");
+        assert!(t.is_read() && t.idempotent && t.operations.is_empty());
+        assert_eq!(t.access(), Access::Admin);
+        assert_eq!(find("list_users").expect("tool").access(), Access::Read);
+        for name in ADMIN_READ_TOOLS {
+            assert!(find(name).is_some_and(ToolSpec::is_read), "{name}");
         }
     }
 

@@ -312,7 +312,9 @@ fn safety_settings(
             cognito_admin::DEFAULT_MAX_ITEMS
         )));
     }
-    let concurrency = bulk.concurrency.unwrap_or(cognito_admin::DEFAULT_CONCURRENCY);
+    let concurrency = bulk
+        .concurrency
+        .unwrap_or(cognito_admin::DEFAULT_CONCURRENCY);
     if !(1..=64).contains(&concurrency) {
         problems.push(Problem(format!(
             "bulk.concurrency is {concurrency}; set it from 1 to 64 (default {})",
@@ -340,7 +342,10 @@ fn safety_settings(
             ))),
             Some(c) => {
                 if let Err(e) = rates.set(c, rate) {
-                    problems.push(Problem(format!("{} is {rate}; set {}", e.field, e.requirement)));
+                    problems.push(Problem(format!(
+                        "{} is {rate}; set {}",
+                        e.field, e.requirement
+                    )));
                 }
             }
         }

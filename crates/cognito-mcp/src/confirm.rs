@@ -78,11 +78,7 @@ pub(crate) struct Ask {
 fn state_of(tool: &str, arguments: &Value, target: &str) -> String {
     let text = json!([tool, arguments, target]).to_string();
     let digest = aws_lc_rs::digest::digest(&aws_lc_rs::digest::SHA256, text.as_bytes());
-    digest
-        .as_ref()
-        .iter()
-        .map(|b| format!("{b:02x}"))
-        .collect()
+    digest.as_ref().iter().map(|b| format!("{b:02x}")).collect()
 }
 
 fn elicit_params(spec: &ToolSpec, ask: &Ask) -> Result<ElicitRequestParams, ToolError> {
@@ -172,8 +168,8 @@ impl CognitoMcp {
                 .filter(|_| call.request_state.as_deref() == Some(state.as_str()));
             return match answer {
                 Some(answer) => {
-                    let result: ElicitResult = serde_json::from_value(answer.clone())
-                        .map_err(|_| declined(spec, ask))?;
+                    let result: ElicitResult =
+                        serde_json::from_value(answer.clone()).map_err(|_| declined(spec, ask))?;
                     if accepted(&result) {
                         call.note(|n| n.confirmed_by = Some("elicitation"));
                         Ok(())
@@ -265,7 +261,10 @@ mod tests {
         assert_eq!(s.len(), 64);
         assert_eq!(s, state_of("delete_user", &args, "alice"));
         assert_ne!(s, state_of("disable_user", &args, "alice"));
-        assert_ne!(s, state_of("delete_user", &json!({"username": "bob"}), "alice"));
+        assert_ne!(
+            s,
+            state_of("delete_user", &json!({"username": "bob"}), "alice")
+        );
         assert_ne!(s, state_of("delete_user", &args, "bob"));
     }
 

@@ -18,6 +18,7 @@ mod lambda;
 mod policy;
 mod server;
 mod tool_error;
+mod tools_audit;
 mod tools_bulk;
 
 use std::path::PathBuf;

@@ -69,6 +69,13 @@ impl std::ops::Deref for CognitoMcp {
     }
 }
 
+impl CognitoMcp {
+    /// The audit writer, when the audit is on: `read_audit` reads its file.
+    pub(crate) fn audit_writer(&self) -> Option<&Arc<AuditWriter>> {
+        self.audit.as_ref()
+    }
+}
+
 /// The verified caller of an HTTP request (absent over stdio).
 fn principal_of(ext: &Extensions) -> Option<Principal> {
     ext.get::<http::request::Parts>()?
@@ -148,7 +155,8 @@ fn add_confirm_arg(schema: &mut Arc<serde_json::Map<String, Value>>, bulk: bool)
 
 /// The router with each tool's title and annotations taken from the catalogue.
 fn annotated_router() -> ToolRouter<CognitoMcp> {
-    let mut router = CognitoMcp::tool_router() + CognitoMcp::bulk_router();
+    let mut router =
+        CognitoMcp::tool_router() + CognitoMcp::bulk_router() + CognitoMcp::audit_router();
     for route in router.map.values_mut() {
         let spec = catalog::find(&route.attr.name).expect("every routed tool is in the catalogue");
         route.attr.title = Some(spec.title.to_owned());
@@ -947,10 +955,7 @@ impl CognitoMcp {
         let admin = self.admin.get().await;
         let (target, effect) = if let Some(username) = arg("username") {
             admin.check_user_writable("username", username).await?;
-            (
-                username.to_owned(),
-                format!("{} {username:?}.", spec.title),
-            )
+            (username.to_owned(), format!("{} {username:?}.", spec.title))
         } else if let Some(group) = arg("group") {
             admin.check_group_writable("group", group)?;
             (group.to_owned(), format!("{} {group:?}.", spec.title))
@@ -963,7 +968,9 @@ impl CognitoMcp {
         };
         let effect = match spec.name {
             "delete_user" => format!("{effect} This cannot be undone."),
-            "delete_group" => format!("{effect} Its members stay in the pool; this cannot be undone."),
+            "delete_group" => {
+                format!("{effect} Its members stay in the pool; this cannot be undone.")
+            }
             "disable_user" => format!("{effect} They can no longer sign in until enabled again."),
             "sign_out_user" => format!("{effect} Their refresh tokens are revoked."),
             "reset_user_password" => {
@@ -972,13 +979,8 @@ impl CognitoMcp {
             "set_user_password" => format!("{effect} Their current password is replaced."),
             _ => effect,
         };
-        self.confirm(
-            spec,
-            context,
-            call,
-            &crate::confirm::Ask { target, effect },
-        )
-        .await
+        self.confirm(spec, context, call, &crate::confirm::Ask { target, effect })
+            .await
     }
 
     /// Which resource a URI names: the tool that serves it and the username, if any.

@@ -125,9 +125,9 @@ impl CognitoMcp {
                         some_of(&plan.changed_users())
                     ),
                 };
-                let call = call.clone().ok_or_else(|| {
-                    ToolError::internal("the call's state is missing".into())
-                })?;
+                let call = call
+                    .clone()
+                    .ok_or_else(|| ToolError::internal("the call's state is missing".into()))?;
                 self.confirm(spec, &ctx, &call, &ask).await?;
             }
             let (observer, relay) =

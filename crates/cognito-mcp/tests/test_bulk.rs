@@ -201,7 +201,12 @@ async fn a_partial_failure_is_reported_item_by_item() {
         "what was done is said: {}",
         items[7]
     );
-    assert!(report["next"].as_str().expect("next").contains("5 items failed"));
+    assert!(
+        report["next"]
+            .as_str()
+            .expect("next")
+            .contains("5 items failed")
+    );
     // The user whose group failed exists; the invalid ones were never sent.
     assert!(pool.admin.get_user("mix-new4").await.is_ok());
     assert!(pool.admin.get_user("mix-new2").await.is_err());
@@ -270,9 +275,18 @@ async fn disable_and_enable_by_filter_and_by_list() {
     let (code, text) = s.err("disable_users", by_filter.clone()).await;
     assert_eq!(code, "confirmation_required", "{text}");
     assert!(text.contains("\"5 users\""), "{text}");
-    let report = s.ok("disable_users", with_confirm(&by_filter, "5 users")).await;
+    let report = s
+        .ok("disable_users", with_confirm(&by_filter, "5 users"))
+        .await;
     expect_counts(&report, &[("done", 5)]);
-    assert!(!pool.admin.get_user("contractor-3").await.expect("user").enabled);
+    assert!(
+        !pool
+            .admin
+            .get_user("contractor-3")
+            .await
+            .expect("user")
+            .enabled
+    );
     assert!(pool.admin.get_user("staff-1").await.expect("user").enabled);
     // Nothing left to change: no confirmation, every user skipped.
     let again = s.ok("disable_users", by_filter.clone()).await;
@@ -286,15 +300,27 @@ async fn disable_and_enable_by_filter_and_by_list() {
         )
         .await;
     expect_counts(&report, &[("done", 2), ("failed", 1), ("skipped", 1)]);
-    assert!(pool.admin.get_user("contractor-1").await.expect("user").enabled);
+    assert!(
+        pool.admin
+            .get_user("contractor-1")
+            .await
+            .expect("user")
+            .enabled
+    );
 
     let (code, text) = s
-        .err("enable_users", json!({"usernames": ["a"], "filter": "username ^= \"a\""}))
+        .err(
+            "enable_users",
+            json!({"usernames": ["a"], "filter": "username ^= \"a\""}),
+        )
         .await;
     assert_eq!(code, "invalid_input", "{text}");
     assert!(text.contains("usernames"), "{text}");
     let (code, text) = s
-        .err("enable_users", json!({"filter": "username ^= \"nobody-at-all\""}))
+        .err(
+            "enable_users",
+            json!({"filter": "username ^= \"nobody-at-all\""}),
+        )
         .await;
     assert_eq!(code, "invalid_input", "{text}");
     assert!(text.contains("matches no user"), "{text}");
@@ -312,8 +338,11 @@ async fn group_membership_in_bulk_skips_what_is_already_so() {
         )
         .await;
     }
-    s.ok("add_user_to_group", json!({"username": "m-1", "group": "crew"}))
-        .await;
+    s.ok(
+        "add_user_to_group",
+        json!({"username": "m-1", "group": "crew"}),
+    )
+    .await;
     let report = s
         .ok(
             "add_users_to_group",
@@ -368,7 +397,10 @@ async fn the_cap_and_bad_settings_are_named() {
         .err("create_users", json!({"users": new_users("cap", 6)}))
         .await;
     assert_eq!(code, "invalid_input", "{text}");
-    assert!(text.contains("`users`") && text.contains("at most 5"), "{text}");
+    assert!(
+        text.contains("`users`") && text.contains("at most 5"),
+        "{text}"
+    );
     let (code, text) = s.err("create_users", json!({"users": []})).await;
     assert_eq!(code, "invalid_input", "{text}");
     assert_eq!(count_users(&pool, "cap-").await, 0);
@@ -382,8 +414,14 @@ async fn the_cap_and_bad_settings_are_named() {
         ("[pacing]\nuser_creation = 0\n", "pacing.user_creation"),
         ("[pacing]\nuser_creashun = 5\n", "pacing.user_creashun"),
         ("[safety.confirm]\ndelete_usr = \"never\"\n", "delete_usr"),
-        ("[safety.confirm]\ndelete_user = \"sometimes\"\n", "safety.confirm.delete_user"),
-        ("[safety.confirm]\ndelete_user = \"over_threshold\"\n", "only bulk tools"),
+        (
+            "[safety.confirm]\ndelete_user = \"sometimes\"\n",
+            "safety.confirm.delete_user",
+        ),
+        (
+            "[safety.confirm]\ndelete_user = \"over_threshold\"\n",
+            "only bulk tools",
+        ),
     ] {
         let config = write_config(dir.path(), toml);
         let (code, out, err) = common::run_cli(
@@ -471,8 +509,15 @@ async fn progress_reaches_the_typescript_client_during_a_bulk_call() {
         .iter()
         .map(|p| p["progress"].as_f64().expect("progress"))
         .collect();
-    assert!(values.windows(2).all(|w| w[0] < w[1]), "increasing: {values:?}");
-    assert_eq!(values.last().copied(), Some(40.0), "the last one says all done");
+    assert!(
+        values.windows(2).all(|w| w[0] < w[1]),
+        "increasing: {values:?}"
+    );
+    assert_eq!(
+        values.last().copied(),
+        Some(40.0),
+        "the last one says all done"
+    );
     assert!(progress.iter().all(|p| p["total"] == 40), "{progress:?}");
     assert!(
         progress[0]["message"]
@@ -506,7 +551,10 @@ async fn cancelling_midway_stops_the_run_and_reports_what_was_done() {
     )
     .await;
     let step = common::drivers::step(&lines, "cancelled");
-    assert!(step["error"].as_str().is_some(), "the call was aborted: {step}");
+    assert!(
+        step["error"].as_str().is_some(),
+        "the call was aborted: {step}"
+    );
     let count = step["count"].as_u64().expect("count");
     assert!(
         (10..60).contains(&count),
@@ -642,7 +690,10 @@ async fn without_pacing_the_same_run_is_throttled() {
     // The negative of the test above: the spacing comes from the pacer, not from moto's speed.
     let (report, log, created) = create_behind_a_quota("fast", 10.0, None).await;
     let throttled = log.iter().filter(|(_, _, t)| *t).count();
-    assert!(throttled > 0, "unpaced requests ran into the quota: {report:#}");
+    assert!(
+        throttled > 0,
+        "unpaced requests ran into the quota: {report:#}"
+    );
     assert_eq!(report["throttled"].as_u64(), Some(throttled as u64));
     let (max_in_window, _) = rates(&log);
     assert!(max_in_window > 10, "{max_in_window} in one second");

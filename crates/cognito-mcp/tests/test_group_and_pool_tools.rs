@@ -68,7 +68,12 @@ async fn group_lifecycle_and_membership() {
         .await;
     assert_eq!(members["count"], 0);
 
-    let out = s.ok("delete_group", json!({"group": "beta-testers", "confirm": "beta-testers"})).await;
+    let out = s
+        .ok(
+            "delete_group",
+            json!({"group": "beta-testers", "confirm": "beta-testers"}),
+        )
+        .await;
     assert_eq!(out["action"], "group_deleted");
     let (code, text) = s
         .err("list_users_in_group", json!({"group": "beta-testers"}))
@@ -100,7 +105,9 @@ async fn unknown_group_and_user_in_membership_tools() {
         )
         .await;
     assert_eq!(code, "user_not_found", "{text}");
-    let (code, text) = s.err("delete_group", json!({"group": "nope", "confirm": "nope"})).await;
+    let (code, text) = s
+        .err("delete_group", json!({"group": "nope", "confirm": "nope"}))
+        .await;
     assert_eq!(code, "group_not_found", "{text}");
     let (code, text) = s.err("create_group", json!({"group": "bad name"})).await;
     assert_eq!(code, "invalid_input", "{text}");

@@ -71,7 +71,7 @@ async fn admins_user_calls_everything() {
     let pool = new_pool().await;
     let (admin, _) = tokens_for(&pool, "ada", &["Admins"]).await;
     let s = serve_http(&pool, &[]).await;
-    assert_eq!(http_tools(&s.base, &admin).await.len(), 22);
+    assert_eq!(http_tools(&s.base, &admin).await.len(), 28);
     let r = http_call(
         &s.base,
         &admin,
@@ -81,13 +81,25 @@ async fn admins_user_calls_everything() {
     .await;
     assert_eq!(r.status, 200);
     assert_eq!(r.body["result"]["isError"], false, "{:?}", r.body);
-    let r = http_call(&s.base, &admin, "disable_user", json!({"username": "temp", "confirm": "temp"})).await;
+    let r = http_call(
+        &s.base,
+        &admin,
+        "disable_user",
+        json!({"username": "temp", "confirm": "temp"}),
+    )
+    .await;
     assert_eq!(
         r.body["result"]["structuredContent"]["action"], "user_disabled",
         "{:?}",
         r.body
     );
-    let r = http_call(&s.base, &admin, "delete_user", json!({"username": "temp", "confirm": "temp"})).await;
+    let r = http_call(
+        &s.base,
+        &admin,
+        "delete_user",
+        json!({"username": "temp", "confirm": "temp"}),
+    )
+    .await;
     assert_eq!(
         r.body["result"]["structuredContent"]["action"], "user_deleted",
         "{:?}",
@@ -128,7 +140,13 @@ async fn read_only_user_reads_and_gets_403_on_writes() {
         "{}",
         r.www_authenticate
     );
-    let r = http_call(&s.base, &reader, "delete_user", json!({"username": "rory", "confirm": "rory"})).await;
+    let r = http_call(
+        &s.base,
+        &reader,
+        "delete_user",
+        json!({"username": "rory", "confirm": "rory"}),
+    )
+    .await;
     assert_eq!(r.status, 403);
     assert!(
         r.www_authenticate.contains("scope=\"mcp/admin\""),

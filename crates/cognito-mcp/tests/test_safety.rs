@@ -7,7 +7,7 @@ use std::collections::BTreeSet;
 use common::{new_pool, run_cli, serve};
 use serde_json::{Value, json};
 
-const READ_TOOLS: [&str; 9] = [
+const READ_TOOLS: [&str; 10] = [
     "describe_user_pool",
     "get_user",
     "list_groups",
@@ -15,6 +15,7 @@ const READ_TOOLS: [&str; 9] = [
     "list_user_pool_clients",
     "list_users",
     "list_users_in_group",
+    "read_audit",
     "verify_token",
     "whoami",
 ];
@@ -54,7 +55,12 @@ async fn read_only_mode_lists_only_read_tools_and_refuses_writes() {
     let (code, text) = s.err("create_user", json!({"username": "mallory"})).await;
     assert_eq!(code, "tool_disabled");
     assert!(text.contains("read-only"), "{text}");
-    let (code, _) = s.err("delete_user", json!({"username": "anyone", "confirm": "anyone"})).await;
+    let (code, _) = s
+        .err(
+            "delete_user",
+            json!({"username": "anyone", "confirm": "anyone"}),
+        )
+        .await;
     assert_eq!(code, "tool_disabled");
     // Reads still work, and the refused write never reached AWS.
     assert_eq!(s.ok("list_users", json!({})).await["count"], 0);
@@ -92,7 +98,12 @@ async fn deny_list_hides_and_refuses_the_tool() {
         json!({"username": "nina", "suppress_invitation": true}),
     )
     .await;
-    let (code, text) = s.err("delete_user", json!({"username": "nina", "confirm": "nina"})).await;
+    let (code, text) = s
+        .err(
+            "delete_user",
+            json!({"username": "nina", "confirm": "nina"}),
+        )
+        .await;
     assert_eq!(code, "tool_disabled");
     assert!(text.contains("deny list"), "{text}");
     // Still there.
@@ -218,8 +229,14 @@ async fn every_aws_call_a_tool_makes_is_in_its_iam_policy() {
             "set_user_password",
             json!({"username": "olga", "confirm": "olga", "password": pw, "permanent": true}),
         ),
-        ("reset_user_password", json!({"username": "olga", "confirm": "olga"})),
-        ("disable_user", json!({"username": "olga", "confirm": "olga"})),
+        (
+            "reset_user_password",
+            json!({"username": "olga", "confirm": "olga"}),
+        ),
+        (
+            "disable_user",
+            json!({"username": "olga", "confirm": "olga"}),
+        ),
         ("enable_user", json!({"username": "olga"})),
         (
             "update_user_attributes",
@@ -229,7 +246,10 @@ async fn every_aws_call_a_tool_makes_is_in_its_iam_policy() {
             "delete_user_attributes",
             json!({"username": "olga", "attribute_names": ["name"]}),
         ),
-        ("sign_out_user", json!({"username": "olga", "confirm": "olga"})),
+        (
+            "sign_out_user",
+            json!({"username": "olga", "confirm": "olga"}),
+        ),
         ("list_groups", json!({})),
         ("create_group", json!({"group": "g1"})),
         (
@@ -245,7 +265,10 @@ async fn every_aws_call_a_tool_makes_is_in_its_iam_policy() {
         ("delete_group", json!({"group": "g1", "confirm": "g1"})),
         ("describe_user_pool", json!({})),
         ("list_user_pool_clients", json!({})),
-        ("delete_user", json!({"username": "olga", "confirm": "olga"})),
+        (
+            "delete_user",
+            json!({"username": "olga", "confirm": "olga"}),
+        ),
     ];
     for (tool, args) in &calls {
         s.ok(tool, args.clone()).await;

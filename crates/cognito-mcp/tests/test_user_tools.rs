@@ -54,7 +54,9 @@ async fn create_get_list_and_delete_a_user() {
     assert_eq!(page["count"], 1);
     assert_eq!(page["users"][0]["username"], "alice");
 
-    let done = s.ok("delete_user", json!({"username": "bob", "confirm": "bob"})).await;
+    let done = s
+        .ok("delete_user", json!({"username": "bob", "confirm": "bob"}))
+        .await;
     assert_eq!(done["action"], "user_deleted");
     let (code, _) = s.err("get_user", json!({"username": "bob"})).await;
     assert_eq!(code, "user_not_found");
@@ -120,7 +122,10 @@ async fn passwords_enable_disable_attributes_and_sign_out() {
 
     // A user who never signed in cannot be reset: the hint says what to do instead.
     let (code, text) = s
-        .err("reset_user_password", json!({"username": "carol", "confirm": "carol"}))
+        .err(
+            "reset_user_password",
+            json!({"username": "carol", "confirm": "carol"}),
+        )
         .await;
     assert_eq!(code, "not_authorized", "{text}");
     assert!(text.contains("set_user_password"), "{text}");
@@ -149,14 +154,21 @@ async fn passwords_enable_disable_attributes_and_sign_out() {
         "CONFIRMED"
     );
 
-    s.ok("reset_user_password", json!({"username": "carol", "confirm": "carol"}))
-        .await;
+    s.ok(
+        "reset_user_password",
+        json!({"username": "carol", "confirm": "carol"}),
+    )
+    .await;
     assert_eq!(
         s.ok("get_user", json!({"username": "carol"})).await["status"],
         "RESET_REQUIRED"
     );
 
-    s.ok("disable_user", json!({"username": "carol", "confirm": "carol"})).await;
+    s.ok(
+        "disable_user",
+        json!({"username": "carol", "confirm": "carol"}),
+    )
+    .await;
     assert_eq!(
         s.ok("get_user", json!({"username": "carol"})).await["enabled"],
         false
@@ -185,7 +197,12 @@ async fn passwords_enable_disable_attributes_and_sign_out() {
     let got = s.ok("get_user", json!({"username": "carol"})).await;
     assert!(got["attributes"].get("family_name").is_none(), "{got}");
 
-    let out = s.ok("sign_out_user", json!({"username": "carol", "confirm": "carol"})).await;
+    let out = s
+        .ok(
+            "sign_out_user",
+            json!({"username": "carol", "confirm": "carol"}),
+        )
+        .await;
     assert_eq!(out["action"], "signed_out");
 }
 
@@ -217,11 +234,23 @@ async fn unknown_user_fails_for_every_user_tool() {
     let s = serve(&pool, &[], &[]).await;
     for (tool, args) in [
         ("get_user", json!({"username": "ghost"})),
-        ("disable_user", json!({"username": "ghost", "confirm": "ghost"})),
+        (
+            "disable_user",
+            json!({"username": "ghost", "confirm": "ghost"}),
+        ),
         ("enable_user", json!({"username": "ghost"})),
-        ("delete_user", json!({"username": "ghost", "confirm": "ghost"})),
-        ("reset_user_password", json!({"username": "ghost", "confirm": "ghost"})),
-        ("sign_out_user", json!({"username": "ghost", "confirm": "ghost"})),
+        (
+            "delete_user",
+            json!({"username": "ghost", "confirm": "ghost"}),
+        ),
+        (
+            "reset_user_password",
+            json!({"username": "ghost", "confirm": "ghost"}),
+        ),
+        (
+            "sign_out_user",
+            json!({"username": "ghost", "confirm": "ghost"}),
+        ),
         (
             "set_user_password",
             json!({"username": "ghost", "confirm": "ghost", "password": GOOD}),

@@ -163,8 +163,7 @@ async fn forward(State(p): State<Arc<Inner>>, req: Request) -> Response<Body> {
     };
     let op = operation(req.headers());
     let matching = req.uri().path().starts_with(&p.prefix)
-        && p
-            .targets
+        && p.targets
             .lock()
             .expect("lock")
             .as_ref()
