@@ -7,6 +7,7 @@ mod filter;
 mod model;
 mod operation;
 mod ops;
+mod protect;
 mod secret;
 
 pub mod audit;
@@ -27,9 +28,16 @@ pub use operation::{Operation, QuotaCategory};
 pub use ops::groups::{
     CreateGroup, GroupRef, ListGroups, ListGroupsForUser, ListUsersInGroup, Membership,
 };
+pub use ops::mfa::{
+    MfaMethodSetting, MfaMode, SetUserMfaPreference, SetUserPoolMfaConfig, UserMfaPreference,
+};
 pub use ops::pool::ListUserPoolClients;
 pub use ops::users::{
     CreateUser, DEFAULT_MAX_USERS, DeleteUserAttributes, ListUsers, MAX_USERS_CAP, SetUserPassword,
     UpdateUserAttributes, UserRef,
 };
 pub use secret::Secret;
+pub use signin::{
+    AnswerField, Challenge, MfaMethod, RespondToAuthChallenge, SignInStep, TestSignIn,
+    TokenSummary, Tokens,
+};

@@ -31,6 +31,10 @@ pub enum Operation {
     AdminRemoveUserFromGroup,
     /// `AdminResetUserPassword`
     AdminResetUserPassword,
+    /// `AdminRespondToAuthChallenge`
+    AdminRespondToAuthChallenge,
+    /// `AdminSetUserMFAPreference`
+    AdminSetUserMfaPreference,
     /// `AdminSetUserPassword`
     AdminSetUserPassword,
     /// `AdminUpdateUserAttributes`
@@ -53,6 +57,8 @@ pub enum Operation {
     ListUsers,
     /// `ListUsersInGroup`
     ListUsersInGroup,
+    /// `SetUserPoolMfaConfig`
+    SetUserPoolMfaConfig,
     /// `CreateUserPool` (bootstrap only)
     CreateUserPool,
     /// `CreateUserPoolClient` (bootstrap only)
@@ -69,7 +75,8 @@ pub enum QuotaCategory {
     UserAccountRecovery,
     /// 120 rps by default: AdminGetUser.
     UserRead,
-    /// 25 rps by default: updates, enable/disable, delete, group membership, sign-out.
+    /// 25 rps by default: updates, enable/disable, delete, group membership, sign-out, MFA
+    /// preferences.
     UserUpdate,
     /// 50 rps by default: AdminListGroupsForUser.
     UserResourceRead,
@@ -81,6 +88,9 @@ pub enum QuotaCategory {
     UserPoolResourceRead,
     /// 15 rps by default: CreateGroup, DeleteGroup.
     UserPoolResourceUpdate,
+    /// 15 rps by default: SetUserPoolMfaConfig (and UpdateUserPool, which this crate does not
+    /// call).
+    UserPoolUpdate,
     /// Pool and client creation.
     UserPoolCreate,
     /// 120 rps by default: AdminInitiateAuth, AdminRespondToAuthChallenge.
@@ -102,6 +112,8 @@ impl Operation {
             Self::AdminListGroupsForUser => "AdminListGroupsForUser",
             Self::AdminRemoveUserFromGroup => "AdminRemoveUserFromGroup",
             Self::AdminResetUserPassword => "AdminResetUserPassword",
+            Self::AdminRespondToAuthChallenge => "AdminRespondToAuthChallenge",
+            Self::AdminSetUserMfaPreference => "AdminSetUserMFAPreference",
             Self::AdminSetUserPassword => "AdminSetUserPassword",
             Self::AdminUpdateUserAttributes => "AdminUpdateUserAttributes",
             Self::AdminUserGlobalSignOut => "AdminUserGlobalSignOut",
@@ -113,6 +125,7 @@ impl Operation {
             Self::ListUserPoolClients => "ListUserPoolClients",
             Self::ListUsers => "ListUsers",
             Self::ListUsersInGroup => "ListUsersInGroup",
+            Self::SetUserPoolMfaConfig => "SetUserPoolMfaConfig",
             Self::CreateUserPool => "CreateUserPool",
             Self::CreateUserPoolClient => "CreateUserPoolClient",
         }
@@ -151,6 +164,7 @@ impl Operation {
             | Self::AdminDisableUser
             | Self::AdminEnableUser
             | Self::AdminRemoveUserFromGroup
+            | Self::AdminSetUserMfaPreference
             | Self::AdminUpdateUserAttributes
             | Self::AdminUserGlobalSignOut => Q::UserUpdate,
             Self::AdminListGroupsForUser => Q::UserResourceRead,
@@ -160,8 +174,9 @@ impl Operation {
             }
             Self::ListGroups => Q::UserPoolResourceRead,
             Self::CreateGroup | Self::DeleteGroup => Q::UserPoolResourceUpdate,
+            Self::SetUserPoolMfaConfig => Q::UserPoolUpdate,
             Self::CreateUserPool | Self::CreateUserPoolClient => Q::UserPoolCreate,
-            Self::AdminInitiateAuth => Q::UserAuthentication,
+            Self::AdminInitiateAuth | Self::AdminRespondToAuthChallenge => Q::UserAuthentication,
         }
     }
 }

@@ -98,6 +98,11 @@ const ADMIN_TOOLS: &[&str] = &[
     "disable_user",
     "enable_user",
     "sign_out_user",
+    // MFA and sign-in checks: they change how (and whether) users sign in.
+    "set_user_mfa_preference",
+    "set_user_pool_mfa_config",
+    "test_sign_in",
+    "respond_to_auth_challenge",
 ];
 
 /// Tools that may send an email or SMS: invitations (create_user), reset codes
@@ -130,7 +135,13 @@ pub(crate) const TOOLS: &[ToolSpec] = &[
         true,
         &[Op::AdminGetUser, Op::AdminListGroupsForUser],
     ),
-    spec("list_users", "List users", Read, true, &[Op::ListUsers]),
+    spec(
+        "list_users",
+        "List users",
+        Read,
+        true,
+        &[Op::ListUsers, Op::AdminGetUser],
+    ),
     spec(
         "set_user_password",
         "Set a user's password",
@@ -245,6 +256,47 @@ pub(crate) const TOOLS: &[ToolSpec] = &[
         Read,
         true,
         &[Op::ListUserPoolClients],
+    ),
+    // MFA and sign-in checks
+    spec(
+        "set_user_mfa_preference",
+        "Set a user's MFA preference",
+        Destructive,
+        true,
+        &[Op::AdminSetUserMfaPreference, Op::AdminGetUser],
+    ),
+    spec(
+        "get_user_pool_mfa_config",
+        "Get the pool's MFA configuration",
+        Read,
+        true,
+        &[Op::GetUserPoolMfaConfig],
+    ),
+    spec(
+        "set_user_pool_mfa_config",
+        "Set the pool's MFA configuration",
+        Destructive,
+        true,
+        &[
+            Op::GetUserPoolMfaConfig,
+            Op::DescribeUserPool,
+            Op::SetUserPoolMfaConfig,
+        ],
+    ),
+    spec(
+        // Not idempotent: each call issues tokens, and a failed one counts toward lockout.
+        "test_sign_in",
+        "Test a user's sign-in",
+        Additive,
+        false,
+        &[Op::AdminInitiateAuth],
+    ),
+    spec(
+        "respond_to_auth_challenge",
+        "Answer a sign-in challenge",
+        Destructive,
+        false,
+        &[Op::AdminRespondToAuthChallenge, Op::DescribeUserPool],
     ),
     // Identity
     spec("whoami", "Who am I", Read, true, &[]),

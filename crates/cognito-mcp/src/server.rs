@@ -48,7 +48,7 @@ pub(crate) struct CognitoMcp {
 
 /// The server's state, shared by all clones of [`CognitoMcp`].
 pub(crate) struct Shared {
-    admin: crate::aws::LazyAdmin,
+    pub(crate) admin: crate::aws::LazyAdmin,
     policy: ToolPolicy,
     audit: Option<Arc<AuditWriter>>,
     actor: String,
@@ -56,6 +56,8 @@ pub(crate) struct Shared {
     scopes: ToolScopes,
     verifier: Option<CognitoVerifier>,
     tool_router: ToolRouter<CognitoMcp>,
+    /// The sign-in checks' app client and whether they return raw tokens (`tools_mfa`).
+    pub(crate) sign_in: crate::config::SignInSettings,
 }
 
 impl std::ops::Deref for CognitoMcp {
@@ -121,7 +123,7 @@ fn clean_schema(schema: &mut Arc<serde_json::Map<String, Value>>) {
 
 /// The router with each tool's title and annotations taken from the catalogue.
 fn annotated_router() -> ToolRouter<CognitoMcp> {
-    let mut router = CognitoMcp::tool_router();
+    let mut router = CognitoMcp::tool_router() + CognitoMcp::mfa_router();
     for route in router.map.values_mut() {
         let spec = catalog::find(&route.attr.name).expect("every routed tool is in the catalogue");
         route.attr.title = Some(spec.title.to_owned());
@@ -169,6 +171,7 @@ impl CognitoMcp {
                 scopes: ToolScopes::new("mcp", Default::default()),
                 verifier: None,
                 tool_router: annotated_router(),
+                sign_in: Default::default(),
             }),
         }
     }
@@ -182,6 +185,13 @@ impl CognitoMcp {
         let shared = Arc::get_mut(&mut self.shared).expect("configured before it is shared");
         shared.scopes = scopes;
         shared.verifier = verifier;
+        self
+    }
+
+    /// The app client the sign-in checks use, and whether they return raw tokens.
+    pub(crate) fn with_sign_in(mut self, sign_in: crate::config::SignInSettings) -> Self {
+        let shared = Arc::get_mut(&mut self.shared).expect("configured before it is shared");
+        shared.sign_in = sign_in;
         self
     }
 

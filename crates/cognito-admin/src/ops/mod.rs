@@ -1,5 +1,6 @@
 //! The operations, one file per resource kind.
 
 pub(crate) mod groups;
+pub(crate) mod mfa;
 pub(crate) mod pool;
 pub(crate) mod users;
