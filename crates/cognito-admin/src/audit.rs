@@ -90,10 +90,11 @@ impl AuditRecord {
 }
 
 /// Whether a field of that name holds a secret: passwords, secrets, and tokens other than
-/// pagination tokens.
+/// pagination tokens and `software_token` (set_user_pool_mfa_config's on/off switch for
+/// authenticator apps).
 pub fn is_secret_field(name: &str) -> bool {
     let n = name.to_ascii_lowercase();
-    if n == "pagination_token" || n == "next_token" {
+    if n == "pagination_token" || n == "next_token" || n == "software_token" {
         return false;
     }
     n.contains("password")
@@ -349,8 +350,10 @@ mod tests {
             "username": "alice",
             "temporary_password": "Sup3r-Secret!",
             "pagination_token": "abc",
+            "software_token": true,
             "nested": [{"password": "x", "client_secret": "y", "refresh_token": "z"}],
         }));
+        assert_eq!(v["software_token"], true);
         assert_eq!(v["username"], "alice");
         assert_eq!(v["temporary_password"], REDACTED);
         assert_eq!(v["pagination_token"], "abc");

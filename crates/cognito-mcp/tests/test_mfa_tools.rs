@@ -267,6 +267,8 @@ async fn pool_mfa_config_round_trip() {
         operations(done),
         ["GetUserPoolMfaConfig", "SetUserPoolMfaConfig"]
     );
+    // `software_token` is a switch, not a secret: the audit keeps it.
+    assert_eq!(done["arguments"]["software_token"], true, "{done}");
 }
 
 #[tokio::test]
