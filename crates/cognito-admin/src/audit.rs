@@ -114,10 +114,11 @@ impl AuditRecord {
 }
 
 /// Whether a field of that name holds a secret: passwords, secrets, and tokens other than
-/// pagination tokens.
+/// pagination tokens and `software_token` (set_user_pool_mfa_config's on/off switch for
+/// authenticator apps).
 pub fn is_secret_field(name: &str) -> bool {
     let n = name.to_ascii_lowercase();
-    if n == "pagination_token" || n == "next_token" {
+    if n == "pagination_token" || n == "next_token" || n == "software_token" {
         return false;
     }
     n.contains("password")
@@ -240,7 +241,7 @@ enum Mode {
 #[derive(Debug)]
 enum Message {
     /// A record to write.
-    Record(AuditRecord),
+    Record(Box<AuditRecord>),
     /// Flush the file, then answer: every record queued before this message is written by then.
     Flush(SyncSender<io::Result<()>>),
 }
@@ -273,7 +274,7 @@ impl AuditWriter {
             Mode::Background { sender, .. } => {
                 let sent = sender
                     .as_ref()
-                    .is_some_and(|s| s.send(Message::Record(record)).is_ok());
+                    .is_some_and(|s| s.send(Message::Record(Box::new(record))).is_ok());
                 if !sent {
                     tracing::error!(path = %self.path.display(), "the audit writer has stopped; a record was not written");
                 }
@@ -442,8 +443,10 @@ mod tests {
             "username": "alice",
             "temporary_password": "Sup3r-Secret!",
             "pagination_token": "abc",
+            "software_token": true,
             "nested": [{"password": "x", "client_secret": "y", "refresh_token": "z"}],
         }));
+        assert_eq!(v["software_token"], true);
         assert_eq!(v["username"], "alice");
         assert_eq!(v["temporary_password"], REDACTED);
         assert_eq!(v["pagination_token"], "abc");

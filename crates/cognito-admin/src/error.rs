@@ -91,6 +91,26 @@ pub enum AdminError {
         message: String,
     },
 
+    /// Cognito refused a sign-in check (`NotAuthorizedException` of AdminInitiateAuth or
+    /// AdminRespondToAuthChallenge): a wrong username or password, a disabled user, too many
+    /// failed attempts, or a session that expired or was already used.
+    #[error("Cognito refused the sign-in ({operation}): {message}")]
+    SignInRefused {
+        /// The operation.
+        operation: Operation,
+        /// Cognito's message (it never holds the password).
+        message: String,
+    },
+
+    /// Cognito refused an MFA code (`CodeMismatchException`, `ExpiredCodeException`).
+    #[error("Cognito refused the code ({operation}): {message}")]
+    CodeMismatch {
+        /// The operation.
+        operation: Operation,
+        /// Cognito's message (it never holds the code).
+        message: String,
+    },
+
     /// IAM denied the operation to the server's credentials.
     #[error("the AWS credentials are not allowed to call {operation}: {message}")]
     AccessDenied {
@@ -217,6 +237,8 @@ impl AdminError {
             Self::InvalidParameter { .. } => "invalid_parameter",
             Self::TooManyRequests { .. } => "too_many_requests",
             Self::NotAuthorized { .. } => "not_authorized",
+            Self::SignInRefused { .. } => "sign_in_refused",
+            Self::CodeMismatch { .. } => "code_mismatch",
             Self::AccessDenied { .. } => "access_denied",
             Self::ResourceNotFound { .. } => "resource_not_found",
             Self::NoCredentials { .. } => "no_credentials",
@@ -295,6 +317,28 @@ impl AdminError {
             Self::NotAuthorized { .. } => {
                 "Cognito does not allow this for the user or pool in its \
                 current state; call get_user or describe_user_pool to see that state."
+                    .into()
+            }
+            Self::SignInRefused {
+                operation: Operation::AdminRespondToAuthChallenge,
+                ..
+            } => "The session expired (Cognito keeps it 3 minutes), was already used, or does not \
+                 belong to this user. Start again with test_sign_in and answer the new challenge \
+                 promptly."
+                .into(),
+            Self::SignInRefused { .. } => {
+                "The password is wrong, the user is disabled, or the user has too many failed \
+                 attempts (Cognito's message says which). Each failed attempt counts toward \
+                 Cognito's lockout of the user, so do not retry with guesses: confirm the \
+                 password, call get_user to check the user is enabled, or set a known password \
+                 with set_user_password."
+                    .into()
+            }
+            Self::CodeMismatch { .. } => {
+                "The code is wrong or expired. Read a fresh code (an authenticator app shows a \
+                 new one every 30 seconds) and call respond_to_auth_challenge again with the same \
+                 session; if Cognito then says the session is invalid, start again with \
+                 test_sign_in."
                     .into()
             }
             Self::AccessDenied { operation, .. } => format!(
@@ -428,7 +472,18 @@ impl AdminError {
             ("TooManyRequestsException" | "ThrottlingException", _) => {
                 Self::TooManyRequests { operation }
             }
+            ("NotAuthorizedException", _)
+                if matches!(
+                    operation,
+                    Operation::AdminInitiateAuth | Operation::AdminRespondToAuthChallenge
+                ) =>
+            {
+                Self::SignInRefused { operation, message }
+            }
             ("NotAuthorizedException", _) => Self::NotAuthorized { operation, message },
+            ("CodeMismatchException" | "ExpiredCodeException", _) => {
+                Self::CodeMismatch { operation, message }
+            }
             ("AccessDeniedException" | "AccessDenied", _) => {
                 Self::AccessDenied { operation, message }
             }

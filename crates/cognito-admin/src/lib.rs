@@ -33,9 +33,16 @@ pub use ops::bulk::{
 pub use ops::groups::{
     CreateGroup, GroupRef, ListGroups, ListGroupsForUser, ListUsersInGroup, Membership,
 };
+pub use ops::mfa::{
+    MfaMethodSetting, MfaMode, SetUserMfaPreference, SetUserPoolMfaConfig, UserMfaPreference,
+};
 pub use ops::pool::ListUserPoolClients;
 pub use ops::users::{
     CreateUser, DEFAULT_MAX_USERS, DeleteUserAttributes, ListUsers, MAX_USERS_CAP, SetUserPassword,
     UpdateUserAttributes, UserRef,
 };
 pub use secret::Secret;
+pub use signin::{
+    AnswerField, Challenge, MfaMethod, RespondToAuthChallenge, SignInStep, TestSignIn,
+    TokenSummary, Tokens,
+};

@@ -31,6 +31,10 @@ pub enum Operation {
     AdminRemoveUserFromGroup,
     /// `AdminResetUserPassword`
     AdminResetUserPassword,
+    /// `AdminRespondToAuthChallenge`
+    AdminRespondToAuthChallenge,
+    /// `AdminSetUserMFAPreference`
+    AdminSetUserMfaPreference,
     /// `AdminSetUserPassword`
     AdminSetUserPassword,
     /// `AdminUpdateUserAttributes`
@@ -53,6 +57,8 @@ pub enum Operation {
     ListUsers,
     /// `ListUsersInGroup`
     ListUsersInGroup,
+    /// `SetUserPoolMfaConfig`
+    SetUserPoolMfaConfig,
     /// `CreateUserPool` (bootstrap only)
     CreateUserPool,
     /// `CreateUserPoolClient` (bootstrap only)
@@ -69,7 +75,8 @@ pub enum QuotaCategory {
     UserAccountRecovery,
     /// 120 rps by default: AdminGetUser.
     UserRead,
-    /// 25 rps by default: updates, enable/disable, delete, group membership, sign-out.
+    /// 25 rps by default: updates, enable/disable, delete, group membership, sign-out, MFA
+    /// preferences.
     UserUpdate,
     /// 50 rps by default: AdminListGroupsForUser.
     UserResourceRead,
@@ -81,6 +88,9 @@ pub enum QuotaCategory {
     UserPoolResourceRead,
     /// 15 rps by default: CreateGroup, DeleteGroup.
     UserPoolResourceUpdate,
+    /// 15 rps by default: SetUserPoolMfaConfig (and UpdateUserPool, which this crate does not
+    /// call).
+    UserPoolUpdate,
     /// 5 rps by default: pool and client creation.
     UserPoolCreate,
     /// 120 rps by default: AdminInitiateAuth, AdminRespondToAuthChallenge.
@@ -114,6 +124,9 @@ impl Operation {
         Self::ListUsersInGroup,
         Self::CreateUserPool,
         Self::CreateUserPoolClient,
+        Self::AdminSetUserMfaPreference,
+        Self::AdminRespondToAuthChallenge,
+        Self::SetUserPoolMfaConfig,
     ];
 
     /// The operation whose API name is `name` (`AdminCreateUser`), if this crate knows it.
@@ -135,6 +148,8 @@ impl Operation {
             Self::AdminListGroupsForUser => "AdminListGroupsForUser",
             Self::AdminRemoveUserFromGroup => "AdminRemoveUserFromGroup",
             Self::AdminResetUserPassword => "AdminResetUserPassword",
+            Self::AdminRespondToAuthChallenge => "AdminRespondToAuthChallenge",
+            Self::AdminSetUserMfaPreference => "AdminSetUserMFAPreference",
             Self::AdminSetUserPassword => "AdminSetUserPassword",
             Self::AdminUpdateUserAttributes => "AdminUpdateUserAttributes",
             Self::AdminUserGlobalSignOut => "AdminUserGlobalSignOut",
@@ -146,6 +161,7 @@ impl Operation {
             Self::ListUserPoolClients => "ListUserPoolClients",
             Self::ListUsers => "ListUsers",
             Self::ListUsersInGroup => "ListUsersInGroup",
+            Self::SetUserPoolMfaConfig => "SetUserPoolMfaConfig",
             Self::CreateUserPool => "CreateUserPool",
             Self::CreateUserPoolClient => "CreateUserPoolClient",
         }
@@ -184,6 +200,7 @@ impl Operation {
             | Self::AdminDisableUser
             | Self::AdminEnableUser
             | Self::AdminRemoveUserFromGroup
+            | Self::AdminSetUserMfaPreference
             | Self::AdminUpdateUserAttributes
             | Self::AdminUserGlobalSignOut => Q::UserUpdate,
             Self::AdminListGroupsForUser => Q::UserResourceRead,
@@ -193,8 +210,9 @@ impl Operation {
             }
             Self::ListGroups => Q::UserPoolResourceRead,
             Self::CreateGroup | Self::DeleteGroup => Q::UserPoolResourceUpdate,
+            Self::SetUserPoolMfaConfig => Q::UserPoolUpdate,
             Self::CreateUserPool | Self::CreateUserPoolClient => Q::UserPoolCreate,
-            Self::AdminInitiateAuth => Q::UserAuthentication,
+            Self::AdminInitiateAuth | Self::AdminRespondToAuthChallenge => Q::UserAuthentication,
         }
     }
 }
@@ -211,6 +229,7 @@ impl QuotaCategory {
         Self::UserPoolRead,
         Self::UserPoolResourceRead,
         Self::UserPoolResourceUpdate,
+        Self::UserPoolUpdate,
         Self::UserPoolCreate,
         Self::UserAuthentication,
     ];
@@ -227,6 +246,7 @@ impl QuotaCategory {
             Self::UserPoolRead => "UserPoolRead",
             Self::UserPoolResourceRead => "UserPoolResourceRead",
             Self::UserPoolResourceUpdate => "UserPoolResourceUpdate",
+            Self::UserPoolUpdate => "UserPoolUpdate",
             Self::UserPoolCreate => "UserPoolCreate",
             Self::UserAuthentication => "UserAuthentication",
         }
@@ -262,6 +282,7 @@ impl QuotaCategory {
             Self::UserPoolRead => 15.0,
             Self::UserPoolResourceRead => 20.0,
             Self::UserPoolResourceUpdate => 15.0,
+            Self::UserPoolUpdate => 15.0,
             Self::UserPoolCreate => 5.0,
             Self::UserAuthentication => 120.0,
         }

@@ -1,12 +1,32 @@
-//! Admin-side sign-in (AdminInitiateAuth), for getting test tokens.
+//! Admin-side sign-in: test tokens for the `token` command ([`CognitoAdmin::admin_sign_in`]),
+//! and sign-in checks that walk a user through Cognito's challenges
+//! ([`CognitoAdmin::test_sign_in`], [`CognitoAdmin::respond_to_auth_challenge`]).
+//!
+//! The checks hand back [`Tokens`] as [`Secret`]s and a [`TokenSummary`] read from the access
+//! token's payload: the tokens come straight from Cognito over the SDK's TLS connection, so
+//! the payload is read without checking the signature. Nothing here is a verifier.
+
+mod challenge;
+mod tokens;
+
+use std::collections::HashMap;
 
 use aws_lc_rs::hmac;
-use aws_sdk_cognitoidentityprovider::types::AuthFlowType;
+use aws_sdk_cognitoidentityprovider::operation::admin_initiate_auth::AdminInitiateAuthOutput;
+use aws_sdk_cognitoidentityprovider::types::{
+    AuthFlowType, AuthenticationResultType, ChallengeNameType,
+};
 use base64::Engine as _;
 use base64::engine::general_purpose::STANDARD;
+use schemars::JsonSchema;
+use serde::Deserialize;
 
 use crate::error::{Subject, finish};
+use crate::validate::Invalid;
 use crate::{AdminError, CognitoAdmin, Operation, Secret, validate};
+use challenge::{Answer, SHOWN_PARAMETERS, check_answer};
+pub use challenge::{AnswerField, Challenge, MfaMethod, RespondToAuthChallenge};
+pub use tokens::{TokenSummary, Tokens};
 
 /// The result of a sign-in attempt.
 #[derive(Debug)]
@@ -29,6 +49,27 @@ pub enum SignIn {
     },
 }
 
+/// Input of `test_sign_in`.
+#[derive(Debug, Clone, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct TestSignIn {
+    /// The username.
+    pub username: String,
+    /// The user's password. It is never echoed or logged. A wrong one counts toward Cognito's
+    /// lockout of the user.
+    pub password: Secret,
+}
+
+/// One step of a sign-in check: signed in, or a challenge to answer.
+#[derive(Debug)]
+#[non_exhaustive]
+pub enum SignInStep {
+    /// Cognito issued tokens.
+    SignedIn(Tokens),
+    /// Cognito wants a challenge answered first.
+    Challenge(Challenge),
+}
+
 /// `SECRET_HASH`: Base64(HMAC-SHA256(client secret, username + client id)).
 pub fn secret_hash(client_secret: &Secret, username: &str, client_id: &str) -> String {
     let key = hmac::Key::new(hmac::HMAC_SHA256, client_secret.expose().as_bytes());
@@ -36,17 +77,58 @@ pub fn secret_hash(client_secret: &Secret, username: &str, client_id: &str) -> S
     STANDARD.encode(tag.as_ref())
 }
 
+/// A sign-in answer's parts as one [`SignInStep`].
+fn step(
+    operation: Operation,
+    username: &str,
+    result: Option<&AuthenticationResultType>,
+    challenge: Option<&ChallengeNameType>,
+    session: Option<&str>,
+    parameters: Option<&HashMap<String, String>>,
+) -> Result<SignInStep, AdminError> {
+    if let Some(r) = result {
+        return Ok(SignInStep::SignedIn(Tokens {
+            access_token: Secret::new(r.access_token().unwrap_or_default()),
+            id_token: r.id_token().map(Secret::new),
+            refresh_token: r.refresh_token().map(Secret::new),
+            expires_in: r.expires_in(),
+        }));
+    }
+    let Some(name) = challenge else {
+        return Err(AdminError::Aws {
+            operation,
+            code: "NoResult".into(),
+            message: "Cognito answered with neither tokens nor a challenge".into(),
+        });
+    };
+    let name = name.as_str().to_owned();
+    let all = parameters.cloned().unwrap_or_default();
+    Ok(SignInStep::Challenge(Challenge {
+        answer: AnswerField::for_challenge(&name),
+        username: all
+            .get("USER_ID_FOR_SRP")
+            .filter(|u| !u.is_empty())
+            .cloned()
+            .unwrap_or_else(|| username.to_owned()),
+        parameters: all
+            .into_iter()
+            .filter(|(k, _)| SHOWN_PARAMETERS.contains(&k.as_str()))
+            .collect(),
+        session: Secret::new(session.unwrap_or_default()),
+        name,
+    }))
+}
+
 impl CognitoAdmin {
-    /// Signs `username` in with ADMIN_USER_PASSWORD_AUTH through app client `client_id`
-    /// (with `SECRET_HASH` when the client has a secret).
-    pub async fn admin_sign_in(
+    /// Calls AdminInitiateAuth with ADMIN_USER_PASSWORD_AUTH (and `SECRET_HASH` when the
+    /// client has a secret).
+    async fn initiate(
         &self,
         client_id: &str,
         client_secret: Option<&Secret>,
         username: &str,
         password: &Secret,
-    ) -> Result<SignIn, AdminError> {
-        validate::username("username", username)?;
+    ) -> Result<AdminInitiateAuthOutput, AdminError> {
         let mut call = self
             .client()
             .admin_initiate_auth()
@@ -58,11 +140,26 @@ impl CognitoAdmin {
         if let Some(secret) = client_secret {
             call = call.auth_parameters("SECRET_HASH", secret_hash(secret, username, client_id));
         }
-        let out = finish(
+        finish(
             Operation::AdminInitiateAuth,
             Subject::User(username),
             call.send().await,
-        )?;
+        )
+    }
+
+    /// Signs `username` in with ADMIN_USER_PASSWORD_AUTH through app client `client_id`
+    /// (with `SECRET_HASH` when the client has a secret).
+    pub async fn admin_sign_in(
+        &self,
+        client_id: &str,
+        client_secret: Option<&Secret>,
+        username: &str,
+        password: &Secret,
+    ) -> Result<SignIn, AdminError> {
+        validate::username("username", username)?;
+        let out = self
+            .initiate(client_id, client_secret, username, password)
+            .await?;
         if let Some(r) = out.authentication_result() {
             return Ok(SignIn::Tokens {
                 access_token: Secret::new(r.access_token().unwrap_or_default()),
@@ -76,6 +173,92 @@ impl CognitoAdmin {
                 .map(|c| c.as_str().to_owned())
                 .unwrap_or_else(|| "UNKNOWN".into()),
         })
+    }
+
+    /// Checks that a user can sign in with `password` through app client `client_id`
+    /// (AdminInitiateAuth, ADMIN_USER_PASSWORD_AUTH; `SECRET_HASH` when the client has a
+    /// secret). Returns the tokens, or the challenge to answer with
+    /// [`CognitoAdmin::respond_to_auth_challenge`]. A wrong password counts toward Cognito's
+    /// lockout of the user.
+    pub async fn test_sign_in(
+        &self,
+        client_id: &str,
+        client_secret: Option<&Secret>,
+        req: &TestSignIn,
+    ) -> Result<SignInStep, AdminError> {
+        validate::username("username", &req.username)?;
+        if req.password.is_empty() {
+            return Err(Invalid::new(
+                "password",
+                "is empty",
+                "the user's current password (or the temporary one, for a new user)",
+                r#"{"username": "alice", "password": "<alice's password>"}"#,
+            )
+            .into());
+        }
+        self.check_user_writable("username", &req.username).await?;
+        let out = self
+            .initiate(client_id, client_secret, &req.username, &req.password)
+            .await?;
+        step(
+            Operation::AdminInitiateAuth,
+            &req.username,
+            out.authentication_result(),
+            out.challenge_name(),
+            out.session(),
+            out.challenge_parameters(),
+        )
+    }
+
+    /// Answers a sign-in challenge (AdminRespondToAuthChallenge) through app client
+    /// `client_id`: an MFA code, a new password (checked against the pool's policy first), or
+    /// the MFA method to use. Returns the tokens, or the next challenge.
+    pub async fn respond_to_auth_challenge(
+        &self,
+        client_id: &str,
+        client_secret: Option<&Secret>,
+        req: &RespondToAuthChallenge,
+    ) -> Result<SignInStep, AdminError> {
+        validate::username("username", &req.username)?;
+        let answer = check_answer(req)?;
+        self.check_user_writable("username", &req.username).await?;
+        let mut call = self
+            .client()
+            .admin_respond_to_auth_challenge()
+            .user_pool_id(self.pool_id())
+            .client_id(client_id)
+            .challenge_name(ChallengeNameType::from(req.challenge.as_str()))
+            .session(req.session.expose())
+            .challenge_responses("USERNAME", &req.username);
+        match answer {
+            Answer::Code(code) => {
+                call = call.challenge_responses(format!("{}_CODE", req.challenge), code.expose());
+            }
+            Answer::NewPassword(password) => {
+                self.check_password("new_password", password).await?;
+                call = call.challenge_responses("NEW_PASSWORD", password.expose());
+            }
+            Answer::MfaType(method) => {
+                call = call.challenge_responses("ANSWER", method.name());
+            }
+        }
+        if let Some(secret) = client_secret {
+            call = call
+                .challenge_responses("SECRET_HASH", secret_hash(secret, &req.username, client_id));
+        }
+        let out = finish(
+            Operation::AdminRespondToAuthChallenge,
+            Subject::User(&req.username),
+            call.send().await,
+        )?;
+        step(
+            Operation::AdminRespondToAuthChallenge,
+            &req.username,
+            out.authentication_result(),
+            out.challenge_name(),
+            out.session(),
+            out.challenge_parameters(),
+        )
     }
 }
 
@@ -91,5 +274,39 @@ mod tests {
         let want = STANDARD.encode(hmac::sign(&key, b"aliceclient").as_ref());
         assert_eq!(h, want);
         assert_eq!(h.len(), 44);
+    }
+
+    #[test]
+    fn only_safe_parameters_are_shown() {
+        let params = HashMap::from([
+            (
+                "CODE_DELIVERY_DESTINATION".to_owned(),
+                "+*******0123".to_owned(),
+            ),
+            ("USER_ID_FOR_SRP".to_owned(), "internal-id".to_owned()),
+            (
+                "userAttributes".to_owned(),
+                "{\"email\":\"a@b.co\"}".to_owned(),
+            ),
+        ]);
+        let step = step(
+            Operation::AdminInitiateAuth,
+            "alice",
+            None,
+            Some(&ChallengeNameType::SmsMfa),
+            Some("sess"),
+            Some(&params),
+        )
+        .expect("a challenge");
+        let SignInStep::Challenge(c) = step else {
+            panic!("a challenge")
+        };
+        assert_eq!(c.username, "internal-id");
+        assert_eq!(c.answer, Some(AnswerField::Code));
+        assert_eq!(
+            c.parameters.keys().collect::<Vec<_>>(),
+            ["CODE_DELIVERY_DESTINATION"]
+        );
+        assert!(c.next_step().contains("+*******0123"), "{}", c.next_step());
     }
 }

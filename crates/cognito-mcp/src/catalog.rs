@@ -122,6 +122,11 @@ const ADMIN_TOOLS: &[&str] = &[
     "sign_out_user",
     "disable_users",
     "enable_users",
+    // MFA and sign-in checks: they change how (and whether) users sign in.
+    "set_user_mfa_preference",
+    "set_user_pool_mfa_config",
+    "test_sign_in",
+    "respond_to_auth_challenge",
 ];
 
 /// Tools that work on many users in one call.
@@ -180,7 +185,13 @@ pub(crate) const TOOLS: &[ToolSpec] = &[
         true,
         &[Op::AdminGetUser, Op::AdminListGroupsForUser],
     ),
-    spec("list_users", "List users", Read, true, &[Op::ListUsers]),
+    spec(
+        "list_users",
+        "List users",
+        Read,
+        true,
+        &[Op::ListUsers, Op::AdminGetUser],
+    ),
     spec(
         "set_user_password",
         "Set a user's password",
@@ -340,6 +351,47 @@ pub(crate) const TOOLS: &[ToolSpec] = &[
         Read,
         true,
         &[Op::ListUserPoolClients],
+    ),
+    // MFA and sign-in checks
+    spec(
+        "set_user_mfa_preference",
+        "Set a user's MFA preference",
+        Destructive,
+        true,
+        &[Op::AdminSetUserMfaPreference, Op::AdminGetUser],
+    ),
+    spec(
+        "get_user_pool_mfa_config",
+        "Get the pool's MFA configuration",
+        Read,
+        true,
+        &[Op::GetUserPoolMfaConfig],
+    ),
+    spec(
+        "set_user_pool_mfa_config",
+        "Set the pool's MFA configuration",
+        Destructive,
+        true,
+        &[
+            Op::GetUserPoolMfaConfig,
+            Op::DescribeUserPool,
+            Op::SetUserPoolMfaConfig,
+        ],
+    ),
+    spec(
+        // Not idempotent: each call issues tokens, and a failed one counts toward lockout.
+        "test_sign_in",
+        "Test a user's sign-in",
+        Additive,
+        false,
+        &[Op::AdminInitiateAuth],
+    ),
+    spec(
+        "respond_to_auth_challenge",
+        "Answer a sign-in challenge",
+        Destructive,
+        false,
+        &[Op::AdminRespondToAuthChallenge, Op::DescribeUserPool],
     ),
     // Identity
     spec("whoami", "Who am I", Read, true, &[]),

@@ -16,6 +16,10 @@
 //! | confirmations | | `safety.confirm.TOOL`, `safety.bulk_confirm_threshold` | per tool; 10 |
 //! | bulk cap / in flight | | `bulk.max_items`, `bulk.concurrency` | 500; 8 |
 //! | pacing | | `pacing.enabled`, `pacing.CATEGORY`, `pacing.max_attempts` | on, Cognito's default quotas; 5 |
+//! | sign-in checks on/off | `COGNITO_MCP_SIGN_IN_ENABLED` | `sign_in.enabled` | false |
+//! | sign-in checks return raw tokens | | `sign_in.return_tokens` | false (a summary only) |
+//! | sign-in checks' app client | | `sign_in.client_id` | the app client id |
+//! | its secret | | `sign_in.client_secret` | the app client secret, when it is the same client |
 
 use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
@@ -39,6 +43,8 @@ pub(crate) struct FileConfig {
     audit: AuditFile,
     #[serde(default)]
     auth: AuthFile,
+    #[serde(default)]
+    sign_in: SignInFile,
     /// `[deploy]`: read by `deploy template` only.
     deploy: Option<crate::deploy::DeployFile>,
     #[serde(default)]
@@ -178,6 +184,15 @@ struct AuditFile {
     file: Option<PathBuf>,
 }
 
+#[derive(Debug, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct SignInFile {
+    enabled: Option<bool>,
+    return_tokens: Option<bool>,
+    client_id: Option<String>,
+    client_secret: Option<Secret>,
+}
+
 /// The default region when neither `AWS_REGION` nor the file names one.
 pub(crate) const DEFAULT_REGION: &str = "us-east-1";
 
@@ -218,6 +233,25 @@ pub(crate) struct Settings {
     pub(crate) max_attempts: u32,
     /// Problems found while reading `[safety]`, `[bulk]` and `[pacing]`.
     pub(crate) safety_problems: Vec<Problem>,
+    /// `[sign_in]`: the sign-in check tools.
+    pub(crate) sign_in: SignInSettings,
+}
+
+/// Sign-in checks (`[sign_in]`): the `test_sign_in` and `respond_to_auth_challenge` tools.
+#[derive(Debug, Clone, Default)]
+pub(crate) struct SignInSettings {
+    /// `COGNITO_MCP_SIGN_IN_ENABLED`, `sign_in.enabled`; default false: the tools are not
+    /// listed and are refused.
+    pub(crate) enabled: bool,
+    /// `sign_in.return_tokens`: also answer with the raw tokens; default false (a summary of
+    /// them only).
+    pub(crate) return_tokens: bool,
+    /// `sign_in.client_id`: the app client to sign in through (it must allow
+    /// ALLOW_ADMIN_USER_PASSWORD_AUTH); default the server's app client (`COGNITO_CLIENT_ID`).
+    pub(crate) client_id: Option<String>,
+    /// `sign_in.client_secret`; default `COGNITO_CLIENT_SECRET` when the client is the
+    /// server's own.
+    pub(crate) client_secret: Option<Secret>,
 }
 
 /// When a tool asks a person to confirm.
@@ -630,6 +664,7 @@ impl Settings {
             pacing,
             max_attempts,
             safety_problems,
+            sign_in: SignInSettings::default(),
         })
         .and_then(|mut settings: Settings| {
             let enabled = match env_nonempty("COGNITO_MCP_AUTH_ENABLED") {
@@ -708,6 +743,31 @@ impl Settings {
                     },
                 });
             }
+            Ok(settings)
+        })
+        .and_then(|mut settings: Settings| {
+            let f = file.sign_in;
+            let enabled = match env_nonempty("COGNITO_MCP_SIGN_IN_ENABLED") {
+                Some(v) => truthy(&v).ok_or_else(|| {
+                    Problem(format!(
+                        "COGNITO_MCP_SIGN_IN_ENABLED is {v:?}; set it to true or false"
+                    ))
+                })?,
+                None => f.enabled.unwrap_or(false),
+            };
+            let own_client = settings.client_id.clone();
+            let client_id = non_empty(f.client_id).or(own_client.clone());
+            let client_secret = f.client_secret.filter(|s| !s.is_empty()).or_else(|| {
+                (client_id == own_client)
+                    .then(|| settings.client_secret.clone())
+                    .flatten()
+            });
+            settings.sign_in = SignInSettings {
+                enabled,
+                return_tokens: f.return_tokens.unwrap_or(false),
+                client_id,
+                client_secret,
+            };
             Ok(settings)
         })
     }
@@ -850,6 +910,15 @@ impl Settings {
             }
         }
         out.extend(self.safety_problems.iter().cloned());
+        if self.sign_in.enabled && self.sign_in.client_id.is_none() {
+            out.push(Problem(
+                "sign-in checks are enabled (sign_in.enabled or COGNITO_MCP_SIGN_IN_ENABLED) but \
+                 name no app client: set sign_in.client_id (or COGNITO_CLIENT_ID) to an app \
+                 client that allows ALLOW_ADMIN_USER_PASSWORD_AUTH, and sign_in.client_secret \
+                 (or COGNITO_CLIENT_SECRET) if it has a secret"
+                    .into(),
+            ));
+        }
         for (list, names) in [("tools.allow", &self.allow), ("tools.deny", &self.deny)] {
             for name in names {
                 if catalog::find(name).is_none() {
@@ -1158,6 +1227,58 @@ mod tests {
         let p = s.problems();
         assert_eq!(p.len(), 1, "{p:?}");
         assert!(p[0].0.contains("set COGNITO_MCP_STATE_KEY"), "{p:?}");
+    }
+
+    #[test]
+    fn sign_in_checks_are_off_by_default_and_use_the_app_client() {
+        let s =
+            Settings::load(None, &env(&[("COGNITO_USER_POOL_ID", "us-east-1_X")])).expect("loads");
+        assert!(!s.sign_in.enabled && !s.sign_in.return_tokens);
+        let own = [
+            ("COGNITO_USER_POOL_ID", "us-east-1_X"),
+            ("COGNITO_CLIENT_ID", "app"),
+            ("COGNITO_CLIENT_SECRET", "app-secret-value"),
+        ];
+        let f = write("[sign_in]\nenabled = true\nreturn_tokens = true\n");
+        let s = Settings::load(Some(f.path()), &env(&own)).expect("loads");
+        assert!(s.sign_in.enabled && s.sign_in.return_tokens);
+        assert_eq!(s.sign_in.client_id.as_deref(), Some("app"));
+        assert_eq!(
+            s.sign_in.client_secret.as_ref().map(Secret::expose),
+            Some("app-secret-value")
+        );
+        assert!(s.problems().is_empty(), "{:?}", s.problems());
+        // Another client does not get the server's client secret.
+        let f = write("[sign_in]\nenabled = true\nclient_id = \"other\"\n");
+        let s = Settings::load(Some(f.path()), &env(&own)).expect("loads");
+        assert_eq!(s.sign_in.client_id.as_deref(), Some("other"));
+        assert!(s.sign_in.client_secret.is_none());
+        let mut off = own.to_vec();
+        off.push(("COGNITO_MCP_SIGN_IN_ENABLED", "false"));
+        assert!(
+            !Settings::load(Some(f.path()), &env(&off))
+                .expect("loads")
+                .sign_in
+                .enabled
+        );
+    }
+
+    #[test]
+    fn sign_in_checks_without_a_client_fail() {
+        let s = Settings::load(
+            None,
+            &env(&[
+                ("COGNITO_USER_POOL_ID", "us-east-1_X"),
+                ("COGNITO_MCP_SIGN_IN_ENABLED", "true"),
+            ]),
+        )
+        .expect("loads");
+        let p = s.problems();
+        assert_eq!(p.len(), 1, "{p:?}");
+        assert!(p[0].0.contains("sign_in.client_id"), "{p:?}");
+        let e = Settings::load(None, &env(&[("COGNITO_MCP_SIGN_IN_ENABLED", "maybe")]))
+            .expect_err("not a boolean");
+        assert!(e.0.contains("COGNITO_MCP_SIGN_IN_ENABLED"), "{e}");
     }
 
     #[test]

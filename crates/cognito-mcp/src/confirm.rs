@@ -112,7 +112,7 @@ fn accepted(result: &ElicitResult) -> bool {
 }
 
 fn declined(spec: &ToolSpec, ask: &Ask) -> ToolError {
-    ToolError::Result(
+    ToolError::result(
         error_result(
             "declined",
             false,
@@ -183,7 +183,7 @@ impl CognitoMcp {
                         INPUT_KEY.into(),
                         InputRequest::Elicitation(Request::new(elicit_params(spec, ask)?)),
                     );
-                    Err(ToolError::Result(
+                    Err(ToolError::result(
                         InputRequiredResult::new(Some(requests), Some(state)).into(),
                     ))
                 }
@@ -195,7 +195,7 @@ impl CognitoMcp {
                 .create_elicitation_with_timeout(elicit_params(spec, ask)?, Some(ELICIT_TIMEOUT))
                 .await
                 .map_err(|e| {
-                    ToolError::Result(
+                    ToolError::result(
                         error_result(
                             "confirmation_failed",
                             true,
@@ -231,7 +231,7 @@ impl CognitoMcp {
                         ask.target
                     ),
                 };
-                Err(ToolError::Result(
+                Err(ToolError::result(
                     error_result(
                         "confirmation_required",
                         false,

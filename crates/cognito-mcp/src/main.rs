@@ -20,6 +20,7 @@ mod server;
 mod tool_error;
 mod tools_audit;
 mod tools_bulk;
+mod tools_mfa;
 
 use std::path::PathBuf;
 use std::process::ExitCode;
@@ -492,10 +493,12 @@ async fn serve(
                 audit = %audit_path,
                 "serving MCP over stdio"
             );
-            let server = server::CognitoMcp::new(admin, policy, audit, "local").with_auth(
-                ToolScopes::from_settings(&settings),
-                http::verifier(&settings, &pool_id),
-            );
+            let server = server::CognitoMcp::new(admin, policy, audit, "local")
+                .with_auth(
+                    ToolScopes::from_settings(&settings),
+                    http::verifier(&settings, &pool_id),
+                )
+                .with_sign_in(settings.sign_in.clone());
             let running = server
                 .serve(rmcp::transport::stdio())
                 .await
@@ -508,13 +511,15 @@ async fn serve(
         }
         Transport::Http => {
             tracing::info!(pool = %pool_id, tools = enabled, audit = %audit_path, "starting the HTTP transport");
-            let server = server::CognitoMcp::new(admin, policy, audit, "anonymous");
+            let server = server::CognitoMcp::new(admin, policy, audit, "anonymous")
+                .with_sign_in(settings.sign_in.clone());
             http::serve(settings, server, pool_id).await
         }
         #[cfg(feature = "lambda")]
         Transport::Lambda => {
             tracing::info!(pool = %pool_id, tools = enabled, audit = %audit_path, "starting on AWS Lambda");
-            let server = server::CognitoMcp::new(admin, policy, audit, "anonymous");
+            let server = server::CognitoMcp::new(admin, policy, audit, "anonymous")
+                .with_sign_in(settings.sign_in.clone());
             lambda::serve(settings, server, pool_id).await
         }
     }

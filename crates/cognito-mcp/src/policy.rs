@@ -8,13 +8,18 @@ use serde_json::{Value, json};
 use crate::catalog::{self, ToolSpec};
 use crate::config::Settings;
 
-/// Which tools run: read-only mode, then the allow list, then the deny list.
+/// Which tools run: read-only mode, then the allow list, then the deny list; the sign-in
+/// checks only when `[sign_in]` enables them.
 #[derive(Debug, Clone, Default)]
 pub(crate) struct ToolPolicy {
     read_only: bool,
     allow: Vec<String>,
     deny: Vec<String>,
+    sign_in_enabled: bool,
 }
+
+/// The sign-in checks: off unless `[sign_in] enabled = true`.
+const SIGN_IN_TOOLS: &[&str] = &["test_sign_in", "respond_to_auth_challenge"];
 
 impl ToolPolicy {
     pub(crate) fn from_settings(s: &Settings) -> Self {
@@ -22,6 +27,7 @@ impl ToolPolicy {
             read_only: s.read_only,
             allow: s.allow.clone(),
             deny: s.deny.clone(),
+            sign_in_enabled: s.sign_in.enabled,
         }
     }
 
@@ -49,6 +55,14 @@ impl ToolPolicy {
                 tool.name
             ));
         }
+        if !self.sign_in_enabled && SIGN_IN_TOOLS.contains(&tool.name) {
+            return Some(format!(
+                "`{}` is a sign-in check, and sign-in checks are off by default. The operator \
+                 can enable them with `[sign_in] enabled = true` in the config (or \
+                 COGNITO_MCP_SIGN_IN_ENABLED=true).",
+                tool.name
+            ));
+        }
         None
     }
 
@@ -57,6 +71,7 @@ impl ToolPolicy {
         (tool.is_read() || !self.read_only)
             && (self.allow.is_empty() || self.allow.iter().any(|a| a == tool.name))
             && !self.deny.iter().any(|d| d == tool.name)
+            && (self.sign_in_enabled || !SIGN_IN_TOOLS.contains(&tool.name))
     }
 
     /// The tools that may run, in catalogue order.
@@ -251,7 +266,11 @@ mod tests {
 
     #[test]
     fn actions_equal_the_enabled_tools_operations() {
-        let all = ToolPolicy::default().enabled();
+        let all = ToolPolicy {
+            sign_in_enabled: true,
+            ..Default::default()
+        }
+        .enabled();
         assert_eq!(all.len(), catalog::TOOLS.len());
         let p = iam_policy(
             &all,
@@ -404,6 +423,27 @@ mod tests {
                 );
             }
         }
+    }
+
+    #[test]
+    fn sign_in_checks_need_enabling_and_bring_their_actions() {
+        let off = ToolPolicy::default();
+        let test = catalog::find("test_sign_in").expect("tool");
+        let reason = off.refusal(test).expect("refused");
+        assert!(reason.contains("[sign_in] enabled = true"), "{reason}");
+        assert!(!off.allows(catalog::find("respond_to_auth_challenge").expect("tool")));
+        let acts = actions(&iam_policy(&off.enabled(), "us-east-1", None, None));
+        assert!(!acts.contains("cognito-idp:AdminInitiateAuth"));
+        assert!(!acts.contains("cognito-idp:AdminRespondToAuthChallenge"));
+        let on = ToolPolicy {
+            sign_in_enabled: true,
+            ..Default::default()
+        };
+        assert!(on.refusal(test).is_none());
+        let acts = actions(&iam_policy(&on.enabled(), "us-east-1", None, None));
+        assert!(acts.contains("cognito-idp:AdminInitiateAuth"));
+        assert!(acts.contains("cognito-idp:AdminRespondToAuthChallenge"));
+        assert!(acts.contains("cognito-idp:SetUserPoolMfaConfig"));
     }
 
     #[test]

@@ -59,6 +59,8 @@ pub(crate) struct Shared {
     scopes: ToolScopes,
     verifier: Option<CognitoVerifier>,
     tool_router: ToolRouter<CognitoMcp>,
+    /// The sign-in checks' app client and whether they return raw tokens (`tools_mfa`).
+    pub(crate) sign_in: crate::config::SignInSettings,
 }
 
 impl std::ops::Deref for CognitoMcp {
@@ -155,8 +157,10 @@ fn add_confirm_arg(schema: &mut Arc<serde_json::Map<String, Value>>, bulk: bool)
 
 /// The router with each tool's title and annotations taken from the catalogue.
 fn annotated_router() -> ToolRouter<CognitoMcp> {
-    let mut router =
-        CognitoMcp::tool_router() + CognitoMcp::bulk_router() + CognitoMcp::audit_router();
+    let mut router = CognitoMcp::tool_router()
+        + CognitoMcp::bulk_router()
+        + CognitoMcp::audit_router()
+        + CognitoMcp::mfa_router();
     for route in router.map.values_mut() {
         let spec = catalog::find(&route.attr.name).expect("every routed tool is in the catalogue");
         route.attr.title = Some(spec.title.to_owned());
@@ -220,6 +224,7 @@ impl CognitoMcp {
                 scopes: ToolScopes::new("mcp", Default::default()),
                 verifier: None,
                 tool_router,
+                sign_in: Default::default(),
             }),
         }
     }
@@ -233,6 +238,13 @@ impl CognitoMcp {
         let shared = Arc::get_mut(&mut self.shared).expect("configured before it is shared");
         shared.scopes = scopes;
         shared.verifier = verifier;
+        self
+    }
+
+    /// The app client the sign-in checks use, and whether they return raw tokens.
+    pub(crate) fn with_sign_in(mut self, sign_in: crate::config::SignInSettings) -> Self {
+        let shared = Arc::get_mut(&mut self.shared).expect("configured before it is shared");
+        shared.sign_in = sign_in;
         self
     }
 

@@ -15,20 +15,25 @@ pub(crate) enum ToolError {
     /// An admin operation failed.
     Admin(AdminError),
     /// The answer is already made: a refusal, or an `input_required` result.
-    Result(CallToolResponse),
+    Result(Box<CallToolResponse>),
 }
 
 impl ToolError {
+    /// An answer made already.
+    pub(crate) fn result(r: CallToolResponse) -> Self {
+        Self::Result(Box::new(r))
+    }
+
     /// A failure of the server itself.
     pub(crate) fn internal(message: String) -> Self {
-        Self::Result(
+        Self::Result(Box::new(
             error_result(
                 "internal_error",
                 false,
                 format!("Error (internal_error): {message}."),
             )
             .into(),
-        )
+        ))
     }
 }
 
@@ -52,7 +57,7 @@ impl IntoCallToolResult for ToolError {
     fn into_call_tool_result(self) -> Result<CallToolResponse, rmcp::ErrorData> {
         let e = match self {
             Self::Admin(e) => e,
-            Self::Result(r) => return Ok(r),
+            Self::Result(r) => return Ok(*r),
         };
         let e = &e;
         let text = format!("Error ({}): {e}.\nHow to fix: {}", e.code(), e.hint());

@@ -436,52 +436,6 @@ async fn the_cap_and_bad_settings_are_named() {
     }
 }
 
-/// The TypeScript SDK over stdio, running `scenario` with the server configured by `config`.
-async fn ts_stdio(
-    pool: &common::Pool,
-    config: &str,
-    audit: &std::path::Path,
-    scenario: &str,
-    env: &[(&str, &str)],
-) -> Vec<Value> {
-    let script = common::peers().join("npm/cognito_mcp_ts_stdio_client.mjs");
-    std::fs::copy(
-        common::root().join("crates/cognito-mcp/tests/clients/ts_stdio_client.mjs"),
-        &script,
-    )
-    .expect("copy script");
-    let mut cmd = tokio::process::Command::new(common::node_bin().join("node"));
-    cmd.arg(&script)
-        .arg(scenario)
-        .env_clear()
-        .envs(common::base_env())
-        .env("PATH", common::node_path())
-        .env("COGNITO_USER_POOL_ID", &pool.id)
-        .env("COGNITO_MCP_AUDIT_FILE", audit)
-        .env(
-            "MCP_SERVER_CMD",
-            json!([common::bin(), "serve", "--config", config]).to_string(),
-        )
-        .kill_on_drop(true);
-    for (k, v) in env {
-        cmd.env(k, v);
-    }
-    let out = tokio::time::timeout(Duration::from_secs(300), cmd.output())
-        .await
-        .expect("the client finished in time")
-        .expect("run node");
-    let stdout = String::from_utf8_lossy(&out.stdout).into_owned();
-    assert!(
-        out.status.success(),
-        "{stdout}{}",
-        String::from_utf8_lossy(&out.stderr)
-    );
-    stdout
-        .lines()
-        .filter_map(|l| serde_json::from_str(l).ok())
-        .collect()
-}
-
 #[tokio::test]
 async fn progress_reaches_the_typescript_client_during_a_bulk_call() {
     let pool = new_pool().await;
@@ -492,7 +446,7 @@ async fn progress_reaches_the_typescript_client_during_a_bulk_call() {
         "[pacing]\nuser_creation = 10\n[safety]\nbulk_confirm_threshold = 100\n",
     );
     let args = json!({"users": new_users("prog", 40)}).to_string();
-    let lines = ts_stdio(
+    let lines = common::drivers::ts_stdio(
         &pool,
         &config,
         &dir.path().join("audit.jsonl"),
@@ -537,7 +491,7 @@ async fn cancelling_midway_stops_the_run_and_reports_what_was_done() {
         "[pacing]\nuser_creation = 10\n[safety]\nbulk_confirm_threshold = 1000\n",
     );
     let args = json!({"users": new_users("cncl", 100)}).to_string();
-    let lines = ts_stdio(
+    let lines = common::drivers::ts_stdio(
         &pool,
         &config,
         &audit,

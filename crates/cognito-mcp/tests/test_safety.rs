@@ -7,9 +7,10 @@ use std::collections::BTreeSet;
 use common::{new_pool, run_cli, serve};
 use serde_json::{Value, json};
 
-const READ_TOOLS: [&str; 10] = [
+const READ_TOOLS: [&str; 11] = [
     "describe_user_pool",
     "get_user",
+    "get_user_pool_mfa_config",
     "list_groups",
     "list_groups_for_user",
     "list_user_pool_clients",
@@ -197,7 +198,9 @@ fn iam_policy_changes_with_read_only_and_the_lists() {
     let allow = write_config(dir.path(), "[tools]\nallow = [\"list_users\"]\n");
     let allowed = policy_actions(&["iam-policy", "--config", &allow], &env);
     // DescribeUserPool is always there: `check` and password validation need it.
+    // AdminGetUser reads MFA settings for `include_mfa`.
     let want = BTreeSet::from([
+        "cognito-idp:AdminGetUser".to_owned(),
         "cognito-idp:DescribeUserPool".to_owned(),
         "cognito-idp:ListUsers".to_owned(),
     ]);

@@ -2,5 +2,6 @@
 
 pub(crate) mod bulk;
 pub(crate) mod groups;
+pub(crate) mod mfa;
 pub(crate) mod pool;
 pub(crate) mod users;

@@ -17,6 +17,9 @@ use crate::{AdminError, CognitoAdmin, Operation, Secret, validate};
 pub const DEFAULT_MAX_USERS: u32 = 1000;
 /// Largest cap a caller may ask for with `all_pages`.
 pub const MAX_USERS_CAP: u32 = 10_000;
+/// How many AdminGetUser calls `include_mfa` runs at once: well under the UserRead quota
+/// (120 requests per second).
+const MFA_READS_AT_ONCE: usize = 4;
 
 /// Input of `create_user`.
 #[derive(Debug, Clone, Deserialize, JsonSchema)]
@@ -81,6 +84,10 @@ pub struct ListUsers {
     #[serde(default)]
     #[schemars(range(min = 1, max = 10000))]
     pub max_users: Option<u32>,
+    /// Also read each listed user's MFA settings (one AdminGetUser per user, so slower);
+    /// get_user always includes them. Default: false.
+    #[serde(default)]
+    pub include_mfa: bool,
 }
 
 /// Input of `set_user_password`.
@@ -367,12 +374,41 @@ impl CognitoAdmin {
                 Some(_) => {}
             }
         }
+        if req.include_mfa {
+            self.fill_mfa(&mut users).await?;
+        }
         Ok(UserPage {
             count: users.len(),
             users,
             pagination_token: token,
             incomplete,
         })
+    }
+
+    /// Reads the MFA settings of `users` (AdminGetUser each, `MFA_READS_AT_ONCE` at a time).
+    /// The reads run on this task, not spawned ones, so [`crate::calls::collect`] records them.
+    /// A user deleted since the listing keeps `mfa` absent.
+    async fn fill_mfa(&self, users: &mut [User]) -> Result<(), AdminError> {
+        use futures_util::{StreamExt as _, TryStreamExt as _};
+        let usernames: Vec<String> = users.iter().map(|u| u.username.clone()).collect();
+        let reads: Vec<Option<UserMfa>> = futures_util::stream::iter(usernames)
+            .map(|username| self.mfa_unless_gone(username))
+            .buffered(MFA_READS_AT_ONCE)
+            .try_collect()
+            .await?;
+        for (user, mfa) in users.iter_mut().zip(reads) {
+            user.mfa = mfa;
+        }
+        Ok(())
+    }
+
+    /// A user's MFA settings, or `None` when the user no longer exists.
+    async fn mfa_unless_gone(&self, username: String) -> Result<Option<UserMfa>, AdminError> {
+        match self.user_mfa(&username).await {
+            Ok(mfa) => Ok(Some(mfa)),
+            Err(AdminError::UserNotFound { .. }) => Ok(None),
+            Err(e) => Err(e),
+        }
     }
 
     /// Sets a user's password (AdminSetUserPassword), after checking it against the policy.

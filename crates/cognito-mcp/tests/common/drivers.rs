@@ -45,3 +45,49 @@ pub fn step<'a>(lines: &'a [Value], name: &str) -> &'a Value {
         .find(|l| l["step"] == name)
         .unwrap_or_else(|| panic!("no {name} step in {lines:?}"))
 }
+
+/// The TypeScript SDK over stdio, running `scenario` with the server configured by `config`.
+pub async fn ts_stdio(
+    pool: &super::Pool,
+    config: &str,
+    audit: &std::path::Path,
+    scenario: &str,
+    env: &[(&str, &str)],
+) -> Vec<Value> {
+    let script = super::peers().join("npm/cognito_mcp_ts_stdio_client.mjs");
+    std::fs::copy(
+        super::root().join("crates/cognito-mcp/tests/clients/ts_stdio_client.mjs"),
+        &script,
+    )
+    .expect("copy script");
+    let mut cmd = tokio::process::Command::new(super::node_bin().join("node"));
+    cmd.arg(&script)
+        .arg(scenario)
+        .env_clear()
+        .envs(super::base_env())
+        .env("PATH", super::node_path())
+        .env("COGNITO_USER_POOL_ID", &pool.id)
+        .env("COGNITO_MCP_AUDIT_FILE", audit)
+        .env(
+            "MCP_SERVER_CMD",
+            serde_json::json!([super::bin(), "serve", "--config", config]).to_string(),
+        )
+        .kill_on_drop(true);
+    for (k, v) in env {
+        cmd.env(k, v);
+    }
+    let out = tokio::time::timeout(std::time::Duration::from_secs(300), cmd.output())
+        .await
+        .expect("the client finished in time")
+        .expect("run node");
+    let stdout = String::from_utf8_lossy(&out.stdout).into_owned();
+    assert!(
+        out.status.success(),
+        "{stdout}{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    stdout
+        .lines()
+        .filter_map(|l| serde_json::from_str(l).ok())
+        .collect()
+}
