@@ -7,7 +7,9 @@
 //! seen by Cognito over any interval stays at or under the quota. It paces at the HTTP layer
 //! ([`Pacer::http_client`]), so every attempt counts, retries included; the SDK's retry
 //! strategy (adaptive mode recommended) handles what throttling still happens, for instance
-//! when other clients share the account's quota.
+//! when other clients share the account's quota. A throttled category also slows itself down
+//! (the spacing grows by half per throttling answer, up to 20 times) and recovers as requests
+//! go through, never beyond the configured rate.
 //!
 //! ```
 //! use cognito_admin::QuotaCategory;
@@ -95,13 +97,29 @@ impl Default for QuotaRates {
     }
 }
 
+/// After a throttling answer the spacing grows by this factor, up to [`MAX_SLOWDOWN`] times the
+/// configured one; each answer that is not throttled shrinks it by [`RECOVERY`] back toward it.
+const BACKOFF: f64 = 1.5;
+/// How far a category slows down at most after throttling.
+const MAX_SLOWDOWN: f64 = 20.0;
+/// How fast the spacing recovers, per unthrottled answer.
+const RECOVERY: f64 = 0.97;
+
+/// A lane's schedule.
+#[derive(Debug, Default)]
+struct Schedule {
+    /// The earliest time the next request may leave.
+    next: Option<Instant>,
+    /// The current spacing: the configured one, or more after throttling.
+    interval: Option<Duration>,
+}
+
 /// One category's schedule and counters.
 #[derive(Debug)]
 struct Lane {
     category: QuotaCategory,
     rate: Option<f64>,
-    /// The earliest time the next request may leave.
-    next: Mutex<Option<Instant>>,
+    schedule: Mutex<Schedule>,
     requests: AtomicU64,
     throttled: AtomicU64,
 }
@@ -137,7 +155,7 @@ impl Pacer {
                     .map(|c| Lane {
                         category: *c,
                         rate: rates.get(*c),
-                        next: Mutex::new(None),
+                        schedule: Mutex::new(Schedule::default()),
                         requests: AtomicU64::new(0),
                         throttled: AtomicU64::new(0),
                     })
@@ -169,21 +187,49 @@ impl Pacer {
         let Some(rate) = lane.rate else {
             return;
         };
-        let interval = Duration::from_secs_f64(1.0 / rate);
+        let base = Duration::from_secs_f64(1.0 / rate);
         let slot = {
-            let mut next = lane.next.lock().unwrap_or_else(|p| p.into_inner());
+            let mut s = lane.schedule.lock().unwrap_or_else(|p| p.into_inner());
             let now = Instant::now();
-            let slot = next.map_or(now, |n| n.max(now));
-            *next = Some(slot + interval);
+            let slot = s.next.map_or(now, |n| n.max(now));
+            s.next = Some(slot + s.interval.unwrap_or(base).max(base));
             slot
         };
         tokio::time::sleep_until(slot).await;
     }
 
+    /// Cognito throttled a request of `operation`: the real quota left is lower than the
+    /// configured rate (another client shares it), so the category slows down.
     fn note_throttle(&self, operation: Operation) {
         if let Some(lane) = self.lane(operation.quota_category()) {
             lane.throttled.fetch_add(1, Ordering::Relaxed);
+            self.adjust(lane, |interval, base| {
+                interval.mul_f64(BACKOFF).min(base.mul_f64(MAX_SLOWDOWN))
+            });
         }
+    }
+
+    /// A request of `operation` went through: the spacing recovers toward the configured one.
+    fn note_success(&self, operation: Operation) {
+        if let Some(lane) = self.lane(operation.quota_category()) {
+            self.adjust(lane, |interval, base| interval.mul_f64(RECOVERY).max(base));
+        }
+    }
+
+    fn adjust(&self, lane: &Lane, f: impl FnOnce(Duration, Duration) -> Duration) {
+        let Some(rate) = lane.rate else { return };
+        let base = Duration::from_secs_f64(1.0 / rate);
+        let mut s = lane.schedule.lock().unwrap_or_else(|p| p.into_inner());
+        let current = s.interval.unwrap_or(base);
+        s.interval = Some(f(current, base));
+    }
+
+    /// The rate `category` is paced at now: its configured rate, or less after throttling.
+    pub fn current_rate(&self, category: QuotaCategory) -> Option<f64> {
+        let lane = self.lane(category)?;
+        let rate = lane.rate?;
+        let s = lane.schedule.lock().unwrap_or_else(|p| p.into_inner());
+        Some(s.interval.map_or(rate, |i| 1.0 / i.as_secs_f64()))
     }
 
     /// Requests and throttling answers per category since the pacer was made.
@@ -309,6 +355,8 @@ impl HttpConnector for PacedConnector {
                     pacer.note_throttle(op);
                 }
                 calls::record_throttle();
+            } else if let Some(op) = operation {
+                pacer.note_success(op);
             }
             Ok(response)
         })
@@ -366,6 +414,40 @@ mod tests {
         assert_eq!(at.last().copied(), Some(Duration::from_millis(1750)));
         at.dedup();
         assert_eq!(at.len(), 8, "every waiter had its own slot");
+    }
+
+    #[tokio::test(start_paused = true)]
+    async fn throttling_slows_a_category_down_and_success_recovers_it() {
+        let mut rates = QuotaRates::unlimited();
+        rates.set(QuotaCategory::UserCreation, 10.0).expect("valid");
+        let pacer = Pacer::new(&rates);
+        let rate = |p: &Pacer| p.current_rate(QuotaCategory::UserCreation).expect("paced");
+        assert!((rate(&pacer) - 10.0).abs() < 1e-9);
+        pacer.note_throttle(Operation::AdminCreateUser);
+        pacer.note_throttle(Operation::AdminCreateUser);
+        assert!(
+            (rate(&pacer) - 10.0 / 2.25).abs() < 1e-6,
+            "{}",
+            rate(&pacer)
+        );
+        for _ in 0..100 {
+            pacer.note_throttle(Operation::AdminCreateUser);
+        }
+        assert!((rate(&pacer) - 0.5).abs() < 1e-6, "at most 20 times slower");
+        // Slower spacing applies to the next slots.
+        pacer.wait(Operation::AdminCreateUser).await;
+        let start = Instant::now();
+        pacer.wait(Operation::AdminCreateUser).await;
+        assert_eq!(start.elapsed(), Duration::from_secs(2));
+        for _ in 0..1000 {
+            pacer.note_success(Operation::AdminCreateUser);
+        }
+        assert!(
+            (rate(&pacer) - 10.0).abs() < 1e-9,
+            "never faster than configured"
+        );
+        // Other categories are untouched.
+        assert_eq!(pacer.current_rate(QuotaCategory::UserUpdate), None);
     }
 
     #[test]

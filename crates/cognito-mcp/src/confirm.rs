@@ -236,10 +236,10 @@ impl CognitoMcp {
                         "confirmation_required",
                         false,
                         format!(
-                            "Error (confirmation_required): {} needs a person's yes: {}. {problem}; \
-                             nothing was changed.\nHow to fix: tell the person exactly this and \
-                             ask them; if they agree, call {} again with the same arguments \
-                             plus \"confirm\": {:?}.",
+                            "Error (confirmation_required): {} needs a person's yes first. The \
+                             change: {} Not made, because {problem}.\nHow to fix: tell the \
+                             person exactly what the change does and ask them; if they agree, \
+                             call {} again with the same arguments plus \"confirm\": {:?}.",
                             spec.name, ask.effect, spec.name, ask.target
                         ),
                     )

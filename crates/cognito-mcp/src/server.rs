@@ -952,8 +952,8 @@ impl CognitoMcp {
 
     /// Confirms a single-target tool (delete_user, disable_user, ...) before it runs, when
     /// its confirmation mode asks for it. Protected names are refused first, so no one is
-    /// asked to confirm what would be refused anyway. Arguments without a target are left to
-    /// the tool, which rejects them.
+    /// asked to confirm what would be refused anyway. Arguments without a valid target are left
+    /// to the tool, which rejects them.
     async fn confirm_single(
         &self,
         spec: &ToolSpec,
@@ -965,31 +965,48 @@ impl CognitoMcp {
         }
         let arg = |k: &str| call.arguments.get(k).and_then(Value::as_str);
         let admin = self.admin.get().await;
-        let (target, effect) = if let Some(username) = arg("username") {
+        let valid_user =
+            arg("username").filter(|u| cognito_admin::validate::username("username", u).is_ok());
+        let valid_group =
+            arg("group").filter(|g| cognito_admin::validate::group_name("group", g).is_ok());
+        let (target, effect) = if let Some(username) = valid_user {
             admin.check_user_writable("username", username).await?;
-            (username.to_owned(), format!("{} {username:?}.", spec.title))
-        } else if let Some(group) = arg("group") {
+            let effect = match spec.name {
+                "delete_user" => {
+                    format!("Delete the user {username:?} permanently; this cannot be undone.")
+                }
+                "disable_user" => format!(
+                    "Disable the user {username:?}: they can no longer sign in until enabled \
+                     again."
+                ),
+                "sign_out_user" => {
+                    format!("Sign {username:?} out everywhere: their refresh tokens are revoked.")
+                }
+                "reset_user_password" => {
+                    format!("Reset the password of {username:?}: the current one stops working.")
+                }
+                "set_user_password" => {
+                    format!("Set a new password for {username:?}: the current one is replaced.")
+                }
+                _ => format!("{} for {username:?}.", spec.title),
+            };
+            (username.to_owned(), effect)
+        } else if let Some(group) = valid_group {
             admin.check_group_writable("group", group)?;
-            (group.to_owned(), format!("{} {group:?}.", spec.title))
+            let effect = match spec.name {
+                "delete_group" => format!(
+                    "Delete the group {group:?}; its members stay in the pool. This cannot be \
+                     undone."
+                ),
+                _ => format!("{} for {group:?}.", spec.title),
+            };
+            (group.to_owned(), effect)
         } else if spec.name == "set_user_pool_mfa_config" {
             let pool = self.admin.pool_id().to_owned();
             let effect = format!("Change the MFA configuration of the pool {pool}.");
             (pool, effect)
         } else {
             return Ok(());
-        };
-        let effect = match spec.name {
-            "delete_user" => format!("{effect} This cannot be undone."),
-            "delete_group" => {
-                format!("{effect} Its members stay in the pool; this cannot be undone.")
-            }
-            "disable_user" => format!("{effect} They can no longer sign in until enabled again."),
-            "sign_out_user" => format!("{effect} Their refresh tokens are revoked."),
-            "reset_user_password" => {
-                format!("{effect} Their current password stops working.")
-            }
-            "set_user_password" => format!("{effect} Their current password is replaced."),
-            _ => effect,
         };
         self.confirm(spec, context, call, &crate::confirm::Ask { target, effect })
             .await

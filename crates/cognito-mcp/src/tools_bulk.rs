@@ -121,7 +121,7 @@ impl CognitoMcp {
                 let ask = Ask {
                     target: format!("{changes} users"),
                     effect: format!(
-                        "{effect} {changes} users: {}",
+                        "{effect} {changes} users: {}.",
                         some_of(&plan.changed_users())
                     ),
                 };

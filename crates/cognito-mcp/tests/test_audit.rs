@@ -125,7 +125,7 @@ async fn read_audit_returns_the_records_newest_first_filtered() {
     assert_eq!(code, "tool_disabled");
     s.ok(
         "set_user_password",
-        json!({"username": "rita", "password": "Sup3r-Secret-Pass!", "permanent": true}),
+        json!({"username": "rita", "password": "Sup3r-Secret-Pass!", "permanent": true, "confirm": "rita"}),
     )
     .await;
     s.ok("list_users", json!({})).await;

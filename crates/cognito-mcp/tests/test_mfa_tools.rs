@@ -207,14 +207,17 @@ async fn pool_mfa_config_round_trip() {
     let (code, text) = s
         .err(
             "set_user_pool_mfa_config",
-            json!({"mode": "on", "software_token": false, "sms": false, "email": false}),
+            json!({"confirm": pool.id, "mode": "on", "software_token": false, "sms": false, "email": false}),
         )
         .await;
     assert_eq!(code, "invalid_input", "{text}");
     assert!(text.contains("`mode` is `on`"), "{text}");
     // ... and after reading the pool when it leaves the methods as they are (all off).
     let (code, text) = s
-        .err("set_user_pool_mfa_config", json!({"mode": "optional"}))
+        .err(
+            "set_user_pool_mfa_config",
+            json!({"confirm": pool.id, "mode": "optional"}),
+        )
         .await;
     assert_eq!(code, "invalid_input", "{text}");
     assert!(text.contains("no method would be enabled"), "{text}");
@@ -222,7 +225,7 @@ async fn pool_mfa_config_round_trip() {
     let (code, text) = s
         .err(
             "set_user_pool_mfa_config",
-            json!({"mode": "optional", "sms": true}),
+            json!({"confirm": pool.id, "mode": "optional", "sms": true}),
         )
         .await;
     assert_eq!(code, "invalid_input", "{text}");
@@ -234,7 +237,7 @@ async fn pool_mfa_config_round_trip() {
     let set = s
         .ok(
             "set_user_pool_mfa_config",
-            json!({"mode": "optional", "software_token": true}),
+            json!({"confirm": pool.id, "mode": "optional", "software_token": true}),
         )
         .await;
     assert_eq!(set["mode"], "OPTIONAL");
@@ -247,7 +250,10 @@ async fn pool_mfa_config_round_trip() {
 
     // Back to off: the method left out keeps its setting.
     let off = s
-        .ok("set_user_pool_mfa_config", json!({"mode": "off"}))
+        .ok(
+            "set_user_pool_mfa_config",
+            json!({"confirm": pool.id, "mode": "off"}),
+        )
         .await;
     assert_eq!(off["mode"], "OFF");
     assert_eq!(off["software_token"], true);
@@ -507,7 +513,7 @@ async fn totp_challenge_is_answered_with_a_code() {
     let (s, _dir) = serve_sign_in(&pool, &client, "").await;
     s.ok(
         "set_user_pool_mfa_config",
-        json!({"mode": "optional", "software_token": true}),
+        json!({"confirm": pool.id, "mode": "optional", "software_token": true}),
     )
     .await;
     s.ok(

@@ -38,9 +38,12 @@ async fn rig() -> Rig {
         ("olga", "olga@example.com", "staff"),
     ] {
         admin
-            .create_user(&serde_json::from_value(json!({
-                "username": user, "email": email, "suppress_invitation": true, "groups": [group]
-            })).expect("input"))
+            .create_user(
+                &serde_json::from_value(json!({
+                    "username": user, "email": email, "suppress_invitation": true, "groups": [group]
+                }))
+                .expect("input"),
+            )
             .await
             .expect("user");
     }
@@ -76,7 +79,10 @@ impl Rig {
         let u = self.pool.admin.get_user(KEEPER).await.expect("still there");
         assert!(u.enabled, "still enabled");
         assert_eq!(u.groups.as_deref(), Some(&[KEEPERS.to_owned()][..]));
-        assert_eq!(u.attributes.get("email").map(String::as_str), Some(KEEPER_EMAIL));
+        assert_eq!(
+            u.attributes.get("email").map(String::as_str),
+            Some(KEEPER_EMAIL)
+        );
         assert!(!u.attributes.contains_key("given_name"));
         let members = self
             .pool
@@ -217,12 +223,8 @@ async fn remove_users_from_group_fails_the_protected_item_only() {
 #[tokio::test]
 async fn disable_users_fails_the_protected_item_only() {
     let r = rig().await;
-    r.refused_item(
-        "disable_users",
-        json!({"usernames": [KEEPER, "olga"]}),
-        0,
-    )
-    .await;
+    r.refused_item("disable_users", json!({"usernames": [KEEPER, "olga"]}), 0)
+        .await;
     assert!(!r.pool.admin.get_user("olga").await.expect("olga").enabled);
 }
 
@@ -315,7 +317,10 @@ async fn a_client_that_elicits_is_asked_and_its_yes_goes_through() {
     .await;
     let step = &out["step"];
     assert_ne!(step["result"]["isError"], true, "{step:#}");
-    assert_eq!(step["result"]["structuredContent"]["action"], "user_deleted");
+    assert_eq!(
+        step["result"]["structuredContent"]["action"],
+        "user_deleted"
+    );
     let asked = step["asked"].as_array().expect("asked");
     assert_eq!(asked.len(), 1, "asked once: {asked:?}");
     let message = asked[0]["message"].as_str().expect("message");
@@ -371,7 +376,10 @@ async fn a_client_that_elicits_confirms_a_bulk_change_with_its_count() {
     )
     .await;
     let step = &out["step"];
-    assert_eq!(step["result"]["structuredContent"]["counts"]["done"], 2, "{step:#}");
+    assert_eq!(
+        step["result"]["structuredContent"]["counts"]["done"], 2,
+        "{step:#}"
+    );
     let message = step["asked"][0]["message"].as_str().expect("message");
     assert!(
         message.contains("2 users") && message.contains("\"b-1\""),
