@@ -49,16 +49,23 @@ pub(crate) fn pacer(settings: &Settings) -> Pacer {
 }
 
 /// A Cognito client whose requests, retries included, wait for `pacer`'s slots, and whose
-/// throttled calls are retried by the SDK's adaptive retry (which also slows the client down
-/// after throttling).
+/// throttled calls are retried by the SDK: its standard retry (exponential backoff with jitter)
+/// by default, while the pacer slows a throttled category down; or the SDK's adaptive retry with
+/// `pacing.retry_mode = "adaptive"`, which also rate-limits the client after throttling (see
+/// docs/benchmarks.md for why it is not the default).
 pub(crate) async fn paced_client(
     settings: &Settings,
     pacer: &Pacer,
 ) -> aws_sdk_cognitoidentityprovider::Client {
     let sdk = sdk_config(settings).await;
+    let retry = if settings.adaptive_retry {
+        RetryConfig::adaptive()
+    } else {
+        RetryConfig::standard()
+    };
     let conf = aws_sdk_cognitoidentityprovider::config::Builder::from(&sdk)
         .http_client(pacer.http_client())
-        .retry_config(RetryConfig::adaptive().with_max_attempts(settings.max_attempts))
+        .retry_config(retry.with_max_attempts(settings.max_attempts))
         .build();
     aws_sdk_cognitoidentityprovider::Client::from_conf(conf)
 }

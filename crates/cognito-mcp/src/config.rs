@@ -79,6 +79,7 @@ struct BulkFile {
 struct PacingFile {
     enabled: Option<bool>,
     max_attempts: Option<u32>,
+    retry_mode: Option<String>,
     #[serde(flatten)]
     rates: BTreeMap<String, f64>,
 }
@@ -229,8 +230,10 @@ pub(crate) struct Settings {
     pub(crate) bulk: cognito_admin::BulkLimits,
     /// The request rate per quota category; `None` when pacing is off.
     pub(crate) pacing: Option<cognito_admin::pace::QuotaRates>,
-    /// Attempts per AWS call, the first included (the SDK's adaptive retry).
+    /// Attempts per AWS call, the first included.
     pub(crate) max_attempts: u32,
+    /// The SDK's retry mode: standard (default) or adaptive.
+    pub(crate) adaptive_retry: bool,
     /// Problems found while reading `[safety]`, `[bulk]` and `[pacing]`.
     pub(crate) safety_problems: Vec<Problem>,
     /// `[sign_in]`: the sign-in check tools.
@@ -307,6 +310,7 @@ type SafetyParts = (
     cognito_admin::BulkLimits,
     Option<cognito_admin::pace::QuotaRates>,
     u32,
+    bool,
 );
 
 /// Reads `[safety]`, `[bulk]` and `[pacing]`, collecting what is wrong with them.
@@ -362,12 +366,22 @@ fn safety_settings(
              {DEFAULT_MAX_ATTEMPTS})"
         )));
     }
+    let adaptive_retry = match pacing.retry_mode.as_deref() {
+        None | Some("standard") => false,
+        Some("adaptive") => true,
+        Some(other) => {
+            problems.push(Problem(format!(
+                "pacing.retry_mode is {other:?}; write \"standard\" (the default) or \"adaptive\""
+            )));
+            false
+        }
+    };
     let mut rates = cognito_admin::pace::QuotaRates::cognito_defaults();
     for (key, rate) in pacing.rates {
         match cognito_admin::QuotaCategory::from_key(&key) {
             None => problems.push(Problem(format!(
-                "pacing.{key} is not a setting; pacing takes enabled, max_attempts and a rate per \
-                 quota category: {}",
+                "pacing.{key} is not a setting; pacing takes enabled, max_attempts, retry_mode and a \
+                 rate per quota category: {}",
                 cognito_admin::QuotaCategory::ALL
                     .iter()
                     .map(|c| c.key())
@@ -398,6 +412,7 @@ fn safety_settings(
         cognito_admin::BulkLimits::new(max_items, concurrency),
         pacing.enabled.unwrap_or(true).then_some(rates),
         max_attempts,
+        adaptive_retry,
     )
 }
 
@@ -606,7 +621,7 @@ impl Settings {
         };
         let file_endpoint_url = non_empty(file.cognito.endpoint_url);
         let mut safety_problems = Vec::new();
-        let (safety, bulk, pacing, max_attempts) =
+        let (safety, bulk, pacing, max_attempts, adaptive_retry) =
             safety_settings(file.safety, file.bulk, file.pacing, &mut safety_problems);
         let endpoint_url = env_nonempty("AWS_ENDPOINT_URL_COGNITO_IDENTITY_PROVIDER")
             .or_else(|| env_nonempty("AWS_ENDPOINT_URL"))
@@ -663,6 +678,7 @@ impl Settings {
             bulk,
             pacing,
             max_attempts,
+            adaptive_retry,
             safety_problems,
             sign_in: SignInSettings::default(),
         })
