@@ -148,14 +148,14 @@ async def run_way(args, endpoint, pool_id, way, n, quota):
                 r = await session.call_tool(
                     "create_users", {"users": users(way, n), "confirm": f"{n} users"}
                 )
-                report = r.structuredContent or {}
+                report = r.structured_content or {}
                 failed = n - report.get("counts", {}).get("done", 0)
-                if r.isError:
+                if r.is_error:
                     print(r.content, file=sys.stderr)
             else:
                 for u in users(way, n):
                     r = await session.call_tool("create_user", u)
-                    failed += bool(r.isError)
+                    failed += bool(r.is_error)
             elapsed = time.monotonic() - start
             return elapsed, quota.throttled, quota.requests, failed
 

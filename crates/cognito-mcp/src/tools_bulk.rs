@@ -102,7 +102,8 @@ fn some_of(users: &[&str]) -> String {
 }
 
 impl CognitoMcp {
-    /// The dry run, or confirmation (when needed) and the run.
+    /// The dry run, or confirmation (when needed) and the run. `effect` says what the change
+    /// does, with `{n}` for the number of users it changes.
     async fn finish_bulk(
         &self,
         tool: &'static str,
@@ -121,7 +122,8 @@ impl CognitoMcp {
                 let ask = Ask {
                     target: format!("{changes} users"),
                     effect: format!(
-                        "{effect} {changes} users: {}.",
+                        "{}: {}.",
+                        effect.replace("{n}", &changes.to_string()),
                         some_of(&plan.changed_users())
                     ),
                 };
@@ -176,7 +178,7 @@ impl CognitoMcp {
             .await
             .plan_create_users(&req, self.bulk)
             .await?;
-        self.finish_bulk("create_users", plan, req.dry_run, "Create", ctx)
+        self.finish_bulk("create_users", plan, req.dry_run, "Create {n} users", ctx)
             .await
     }
 
@@ -196,7 +198,7 @@ impl CognitoMcp {
             .await
             .plan_membership(&req, true, self.bulk)
             .await?;
-        let effect = format!("Add to group {:?}", req.group);
+        let effect = format!("Add {{n}} users to the group {:?}", req.group);
         self.finish_bulk("add_users_to_group", plan, req.dry_run, &effect, ctx)
             .await
     }
@@ -217,7 +219,7 @@ impl CognitoMcp {
             .await
             .plan_membership(&req, false, self.bulk)
             .await?;
-        let effect = format!("Remove from group {:?}", req.group);
+        let effect = format!("Remove {{n}} users from the group {:?}", req.group);
         self.finish_bulk("remove_users_from_group", plan, req.dry_run, &effect, ctx)
             .await
     }
@@ -243,7 +245,7 @@ impl CognitoMcp {
             "disable_users",
             plan,
             req.dry_run,
-            "Disable (they can no longer sign in)",
+            "Disable {n} users (they can no longer sign in)",
             ctx,
         )
         .await
@@ -265,7 +267,7 @@ impl CognitoMcp {
             .await
             .plan_set_enabled(&req, true, self.bulk)
             .await?;
-        self.finish_bulk("enable_users", plan, req.dry_run, "Enable", ctx)
+        self.finish_bulk("enable_users", plan, req.dry_run, "Enable {n} users", ctx)
             .await
     }
 }

@@ -312,14 +312,15 @@ impl BulkPlan {
         let left = counts.get("not_attempted").copied().unwrap_or(0);
         let next = if left > 0 {
             Some(format!(
-                "{left} items were not attempted: call {} again with the same input; what was \
-                 done is skipped.",
+                "{} not attempted: call {} again with the same input; what was done is skipped.",
+                items_were(left),
                 self.action
             ))
         } else if failed > 0 && !dry_run {
             Some(format!(
-                "{failed} items failed: fix what each failed item's detail names, then call {} \
-                 again with the same input; what was done is skipped.",
+                "{} failed: fix what each failed item's detail names, then call {} again with \
+                 the same input; what was done is skipped.",
+                items_were(failed).replace(" were", "").replace(" was", ""),
                 self.action
             ))
         } else if dry_run && counts.contains_key("would_change") {
@@ -360,6 +361,15 @@ fn item(
         detail: detail.to_owned(),
         code,
         retryable,
+    }
+}
+
+/// "1 item was", "3 items were".
+fn items_were(n: usize) -> String {
+    if n == 1 {
+        "1 item was".to_owned()
+    } else {
+        format!("{n} items were")
     }
 }
 
