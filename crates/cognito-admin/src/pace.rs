@@ -8,8 +8,8 @@
 //! ([`Pacer::http_client`]), so every attempt counts, retries included; the SDK's retry
 //! strategy (adaptive mode recommended) handles what throttling still happens, for instance
 //! when other clients share the account's quota. A throttled category also slows itself down
-//! (the spacing grows by half per throttling answer, up to 20 times) and recovers as requests
-//! go through, never beyond the configured rate.
+//! (the spacing grows by half at a throttling answer, at most once per half second and up to 20
+//! times) and recovers as requests go through, never beyond the configured rate.
 //!
 //! ```
 //! use cognito_admin::QuotaCategory;
@@ -97,13 +97,16 @@ impl Default for QuotaRates {
     }
 }
 
-/// After a throttling answer the spacing grows by this factor, up to [`MAX_SLOWDOWN`] times the
+/// After a throttling answer the spacing grows by this factor (once per [`BACKOFF_EVERY`]: the
+/// answers to requests already in flight say the same thing), up to [`MAX_SLOWDOWN`] times the
 /// configured one; each answer that is not throttled shrinks it by [`RECOVERY`] back toward it.
 const BACKOFF: f64 = 1.5;
+/// The spacing grows at most once in this long.
+const BACKOFF_EVERY: Duration = Duration::from_millis(500);
 /// How far a category slows down at most after throttling.
 const MAX_SLOWDOWN: f64 = 20.0;
 /// How fast the spacing recovers, per unthrottled answer.
-const RECOVERY: f64 = 0.97;
+const RECOVERY: f64 = 0.95;
 
 /// A lane's schedule.
 #[derive(Debug, Default)]
@@ -112,6 +115,8 @@ struct Schedule {
     next: Option<Instant>,
     /// The current spacing: the configured one, or more after throttling.
     interval: Option<Duration>,
+    /// When the spacing last grew.
+    slowed_at: Option<Instant>,
 }
 
 /// One category's schedule and counters.
@@ -203,6 +208,16 @@ impl Pacer {
     fn note_throttle(&self, operation: Operation) {
         if let Some(lane) = self.lane(operation.quota_category()) {
             lane.throttled.fetch_add(1, Ordering::Relaxed);
+            {
+                let mut s = lane.schedule.lock().unwrap_or_else(|p| p.into_inner());
+                let now = Instant::now();
+                if s.slowed_at
+                    .is_some_and(|at| now.duration_since(at) < BACKOFF_EVERY)
+                {
+                    return;
+                }
+                s.slowed_at = Some(now);
+            }
             self.adjust(lane, |interval, base| {
                 interval.mul_f64(BACKOFF).min(base.mul_f64(MAX_SLOWDOWN))
             });
@@ -424,6 +439,10 @@ mod tests {
         let rate = |p: &Pacer| p.current_rate(QuotaCategory::UserCreation).expect("paced");
         assert!((rate(&pacer) - 10.0).abs() < 1e-9);
         pacer.note_throttle(Operation::AdminCreateUser);
+        // Answers to requests already in flight do not slow it down again.
+        pacer.note_throttle(Operation::AdminCreateUser);
+        assert!((rate(&pacer) - 10.0 / 1.5).abs() < 1e-6, "{}", rate(&pacer));
+        tokio::time::advance(BACKOFF_EVERY).await;
         pacer.note_throttle(Operation::AdminCreateUser);
         assert!(
             (rate(&pacer) - 10.0 / 2.25).abs() < 1e-6,
@@ -431,6 +450,7 @@ mod tests {
             rate(&pacer)
         );
         for _ in 0..100 {
+            tokio::time::advance(BACKOFF_EVERY).await;
             pacer.note_throttle(Operation::AdminCreateUser);
         }
         assert!((rate(&pacer) - 0.5).abs() < 1e-6, "at most 20 times slower");
