@@ -560,17 +560,7 @@ impl CognitoAdmin {
             .collect();
         let found: Vec<(usize, Result<(), AdminError>)> = futures_util::stream::iter(lookups)
             .map(|(n, username)| async move {
-                let r = finish(
-                    Operation::AdminGetUser,
-                    Subject::User(&username),
-                    self.client()
-                        .admin_get_user()
-                        .user_pool_id(self.pool_id())
-                        .username(&username)
-                        .send()
-                        .await,
-                )
-                .map(|_| ());
+                let r = self.admin_get_user(&username).await.map(|_| ());
                 (n, r)
             })
             .buffer_unordered(limits.concurrency)
@@ -628,7 +618,7 @@ impl CognitoAdmin {
                     .collect();
                 futures_util::stream::iter(names)
                     .map(|n| async move {
-                        let r = self.user_state(&n).await;
+                        let r = self.admin_get_user(&n).await;
                         (n, r)
                     })
                     .buffered(limits.concurrency)
@@ -667,37 +657,6 @@ impl CognitoAdmin {
             }
         }
         Ok(plan)
-    }
-
-    /// A user's state (AdminGetUser), without groups.
-    async fn user_state(&self, username: &str) -> Result<User, AdminError> {
-        let out = finish(
-            Operation::AdminGetUser,
-            Subject::User(username),
-            self.client()
-                .admin_get_user()
-                .user_pool_id(self.pool_id())
-                .username(username)
-                .send()
-                .await,
-        )?;
-        let attributes = crate::model::attributes(out.user_attributes());
-        let status = out
-            .user_status()
-            .map(|s| s.as_str().to_owned())
-            .unwrap_or_default();
-        Ok(User {
-            username: out.username().to_owned(),
-            sub: attributes.get("sub").cloned(),
-            confirmed: status == "CONFIRMED",
-            status,
-            enabled: out.enabled(),
-            attributes,
-            created: None,
-            last_modified: None,
-            mfa: None,
-            groups: None,
-        })
     }
 
     /// Plans `add_users_to_group` (`add = true`) or `remove_users_from_group`: members are

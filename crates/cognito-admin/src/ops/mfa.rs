@@ -244,23 +244,11 @@ impl CognitoAdmin {
 
     /// A user's MFA settings (AdminGetUser).
     pub(crate) async fn user_mfa(&self, username: &str) -> Result<UserMfa, AdminError> {
-        let out = finish(
-            Operation::AdminGetUser,
-            Subject::User(username),
-            self.client()
-                .admin_get_user()
-                .user_pool_id(self.pool_id())
-                .username(username)
-                .send()
-                .await,
-        )?;
-        Ok(UserMfa {
-            preferred: out
-                .preferred_mfa_setting()
-                .filter(|s| !s.is_empty())
-                .map(str::to_owned),
-            enabled: out.user_mfa_setting_list().to_vec(),
-        })
+        let user = self.admin_get_user(username).await?;
+        Ok(user.mfa.unwrap_or(UserMfa {
+            preferred: None,
+            enabled: Vec::new(),
+        }))
     }
 
     /// Reads the pool's MFA configuration (GetUserPoolMfaConfig).

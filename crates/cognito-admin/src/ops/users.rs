@@ -266,6 +266,13 @@ impl CognitoAdmin {
     /// Reads a user (AdminGetUser), with MFA settings and groups (AdminListGroupsForUser).
     pub async fn get_user(&self, username: &str) -> Result<User, AdminError> {
         validate::username("username", username)?;
+        let mut user = self.admin_get_user(username).await?;
+        user.groups = Some(self.groups_for_user_all(username).await?);
+        Ok(user)
+    }
+
+    /// One AdminGetUser: the user with MFA settings, without groups.
+    pub(crate) async fn admin_get_user(&self, username: &str) -> Result<User, AdminError> {
         let out = finish(
             Operation::AdminGetUser,
             Subject::User(username),
@@ -281,7 +288,6 @@ impl CognitoAdmin {
             .user_status()
             .map(|s| s.as_str().to_owned())
             .unwrap_or_default();
-        let groups = self.groups_for_user_all(username).await?;
         Ok(User {
             username: out.username().to_owned(),
             sub: attributes.get("sub").cloned(),
@@ -298,7 +304,7 @@ impl CognitoAdmin {
                     .map(str::to_owned),
                 enabled: out.user_mfa_setting_list().to_vec(),
             }),
-            groups: Some(groups),
+            groups: None,
         })
     }
 
