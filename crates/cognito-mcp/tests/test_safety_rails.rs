@@ -420,3 +420,103 @@ async fn a_client_without_elicitation_gets_the_confirm_path() {
     );
     assert!(pool.admin.get_user("carol").await.is_err());
 }
+
+/// The Python SDK on protocol 2026-07-28 (`server/discover`), confirming through an
+/// `input_required` result: (the client's report, the audit file's text).
+async fn py_mrtr(pool: &common::Pool, scenario: &str, tool: &str, args: Value) -> (Value, String) {
+    let dir = tempfile::tempdir().expect("dir");
+    let audit = dir.path().join("audit.jsonl");
+    let mut cmd = tokio::process::Command::new(common::peers().join("mcp-venv/bin/python"));
+    cmd.arg(common::drivers::script("py_mrtr_client.py"))
+        .arg(scenario)
+        .arg(tool)
+        .arg(args.to_string())
+        .env_clear()
+        .envs(common::base_env())
+        .env("COGNITO_USER_POOL_ID", &pool.id)
+        .env("COGNITO_MCP_AUDIT_FILE", &audit)
+        .env(
+            "MCP_SERVER_CMD",
+            json!([common::bin(), "serve"]).to_string(),
+        )
+        .kill_on_drop(true);
+    let out = tokio::time::timeout(std::time::Duration::from_secs(120), cmd.output())
+        .await
+        .expect("the client finished in time")
+        .expect("run python");
+    let stdout = String::from_utf8_lossy(&out.stdout).into_owned();
+    assert!(
+        out.status.success(),
+        "{stdout}{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let report: Value =
+        serde_json::from_str(stdout.trim()).unwrap_or_else(|e| panic!("{e}: {stdout}"));
+    (report, common::settled_audit(&audit))
+}
+
+#[tokio::test]
+async fn a_2026_client_confirms_through_an_input_required_round() {
+    let pool = new_pool().await;
+    user(&pool, "dora").await;
+    let (r, audit) = py_mrtr(&pool, "accept", "delete_user", json!({"username": "dora"})).await;
+    assert_eq!(r["version"], "2026-07-28", "{r:#}");
+    assert_eq!(r["first"]["resultType"], "input_required", "{r:#}");
+    assert!(
+        r["first"]["requestState"]
+            .as_str()
+            .is_some_and(|s| s.len() == 64)
+    );
+    let message = r["asked"][0]["params"]["message"]
+        .as_str()
+        .expect("message");
+    assert!(
+        message.contains("\"dora\"") && message.contains("cannot be undone"),
+        "{message}"
+    );
+    assert_eq!(
+        r["retried"]["structuredContent"]["action"], "user_deleted",
+        "{r:#}"
+    );
+    assert!(pool.admin.get_user("dora").await.is_err(), "deleted");
+    assert!(audit.contains("\"outcome\":\"input_required\""), "{audit}");
+    assert!(
+        audit.contains("\"confirmed_by\":\"elicitation\""),
+        "{audit}"
+    );
+}
+
+#[tokio::test]
+async fn a_2026_client_can_say_no_in_the_input_required_round() {
+    let pool = new_pool().await;
+    user(&pool, "emil").await;
+    let (r, _) = py_mrtr(&pool, "decline", "delete_user", json!({"username": "emil"})).await;
+    assert_eq!(r["retried"]["isError"], true, "{r:#}");
+    assert_eq!(
+        r["retried"]["_meta"]["cognito-mcp/error"]["code"], "declined",
+        "{r:#}"
+    );
+    assert!(pool.admin.get_user("emil").await.is_ok(), "not deleted");
+}
+
+#[tokio::test]
+async fn a_yes_for_one_call_does_not_confirm_another() {
+    // The answer was asked for "fred"; replayed with other arguments, the request state no
+    // longer matches, so the server asks again instead of deleting "fred-other".
+    let pool = new_pool().await;
+    user(&pool, "fred").await;
+    user(&pool, "fred-other").await;
+    let (r, _) = py_mrtr(&pool, "other", "delete_user", json!({"username": "fred"})).await;
+    assert_eq!(r["retried"]["resultType"], "input_required", "{r:#}");
+    assert!(
+        r["retried"]["inputRequests"]["confirm"]["params"]["message"]
+            .as_str()
+            .is_some_and(|m| m.contains("fred-other")),
+        "{r:#}"
+    );
+    assert!(
+        pool.admin.get_user("fred-other").await.is_ok(),
+        "not deleted"
+    );
+    assert!(pool.admin.get_user("fred").await.is_ok(), "not deleted");
+}
