@@ -41,6 +41,18 @@ pub struct User {
     pub groups: Option<Vec<String>>,
 }
 
+impl User {
+    /// Every name Cognito accepts for the user, lowercased: the username, and the `sub`,
+    /// email, phone number and preferred username it has.
+    pub(crate) fn names(&self) -> impl Iterator<Item = String> + '_ {
+        std::iter::once(self.username.to_lowercase()).chain(
+            ["sub", "email", "phone_number", "preferred_username"]
+                .into_iter()
+                .filter_map(|a| self.attributes.get(a).map(|v| v.to_lowercase())),
+        )
+    }
+}
+
 /// A user's MFA settings.
 #[derive(Debug, Clone, Serialize, JsonSchema)]
 pub struct UserMfa {

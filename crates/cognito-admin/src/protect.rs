@@ -85,8 +85,8 @@ impl CognitoAdmin {
         if aliases.read_at.is_none_or(|at| at.elapsed() >= ALIAS_TTL) {
             let mut names = HashSet::new();
             for p in protected {
-                match self.resolve_names(p).await {
-                    Ok(found) => names.extend(found),
+                match self.admin_get_user(p).await {
+                    Ok(user) => names.extend(user.names()),
                     Err(AdminError::UserNotFound { .. }) => {}
                     Err(e) => return Err(e),
                 }
@@ -100,30 +100,5 @@ impl CognitoAdmin {
             return Err(refuse());
         }
         Ok(())
-    }
-
-    /// Every name `user` answers to, lowercased.
-    async fn resolve_names(&self, user: &str) -> Result<Vec<String>, AdminError> {
-        let out = crate::error::finish(
-            crate::Operation::AdminGetUser,
-            crate::error::Subject::User(user),
-            self.client()
-                .admin_get_user()
-                .user_pool_id(self.pool_id())
-                .username(user)
-                .send()
-                .await,
-        )?;
-        let mut names = vec![out.username().to_lowercase()];
-        for a in out.user_attributes() {
-            if matches!(
-                a.name(),
-                "sub" | "email" | "phone_number" | "preferred_username"
-            ) && let Some(v) = a.value()
-            {
-                names.push(v.to_lowercase());
-            }
-        }
-        Ok(names)
     }
 }

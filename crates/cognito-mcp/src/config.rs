@@ -289,6 +289,16 @@ pub(crate) struct SafetySettings {
     pub(crate) confirm: BTreeMap<String, ConfirmMode>,
 }
 
+impl SafetySettings {
+    /// When `spec` asks a person to confirm: `safety.confirm`, else the catalogue's default.
+    pub(crate) fn confirm_mode(&self, spec: &crate::catalog::ToolSpec) -> ConfirmMode {
+        self.confirm
+            .get(spec.name)
+            .copied()
+            .unwrap_or_else(|| spec.default_confirm())
+    }
+}
+
 impl Default for SafetySettings {
     fn default() -> Self {
         Self {

@@ -127,18 +127,9 @@ fn declined(spec: &ToolSpec, ask: &Ask) -> ToolError {
 }
 
 impl CognitoMcp {
-    /// How `spec` is confirmed here.
-    pub(crate) fn confirm_mode(&self, spec: &ToolSpec) -> ConfirmMode {
-        self.safety
-            .confirm
-            .get(spec.name)
-            .copied()
-            .unwrap_or_else(|| spec.default_confirm())
-    }
-
     /// Whether a call of `spec` changing `changes` users needs a person's yes.
     pub(crate) fn needs_confirm(&self, spec: &ToolSpec, changes: usize) -> bool {
-        match self.confirm_mode(spec) {
+        match self.safety.confirm_mode(spec) {
             ConfirmMode::Always => changes > 0,
             ConfirmMode::Never => false,
             ConfirmMode::OverThreshold => changes > self.safety.bulk_confirm_threshold,

@@ -203,12 +203,7 @@ impl CognitoMcp {
         let mut tool_router = annotated_router();
         for route in tool_router.map.values_mut() {
             let spec = catalog::find(&route.attr.name).expect("in the catalogue");
-            let mode = safety
-                .confirm
-                .get(spec.name)
-                .copied()
-                .unwrap_or_else(|| spec.default_confirm());
-            if mode != crate::config::ConfirmMode::Never {
+            if safety.confirm_mode(spec) != crate::config::ConfirmMode::Never {
                 add_confirm_arg(&mut route.attr.input_schema, spec.is_bulk());
             }
         }

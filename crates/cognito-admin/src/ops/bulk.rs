@@ -378,15 +378,6 @@ fn failure_text(e: &AdminError) -> String {
     format!("{e}. {}", e.hint())
 }
 
-/// The names a user answers to, lowercased: username, sub, email, phone number.
-fn names_of(u: &User) -> impl Iterator<Item = String> + '_ {
-    std::iter::once(u.username.to_lowercase()).chain(
-        ["sub", "email", "phone_number", "preferred_username"]
-            .into_iter()
-            .filter_map(|a| u.attributes.get(a).map(|v| v.to_lowercase())),
-    )
-}
-
 impl CognitoAdmin {
     fn check_count(field: &str, n: usize, limits: BulkLimits) -> Result<(), AdminError> {
         if n == 0 {
@@ -682,7 +673,7 @@ impl CognitoAdmin {
         let names: Vec<(String, Vec<String>)> = match selected {
             Selected::Users(users) => users
                 .iter()
-                .map(|u| (u.username.clone(), names_of(u).collect()))
+                .map(|u| (u.username.clone(), u.names().collect()))
                 .collect(),
             Selected::Names(names) => {
                 let mut seen = HashSet::new();
@@ -745,7 +736,7 @@ impl CognitoAdmin {
                     .await,
             )?;
             for u in out.users() {
-                names.extend(names_of(&user_from_sdk(u)).collect::<Vec<_>>());
+                names.extend(user_from_sdk(u).names().collect::<Vec<_>>());
             }
             token = out
                 .next_token()

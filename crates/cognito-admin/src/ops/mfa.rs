@@ -1,5 +1,6 @@
 //! MFA operations: a user's MFA preference, and the pool's MFA configuration.
 
+use aws_sdk_cognitoidentityprovider::operation::get_user_pool_mfa_config::GetUserPoolMfaConfigOutput;
 use aws_sdk_cognitoidentityprovider::types::{
     EmailMfaConfigType, EmailMfaSettingsType, SmsMfaConfigType, SmsMfaSettingsType,
     SoftwareTokenMfaConfigType, SoftwareTokenMfaSettingsType, UserPoolMfaType,
@@ -253,7 +254,18 @@ impl CognitoAdmin {
 
     /// Reads the pool's MFA configuration (GetUserPoolMfaConfig).
     pub async fn get_user_pool_mfa_config(&self) -> Result<PoolMfa, AdminError> {
-        let out = finish(
+        let out = self.mfa_config_raw().await?;
+        Ok(pool_mfa(
+            out.mfa_configuration(),
+            out.software_token_mfa_configuration(),
+            out.sms_mfa_configuration(),
+            out.email_mfa_configuration(),
+        ))
+    }
+
+    /// One GetUserPoolMfaConfig.
+    pub(crate) async fn mfa_config_raw(&self) -> Result<GetUserPoolMfaConfigOutput, AdminError> {
+        finish(
             Operation::GetUserPoolMfaConfig,
             Subject::None,
             self.client()
@@ -261,13 +273,7 @@ impl CognitoAdmin {
                 .user_pool_id(self.pool_id())
                 .send()
                 .await,
-        )?;
-        Ok(pool_mfa(
-            out.mfa_configuration(),
-            out.software_token_mfa_configuration(),
-            out.sms_mfa_configuration(),
-            out.email_mfa_configuration(),
-        ))
+        )
     }
 
     /// Sets the pool's MFA mode and methods (SetUserPoolMfaConfig). Methods left out keep
@@ -296,15 +302,7 @@ impl CognitoAdmin {
             )
             .into());
         }
-        let current = finish(
-            Operation::GetUserPoolMfaConfig,
-            Subject::None,
-            self.client()
-                .get_user_pool_mfa_config()
-                .user_pool_id(self.pool_id())
-                .send()
-                .await,
-        )?;
+        let current = self.mfa_config_raw().await?;
         let software_token = req.software_token.unwrap_or_else(|| {
             current
                 .software_token_mfa_configuration()
@@ -399,7 +397,7 @@ impl CognitoAdmin {
 }
 
 /// A [`PoolMfa`] from the parts of a GetUserPoolMfaConfig or SetUserPoolMfaConfig answer.
-fn pool_mfa(
+pub(crate) fn pool_mfa(
     mode: Option<&UserPoolMfaType>,
     software_token: Option<&SoftwareTokenMfaConfigType>,
     sms: Option<&SmsMfaConfigType>,

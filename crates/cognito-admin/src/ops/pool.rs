@@ -6,6 +6,7 @@ use serde::Deserialize;
 use crate::client::policy_of;
 use crate::error::{Subject, finish};
 use crate::model::{AppClient, AppClientPage, PoolDescription, PoolMfa, time};
+use crate::ops::mfa::pool_mfa;
 use crate::{AdminError, CognitoAdmin, Operation, validate};
 
 /// Input of `list_user_pool_clients`.
@@ -36,21 +37,25 @@ impl CognitoAdmin {
 
     async fn describe(&self, mfa_details: bool) -> Result<PoolDescription, AdminError> {
         let out = self.describe_pool_raw().await?;
-        let mfa = if mfa_details {
-            Some(finish(
-                Operation::GetUserPoolMfaConfig,
-                Subject::None,
-                self.client()
-                    .get_user_pool_mfa_config()
-                    .user_pool_id(self.pool_id())
-                    .send()
-                    .await,
-            )?)
-        } else {
-            None
-        };
-        let mfa = mfa.as_ref();
         let pool = out.user_pool();
+        let pool_mode = pool.and_then(|p| p.mfa_configuration());
+        let mfa = if mfa_details {
+            let m = self.mfa_config_raw().await?;
+            pool_mfa(
+                m.mfa_configuration().or(pool_mode),
+                m.software_token_mfa_configuration(),
+                m.sms_mfa_configuration(),
+                m.email_mfa_configuration(),
+            )
+        } else {
+            // DescribeUserPool says the mode, not the methods.
+            PoolMfa {
+                software_token: None,
+                sms: None,
+                email: None,
+                ..pool_mfa(pool_mode, None, None, None)
+            }
+        };
         let policy = policy_of(&out);
         self.remember_policy(policy.clone()).await;
         let strings = |v: Vec<&str>| v.into_iter().map(str::to_owned).collect::<Vec<_>>();
@@ -81,19 +86,7 @@ impl CognitoAdmin {
                 .map(|c| c.allow_admin_create_user_only())
                 .unwrap_or(false),
             password_policy: policy,
-            mfa: PoolMfa {
-                mode: mfa
-                    .and_then(|m| m.mfa_configuration())
-                    .or(pool.and_then(|p| p.mfa_configuration()))
-                    .map(|m| m.as_str().to_owned())
-                    .unwrap_or_else(|| "OFF".into()),
-                software_token: mfa.map(|m| {
-                    m.software_token_mfa_configuration()
-                        .is_some_and(|c| c.enabled())
-                }),
-                sms: mfa.map(|m| m.sms_mfa_configuration().is_some()),
-                email: mfa.map(|m| m.email_mfa_configuration().is_some()),
-            },
+            mfa,
             custom_attributes: pool
                 .map(|p| {
                     p.schema_attributes()

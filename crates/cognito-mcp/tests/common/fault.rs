@@ -2,6 +2,10 @@
 //! requests whose path starts with a chosen prefix can be answered with an error status or left
 //! hanging, a set number of times. It counts the requests it saw under that prefix.
 //!
+//! In front of Cognito (moto) it can also act as a quota: matching requests (by operation, from
+//! `X-Amz-Target`) past a number per second are answered `TooManyRequestsException`, and every
+//! matching request is logged with its time.
+//!
 //! With several upstreams it is a round-robin load balancer that keeps the `Host` header (the
 //! instances behind it share one public URL), counting the prefixed requests each one got.
 
@@ -22,8 +26,6 @@ pub enum Fault {
     Status(u16),
     /// Never answer.
     Hang,
-    /// Answer as Cognito does past a quota: 400, `TooManyRequestsException`.
-    Throttle,
 }
 
 #[derive(Clone)]
@@ -42,15 +44,11 @@ struct Inner {
     http: reqwest::Client,
     /// Only requests to these Cognito operations (by `X-Amz-Target`) match, when set.
     targets: std::sync::Mutex<Option<Vec<String>>>,
-    /// Throttle every n-th matching request (0: none).
-    throttle_every: AtomicU32,
     /// Requests per second the matching requests may reach before being throttled (0: no
     /// quota), like Cognito's quota per operation category.
     quota: std::sync::Mutex<f64>,
     /// When the recently accepted matching requests arrived, for the quota.
     accepted: std::sync::Mutex<std::collections::VecDeque<std::time::Instant>>,
-    /// Added before forwarding each request.
-    latency: std::sync::Mutex<std::time::Duration>,
     /// Every matching request: when it arrived, its operation, whether it was throttled.
     log: std::sync::Mutex<Vec<(std::time::Instant, String, bool)>>,
 }
@@ -76,10 +74,8 @@ impl FaultProxy {
             fault: std::sync::Mutex::new((Fault::None, 0)),
             seen: AtomicU32::new(0),
             targets: std::sync::Mutex::new(None),
-            throttle_every: AtomicU32::new(0),
             quota: std::sync::Mutex::new(0.0),
             accepted: std::sync::Mutex::new(std::collections::VecDeque::new()),
-            latency: std::sync::Mutex::new(std::time::Duration::ZERO),
             log: std::sync::Mutex::new(Vec::new()),
             http: reqwest::Client::builder()
                 .redirect(reqwest::redirect::Policy::none())
@@ -109,20 +105,10 @@ impl FaultProxy {
             Some(operations.iter().map(|o| (*o).to_owned()).collect());
     }
 
-    /// Answers every `n`-th matching request with `TooManyRequestsException` (0: none).
-    pub fn throttle_every(&self, n: u32) {
-        self.inner.throttle_every.store(n, Ordering::SeqCst);
-    }
-
     /// Throttles matching requests past `per_second` in any one-second window, as Cognito
     /// does past a quota (0: no quota).
     pub fn quota(&self, per_second: f64) {
         *self.inner.quota.lock().expect("lock") = per_second;
-    }
-
-    /// Waits `latency` before forwarding each request, like a distant endpoint.
-    pub fn latency(&self, latency: std::time::Duration) {
-        *self.inner.latency.lock().expect("lock") = latency;
     }
 
     /// Every matching request so far: arrival, operation, whether it was throttled.
@@ -171,14 +157,9 @@ async fn forward(State(p): State<Arc<Inner>>, req: Request) -> Response<Body> {
     if matching && let Some(n) = p.served.lock().expect("lock").get_mut(index) {
         *n += 1;
     }
-    let latency = *p.latency.lock().expect("lock");
-    if !latency.is_zero() {
-        tokio::time::sleep(latency).await;
-    }
     if matching {
-        let n = p.seen.fetch_add(1, Ordering::SeqCst) + 1;
-        let every = p.throttle_every.load(Ordering::SeqCst);
-        let over_quota = {
+        p.seen.fetch_add(1, Ordering::SeqCst);
+        let throttled = {
             let quota = *p.quota.lock().expect("lock");
             let mut accepted = p.accepted.lock().expect("lock");
             let now = std::time::Instant::now();
@@ -194,7 +175,6 @@ async fn forward(State(p): State<Arc<Inner>>, req: Request) -> Response<Body> {
             }
             over
         };
-        let throttled = over_quota || (every > 0 && n % every == 0);
         p.log
             .lock()
             .expect("lock")
@@ -225,7 +205,6 @@ async fn forward(State(p): State<Arc<Inner>>, req: Request) -> Response<Body> {
             Fault::Hang => {
                 std::future::pending::<()>().await;
             }
-            Fault::Throttle => return throttle_response(),
         }
     }
     let (parts, body) = req.into_parts();
