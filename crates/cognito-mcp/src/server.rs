@@ -822,23 +822,24 @@ impl CognitoMcp {
             .arguments
             .as_mut()
             .and_then(|a| a.remove(crate::confirm::CONFIRM_ARG));
-        let call = crate::confirm::CallState {
+        // Shared with the tool through the request's extensions, without copying the arguments.
+        let call = Arc::new(crate::confirm::CallState {
             confirm: confirm.as_ref().and_then(Value::as_str).map(str::to_owned),
             arguments: Value::Object(request.arguments.clone().unwrap_or_default()),
             responses: request.input_responses.clone(),
             request_state: request.request_state.clone(),
             notes: Default::default(),
-        };
+        });
         context.extensions.insert(call.clone());
-        let raw_arguments = Value::Object(request.arguments.clone().unwrap_or_default());
+        let raw_arguments = &call.arguments;
         let mut secrets = Vec::new();
-        secret_values(&raw_arguments, &mut secrets);
+        secret_values(raw_arguments, &mut secrets);
         let known = self.tool_router.get(&name).map(|t| t.input_schema.clone());
         let known_props = known
             .as_ref()
             .and_then(|s| s.get("properties"))
             .and_then(Value::as_object);
-        let arguments = audit_arguments(&raw_arguments, known_props);
+        let arguments = audit_arguments(raw_arguments, known_props);
         let Some(spec) = catalog::find(&name) else {
             let mut record = AuditRecord::new(started, clock.elapsed(), &actor, &name, arguments);
             record.outcome = AuditOutcome::Error;

@@ -113,7 +113,7 @@ impl CognitoMcp {
         ctx: RequestContext<RoleServer>,
     ) -> Result<Json<BulkReport>, ToolError> {
         let spec = catalog::find(tool).expect("bulk tools are in the catalogue");
-        let call = ctx.extensions.get::<CallState>().cloned();
+        let call = ctx.extensions.get::<std::sync::Arc<CallState>>().cloned();
         let report = if dry_run {
             plan.preview()
         } else {
