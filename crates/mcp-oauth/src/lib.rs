@@ -2,6 +2,9 @@
 #![deny(missing_docs)]
 
 pub mod authz;
+mod caller;
+mod cognito;
+pub mod config;
 #[cfg(feature = "login")]
 pub mod login;
 pub mod resource;
@@ -10,7 +13,10 @@ pub mod store;
 pub use authz::{
     AuthorizationServer, AuthorizationServerBuilder, DcrPolicy, HostedUi, HostedUiConfig, Lifetimes,
 };
+pub use caller::{Caller, Forbidden, NoCaller, Requirement};
+pub use cognito::{CognitoAuth, CognitoAuthBuilder, SetupError};
 pub use cognito_jwt::{Principal, ScopePolicy};
+pub use config::{AuthConfig, ConfigError, ProxyConfig};
 #[cfg(feature = "login")]
 pub use login::{CognitoLogin, LoginConfig};
 pub use resource::{

@@ -1,0 +1,206 @@
+//! [`Caller`]: the verified caller of a request, with scope and group guards.
+
+use std::ops::Deref;
+
+use axum::extract::FromRequestParts;
+use axum::response::{IntoResponse, Response};
+use cognito_jwt::Principal;
+use http::request::Parts;
+use http::{Extensions, StatusCode};
+
+/// The verified caller of a request: the [`Principal`] the [`CognitoAuth`](crate::CognitoAuth)
+/// layer put in the request extensions. It dereferences to the principal: `sub()`,
+/// `username()`, `groups()`, `scopes()`, `custom("tenant")`, `claims()`.
+///
+/// Get it in an axum handler as an extractor, in an rmcp tool as a parameter (cargo feature
+/// `rmcp`), or from any request's extensions with [`Caller::from_extensions`]. Guard a call
+/// with [`Caller::require_scope`] or [`Caller::require_group`].
+///
+/// ```
+/// use mcp_oauth::Caller;
+///
+/// async fn delete_everything(caller: Caller) -> Result<String, mcp_oauth::Forbidden> {
+///     caller.require_group("Admins")?;
+///     Ok(format!("deleted, {}", caller.username().unwrap_or(caller.sub())))
+/// }
+/// let app: axum::Router = axum::Router::new()
+///     .route("/admin/delete", axum::routing::post(delete_everything));
+/// ```
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Caller(pub Principal);
+
+impl Deref for Caller {
+    type Target = Principal;
+
+    fn deref(&self) -> &Principal {
+        &self.0
+    }
+}
+
+impl Caller {
+    /// The caller recorded in `extensions`: the request's own, or, for an rmcp service over
+    /// Streamable HTTP, those of the [`http::request::Parts`] it stores.
+    ///
+    /// ```
+    /// let extensions = http::Extensions::new();
+    /// assert!(mcp_oauth::Caller::from_extensions(&extensions).is_none());
+    /// ```
+    pub fn from_extensions(extensions: &Extensions) -> Option<Self> {
+        extensions
+            .get::<Principal>()
+            .or_else(|| extensions.get::<Parts>()?.extensions.get::<Principal>())
+            .cloned()
+            .map(Self)
+    }
+
+    /// `Ok` when the caller holds `scope`, else [`Forbidden`] naming it.
+    pub fn require_scope(&self, scope: &str) -> Result<&Self, Forbidden> {
+        if self.has_scope(scope) {
+            Ok(self)
+        } else {
+            Err(Forbidden {
+                needs: Requirement::Scope(scope.to_owned()),
+                actor: self.actor(),
+            })
+        }
+    }
+
+    /// `Ok` when the caller is in the Cognito group `group`, else [`Forbidden`] naming it.
+    pub fn require_group(&self, group: &str) -> Result<&Self, Forbidden> {
+        if self.in_group(group) {
+            Ok(self)
+        } else {
+            Err(Forbidden {
+                needs: Requirement::Group(group.to_owned()),
+                actor: self.actor(),
+            })
+        }
+    }
+}
+
+/// What a guard asked for.
+#[derive(Debug, Clone, PartialEq, Eq)]
+#[non_exhaustive]
+pub enum Requirement {
+    /// An OAuth scope.
+    Scope(String),
+    /// Membership of a Cognito group.
+    Group(String),
+}
+
+/// A guard refused the caller. As an axum response it is 403 (with `WWW-Authenticate:
+/// Bearer error="insufficient_scope"` for a scope); in an rmcp tool it is a tool error (cargo
+/// feature `rmcp`); its message says what the caller lacks and who can grant it.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[error("{}", self.message())]
+pub struct Forbidden {
+    needs: Requirement,
+    actor: String,
+}
+
+impl Forbidden {
+    /// What the caller lacks.
+    pub fn requirement(&self) -> &Requirement {
+        &self.needs
+    }
+
+    /// The message: what is missing and how to get it.
+    pub fn message(&self) -> String {
+        match &self.needs {
+            Requirement::Scope(s) => format!(
+                "this needs the scope {s}, which the caller ({}) does not hold; sign in as a \
+                 user whose Cognito groups grant {s}, or ask for {s} when authorizing",
+                self.actor
+            ),
+            Requirement::Group(g) => format!(
+                "this needs membership of the Cognito group {g}, which the caller ({}) does not \
+                 have; an administrator can add the user to {g}",
+                self.actor
+            ),
+        }
+    }
+}
+
+impl IntoResponse for Forbidden {
+    fn into_response(self) -> Response {
+        let mut response = (StatusCode::FORBIDDEN, self.message()).into_response();
+        if let Requirement::Scope(scope) = &self.needs
+            && let Ok(v) = http::HeaderValue::from_str(&format!(
+                "Bearer error=\"insufficient_scope\", scope=\"{scope}\""
+            ))
+        {
+            response
+                .headers_mut()
+                .insert(http::header::WWW_AUTHENTICATE, v);
+        }
+        response
+    }
+}
+
+/// No verified caller: the [`CognitoAuth`](crate::CognitoAuth) layer is not in front of this
+/// route. Answers 401.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, thiserror::Error)]
+#[error(
+    "no verified caller: put CognitoAuth::layer() in front of this route so requests carry a \
+     checked bearer token"
+)]
+pub struct NoCaller;
+
+impl IntoResponse for NoCaller {
+    fn into_response(self) -> Response {
+        (StatusCode::UNAUTHORIZED, self.to_string()).into_response()
+    }
+}
+
+impl<S: Send + Sync> FromRequestParts<S> for Caller {
+    type Rejection = NoCaller;
+
+    async fn from_request_parts(parts: &mut Parts, _: &S) -> Result<Self, NoCaller> {
+        Self::from_extensions(&parts.extensions).ok_or(NoCaller)
+    }
+}
+
+#[cfg(feature = "rmcp")]
+mod rmcp_support {
+    use rmcp::handler::server::common::{AsRequestContext, FromContextPart};
+    use rmcp::model::{ContentBlock, IntoContents};
+
+    use super::{Caller, Forbidden, NoCaller};
+
+    /// In an rmcp tool: `async fn my_tool(&self, caller: Caller, ...)`.
+    impl<C: AsRequestContext> FromContextPart<C> for Caller {
+        fn from_context_part(context: &mut C) -> Result<Self, rmcp::ErrorData> {
+            let cx = context.as_request_context();
+            cx.extensions
+                .get::<http::request::Parts>()
+                .and_then(|parts| Caller::from_extensions(&parts.extensions))
+                .ok_or_else(|| NoCaller.into())
+        }
+    }
+
+    impl From<NoCaller> for rmcp::ErrorData {
+        fn from(e: NoCaller) -> Self {
+            rmcp::ErrorData::invalid_request(e.to_string(), None)
+        }
+    }
+
+    /// A tool returning `Result<_, Forbidden>` answers a refusal as a tool error the model
+    /// can read.
+    impl IntoContents for Forbidden {
+        fn into_contents(self) -> Vec<ContentBlock> {
+            vec![ContentBlock::text(self.message())]
+        }
+    }
+
+    /// `?` in a tool returning `Result<_, rmcp::ErrorData>`: a JSON-RPC error (invalid
+    /// request) with the requirement in its data.
+    impl From<Forbidden> for rmcp::ErrorData {
+        fn from(e: Forbidden) -> Self {
+            let data = match e.requirement() {
+                super::Requirement::Scope(s) => serde_json::json!({"required_scope": s}),
+                super::Requirement::Group(g) => serde_json::json!({"required_group": g}),
+            };
+            rmcp::ErrorData::invalid_request(e.message(), Some(data))
+        }
+    }
+}

@@ -1,0 +1,947 @@
+//! Configuration of [`CognitoAuth`](crate::CognitoAuth): the environment over a TOML file over
+//! defaults.
+//!
+//! | setting | environment | file | default |
+//! |---|---|---|---|
+//! | region | `AWS_REGION` | `cognito.region` | `us-east-1` |
+//! | pool id | `COGNITO_USER_POOL_ID` | `cognito.user_pool_id` | none (required) |
+//! | the server's app client | `COGNITO_CLIENT_ID` | `cognito.client_id` | none |
+//! | its secret | `COGNITO_CLIENT_SECRET` | `cognito.client_secret` | none |
+//! | endpoint override (moto, LocalStack) | `AWS_ENDPOINT_URL_COGNITO_IDENTITY_PROVIDER`, `AWS_ENDPOINT_URL` | `cognito.endpoint_url` | AWS |
+//! | public URL | `COGNITO_MCP_PUBLIC_URL` | `server.public_url` | none (the builder's) |
+//! | app clients whose tokens pass | | `auth.client_ids` | `COGNITO_CLIENT_ID` |
+//! | scopes of each group | | `auth.group_scopes` | Admins, Developers, ReadOnly |
+//! | scope each tool needs | | `auth.tool_scopes` | none |
+//! | proxy mode | `COGNITO_MCP_AUTH_ENABLED` | `auth.enabled` | false |
+//! | state store | | `auth.store` | `embedded` |
+//!
+//! The rest of `[auth]`, `[auth.dcr]` and `[auth.login]` is in the field docs below and in
+//! the guide, docs/protect-your-server.md.
+
+use std::collections::BTreeMap;
+use std::fmt;
+use std::path::{Path, PathBuf};
+use std::time::Duration;
+
+use serde::{Deserialize, Deserializer};
+use zeroize::Zeroizing;
+
+use crate::authz::{DcrPolicy, Lifetimes};
+
+/// The default region when neither `AWS_REGION` nor the file names one.
+pub const DEFAULT_REGION: &str = "us-east-1";
+
+/// The environment variable naming the config file for [`AuthConfig::from_env`].
+pub const CONFIG_FILE_ENV: &str = "COGNITO_MCP_CONFIG";
+
+/// A secret string: a client secret, a Redis URL with a password, a state key.
+///
+/// `Debug` and `Display` print `[REDACTED]`, and the bytes are zeroized on drop.
+#[derive(Clone, Default, PartialEq, Eq)]
+pub struct Secret(Zeroizing<String>);
+
+impl Secret {
+    /// Wraps a secret value.
+    pub fn new(value: impl Into<String>) -> Self {
+        Self(Zeroizing::new(value.into()))
+    }
+
+    /// The secret value, for the one place that uses it.
+    pub fn expose(&self) -> &str {
+        &self.0
+    }
+
+    /// Whether it is the empty string.
+    pub fn is_empty(&self) -> bool {
+        self.0.is_empty()
+    }
+}
+
+impl fmt::Debug for Secret {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str("Secret([REDACTED])")
+    }
+}
+
+impl fmt::Display for Secret {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str("[REDACTED]")
+    }
+}
+
+impl<'de> Deserialize<'de> for Secret {
+    fn deserialize<D: Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        String::deserialize(deserializer).map(Self::new)
+    }
+}
+
+/// A configuration problem, phrased as what to fix.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Problem(String);
+
+impl Problem {
+    /// A problem saying `message`.
+    pub fn new(message: impl Into<String>) -> Self {
+        Self(message.into())
+    }
+
+    /// What to fix.
+    pub fn message(&self) -> &str {
+        &self.0
+    }
+}
+
+impl fmt::Display for Problem {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(&self.0)
+    }
+}
+
+/// The configuration cannot be used: every problem, each phrased as what to fix.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub struct ConfigError {
+    problems: Vec<Problem>,
+}
+
+impl ConfigError {
+    /// An error holding `problems`.
+    pub fn new(problems: Vec<Problem>) -> Self {
+        Self { problems }
+    }
+
+    /// The problems.
+    pub fn problems(&self) -> &[Problem] {
+        &self.problems
+    }
+}
+
+impl fmt::Display for ConfigError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self.problems.as_slice() {
+            [one] => write!(f, "{one}"),
+            many => {
+                write!(f, "{} configuration problems:", many.len())?;
+                for p in many {
+                    write!(f, "\n- {p}")?;
+                }
+                Ok(())
+            }
+        }
+    }
+}
+
+/// The `[cognito]` table of the config file, as written.
+#[derive(Debug, Default, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+#[non_exhaustive]
+pub struct CognitoTable {
+    /// `region`.
+    pub region: Option<String>,
+    /// `user_pool_id`.
+    pub user_pool_id: Option<String>,
+    /// `client_id`.
+    pub client_id: Option<String>,
+    /// `client_secret`.
+    pub client_secret: Option<Secret>,
+    /// `endpoint_url`.
+    pub endpoint_url: Option<String>,
+}
+
+/// The `[auth]` table of the config file, as written. [`AuthConfig`] has what each key means.
+#[derive(Debug, Default, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+#[non_exhaustive]
+#[allow(missing_docs)]
+pub struct AuthTable {
+    pub resource_server: Option<String>,
+    #[serde(default)]
+    pub client_ids: Vec<String>,
+    pub jwks_url: Option<String>,
+    pub issuer: Option<String>,
+    pub leeway_secs: Option<u64>,
+    pub jwks_refetch_interval_secs: Option<u64>,
+    pub group_scopes: Option<BTreeMap<String, Vec<String>>>,
+    #[serde(default)]
+    pub tool_scopes: BTreeMap<String, String>,
+    pub enabled: Option<bool>,
+    pub provider: Option<String>,
+    #[serde(default)]
+    pub callback_urls: Vec<String>,
+    pub domain: Option<String>,
+    pub discovery_url: Option<String>,
+    pub upstream_issuer: Option<String>,
+    pub upstream_scopes: Option<Vec<String>>,
+    pub upstream_timeout_secs: Option<u64>,
+    pub state_dir: Option<PathBuf>,
+    pub store: Option<String>,
+    pub redis_url: Option<Secret>,
+    pub redis_namespace: Option<String>,
+    pub access_token_ttl_secs: Option<u64>,
+    pub refresh_token_ttl_secs: Option<u64>,
+    pub code_ttl_secs: Option<u64>,
+    pub consent_memory_days: Option<u64>,
+    pub upstream: Option<String>,
+    #[serde(default)]
+    pub dcr: DcrTable,
+    #[serde(default)]
+    pub login: LoginTable,
+}
+
+/// The `[auth.login]` table, as written.
+#[derive(Debug, Default, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+#[non_exhaustive]
+#[allow(missing_docs)]
+pub struct LoginTable {
+    pub flow: Option<String>,
+    pub max_failures_per_username: Option<u64>,
+    pub max_failures_per_address: Option<u64>,
+    pub lockout_secs: Option<u64>,
+    pub max_lockout_secs: Option<u64>,
+    pub title: Option<String>,
+}
+
+/// The `[auth.dcr]` table, as written. [`DcrPolicy`] has what each key means.
+#[derive(Debug, Default, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+#[non_exhaustive]
+#[allow(missing_docs)]
+pub struct DcrTable {
+    pub enabled: Option<bool>,
+    pub public_client_patterns: Option<Vec<String>>,
+    pub default_scopes: Option<Vec<String>>,
+    pub allowed_scopes: Option<Vec<String>>,
+    #[serde(default)]
+    pub allowed_redirect_patterns: Vec<String>,
+    pub max_clients: Option<u64>,
+    pub registrations_per_minute: Option<u64>,
+    pub client_id_metadata_documents: Option<bool>,
+    pub dangerously_allow_private_metadata_documents: Option<bool>,
+}
+
+/// The tables [`AuthConfig::load`] reads; any other table in the file is left to its owner.
+#[derive(Debug, Default, Deserialize)]
+struct FileTables {
+    #[serde(default)]
+    cognito: CognitoTable,
+    #[serde(default)]
+    auth: AuthTable,
+    #[serde(default)]
+    server: ServerTable,
+}
+
+/// `server.public_url`; the other keys of `[server]` belong to the application.
+#[derive(Debug, Default, Deserialize)]
+struct ServerTable {
+    public_url: Option<String>,
+}
+
+/// Where the state of proxy mode lives.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[non_exhaustive]
+pub enum StoreKind {
+    /// One encrypted redb file in the state directory (default).
+    Embedded,
+    /// Memory: lost at restart. For tests and trials.
+    Memory,
+    /// Redis, shared by several instances (cargo feature `redis`).
+    Redis,
+}
+
+/// Who signs users in for proxy mode.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[non_exhaustive]
+pub enum UpstreamKind {
+    /// The hosted UI when a domain or discovery URL is set, else the sign-in page (default).
+    Auto,
+    /// Cognito's hosted UI (managed login).
+    HostedUi,
+    /// This server's own sign-in page (cargo feature `login`).
+    Login,
+}
+
+/// The password flow of the sign-in page.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[non_exhaustive]
+pub enum LoginFlow {
+    /// SRP when the app client allows it, else the admin password flow (default).
+    Auto,
+    /// `USER_SRP_AUTH`: the password never leaves the server.
+    Srp,
+    /// `ADMIN_USER_PASSWORD_AUTH`: needs IAM credentials for `AdminInitiateAuth`.
+    AdminPassword,
+}
+
+/// The sign-in page (`[auth.login]`).
+#[derive(Debug, Clone)]
+#[non_exhaustive]
+pub struct LoginOptions {
+    /// `auth.login.flow`: `auto` (default), `srp` or `admin_password`.
+    pub flow: LoginFlow,
+    /// `auth.login.max_failures_per_username`: free failures per username; default 5.
+    pub max_failures_per_username: u64,
+    /// `auth.login.max_failures_per_address`: free failures per client address; default 20.
+    pub max_failures_per_address: u64,
+    /// `auth.login.lockout_secs`: the first lockout; default 30 s.
+    pub lockout: Duration,
+    /// `auth.login.max_lockout_secs`: the longest lockout; default 15 minutes.
+    pub max_lockout: Duration,
+    /// `auth.login.title`: the page's heading; default `Sign in`.
+    pub title: String,
+}
+
+/// Proxy mode (`[auth] enabled = true`): the authorization server MCP clients register with,
+/// signing users in at Cognito.
+#[derive(Debug, Clone)]
+#[non_exhaustive]
+pub struct ProxyConfig {
+    /// `auth.callback_urls`: the redirect URIs of the Cognito app client.
+    pub callback_urls: Vec<String>,
+    /// `COGNITO_DOMAIN`, `auth.domain`: the hosted-UI base URL; default: OIDC discovery.
+    pub domain: Option<String>,
+    /// `COGNITO_DISCOVERY_URL`, `auth.discovery_url`; default
+    /// `{issuer}/.well-known/openid-configuration`.
+    pub discovery_url: Option<String>,
+    /// `COGNITO_UPSTREAM_ISSUER`, `auth.upstream_issuer`: the `iss` of the tokens the hosted UI
+    /// (or the sign-in page) gets; default the pool's issuer.
+    pub upstream_issuer: Option<String>,
+    /// `auth.upstream_scopes`; default `openid email profile`.
+    pub upstream_scopes: Vec<String>,
+    /// `auth.upstream_timeout_secs`: one call to the hosted UI's token endpoint; default 10 s.
+    pub upstream_timeout: Duration,
+    /// `COGNITO_MCP_STATE_DIR`, `auth.state_dir`: where the embedded store keeps its file;
+    /// default `$XDG_STATE_HOME/cognito-mcp`.
+    pub state_dir: PathBuf,
+    /// `auth.store`: `embedded` (default), `memory` or `redis`.
+    pub store: StoreKind,
+    /// `COGNITO_MCP_REDIS_URL`, `auth.redis_url`: the Redis server of `store = "redis"`.
+    pub redis_url: Option<Secret>,
+    /// `auth.redis_namespace`: the prefix of every Redis key; default `cognito-mcp`.
+    pub redis_namespace: String,
+    /// `COGNITO_MCP_STATE_KEY` (base64 of 32 bytes) sealing the state; default a key file in
+    /// the state directory (required with Redis).
+    pub state_key: Option<Secret>,
+    /// `auth.access_token_ttl_secs`, `refresh_token_ttl_secs`, `code_ttl_secs`,
+    /// `consent_memory_days`.
+    pub lifetimes: Lifetimes,
+    /// `[auth.dcr]`: dynamic client registration.
+    pub dcr: DcrPolicy,
+    /// `COGNITO_MCP_AUTH_UPSTREAM`, `auth.upstream`: `auto` (default), `hosted_ui` or `login`.
+    pub upstream: UpstreamKind,
+    /// `[auth.login]`: the sign-in page.
+    pub login: LoginOptions,
+}
+
+impl ProxyConfig {
+    /// Whether the sign-in page (rather than the hosted UI) signs users in.
+    pub fn uses_login_page(&self) -> bool {
+        match self.upstream {
+            UpstreamKind::Login => true,
+            UpstreamKind::HostedUi => false,
+            UpstreamKind::Auto => self.domain.is_none() && self.discovery_url.is_none(),
+        }
+    }
+}
+
+/// Where the region came from, to say where to fix it.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Source {
+    Env,
+    File,
+    Default,
+}
+
+/// Everything [`CognitoAuth`](crate::CognitoAuth) needs, resolved from the environment, a
+/// config file and defaults. Build one with [`AuthConfig::from_env`] or [`AuthConfig::load`],
+/// change fields if you like, check [`AuthConfig::problems`], and hand it to
+/// [`CognitoAuth::builder`](crate::CognitoAuth::builder).
+///
+/// ```
+/// use mcp_oauth::AuthConfig;
+///
+/// let env = |k: &str| match k {
+///     "AWS_REGION" => Some("eu-west-1".to_owned()),
+///     "COGNITO_USER_POOL_ID" => Some("eu-west-1_AbCdEf123".to_owned()),
+///     "COGNITO_CLIENT_ID" => Some("1example23456789".to_owned()),
+///     _ => None,
+/// };
+/// let config = AuthConfig::load(None, &env)?;
+/// assert!(config.problems().is_empty());
+/// assert_eq!(config.accepted_clients(), ["1example23456789"]);
+/// assert!(config.proxy.is_none());
+/// # Ok::<(), mcp_oauth::ConfigError>(())
+/// ```
+#[derive(Debug, Clone)]
+#[non_exhaustive]
+pub struct AuthConfig {
+    /// `AWS_REGION`, `cognito.region`; default `us-east-1`.
+    pub region: String,
+    region_source: Source,
+    /// `COGNITO_USER_POOL_ID`, `cognito.user_pool_id`: the pool whose tokens are verified.
+    pub user_pool_id: Option<String>,
+    /// `COGNITO_CLIENT_ID`, `cognito.client_id`: the server's own app client (proxy mode signs
+    /// users in with it; outside proxy mode it is the default `client_ids`).
+    pub client_id: Option<String>,
+    /// `COGNITO_CLIENT_SECRET`, `cognito.client_secret`.
+    pub client_secret: Option<Secret>,
+    /// `AWS_ENDPOINT_URL_COGNITO_IDENTITY_PROVIDER`, `AWS_ENDPOINT_URL`,
+    /// `cognito.endpoint_url`: a local Cognito (moto, LocalStack).
+    pub endpoint_url: Option<String>,
+    /// The endpoint override from the file alone (the AWS SDK reads the environment's itself).
+    pub file_endpoint_url: Option<String>,
+    /// `COGNITO_MCP_PUBLIC_URL`, `server.public_url`: the URL clients reach the server at.
+    pub public_url: Option<String>,
+    /// `auth.resource_server`: the resource-server identifier of the scopes; default `mcp`.
+    pub resource_server: String,
+    /// `auth.client_ids`: the app clients whose Cognito access tokens pass; default
+    /// `COGNITO_CLIENT_ID`. In proxy mode, only these (machine-to-machine callers) pass beside
+    /// the server's own tokens, and none by default.
+    pub client_ids: Vec<String>,
+    /// `COGNITO_JWKS_URL`, `auth.jwks_url`; default derived from the issuer, or from the
+    /// endpoint override (`{endpoint}/{pool}/.well-known/jwks.json`).
+    pub jwks_url: Option<String>,
+    /// `COGNITO_ISSUER`, `auth.issuer`: the `iss` of the pool's tokens; default
+    /// `https://cognito-idp.{region}.amazonaws.com/{pool}`. Only a stand-in for Cognito needs it.
+    pub issuer: Option<String>,
+    /// `auth.leeway_secs`: clock skew allowed on `exp`, `nbf`, `iat`; default 60 s.
+    pub leeway: Duration,
+    /// `auth.jwks_refetch_interval_secs`: least time between key-set fetches for unknown
+    /// `kid`s; default 10 s.
+    pub jwks_refetch_interval: Duration,
+    /// `auth.group_scopes`: the scopes each Cognito group grants; default Admins (read, write,
+    /// admin), Developers (read, write), ReadOnly (read).
+    pub group_scopes: Option<BTreeMap<String, Vec<String>>>,
+    /// `auth.tool_scopes`: the scope each tool needs, over the application's defaults.
+    pub tool_scopes: BTreeMap<String, String>,
+    /// Proxy mode; `None` unless `COGNITO_MCP_AUTH_ENABLED` / `auth.enabled`.
+    pub proxy: Option<ProxyConfig>,
+    /// Problems found while reading values that could not be used.
+    read_problems: Vec<Problem>,
+}
+
+fn non_empty(v: Option<String>) -> Option<String> {
+    v.map(|s| s.trim().to_owned()).filter(|s| !s.is_empty())
+}
+
+/// `1/true/yes/on` or `0/false/no/off`.
+fn truthy(v: &str) -> Option<bool> {
+    match v.trim().to_ascii_lowercase().as_str() {
+        "1" | "true" | "yes" | "on" => Some(true),
+        "0" | "false" | "no" | "off" | "" => Some(false),
+        _ => None,
+    }
+}
+
+/// Where proxy mode keeps its state by default: `$XDG_STATE_HOME/cognito-mcp` (else the local
+/// data directory).
+pub fn default_state_dir() -> PathBuf {
+    dirs::state_dir()
+        .or_else(dirs::data_local_dir)
+        .unwrap_or_else(|| PathBuf::from("."))
+        .join("cognito-mcp")
+}
+
+/// Whether `s` has the shape of an AWS region: `us-east-1`, `ap-southeast-2`, `us-gov-west-1`.
+pub fn is_region(s: &str) -> bool {
+    let parts: Vec<&str> = s.split('-').collect();
+    let Some((last, rest)) = parts.split_last() else {
+        return false;
+    };
+    parts.len() >= 3
+        && parts[0].len() == 2
+        && rest
+            .iter()
+            .all(|p| !p.is_empty() && p.chars().all(|c| c.is_ascii_lowercase()))
+        && last.len() <= 2
+        && !last.is_empty()
+        && last.chars().all(|c| c.is_ascii_digit())
+}
+
+/// Describes a TOML error without echoing the file: the offending line may hold a secret.
+fn toml_error(path: &Path, text: &str, e: &toml::de::Error) -> Problem {
+    let at = e
+        .span()
+        .map(|span| {
+            let before = &text[..span.start.min(text.len())];
+            let line = before.matches('\n').count() + 1;
+            let line_start = before.rfind('\n').map_or(0, |i| i + 1);
+            let col = before.len() - line_start + 1;
+            // The key is safe to name; the value after `=` may be a secret.
+            let key = text[line_start..]
+                .lines()
+                .next()
+                .and_then(|l| l.split_once('='))
+                .map(|(k, _)| k.trim())
+                .filter(|k| !k.is_empty() && !k.contains('"'))
+                .map(|k| format!(" (key `{k}`)"))
+                .unwrap_or_default();
+            format!(" at line {line}, column {col}{key}")
+        })
+        .unwrap_or_default();
+    let msg = e.message().split_whitespace().collect::<Vec<_>>().join(" ");
+    Problem::new(format!(
+        "the config file {} is not valid{at}: {msg}",
+        path.display()
+    ))
+}
+
+/// Parses `text` (the file at `path`) as `T`, describing an error by line, column and key
+/// without echoing any value.
+pub fn parse_toml<T: serde::de::DeserializeOwned>(path: &Path, text: &str) -> Result<T, Problem> {
+    toml::from_str::<T>(text).map_err(|e| toml_error(path, text, &e))
+}
+
+impl AuthConfig {
+    /// Reads the process environment, and the file `COGNITO_MCP_CONFIG` names, if any.
+    pub fn from_env() -> Result<Self, ConfigError> {
+        let env = |k: &str| std::env::var(k).ok();
+        let path = non_empty(env(CONFIG_FILE_ENV)).map(PathBuf::from);
+        Self::load(path.as_deref(), &env)
+    }
+
+    /// Reads the `[cognito]`, `[auth]` and `server.public_url` of the TOML file at `path` (if
+    /// any; other tables are ignored) and the environment through `env`.
+    pub fn load(
+        path: Option<&Path>,
+        env: &dyn Fn(&str) -> Option<String>,
+    ) -> Result<Self, ConfigError> {
+        let tables = match path {
+            Some(p) => {
+                let text = std::fs::read_to_string(p).map_err(|e| {
+                    ConfigError::new(vec![Problem::new(format!(
+                        "cannot read the config file {}: {e}; check {CONFIG_FILE_ENV}",
+                        p.display()
+                    ))])
+                })?;
+                parse_toml::<FileTables>(p, &text).map_err(|p| ConfigError::new(vec![p]))?
+            }
+            None => FileTables::default(),
+        };
+        let mut config = Self::from_tables(tables.cognito, tables.auth, env)?;
+        if config.public_url.is_none() {
+            config.public_url = non_empty(tables.server.public_url)
+                .map(|u| u.trim_end_matches('/').to_owned());
+        }
+        Ok(config)
+    }
+
+    /// Resolves the `[cognito]` and `[auth]` tables of a larger file against the environment.
+    /// An error means a value that cannot be read at all (a boolean that is not one, another
+    /// provider); everything else is in [`AuthConfig::problems`].
+    pub fn from_tables(
+        cognito: CognitoTable,
+        auth: AuthTable,
+        env: &dyn Fn(&str) -> Option<String>,
+    ) -> Result<Self, ConfigError> {
+        let env_nonempty = |k: &str| non_empty(env(k));
+        let one = |msg: String| ConfigError::new(vec![Problem::new(msg)]);
+        let (region, region_source) = if let Some(r) = env_nonempty("AWS_REGION") {
+            (r, Source::Env)
+        } else if let Some(r) = non_empty(cognito.region) {
+            (r, Source::File)
+        } else {
+            (DEFAULT_REGION.to_owned(), Source::Default)
+        };
+        let file_endpoint_url = non_empty(cognito.endpoint_url);
+        let endpoint_url = env_nonempty("AWS_ENDPOINT_URL_COGNITO_IDENTITY_PROVIDER")
+            .or_else(|| env_nonempty("AWS_ENDPOINT_URL"))
+            .or_else(|| file_endpoint_url.clone());
+        let enabled = match env_nonempty("COGNITO_MCP_AUTH_ENABLED") {
+            Some(v) => truthy(&v).ok_or_else(|| {
+                one(format!(
+                    "COGNITO_MCP_AUTH_ENABLED is {v:?}; set it to true or false"
+                ))
+            })?,
+            None => auth.enabled.unwrap_or(false),
+        };
+        if let Some(p) = &auth.provider
+            && p != "cognito"
+        {
+            return Err(one(format!(
+                "auth.provider is {p:?}; the only provider is \"cognito\""
+            )));
+        }
+        let resource_server =
+            non_empty(auth.resource_server).unwrap_or_else(|| "mcp".to_owned());
+        let mut read_problems = Vec::new();
+        let proxy = if enabled {
+            Some(proxy_config(
+                &resource_server,
+                auth.callback_urls,
+                auth.domain,
+                auth.discovery_url,
+                auth.upstream_issuer,
+                auth.upstream_scopes,
+                auth.upstream_timeout_secs,
+                auth.state_dir,
+                auth.store,
+                auth.redis_url,
+                auth.redis_namespace,
+                [
+                    auth.access_token_ttl_secs,
+                    auth.refresh_token_ttl_secs,
+                    auth.code_ttl_secs,
+                    auth.consent_memory_days,
+                ],
+                auth.upstream,
+                auth.dcr,
+                auth.login,
+                env,
+                &mut read_problems,
+            ))
+        } else {
+            None
+        };
+        Ok(Self {
+            region,
+            region_source,
+            user_pool_id: env_nonempty("COGNITO_USER_POOL_ID").or(non_empty(cognito.user_pool_id)),
+            client_id: env_nonempty("COGNITO_CLIENT_ID").or(non_empty(cognito.client_id)),
+            client_secret: env_nonempty("COGNITO_CLIENT_SECRET")
+                .map(Secret::new)
+                .or(cognito.client_secret.filter(|s| !s.is_empty())),
+            endpoint_url,
+            file_endpoint_url,
+            public_url: env_nonempty("COGNITO_MCP_PUBLIC_URL")
+                .map(|u| u.trim_end_matches('/').to_owned()),
+            resource_server,
+            client_ids: auth.client_ids,
+            jwks_url: env_nonempty("COGNITO_JWKS_URL").or(non_empty(auth.jwks_url)),
+            issuer: env_nonempty("COGNITO_ISSUER").or(non_empty(auth.issuer)),
+            leeway: Duration::from_secs(auth.leeway_secs.unwrap_or(60)),
+            jwks_refetch_interval: Duration::from_secs(
+                auth.jwks_refetch_interval_secs.unwrap_or(10),
+            ),
+            group_scopes: auth.group_scopes,
+            tool_scopes: auth.tool_scopes,
+            proxy,
+            read_problems,
+        })
+    }
+
+    /// The app clients whose Cognito access tokens the bearer check accepts: `auth.client_ids`,
+    /// else (outside proxy mode) the server's own app client.
+    pub fn accepted_clients(&self) -> Vec<String> {
+        if !self.client_ids.is_empty() || self.proxy.is_some() {
+            self.client_ids.clone()
+        } else {
+            self.client_id.iter().cloned().collect()
+        }
+    }
+
+    /// The issuer of the pool's tokens: `issuer`, else the pool's URL.
+    pub fn token_issuer(&self, pool_id: &str) -> String {
+        self.issuer
+            .clone()
+            .unwrap_or_else(|| cognito_jwt::cognito_issuer(&self.region, pool_id))
+    }
+
+    /// The pool's JWKS URL: `jwks_url`; else, with an endpoint override,
+    /// `{endpoint}/{pool}/.well-known/jwks.json` (moto, LocalStack); else
+    /// `{issuer}/.well-known/jwks.json`.
+    pub fn jwks_url_for(&self, pool_id: &str) -> String {
+        if let Some(url) = &self.jwks_url {
+            return url.clone();
+        }
+        match (&self.issuer, &self.endpoint_url) {
+            (None, Some(endpoint)) => format!(
+                "{}/{pool_id}/.well-known/jwks.json",
+                endpoint.trim_end_matches('/')
+            ),
+            _ => format!("{}/.well-known/jwks.json", self.token_issuer(pool_id)),
+        }
+    }
+
+    /// The group-to-scope mapping: `group_scopes`, else the standard one for
+    /// `resource_server`.
+    pub fn scope_policy(&self) -> cognito_jwt::ScopePolicy {
+        match &self.group_scopes {
+            Some(groups) => groups
+                .iter()
+                .fold(cognito_jwt::ScopePolicy::empty(), |p, (g, scopes)| {
+                    p.set(g.clone(), scopes.iter().cloned())
+                }),
+            None => cognito_jwt::ScopePolicy::standard(&self.resource_server),
+        }
+    }
+
+    /// Every problem with the configuration, each phrased as what to fix. Empty when usable.
+    pub fn problems(&self) -> Vec<Problem> {
+        let mut out = self.read_problems.clone();
+        let region_where = match self.region_source {
+            Source::Env => "AWS_REGION",
+            Source::File => "cognito.region in the config file",
+            Source::Default => "the default region",
+        };
+        if !is_region(&self.region) {
+            out.push(Problem::new(format!(
+                "{region_where} is {:?}, which is not an AWS region; set AWS_REGION to a region \
+                 such as us-east-1 or eu-west-1",
+                self.region
+            )));
+        }
+        match &self.user_pool_id {
+            None => out.push(Problem::new(
+                "COGNITO_USER_POOL_ID is not set; set it (or cognito.user_pool_id in the config \
+                 file) to your pool's id, like us-east-1_AbCdEf123 (Cognito console, or \
+                 `cognito-mcp bootstrap` to create a pool)",
+            )),
+            Some(id) => match id.split_once('_') {
+                Some((pool_region, rest))
+                    if is_region(pool_region)
+                        && !rest.is_empty()
+                        && rest.chars().all(|c| c.is_ascii_alphanumeric()) =>
+                {
+                    if is_region(&self.region) && pool_region != self.region {
+                        out.push(Problem::new(format!(
+                            "COGNITO_USER_POOL_ID {id} is a pool in {pool_region}, but the region \
+                             is {}; set AWS_REGION={pool_region}",
+                            self.region
+                        )));
+                    }
+                }
+                _ => out.push(Problem::new(format!(
+                    "COGNITO_USER_POOL_ID {id:?} is not a pool id; it looks like REGION_ID, \
+                     for example us-east-1_AbCdEf123"
+                ))),
+            },
+        }
+        if let Some(url) = &self.endpoint_url
+            && !is_http_url(url)
+        {
+            out.push(Problem::new(format!(
+                "the Cognito endpoint override {url:?} is not an http(s) URL; set \
+                 AWS_ENDPOINT_URL_COGNITO_IDENTITY_PROVIDER to something like http://127.0.0.1:5000"
+            )));
+        }
+        if let Some(url) = &self.public_url
+            && !is_http_url(url)
+        {
+            out.push(Problem::new(format!(
+                "the public URL {url:?} is not an http(s) URL; set COGNITO_MCP_PUBLIC_URL to the \
+                 URL clients use, like https://mcp.example.com"
+            )));
+        }
+        if let Some(p) = &self.proxy {
+            out.extend(self.proxy_problems(p));
+        }
+        out
+    }
+
+    fn proxy_problems(&self, p: &ProxyConfig) -> Vec<Problem> {
+        let mut out = Vec::new();
+        if self.client_id.is_none() {
+            out.push(Problem::new(
+                "the authorization server signs users in with the server's own Cognito app \
+                 client: set COGNITO_CLIENT_ID (and COGNITO_CLIENT_SECRET if it has one)",
+            ));
+        }
+        if p.store == StoreKind::Redis {
+            out.extend(redis_problems(p));
+        }
+        let l = &p.lifetimes;
+        if l.code.is_zero() || l.code > Duration::from_secs(300) {
+            out.push(Problem::new(format!(
+                "auth.code_ttl_secs is {}; codes live between 1 and 300 seconds",
+                l.code.as_secs()
+            )));
+        }
+        if l.access_token.is_zero() || l.refresh_token.is_zero() {
+            out.push(Problem::new(
+                "auth.access_token_ttl_secs and auth.refresh_token_ttl_secs must be above 0",
+            ));
+        }
+        if p.upstream_timeout.is_zero() || p.upstream_timeout > Duration::from_secs(120) {
+            out.push(Problem::new(format!(
+                "auth.upstream_timeout_secs is {}; use 1 to 120 seconds",
+                p.upstream_timeout.as_secs()
+            )));
+        }
+        let login = &p.login;
+        if login.max_failures_per_username == 0 || login.max_failures_per_address == 0 {
+            out.push(Problem::new(
+                "auth.login.max_failures_per_username and max_failures_per_address must be at \
+                 least 1",
+            ));
+        }
+        if login.lockout.is_zero() || login.max_lockout < login.lockout {
+            out.push(Problem::new(format!(
+                "auth.login.lockout_secs is {} and max_lockout_secs {}; the first lockout must \
+                 be above 0 and at most the longest",
+                login.lockout.as_secs(),
+                login.max_lockout.as_secs()
+            )));
+        }
+        for scope in &p.dcr.default_scopes {
+            if !p.dcr.allowed_scopes.contains(scope) {
+                out.push(Problem::new(format!(
+                    "auth.dcr.default_scopes has {scope:?}, which auth.dcr.allowed_scopes does not allow"
+                )));
+            }
+        }
+        if p.store == StoreKind::Redis && !cfg!(feature = "redis") {
+            out.push(Problem::new(
+                "auth.store is \"redis\" but this build has no Redis support: build mcp-oauth \
+                 with its `redis` feature",
+            ));
+        }
+        if p.uses_login_page() && !cfg!(feature = "login") {
+            out.push(Problem::new(
+                "proxy mode would sign users in on this server's own page, but this build has no \
+                 sign-in page: set COGNITO_DOMAIN (the hosted UI), or build mcp-oauth with its \
+                 `login` feature",
+            ));
+        }
+        out
+    }
+}
+
+fn is_http_url(url: &str) -> bool {
+    url.starts_with("http://") || url.starts_with("https://")
+}
+
+/// What `auth.store = "redis"` lacks. The URL is never echoed: it may hold a password.
+fn redis_problems(p: &ProxyConfig) -> Vec<Problem> {
+    let mut out = Vec::new();
+    let form = "redis://[user:password@]host[:port][/db], or rediss://... for TLS";
+    match &p.redis_url {
+        None => out.push(Problem::new(format!(
+            "auth.store is \"redis\" but no Redis server is named: set COGNITO_MCP_REDIS_URL \
+             (or auth.redis_url) to {form}"
+        ))),
+        Some(url) => {
+            let scheme = url.expose().trim().split_once("://").map(|(s, _)| s);
+            if !scheme.is_some_and(|s| {
+                s.eq_ignore_ascii_case("redis") || s.eq_ignore_ascii_case("rediss")
+            }) {
+                out.push(Problem::new(format!(
+                    "COGNITO_MCP_REDIS_URL (or auth.redis_url) is not a redis:// or rediss:// \
+                     URL; write it as {form}"
+                )));
+            }
+        }
+    }
+    if p.state_key.is_none() {
+        out.push(Problem::new(
+            "auth.store is \"redis\", so every instance must seal the shared state with the same \
+             key: set COGNITO_MCP_STATE_KEY to the same value on each (`openssl rand -base64 32`); \
+             a key file in one instance's state directory would give each its own key",
+        ));
+    }
+    out
+}
+
+/// Proxy mode's settings from `[auth]`, `[auth.dcr]`, `[auth.login]` and the environment.
+#[allow(clippy::too_many_arguments)]
+fn proxy_config(
+    resource_server: &str,
+    callback_urls: Vec<String>,
+    domain: Option<String>,
+    discovery_url: Option<String>,
+    upstream_issuer: Option<String>,
+    upstream_scopes: Option<Vec<String>>,
+    upstream_timeout_secs: Option<u64>,
+    state_dir: Option<PathBuf>,
+    store: Option<String>,
+    redis_url: Option<Secret>,
+    redis_namespace: Option<String>,
+    [access, refresh, code, consent_days]: [Option<u64>; 4],
+    upstream: Option<String>,
+    d: DcrTable,
+    l: LoginTable,
+    env: &dyn Fn(&str) -> Option<String>,
+    problems: &mut Vec<Problem>,
+) -> ProxyConfig {
+    let env_nonempty = |k: &str| non_empty(env(k));
+    let defaults = DcrPolicy::for_resource_server(resource_server);
+    let mut dcr = defaults.clone();
+    dcr.enabled = d.enabled.unwrap_or(true);
+    dcr.public_client_patterns = d
+        .public_client_patterns
+        .unwrap_or(defaults.public_client_patterns);
+    dcr.default_scopes = d.default_scopes.unwrap_or(defaults.default_scopes);
+    dcr.allowed_scopes = d.allowed_scopes.unwrap_or(defaults.allowed_scopes);
+    dcr.allowed_redirect_patterns = d.allowed_redirect_patterns;
+    dcr.max_clients = d.max_clients.unwrap_or(defaults.max_clients);
+    dcr.registrations_per_minute = d
+        .registrations_per_minute
+        .unwrap_or(defaults.registrations_per_minute);
+    dcr.client_id_metadata_documents = d.client_id_metadata_documents.unwrap_or(true);
+    dcr.dangerously_allow_private_metadata_documents = d
+        .dangerously_allow_private_metadata_documents
+        .unwrap_or(false);
+
+    let store = match non_empty(store).as_deref() {
+        None | Some("embedded") => StoreKind::Embedded,
+        Some("memory") => StoreKind::Memory,
+        Some("redis") => StoreKind::Redis,
+        Some(other) => {
+            problems.push(Problem::new(format!(
+                "auth.store is {other:?}; use \"embedded\" (default), \"memory\" or \"redis\""
+            )));
+            StoreKind::Embedded
+        }
+    };
+    let upstream = match env_nonempty("COGNITO_MCP_AUTH_UPSTREAM")
+        .or(non_empty(upstream))
+        .as_deref()
+    {
+        None | Some("auto") => UpstreamKind::Auto,
+        Some("hosted_ui") => UpstreamKind::HostedUi,
+        Some("login") => UpstreamKind::Login,
+        Some(other) => {
+            problems.push(Problem::new(format!(
+                "auth.upstream (COGNITO_MCP_AUTH_UPSTREAM) is {other:?}; use \"auto\" (default), \
+                 \"hosted_ui\" (Cognito's hosted sign-in, needs COGNITO_DOMAIN) or \"login\" \
+                 (this server's own sign-in page)"
+            )));
+            UpstreamKind::Auto
+        }
+    };
+    let flow = match non_empty(l.flow).as_deref() {
+        None | Some("auto") => LoginFlow::Auto,
+        Some("srp") => LoginFlow::Srp,
+        Some("admin_password") => LoginFlow::AdminPassword,
+        Some(other) => {
+            problems.push(Problem::new(format!(
+                "auth.login.flow is {other:?}; use \"auto\" (default), \"srp\" or \"admin_password\""
+            )));
+            LoginFlow::Auto
+        }
+    };
+    let mut lifetimes = Lifetimes::default();
+    lifetimes.access_token = Duration::from_secs(access.unwrap_or(3600));
+    lifetimes.refresh_token = Duration::from_secs(refresh.unwrap_or(30 * 24 * 3600));
+    lifetimes.code = Duration::from_secs(code.unwrap_or(300));
+    lifetimes.consent_memory = Duration::from_secs(consent_days.unwrap_or(0) * 24 * 3600);
+    ProxyConfig {
+        callback_urls,
+        domain: env_nonempty("COGNITO_DOMAIN").or(non_empty(domain)),
+        discovery_url: env_nonempty("COGNITO_DISCOVERY_URL").or(non_empty(discovery_url)),
+        upstream_issuer: env_nonempty("COGNITO_UPSTREAM_ISSUER").or(non_empty(upstream_issuer)),
+        upstream_scopes: upstream_scopes
+            .unwrap_or_else(|| vec!["openid".into(), "email".into(), "profile".into()]),
+        upstream_timeout: Duration::from_secs(upstream_timeout_secs.unwrap_or(10)),
+        state_dir: env_nonempty("COGNITO_MCP_STATE_DIR")
+            .map(PathBuf::from)
+            .or(state_dir)
+            .unwrap_or_else(default_state_dir),
+        store,
+        redis_url: env_nonempty("COGNITO_MCP_REDIS_URL")
+            .map(Secret::new)
+            .or(redis_url.filter(|s| !s.is_empty())),
+        redis_namespace: non_empty(redis_namespace).unwrap_or_else(|| "cognito-mcp".to_owned()),
+        state_key: env_nonempty("COGNITO_MCP_STATE_KEY").map(Secret::new),
+        lifetimes,
+        dcr,
+        upstream,
+        login: LoginOptions {
+            flow,
+            max_failures_per_username: l.max_failures_per_username.unwrap_or(5),
+            max_failures_per_address: l.max_failures_per_address.unwrap_or(20),
+            lockout: Duration::from_secs(l.lockout_secs.unwrap_or(30)),
+            max_lockout: Duration::from_secs(l.max_lockout_secs.unwrap_or(900)),
+            title: non_empty(l.title).unwrap_or_else(|| "Sign in".to_owned()),
+        },
+    }
+}
