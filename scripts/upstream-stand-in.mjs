@@ -7,6 +7,7 @@
 //       [--port N] [--user NAME] [--groups Admins,Developers] [--email E]
 //       [--client-id ID [--client-secret S]] [--redirect-uri URI]... [--ttl SECONDS]
 //       [--rotate-refresh-tokens] [--issuer-host HOST] [--cognito-paths [--pool-id ID]]
+//       [--m2m-client ID --m2m-secret SECRET --m2m-scopes "rs/read rs/write"]
 //
 // It prints exactly one line, `issuer http://localhost:PORT`, on stdout once it listens (on
 // 127.0.0.1 only; with --cognito-paths `issuer http://localhost:PORT/POOL_ID`), and runs until its stdin closes: a harness that holds the pipe and drops it
@@ -25,7 +26,8 @@
 //   redirect with error=access_denied (as when the user cancels), once.
 //   GET /_control/requests lists what reached /authorize, /token and /revoke (client auth
 //   method, PKCE, redirect_uri, scope, resource, user, error) so tests can check what our
-//   proxy sent upstream.
+//   proxy sent upstream. A token entry has grant_type as sent (client_credentials included;
+//   its scope is the one asked for, null when none, and its user is null).
 //
 // Findings about oauth2-mock-server 9.3.0 (read in its dist/ and checked with curl):
 // - Issuer: http://localhost:PORT when bound to 127.x/0.0.0.0/::1 (HttpServer.buildIssuerUrl),
@@ -43,7 +45,8 @@
 //   code_challenge_methods_supported ["plain","S256"]. Keys: one RS256 key with a random kid.
 //   This script's discovery: revocation_endpoint is its own /revoke, no introspection (Cognito
 //   has none), token_endpoint_auth_methods_supported [client_secret_basic, client_secret_post,
-//   none], grant_types_supported [authorization_code, refresh_token]; the rest as above.
+//   none], grant_types_supported [authorization_code, refresh_token, client_credentials]; the
+//   rest as above.
 // - Client authentication: the library checks none. It reads an HTTP Basic header only to take
 //   the client id for the id token's aud (else body client_id); any secret passes. This script
 //   adds Cognito's checks when --client-id/--client-secret are given: the client must be that
@@ -60,8 +63,14 @@
 //   script makes codes single use, 5 minutes, bound to client_id and redirect_uri (Cognito's
 //   rules): otherwise 400 {"error":"invalid_grant"}. With --client-id / --redirect-uri, an
 //   authorize request for another client or callback URL gets a 400 page (Cognito shows an error
-//   page and does not redirect). Grants other than authorization_code and refresh_token get
-//   unsupported_grant_type. --ttl sets exp and expires_in of every token (default 3600).
+//   page and does not redirect). --ttl sets exp and expires_in of every token (default 3600).
+// - Grant types: the library answers client_credentials, password and jwt-bearer as well, with
+//   no client check; any other grant_type it refuses before the hooks with a 400
+//   application/problem+json "Invalid grant type" (a jwt-bearer without an assertion: "Invalid
+//   'assertion' type"), which /_control/requests does not log.
+//   This script answers password and jwt-bearer with 400 {"error":"unsupported_grant_type"}
+//   (Cognito's /oauth2/token serves authorization_code, refresh_token and client_credentials),
+//   and client_credentials as below.
 // - nonce: the library copies the authorize request's nonce into the id token by itself
 //   (per code, on the authorization_code grant only); this script keeps it, and keeps it off
 //   refreshed id tokens as Cognito does.
@@ -78,6 +87,39 @@
 //   id), event_id, token_use "id", auth_time, exp, iat, jti, email, nonce when asked.
 //   The library's nbf and amr are removed. The id token is returned only when the scope holds
 //   openid; the token response carries no `scope` field (Cognito sends neither).
+// - Client credentials (machine to machine). --m2m-client ID --m2m-secret SECRET --m2m-scopes
+//   "a/b c/d" declare one M2M app client, apart from --client-id (the authorization-code client);
+//   the three go together (Cognito lets an app client use this grant only with a client secret and
+//   at least one custom scope). grant_type=client_credentials at /token (/oauth2/token with
+//   --cognito-paths). What each rule rests on: [doc] Cognito's token-endpoint and access-token
+//   pages (docs.aws.amazon.com/cognito/latest/developerguide/token-endpoint.html,
+//   .../amazon-cognito-user-pools-using-the-access-token.html); [rfc] RFC 6749 §4.4 and §5.2;
+//   [reported] what users report Cognito answers (AWS re:Post, Stack Overflow). None of it was
+//   checked against a live user pool. Without --m2m-client no client may use the grant: a
+//   client_credentials request is invalid_client or unauthorized_client by the rules below.
+//   - Client authentication is required [doc, rfc]: the M2M id and secret as HTTP Basic
+//     (client_secret_basic) or as client_id and client_secret in the body (client_secret_post),
+//     both of which Cognito's token endpoint accepts [doc]. A wrong or missing secret, no client
+//     id, or a client id the stand-in does not know is 400 {"error":"invalid_client"} [doc, rfc].
+//   - The authorization-code client is 400 {"error":"unauthorized_client"} [rfc: "not authorized
+//     to use this authorization grant type"; doc lists the code for a client not allowed a grant]
+//     once it authenticates as /token requires for its other grants (with --client-secret's
+//     secret, or by client_id alone when it has none); without --client-id any client id other
+//     than the M2M one counts as it, as for the other grants. Likewise the M2M client redeeming a
+//     code or a refresh token gets unauthorized_client.
+//   - scope is optional [doc]: absent or empty means every scope of --m2m-scopes, in that order;
+//     otherwise the space-separated scopes asked, repeats dropped, in the order asked. A scope
+//     outside --m2m-scopes (openid included) fails the whole request with 400
+//     {"error":"invalid_scope"} [reported; rfc]. (The documentation can be read as saying an
+//     unallowed scope is dropped; the stricter answer is what users report and keeps tests
+//     honest.)
+//   - 200 {"access_token", "expires_in": --ttl, "token_type": "Bearer"}: only an access token,
+//     no refresh_token, no id_token [doc; rfc §4.4.3], and no scope field. The access token is
+//     shaped as the client-credentials example in Cognito's access-token page [doc]: sub = client
+//     id, token_use "access", scope (granted, space separated), auth_time (= iat), iss, exp (iat
+//     + --ttl), iat, version 2, jti, client_id = client id; no username, no cognito:groups, no
+//     aud, no origin_jti or event_id (a user session's). Signed with the stand-in's one key, so
+//     the JWKS it serves verifies it.
 // - Revocation: this script replaces the library's /revoke (which ignores its body): it retires
 //   the refresh token given (Cognito's /oauth2/revoke revokes refresh tokens), checks client
 //   auth as /token does, answers 200.
@@ -116,9 +158,31 @@ const { values: opt } = parseArgs({
     "issuer-host": { type: "string" },
     "cognito-paths": { type: "boolean", default: false },
     "pool-id": { type: "string", default: "us-east-1_StandIn" },
+    "m2m-client": { type: "string" },
+    "m2m-secret": { type: "string" },
+    "m2m-scopes": { type: "string" },
   },
 });
 const TTL = Number(opt.ttl);
+
+// The machine-to-machine app client (client_credentials), if declared. Cognito only lets a client
+// with a secret and at least one custom scope use that grant, so all three options go together.
+const M2M = (() => {
+  const given = ["m2m-client", "m2m-secret", "m2m-scopes"].filter((k) => opt[k] !== undefined);
+  if (!given.length) return null;
+  const scopes = [...new Set((opt["m2m-scopes"] ?? "").split(/\s+/).filter(Boolean))];
+  const bad =
+    given.length < 3 ? "--m2m-client, --m2m-secret and --m2m-scopes go together"
+    : !opt["m2m-client"] || !opt["m2m-secret"] ? "--m2m-client and --m2m-secret must not be empty"
+    : !scopes.length ? "--m2m-scopes needs at least one scope"
+    : opt["m2m-client"] === opt["client-id"] ? "--m2m-client must differ from --client-id"
+    : null;
+  if (bad) {
+    process.stderr.write(`upstream-stand-in: ${bad}\n`);
+    process.exit(2);
+  }
+  return { id: opt["m2m-client"], secret: opt["m2m-secret"], scopes };
+})();
 const CODE_TTL_MS = 5 * 60 * 1000;
 
 // Users known by name, so a login_hint can pick up groups set earlier.
@@ -169,14 +233,42 @@ function clientError(auth) {
   return null;
 }
 
+// Is this the M2M client, and did it prove it?
+const isM2m = (auth) => M2M !== null && auth.clientId === M2M.id;
+const m2mAuthenticated = (auth) => isM2m(auth) && auth.method !== "none" && auth.secret === M2M.secret;
+
+// grant_type=client_credentials, as Cognito answers it: the client must authenticate with its
+// secret, must be the M2M client, and may ask only for scopes it is allowed; no scope asks for all.
+function clientCredentials(auth, body) {
+  if (isM2m(auth)) {
+    if (!m2mAuthenticated(auth)) return { error: "invalid_client" };
+    const asked = [...new Set((body.scope ?? "").split(/\s+/).filter(Boolean))];
+    if (asked.some((s) => !M2M.scopes.includes(s))) return { error: "invalid_scope" };
+    return { m2m: { scope: (asked.length ? asked : M2M.scopes).join(" ") } };
+  }
+  // Another client: unknown or failing its own authentication is invalid_client; the
+  // authorization-code client, known and authenticated, is not allowed this grant.
+  if (!auth.clientId || clientError(auth)) return { error: "invalid_client" };
+  return { error: "unauthorized_client" };
+}
+
 // Everything the token hooks need, worked out once per token request.
 function prepare(req) {
   if (req.standIn) return req.standIn;
   const body = req.body ?? {};
   const auth = clientAuth(req, body);
-  const st = { auth, error: null, session: null, grant: body.grant_type };
-  st.error = clientError(auth);
-  if (!st.error && body.grant_type === "authorization_code") {
+  const st = { auth, error: null, session: null, m2m: null, grant: body.grant_type };
+  if (body.grant_type === "client_credentials") {
+    Object.assign(st, clientCredentials(auth, body));
+  } else if (isM2m(auth)) {
+    // The M2M client may not redeem codes nor refresh (Cognito: unauthorized_client).
+    st.error = m2mAuthenticated(auth) ? "unauthorized_client" : "invalid_client";
+  } else {
+    st.error = clientError(auth);
+  }
+  if (st.error || st.m2m) {
+    // decided above
+  } else if (body.grant_type === "authorization_code") {
     const c = codes.get(body.code);
     if (!c || c.used || Date.now() > c.expires) st.error = "invalid_grant";
     else if (c.clientId !== auth.clientId || c.redirectUri !== body.redirect_uri) st.error = "invalid_grant";
@@ -185,12 +277,12 @@ function prepare(req) {
     if (!st.error) {
       st.session = { user: c.user, clientId: c.clientId, scope: c.scope, nonce: c.nonce, authTime: c.authTime, originJti: randomUUID() };
     }
-  } else if (!st.error && body.grant_type === "refresh_token") {
+  } else if (body.grant_type === "refresh_token") {
     const s = refreshTokens.get(body.refresh_token);
     if (!s || s.clientId !== auth.clientId) st.error = "invalid_grant";
     else st.session = { ...s, nonce: undefined };
-  } else if (!st.error) {
-    st.error = "unsupported_grant_type"; // the hosted UI's token endpoint here serves code and refresh only
+  } else {
+    st.error = "unsupported_grant_type"; // Cognito's token endpoint serves code, refresh and client credentials only
   }
   log.push({
     endpoint: "token",
@@ -243,7 +335,7 @@ service.on(Events.BeforeWellKnownOpenIdConfiguration, (res) => {
   delete res.body.introspection_endpoint;
   res.body.revocation_endpoint = origin + paths.revoke;
   res.body.token_endpoint_auth_methods_supported = ["client_secret_basic", "client_secret_post", "none"];
-  res.body.grant_types_supported = ["authorization_code", "refresh_token"];
+  res.body.grant_types_supported = ["authorization_code", "refresh_token", "client_credentials"];
 });
 
 service.on(Events.BeforeAuthorizeRedirect, (redirect, req) => {
@@ -298,6 +390,25 @@ service.on(Events.BeforeAuthorizeRedirect, (redirect, req) => {
 
 service.on(Events.BeforeTokenSigning, (token, req) => {
   const st = prepare(req);
+  if (st.m2m) {
+    // Cognito's client-credentials access token: the client is the subject; no user claims, no aud.
+    const p = token.payload;
+    const { iss, iat } = p;
+    for (const k of Object.keys(p)) delete p[k];
+    Object.assign(p, {
+      sub: M2M.id,
+      token_use: "access",
+      scope: st.m2m.scope,
+      auth_time: iat,
+      iss,
+      exp: iat + TTL,
+      iat,
+      version: 2,
+      jti: randomUUID(),
+      client_id: M2M.id,
+    });
+    return;
+  }
   if (!st.session) return; // the response is replaced by an error below
   const { user, clientId, scope, authTime, originJti } = st.session;
   const p = token.payload;
@@ -333,6 +444,11 @@ service.on(Events.BeforeResponse, (res, req) => {
   if (st.error) {
     res.statusCode = 400;
     res.body = { error: st.error };
+    return;
+  }
+  if (st.m2m) {
+    // The library sends its scope field; Cognito sends only these three, and no refresh or id token.
+    res.body = { access_token: res.body.access_token, expires_in: TTL, token_type: "Bearer" };
     return;
   }
   const body = res.body;
