@@ -25,6 +25,8 @@ use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
 
 use cognito_admin::Secret;
+pub(crate) use mcp_oauth::config::{Problem, is_region};
+use mcp_oauth::config::{AuthTable, CognitoTable};
 use serde::Deserialize;
 
 use crate::catalog;
@@ -34,7 +36,7 @@ use crate::catalog;
 #[serde(deny_unknown_fields)]
 pub(crate) struct FileConfig {
     #[serde(default)]
-    cognito: CognitoFile,
+    cognito: CognitoTable,
     #[serde(default)]
     server: ServerFile,
     #[serde(default)]
@@ -42,7 +44,7 @@ pub(crate) struct FileConfig {
     #[serde(default)]
     audit: AuditFile,
     #[serde(default)]
-    auth: AuthFile,
+    auth: AuthTable,
     #[serde(default)]
     sign_in: SignInFile,
     /// `[deploy]`: read by `deploy template` only.
@@ -86,16 +88,6 @@ struct PacingFile {
 
 #[derive(Debug, Default, Deserialize)]
 #[serde(deny_unknown_fields)]
-struct CognitoFile {
-    region: Option<String>,
-    user_pool_id: Option<String>,
-    client_id: Option<String>,
-    client_secret: Option<Secret>,
-    endpoint_url: Option<String>,
-}
-
-#[derive(Debug, Default, Deserialize)]
-#[serde(deny_unknown_fields)]
 struct ServerFile {
     read_only: Option<bool>,
     bind: Option<String>,
@@ -105,68 +97,6 @@ struct ServerFile {
     #[serde(default)]
     allowed_origins: Vec<String>,
     max_body_bytes: Option<usize>,
-}
-
-#[derive(Debug, Default, Deserialize)]
-#[serde(deny_unknown_fields)]
-struct AuthFile {
-    resource_server: Option<String>,
-    #[serde(default)]
-    client_ids: Vec<String>,
-    jwks_url: Option<String>,
-    leeway_secs: Option<u64>,
-    jwks_refetch_interval_secs: Option<u64>,
-    group_scopes: Option<BTreeMap<String, Vec<String>>>,
-    #[serde(default)]
-    tool_scopes: BTreeMap<String, String>,
-    enabled: Option<bool>,
-    provider: Option<String>,
-    #[serde(default)]
-    callback_urls: Vec<String>,
-    domain: Option<String>,
-    discovery_url: Option<String>,
-    upstream_issuer: Option<String>,
-    upstream_scopes: Option<Vec<String>>,
-    upstream_timeout_secs: Option<u64>,
-    state_dir: Option<PathBuf>,
-    store: Option<String>,
-    redis_url: Option<Secret>,
-    redis_namespace: Option<String>,
-    access_token_ttl_secs: Option<u64>,
-    refresh_token_ttl_secs: Option<u64>,
-    code_ttl_secs: Option<u64>,
-    consent_memory_days: Option<u64>,
-    upstream: Option<String>,
-    #[serde(default)]
-    dcr: DcrFile,
-    #[serde(default)]
-    login: LoginFile,
-}
-
-#[derive(Debug, Default, Deserialize)]
-#[serde(deny_unknown_fields)]
-struct LoginFile {
-    flow: Option<String>,
-    max_failures_per_username: Option<u64>,
-    max_failures_per_address: Option<u64>,
-    lockout_secs: Option<u64>,
-    max_lockout_secs: Option<u64>,
-    title: Option<String>,
-}
-
-#[derive(Debug, Default, Deserialize)]
-#[serde(deny_unknown_fields)]
-struct DcrFile {
-    enabled: Option<bool>,
-    public_client_patterns: Option<Vec<String>>,
-    default_scopes: Option<Vec<String>>,
-    allowed_scopes: Option<Vec<String>>,
-    #[serde(default)]
-    allowed_redirect_patterns: Vec<String>,
-    max_clients: Option<u64>,
-    registrations_per_minute: Option<u64>,
-    client_id_metadata_documents: Option<bool>,
-    dangerously_allow_private_metadata_documents: Option<bool>,
 }
 
 #[derive(Debug, Default, Deserialize)]
@@ -194,22 +124,11 @@ struct SignInFile {
     client_secret: Option<Secret>,
 }
 
-/// The default region when neither `AWS_REGION` nor the file names one.
-pub(crate) const DEFAULT_REGION: &str = "us-east-1";
-
-/// Where a setting came from, to say where to fix it.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub(crate) enum Source {
-    Env,
-    File,
-    Default,
-}
-
 /// The resolved settings.
 #[derive(Debug, Clone)]
 pub(crate) struct Settings {
+    /// The fields up to `endpoint_url` are copies of `auth`'s, which resolved them.
     pub(crate) region: String,
-    pub(crate) region_source: Source,
     pub(crate) user_pool_id: Option<String>,
     pub(crate) client_id: Option<String>,
     pub(crate) client_secret: Option<Secret>,
@@ -223,7 +142,9 @@ pub(crate) struct Settings {
     pub(crate) audit_enabled: bool,
     pub(crate) audit_file: PathBuf,
     pub(crate) http: HttpSettings,
-    pub(crate) auth: AuthSettings,
+    /// `[cognito]`, `[auth]` and their environment variables, resolved by the library: the
+    /// bearer check, the scopes, proxy mode.
+    pub(crate) auth: mcp_oauth::AuthConfig,
     /// `[deploy]`, as written; `None` when the file has no such table.
     pub(crate) deploy: Option<crate::deploy::DeployFile>,
     pub(crate) safety: SafetySettings,
@@ -333,18 +254,18 @@ fn safety_settings(
     let mut confirm = BTreeMap::new();
     for (tool, mode) in safety.confirm {
         let Some(spec) = catalog::find(&tool) else {
-            problems.push(Problem(format!(
+            problems.push(Problem::new(format!(
                 "safety.confirm names {tool:?}, which is not a tool; the tools are: {}",
                 catalog::names()
             )));
             continue;
         };
         match ConfirmMode::parse(&mode) {
-            None => problems.push(Problem(format!(
+            None => problems.push(Problem::new(format!(
                 "safety.confirm.{tool} is {mode:?}; write \"always\", \"never\" or \
                  \"over_threshold\""
             ))),
-            Some(ConfirmMode::OverThreshold) if !spec.is_bulk() => problems.push(Problem(format!(
+            Some(ConfirmMode::OverThreshold) if !spec.is_bulk() => problems.push(Problem::new(format!(
                 "safety.confirm.{tool} is \"over_threshold\", which only bulk tools take; write \
                  \"always\" or \"never\""
             ))),
@@ -355,7 +276,7 @@ fn safety_settings(
     }
     let max_items = bulk.max_items.unwrap_or(cognito_admin::DEFAULT_MAX_ITEMS);
     if !(1..=10_000).contains(&max_items) {
-        problems.push(Problem(format!(
+        problems.push(Problem::new(format!(
             "bulk.max_items is {max_items}; set it from 1 to 10000 (default {})",
             cognito_admin::DEFAULT_MAX_ITEMS
         )));
@@ -364,14 +285,14 @@ fn safety_settings(
         .concurrency
         .unwrap_or(cognito_admin::DEFAULT_CONCURRENCY);
     if !(1..=64).contains(&concurrency) {
-        problems.push(Problem(format!(
+        problems.push(Problem::new(format!(
             "bulk.concurrency is {concurrency}; set it from 1 to 64 (default {})",
             cognito_admin::DEFAULT_CONCURRENCY
         )));
     }
     let max_attempts = pacing.max_attempts.unwrap_or(DEFAULT_MAX_ATTEMPTS);
     if !(1..=10).contains(&max_attempts) {
-        problems.push(Problem(format!(
+        problems.push(Problem::new(format!(
             "pacing.max_attempts is {max_attempts}; set it from 1 to 10 (default \
              {DEFAULT_MAX_ATTEMPTS})"
         )));
@@ -380,7 +301,7 @@ fn safety_settings(
         None | Some("standard") => false,
         Some("adaptive") => true,
         Some(other) => {
-            problems.push(Problem(format!(
+            problems.push(Problem::new(format!(
                 "pacing.retry_mode is {other:?}; write \"standard\" (the default) or \"adaptive\""
             )));
             false
@@ -389,7 +310,7 @@ fn safety_settings(
     let mut rates = cognito_admin::pace::QuotaRates::cognito_defaults();
     for (key, rate) in pacing.rates {
         match cognito_admin::QuotaCategory::from_key(&key) {
-            None => problems.push(Problem(format!(
+            None => problems.push(Problem::new(format!(
                 "pacing.{key} is not a setting; pacing takes enabled, max_attempts, retry_mode and a \
                  rate per quota category: {}",
                 cognito_admin::QuotaCategory::ALL
@@ -400,7 +321,7 @@ fn safety_settings(
             ))),
             Some(c) => {
                 if let Err(e) = rates.set(c, rate) {
-                    problems.push(Problem(format!(
+                    problems.push(Problem::new(format!(
                         "{} is {rate}; set {}",
                         e.field, e.requirement
                     )));
@@ -446,99 +367,6 @@ pub(crate) struct HttpSettings {
     pub(crate) max_body_bytes: usize,
 }
 
-/// Token verification and scope settings (HTTP transport).
-#[derive(Debug, Clone)]
-pub(crate) struct AuthSettings {
-    /// `auth.resource_server`; default `mcp`.
-    pub(crate) resource_server: String,
-    /// `auth.client_ids`; default: `COGNITO_CLIENT_ID`.
-    pub(crate) client_ids: Vec<String>,
-    /// `COGNITO_JWKS_URL`, `auth.jwks_url`; default derived from the issuer or endpoint.
-    pub(crate) jwks_url: Option<String>,
-    /// `auth.leeway_secs`; default 60.
-    pub(crate) leeway_secs: u64,
-    /// `auth.jwks_refetch_interval_secs`: least time between key-set fetches for unknown
-    /// `kid`s; default 10.
-    pub(crate) jwks_refetch_interval_secs: u64,
-    /// `auth.group_scopes`; default Admins, Developers, ReadOnly.
-    pub(crate) group_scopes: Option<BTreeMap<String, Vec<String>>>,
-    /// `auth.tool_scopes`: per-tool overrides of the scope needed.
-    pub(crate) tool_scopes: BTreeMap<String, String>,
-    /// The authorization-server proxy; `None` unless `auth.enabled` / `COGNITO_MCP_AUTH_ENABLED`.
-    pub(crate) proxy: Option<ProxySettings>,
-}
-
-/// The authorization-server proxy (`[auth] enabled = true`).
-#[derive(Debug, Clone)]
-pub(crate) struct ProxySettings {
-    /// `auth.callback_urls`: the redirect URIs of the Cognito app client (deploy writes them).
-    pub(crate) callback_urls: Vec<String>,
-    /// `COGNITO_DOMAIN`, `auth.domain`: the hosted-UI base; default: OIDC discovery.
-    pub(crate) domain: Option<String>,
-    /// `COGNITO_DISCOVERY_URL`, `auth.discovery_url`; default `{issuer}/.well-known/openid-configuration`.
-    pub(crate) discovery_url: Option<String>,
-    /// `COGNITO_UPSTREAM_ISSUER`, `auth.upstream_issuer`; default the pool's issuer.
-    pub(crate) upstream_issuer: Option<String>,
-    /// `auth.upstream_scopes`; default `openid email profile`.
-    pub(crate) upstream_scopes: Vec<String>,
-    /// `auth.upstream_timeout_secs`: one call to the hosted UI's token endpoint; default 10.
-    pub(crate) upstream_timeout_secs: u64,
-    /// `COGNITO_MCP_STATE_DIR`, `auth.state_dir`; default `$XDG_STATE_HOME/cognito-mcp`.
-    pub(crate) state_dir: PathBuf,
-    /// `auth.store`: `embedded` (default), `memory` or `redis`.
-    pub(crate) store: String,
-    /// `COGNITO_MCP_REDIS_URL`, `auth.redis_url`: the Redis server of `store = "redis"`;
-    /// default none. It may hold a password: `Debug` hides it, problems never echo it.
-    pub(crate) redis_url: Option<Secret>,
-    /// `auth.redis_namespace`: the prefix of every Redis key; default `cognito-mcp`.
-    pub(crate) redis_namespace: String,
-    /// `COGNITO_MCP_STATE_KEY` (base64 of 32 bytes); default a key file in the state dir.
-    pub(crate) state_key: Option<Secret>,
-    pub(crate) access_token_ttl_secs: u64,
-    pub(crate) refresh_token_ttl_secs: u64,
-    pub(crate) code_ttl_secs: u64,
-    pub(crate) consent_memory_days: u64,
-    pub(crate) dcr: mcp_oauth::DcrPolicy,
-    /// `COGNITO_MCP_AUTH_UPSTREAM`, `auth.upstream`: `hosted_ui`, `login`, or `auto` (default:
-    /// the hosted UI when a domain or discovery URL is set, else the sign-in page).
-    pub(crate) upstream: String,
-    /// `[auth.login]`: the sign-in page.
-    pub(crate) login: LoginSettings,
-}
-
-/// The sign-in page (`auth.upstream = "login"`).
-#[derive(Debug, Clone)]
-pub(crate) struct LoginSettings {
-    /// `auth.login.flow`: `auto` (default), `srp` or `admin_password`.
-    pub(crate) flow: String,
-    pub(crate) max_failures_per_username: u64,
-    pub(crate) max_failures_per_address: u64,
-    pub(crate) lockout_secs: u64,
-    pub(crate) max_lockout_secs: u64,
-    pub(crate) title: String,
-}
-
-impl ProxySettings {
-    /// Whether the sign-in page (rather than the hosted UI) signs users in.
-    pub(crate) fn uses_login_page(&self) -> bool {
-        match self.upstream.as_str() {
-            "login" => true,
-            "hosted_ui" => false,
-            _ => self.domain.is_none() && self.discovery_url.is_none(),
-        }
-    }
-}
-
-/// A configuration problem, phrased as what to fix.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub(crate) struct Problem(pub(crate) String);
-
-impl std::fmt::Display for Problem {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.write_str(&self.0)
-    }
-}
-
 fn non_empty(v: Option<String>) -> Option<String> {
     v.map(|s| s.trim().to_owned()).filter(|s| !s.is_empty())
 }
@@ -561,14 +389,6 @@ pub(crate) fn default_audit_file() -> PathBuf {
         .join("audit.jsonl")
 }
 
-/// Where the authorization server keeps its state by default.
-pub(crate) fn default_state_dir() -> PathBuf {
-    dirs::state_dir()
-        .or_else(dirs::data_local_dir)
-        .unwrap_or_else(|| PathBuf::from("."))
-        .join("cognito-mcp")
-}
-
 impl Settings {
     /// Reads the file at `path` (if any) and the environment through `env`.
     pub(crate) fn load(
@@ -578,75 +398,41 @@ impl Settings {
         let file = match path {
             Some(p) => {
                 let text = std::fs::read_to_string(p).map_err(|e| {
-                    Problem(format!(
+                    Problem::new(format!(
                         "cannot read the config file {}: {e}; check the --config path",
                         p.display()
                     ))
                 })?;
-                toml::from_str::<FileConfig>(&text).map_err(|e| {
-                    // Never echo the file's text: the offending line may hold a secret.
-                    let at = e
-                        .span()
-                        .map(|span| {
-                            let before = &text[..span.start.min(text.len())];
-                            let line = before.matches('\n').count() + 1;
-                            let line_start = before.rfind('\n').map_or(0, |i| i + 1);
-                            let col = before.len() - line_start + 1;
-                            // The key is safe to name; the value after `=` may be a secret.
-                            let key = text[line_start..]
-                                .lines()
-                                .next()
-                                .and_then(|l| l.split_once('='))
-                                .map(|(k, _)| k.trim())
-                                .filter(|k| !k.is_empty() && !k.contains('"'))
-                                .map(|k| format!(" (key `{k}`)"))
-                                .unwrap_or_default();
-                            format!(" at line {line}, column {col}{key}")
-                        })
-                        .unwrap_or_default();
-                    let msg = e.message().split_whitespace().collect::<Vec<_>>().join(" ");
-                    Problem(format!(
-                        "the config file {} is not valid{at}: {msg}",
-                        p.display()
-                    ))
-                })?
+                mcp_oauth::config::parse_toml::<FileConfig>(p, &text)?
             }
             None => FileConfig::default(),
         };
         let env_nonempty = |k: &str| non_empty(env(k));
-        let (region, region_source) = if let Some(r) = env_nonempty("AWS_REGION") {
-            (r, Source::Env)
-        } else if let Some(r) = non_empty(file.cognito.region) {
-            (r, Source::File)
-        } else {
-            (DEFAULT_REGION.to_owned(), Source::Default)
-        };
+        let mut auth = mcp_oauth::AuthConfig::from_tables(file.cognito, file.auth, env)
+            .map_err(|e| Problem::new(e.to_string()))?;
+        // `http.public_url` is the one source (the CLI may override it); the builder gets it.
+        let public_url = auth.public_url.take();
         let read_only = match env_nonempty("COGNITO_MCP_READ_ONLY") {
             Some(v) => truthy(&v).ok_or_else(|| {
-                Problem(format!(
+                Problem::new(format!(
                     "COGNITO_MCP_READ_ONLY is {v:?}; set it to true or false"
                 ))
             })?,
             None => file.server.read_only.unwrap_or(false),
         };
-        let file_endpoint_url = non_empty(file.cognito.endpoint_url);
         let mut safety_problems = Vec::new();
         let (safety, bulk, pacing, max_attempts, adaptive_retry) =
             safety_settings(file.safety, file.bulk, file.pacing, &mut safety_problems);
-        let endpoint_url = env_nonempty("AWS_ENDPOINT_URL_COGNITO_IDENTITY_PROVIDER")
-            .or_else(|| env_nonempty("AWS_ENDPOINT_URL"))
-            .or_else(|| file_endpoint_url.clone());
         Ok(Self {
-            region,
-            region_source,
-            user_pool_id: env_nonempty("COGNITO_USER_POOL_ID")
-                .or(non_empty(file.cognito.user_pool_id)),
-            client_id: env_nonempty("COGNITO_CLIENT_ID").or(non_empty(file.cognito.client_id)),
-            client_secret: env_nonempty("COGNITO_CLIENT_SECRET")
-                .map(Secret::new)
-                .or(file.cognito.client_secret.filter(|s| !s.is_empty())),
-            file_endpoint_url,
-            endpoint_url,
+            region: auth.region.clone(),
+            user_pool_id: auth.user_pool_id.clone(),
+            client_id: auth.client_id.clone(),
+            client_secret: auth
+                .client_secret
+                .as_ref()
+                .map(|s| Secret::new(s.expose())),
+            file_endpoint_url: auth.file_endpoint_url.clone(),
+            endpoint_url: auth.endpoint_url.clone(),
             read_only,
             allow: file.tools.allow,
             deny: file.tools.deny,
@@ -664,25 +450,14 @@ impl Settings {
                 bind: env_nonempty("COGNITO_MCP_BIND")
                     .or(non_empty(file.server.bind))
                     .unwrap_or_else(|| DEFAULT_BIND.to_owned()),
-                public_url: env_nonempty("COGNITO_MCP_PUBLIC_URL")
+                public_url: public_url
                     .or(non_empty(file.server.public_url))
                     .map(|u| u.trim_end_matches('/').to_owned()),
                 allowed_hosts: file.server.allowed_hosts,
                 allowed_origins: file.server.allowed_origins,
                 max_body_bytes: file.server.max_body_bytes.unwrap_or(DEFAULT_MAX_BODY_BYTES),
             },
-            auth: AuthSettings {
-                resource_server: non_empty(file.auth.resource_server.clone())
-                    .unwrap_or_else(|| "mcp".to_owned()),
-                client_ids: file.auth.client_ids.clone(),
-                jwks_url: env_nonempty("COGNITO_JWKS_URL")
-                    .or(non_empty(file.auth.jwks_url.clone())),
-                leeway_secs: file.auth.leeway_secs.unwrap_or(60),
-                jwks_refetch_interval_secs: file.auth.jwks_refetch_interval_secs.unwrap_or(10),
-                group_scopes: file.auth.group_scopes.clone(),
-                tool_scopes: file.auth.tool_scopes.clone(),
-                proxy: None,
-            },
+            auth,
             deploy: file.deploy.clone(),
             safety,
             bulk,
@@ -693,89 +468,10 @@ impl Settings {
             sign_in: SignInSettings::default(),
         })
         .and_then(|mut settings: Settings| {
-            let enabled = match env_nonempty("COGNITO_MCP_AUTH_ENABLED") {
-                Some(v) => truthy(&v).ok_or_else(|| {
-                    Problem(format!(
-                        "COGNITO_MCP_AUTH_ENABLED is {v:?}; set it to true or false"
-                    ))
-                })?,
-                None => file.auth.enabled.unwrap_or(false),
-            };
-            if let Some(p) = &file.auth.provider
-                && p != "cognito"
-            {
-                return Err(Problem(format!(
-                    "auth.provider is {p:?}; the only provider is \"cognito\""
-                )));
-            }
-            if enabled {
-                let a = file.auth;
-                let d = a.dcr;
-                let defaults =
-                    mcp_oauth::DcrPolicy::for_resource_server(&settings.auth.resource_server);
-                let mut dcr = defaults.clone();
-                dcr.enabled = d.enabled.unwrap_or(true);
-                dcr.public_client_patterns = d
-                    .public_client_patterns
-                    .unwrap_or(defaults.public_client_patterns);
-                dcr.default_scopes = d.default_scopes.unwrap_or(defaults.default_scopes);
-                dcr.allowed_scopes = d.allowed_scopes.unwrap_or(defaults.allowed_scopes);
-                dcr.allowed_redirect_patterns = d.allowed_redirect_patterns;
-                dcr.max_clients = d.max_clients.unwrap_or(defaults.max_clients);
-                dcr.registrations_per_minute = d
-                    .registrations_per_minute
-                    .unwrap_or(defaults.registrations_per_minute);
-                dcr.client_id_metadata_documents = d.client_id_metadata_documents.unwrap_or(true);
-                dcr.dangerously_allow_private_metadata_documents = d
-                    .dangerously_allow_private_metadata_documents
-                    .unwrap_or(false);
-                settings.auth.proxy = Some(ProxySettings {
-                    callback_urls: a.callback_urls,
-                    domain: env_nonempty("COGNITO_DOMAIN").or(non_empty(a.domain)),
-                    discovery_url: env_nonempty("COGNITO_DISCOVERY_URL")
-                        .or(non_empty(a.discovery_url)),
-                    upstream_issuer: env_nonempty("COGNITO_UPSTREAM_ISSUER")
-                        .or(non_empty(a.upstream_issuer)),
-                    upstream_scopes: a
-                        .upstream_scopes
-                        .unwrap_or_else(|| vec!["openid".into(), "email".into(), "profile".into()]),
-                    upstream_timeout_secs: a.upstream_timeout_secs.unwrap_or(10),
-                    state_dir: env_nonempty("COGNITO_MCP_STATE_DIR")
-                        .map(PathBuf::from)
-                        .or(a.state_dir)
-                        .unwrap_or_else(default_state_dir),
-                    store: non_empty(a.store).unwrap_or_else(|| "embedded".to_owned()),
-                    redis_url: env_nonempty("COGNITO_MCP_REDIS_URL")
-                        .map(Secret::new)
-                        .or(a.redis_url.filter(|s| !s.is_empty())),
-                    redis_namespace: non_empty(a.redis_namespace)
-                        .unwrap_or_else(|| "cognito-mcp".to_owned()),
-                    state_key: env_nonempty("COGNITO_MCP_STATE_KEY").map(Secret::new),
-                    access_token_ttl_secs: a.access_token_ttl_secs.unwrap_or(3600),
-                    refresh_token_ttl_secs: a.refresh_token_ttl_secs.unwrap_or(30 * 24 * 3600),
-                    code_ttl_secs: a.code_ttl_secs.unwrap_or(300),
-                    consent_memory_days: a.consent_memory_days.unwrap_or(0),
-                    dcr,
-                    upstream: env_nonempty("COGNITO_MCP_AUTH_UPSTREAM")
-                        .or(non_empty(a.upstream))
-                        .unwrap_or_else(|| "auto".to_owned()),
-                    login: LoginSettings {
-                        flow: non_empty(a.login.flow).unwrap_or_else(|| "auto".to_owned()),
-                        max_failures_per_username: a.login.max_failures_per_username.unwrap_or(5),
-                        max_failures_per_address: a.login.max_failures_per_address.unwrap_or(20),
-                        lockout_secs: a.login.lockout_secs.unwrap_or(30),
-                        max_lockout_secs: a.login.max_lockout_secs.unwrap_or(900),
-                        title: non_empty(a.login.title).unwrap_or_else(|| "Sign in".to_owned()),
-                    },
-                });
-            }
-            Ok(settings)
-        })
-        .and_then(|mut settings: Settings| {
             let f = file.sign_in;
             let enabled = match env_nonempty("COGNITO_MCP_SIGN_IN_ENABLED") {
                 Some(v) => truthy(&v).ok_or_else(|| {
-                    Problem(format!(
+                    Problem::new(format!(
                         "COGNITO_MCP_SIGN_IN_ENABLED is {v:?}; set it to true or false"
                     ))
                 })?,
@@ -800,57 +496,10 @@ impl Settings {
 
     /// Every problem with the settings, each phrased as what to fix. Empty when usable.
     pub(crate) fn problems(&self) -> Vec<Problem> {
-        let mut out = Vec::new();
-        let region_where = match self.region_source {
-            Source::Env => "AWS_REGION",
-            Source::File => "cognito.region in the config file",
-            Source::Default => "the default region",
-        };
-        if !is_region(&self.region) {
-            out.push(Problem(format!(
-                "{region_where} is {:?}, which is not an AWS region; set AWS_REGION to a region \
-                 such as us-east-1 or eu-west-1",
-                self.region
-            )));
-        }
-        match &self.user_pool_id {
-            None => out.push(Problem(
-                "COGNITO_USER_POOL_ID is not set; set it (or cognito.user_pool_id in the config \
-                 file) to your pool's id, like us-east-1_AbCdEf123 (Cognito console, or \
-                 `cognito-mcp bootstrap` to create a pool)"
-                    .into(),
-            )),
-            Some(id) => match id.split_once('_') {
-                Some((pool_region, rest))
-                    if is_region(pool_region)
-                        && !rest.is_empty()
-                        && rest.chars().all(|c| c.is_ascii_alphanumeric()) =>
-                {
-                    if is_region(&self.region) && pool_region != self.region {
-                        out.push(Problem(format!(
-                            "COGNITO_USER_POOL_ID {id} is a pool in {pool_region}, but the region \
-                             is {}; set AWS_REGION={pool_region}",
-                            self.region
-                        )));
-                    }
-                }
-                _ => out.push(Problem(format!(
-                    "COGNITO_USER_POOL_ID {id:?} is not a pool id; it looks like REGION_ID, \
-                     for example us-east-1_AbCdEf123"
-                ))),
-            },
-        }
-        if let Some(url) = &self.endpoint_url
-            && !(url.starts_with("http://") || url.starts_with("https://"))
-        {
-            out.push(Problem(format!(
-                "the Cognito endpoint override {url:?} is not an http(s) URL; set \
-                 AWS_ENDPOINT_URL_COGNITO_IDENTITY_PROVIDER to something like http://127.0.0.1:5000"
-            )));
-        }
+        let mut out = self.auth.problems();
         for tool in self.auth.tool_scopes.keys() {
             if catalog::find(tool).is_none() {
-                out.push(Problem(format!(
+                out.push(Problem::new(format!(
                     "auth.tool_scopes names {tool:?}, which is not a tool; the tools are: {}",
                     catalog::names()
                 )));
@@ -859,96 +508,24 @@ impl Settings {
         if let Some(url) = &self.http.public_url
             && !(url.starts_with("http://") || url.starts_with("https://"))
         {
-            out.push(Problem(format!(
+            out.push(Problem::new(format!(
                 "the public URL {url:?} is not an http(s) URL; set COGNITO_MCP_PUBLIC_URL to the \
                  URL clients use, like https://mcp.example.com"
             )));
         }
-        if let Some(p) = &self.auth.proxy {
-            if self.client_id.is_none() {
-                out.push(Problem(
-                    "the authorization server signs users in with the server's own Cognito app \
-                     client: set COGNITO_CLIENT_ID (and COGNITO_CLIENT_SECRET if it has one)"
-                        .into(),
-                ));
-            }
-            if !matches!(p.store.as_str(), "embedded" | "memory" | "redis") {
-                out.push(Problem(format!(
-                    "auth.store is {:?}; use \"embedded\" (default), \"memory\" or \"redis\"",
-                    p.store
-                )));
-            }
-            if p.store == "redis" {
-                out.extend(redis_problems(p));
-            }
-            if p.code_ttl_secs == 0 || p.code_ttl_secs > 300 {
-                out.push(Problem(format!(
-                    "auth.code_ttl_secs is {}; codes live between 1 and 300 seconds",
-                    p.code_ttl_secs
-                )));
-            }
-            if p.access_token_ttl_secs == 0 || p.refresh_token_ttl_secs == 0 {
-                out.push(Problem(
-                    "auth.access_token_ttl_secs and auth.refresh_token_ttl_secs must be above 0"
-                        .into(),
-                ));
-            }
-            if p.upstream_timeout_secs == 0 || p.upstream_timeout_secs > 120 {
-                out.push(Problem(format!(
-                    "auth.upstream_timeout_secs is {}; use 1 to 120 seconds",
-                    p.upstream_timeout_secs
-                )));
-            }
-            if !matches!(p.upstream.as_str(), "auto" | "hosted_ui" | "login") {
-                out.push(Problem(format!(
-                    "auth.upstream (COGNITO_MCP_AUTH_UPSTREAM) is {:?}; use \"auto\" (default), \
-                     \"hosted_ui\" (Cognito's hosted sign-in, needs COGNITO_DOMAIN) or \"login\" \
-                     (this server's own sign-in page)",
-                    p.upstream
-                )));
-            }
-            if !matches!(p.login.flow.as_str(), "auto" | "srp" | "admin_password") {
-                out.push(Problem(format!(
-                    "auth.login.flow is {:?}; use \"auto\" (default), \"srp\" or \"admin_password\"",
-                    p.login.flow
-                )));
-            }
-            if p.login.max_failures_per_username == 0 || p.login.max_failures_per_address == 0 {
-                out.push(Problem(
-                    "auth.login.max_failures_per_username and max_failures_per_address must be at \
-                     least 1"
-                        .into(),
-                ));
-            }
-            if p.login.lockout_secs == 0 || p.login.max_lockout_secs < p.login.lockout_secs {
-                out.push(Problem(format!(
-                    "auth.login.lockout_secs is {} and max_lockout_secs {}; the first lockout must \
-                     be above 0 and at most the longest",
-                    p.login.lockout_secs, p.login.max_lockout_secs
-                )));
-            }
-            for scope in &p.dcr.default_scopes {
-                if !p.dcr.allowed_scopes.contains(scope) {
-                    out.push(Problem(format!(
-                        "auth.dcr.default_scopes has {scope:?}, which auth.dcr.allowed_scopes does not allow"
-                    )));
-                }
-            }
-        }
         out.extend(self.safety_problems.iter().cloned());
         if self.sign_in.enabled && self.sign_in.client_id.is_none() {
-            out.push(Problem(
+            out.push(Problem::new(
                 "sign-in checks are enabled (sign_in.enabled or COGNITO_MCP_SIGN_IN_ENABLED) but \
                  name no app client: set sign_in.client_id (or COGNITO_CLIENT_ID) to an app \
                  client that allows ALLOW_ADMIN_USER_PASSWORD_AUTH, and sign_in.client_secret \
-                 (or COGNITO_CLIENT_SECRET) if it has a secret"
-                    .into(),
+                 (or COGNITO_CLIENT_SECRET) if it has a secret",
             ));
         }
         for (list, names) in [("tools.allow", &self.allow), ("tools.deny", &self.deny)] {
             for name in names {
                 if catalog::find(name).is_none() {
-                    out.push(Problem(format!(
+                    out.push(Problem::new(format!(
                         "{list} names {name:?}, which is not a tool; the tools are: {}",
                         catalog::names()
                     )));
@@ -957,51 +534,6 @@ impl Settings {
         }
         out
     }
-}
-
-/// What `auth.store = "redis"` lacks. The URL is never echoed: it may hold a password.
-fn redis_problems(p: &ProxySettings) -> Vec<Problem> {
-    let mut out = Vec::new();
-    let form = "redis://[user:password@]host[:port][/db], or rediss://... for TLS";
-    match &p.redis_url {
-        None => out.push(Problem(format!(
-            "auth.store is \"redis\" but no Redis server is named: set COGNITO_MCP_REDIS_URL \
-             (or auth.redis_url) to {form}"
-        ))),
-        Some(url) => {
-            let scheme = url.expose().trim().split_once("://").map(|(s, _)| s);
-            if !scheme.is_some_and(|s| {
-                s.eq_ignore_ascii_case("redis") || s.eq_ignore_ascii_case("rediss")
-            }) {
-                out.push(Problem(format!(
-                    "COGNITO_MCP_REDIS_URL (or auth.redis_url) is not a redis:// or rediss:// \
-                     URL; write it as {form}"
-                )));
-            }
-        }
-    }
-    if p.state_key.is_none() {
-        out.push(Problem(
-            "auth.store is \"redis\", so every instance must seal the shared state with the same \
-             key: set COGNITO_MCP_STATE_KEY to the same value on each (`openssl rand -base64 32`); \
-             a key file in one instance's state directory would give each its own key"
-                .into(),
-        ));
-    }
-    out
-}
-
-/// Whether `s` has the shape of an AWS region: `us-east-1`, `ap-southeast-2`, `us-gov-west-1`.
-pub(crate) fn is_region(s: &str) -> bool {
-    let parts: Vec<&str> = s.split('-').collect();
-    parts.len() >= 3
-        && parts[0].len() == 2
-        && parts[..parts.len() - 1]
-            .iter()
-            .all(|p| !p.is_empty() && p.chars().all(|c| c.is_ascii_lowercase()))
-        && parts[parts.len() - 1].len() <= 2
-        && parts[parts.len() - 1].chars().all(|c| c.is_ascii_digit())
-        && !parts[parts.len() - 1].is_empty()
 }
 
 #[cfg(test)]
@@ -1028,12 +560,11 @@ mod tests {
     fn defaults_apply_when_nothing_is_set() {
         let s = Settings::load(None, &env(&[])).expect("loads");
         assert_eq!(s.region, "us-east-1");
-        assert_eq!(s.region_source, Source::Default);
         assert!(!s.read_only);
         assert!(s.audit_enabled);
         let problems = s.problems();
         assert_eq!(problems.len(), 1);
-        assert!(problems[0].0.contains("COGNITO_USER_POOL_ID is not set"));
+        assert!(problems[0].message().contains("COGNITO_USER_POOL_ID is not set"));
     }
 
     #[test]
@@ -1088,7 +619,7 @@ mod tests {
         let p = s.problems();
         assert!(
             p.iter().any(|p| p
-                .0
+                .message()
                 .contains("AWS_REGION is \"moon-1\", which is not an AWS region")),
             "{p:?}"
         );
@@ -1104,14 +635,14 @@ mod tests {
             ]),
         )
         .expect("loads");
-        assert!(s.problems()[0].0.contains("set AWS_REGION=eu-west-1"));
+        assert!(s.problems()[0].message().contains("set AWS_REGION=eu-west-1"));
     }
 
     #[test]
     fn malformed_pool_id_is_named() {
         let s =
             Settings::load(None, &env(&[("COGNITO_USER_POOL_ID", "not a pool")])).expect("loads");
-        assert!(s.problems()[0].0.contains("is not a pool id"));
+        assert!(s.problems()[0].message().contains("is not a pool id"));
     }
 
     #[test]
@@ -1123,14 +654,14 @@ mod tests {
         )
         .expect("loads");
         let p = s.problems();
-        assert!(p[0].0.contains("tools.deny names \"delet_user\""), "{p:?}");
+        assert!(p[0].message().contains("tools.deny names \"delet_user\""), "{p:?}");
     }
 
     #[test]
     fn unknown_key_in_file_fails_with_its_name() {
         let f = write("[cognito]\nuser_pool = \"x\"\n");
         let e = Settings::load(Some(f.path()), &env(&[])).expect_err("unknown key");
-        assert!(e.0.contains("user_pool"), "{e}");
+        assert!(e.message().contains("user_pool"), "{e}");
     }
 
     #[test]
@@ -1138,20 +669,20 @@ mod tests {
         let f = write("[cognito]\nclient_secrte = \"hunter2-secret-value\"\n");
         let e = Settings::load(Some(f.path()), &env(&[])).expect_err("unknown key");
         assert!(
-            e.0.contains("client_secrte") && e.0.contains("line 2"),
+            e.message().contains("client_secrte") && e.message().contains("line 2"),
             "{e}"
         );
-        assert!(!e.0.contains("hunter2"), "{e}");
+        assert!(!e.message().contains("hunter2"), "{e}");
         let f = write("[cognito]\nclient_secret = \"hunter2-unclosed\n");
         let e = Settings::load(Some(f.path()), &env(&[])).expect_err("unclosed");
-        assert!(!e.0.contains("hunter2"), "{e}");
+        assert!(!e.message().contains("hunter2"), "{e}");
     }
 
     #[test]
     fn missing_file_fails_with_its_path() {
         let e = Settings::load(Some(Path::new("/no/such/cognito-mcp.toml")), &env(&[]))
             .expect_err("missing");
-        assert!(e.0.contains("/no/such/cognito-mcp.toml"));
+        assert!(e.message().contains("/no/such/cognito-mcp.toml"));
     }
 
     #[test]
@@ -1185,9 +716,9 @@ mod tests {
         )
         .expect("loads");
         let p = s.auth.proxy.as_ref().expect("proxy");
-        assert_eq!(p.store, "redis");
+        assert_eq!(p.store, mcp_oauth::config::StoreKind::Redis);
         assert_eq!(
-            p.redis_url.as_ref().map(Secret::expose),
+            p.redis_url.as_ref().map(mcp_oauth::config::Secret::expose),
             Some("redis://:pa55word@env:6380/2")
         );
         assert_eq!(p.redis_namespace, "cognito-mcp");
@@ -1217,7 +748,7 @@ mod tests {
         .expect("loads");
         let p = s.problems();
         assert_eq!(p.len(), 1, "{p:?}");
-        assert!(p[0].0.contains("set COGNITO_MCP_REDIS_URL"), "{p:?}");
+        assert!(p[0].message().contains("set COGNITO_MCP_REDIS_URL"), "{p:?}");
     }
 
     #[test]
@@ -1234,8 +765,8 @@ mod tests {
             .expect("loads");
             let p = s.problems();
             assert_eq!(p.len(), 1, "{p:?}");
-            assert!(p[0].0.contains("not a redis:// or rediss:// URL"), "{p:?}");
-            assert!(!p[0].0.contains("s3cr3t-pw"), "{p:?}");
+            assert!(p[0].message().contains("not a redis:// or rediss:// URL"), "{p:?}");
+            assert!(!p[0].message().contains("s3cr3t-pw"), "{p:?}");
         }
     }
 
@@ -1252,7 +783,7 @@ mod tests {
         .expect("loads");
         let p = s.problems();
         assert_eq!(p.len(), 1, "{p:?}");
-        assert!(p[0].0.contains("set COGNITO_MCP_STATE_KEY"), "{p:?}");
+        assert!(p[0].message().contains("set COGNITO_MCP_STATE_KEY"), "{p:?}");
     }
 
     #[test]
@@ -1301,10 +832,10 @@ mod tests {
         .expect("loads");
         let p = s.problems();
         assert_eq!(p.len(), 1, "{p:?}");
-        assert!(p[0].0.contains("sign_in.client_id"), "{p:?}");
+        assert!(p[0].message().contains("sign_in.client_id"), "{p:?}");
         let e = Settings::load(None, &env(&[("COGNITO_MCP_SIGN_IN_ENABLED", "maybe")]))
             .expect_err("not a boolean");
-        assert!(e.0.contains("COGNITO_MCP_SIGN_IN_ENABLED"), "{e}");
+        assert!(e.message().contains("COGNITO_MCP_SIGN_IN_ENABLED"), "{e}");
     }
 
     #[test]

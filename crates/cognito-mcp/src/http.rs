@@ -1,14 +1,12 @@
 //! `serve --transport http`: Streamable HTTP at `/mcp`, guarded as an OAuth protected resource
 //! whose callers hold Cognito tokens; metadata, `/healthz`, graceful shutdown.
 
-use std::collections::BTreeSet;
 use std::sync::Arc;
 
 use anyhow::Context as _;
 use axum::Router;
 use axum::routing::get;
-use cognito_jwt::{CognitoVerifier, ScopePolicy, VerifierBuilder, cognito_issuer};
-use mcp_oauth::ProtectedResource;
+use mcp_oauth::CognitoAuth;
 use rmcp::transport::streamable_http_server::session::local::LocalSessionManager;
 use rmcp::transport::{StreamableHttpServerConfig, StreamableHttpService};
 use tokio_util::sync::CancellationToken;
@@ -17,61 +15,6 @@ use crate::catalog;
 use crate::config::Settings;
 use crate::policy::ToolScopes;
 use crate::server::CognitoMcp;
-
-/// The JWKS URL: `COGNITO_JWKS_URL` / `auth.jwks_url`; else, with an endpoint override,
-/// `{endpoint}/{pool}/.well-known/jwks.json` (moto, LocalStack); else `{issuer}/.well-known/jwks.json`.
-pub(crate) fn jwks_url(settings: &Settings, pool_id: &str) -> String {
-    if let Some(url) = &settings.auth.jwks_url {
-        return url.clone();
-    }
-    match &settings.endpoint_url {
-        Some(endpoint) => format!(
-            "{}/{pool_id}/.well-known/jwks.json",
-            endpoint.trim_end_matches('/')
-        ),
-        None => format!(
-            "{}/.well-known/jwks.json",
-            cognito_issuer(&settings.region, pool_id)
-        ),
-    }
-}
-
-/// The app clients whose tokens are accepted: `auth.client_ids`, else `COGNITO_CLIENT_ID`.
-pub(crate) fn client_ids(settings: &Settings) -> Vec<String> {
-    if settings.auth.client_ids.is_empty() {
-        settings.client_id.iter().cloned().collect()
-    } else {
-        settings.auth.client_ids.clone()
-    }
-}
-
-/// The token verifier for the configured pool, or `None` without an app client id.
-pub(crate) fn verifier(settings: &Settings, pool_id: &str) -> Option<CognitoVerifier> {
-    let ids = client_ids(settings);
-    if ids.is_empty() {
-        return None;
-    }
-    let mut b = VerifierBuilder::for_pool(&settings.region, pool_id)
-        .jwks_url(jwks_url(settings, pool_id))
-        .leeway(std::time::Duration::from_secs(settings.auth.leeway_secs))
-        .min_refetch_interval(std::time::Duration::from_secs(
-            settings.auth.jwks_refetch_interval_secs,
-        ));
-    for id in ids {
-        b = b.allow_client(id);
-    }
-    b.build().ok()
-}
-
-/// The group-to-scope mapping: `auth.group_scopes`, else the standard one.
-pub(crate) fn scope_policy(settings: &Settings) -> ScopePolicy {
-    match &settings.auth.group_scopes {
-        Some(groups) => groups.iter().fold(ScopePolicy::empty(), |p, (g, scopes)| {
-            p.set(g.clone(), scopes.iter().cloned())
-        }),
-        None => ScopePolicy::standard(&settings.auth.resource_server),
-    }
-}
 
 fn host_of(url: &str) -> Option<(&str, Option<&str>)> {
     let rest = url.split_once("://")?.1;
@@ -82,19 +25,15 @@ fn host_of(url: &str) -> Option<(&str, Option<&str>)> {
     })
 }
 
-/// The parts of the HTTP app that do not depend on its public URL: the checked settings and
-/// the token verifiers. [`AppBase::build`] turns it into the router for one public URL; `serve
-/// --transport http` knows that URL once it has bound, `--transport lambda` may only learn it
-/// from the first request.
+/// The parts of the HTTP app that do not depend on its public URL. [`AppBase::build`] turns it
+/// into the router for one public URL; `serve --transport http` knows that URL once it has
+/// bound, `--transport lambda` may only learn it from the first request.
 pub(crate) struct AppBase {
     settings: Settings,
     server: CognitoMcp,
-    pool_id: String,
-    /// The pool's verifier for the app clients of `auth.client_ids` (else `COGNITO_CLIENT_ID`):
-    /// the bearer check outside proxy mode, and the `verify_token` tool.
-    verifier: Option<CognitoVerifier>,
-    /// Proxy mode: Cognito tokens accepted beside the server's own (machine-to-machine).
-    m2m: Option<CognitoVerifier>,
+    /// The pool's verifier for the accepted app clients: the bearer check's and the
+    /// `verify_token` tool's (one key cache).
+    verifier: Option<cognito_jwt::CognitoVerifier>,
 }
 
 /// The HTTP app for one public URL.
@@ -105,36 +44,35 @@ pub(crate) struct App {
     pub(crate) resource_url: String,
     /// Cancels the MCP service's work at shutdown.
     pub(crate) shutdown: CancellationToken,
+    /// The Cognito protection in front of `/mcp`.
+    pub(crate) auth: CognitoAuth,
 }
 
 impl AppBase {
-    /// Checks that every caller will need a token and builds the verifiers.
-    pub(crate) fn new(
-        settings: Settings,
-        server: CognitoMcp,
-        pool_id: String,
-    ) -> anyhow::Result<Self> {
-        let verifier = verifier(&settings, &pool_id);
-        if settings.auth.proxy.is_none() && verifier.is_none() {
+    /// Checks that every caller will need a token and gives the tools the pool's verifier.
+    pub(crate) fn new(settings: Settings, server: CognitoMcp) -> anyhow::Result<Self> {
+        if settings.auth.proxy.is_none() && settings.auth.accepted_clients().is_empty() {
             anyhow::bail!(
                 "over HTTP every caller needs a Cognito token, checked against an app client id: set \
                  COGNITO_CLIENT_ID (or auth.client_ids in the config file), or turn on the \
                  authorization server with auth.enabled = true"
             );
         }
-        let m2m = settings
+        let verifier = settings
             .auth
-            .proxy
-            .as_ref()
-            .and_then(|_| crate::authz::m2m_verifier(&settings, &pool_id));
+            .verifier()
+            .context("the pool's token verifier")?;
         let server = server.with_auth(ToolScopes::from_settings(&settings), verifier.clone());
         Ok(Self {
             settings,
             server,
-            pool_id,
             verifier,
-            m2m,
         })
+    }
+
+    /// The pool's verifier, to fetch its key set ahead of the first request.
+    pub(crate) fn verifier(&self) -> Option<&cognito_jwt::CognitoVerifier> {
+        self.verifier.as_ref()
     }
 
     /// The settings.
@@ -142,73 +80,43 @@ impl AppBase {
         &self.settings
     }
 
-    /// The Cognito verifier the bearer check uses, if any, to fetch its key set ahead of the
-    /// first request.
-    pub(crate) fn cognito_verifier(&self) -> Option<&CognitoVerifier> {
-        match &self.settings.auth.proxy {
-            Some(_) => self.m2m.as_ref(),
-            None => self.verifier.as_ref(),
-        }
-    }
-
-    /// The router for `public_url` (no trailing slash). In proxy mode this opens the state store
-    /// and starts its purge task.
+    /// The router for `public_url` (no trailing slash), protected by [`CognitoAuth`] built
+    /// from the settings. In proxy mode this opens the state store.
     pub(crate) async fn build(&self, public_url: &str) -> anyhow::Result<App> {
         let settings = &self.settings;
-        let pool_id = &self.pool_id;
-        let resource_url = format!("{public_url}/mcp");
-        let tool_scopes = ToolScopes::from_settings(settings);
-        let policy = scope_policy(settings);
-        let read_scope = format!("{}/read", settings.auth.resource_server);
-
-        let mut supported: BTreeSet<String> = tool_scopes.all();
-        for scopes in policy.groups().values() {
-            supported.extend(scopes.iter().cloned());
-        }
-        let rule_scopes = tool_scopes.clone();
-        let rule_read = read_scope.clone();
-        let mut builder = ProtectedResource::builder(resource_url.clone());
-        let mut authz = None;
-        match &settings.auth.proxy {
-            Some(p) => {
-                let server = crate::authz::authorization_server(
-                    settings,
-                    p,
-                    pool_id,
-                    public_url,
-                    &resource_url,
-                    &policy,
-                )
-                .await?;
-                builder = builder.authorization_server_tokens(server.clone());
-                supported.extend(server.scopes_supported());
-                // In proxy mode Cognito tokens pass only from app clients listed by name
-                // (machine-to-machine callers), never by default.
-                if let Some(v) = &self.m2m {
-                    builder = builder.cognito(v.clone());
-                }
-                authz = Some(server);
-            }
-            None => {
-                if let Some(v) = &self.verifier {
-                    builder = builder.cognito(v.clone());
-                }
-            }
-        }
-        let auth = builder
-            .scope_policy(policy)
-            .scopes_supported(supported)
-            .challenge_scope(read_scope.clone())
-            .resource_name("cognito-mcp")
+        let rs = &settings.auth.resource_server;
+        let mut auth = CognitoAuth::builder(settings.auth.clone())
+            .public_url(public_url)
+            .resource_name("Cognito user pool administration (cognito-mcp)")
             .max_body_bytes(settings.http.max_body_bytes)
-            .scope_rule(move |method, tool| match method {
-                "tools/call" => tool
-                    .and_then(catalog::find)
-                    .and_then(|t| rule_scopes.required(t).map(str::to_owned)),
-                "resources/read" => Some(rule_read.clone()),
-                _ => None,
-            })
-            .build()?;
+            .method_scope("resources/read", format!("{rs}/read"))
+            .describe_scope(format!("{rs}/read"), "read users, groups and the pool's settings")
+            .describe_scope(
+                format!("{rs}/write"),
+                "create and change users and group memberships",
+            )
+            .describe_scope(
+                format!("{rs}/admin"),
+                "disable, delete and sign out users, reset passwords",
+            )
+            .describe_scope("openid", "know who you are")
+            .describe_scope("email", "see your email address")
+            .describe_scope("profile", "see your profile");
+        if let Some(v) = &self.verifier {
+            auth = auth.verifier(v.clone());
+        }
+        let tool_scopes = ToolScopes::from_settings(settings);
+        for tool in catalog::TOOLS {
+            if let Some(scope) = tool_scopes.required(tool) {
+                auth = auth.tool_scope(tool.name, scope);
+            }
+        }
+        if settings.auth.proxy.as_ref().is_some_and(|p| p.uses_login_page()) {
+            // The sign-in page calls Cognito through the server's paced client.
+            auth = auth.cognito_client(crate::aws::client(settings).await);
+        }
+        let auth = auth.build().await?;
+        let resource_url = auth.resource().to_owned();
 
         let server = self.server.clone();
         let (allowed_hosts, allowed_origins) = allow_lists(
@@ -230,7 +138,7 @@ impl AppBase {
             config,
         );
 
-        let mut router = Router::new()
+        let router = Router::new()
             .nest_service(
                 "/mcp",
                 tower::ServiceBuilder::new()
@@ -242,34 +150,18 @@ impl AppBase {
                 "/healthz",
                 get(|| async { axum::Json(serde_json::json!({"status": "ok"})) }),
             );
-        if let Some(server) = &authz {
-            router = router.merge(server.routes());
-            let purge = server.clone();
-            tokio::spawn(async move {
-                let mut every = tokio::time::interval(std::time::Duration::from_secs(600));
-                loop {
-                    every.tick().await;
-                    if let Err(e) = purge.purge_expired().await {
-                        tracing::warn!(error = %e, "could not purge expired state");
-                    }
-                }
-            });
-        }
         Ok(App {
             router,
             resource_url,
             shutdown,
+            auth,
         })
     }
 }
 
 /// Runs the HTTP server until Ctrl-C or SIGTERM.
-pub(crate) async fn serve(
-    settings: Settings,
-    server: CognitoMcp,
-    pool_id: String,
-) -> anyhow::Result<()> {
-    let base = AppBase::new(settings, server, pool_id)?;
+pub(crate) async fn serve(settings: Settings, server: CognitoMcp) -> anyhow::Result<()> {
+    let base = AppBase::new(settings, server)?;
     let settings = base.settings();
     // Bind first: with port 0 the public URL must name the port actually bound.
     let listener = tokio::net::TcpListener::bind(&settings.http.bind)
@@ -285,13 +177,12 @@ pub(crate) async fn serve(
 
     // Warm the key set so the first request pays no fetch; a failure is logged and retried on
     // the first request.
-    if let Some(warm) = base.cognito_verifier().cloned() {
-        tokio::spawn(async move {
-            if let Err(e) = warm.warm_up().await {
-                tracing::warn!(error = %e, "could not fetch the pool's key set yet");
-            }
-        });
-    }
+    let warm = app.auth.clone();
+    tokio::spawn(async move {
+        if let Err(e) = warm.warm_up().await {
+            tracing::warn!(error = %e, "could not fetch the pool's key set yet");
+        }
+    });
 
     tracing::info!(addr = %local, resource = %app.resource_url, "serving MCP over Streamable HTTP");
     run(listener, app.router, app.shutdown).await

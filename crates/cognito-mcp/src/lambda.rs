@@ -24,6 +24,7 @@ use tower::Service as _;
 
 use crate::config::Settings;
 use crate::http::{App, AppBase};
+use mcp_oauth::config::StoreKind;
 use crate::server::CognitoMcp;
 
 /// The variables the Lambda runtime sets for a function's process; `lambda_http` needs all four.
@@ -47,11 +48,7 @@ pub(crate) fn launched_by_lambda() -> bool {
 }
 
 /// Serves Lambda invocations until the runtime stops the process.
-pub(crate) async fn serve(
-    settings: Settings,
-    server: CognitoMcp,
-    pool_id: String,
-) -> anyhow::Result<()> {
+pub(crate) async fn serve(settings: Settings, server: CognitoMcp) -> anyhow::Result<()> {
     let missing: Vec<&str> = RUNTIME_VARS
         .into_iter()
         .filter(|k| std::env::var_os(k).is_none_or(|v| v.is_empty()))
@@ -64,10 +61,10 @@ pub(crate) async fn serve(
         );
     }
     check_store(&settings)?;
-    let base = AppBase::new(settings, server, pool_id)?;
+    let base = AppBase::new(settings, server)?;
     // The init phase is the time to fetch the key set: Lambda freezes the process between
     // invocations, so a fetch left running in the background could stall until the first one.
-    if let Some(v) = base.cognito_verifier() {
+    if let Some(v) = base.verifier() {
         match tokio::time::timeout(WARM_UP_TIMEOUT, v.warm_up()).await {
             Ok(Ok(_)) => {}
             Ok(Err(e)) => tracing::warn!(error = %e, "could not fetch the pool's key set yet"),
@@ -123,9 +120,9 @@ fn check_store(settings: &Settings) -> anyhow::Result<()> {
     let Some(p) = &settings.auth.proxy else {
         return Ok(());
     };
-    match p.store.as_str() {
-        "redis" => Ok(()),
-        "memory" => {
+    match p.store {
+        StoreKind::Redis => Ok(()),
+        StoreKind::Memory => {
             tracing::warn!(
                 "auth.store = \"memory\" on Lambda: each instance keeps its own state and loses \
                  it when Lambda retires the instance; this works only with reserved concurrency \
@@ -133,8 +130,8 @@ fn check_store(settings: &Settings) -> anyhow::Result<()> {
             );
             Ok(())
         }
-        other => anyhow::bail!(
-            "auth.store = {other:?} keeps the authorization server's state in a file, but Lambda \
+        _ => anyhow::bail!(
+            "auth.store = \"embedded\" keeps the authorization server's state in a file, but Lambda \
              instances share no disk (each has its own /tmp, discarded with it): set auth.store = \
              \"redis\" with COGNITO_MCP_REDIS_URL and COGNITO_MCP_STATE_KEY (the same on every \
              instance), or auth.store = \"memory\" for a single-instance trial"
@@ -435,7 +432,7 @@ mod tests {
         let policy = crate::policy::ToolPolicy::from_settings(&settings);
         let admin = crate::aws::LazyAdmin::new(settings.clone(), pool.clone());
         let server = CognitoMcp::new(admin, policy, None, "anonymous");
-        let base = AppBase::new(settings, server, pool).expect("app base");
+        let base = AppBase::new(settings, server).expect("app base");
         Handler::new(base).await.expect("handler")
     }
 

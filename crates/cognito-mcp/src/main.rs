@@ -3,7 +3,6 @@
 //! The binary wires `cognito-admin` to MCP tools with rmcp, and adds the CLI, configuration,
 //! tool policy (read-only, allow/deny), the IAM policy generator and the audit log.
 
-mod authz;
 mod aws;
 mod bootstrap;
 mod catalog;
@@ -246,11 +245,10 @@ async fn run(cli: Cli) -> ExitCode {
                 // The policy needs neither the pool nor the app client nor Redis to exist yet
                 // (it is printed before a deploy too).
                 .filter(|p| {
-                    !p.0.starts_with("COGNITO_USER_POOL_ID is not set")
-                        && !p.0.contains("set COGNITO_CLIENT_ID")
-                        && !p
-                            .0
-                            .starts_with("auth.store is \"redis\" but no Redis server")
+                    let m = p.message();
+                    !m.starts_with("COGNITO_USER_POOL_ID is not set")
+                        && !m.contains("set COGNITO_CLIENT_ID")
+                        && !m.starts_with("auth.store is \"redis\" but no Redis server")
                 })
                 .collect();
             if !problems.is_empty() {
@@ -496,7 +494,10 @@ async fn serve(
             let server = server::CognitoMcp::new(admin, policy, audit, "local")
                 .with_auth(
                     ToolScopes::from_settings(&settings),
-                    http::verifier(&settings, &pool_id),
+                    settings
+                        .auth
+                        .verifier()
+                        .context("the pool's token verifier")?,
                 )
                 .with_sign_in(settings.sign_in.clone());
             let running = server
@@ -513,14 +514,14 @@ async fn serve(
             tracing::info!(pool = %pool_id, tools = enabled, audit = %audit_path, "starting the HTTP transport");
             let server = server::CognitoMcp::new(admin, policy, audit, "anonymous")
                 .with_sign_in(settings.sign_in.clone());
-            http::serve(settings, server, pool_id).await
+            http::serve(settings, server).await
         }
         #[cfg(feature = "lambda")]
         Transport::Lambda => {
             tracing::info!(pool = %pool_id, tools = enabled, audit = %audit_path, "starting on AWS Lambda");
             let server = server::CognitoMcp::new(admin, policy, audit, "anonymous")
                 .with_sign_in(settings.sign_in.clone());
-            lambda::serve(settings, server, pool_id).await
+            lambda::serve(settings, server).await
         }
     }
 }

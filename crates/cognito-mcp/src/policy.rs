@@ -189,7 +189,7 @@ pub(crate) fn server_policy(
         }
     }
     if let Some(p) = settings.auth.proxy.as_ref().filter(|p| p.uses_login_page()) {
-        add_sign_in_page(&mut doc, &p.login.flow);
+        add_sign_in_page(&mut doc, p.login.flow.name());
     }
     doc
 }

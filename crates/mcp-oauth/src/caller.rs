@@ -167,13 +167,21 @@ mod rmcp_support {
 
     use super::{Caller, Forbidden, NoCaller};
 
+    impl Caller {
+        /// The caller of an rmcp request served over Streamable HTTP, from its context's
+        /// extensions (`context.extensions` of a `RequestContext`); `None` over stdio or
+        /// without the layer.
+        pub fn from_mcp_extensions(extensions: &rmcp::model::Extensions) -> Option<Self> {
+            extensions
+                .get::<http::request::Parts>()
+                .and_then(|parts| Self::from_extensions(&parts.extensions))
+        }
+    }
+
     /// In an rmcp tool: `async fn my_tool(&self, caller: Caller, ...)`.
     impl<C: AsRequestContext> FromContextPart<C> for Caller {
         fn from_context_part(context: &mut C) -> Result<Self, rmcp::ErrorData> {
-            let cx = context.as_request_context();
-            cx.extensions
-                .get::<http::request::Parts>()
-                .and_then(|parts| Caller::from_extensions(&parts.extensions))
+            Caller::from_mcp_extensions(&context.as_request_context().extensions)
                 .ok_or_else(|| NoCaller.into())
         }
     }

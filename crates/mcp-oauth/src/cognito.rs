@@ -116,6 +116,7 @@ pub struct CognitoAuthBuilder {
     resource_name: Option<String>,
     scope_descriptions: Vec<(String, String)>,
     max_body_bytes: usize,
+    verifier: Option<CognitoVerifier>,
     #[cfg(feature = "login")]
     cognito_client: Option<aws_sdk_cognitoidentityprovider::Client>,
 }
@@ -169,6 +170,7 @@ impl CognitoAuth {
             resource_name: None,
             scope_descriptions: Vec::new(),
             max_body_bytes: crate::resource::DEFAULT_MAX_BODY_BYTES,
+            verifier: None,
             #[cfg(feature = "login")]
             cognito_client: None,
         }
@@ -295,6 +297,13 @@ impl CognitoAuthBuilder {
         self
     }
 
+    /// Use `verifier` for the pool's tokens instead of the one [`AuthConfig::verifier`] builds,
+    /// to share its key cache with other code that verifies tokens.
+    pub fn verifier(mut self, verifier: CognitoVerifier) -> Self {
+        self.verifier = Some(verifier);
+        self
+    }
+
     /// The Cognito client the sign-in page calls. Default: one from the standard AWS
     /// configuration (credential chain, the configured region and endpoint override).
     #[cfg(feature = "login")]
@@ -323,7 +332,13 @@ impl CognitoAuthBuilder {
             )
         })?;
         let resource_url = format!("{public_url}{}", self.mcp_path);
-        let verifier = pool_verifier(config, &pool_id)?;
+        let verifier = match self.verifier.clone() {
+            Some(v) => Some(v),
+            None => config.verifier().map_err(|source| SetupError::Verifier {
+                what: "the pool's app clients",
+                source,
+            })?,
+        };
         if config.proxy.is_none() && verifier.is_none() {
             return Err(SetupError::config(
                 "every caller needs a Cognito token, checked against an app client id: set \
@@ -522,28 +537,6 @@ async fn default_cognito_client(config: &AuthConfig) -> aws_sdk_cognitoidentityp
         loader = loader.endpoint_url(url);
     }
     aws_sdk_cognitoidentityprovider::Client::new(&loader.load().await)
-}
-
-/// The pool's verifier for the accepted app clients, or `None` when there are none.
-fn pool_verifier(
-    config: &AuthConfig,
-    pool_id: &str,
-) -> Result<Option<CognitoVerifier>, SetupError> {
-    let clients = config.accepted_clients();
-    if clients.is_empty() {
-        return Ok(None);
-    }
-    let mut b = VerifierBuilder::new(config.token_issuer(pool_id))
-        .jwks_url(config.jwks_url_for(pool_id))
-        .leeway(config.leeway)
-        .min_refetch_interval(config.jwks_refetch_interval);
-    for id in clients {
-        b = b.allow_client(id);
-    }
-    b.build().map(Some).map_err(|source| SetupError::Verifier {
-        what: "the pool's app clients",
-        source,
-    })
 }
 
 /// Opens proxy mode's state: encrypted redb in the state directory, memory, or encrypted

@@ -248,6 +248,17 @@ pub enum StoreKind {
     Redis,
 }
 
+impl StoreKind {
+    /// The name `auth.store` uses: `embedded`, `memory`, `redis`.
+    pub fn name(self) -> &'static str {
+        match self {
+            Self::Embedded => "embedded",
+            Self::Memory => "memory",
+            Self::Redis => "redis",
+        }
+    }
+}
+
 /// Who signs users in for proxy mode.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 #[non_exhaustive]
@@ -270,6 +281,17 @@ pub enum LoginFlow {
     Srp,
     /// `ADMIN_USER_PASSWORD_AUTH`: needs IAM credentials for `AdminInitiateAuth`.
     AdminPassword,
+}
+
+impl LoginFlow {
+    /// The name `auth.login.flow` uses: `auto`, `srp`, `admin_password`.
+    pub fn name(self) -> &'static str {
+        match self {
+            Self::Auto => "auto",
+            Self::Srp => "srp",
+            Self::AdminPassword => "admin_password",
+        }
+    }
 }
 
 /// The sign-in page (`[auth.login]`).
@@ -652,6 +674,26 @@ impl AuthConfig {
         }
     }
 
+    /// The pool's verifier for [`AuthConfig::accepted_clients`], or `None` when there are
+    /// none: the bearer check's, and the one to check a token by hand.
+    pub fn verifier(&self) -> Result<Option<cognito_jwt::CognitoVerifier>, cognito_jwt::BuildError> {
+        let clients = self.accepted_clients();
+        let Some(pool_id) = self.user_pool_id.as_deref() else {
+            return Ok(None);
+        };
+        if clients.is_empty() {
+            return Ok(None);
+        }
+        let mut b = cognito_jwt::VerifierBuilder::new(self.token_issuer(pool_id))
+            .jwks_url(self.jwks_url_for(pool_id))
+            .leeway(self.leeway)
+            .min_refetch_interval(self.jwks_refetch_interval);
+        for id in clients {
+            b = b.allow_client(id);
+        }
+        b.build().map(Some)
+    }
+
     /// The group-to-scope mapping: `group_scopes`, else the standard one for
     /// `resource_server`.
     pub fn scope_policy(&self) -> cognito_jwt::ScopePolicy {
@@ -909,11 +951,13 @@ fn proxy_config(
             LoginFlow::Auto
         }
     };
-    let mut lifetimes = Lifetimes::default();
-    lifetimes.access_token = Duration::from_secs(access.unwrap_or(3600));
-    lifetimes.refresh_token = Duration::from_secs(refresh.unwrap_or(30 * 24 * 3600));
-    lifetimes.code = Duration::from_secs(code.unwrap_or(300));
-    lifetimes.consent_memory = Duration::from_secs(consent_days.unwrap_or(0) * 24 * 3600);
+    let lifetimes = Lifetimes {
+        access_token: Duration::from_secs(access.unwrap_or(3600)),
+        refresh_token: Duration::from_secs(refresh.unwrap_or(30 * 24 * 3600)),
+        code: Duration::from_secs(code.unwrap_or(300)),
+        consent_memory: Duration::from_secs(consent_days.unwrap_or(0) * 24 * 3600),
+        ..Lifetimes::default()
+    };
     ProxyConfig {
         callback_urls,
         domain: env_nonempty("COGNITO_DOMAIN").or(non_empty(domain)),

@@ -109,7 +109,7 @@ fn render(args: &InitArgs) -> anyhow::Result<String> {
         .region
         .clone()
         .or_else(|| std::env::var("AWS_REGION").ok().filter(|r| !r.is_empty()))
-        .unwrap_or_else(|| crate::config::DEFAULT_REGION.to_owned());
+        .unwrap_or_else(|| mcp_oauth::config::DEFAULT_REGION.to_owned());
     if !crate::config::is_region(&region) {
         anyhow::bail!("--region {region:?} is not an AWS region; use one such as us-east-1");
     }

@@ -155,7 +155,7 @@ impl Domain {
             return if ok {
                 Ok(Self::Custom(s.to_ascii_lowercase()))
             } else {
-                Err(Problem(format!(
+                Err(Problem::new(format!(
                     "deploy.domain {raw:?} is not a domain name; use a prefix such as \
                      \"my-mcp\" or a custom domain such as \"auth.example.com\""
                 )))
@@ -170,7 +170,7 @@ impl Domain {
         if ok {
             Ok(Self::Prefix(s.to_owned()))
         } else {
-            Err(Problem(format!(
+            Err(Problem::new(format!(
                 "deploy.domain {raw:?} is not a usable domain prefix; use 1 to 63 lowercase \
                  letters, digits and hyphens, not starting or ending with a hyphen, without \
                  the words aws, amazon or cognito"
@@ -260,7 +260,7 @@ impl DeploySpec {
     /// Applies the defaults to `file` and checks it; every problem is phrased as what to fix.
     pub(crate) fn from_file(file: &DeployFile) -> Result<Self, Vec<Problem>> {
         let mut problems = Vec::new();
-        let mut bad = |s: String| problems.push(Problem(s));
+        let mut bad = |s: String| problems.push(Problem::new(s));
 
         let pool_name = file
             .pool_name
@@ -284,7 +284,7 @@ impl DeploySpec {
             Some(d) => match Domain::parse(d) {
                 Ok(d) => Some(d),
                 Err(p) => {
-                    bad(p.0);
+                    bad(p.message().to_owned());
                     None
                 }
             },

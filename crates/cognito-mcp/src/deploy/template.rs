@@ -9,6 +9,7 @@ use serde_json::{Map, Value, json};
 
 use super::spec::{DeploySpec, Domain, IdpKind, Mfa};
 use crate::config::{Problem, Settings};
+use mcp_oauth::config::StoreKind;
 
 /// A template parameter: what cannot be known when the template is generated.
 #[derive(Debug, Clone)]
@@ -96,7 +97,7 @@ const LAMBDA_BASIC_EXECUTION: &str =
 pub(crate) fn build(settings: &Settings, spec: &DeploySpec) -> Result<Template, Vec<Problem>> {
     let mut problems = Vec::new();
     let rs = settings.auth.resource_server.clone();
-    let groups = crate::http::scope_policy(settings).groups().clone();
+    let groups = settings.auth.scope_policy().groups().clone();
 
     // Every resource-server scope that groups, tools or registrations name must exist.
     let defined: BTreeSet<String> = spec.scopes.keys().map(|s| format!("{rs}/{s}")).collect();
@@ -134,7 +135,7 @@ pub(crate) fn build(settings: &Settings, spec: &DeploySpec) -> Result<Template, 
             && reported.insert(scope.clone())
         {
             let short = scope.trim_start_matches(&format!("{rs}/"));
-            problems.push(Problem(format!(
+            problems.push(Problem::new(format!(
                 "{where_} names the scope {scope}, which deploy.scopes does not define; add \
                  {short} = \"what it allows\" to [deploy.scopes]"
             )));
@@ -151,7 +152,7 @@ pub(crate) fn build(settings: &Settings, spec: &DeploySpec) -> Result<Template, 
             || url.starts_with("http://127.0.0.1")
             || url.starts_with("http://[::1]");
         if !(url.starts_with("https://") || loopback) {
-            problems.push(Problem(format!(
+            problems.push(Problem::new(format!(
                 "auth.callback_urls has {url:?}; Cognito accepts only https URLs, or http on \
                  localhost"
             )));
@@ -161,12 +162,12 @@ pub(crate) fn build(settings: &Settings, spec: &DeploySpec) -> Result<Template, 
         .auth
         .proxy
         .as_ref()
-        .filter(|p| spec.lambda && p.store != "redis")
+        .filter(|p| spec.lambda && p.store != StoreKind::Redis)
     {
-        problems.push(Problem(format!(
+        problems.push(Problem::new(format!(
             "deploy.lambda with auth.enabled needs auth.store = \"redis\" (it is {:?}): Lambda \
              instances share no disk, so sign-ins must live in Redis",
-            p.store
+            p.store.name()
         )));
     }
     if !problems.is_empty() {
@@ -491,7 +492,7 @@ pub(crate) fn build(settings: &Settings, spec: &DeploySpec) -> Result<Template, 
         });
         if let Some(proxy) = &settings.auth.proxy {
             env["COGNITO_CLIENT_SECRET"] = get_att("AppClient", "ClientSecret");
-            if proxy.store == "redis" {
+            if proxy.store == StoreKind::Redis {
                 parameters.push(Parameter {
                     id: "RedisUrl".into(),
                     description: "The Redis server the instances share (redis:// or rediss://)."
