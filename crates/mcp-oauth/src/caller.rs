@@ -178,6 +178,25 @@ mod rmcp_support {
         }
     }
 
+    impl crate::CognitoAuth {
+        /// The answer to `tools/list` for the caller of an rmcp request: the tools of `tools`
+        /// the caller may call ([`CognitoAuth::allows`](crate::CognitoAuth::allows)); none
+        /// without a verified caller.
+        pub fn list_tools(
+            &self,
+            extensions: &rmcp::model::Extensions,
+            tools: Vec<rmcp::model::Tool>,
+        ) -> rmcp::model::ListToolsResult {
+            let caller = Caller::from_mcp_extensions(extensions);
+            rmcp::model::ListToolsResult::with_all_items(
+                tools
+                    .into_iter()
+                    .filter(|t| caller.as_ref().is_some_and(|c| self.allows(c, &t.name)))
+                    .collect(),
+            )
+        }
+    }
+
     /// In an rmcp tool: `async fn my_tool(&self, caller: Caller, ...)`.
     impl<C: AsRequestContext> FromContextPart<C> for Caller {
         fn from_context_part(context: &mut C) -> Result<Self, rmcp::ErrorData> {

@@ -94,6 +94,7 @@ struct Inner {
     /// The pool's verifier for the accepted app clients, if any.
     verifier: Option<CognitoVerifier>,
     tool_scopes: BTreeMap<String, String>,
+    mcp_path: String,
 }
 
 impl std::fmt::Debug for CognitoAuth {
@@ -190,8 +191,12 @@ impl CognitoAuth {
     /// The layer to put in front of the MCP service: it verifies the bearer token, answers
     /// 401 and 403 with the right `WWW-Authenticate`, and puts the caller's
     /// [`Principal`] in the request extensions (read it with [`Caller`](crate::Caller)).
+    ///
+    /// It guards the MCP path (`/mcp` and below) and lets every other path through, so it can
+    /// wrap the MCP service alone or the whole app (the metadata and sign-in routes stay
+    /// public). A handler elsewhere that takes a [`Caller`](crate::Caller) answers 401.
     pub fn layer(&self) -> BearerLayer {
-        self.inner.resource.layer()
+        self.inner.resource.layer_for_path(self.inner.mcp_path.clone())
     }
 
     /// The MCP endpoint's URL, the `resource` of its metadata.
@@ -264,6 +269,17 @@ impl CognitoAuthBuilder {
     /// A call without it gets 403 `insufficient_scope` before it reaches the service.
     pub fn tool_scope(mut self, tool: impl Into<String>, scope: impl Into<String>) -> Self {
         self.tool_scopes.insert(tool.into(), scope.into());
+        self
+    }
+
+    /// [`Self::tool_scope`] for each `(tool, scope)`.
+    pub fn tool_scopes<T: Into<String>, S: Into<String>>(
+        mut self,
+        pairs: impl IntoIterator<Item = (T, S)>,
+    ) -> Self {
+        for (tool, scope) in pairs {
+            self.tool_scopes.insert(tool.into(), scope.into());
+        }
         self
     }
 
@@ -398,6 +414,7 @@ impl CognitoAuthBuilder {
                 server,
                 verifier,
                 tool_scopes,
+                mcp_path: self.mcp_path,
             }),
         };
         if auth.inner.server.is_some() {

@@ -324,10 +324,21 @@ impl ProtectedResource {
         router
     }
 
-    /// The tower layer that guards the MCP endpoint.
+    /// The tower layer that guards the MCP endpoint: every request it wraps.
     pub fn layer(&self) -> BearerLayer {
         BearerLayer {
             resource: self.clone(),
+            only_path: None,
+        }
+    }
+
+    /// A layer that guards requests to `path` and below and lets other paths through, so it
+    /// can wrap a whole app. The path is the original one (axum's `OriginalUri`) when the layer
+    /// sits inside a nested router.
+    pub fn layer_for_path(&self, path: impl Into<String>) -> BearerLayer {
+        BearerLayer {
+            resource: self.clone(),
+            only_path: Some(Arc::from(path.into())),
         }
     }
 
@@ -484,6 +495,7 @@ impl ProtectedResource {
 #[derive(Debug, Clone)]
 pub struct BearerLayer {
     resource: ProtectedResource,
+    only_path: Option<Arc<str>>,
 }
 
 impl<S> tower::Layer<S> for BearerLayer {
@@ -492,6 +504,7 @@ impl<S> tower::Layer<S> for BearerLayer {
     fn layer(&self, inner: S) -> Self::Service {
         BearerService {
             resource: self.resource.clone(),
+            only_path: self.only_path.clone(),
             inner,
         }
     }
@@ -501,6 +514,7 @@ impl<S> tower::Layer<S> for BearerLayer {
 #[derive(Debug, Clone)]
 pub struct BearerService<S> {
     resource: ProtectedResource,
+    only_path: Option<Arc<str>>,
     inner: S,
 }
 
@@ -527,6 +541,18 @@ where
         // The clone that was polled ready is the one that serves this call.
         let clone = self.inner.clone();
         let mut inner = std::mem::replace(&mut self.inner, clone);
+        if let Some(guarded) = &self.only_path {
+            let path = req
+                .extensions()
+                .get::<axum::extract::OriginalUri>()
+                .map_or_else(|| req.uri().path(), |u| u.path());
+            let below = path
+                .strip_prefix(&**guarded)
+                .is_some_and(|rest| rest.is_empty() || rest.starts_with('/'));
+            if !below {
+                return Box::pin(async move { inner.call(req).await.map(|r| r.map(Body::new)) });
+            }
+        }
         Box::pin(async move {
             match resource.authorize(req).await {
                 Ok(req) => inner.call(req).await.map(|r| r.map(Body::new)),
