@@ -196,7 +196,9 @@ impl CognitoAuth {
     /// wrap the MCP service alone or the whole app (the metadata and sign-in routes stay
     /// public). A handler elsewhere that takes a [`Caller`](crate::Caller) answers 401.
     pub fn layer(&self) -> BearerLayer {
-        self.inner.resource.layer_for_path(self.inner.mcp_path.clone())
+        self.inner
+            .resource
+            .layer_for_path(self.inner.mcp_path.clone())
     }
 
     /// The MCP endpoint's URL, the `resource` of its metadata.
@@ -463,11 +465,10 @@ impl CognitoAuthBuilder {
             }
             Arc::new(HostedUi::new(up))
         };
-        let mut builder =
-            AuthorizationServer::builder(public_url, resource_url, state, upstream)
-                .scope_policy(config.scope_policy())
-                .dcr(p.dcr.clone())
-                .lifetimes(p.lifetimes);
+        let mut builder = AuthorizationServer::builder(public_url, resource_url, state, upstream)
+            .scope_policy(config.scope_policy())
+            .dcr(p.dcr.clone())
+            .lifetimes(p.lifetimes);
         if let Some(name) = &self.resource_name {
             builder = builder.resource_name(name.clone());
         }
@@ -622,12 +623,11 @@ async fn open_store(p: &ProxyConfig) -> Result<Arc<dyn Store>, SetupError> {
                     ))
                 })?,
             };
-            let db = RedbStore::open(dir.join("oauth.redb")).map_err(|source| {
-                SetupError::Store {
+            let db =
+                RedbStore::open(dir.join("oauth.redb")).map_err(|source| SetupError::Store {
                     context: format!("cannot open {}", dir.join("oauth.redb").display()),
                     source,
-                }
-            })?;
+                })?;
             Ok(Arc::new(SealedStore::new(db, &key)))
         }
     }
@@ -642,10 +642,7 @@ fn spawn_purge(auth: Weak<Inner>) {
         let mut every = tokio::time::interval(PURGE_EVERY);
         loop {
             every.tick().await;
-            let Some(server) = auth
-                .upgrade()
-                .and_then(|inner| inner.server.clone())
-            else {
+            let Some(server) = auth.upgrade().and_then(|inner| inner.server.clone()) else {
                 return;
             };
             if let Err(e) = server.purge_expired().await {

@@ -541,8 +541,8 @@ impl AuthConfig {
         };
         let mut config = Self::from_tables(tables.cognito, tables.auth, env)?;
         if config.public_url.is_none() {
-            config.public_url = non_empty(tables.server.public_url)
-                .map(|u| u.trim_end_matches('/').to_owned());
+            config.public_url =
+                non_empty(tables.server.public_url).map(|u| u.trim_end_matches('/').to_owned());
         }
         Ok(config)
     }
@@ -583,8 +583,7 @@ impl AuthConfig {
                 "auth.provider is {p:?}; the only provider is \"cognito\""
             )));
         }
-        let resource_server =
-            non_empty(auth.resource_server).unwrap_or_else(|| "mcp".to_owned());
+        let resource_server = non_empty(auth.resource_server).unwrap_or_else(|| "mcp".to_owned());
         let mut read_problems = Vec::new();
         let proxy = if enabled {
             Some(proxy_config(
@@ -676,7 +675,9 @@ impl AuthConfig {
 
     /// The pool's verifier for [`AuthConfig::accepted_clients`], or `None` when there are
     /// none: the bearer check's, and the one to check a token by hand.
-    pub fn verifier(&self) -> Result<Option<cognito_jwt::CognitoVerifier>, cognito_jwt::BuildError> {
+    pub fn verifier(
+        &self,
+    ) -> Result<Option<cognito_jwt::CognitoVerifier>, cognito_jwt::BuildError> {
         let clients = self.accepted_clients();
         let Some(pool_id) = self.user_pool_id.as_deref() else {
             return Ok(None);
