@@ -28,6 +28,7 @@ pub const REDACTED: &str = "[REDACTED]";
 /// keep the outcome as text, as [`read_recent`] does, rather than fail on a record.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
+#[non_exhaustive]
 pub enum AuditOutcome {
     /// The action succeeded.
     Ok,
@@ -63,6 +64,7 @@ impl From<&CallRecord> for AuditCall {
 
 /// One audit line.
 #[derive(Debug, Clone, Serialize)]
+#[non_exhaustive]
 pub struct AuditRecord {
     /// When the call started, RFC 3339 UTC.
     pub time: String,

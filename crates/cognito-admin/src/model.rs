@@ -12,6 +12,7 @@ use crate::password::PasswordPolicy;
 
 /// A user of the pool.
 #[derive(Debug, Clone, Serialize, JsonSchema)]
+#[non_exhaustive]
 pub struct User {
     /// The username.
     pub username: String,
@@ -55,6 +56,7 @@ impl User {
 
 /// A user's MFA settings.
 #[derive(Debug, Clone, Serialize, JsonSchema)]
+#[non_exhaustive]
 pub struct UserMfa {
     /// The preferred method (`SOFTWARE_TOKEN_MFA`, `SMS_MFA`, `EMAIL_OTP`), if any.
     pub preferred: Option<String>,
@@ -64,6 +66,7 @@ pub struct UserMfa {
 
 /// A page of users.
 #[derive(Debug, Clone, Serialize, JsonSchema)]
+#[non_exhaustive]
 pub struct UserPage {
     /// The users.
     pub users: Vec<User>,
@@ -79,6 +82,7 @@ pub struct UserPage {
 
 /// A group of the pool.
 #[derive(Debug, Clone, Serialize, JsonSchema)]
+#[non_exhaustive]
 pub struct Group {
     /// The group name.
     pub name: String,
@@ -98,6 +102,7 @@ pub struct Group {
 
 /// A page of groups.
 #[derive(Debug, Clone, Serialize, JsonSchema)]
+#[non_exhaustive]
 pub struct GroupPage {
     /// The groups.
     pub groups: Vec<Group>,
@@ -110,6 +115,7 @@ pub struct GroupPage {
 
 /// What a change did.
 #[derive(Debug, Clone, Serialize, JsonSchema)]
+#[non_exhaustive]
 pub struct Outcome {
     /// What happened, e.g. `user_disabled`, `added_to_group`.
     pub action: String,
@@ -154,6 +160,7 @@ impl Outcome {
 
 /// The pool's MFA configuration.
 #[derive(Debug, Clone, Serialize, JsonSchema)]
+#[non_exhaustive]
 pub struct PoolMfa {
     /// `OFF`, `ON` (required) or `OPTIONAL`.
     pub mode: String,
@@ -170,6 +177,7 @@ pub struct PoolMfa {
 
 /// A description of the pool.
 #[derive(Debug, Clone, Serialize, JsonSchema)]
+#[non_exhaustive]
 pub struct PoolDescription {
     /// The pool id.
     pub id: String,
@@ -206,6 +214,7 @@ pub struct PoolDescription {
 
 /// An app client of the pool.
 #[derive(Debug, Clone, Serialize, JsonSchema)]
+#[non_exhaustive]
 pub struct AppClient {
     /// The client id.
     pub client_id: String,
@@ -215,6 +224,7 @@ pub struct AppClient {
 
 /// A page of app clients.
 #[derive(Debug, Clone, Serialize, JsonSchema)]
+#[non_exhaustive]
 pub struct AppClientPage {
     /// The clients.
     pub clients: Vec<AppClient>,

@@ -54,6 +54,7 @@ pub struct BootstrapSpec {
 
 /// What was created.
 #[derive(Debug)]
+#[non_exhaustive]
 pub struct Bootstrapped {
     /// The new pool's id.
     pub pool_id: String,

@@ -10,6 +10,7 @@ use crate::VerifyError;
 /// The kind of Cognito token (`token_use`).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize)]
 #[serde(rename_all = "snake_case")]
+#[non_exhaustive]
 pub enum TokenUse {
     /// An access token: `client_id`, `scope`, `username`.
     Access,

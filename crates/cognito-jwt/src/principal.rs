@@ -96,6 +96,7 @@ pub struct Principal {
 
 /// A serializable summary of a [`Principal`] (no token).
 #[derive(Debug, Clone, Serialize)]
+#[non_exhaustive]
 pub struct PrincipalSummary {
     /// The subject.
     pub sub: String,

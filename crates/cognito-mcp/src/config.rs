@@ -25,8 +25,8 @@ use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
 
 use cognito_admin::Secret;
-pub(crate) use mcp_oauth::config::{Problem, is_region};
 use mcp_oauth::config::{AuthTable, CognitoTable};
+pub(crate) use mcp_oauth::config::{Problem, is_region};
 use serde::Deserialize;
 
 use crate::catalog;
@@ -427,10 +427,7 @@ impl Settings {
             region: auth.region.clone(),
             user_pool_id: auth.user_pool_id.clone(),
             client_id: auth.client_id.clone(),
-            client_secret: auth
-                .client_secret
-                .as_ref()
-                .map(|s| Secret::new(s.expose())),
+            client_secret: auth.client_secret.as_ref().map(|s| Secret::new(s.expose())),
             file_endpoint_url: auth.file_endpoint_url.clone(),
             endpoint_url: auth.endpoint_url.clone(),
             read_only,
@@ -564,7 +561,11 @@ mod tests {
         assert!(s.audit_enabled);
         let problems = s.problems();
         assert_eq!(problems.len(), 1);
-        assert!(problems[0].message().contains("COGNITO_USER_POOL_ID is not set"));
+        assert!(
+            problems[0]
+                .message()
+                .contains("COGNITO_USER_POOL_ID is not set")
+        );
     }
 
     #[test]
@@ -635,7 +636,11 @@ mod tests {
             ]),
         )
         .expect("loads");
-        assert!(s.problems()[0].message().contains("set AWS_REGION=eu-west-1"));
+        assert!(
+            s.problems()[0]
+                .message()
+                .contains("set AWS_REGION=eu-west-1")
+        );
     }
 
     #[test]
@@ -654,7 +659,10 @@ mod tests {
         )
         .expect("loads");
         let p = s.problems();
-        assert!(p[0].message().contains("tools.deny names \"delet_user\""), "{p:?}");
+        assert!(
+            p[0].message().contains("tools.deny names \"delet_user\""),
+            "{p:?}"
+        );
     }
 
     #[test]
@@ -748,7 +756,10 @@ mod tests {
         .expect("loads");
         let p = s.problems();
         assert_eq!(p.len(), 1, "{p:?}");
-        assert!(p[0].message().contains("set COGNITO_MCP_REDIS_URL"), "{p:?}");
+        assert!(
+            p[0].message().contains("set COGNITO_MCP_REDIS_URL"),
+            "{p:?}"
+        );
     }
 
     #[test]
@@ -765,7 +776,10 @@ mod tests {
             .expect("loads");
             let p = s.problems();
             assert_eq!(p.len(), 1, "{p:?}");
-            assert!(p[0].message().contains("not a redis:// or rediss:// URL"), "{p:?}");
+            assert!(
+                p[0].message().contains("not a redis:// or rediss:// URL"),
+                "{p:?}"
+            );
             assert!(!p[0].message().contains("s3cr3t-pw"), "{p:?}");
         }
     }
@@ -783,7 +797,10 @@ mod tests {
         .expect("loads");
         let p = s.problems();
         assert_eq!(p.len(), 1, "{p:?}");
-        assert!(p[0].message().contains("set COGNITO_MCP_STATE_KEY"), "{p:?}");
+        assert!(
+            p[0].message().contains("set COGNITO_MCP_STATE_KEY"),
+            "{p:?}"
+        );
     }
 
     #[test]

@@ -90,7 +90,10 @@ impl AppBase {
             .resource_name("Cognito user pool administration (cognito-mcp)")
             .max_body_bytes(settings.http.max_body_bytes)
             .method_scope("resources/read", format!("{rs}/read"))
-            .describe_scope(format!("{rs}/read"), "read users, groups and the pool's settings")
+            .describe_scope(
+                format!("{rs}/read"),
+                "read users, groups and the pool's settings",
+            )
             .describe_scope(
                 format!("{rs}/write"),
                 "create and change users and group memberships",
@@ -111,7 +114,12 @@ impl AppBase {
                 auth = auth.tool_scope(tool.name, scope);
             }
         }
-        if settings.auth.proxy.as_ref().is_some_and(|p| p.uses_login_page()) {
+        if settings
+            .auth
+            .proxy
+            .as_ref()
+            .is_some_and(|p| p.uses_login_page())
+        {
             // The sign-in page calls Cognito through the server's paced client.
             auth = auth.cognito_client(crate::aws::client(settings).await);
         }

@@ -24,8 +24,8 @@ use tower::Service as _;
 
 use crate::config::Settings;
 use crate::http::{App, AppBase};
-use mcp_oauth::config::StoreKind;
 use crate::server::CognitoMcp;
+use mcp_oauth::config::StoreKind;
 
 /// The variables the Lambda runtime sets for a function's process; `lambda_http` needs all four.
 const RUNTIME_VARS: [&str; 4] = [

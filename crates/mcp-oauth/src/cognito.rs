@@ -77,7 +77,7 @@ impl SetupError {
 /// // AWS_REGION, COGNITO_USER_POOL_ID, COGNITO_CLIENT_ID, COGNITO_MCP_PUBLIC_URL, and the
 /// // file COGNITO_MCP_CONFIG names, if any.
 /// let auth = CognitoAuth::from_env().await?;
-/// let app = Router::new()
+/// let app: Router = Router::new()
 ///     .nest_service("/mcp", my_mcp_service.layer(auth.layer()))
 ///     .merge(auth.routes());
 /// # Ok(()) }

@@ -107,6 +107,7 @@ impl ItemOutcome {
 
 /// One item of a bulk report.
 #[derive(Debug, Clone, Serialize, JsonSchema)]
+#[non_exhaustive]
 pub struct BulkItem {
     /// The user, as given.
     pub username: String,
@@ -124,6 +125,7 @@ pub struct BulkItem {
 
 /// What a bulk call did, item by item.
 #[derive(Debug, Clone, Serialize, JsonSchema)]
+#[non_exhaustive]
 pub struct BulkReport {
     /// The operation: `create_users`, `add_users_to_group`, ...
     pub action: String,

@@ -11,6 +11,7 @@ use crate::validate::Invalid;
 
 /// An MFA method, as Cognito names it.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize, JsonSchema)]
+#[non_exhaustive]
 pub enum MfaMethod {
     /// Authenticator-app (TOTP) codes.
     #[serde(rename = "SOFTWARE_TOKEN_MFA")]

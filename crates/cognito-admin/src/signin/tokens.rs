@@ -27,6 +27,7 @@ pub struct Tokens {
 
 /// What a sign-in's tokens say, read from their payloads.
 #[derive(Debug, Clone, Serialize, JsonSchema)]
+#[non_exhaustive]
 pub struct TokenSummary {
     /// The summarised token: `access` (the id token only adds `email`).
     pub token_use: String,
