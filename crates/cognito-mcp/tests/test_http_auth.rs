@@ -1,70 +1,42 @@
 //! The HTTP transport as an OAuth protected resource: real Cognito tokens from moto
 //! (AdminInitiateAuth), verified against moto's JWKS; group scopes; 401 and 403; and a named
 //! negative test per rejection.
+//!
+//! The protected-resource checks every server of the workspace shares (metadata and challenge,
+//! each bad token, 403 `insufficient_scope`, `tools/list` by group) come from
+//! `cognito_mcp_testkit::resource_checks`, one named test each; this file adds what is
+//! cognito-mcp's own (its tools, the audit, `whoami`, `verify_token`, Host/Origin, the body cap,
+//! shutdown).
 
 mod common;
 
-use std::time::{SystemTime, UNIX_EPOCH};
-
-use base64::Engine as _;
-use base64::engine::general_purpose::URL_SAFE_NO_PAD;
+use common::resource_checks::{Profile, READ_ONLY_USER, Running, access_claims, now};
 use common::{
     Pool, http_call, http_tools, new_pool, rpc, serve_http, sign_with_moto_key, tokens_for,
 };
 use serde_json::{Value, json};
 
-fn now() -> u64 {
-    SystemTime::now()
-        .duration_since(UNIX_EPOCH)
-        .expect("clock")
-        .as_secs()
+/// `cognito-mcp serve --transport http` for the pool, as the shared checks want it.
+async fn start(pool: &Pool) -> Running {
+    let s = serve_http(pool, &[]).await;
+    Running::new(s.base.clone(), s)
 }
 
-fn issuer(pool: &Pool) -> String {
-    format!("https://cognito-idp.us-east-1.amazonaws.com/{}", pool.id)
+/// cognito-mcp's tools, as the shared checks see them.
+fn profile() -> Profile {
+    Profile {
+        read_tool: ("list_users", json!({})),
+        write_tool: ("create_user", json!({"username": "nope"})),
+        admin_tool: (
+            "delete_user",
+            json!({"username": READ_ONLY_USER, "confirm": READ_ONLY_USER}),
+        ),
+        open_tools: &["whoami"],
+        scopes_supported: &["mcp/admin", "mcp/read", "mcp/write"],
+    }
 }
 
-/// Access-token claims shaped like Cognito's, for tokens signed with moto's key.
-fn claims(pool: &Pool) -> Value {
-    let now = now();
-    json!({
-        "iss": issuer(pool),
-        "sub": "c0ffee00-0000-4000-8000-000000000000",
-        "client_id": pool.client_id,
-        "token_use": "access",
-        "scope": "mcp/read",
-        "iat": now,
-        "auth_time": now,
-        "exp": now + 3600,
-        "jti": "jti-1",
-    })
-}
-
-/// Asserts a 401 `invalid_token` whose description contains `why`.
-async fn assert_rejected(base: &str, token: &str, why: &str) {
-    let r = rpc(base, Some(token), "tools/list", json!({}), &[]).await;
-    assert_eq!(r.status, 401, "{:?}", r.body);
-    assert!(
-        r.www_authenticate.starts_with("Bearer "),
-        "{}",
-        r.www_authenticate
-    );
-    assert!(
-        r.www_authenticate.contains("error=\"invalid_token\""),
-        "{}",
-        r.www_authenticate
-    );
-    assert!(
-        r.www_authenticate.contains("resource_metadata=\""),
-        "{}",
-        r.www_authenticate
-    );
-    let description = r.body["error_description"].as_str().unwrap_or_default();
-    assert!(
-        description.contains(why),
-        "wanted {why:?} in {description:?}"
-    );
-}
+cognito_mcp_testkit::resource_server_checks!(start, profile());
 
 #[tokio::test]
 async fn admins_user_calls_everything() {
@@ -108,79 +80,6 @@ async fn admins_user_calls_everything() {
     // The audit names the caller.
     let audit = common::settled_audit(&s.dir.path().join("audit.jsonl"));
     assert!(audit.contains("(ada) via"), "{audit}");
-}
-
-#[tokio::test]
-async fn read_only_user_reads_and_gets_403_on_writes() {
-    let pool = new_pool().await;
-    let (reader, _) = tokens_for(&pool, "rory", &["ReadOnly"]).await;
-    let s = serve_http(&pool, &[]).await;
-    let r = http_call(&s.base, &reader, "list_users", json!({})).await;
-    assert_eq!(r.status, 200);
-    assert_eq!(
-        r.body["result"]["structuredContent"]["count"], 1,
-        "{:?}",
-        r.body
-    );
-
-    let r = http_call(&s.base, &reader, "create_user", json!({"username": "nope"})).await;
-    assert_eq!(r.status, 403, "{:?}", r.body);
-    assert!(
-        r.www_authenticate.contains("error=\"insufficient_scope\""),
-        "{}",
-        r.www_authenticate
-    );
-    assert!(
-        r.www_authenticate.contains("scope=\"mcp/write\""),
-        "{}",
-        r.www_authenticate
-    );
-    assert!(
-        r.www_authenticate.contains("resource_metadata=\""),
-        "{}",
-        r.www_authenticate
-    );
-    let r = http_call(
-        &s.base,
-        &reader,
-        "delete_user",
-        json!({"username": "rory", "confirm": "rory"}),
-    )
-    .await;
-    assert_eq!(r.status, 403);
-    assert!(
-        r.www_authenticate.contains("scope=\"mcp/admin\""),
-        "{}",
-        r.www_authenticate
-    );
-    // Nothing was created or deleted.
-    let r = http_call(&s.base, &reader, "list_users", json!({})).await;
-    assert_eq!(r.body["result"]["structuredContent"]["count"], 1);
-}
-
-#[tokio::test]
-async fn tools_list_differs_by_group() {
-    let pool = new_pool().await;
-    let (reader, _) = tokens_for(&pool, "r1", &["ReadOnly"]).await;
-    let (dev, _) = tokens_for(&pool, "d1", &["Developers"]).await;
-    let (admin, _) = tokens_for(&pool, "a1", &["Admins"]).await;
-    let (nobody, _) = tokens_for(&pool, "n1", &[]).await;
-    let s = serve_http(&pool, &[]).await;
-    let r = http_tools(&s.base, &reader).await;
-    let d = http_tools(&s.base, &dev).await;
-    let a = http_tools(&s.base, &admin).await;
-    assert!(
-        r.contains(&"list_users".into()) && !r.contains(&"create_user".into()),
-        "{r:?}"
-    );
-    assert!(
-        d.contains(&"create_user".into()) && !d.contains(&"delete_user".into()),
-        "{d:?}"
-    );
-    assert!(a.contains(&"delete_user".into()), "{a:?}");
-    assert!(r.len() < d.len() && d.len() < a.len());
-    // No group, no scope: only whoami.
-    assert_eq!(http_tools(&s.base, &nobody).await, ["whoami"]);
 }
 
 #[tokio::test]
@@ -234,11 +133,30 @@ async fn verify_token_returns_claims_or_the_reason() {
 }
 
 #[tokio::test]
-async fn client_credentials_token_with_read_scope_can_read() {
+async fn read_only_user_lists_the_pool() {
+    let pool = new_pool().await;
+    let (reader, _) = tokens_for(&pool, "rory", &["ReadOnly"]).await;
+    let s = serve_http(&pool, &[]).await;
+    let r = http_call(&s.base, &reader, "list_users", json!({})).await;
+    assert_eq!(r.status, 200);
+    assert_eq!(
+        r.body["result"]["structuredContent"]["count"], 1,
+        "{:?}",
+        r.body
+    );
+    // A refused write leaves the pool as it was.
+    let r = http_call(&s.base, &reader, "create_user", json!({"username": "nope"})).await;
+    assert_eq!(r.status, 403, "{:?}", r.body);
+    let r = http_call(&s.base, &reader, "list_users", json!({})).await;
+    assert_eq!(r.body["result"]["structuredContent"]["count"], 1);
+}
+
+#[tokio::test]
+async fn client_credentials_caller_has_no_username() {
     let pool = new_pool().await;
     let s = serve_http(&pool, &[]).await;
     // Client-credentials tokens have no username and no groups; their scope is all they have.
-    let mut c = claims(&pool);
+    let mut c = access_claims(&pool);
     c["sub"] = json!(pool.client_id);
     let token = sign_with_moto_key(&[(json!({}), c)]).remove(0);
     let r = http_call(&s.base, &token, "list_groups", json!({})).await;
@@ -247,57 +165,20 @@ async fn client_credentials_token_with_read_scope_can_read() {
     let r = http_call(&s.base, &token, "create_group", json!({"group": "x"})).await;
     assert_eq!(r.status, 403);
     let me = http_call(&s.base, &token, "whoami", json!({})).await;
+    assert_eq!(me.status, 200, "{:?}", me.body);
     assert!(
         me.body["result"]["structuredContent"]
             .get("username")
-            .is_none()
+            .is_none(),
+        "{:?}",
+        me.body
     );
 }
 
 #[tokio::test]
-async fn metadata_and_challenge_point_at_each_other() {
+async fn healthz_answers_ok() {
     let pool = new_pool().await;
     let s = serve_http(&pool, &[]).await;
-    let r = rpc(&s.base, None, "tools/list", json!({}), &[]).await;
-    assert_eq!(r.status, 401);
-    assert!(
-        !r.www_authenticate.contains("error="),
-        "no token, no error: {}",
-        r.www_authenticate
-    );
-    assert!(
-        r.www_authenticate.contains("scope=\"mcp/read\""),
-        "{}",
-        r.www_authenticate
-    );
-    let url = r
-        .www_authenticate
-        .split("resource_metadata=\"")
-        .nth(1)
-        .and_then(|s| s.split('"').next())
-        .expect("url");
-    assert_eq!(
-        url,
-        format!("{}/.well-known/oauth-protected-resource/mcp", s.base)
-    );
-    for path in [
-        "/.well-known/oauth-protected-resource/mcp",
-        "/.well-known/oauth-protected-resource",
-    ] {
-        let doc: Value = reqwest::get(format!("{}{path}", s.base))
-            .await
-            .expect("get")
-            .json()
-            .await
-            .expect("json");
-        assert_eq!(doc["resource"], format!("{}/mcp", s.base));
-        assert_eq!(doc["authorization_servers"], json!([issuer(&pool)]));
-        assert_eq!(doc["bearer_methods_supported"], json!(["header"]));
-        assert_eq!(
-            doc["scopes_supported"],
-            json!(["mcp/admin", "mcp/read", "mcp/write"])
-        );
-    }
     let health: Value = reqwest::get(format!("{}/healthz", s.base))
         .await
         .expect("get")
@@ -305,221 +186,6 @@ async fn metadata_and_challenge_point_at_each_other() {
         .await
         .expect("json");
     assert_eq!(health["status"], "ok");
-}
-
-#[tokio::test]
-async fn no_token_fails() {
-    let pool = new_pool().await;
-    let s = serve_http(&pool, &[]).await;
-    let r = rpc(&s.base, None, "tools/list", json!({}), &[]).await;
-    assert_eq!(r.status, 401);
-    let r = rpc(
-        &s.base,
-        None,
-        "tools/list",
-        json!({}),
-        &[("authorization", "Basic dXNlcjpwYXNz")],
-    )
-    .await;
-    assert_eq!(r.status, 401);
-    assert!(r.www_authenticate.contains("invalid_token"));
-}
-
-#[tokio::test]
-async fn malformed_token_fails() {
-    let pool = new_pool().await;
-    let s = serve_http(&pool, &[]).await;
-    assert_rejected(&s.base, "not-a-jwt", "malformed").await;
-    assert_rejected(&s.base, "a.b.c", "malformed").await;
-}
-
-#[tokio::test]
-async fn alg_none_fails() {
-    let pool = new_pool().await;
-    let s = serve_http(&pool, &[]).await;
-    let b64 = |v: &Value| URL_SAFE_NO_PAD.encode(v.to_string());
-    let token = format!(
-        "{}.{}.",
-        b64(&json!({"alg": "none", "kid": "dummy"})),
-        b64(&claims(&pool))
-    );
-    assert_rejected(&s.base, &token, "\"none\" is not allowed").await;
-}
-
-#[tokio::test]
-async fn hs256_signed_with_the_public_key_fails() {
-    let pool = new_pool().await;
-    let s = serve_http(&pool, &[]).await;
-    let jwks = reqwest::get(format!(
-        "{}/{}/.well-known/jwks.json",
-        common::moto().endpoint,
-        pool.id
-    ))
-    .await
-    .expect("jwks")
-    .text()
-    .await
-    .expect("text");
-    let token = cognito_jwt::testing::hs256(
-        &json!({"alg": "HS256", "kid": "dummy"}),
-        &claims(&pool),
-        jwks.as_bytes(),
-    );
-    assert_rejected(&s.base, &token, "\"HS256\" is not allowed").await;
-}
-
-#[tokio::test]
-async fn unknown_kid_fails() {
-    let pool = new_pool().await;
-    let s = serve_http(&pool, &[]).await;
-    let token = cognito_jwt::testing::TestKey::generate("not-in-the-pool").sign(&claims(&pool));
-    assert_rejected(&s.base, &token, "no key with kid").await;
-}
-
-#[tokio::test]
-async fn known_kid_signed_by_another_key_fails() {
-    let pool = new_pool().await;
-    let s = serve_http(&pool, &[]).await;
-    let token = cognito_jwt::testing::TestKey::generate("dummy").sign(&claims(&pool));
-    assert_rejected(&s.base, &token, "signature is invalid").await;
-}
-
-#[tokio::test]
-async fn expired_token_fails() {
-    let pool = new_pool().await;
-    let s = serve_http(&pool, &[]).await;
-    let mut c = claims(&pool);
-    c["exp"] = json!(now() - 120);
-    let token = sign_with_moto_key(&[(json!({}), c)]).remove(0);
-    assert_rejected(&s.base, &token, "expired").await;
-}
-
-#[tokio::test]
-async fn nbf_in_the_future_fails() {
-    let pool = new_pool().await;
-    let s = serve_http(&pool, &[]).await;
-    let mut c = claims(&pool);
-    c["nbf"] = json!(now() + 600);
-    let token = sign_with_moto_key(&[(json!({}), c)]).remove(0);
-    assert_rejected(&s.base, &token, "not valid before").await;
-}
-
-#[tokio::test]
-async fn wrong_issuer_fails() {
-    let pool = new_pool().await;
-    let s = serve_http(&pool, &[]).await;
-    let mut c = claims(&pool);
-    c["iss"] = json!("https://evil.example.com/us-east-1_x");
-    let token = sign_with_moto_key(&[(json!({}), c)]).remove(0);
-    assert_rejected(&s.base, &token, "issued by").await;
-}
-
-#[tokio::test]
-async fn token_from_another_pool_fails() {
-    let pool = new_pool().await;
-    let other = new_pool().await;
-    let (foreign, _) = tokens_for(&other, "eve", &["Admins"]).await;
-    let s = serve_http(&pool, &[]).await;
-    assert_rejected(&s.base, &foreign, "issued by").await;
-}
-
-#[tokio::test]
-async fn id_token_used_as_access_token_fails() {
-    let pool = new_pool().await;
-    let (_, id) = tokens_for(&pool, "ivan", &["Admins"]).await;
-    let s = serve_http(&pool, &[]).await;
-    assert_rejected(&s.base, &id, "\"id\" token").await;
-}
-
-#[tokio::test]
-async fn client_not_allowed_fails() {
-    let pool = new_pool().await;
-    let second = pool
-        .admin
-        .client()
-        .create_user_pool_client()
-        .user_pool_id(&pool.id)
-        .client_name("another-app")
-        .explicit_auth_flows(aws_sdk_cognitoidentityprovider::types::ExplicitAuthFlowsType::AllowAdminUserPasswordAuth)
-        .send()
-        .await
-        .expect("second client");
-    let second_id = second
-        .user_pool_client()
-        .and_then(|c| c.client_id())
-        .expect("id")
-        .to_owned();
-    let (_, _) = tokens_for(&pool, "carl", &["Admins"]).await;
-    let out = pool
-        .admin
-        .client()
-        .admin_initiate_auth()
-        .user_pool_id(&pool.id)
-        .client_id(&second_id)
-        .auth_flow(aws_sdk_cognitoidentityprovider::types::AuthFlowType::AdminUserPasswordAuth)
-        .auth_parameters("USERNAME", "carl")
-        .auth_parameters("PASSWORD", "Correct-Horse-42")
-        .send()
-        .await
-        .expect("auth with the second client");
-    let token = out
-        .authentication_result()
-        .and_then(|r| r.access_token())
-        .expect("token")
-        .to_owned();
-    let s = serve_http(&pool, &[]).await;
-    assert_rejected(&s.base, &token, "is not allowed").await;
-}
-
-#[tokio::test]
-async fn forged_groups_fail() {
-    let pool = new_pool().await;
-    let (reader, _) = tokens_for(&pool, "fred", &["ReadOnly"]).await;
-    let s = serve_http(&pool, &[]).await;
-    let parts: Vec<&str> = reader.split('.').collect();
-    let mut payload: Value =
-        serde_json::from_slice(&URL_SAFE_NO_PAD.decode(parts[1]).expect("b64")).expect("json");
-    payload["cognito:groups"] = json!(["Admins"]);
-    let forged = format!(
-        "{}.{}.{}",
-        parts[0],
-        URL_SAFE_NO_PAD.encode(payload.to_string()),
-        parts[2]
-    );
-    assert_rejected(&s.base, &forged, "signature is invalid").await;
-    // The genuine token still works, with its real group.
-    assert!(
-        !http_tools(&s.base, &reader)
-            .await
-            .contains(&"delete_user".to_owned())
-    );
-}
-
-#[tokio::test]
-async fn oversized_token_fails() {
-    let pool = new_pool().await;
-    let s = serve_http(&pool, &[]).await;
-    let mut c = claims(&pool);
-    c["padding"] = json!("x".repeat(20_000));
-    let token = sign_with_moto_key(&[(json!({}), c)]).remove(0);
-    assert_rejected(&s.base, &token, "over the").await;
-    // A header far past any token: refused with a 4xx, never a crash.
-    let huge = "y".repeat(200_000);
-    let r = rpc(&s.base, Some(&huge), "tools/list", json!({}), &[]).await;
-    assert!((400..500).contains(&r.status), "{}", r.status);
-    let r = rpc(
-        &s.base,
-        Some(&reader_sanity(&pool).await),
-        "tools/list",
-        json!({}),
-        &[],
-    )
-    .await;
-    assert_eq!(r.status, 200, "the server still serves");
-}
-
-async fn reader_sanity(pool: &Pool) -> String {
-    tokens_for(pool, "sanity", &["ReadOnly"]).await.0
 }
 
 #[tokio::test]

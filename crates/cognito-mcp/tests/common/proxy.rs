@@ -1,105 +1,17 @@
-//! Proxy-mode harness: the Cognito hosted-UI stand-in (npm oauth2-mock-server, shaped by
-//! scripts/upstream-stand-in.mjs), the server in proxy mode, and a small headless browser
-//! (a cookie jar that follows redirects and fills the consent form) for the rule tests.
+//! Proxy-mode harness: the server in proxy mode against the Cognito hosted-UI stand-in (which
+//! lives in `cognito_mcp_testkit::standin`, shared with other servers' tests), and a small
+//! headless browser (a cookie jar that follows redirects and fills the consent form) for the
+//! rule tests.
 
 use std::collections::HashMap;
 use std::path::Path;
-use std::process::Stdio;
 
 use base64::Engine as _;
 use serde_json::{Value, json};
 
-use super::{HttpServer, Pool, node_bin, root};
+pub use cognito_mcp_testkit::standin::{REDIRECT, StandIn, UPSTREAM_CLIENT, UPSTREAM_SECRET};
 
-/// The server's own app client at the upstream.
-pub const UPSTREAM_CLIENT: &str = "cognito-mcp-app-client";
-pub const UPSTREAM_SECRET: &str = "upstream-app-client-secret";
-/// A redirect URI nobody listens on: the flow stops when it gets there.
-pub const REDIRECT: &str = "http://127.0.0.1:53682/oauth/callback";
-
-/// The hosted-UI stand-in; stops when dropped (its stdin closes).
-pub struct StandIn {
-    pub issuer: String,
-    child: tokio::process::Child,
-}
-
-impl StandIn {
-    /// Starts it with `user` (in `groups`) as the one who signs in.
-    pub async fn start(user: &str, groups: &[&str]) -> Self {
-        Self::start_with(user, groups, &[]).await
-    }
-
-    /// Starts it with more arguments (`--cognito-paths`, ...).
-    pub async fn start_with(user: &str, groups: &[&str], extra: &[&str]) -> Self {
-        use tokio::io::AsyncBufReadExt;
-        let node = node_bin().join("node");
-        assert!(
-            node.exists(),
-            "{} is missing: run scripts/setup-peers",
-            node.display()
-        );
-        let mut child = tokio::process::Command::new(node)
-            .arg(root().join("scripts/upstream-stand-in.mjs"))
-            .args([
-                "--client-id",
-                UPSTREAM_CLIENT,
-                "--client-secret",
-                UPSTREAM_SECRET,
-            ])
-            .args(["--user", user, "--groups", &groups.join(",")])
-            .args(extra)
-            .stdin(Stdio::piped())
-            .stdout(Stdio::piped())
-            .stderr(Stdio::inherit())
-            .kill_on_drop(true)
-            .spawn()
-            .expect("start the stand-in");
-        let stdout = child.stdout.take().expect("stdout");
-        let mut lines = tokio::io::BufReader::new(stdout).lines();
-        let line = tokio::time::timeout(std::time::Duration::from_secs(30), lines.next_line())
-            .await
-            .expect("the stand-in started in time")
-            .expect("read")
-            .expect("the stand-in printed its issuer");
-        let issuer = line
-            .strip_prefix("issuer ")
-            .unwrap_or_else(|| panic!("unexpected {line:?}"))
-            .to_owned();
-        Self { issuer, child }
-    }
-
-    /// From now on, `user` in `groups` signs in.
-    pub async fn set_user(&self, user: &str, groups: &[&str]) {
-        let r = reqwest::Client::new()
-            .post(format!(
-                "{}/_control/user",
-                self.issuer.replace("localhost", "127.0.0.1")
-            ))
-            .json(&json!({"username": user, "groups": groups}))
-            .send()
-            .await
-            .expect("control");
-        assert!(r.status().is_success(), "{}", r.status());
-    }
-
-    /// The next sign-in is cancelled by the user (the upstream redirects with access_denied).
-    pub async fn deny_next(&self) {
-        let r = reqwest::Client::new()
-            .post(format!(
-                "{}/_control/user",
-                self.issuer.replace("localhost", "127.0.0.1")
-            ))
-            .json(&json!({"error": "access_denied"}))
-            .send()
-            .await
-            .expect("control");
-        assert!(r.status().is_success(), "{}", r.status());
-    }
-
-    pub fn pid(&self) -> Option<u32> {
-        self.child.id()
-    }
-}
+use super::{HttpServer, Pool};
 
 /// The `[auth]` config of proxy mode, plus `extra` TOML lines appended to `[auth]`.
 pub fn config(dir: &Path, extra_auth: &str, extra_dcr: &str) -> std::path::PathBuf {
