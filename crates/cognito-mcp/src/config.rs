@@ -25,8 +25,8 @@ use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
 
 use cognito_admin::Secret;
-use mcp_oauth::config::{AuthTable, CognitoTable};
-pub(crate) use mcp_oauth::config::{Problem, is_region};
+use cognito_mcp_auth::config::{AuthTable, CognitoTable};
+pub(crate) use cognito_mcp_auth::config::{Problem, is_region};
 use serde::Deserialize;
 
 use crate::catalog;
@@ -144,7 +144,7 @@ pub(crate) struct Settings {
     pub(crate) http: HttpSettings,
     /// `[cognito]`, `[auth]` and their environment variables, resolved by the library: the
     /// bearer check, the scopes, proxy mode.
-    pub(crate) auth: mcp_oauth::AuthConfig,
+    pub(crate) auth: cognito_mcp_auth::AuthConfig,
     /// `[deploy]`, as written; `None` when the file has no such table.
     pub(crate) deploy: Option<crate::deploy::DeployFile>,
     pub(crate) safety: SafetySettings,
@@ -403,12 +403,12 @@ impl Settings {
                         p.display()
                     ))
                 })?;
-                mcp_oauth::config::parse_toml::<FileConfig>(p, &text)?
+                cognito_mcp_auth::config::parse_toml::<FileConfig>(p, &text)?
             }
             None => FileConfig::default(),
         };
         let env_nonempty = |k: &str| non_empty(env(k));
-        let mut auth = mcp_oauth::AuthConfig::from_tables(file.cognito, file.auth, env)
+        let mut auth = cognito_mcp_auth::AuthConfig::from_tables(file.cognito, file.auth, env)
             .map_err(|e| Problem::new(e.to_string()))?;
         // `http.public_url` is the one source (the CLI may override it); the builder gets it.
         let public_url = auth.public_url.take();
@@ -724,9 +724,11 @@ mod tests {
         )
         .expect("loads");
         let p = s.auth.proxy.as_ref().expect("proxy");
-        assert_eq!(p.store, mcp_oauth::config::StoreKind::Redis);
+        assert_eq!(p.store, cognito_mcp_auth::config::StoreKind::Redis);
         assert_eq!(
-            p.redis_url.as_ref().map(mcp_oauth::config::Secret::expose),
+            p.redis_url
+                .as_ref()
+                .map(cognito_mcp_auth::config::Secret::expose),
             Some("redis://:pa55word@env:6380/2")
         );
         assert_eq!(p.redis_namespace, "cognito-mcp");

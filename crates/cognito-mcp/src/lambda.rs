@@ -25,7 +25,7 @@ use tower::Service as _;
 use crate::config::Settings;
 use crate::http::{App, AppBase};
 use crate::server::CognitoMcp;
-use mcp_oauth::config::StoreKind;
+use cognito_mcp_auth::config::StoreKind;
 
 /// The variables the Lambda runtime sets for a function's process; `lambda_http` needs all four.
 const RUNTIME_VARS: [&str; 4] = [

@@ -80,7 +80,7 @@ impl CognitoMcp {
 
 /// The verified caller of an HTTP request (absent over stdio).
 fn principal_of(ext: &Extensions) -> Option<Principal> {
-    mcp_oauth::Caller::from_mcp_extensions(ext).map(|c| c.0)
+    cognito_mcp_auth::Caller::from_mcp_extensions(ext).map(|c| c.0)
 }
 
 impl std::fmt::Debug for CognitoMcp {

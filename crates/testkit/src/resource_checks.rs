@@ -12,7 +12,7 @@
 //! accepting access tokens of the pool's app client `pool.client_id` only, with the pool's
 //! standard group scopes (ReadOnly: [`READ_SCOPE`]; Developers: read and [`WRITE_SCOPE`];
 //! Admins: all three), its metadata at `/.well-known/oauth-protected-resource/mcp` (and the
-//! root form), and [`READ_SCOPE`] as the scope of its no-token challenge (mcp-oauth's
+//! root form), and [`READ_SCOPE`] as the scope of its no-token challenge (cognito-mcp-auth's
 //! defaults).
 
 use std::time::{SystemTime, UNIX_EPOCH};

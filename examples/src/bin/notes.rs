@@ -1,9 +1,9 @@
-//! A notes MCP server protected by Amazon Cognito, with mcp-oauth's public API only. Its
+//! A notes MCP server protected by Amazon Cognito, with cognito-mcp-auth's public API only. Its
 //! settings come from the environment (`COGNITO_USER_POOL_ID`, `COGNITO_CLIENT_ID`, ...) and the
 //! file `COGNITO_MCP_CONFIG` names, which can turn on proxy mode: docs/protect-your-server.md.
 use std::sync::{Arc, Mutex};
 
-use mcp_oauth::{AuthConfig, Caller, CognitoAuth, Forbidden};
+use cognito_mcp_auth::{AuthConfig, Caller, CognitoAuth, Forbidden};
 use rmcp::handler::server::{router::tool::ToolRouter, wrapper::Parameters};
 use rmcp::model::{ListToolsResult, PaginatedRequestParams};
 use rmcp::transport::streamable_http_server::session::local::LocalSessionManager;

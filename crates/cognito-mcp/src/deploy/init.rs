@@ -109,7 +109,7 @@ fn render(args: &InitArgs) -> anyhow::Result<String> {
         .region
         .clone()
         .or_else(|| std::env::var("AWS_REGION").ok().filter(|r| !r.is_empty()))
-        .unwrap_or_else(|| mcp_oauth::config::DEFAULT_REGION.to_owned());
+        .unwrap_or_else(|| cognito_mcp_auth::config::DEFAULT_REGION.to_owned());
     if !crate::config::is_region(&region) {
         anyhow::bail!("--region {region:?} is not an AWS region; use one such as us-east-1");
     }
@@ -150,7 +150,7 @@ fn render(args: &InitArgs) -> anyhow::Result<String> {
             "# No domain: the server's own sign-in page signs users in ([auth.login]).".to_owned(),
         ),
     };
-    let defaults = mcp_oauth::DcrPolicy::for_resource_server("mcp");
+    let defaults = cognito_mcp_auth::DcrPolicy::for_resource_server("mcp");
     Ok(format!(
         r#"# cognito-mcp configuration, written by `cognito-mcp deploy init --oauth cognito`.
 #

@@ -9,7 +9,7 @@ use serde_json::{Map, Value, json};
 
 use super::spec::{DeploySpec, Domain, IdpKind, Mfa};
 use crate::config::{Problem, Settings};
-use mcp_oauth::config::StoreKind;
+use cognito_mcp_auth::config::StoreKind;
 
 /// A template parameter: what cannot be known when the template is generated.
 #[derive(Debug, Clone)]

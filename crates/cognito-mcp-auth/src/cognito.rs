@@ -71,7 +71,7 @@ impl SetupError {
 ///
 /// ```no_run
 /// use axum::Router;
-/// use mcp_oauth::CognitoAuth;
+/// use cognito_mcp_auth::CognitoAuth;
 ///
 /// # async fn run(my_mcp_service: axum::routing::Router) -> Result<(), Box<dyn std::error::Error>> {
 /// // AWS_REGION, COGNITO_USER_POOL_ID, COGNITO_CLIENT_ID, COGNITO_MCP_PUBLIC_URL, and the
@@ -137,8 +137,8 @@ impl CognitoAuth {
     /// `/mcp`.
     ///
     /// ```no_run
-    /// # async fn run() -> Result<(), mcp_oauth::SetupError> {
-    /// let auth = mcp_oauth::CognitoAuth::from_env().await?;
+    /// # async fn run() -> Result<(), cognito_mcp_auth::SetupError> {
+    /// let auth = cognito_mcp_auth::CognitoAuth::from_env().await?;
     /// assert!(auth.resource().ends_with("/mcp"));
     /// # Ok(()) }
     /// ```
@@ -149,8 +149,8 @@ impl CognitoAuth {
     /// A builder for `config`.
     ///
     /// ```no_run
-    /// # async fn run() -> Result<(), mcp_oauth::SetupError> {
-    /// use mcp_oauth::{AuthConfig, CognitoAuth};
+    /// # async fn run() -> Result<(), cognito_mcp_auth::SetupError> {
+    /// use cognito_mcp_auth::{AuthConfig, CognitoAuth};
     ///
     /// let auth = CognitoAuth::builder(AuthConfig::from_env()?)
     ///     .public_url("http://127.0.0.1:3000")
@@ -533,7 +533,7 @@ impl CognitoAuthBuilder {
     ) -> Result<Arc<dyn Upstream>, SetupError> {
         Err(SetupError::config(
             "proxy mode would sign users in on this server's own page, but this build has no \
-             sign-in page: set COGNITO_DOMAIN (the hosted UI), or build mcp-oauth with its \
+             sign-in page: set COGNITO_DOMAIN (the hosted UI), or build cognito-mcp-auth with its \
              `login` feature",
         ))
     }
@@ -596,7 +596,7 @@ async fn open_store(p: &ProxyConfig) -> Result<Arc<dyn Store>, SetupError> {
             }
             #[cfg(not(feature = "redis"))]
             Err(SetupError::config(
-                "auth.store is \"redis\" but this build has no Redis support: build mcp-oauth \
+                "auth.store is \"redis\" but this build has no Redis support: build cognito-mcp-auth \
                  with its `redis` feature",
             ))
         }

@@ -350,7 +350,7 @@ mod tests {
 
     #[test]
     fn key_file_is_created_private_and_reused() {
-        let dir = std::env::temp_dir().join(format!("mcp-oauth-key-{}", std::process::id()));
+        let dir = std::env::temp_dir().join(format!("cognito-mcp-auth-key-{}", std::process::id()));
         let _ = std::fs::remove_dir_all(&dir);
         std::fs::create_dir_all(&dir).expect("dir");
         let path = dir.join("state.key");

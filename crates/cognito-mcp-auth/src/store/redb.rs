@@ -248,8 +248,10 @@ mod tests {
     use super::*;
 
     fn temp_path(name: &str) -> std::path::PathBuf {
-        let dir =
-            std::env::temp_dir().join(format!("mcp-oauth-redb-{}-{name}", std::process::id()));
+        let dir = std::env::temp_dir().join(format!(
+            "cognito-mcp-auth-redb-{}-{name}",
+            std::process::id()
+        ));
         let _ = std::fs::remove_dir_all(&dir);
         std::fs::create_dir_all(&dir).expect("temp dir");
         dir.join("state.redb")

@@ -17,9 +17,9 @@ use http::{Extensions, StatusCode};
 /// with [`Caller::require_scope`] or [`Caller::require_group`].
 ///
 /// ```
-/// use mcp_oauth::Caller;
+/// use cognito_mcp_auth::Caller;
 ///
-/// async fn delete_everything(caller: Caller) -> Result<String, mcp_oauth::Forbidden> {
+/// async fn delete_everything(caller: Caller) -> Result<String, cognito_mcp_auth::Forbidden> {
 ///     caller.require_group("Admins")?;
 ///     Ok(format!("deleted, {}", caller.username().unwrap_or(caller.sub())))
 /// }
@@ -43,7 +43,7 @@ impl Caller {
     ///
     /// ```
     /// let extensions = http::Extensions::new();
-    /// assert!(mcp_oauth::Caller::from_extensions(&extensions).is_none());
+    /// assert!(cognito_mcp_auth::Caller::from_extensions(&extensions).is_none());
     /// ```
     pub fn from_extensions(extensions: &Extensions) -> Option<Self> {
         extensions

@@ -7,10 +7,10 @@ use axum::Router;
 use axum::body::Body;
 use axum::routing::{get, post};
 use cognito_jwt::testing::{TestKey, access_claims, jwks};
+use cognito_mcp_auth::config::{Problem, StoreKind};
+use cognito_mcp_auth::{AuthConfig, Caller, CognitoAuth, Forbidden, SetupError};
 use http::{Request, StatusCode};
 use http_body_util::BodyExt as _;
-use mcp_oauth::config::{Problem, StoreKind};
-use mcp_oauth::{AuthConfig, Caller, CognitoAuth, Forbidden, SetupError};
 use serde_json::{Value, json};
 use tower::ServiceExt as _;
 
@@ -428,7 +428,7 @@ async fn bad_configuration_is_refused_with_what_to_fix() {
 /// A fresh directory under the system's temp dir.
 fn tempdir() -> std::path::PathBuf {
     let dir = std::env::temp_dir().join(format!(
-        "mcp-oauth-test-{}-{}",
+        "cognito-mcp-auth-test-{}-{}",
         std::process::id(),
         SystemTime::now()
             .duration_since(UNIX_EPOCH)

@@ -379,7 +379,7 @@ enum Source {
 /// [`CognitoAuth::builder`](crate::CognitoAuth::builder).
 ///
 /// ```
-/// use mcp_oauth::AuthConfig;
+/// use cognito_mcp_auth::AuthConfig;
 ///
 /// let env = |k: &str| match k {
 ///     "AWS_REGION" => Some("eu-west-1".to_owned()),
@@ -391,7 +391,7 @@ enum Source {
 /// assert!(config.problems().is_empty());
 /// assert_eq!(config.accepted_clients(), ["1example23456789"]);
 /// assert!(config.proxy.is_none());
-/// # Ok::<(), mcp_oauth::ConfigError>(())
+/// # Ok::<(), cognito_mcp_auth::ConfigError>(())
 /// ```
 #[derive(Debug, Clone)]
 #[non_exhaustive]
@@ -824,14 +824,14 @@ impl AuthConfig {
         }
         if p.store == StoreKind::Redis && !cfg!(feature = "redis") {
             out.push(Problem::new(
-                "auth.store is \"redis\" but this build has no Redis support: build mcp-oauth \
+                "auth.store is \"redis\" but this build has no Redis support: build cognito-mcp-auth \
                  with its `redis` feature",
             ));
         }
         if p.uses_login_page() && !cfg!(feature = "login") {
             out.push(Problem::new(
                 "proxy mode would sign users in on this server's own page, but this build has no \
-                 sign-in page: set COGNITO_DOMAIN (the hosted UI), or build mcp-oauth with its \
+                 sign-in page: set COGNITO_DOMAIN (the hosted UI), or build cognito-mcp-auth with its \
                  `login` feature",
             ));
         }

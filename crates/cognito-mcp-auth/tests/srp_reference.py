@@ -1,4 +1,4 @@
-"""Reference answers for crates/mcp-oauth/src/login/srp.rs, computed by pycognito.
+"""Reference answers for crates/cognito-mcp-auth/src/login/srp.rs, computed by pycognito.
 
 The Rust test `login::srp::tests::matches_pycognito_reference` runs this with the peers' venv
 (scripts/setup-peers installs pycognito there). It reads one JSON object on stdin:

@@ -30,8 +30,10 @@ impl Redis {
     }
 
     fn start_with(name: &str, extra: &[&str]) -> Self {
-        let dir =
-            std::env::temp_dir().join(format!("mcp-oauth-redis-{}-{name}", std::process::id()));
+        let dir = std::env::temp_dir().join(format!(
+            "cognito-mcp-auth-redis-{}-{name}",
+            std::process::id()
+        ));
         let _ = std::fs::remove_dir_all(&dir);
         std::fs::create_dir_all(&dir).expect("temp dir");
         let port = TcpListener::bind("127.0.0.1:0")
