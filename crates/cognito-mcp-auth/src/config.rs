@@ -130,93 +130,92 @@ impl fmt::Display for ConfigError {
     }
 }
 
-/// The `[cognito]` table of the config file, as written.
+/// The `[cognito]` table of the config file, as written: deserialize it as part of your own
+/// file and hand it to [`AuthConfig::from_tables`]. [`AuthConfig`] has what each key means.
 #[derive(Debug, Default, Clone, Deserialize)]
 #[serde(deny_unknown_fields)]
 #[non_exhaustive]
 pub struct CognitoTable {
     /// `region`.
-    pub region: Option<String>,
+    pub(crate) region: Option<String>,
     /// `user_pool_id`.
-    pub user_pool_id: Option<String>,
+    pub(crate) user_pool_id: Option<String>,
     /// `client_id`.
-    pub client_id: Option<String>,
+    pub(crate) client_id: Option<String>,
     /// `client_secret`.
-    pub client_secret: Option<Secret>,
+    pub(crate) client_secret: Option<Secret>,
     /// `endpoint_url`.
-    pub endpoint_url: Option<String>,
+    pub(crate) endpoint_url: Option<String>,
 }
 
-/// The `[auth]` table of the config file, as written. [`AuthConfig`] has what each key means.
+/// The `[auth]` table of the config file, as written: deserialize it as part of your own file
+/// and hand it to [`AuthConfig::from_tables`]. [`AuthConfig`] has what each key means.
 #[derive(Debug, Default, Clone, Deserialize)]
 #[serde(deny_unknown_fields)]
 #[non_exhaustive]
-#[allow(missing_docs)]
 pub struct AuthTable {
-    pub resource_server: Option<String>,
+    pub(crate) resource_server: Option<String>,
     #[serde(default)]
-    pub client_ids: Vec<String>,
-    pub jwks_url: Option<String>,
-    pub issuer: Option<String>,
-    pub leeway_secs: Option<u64>,
-    pub jwks_refetch_interval_secs: Option<u64>,
-    pub group_scopes: Option<BTreeMap<String, Vec<String>>>,
+    pub(crate) client_ids: Vec<String>,
+    pub(crate) jwks_url: Option<String>,
+    pub(crate) issuer: Option<String>,
+    pub(crate) leeway_secs: Option<u64>,
+    pub(crate) jwks_refetch_interval_secs: Option<u64>,
+    pub(crate) group_scopes: Option<BTreeMap<String, Vec<String>>>,
     #[serde(default)]
-    pub tool_scopes: BTreeMap<String, String>,
-    pub enabled: Option<bool>,
-    pub provider: Option<String>,
+    pub(crate) tool_scopes: BTreeMap<String, String>,
+    pub(crate) enabled: Option<bool>,
+    pub(crate) provider: Option<String>,
     #[serde(default)]
-    pub callback_urls: Vec<String>,
-    pub domain: Option<String>,
-    pub discovery_url: Option<String>,
-    pub upstream_issuer: Option<String>,
-    pub upstream_scopes: Option<Vec<String>>,
-    pub upstream_timeout_secs: Option<u64>,
-    pub state_dir: Option<PathBuf>,
-    pub store: Option<String>,
-    pub redis_url: Option<Secret>,
-    pub redis_namespace: Option<String>,
-    pub access_token_ttl_secs: Option<u64>,
-    pub refresh_token_ttl_secs: Option<u64>,
-    pub code_ttl_secs: Option<u64>,
-    pub consent_memory_days: Option<u64>,
-    pub upstream: Option<String>,
+    pub(crate) callback_urls: Vec<String>,
+    pub(crate) domain: Option<String>,
+    pub(crate) discovery_url: Option<String>,
+    pub(crate) upstream_issuer: Option<String>,
+    pub(crate) upstream_scopes: Option<Vec<String>>,
+    pub(crate) upstream_timeout_secs: Option<u64>,
+    pub(crate) state_dir: Option<PathBuf>,
+    pub(crate) store: Option<String>,
+    pub(crate) redis_url: Option<Secret>,
+    pub(crate) redis_namespace: Option<String>,
+    pub(crate) access_token_ttl_secs: Option<u64>,
+    pub(crate) refresh_token_ttl_secs: Option<u64>,
+    pub(crate) code_ttl_secs: Option<u64>,
+    pub(crate) consent_memory_days: Option<u64>,
+    pub(crate) upstream: Option<String>,
     #[serde(default)]
-    pub dcr: DcrTable,
+    pub(crate) dcr: DcrTable,
     #[serde(default)]
-    pub login: LoginTable,
+    pub(crate) login: LoginTable,
 }
 
 /// The `[auth.login]` table, as written.
 #[derive(Debug, Default, Clone, Deserialize)]
 #[serde(deny_unknown_fields)]
 #[non_exhaustive]
-#[allow(missing_docs)]
 pub struct LoginTable {
-    pub flow: Option<String>,
-    pub max_failures_per_username: Option<u64>,
-    pub max_failures_per_address: Option<u64>,
-    pub lockout_secs: Option<u64>,
-    pub max_lockout_secs: Option<u64>,
-    pub title: Option<String>,
+    pub(crate) flow: Option<String>,
+    pub(crate) max_failures_per_username: Option<u64>,
+    pub(crate) max_failures_per_address: Option<u64>,
+    pub(crate) lockout_secs: Option<u64>,
+    pub(crate) max_lockout_secs: Option<u64>,
+    pub(crate) title: Option<String>,
 }
 
 /// The `[auth.dcr]` table, as written. [`DcrPolicy`] has what each key means.
 #[derive(Debug, Default, Clone, Deserialize)]
 #[serde(deny_unknown_fields)]
 #[non_exhaustive]
-#[allow(missing_docs)]
 pub struct DcrTable {
-    pub enabled: Option<bool>,
-    pub public_client_patterns: Option<Vec<String>>,
-    pub default_scopes: Option<Vec<String>>,
-    pub allowed_scopes: Option<Vec<String>>,
+    pub(crate) enabled: Option<bool>,
+    pub(crate) public_client_patterns: Option<Vec<String>>,
+    pub(crate) default_scopes: Option<Vec<String>>,
+    pub(crate) allowed_scopes: Option<Vec<String>>,
     #[serde(default)]
-    pub allowed_redirect_patterns: Vec<String>,
-    pub max_clients: Option<u64>,
-    pub registrations_per_minute: Option<u64>,
-    pub client_id_metadata_documents: Option<bool>,
-    pub dangerously_allow_private_metadata_documents: Option<bool>,
+    pub(crate) allowed_redirect_patterns: Vec<String>,
+    pub(crate) max_clients: Option<u64>,
+    pub(crate) registrations_per_minute: Option<u64>,
+    pub(crate) client_id_metadata_documents: Option<bool>,
+    pub(crate) dangerously_allow_private_metadata_documents: Option<bool>,
 }
 
 /// The tables [`AuthConfig::load`] reads; any other table in the file is left to its owner.
