@@ -47,15 +47,22 @@ fn env(pairs: Vec<(&'static str, String)>) -> impl Fn(&str) -> Option<String> {
     move |k| pairs.iter().find(|(n, _)| *n == k).map(|(_, v)| v.clone())
 }
 
-async fn config(jwks_url: &str, extra: Vec<(&'static str, String)>) -> AuthConfig {
-    let mut pairs = vec![
+fn config(jwks_url: &str) -> AuthConfig {
+    let pairs = vec![
         ("COGNITO_USER_POOL_ID", POOL.to_owned()),
         ("COGNITO_CLIENT_ID", CLIENT.to_owned()),
         ("COGNITO_JWKS_URL", jwks_url.to_owned()),
         ("COGNITO_MCP_PUBLIC_URL", "http://127.0.0.1:3000".to_owned()),
     ];
-    pairs.extend(extra);
     AuthConfig::load(None, &env(pairs)).expect("config")
+}
+
+/// `CognitoAuth` for the test pool, trusting `key`, outside proxy mode.
+async fn resource_server(key: &TestKey) -> CognitoAuth {
+    CognitoAuth::builder(config(&serve_jwks(key).await))
+        .build()
+        .await
+        .expect("auth")
 }
 
 fn token(key: &TestKey, groups: &[&str], scope: &str) -> String {
@@ -121,10 +128,7 @@ fn app(auth: &CognitoAuth) -> Router {
 #[tokio::test]
 async fn layer_over_the_whole_app_guards_only_the_mcp_path() {
     let key = TestKey::generate("k1");
-    let auth = CognitoAuth::builder(config(&serve_jwks(&key).await, vec![]).await)
-        .build()
-        .await
-        .expect("auth");
+    let auth = resource_server(&key).await;
     let app = app(&auth);
     // The MCP endpoint and anything below it need a token.
     for path in ["/mcp", "/mcp/", "/mcp/anything"] {
@@ -163,10 +167,7 @@ async fn layer_over_the_whole_app_guards_only_the_mcp_path() {
 #[tokio::test]
 async fn layer_inside_a_nested_service_still_guards() {
     let key = TestKey::generate("k1");
-    let auth = CognitoAuth::builder(config(&serve_jwks(&key).await, vec![]).await)
-        .build()
-        .await
-        .expect("auth");
+    let auth = resource_server(&key).await;
     let inner = Router::new()
         .fallback(|caller: Caller| async move { caller.sub().to_owned() })
         .layer(auth.layer());
@@ -185,10 +186,7 @@ async fn layer_inside_a_nested_service_still_guards() {
 #[tokio::test]
 async fn caller_without_the_layer_is_401_and_group_guard_is_403() {
     let key = TestKey::generate("k1");
-    let auth = CognitoAuth::builder(config(&serve_jwks(&key).await, vec![]).await)
-        .build()
-        .await
-        .expect("auth");
+    let auth = resource_server(&key).await;
     let app = app(&auth);
     // /admin is outside the MCP path: no layer check, so the extractor refuses.
     let (status, _, body) = send(&app, "POST", "/admin", None, json!({})).await;
@@ -218,10 +216,7 @@ async fn caller_without_the_layer_is_401_and_group_guard_is_403() {
 #[tokio::test]
 async fn scope_guard_is_403_with_insufficient_scope() {
     let key = TestKey::generate("k1");
-    let auth = CognitoAuth::builder(config(&serve_jwks(&key).await, vec![]).await)
-        .build()
-        .await
-        .expect("auth");
+    let auth = resource_server(&key).await;
     let guarded = Router::new()
         .route(
             "/mcp",
