@@ -675,7 +675,7 @@ impl CognitoMcp {
             return Err(ToolError::Admin(cognito_admin::AdminError::Invalid(cognito_admin::validate::Invalid {
                 field: "token".into(),
                 problem: "cannot be checked: this server has no app client id to check tokens against".into(),
-                requirement: "the operator sets COGNITO_CLIENT_ID (or auth.client_ids)".into(),
+                requirement: "the operator sets COGNITO_CLIENT_ID, or auth.client_ids (in proxy mode, auth.client_ids only)".into(),
                 example: "COGNITO_CLIENT_ID=1example23456789".into(),
             })));
         };
