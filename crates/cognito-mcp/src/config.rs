@@ -357,8 +357,6 @@ pub(crate) const DEFAULT_MAX_BODY_BYTES: usize = 1024 * 1024;
 pub(crate) struct HttpSettings {
     /// `COGNITO_MCP_BIND`, `server.bind`; default 127.0.0.1:8080.
     pub(crate) bind: String,
-    /// `COGNITO_MCP_PUBLIC_URL`, `server.public_url`; default `http://{bind}`.
-    pub(crate) public_url: Option<String>,
     /// `server.allowed_hosts`; default: loopback names plus the public URL's host.
     pub(crate) allowed_hosts: Vec<String>,
     /// `server.allowed_origins`; default: the public URL's origin and loopback origins.
@@ -410,8 +408,11 @@ impl Settings {
         let env_nonempty = |k: &str| non_empty(env(k));
         let mut auth = cognito_mcp_auth::AuthConfig::from_tables(file.cognito, file.auth, env)
             .map_err(|e| Problem::new(e.to_string()))?;
-        // `http.public_url` is the one source (the CLI may override it); the builder gets it.
-        let public_url = auth.public_url.take();
+        // `COGNITO_MCP_PUBLIC_URL` is resolved by the library; the file's key is `[server]`'s.
+        if auth.public_url.is_none() {
+            auth.public_url =
+                non_empty(file.server.public_url).map(|u| u.trim_end_matches('/').to_owned());
+        }
         let read_only = match env_nonempty("COGNITO_MCP_READ_ONLY") {
             Some(v) => truthy(&v).ok_or_else(|| {
                 Problem::new(format!(
@@ -447,9 +448,6 @@ impl Settings {
                 bind: env_nonempty("COGNITO_MCP_BIND")
                     .or(non_empty(file.server.bind))
                     .unwrap_or_else(|| DEFAULT_BIND.to_owned()),
-                public_url: public_url
-                    .or(non_empty(file.server.public_url))
-                    .map(|u| u.trim_end_matches('/').to_owned()),
                 allowed_hosts: file.server.allowed_hosts,
                 allowed_origins: file.server.allowed_origins,
                 max_body_bytes: file.server.max_body_bytes.unwrap_or(DEFAULT_MAX_BODY_BYTES),
@@ -501,14 +499,6 @@ impl Settings {
                     catalog::names()
                 )));
             }
-        }
-        if let Some(url) = &self.http.public_url
-            && !(url.starts_with("http://") || url.starts_with("https://"))
-        {
-            out.push(Problem::new(format!(
-                "the public URL {url:?} is not an http(s) URL; set COGNITO_MCP_PUBLIC_URL to the \
-                 URL clients use, like https://mcp.example.com"
-            )));
         }
         out.extend(self.safety_problems.iter().cloned());
         if self.sign_in.enabled && self.sign_in.client_id.is_none() {

@@ -177,7 +177,7 @@ pub(crate) async fn serve(settings: Settings, server: CognitoMcp) -> anyhow::Res
         .with_context(|| format!("cannot listen on {}", settings.http.bind))?;
     let local = listener.local_addr()?;
     let public_url = settings
-        .http
+        .auth
         .public_url
         .clone()
         .unwrap_or_else(|| format!("http://{local}"));

@@ -158,7 +158,7 @@ impl Handler {
         // loopback URL `deploy init` writes, in a config file shipped in the zip as is).
         let configured = base
             .settings()
-            .http
+            .auth
             .public_url
             .clone()
             .filter(|url| {

@@ -459,7 +459,7 @@ async fn serve(
         settings.http.bind = b;
     }
     if let Some(u) = public_url {
-        settings.http.public_url = Some(u.trim_end_matches('/').to_owned());
+        settings.auth.public_url = Some(u.trim_end_matches('/').to_owned());
     }
     ensure_usable(&settings)?;
     let pool_id = settings

@@ -514,7 +514,7 @@ pub(crate) fn build(settings: &Settings, spec: &DeploySpec) -> Result<Template, 
         }
         // A loopback URL (init's default) is not where the function is: it learns its own.
         if let Some(url) = settings
-            .http
+            .auth
             .public_url
             .as_ref()
             .filter(|u| u.starts_with("https://"))
