@@ -5,7 +5,7 @@ use std::sync::{Arc, Weak};
 use std::time::Duration;
 
 use axum::Router;
-use cognito_jwt::{BuildError, CognitoVerifier, Principal, VerifierBuilder};
+use cognito_jwt::{BuildError, CognitoVerifier, Principal};
 
 use crate::authz::upstream::Upstream;
 use crate::authz::{AuthorizationServer, AuthzBuildError, HostedUi, HostedUiConfig};
@@ -493,7 +493,7 @@ impl CognitoAuthBuilder {
             .upstream_issuer
             .clone()
             .unwrap_or_else(|| config.token_issuer(pool_id));
-        let verifier = VerifierBuilder::new(issuer)
+        let verifier = cognito_jwt::VerifierBuilder::new(issuer)
             .jwks_url(config.jwks_url_for(pool_id))
             .allow_client(client_id.to_owned())
             .leeway(config.leeway)
@@ -531,11 +531,7 @@ impl CognitoAuthBuilder {
         _: &str,
         _: Arc<dyn Store>,
     ) -> Result<Arc<dyn Upstream>, SetupError> {
-        Err(SetupError::config(
-            "proxy mode would sign users in on this server's own page, but this build has no \
-             sign-in page: set COGNITO_DOMAIN (the hosted UI), or build cognito-mcp-auth with its \
-             `login` feature",
-        ))
+        Err(SetupError::config(crate::config::NO_LOGIN_FEATURE))
     }
 }
 
@@ -595,10 +591,7 @@ async fn open_store(p: &ProxyConfig) -> Result<Arc<dyn Store>, SetupError> {
                 Ok(Arc::new(SealedStore::new(redis, &key)))
             }
             #[cfg(not(feature = "redis"))]
-            Err(SetupError::config(
-                "auth.store is \"redis\" but this build has no Redis support: build cognito-mcp-auth \
-                 with its `redis` feature",
-            ))
+            Err(SetupError::config(crate::config::NO_REDIS_FEATURE))
         }
         _ => {
             let dir = &p.state_dir;

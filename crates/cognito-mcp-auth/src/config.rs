@@ -34,6 +34,15 @@ pub const DEFAULT_REGION: &str = "us-east-1";
 /// The environment variable naming the config file for [`AuthConfig::from_env`].
 pub const CONFIG_FILE_ENV: &str = "COGNITO_MCP_CONFIG";
 
+/// The problem of `auth.store = "redis"` in a build without the `redis` feature.
+pub(crate) const NO_REDIS_FEATURE: &str = "auth.store is \"redis\" but this build has no Redis \
+     support: build cognito-mcp-auth with its `redis` feature";
+
+/// The problem of proxy mode needing the sign-in page in a build without the `login` feature.
+pub(crate) const NO_LOGIN_FEATURE: &str = "proxy mode would sign users in on this server's own \
+     page, but this build has no sign-in page: set COGNITO_DOMAIN (the hosted UI), or build \
+     cognito-mcp-auth with its `login` feature";
+
 /// A secret string: a client secret, a Redis URL with a password, a state key.
 ///
 /// `Debug` and `Display` print `[REDACTED]`, and the bytes are zeroized on drop.
@@ -822,17 +831,10 @@ impl AuthConfig {
             }
         }
         if p.store == StoreKind::Redis && !cfg!(feature = "redis") {
-            out.push(Problem::new(
-                "auth.store is \"redis\" but this build has no Redis support: build cognito-mcp-auth \
-                 with its `redis` feature",
-            ));
+            out.push(Problem::new(NO_REDIS_FEATURE));
         }
         if p.uses_login_page() && !cfg!(feature = "login") {
-            out.push(Problem::new(
-                "proxy mode would sign users in on this server's own page, but this build has no \
-                 sign-in page: set COGNITO_DOMAIN (the hosted UI), or build cognito-mcp-auth with its \
-                 `login` feature",
-            ));
+            out.push(Problem::new(NO_LOGIN_FEATURE));
         }
         out
     }
