@@ -4,15 +4,14 @@
 //! and lets the official TypeScript SDK sign in through proxy mode, switched on by config alone.
 
 use std::process::Stdio;
-use std::time::Duration;
 
 use cognito_mcp_testkit::resource_checks::{Profile, Running, access_claims};
 use cognito_mcp_testkit::standin::{StandIn, UPSTREAM_CLIENT, UPSTREAM_SECRET};
 use cognito_mcp_testkit::{
-    Pool, base_env, http_call, http_tools, new_pool, node_bin, root, sign_with_moto_key, tokens_for,
+    Pool, base_env, http_call, http_tools, new_pool, node_bin, root, sign_with_moto_key, spawn_listening,
+    tokens_for,
 };
 use serde_json::{Value, json};
-use tokio::io::AsyncBufReadExt as _;
 
 /// The notes server with the base environment (moto) plus `env`, on a free port.
 async fn notes(env: &[(&str, &str)]) -> (String, tokio::process::Child) {
@@ -21,19 +20,8 @@ async fn notes(env: &[(&str, &str)]) -> (String, tokio::process::Child) {
         .envs(base_env())
         .env("BIND", "127.0.0.1:0")
         .envs(env.iter().copied())
-        .stdout(Stdio::piped())
-        .stderr(Stdio::inherit())
-        .kill_on_drop(true);
-    let mut child = cmd.spawn().expect("start the notes example");
-    let stdout = child.stdout.take().expect("stdout");
-    let line =
-        tokio::time::timeout(Duration::from_secs(30), tokio::io::BufReader::new(stdout).lines().next_line())
-            .await
-            .expect("the notes server started in time")
-            .expect("read")
-            .expect("the notes server printed its address (else it exited: see stderr above)");
-    let base = line.strip_prefix("listening on ").unwrap_or_else(|| panic!("unexpected {line:?}")).to_owned();
-    (base, child)
+        .stderr(Stdio::inherit());
+    spawn_listening(cmd, None).await
 }
 
 async fn start(pool: &Pool) -> Running {

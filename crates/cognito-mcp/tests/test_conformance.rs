@@ -9,8 +9,7 @@ mod common;
 use std::process::Stdio;
 use std::time::Duration;
 
-use common::{node_bin, peers};
-use tokio::io::{AsyncBufReadExt, BufReader};
+use common::{node_bin, peers, spawn_listening};
 use tokio::process::{Child, Command};
 /// The binary in fixture mode on a free loopback port, killed when dropped.
 struct Fixtures {
@@ -19,38 +18,22 @@ struct Fixtures {
 }
 
 async fn start_fixtures() -> Fixtures {
-    let mut child = Command::new(env!("CARGO_BIN_EXE_cognito-mcp"))
-        .args([
-            "serve",
-            "--transport",
-            "http",
-            "--conformance-fixtures",
-            "--bind",
-            "127.0.0.1:0",
-        ])
-        // Fixture mode must need no Cognito settings at all.
-        .env_clear()
-        .env("PATH", std::env::var_os("PATH").unwrap_or_default())
-        .env("RUST_LOG", "warn")
-        .stdin(Stdio::null())
-        .stdout(Stdio::piped())
-        .stderr(Stdio::inherit())
-        .kill_on_drop(true)
-        .spawn()
-        .expect("start cognito-mcp");
-    let stdout = child.stdout.take().expect("piped stdout");
-    let mut lines = BufReader::new(stdout).lines();
-    let line = tokio::time::timeout(Duration::from_secs(30), lines.next_line())
-        .await
-        .expect("the server prints its address within 30 s")
-        .expect("read the server's stdout")
-        .expect("the server exited before printing its address");
-    let base = line
-        .strip_prefix("listening on ")
-        .unwrap_or_else(|| panic!("unexpected first line: {line:?}"))
-        .to_owned();
-    // Keep draining stdout so the server never blocks on a full pipe.
-    tokio::spawn(async move { while let Ok(Some(_)) = lines.next_line().await {} });
+    let mut cmd = Command::new(env!("CARGO_BIN_EXE_cognito-mcp"));
+    cmd.args([
+        "serve",
+        "--transport",
+        "http",
+        "--conformance-fixtures",
+        "--bind",
+        "127.0.0.1:0",
+    ])
+    // Fixture mode must need no Cognito settings at all.
+    .env_clear()
+    .env("PATH", std::env::var_os("PATH").unwrap_or_default())
+    .env("RUST_LOG", "warn")
+    .stdin(Stdio::null())
+    .stderr(Stdio::inherit());
+    let (base, child) = spawn_listening(cmd, None).await;
     Fixtures {
         url: format!("{base}/mcp"),
         _child: child,

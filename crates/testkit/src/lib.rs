@@ -323,3 +323,39 @@ pub fn settled_audit(path: &Path) -> String {
     }
     last
 }
+
+/// Starts `cmd` (its stdout piped, killed when dropped) and waits up to 20 s for the first line
+/// it prints, `listening on URL`, as both servers do; returns the URL and the child. When it
+/// exits first, the panic shows `stderr_log`, if the command writes its standard error there.
+/// The rest of its stdout is drained, so the server never blocks on a full pipe.
+pub async fn spawn_listening(
+    mut cmd: tokio::process::Command,
+    stderr_log: Option<&Path>,
+) -> (String, tokio::process::Child) {
+    use tokio::io::AsyncBufReadExt as _;
+    let mut child = cmd
+        .stdout(Stdio::piped())
+        .kill_on_drop(true)
+        .spawn()
+        .expect("spawn the server");
+    let stdout = child.stdout.take().expect("stdout");
+    let mut lines = tokio::io::BufReader::new(stdout).lines();
+    let line = tokio::time::timeout(std::time::Duration::from_secs(20), lines.next_line())
+        .await
+        .expect("the server printed its address in time")
+        .expect("read stdout")
+        .unwrap_or_else(|| {
+            panic!(
+                "the server exited: {}",
+                stderr_log
+                    .and_then(|p| std::fs::read_to_string(p).ok())
+                    .unwrap_or_else(|| "(its standard error is above)".into())
+            )
+        });
+    let base = line
+        .strip_prefix("listening on ")
+        .unwrap_or_else(|| panic!("unexpected {line:?}"))
+        .to_owned();
+    tokio::spawn(async move { while let Ok(Some(_)) = lines.next_line().await {} });
+    (base, child)
+}

@@ -161,7 +161,6 @@ pub struct HttpServer {
 
 /// Starts the HTTP transport for `pool`, accepting tokens of its app client.
 pub async fn serve_http(pool: &Pool, env: &[(&str, &str)]) -> HttpServer {
-    use tokio::io::AsyncBufReadExt;
     let dir = tempfile::tempdir().expect("temp dir");
     let mut cmd = tokio::process::Command::new(bin());
     // A fixed address (restart tests) comes in as COGNITO_MCP_BIND; else a free port.
@@ -175,31 +174,12 @@ pub async fn serve_http(pool: &Pool, env: &[(&str, &str)]) -> HttpServer {
         .env("COGNITO_USER_POOL_ID", &pool.id)
         .env("COGNITO_CLIENT_ID", &pool.client_id)
         .env("COGNITO_MCP_AUDIT_FILE", dir.path().join("audit.jsonl"))
-        .stdout(Stdio::piped())
-        .stderr(std::fs::File::create(dir.path().join("stderr.log")).expect("stderr file"))
-        .kill_on_drop(true);
+        .stderr(std::fs::File::create(dir.path().join("stderr.log")).expect("stderr file"));
     for (k, v) in env {
         cmd.env(k, v);
     }
-    let mut child = cmd
-        .spawn()
-        .expect("spawn cognito-mcp serve --transport http");
-    let stdout = child.stdout.take().expect("stdout");
-    let mut lines = tokio::io::BufReader::new(stdout).lines();
-    let line = tokio::time::timeout(std::time::Duration::from_secs(20), lines.next_line())
-        .await
-        .expect("the server printed its address in time")
-        .expect("read stdout")
-        .unwrap_or_else(|| {
-            panic!(
-                "the server exited: {}",
-                std::fs::read_to_string(dir.path().join("stderr.log")).unwrap_or_default()
-            )
-        });
-    let base = line
-        .strip_prefix("listening on ")
-        .unwrap_or_else(|| panic!("unexpected {line:?}"))
-        .to_owned();
+    let stderr_log = dir.path().join("stderr.log");
+    let (base, child) = spawn_listening(cmd, Some(&stderr_log)).await;
     HttpServer { base, dir, child }
 }
 
