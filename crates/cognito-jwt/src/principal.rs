@@ -7,13 +7,28 @@ use serde::Serialize;
 
 use crate::Claims;
 
-/// Maps Cognito groups to scopes.
+/// Maps Cognito groups to scopes, and decides what a verified token may do.
+///
+/// **A user's privilege is at most what their groups grant.** Cognito puts into an access
+/// token every scope its app client allows and the sign-in request asks for, whoever signs in
+/// (the user holds the hosted-UI URL and can edit its `scope`), so a token's `scope` says
+/// nothing about the user. It can only narrow what the groups grant:
+///
+/// - a user token carrying none of the server's scopes ([`Self::known_scopes`]) is narrowed by
+///   nothing: its privilege is its groups' (an AdminInitiateAuth token, which carries only
+///   `aws.cognito.signin.user.admin`, is one);
+/// - a user token carrying some of them gets its groups' scopes intersected with those;
+/// - a token without a user (client credentials: no `username`) gets its scopes only when its
+///   app client is listed with [`Self::machine_client`], and only the scopes listed for it.
 ///
 /// The default, for resource-server identifier `mcp`: `Admins` → `mcp/admin`, `mcp/write`,
-/// `mcp/read`; `Developers` → `mcp/write`, `mcp/read`; `ReadOnly` → `mcp/read`.
+/// `mcp/read`; `Developers` → `mcp/write`, `mcp/read`; `ReadOnly` → `mcp/read`; no machine
+/// clients.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct ScopePolicy {
     groups: BTreeMap<String, BTreeSet<String>>,
+    machine_clients: BTreeMap<String, BTreeSet<String>>,
+    resource_scopes: BTreeSet<String>,
 }
 
 impl Default for ScopePolicy {
@@ -23,10 +38,12 @@ impl Default for ScopePolicy {
 }
 
 impl ScopePolicy {
-    /// No group grants anything: only the token's own `scope` counts.
+    /// No group grants anything and no machine client is listed: every caller has no scope.
     pub fn empty() -> Self {
         Self {
             groups: BTreeMap::new(),
+            machine_clients: BTreeMap::new(),
+            resource_scopes: BTreeSet::new(),
         }
     }
 
@@ -63,20 +80,100 @@ impl ScopePolicy {
         self
     }
 
+    /// Lists `client_id` as a machine client (client credentials, no user): its tokens get
+    /// the scopes they carry, within `scopes`. This widens privilege on purpose: without it,
+    /// a token without a user has no scope at all.
+    pub fn machine_client<I, S>(mut self, client_id: impl Into<String>, scopes: I) -> Self
+    where
+        I: IntoIterator<Item = S>,
+        S: Into<String>,
+    {
+        self.machine_clients
+            .entry(client_id.into())
+            .or_default()
+            .extend(scopes.into_iter().map(Into::into));
+        self
+    }
+
+    /// Adds scopes the server checks (a tool's or a method's) to [`Self::known_scopes`], so a
+    /// token narrowed to one of them is narrowed, even when no group grants it.
+    pub fn resource_scopes<I, S>(mut self, scopes: I) -> Self
+    where
+        I: IntoIterator<Item = S>,
+        S: Into<String>,
+    {
+        self.resource_scopes
+            .extend(scopes.into_iter().map(Into::into));
+        self
+    }
+
     /// The groups and what they grant.
     pub fn groups(&self) -> &BTreeMap<String, BTreeSet<String>> {
         &self.groups
     }
 
-    /// The effective scopes of `claims`: the token's `scope` plus its groups' scopes.
+    /// The machine clients and the scopes each may hold.
+    pub fn machine_clients(&self) -> &BTreeMap<String, BTreeSet<String>> {
+        &self.machine_clients
+    }
+
+    /// The server's own scopes: every scope a group or machine client grants, and those added
+    /// with [`Self::resource_scopes`]. Only these narrow a user token.
+    pub fn known_scopes(&self) -> BTreeSet<&str> {
+        self.groups
+            .values()
+            .chain(self.machine_clients.values())
+            .flatten()
+            .chain(&self.resource_scopes)
+            .map(String::as_str)
+            .collect()
+    }
+
+    /// What `groups` grant together.
+    pub fn granted_to<'a, I>(&self, groups: I) -> BTreeSet<String>
+    where
+        I: IntoIterator<Item = &'a String>,
+    {
+        groups
+            .into_iter()
+            .filter_map(|g| self.groups.get(g))
+            .flatten()
+            .cloned()
+            .collect()
+    }
+
+    /// The scopes of the server's a user token carries (empty: the token narrows nothing).
+    pub fn narrowing<'a>(&self, claims: &'a Claims) -> Vec<&'a str> {
+        let known = self.known_scopes();
+        claims
+            .scopes
+            .iter()
+            .map(String::as_str)
+            .filter(|s| known.contains(s))
+            .collect()
+    }
+
+    /// The effective scopes of `claims`, by the rule of [`ScopePolicy`]: a user's groups'
+    /// scopes, narrowed by the server's scopes the token carries; a machine client's listed
+    /// scopes that its token carries; nothing for an unlisted token without a user.
     pub fn effective_scopes(&self, claims: &Claims) -> BTreeSet<String> {
-        let mut out: BTreeSet<String> = claims.scopes.iter().cloned().collect();
-        for g in &claims.groups {
-            if let Some(granted) = self.groups.get(g) {
-                out.extend(granted.iter().cloned());
-            }
+        if claims.username.is_none() {
+            return match self.machine_clients.get(&claims.client_id) {
+                Some(listed) => claims
+                    .scopes
+                    .iter()
+                    .filter(|s| listed.contains(*s))
+                    .cloned()
+                    .collect(),
+                None => BTreeSet::new(),
+            };
         }
-        out
+        let mut granted = self.granted_to(&claims.groups);
+        let narrowing = self.narrowing(claims);
+        if !narrowing.is_empty() {
+            granted.retain(|s| narrowing.contains(&s.as_str()));
+        }
+        granted
     }
 
     /// The principal for verified `claims`.
@@ -104,7 +201,7 @@ pub struct PrincipalSummary {
     pub username: Option<String>,
     /// Cognito groups.
     pub groups: Vec<String>,
-    /// Effective scopes.
+    /// Effective scopes: what the groups grant, narrowed by the token's own scopes.
     pub scopes: Vec<String>,
     /// The app client.
     pub client_id: String,
@@ -113,6 +210,13 @@ pub struct PrincipalSummary {
 }
 
 impl Principal {
+    /// The principal of a token whose scopes were already capped by the user's groups when it
+    /// was issued (the authorization server's own tokens): exactly the token's scopes.
+    pub fn as_granted(claims: Arc<Claims>) -> Self {
+        let scopes = Arc::new(claims.scopes.iter().cloned().collect());
+        Self { claims, scopes }
+    }
+
     /// The verified claims.
     pub fn claims(&self) -> &Claims {
         &self.claims
@@ -171,5 +275,99 @@ impl Principal {
             client_id: self.claims.client_id.clone(),
             expires_at: self.claims.exp,
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::TokenUse;
+    use serde_json::json;
+
+    fn claims(username: Option<&str>, groups: &[&str], scope: &str) -> Claims {
+        let mut v = json!({
+            "sub": "s-1", "iss": "https://issuer", "token_use": "access",
+            "client_id": "app", "cognito:groups": groups, "scope": scope, "exp": 4_000_000_000u64,
+        });
+        if let Some(u) = username {
+            v["username"] = json!(u);
+        }
+        let map = v.as_object().expect("object").clone();
+        Claims::from_payload(&map, TokenUse::Access).expect("claims")
+    }
+
+    fn scopes(p: &ScopePolicy, c: &Claims) -> Vec<String> {
+        p.effective_scopes(c).into_iter().collect()
+    }
+
+    #[test]
+    fn token_scopes_never_widen_a_user_in_no_group_fails() {
+        // The hosted-UI attack: a user in no group edits the sign-in URL to ask for mcp/admin,
+        // and Cognito grants it because the app client allows it.
+        let c = claims(Some("mallory"), &[], "openid mcp/admin mcp/write mcp/read");
+        assert!(scopes(&ScopePolicy::default(), &c).is_empty());
+    }
+
+    #[test]
+    fn token_scopes_never_widen_a_developer_fails() {
+        let c = claims(Some("dev"), &["Developers"], "mcp/admin mcp/write mcp/read");
+        assert_eq!(
+            scopes(&ScopePolicy::default(), &c),
+            ["mcp/read", "mcp/write"]
+        );
+    }
+
+    #[test]
+    fn a_token_without_the_servers_scopes_gets_its_groups() {
+        let c = claims(Some("ada"), &["Admins"], "aws.cognito.signin.user.admin");
+        assert_eq!(
+            scopes(&ScopePolicy::default(), &c),
+            ["mcp/admin", "mcp/read", "mcp/write"]
+        );
+        let c = claims(Some("ada"), &["Admins"], "");
+        assert_eq!(scopes(&ScopePolicy::default(), &c).len(), 3);
+    }
+
+    #[test]
+    fn the_servers_scopes_on_a_token_narrow_its_groups() {
+        let c = claims(Some("ada"), &["Admins"], "openid mcp/read");
+        assert_eq!(scopes(&ScopePolicy::default(), &c), ["mcp/read"]);
+    }
+
+    #[test]
+    fn a_tool_scope_no_group_grants_still_narrows() {
+        let p = ScopePolicy::default().resource_scopes(["mcp/special"]);
+        let c = claims(Some("ada"), &["Admins"], "mcp/special");
+        assert!(scopes(&p, &c).is_empty());
+        // Without it, the scope is foreign and narrows nothing.
+        assert_eq!(scopes(&ScopePolicy::default(), &c).len(), 3);
+    }
+
+    #[test]
+    fn a_token_without_a_user_from_an_unlisted_client_fails() {
+        let c = claims(None, &[], "mcp/read mcp/write mcp/admin");
+        assert!(scopes(&ScopePolicy::default(), &c).is_empty());
+    }
+
+    #[test]
+    fn a_listed_machine_client_gets_only_its_listed_scopes() {
+        let p = ScopePolicy::default().machine_client("app", ["mcp/read", "mcp/write"]);
+        let c = claims(None, &[], "mcp/read mcp/write mcp/admin");
+        assert_eq!(scopes(&p, &c), ["mcp/read", "mcp/write"]);
+        let c = claims(None, &[], "mcp/read");
+        assert_eq!(scopes(&p, &c), ["mcp/read"]);
+        // Forged groups on a machine token grant nothing.
+        let c = claims(None, &["Admins"], "");
+        assert!(scopes(&p, &c).is_empty());
+    }
+
+    #[test]
+    fn as_granted_keeps_exactly_the_tokens_scopes() {
+        let c = claims(Some("ada"), &[], "openid mcp/read");
+        let p = Principal::as_granted(Arc::new(c));
+        assert_eq!(
+            p.scopes().iter().collect::<Vec<_>>(),
+            ["mcp/read", "openid"]
+        );
     }
 }
