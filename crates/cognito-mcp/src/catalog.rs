@@ -95,7 +95,9 @@ const fn spec(
 
 use Effect::{Additive, Destructive, Read};
 
-/// The level of access a tool needs; the scope is `{resource_server}/{level}`.
+/// The level of access a tool needs; the scope is `{resource_server}/{level}`. A write at any
+/// level also needs every scope its target group, or its target user's groups, grant
+/// (`cognito_admin::privilege`).
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub(crate) enum Access {
     Read,
@@ -104,11 +106,30 @@ pub(crate) enum Access {
 }
 
 impl Access {
+    /// Every level, lowest first.
+    pub(crate) const ALL: [Access; 3] = [Access::Read, Access::Write, Access::Admin];
+
     pub(crate) fn name(self) -> &'static str {
         match self {
             Self::Read => "read",
             Self::Write => "write",
             Self::Admin => "admin",
+        }
+    }
+
+    /// What the level allows, in words: the consent page, `whoami` and the docs say this.
+    pub(crate) fn allows(self) -> &'static str {
+        match self {
+            Self::Read => "read users, groups, app clients and the pool's settings",
+            Self::Write => {
+                "create users and groups, and change users' attributes, passwords and group \
+                 memberships, only for users and groups that hold no scope you lack"
+            }
+            Self::Admin => {
+                "delete, disable, enable and sign out users, delete groups, change MFA, test \
+                 sign-ins and read the audit, only for users and groups that hold no scope you \
+                 lack"
+            }
         }
     }
 }
@@ -197,56 +218,60 @@ pub(crate) const TOOLS: &[ToolSpec] = &[
         "Set a user's password",
         Destructive,
         true,
-        &[Op::DescribeUserPool, Op::AdminSetUserPassword],
+        &[
+            Op::DescribeUserPool,
+            Op::AdminSetUserPassword,
+            Op::AdminListGroupsForUser,
+        ],
     ),
     spec(
         "reset_user_password",
         "Reset a user's password",
         Destructive,
         false,
-        &[Op::AdminResetUserPassword],
+        &[Op::AdminResetUserPassword, Op::AdminListGroupsForUser],
     ),
     spec(
         "enable_user",
         "Enable a user",
         Additive,
         true,
-        &[Op::AdminEnableUser],
+        &[Op::AdminEnableUser, Op::AdminListGroupsForUser],
     ),
     spec(
         "disable_user",
         "Disable a user",
         Destructive,
         true,
-        &[Op::AdminDisableUser],
+        &[Op::AdminDisableUser, Op::AdminListGroupsForUser],
     ),
     spec(
         "delete_user",
         "Delete a user",
         Destructive,
         true,
-        &[Op::AdminDeleteUser],
+        &[Op::AdminDeleteUser, Op::AdminListGroupsForUser],
     ),
     spec(
         "update_user_attributes",
         "Update a user's attributes",
         Destructive,
         true,
-        &[Op::AdminUpdateUserAttributes],
+        &[Op::AdminUpdateUserAttributes, Op::AdminListGroupsForUser],
     ),
     spec(
         "delete_user_attributes",
         "Delete a user's attributes",
         Destructive,
         true,
-        &[Op::AdminDeleteUserAttributes],
+        &[Op::AdminDeleteUserAttributes, Op::AdminListGroupsForUser],
     ),
     spec(
         "sign_out_user",
         "Sign a user out everywhere",
         Destructive,
         true,
-        &[Op::AdminUserGlobalSignOut],
+        &[Op::AdminUserGlobalSignOut, Op::AdminListGroupsForUser],
     ),
     // Groups
     spec("list_groups", "List groups", Read, true, &[Op::ListGroups]),
@@ -328,14 +353,24 @@ pub(crate) const TOOLS: &[ToolSpec] = &[
         "Disable many users",
         Destructive,
         true,
-        &[Op::ListUsers, Op::AdminGetUser, Op::AdminDisableUser],
+        &[
+            Op::ListUsers,
+            Op::AdminGetUser,
+            Op::AdminDisableUser,
+            Op::AdminListGroupsForUser,
+        ],
     ),
     spec(
         "enable_users",
         "Enable many users",
         Additive,
         true,
-        &[Op::ListUsers, Op::AdminGetUser, Op::AdminEnableUser],
+        &[
+            Op::ListUsers,
+            Op::AdminGetUser,
+            Op::AdminEnableUser,
+            Op::AdminListGroupsForUser,
+        ],
     ),
     // Pool
     spec(
@@ -358,7 +393,11 @@ pub(crate) const TOOLS: &[ToolSpec] = &[
         "Set a user's MFA preference",
         Destructive,
         true,
-        &[Op::AdminSetUserMfaPreference, Op::AdminGetUser],
+        &[
+            Op::AdminSetUserMfaPreference,
+            Op::AdminGetUser,
+            Op::AdminListGroupsForUser,
+        ],
     ),
     spec(
         "get_user_pool_mfa_config",
@@ -384,14 +423,18 @@ pub(crate) const TOOLS: &[ToolSpec] = &[
         "Test a user's sign-in",
         Additive,
         false,
-        &[Op::AdminInitiateAuth],
+        &[Op::AdminInitiateAuth, Op::AdminListGroupsForUser],
     ),
     spec(
         "respond_to_auth_challenge",
         "Answer a sign-in challenge",
         Destructive,
         false,
-        &[Op::AdminRespondToAuthChallenge, Op::DescribeUserPool],
+        &[
+            Op::AdminRespondToAuthChallenge,
+            Op::DescribeUserPool,
+            Op::AdminListGroupsForUser,
+        ],
     ),
     // Identity
     spec("whoami", "Who am I", Read, true, &[]),

@@ -62,7 +62,11 @@ impl AppBase {
             .auth
             .verifier()
             .context("the pool's token verifier")?;
-        let server = server.with_auth(ToolScopes::from_settings(&settings), verifier.clone());
+        let server = server.with_auth(
+            ToolScopes::from_settings(&settings),
+            &settings.auth.scope_policy(),
+            verifier.clone(),
+        );
         Ok(Self {
             settings,
             server,
@@ -90,18 +94,6 @@ impl AppBase {
             .resource_name("Cognito user pool administration (cognito-mcp)")
             .max_body_bytes(settings.http.max_body_bytes)
             .method_scope("resources/read", format!("{rs}/read"))
-            .describe_scope(
-                format!("{rs}/read"),
-                "read users, groups and the pool's settings",
-            )
-            .describe_scope(
-                format!("{rs}/write"),
-                "create and change users and group memberships",
-            )
-            .describe_scope(
-                format!("{rs}/admin"),
-                "disable, delete and sign out users, reset passwords",
-            )
             .describe_scope("openid", "know who you are")
             .describe_scope("email", "see your email address")
             .describe_scope("profile", "see your profile");
@@ -109,6 +101,10 @@ impl AppBase {
             auth = auth.verifier(v.clone());
         }
         let tool_scopes = ToolScopes::from_settings(settings);
+        for row in crate::scopes::table(rs, &tool_scopes) {
+            let text = crate::scopes::consent_text(&row);
+            auth = auth.describe_scope(row.scope, text);
+        }
         for tool in catalog::TOOLS {
             if let Some(scope) = tool_scopes.required(tool) {
                 auth = auth.tool_scope(tool.name, scope);

@@ -15,6 +15,7 @@ mod http;
 #[cfg(feature = "lambda")]
 mod lambda;
 mod policy;
+mod scopes;
 mod server;
 mod tool_error;
 mod tools_audit;
@@ -494,6 +495,7 @@ async fn serve(
             let server = server::CognitoMcp::new(admin, policy, audit, "local")
                 .with_auth(
                     ToolScopes::from_settings(&settings),
+                    &settings.auth.scope_policy(),
                     settings
                         .auth
                         .verifier()

@@ -90,6 +90,7 @@ impl ToolPolicy {
 pub(crate) struct ToolScopes {
     /// The scope each tool needs, computed once: this is read on every HTTP call.
     by_tool: std::collections::HashMap<&'static str, Option<String>>,
+    resource_server: String,
 }
 
 /// Tools any verified caller may call, whatever their scopes.
@@ -108,7 +109,15 @@ impl ToolScopes {
                 (t.name, scope)
             })
             .collect();
-        Self { by_tool }
+        Self {
+            by_tool,
+            resource_server: resource_server.to_owned(),
+        }
+    }
+
+    /// The resource-server identifier of the default scopes (`mcp`).
+    pub(crate) fn resource_server(&self) -> &str {
+        &self.resource_server
     }
 
     pub(crate) fn from_settings(s: &Settings) -> Self {

@@ -83,7 +83,8 @@ pub(crate) async fn callback(
             return fail(code, msg);
         }
     };
-    let scopes = s.grantable(&req.scopes, &grant.identity, &grant.scopes);
+    s.note_upstream_scopes(&grant.identity, &grant.scopes);
+    let scopes = s.grantable(&req.scopes, &grant.identity);
     let our_code = crypto::random_token();
     let record = Code {
         identity: grant.identity,
