@@ -882,13 +882,14 @@ impl CognitoMcp {
         }
 
         let privilege = self.privilege(principal.as_ref());
-        let work = async {
+        // Boxed: the tool futures are large, and the privilege scope wraps them once more.
+        let work = Box::pin(async {
             if let Err(e) = self.confirm_single(spec, &context, &call).await {
                 return e.into_call_tool_result();
             }
             let ctx = ToolCallContext::new(self, request, context);
             self.tool_router.call(ctx).await
-        };
+        });
         let (result, aws_calls) = calls::collect(async {
             match privilege {
                 Some(p) => acting_as(p, work).await,
