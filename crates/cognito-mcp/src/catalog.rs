@@ -51,6 +51,18 @@ impl ToolSpec {
         }
     }
 
+    /// What the tool's writes touch, whose privilege the caller must hold (checked inside
+    /// cognito-admin's write operations, `cognito_admin::privilege`).
+    pub(crate) fn target(&self) -> Target {
+        if USER_TARGET_TOOLS.contains(&self.name) {
+            Target::User
+        } else if GROUP_TARGET_TOOLS.contains(&self.name) {
+            Target::Group
+        } else {
+            Target::None
+        }
+    }
+
     /// Whether the tool works on many users in one call.
     pub(crate) fn is_bulk(&self) -> bool {
         BULK_TOOLS.contains(&self.name)
@@ -133,6 +145,48 @@ impl Access {
         }
     }
 }
+
+/// What a tool's writes touch.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum Target {
+    /// Nothing whose privilege counts (reads, the pool's settings).
+    None,
+    /// A user (or, in bulk, each user): the caller must hold every scope the user's groups
+    /// grant.
+    User,
+    /// A group (memberships, creating a user in groups, creating or deleting a group): the
+    /// caller must hold every scope the group grants.
+    Group,
+}
+
+/// Tools that change a user: password, attributes, MFA, sessions, status, sign-in checks.
+const USER_TARGET_TOOLS: &[&str] = &[
+    "set_user_password",
+    "reset_user_password",
+    "enable_user",
+    "disable_user",
+    "delete_user",
+    "update_user_attributes",
+    "delete_user_attributes",
+    "sign_out_user",
+    "set_user_mfa_preference",
+    "test_sign_in",
+    "respond_to_auth_challenge",
+    "disable_users",
+    "enable_users",
+];
+
+/// Tools that change a group or its membership.
+const GROUP_TARGET_TOOLS: &[&str] = &[
+    "create_user",
+    "create_users",
+    "create_group",
+    "delete_group",
+    "add_user_to_group",
+    "remove_user_from_group",
+    "add_users_to_group",
+    "remove_users_from_group",
+];
 
 /// Tools that take access away or remove things: they need the admin scope.
 const ADMIN_TOOLS: &[&str] = &[
@@ -487,6 +541,21 @@ mod tests {
         assert_eq!(find("list_users").expect("tool").access(), Access::Read);
         for name in ADMIN_READ_TOOLS {
             assert!(find(name).is_some_and(ToolSpec::is_read), "{name}");
+        }
+    }
+
+    #[test]
+    fn tools_changing_a_user_read_its_groups_and_only_they_do() {
+        for t in TOOLS.iter().filter(|t| !t.is_read()) {
+            assert_eq!(
+                t.target() == Target::User,
+                t.operations.contains(&Op::AdminListGroupsForUser),
+                "{}",
+                t.name
+            );
+        }
+        for t in TOOLS.iter().filter(|t| t.is_read()) {
+            assert_eq!(t.target(), Target::None, "{}", t.name);
         }
     }
 

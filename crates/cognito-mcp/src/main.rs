@@ -15,6 +15,8 @@ mod http;
 #[cfg(feature = "lambda")]
 mod lambda;
 mod policy;
+#[cfg(test)]
+mod privilege_table;
 mod scopes;
 mod server;
 mod tool_error;
