@@ -12,7 +12,7 @@
 //! | app clients whose tokens pass | | `auth.client_ids` | `COGNITO_CLIENT_ID` |
 //! | scopes of each group | | `auth.group_scopes` | Admins, Developers, ReadOnly |
 //! | scope each tool needs | | `auth.tool_scopes` | none |
-//! | machine clients (no user) and their scopes | | `auth.machine_clients` | none |
+//! | machine clients (no user) and their scopes | `COGNITO_MCP_MACHINE_CLIENTS` (`ID=SCOPE SCOPE;ID=SCOPE`) | `auth.machine_clients` | none |
 //! | proxy mode | `COGNITO_MCP_AUTH_ENABLED` | `auth.enabled` | false |
 //! | state store | | `auth.store` | `embedded` |
 //!
@@ -458,6 +458,38 @@ pub struct AuthConfig {
     read_problems: Vec<Problem>,
 }
 
+/// The environment variable that lists machine clients (over `auth.machine_clients`).
+pub const MACHINE_CLIENTS_ENV: &str = "COGNITO_MCP_MACHINE_CLIENTS";
+
+/// `CLIENT_ID=SCOPE SCOPE;CLIENT_ID=SCOPE` into client ids and their scopes.
+fn parse_machine_clients(v: &str) -> Result<BTreeMap<String, Vec<String>>, Problem> {
+    let mut out = BTreeMap::new();
+    for entry in v.split(';').map(str::trim).filter(|e| !e.is_empty()) {
+        let Some((id, scopes)) = entry.split_once('=') else {
+            return Err(Problem::new(format!(
+                "{MACHINE_CLIENTS_ENV} has {entry:?}, which is not CLIENT_ID=SCOPES; write it \
+                 like 1example23456789=mcp/read mcp/write;2example=mcp/read"
+            )));
+        };
+        let id = id.trim();
+        if id.is_empty()
+            || id
+                .chars()
+                .any(|c| !(c.is_ascii_alphanumeric() || c == '-' || c == '_'))
+        {
+            return Err(Problem::new(format!(
+                "{MACHINE_CLIENTS_ENV} names the app client {id:?}, which is not an app client \
+                 id (letters and digits)"
+            )));
+        }
+        out.insert(
+            id.to_owned(),
+            scopes.split_whitespace().map(str::to_owned).collect(),
+        );
+    }
+    Ok(out)
+}
+
 fn non_empty(v: Option<String>) -> Option<String> {
     v.map(|s| s.trim().to_owned()).filter(|s| !s.is_empty())
 }
@@ -652,7 +684,16 @@ impl AuthConfig {
             ),
             group_scopes: auth.group_scopes,
             tool_scopes: auth.tool_scopes,
-            machine_clients: auth.machine_clients,
+            machine_clients: match env_nonempty(MACHINE_CLIENTS_ENV) {
+                Some(v) => match parse_machine_clients(&v) {
+                    Ok(m) => m,
+                    Err(p) => {
+                        read_problems.push(p);
+                        BTreeMap::new()
+                    }
+                },
+                None => auth.machine_clients,
+            },
             proxy,
             read_problems,
         })

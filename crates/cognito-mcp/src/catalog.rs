@@ -52,7 +52,9 @@ impl ToolSpec {
     }
 
     /// What the tool's writes touch, whose privilege the caller must hold (checked inside
-    /// cognito-admin's write operations, `cognito_admin::privilege`).
+    /// cognito-admin's write operations, `cognito_admin::privilege`; the decision-table test
+    /// reads this, and a test ties it to the tools that read their target's groups).
+    #[cfg(test)]
     pub(crate) fn target(&self) -> Target {
         if USER_TARGET_TOOLS.contains(&self.name) {
             Target::User
@@ -147,6 +149,7 @@ impl Access {
 }
 
 /// What a tool's writes touch.
+#[cfg(test)]
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub(crate) enum Target {
     /// Nothing whose privilege counts (reads, the pool's settings).
@@ -160,6 +163,7 @@ pub(crate) enum Target {
 }
 
 /// Tools that change a user: password, attributes, MFA, sessions, status, sign-in checks.
+#[cfg(test)]
 const USER_TARGET_TOOLS: &[&str] = &[
     "set_user_password",
     "reset_user_password",
@@ -177,6 +181,7 @@ const USER_TARGET_TOOLS: &[&str] = &[
 ];
 
 /// Tools that change a group or its membership.
+#[cfg(test)]
 const GROUP_TARGET_TOOLS: &[&str] = &[
     "create_user",
     "create_users",

@@ -70,9 +70,7 @@ fn held(caller: &[&str], token: &[&str]) -> BTreeSet<&'static str> {
 fn rule(caller: &[&str], token: &[&str], level: Option<&str>, target: &[&str]) -> bool {
     let h = held(caller, token);
     let target_grants: BTreeSet<&str> = target.iter().flat_map(|g| grants(g)).collect();
-    h.contains("read")
-        && level.is_none_or(|l| h.contains(l))
-        && target_grants.is_subset(&h)
+    h.contains("read") && level.is_none_or(|l| h.contains(l)) && target_grants.is_subset(&h)
 }
 
 // ---- The server's path ----
