@@ -9,6 +9,8 @@ pub(crate) mod authorize;
 mod callback;
 pub(crate) mod crypto;
 mod error;
+#[cfg(feature = "fuzzing")]
+pub mod fuzzing;
 pub(crate) mod model;
 pub(crate) mod pages;
 mod redirect;
