@@ -25,9 +25,9 @@ async fn notes(env: &[(&str, &str)]) -> (String, tokio::process::Child) {
 }
 
 /// The notes server for `pool`, its app client also listed as a machine client holding
-/// mcp/read and mcp/write (as the shared checks expect).
-async fn start(pool: &Pool) -> Running {
-    let machine = format!("{}=mcp/read mcp/write", pool.client_id);
+/// `machine_scopes`.
+async fn start_with(pool: &Pool, machine_scopes: &str) -> Running {
+    let machine = format!("{}={machine_scopes}", pool.client_id);
     let (base, child) = notes(&[
         ("COGNITO_USER_POOL_ID", &pool.id),
         ("COGNITO_CLIENT_ID", &pool.client_id),
@@ -35,6 +35,12 @@ async fn start(pool: &Pool) -> Running {
     ])
     .await;
     Running::new(base, child)
+}
+
+/// The notes server for `pool`, as the shared checks expect it (the machine client holds
+/// mcp/read and mcp/write).
+async fn start(pool: &Pool) -> Running {
+    start_with(pool, "mcp/read mcp/write").await
 }
 
 fn profile() -> Profile {
@@ -87,14 +93,7 @@ async fn group_guard_refuses_a_caller_with_the_scope_but_not_the_group() {
     // check at the HTTP layer, but it belongs to no group: the tool's require_group("Admins")
     // answers a tool error.
     let pool = new_pool().await;
-    let machine = format!("{}=mcp/admin mcp/read", pool.client_id);
-    let (base, _child) = notes(&[
-        ("COGNITO_USER_POOL_ID", &pool.id),
-        ("COGNITO_CLIENT_ID", &pool.client_id),
-        ("COGNITO_MCP_MACHINE_CLIENTS", &machine),
-    ])
-    .await;
-    let s = Running::new(base, ());
+    let s = start_with(&pool, "mcp/admin mcp/read").await;
     let mut claims = access_claims(&pool);
     claims["sub"] = json!(pool.client_id);
     claims["scope"] = json!("mcp/admin mcp/read");
