@@ -170,7 +170,8 @@ impl CognitoLogin {
 
     /// Takes the sign-in of a POST out of the store and checks its CSRF token. Taken, not
     /// read: of two POSTs of one form (a replay, a double click, a parallel burst) only one
-    /// gets it, before Cognito is asked; each page saves it again with a new token.
+    /// gets it, before Cognito is asked; each page saves it again with a new token. A wrong
+    /// token puts it back untouched.
     pub(super) async fn load_post(
         &self,
         form: &HashMap<String, String>,
@@ -200,6 +201,9 @@ impl CognitoLogin {
         let csrf = form.get("csrf").map(String::as_str).unwrap_or_default();
         if !crypto::ct_eq(csrf, &st.csrf) {
             tracing::warn!("sign-in page refused: CSRF token missing or stale");
+            // Put back as it was: a stale tab's form must not end the sign-in of the current
+            // one. Only this request holds the record, so nothing newer is overwritten.
+            self.put_state(&state, &st).await.map_err(store_down)?;
             return Err(out_of_date());
         }
         Ok((state, st))
