@@ -17,7 +17,7 @@ const PLANTED: &str = "attacker-chosen-value-attacker-chosen-value";
 fn bindings(b: &Browser) -> Vec<(String, String)> {
     b.cookies
         .iter()
-        .filter(|(k, _)| k.contains("cognito_mcp_bind"))
+        .filter(|(k, _)| k.contains("cognito_mcp_bind_"))
         .map(|(k, v)| (k.clone(), v.clone()))
         .collect()
 }
@@ -59,14 +59,14 @@ async fn planted_binding_cookie_at_the_callback_fails() {
     let (_, challenge) = pkce();
     let mut victim = planted_browser();
     let callback = approve_to_callback(&mut victim, base, &id, &challenge, "mcp/read").await;
-    // The server issued its own value for this transaction, not the planted one.
-    let issued = bindings(&victim);
-    assert_eq!(issued.len(), 1, "one binding cookie: {issued:?}");
-    assert_ne!(issued[0].1, PLANTED);
     // The attacker knows only the planted value: their copy of the callback is refused.
     let got = attacker_browser(&victim).get(&callback).await;
     assert_eq!(got.status, 400, "{got:?}");
     assert!(got.location.is_none(), "{got:?}");
+    // The server issued its own value for this transaction, not the planted one.
+    let issued = bindings(&victim);
+    assert_eq!(issued.len(), 1, "one binding cookie: {issued:?}");
+    assert_ne!(issued[0].1, PLANTED);
 }
 
 #[tokio::test]
@@ -83,7 +83,6 @@ async fn planted_binding_cookie_at_the_sign_in_page_fails() {
     let mut victim = planted_browser();
     let page = to_login_page(&mut victim, base, &id, &challenge, "openid mcp/read").await;
     let f = fields(&page.text);
-    assert!(bindings(&victim).iter().all(|(_, v)| v != PLANTED));
     let mut attacker = attacker_browser(&victim);
     let shown = attacker
         .get(&format!("{base}/login?state={}", f["state"]))
@@ -101,6 +100,7 @@ async fn planted_binding_cookie_at_the_sign_in_page_fails() {
         )
         .await;
     assert_eq!(posted.status, 400, "{}", posted.text);
+    assert!(bindings(&victim).iter().all(|(_, v)| v != PLANTED));
 }
 
 #[tokio::test]
