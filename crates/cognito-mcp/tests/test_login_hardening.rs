@@ -157,10 +157,11 @@ async fn parallel_wrong_passwords_past_the_budget_fail() {
     let statuses = tasks.join_all().await;
     let reached = s.password_calls() - before;
     assert_eq!(reached, 3, "at most the budget reaches Cognito: {statuses:?}");
-    assert_eq!(
-        statuses.iter().filter(|s| **s == 429).count(),
-        // The third failure says the budget is used up too.
-        8,
+    // The refused ones without asking Cognito; the three that went wrong say so, and that the
+    // budget is used up by then (401 or 429, by when they finish).
+    assert!(
+        statuses.iter().all(|s| *s == 401 || *s == 429)
+            && statuses.iter().filter(|s| **s == 429).count() >= 7,
         "{statuses:?}"
     );
     // The right password now waits too, without a Cognito call.
