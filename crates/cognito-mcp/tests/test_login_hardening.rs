@@ -156,7 +156,10 @@ async fn parallel_wrong_passwords_past_the_budget_fail() {
     }
     let statuses = tasks.join_all().await;
     let reached = s.password_calls() - before;
-    assert_eq!(reached, 3, "at most the budget reaches Cognito: {statuses:?}");
+    assert_eq!(
+        reached, 3,
+        "at most the budget reaches Cognito: {statuses:?}"
+    );
     // The refused ones without asking Cognito; the three that went wrong say so, and that the
     // budget is used up by then (401 or 429, by when they finish).
     assert!(

@@ -42,7 +42,10 @@ fn planted_browser() -> Browser {
     b
 }
 
-async fn hosted(env: &[(&str, &str)], extra_auth: &str) -> (StandIn, HttpServer, tempfile::TempDir) {
+async fn hosted(
+    env: &[(&str, &str)],
+    extra_auth: &str,
+) -> (StandIn, HttpServer, tempfile::TempDir) {
     let pool = new_pool().await;
     let upstream = StandIn::start("alice", &["Admins"]).await;
     let state = tempfile::tempdir().expect("state dir");

@@ -8,11 +8,11 @@ use axum::extract::{Query, State};
 use axum::response::{IntoResponse, Redirect, Response};
 use http::{HeaderMap, StatusCode};
 
+use super::binding::{self, Binding};
 use super::error::store_failure;
 use super::model::{self, AuthRequest, Consent, Transaction};
 use super::pages::{self, ConsentView};
 use super::upstream::UpstreamRequest;
-use super::binding::{self, Binding};
 use super::{AuthorizationServer, cookie, crypto, redirect};
 use crate::store::Kind;
 
@@ -311,9 +311,7 @@ pub(crate) async fn consent(
     }
     if !consent.binding.holds(&headers) {
         tracing::warn!("consent refused: browser-binding cookie missing or different");
-        return bad(
-            "This browser did not start the request (its cookie is missing or different).",
-        );
+        return bad("This browser did not start the request (its cookie is missing or different).");
     }
     let request = consent.request;
     match form.get("action").map(String::as_str) {

@@ -98,11 +98,20 @@ mod tests {
         let (b, value) = Binding::issue(true);
         let mut h = HeaderMap::new();
         let planted = format!("cognito_mcp_bind_x={value}; {}=planted", b.cookie);
-        h.insert(header::COOKIE, HeaderValue::from_str(&planted).expect("header"));
-        assert!(!b.holds(&h), "a planted value under the right name must not hold");
+        h.insert(
+            header::COOKIE,
+            HeaderValue::from_str(&planted).expect("header"),
+        );
+        assert!(
+            !b.holds(&h),
+            "a planted value under the right name must not hold"
+        );
         let mut h = HeaderMap::new();
         let right = format!("{}={value}", b.cookie);
-        h.insert(header::COOKIE, HeaderValue::from_str(&right).expect("header"));
+        h.insert(
+            header::COOKIE,
+            HeaderValue::from_str(&right).expect("header"),
+        );
         assert!(b.holds(&h));
     }
 

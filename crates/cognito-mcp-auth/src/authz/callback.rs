@@ -37,13 +37,7 @@ pub(crate) async fn callback(
     // The transaction is used up: its cookie goes too, whatever the outcome.
     let cookie = txn.binding.cookie.clone();
     let mut resp = finish(&s, &q, state, txn).await;
-    binding::set_cookie(
-        resp.headers_mut(),
-        s.inner.secure_cookies,
-        &cookie,
-        "",
-        0,
-    );
+    binding::set_cookie(resp.headers_mut(), s.inner.secure_cookies, &cookie, "", 0);
     resp
 }
 

@@ -137,7 +137,6 @@ fn code_ok(code: &str, min: usize, max: usize) -> bool {
     (min..=max).contains(&code.len()) && code.bytes().all(|b| b.is_ascii_digit())
 }
 
-
 /// `POST /login/challenge`: the answer to the pending challenge.
 pub(super) async fn answer(
     State(login): State<CognitoLogin>,
@@ -300,7 +299,6 @@ pub(super) async fn answer(
     }
 }
 
-
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -361,4 +359,3 @@ mod tests {
         );
     }
 }
-
