@@ -239,7 +239,8 @@ mod tests {
             srp,
             [
                 "cognito-idp:DescribeUserPool",
-                "cognito-idp:DescribeUserPoolClient"
+                "cognito-idp:DescribeUserPoolClient",
+                "cognito-idp:AdminGetUser"
             ]
         );
         assert_eq!(p["Statement"][1]["Resource"], p["Statement"][0]["Resource"]);
