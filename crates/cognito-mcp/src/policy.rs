@@ -204,13 +204,15 @@ pub(crate) fn server_policy(
 }
 
 /// Adds what the sign-in page (`auth.upstream = "login"`) needs to `policy`: reading the app
-/// client (the `auto` flow) and the password policy, and, unless the flow is `srp`,
+/// client (the `auto` flow) and the password policy, resolving a typed name to its user
+/// (`AdminGetUser`, for the failure budget per user), and, unless the flow is `srp`,
 /// `AdminInitiateAuth` and `AdminRespondToAuthChallenge`. SRP, the challenge answers, TOTP
 /// enrollment and token revocation are unauthenticated Cognito calls: no IAM action.
 pub(crate) fn add_sign_in_page(policy: &mut Value, flow: &str) {
     let mut actions = vec![
         "cognito-idp:DescribeUserPool",
         "cognito-idp:DescribeUserPoolClient",
+        "cognito-idp:AdminGetUser",
     ];
     if flow != "srp" {
         actions.push("cognito-idp:AdminInitiateAuth");
@@ -246,7 +248,8 @@ mod tests {
             srp,
             [
                 "cognito-idp:DescribeUserPool",
-                "cognito-idp:DescribeUserPoolClient"
+                "cognito-idp:DescribeUserPoolClient",
+                "cognito-idp:AdminGetUser"
             ]
         );
         assert_eq!(p["Statement"][1]["Resource"], p["Statement"][0]["Resource"]);

@@ -6,6 +6,7 @@
 //! client receives this server's own audience-bound tokens. Cognito tokens stay on the server.
 
 pub(crate) mod authorize;
+pub(crate) mod binding;
 mod callback;
 pub(crate) mod crypto;
 mod error;
