@@ -66,7 +66,15 @@ struct SafetyFile {
     protected_groups: Vec<String>,
     bulk_confirm_threshold: Option<usize>,
     #[serde(default)]
-    confirm: BTreeMap<String, String>,
+    confirm: ConfirmFile,
+}
+
+/// `[safety.confirm]`: `require_person`, and a mode per tool (`delete_user = "never"`).
+#[derive(Debug, Default, Deserialize)]
+struct ConfirmFile {
+    require_person: Option<bool>,
+    #[serde(flatten)]
+    tools: BTreeMap<String, String>,
 }
 
 #[derive(Debug, Default, Deserialize)]
@@ -159,6 +167,8 @@ pub(crate) struct Settings {
     pub(crate) safety_problems: Vec<Problem>,
     /// `[sign_in]`: the sign-in check tools.
     pub(crate) sign_in: SignInSettings,
+    /// `COGNITO_MCP_STATE_KEY`: the key of confirmation states (and of the proxy's state).
+    pub(crate) state_key: Option<Secret>,
 }
 
 /// Sign-in checks (`[sign_in]`): the `test_sign_in` and `respond_to_auth_challenge` tools.
@@ -208,6 +218,12 @@ pub(crate) struct SafetySettings {
     pub(crate) bulk_confirm_threshold: usize,
     /// Per-tool overrides of the default confirmation modes.
     pub(crate) confirm: BTreeMap<String, ConfirmMode>,
+    /// `safety.confirm.require_person`: take a confirmation only from a person (through MCP
+    /// elicitation), never from the agent's `confirm` argument; default false.
+    pub(crate) require_person: bool,
+    /// The key and the used nonces of `input_required` confirmation states; a random key
+    /// until `serve` sets the configured one ([`crate::confirm_state`]).
+    pub(crate) confirm_states: crate::confirm_state::ConfirmStates,
 }
 
 impl SafetySettings {
@@ -226,6 +242,8 @@ impl Default for SafetySettings {
             protected: Default::default(),
             bulk_confirm_threshold: DEFAULT_BULK_CONFIRM_THRESHOLD,
             confirm: BTreeMap::new(),
+            require_person: false,
+            confirm_states: crate::confirm_state::ConfirmStates::random(),
         }
     }
 }
@@ -252,7 +270,7 @@ fn safety_settings(
     problems: &mut Vec<Problem>,
 ) -> SafetyParts {
     let mut confirm = BTreeMap::new();
-    for (tool, mode) in safety.confirm {
+    for (tool, mode) in safety.confirm.tools {
         let Some(spec) = catalog::find(&tool) else {
             problems.push(Problem::new(format!(
                 "safety.confirm names {tool:?}, which is not a tool; the tools are: {}",
@@ -339,6 +357,8 @@ fn safety_settings(
                 .bulk_confirm_threshold
                 .unwrap_or(DEFAULT_BULK_CONFIRM_THRESHOLD),
             confirm,
+            require_person: safety.confirm.require_person.unwrap_or(false),
+            confirm_states: crate::confirm_state::ConfirmStates::random(),
         },
         cognito_admin::BulkLimits::new(max_items, concurrency),
         pacing.enabled.unwrap_or(true).then_some(rates),
@@ -461,6 +481,7 @@ impl Settings {
             adaptive_retry,
             safety_problems,
             sign_in: SignInSettings::default(),
+            state_key: env_nonempty("COGNITO_MCP_STATE_KEY").map(|k| Secret::new(&k)),
         })
         .and_then(|mut settings: Settings| {
             let f = file.sign_in;
@@ -501,6 +522,11 @@ impl Settings {
             }
         }
         out.extend(self.safety_problems.iter().cloned());
+        if let Some(key) = &self.state_key
+            && let Err(e) = cognito_mcp_auth::store::StateKey::from_base64(key.expose())
+        {
+            out.push(Problem::new(format!("COGNITO_MCP_STATE_KEY: {e}")));
+        }
         if self.sign_in.enabled && self.sign_in.client_id.is_none() {
             out.push(Problem::new(
                 "sign-in checks are enabled (sign_in.enabled or COGNITO_MCP_SIGN_IN_ENABLED) but \

@@ -3,13 +3,16 @@
 //! Which calls need it comes from the catalogue ([`ToolSpec::default_confirm`]) and
 //! `safety.confirm`. How the person is asked depends on the client:
 //! - a client on protocol 2026-07-28 or later that can elicit gets an `input_required` result
-//!   asking for the confirmation; it retries the call with the answer, and `requestState` ties
-//!   that answer to this very call (tool, arguments and target);
+//!   asking for the confirmation; it retries the call with the answer and the `requestState`,
+//!   which is keyed, bound to the caller, tool, arguments and target, expires and counts once
+//!   ([`crate::confirm_state`]); a state that fails any of these is refused, never asked again;
 //! - an older client that can elicit is sent `elicitation/create` and the call waits for the
 //!   answer;
 //! - any other client must repeat the call with `confirm` set to the exact target (the
-//!   username, the group, or `N users`) once its user agreed; otherwise the call is refused
-//!   with an error that says so.
+//!   username, the group, or `N users`); otherwise the call is refused with an error that says
+//!   so. That second call is the agent's own deliberate step, not proof that a person agreed:
+//!   with `safety.confirm.require_person = true` it is not accepted, and such clients are
+//!   refused.
 
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
@@ -24,6 +27,7 @@ use serde_json::{Value, json};
 
 use crate::catalog::ToolSpec;
 use crate::config::ConfirmMode;
+use crate::confirm_state::{Binding, StateError};
 use crate::server::CognitoMcp;
 use crate::tool_error::{ToolError, error_result};
 
@@ -37,6 +41,8 @@ const ELICIT_TIMEOUT: Duration = Duration::from_secs(600);
 /// What `run_tool` learned about the call, for the tool and the audit record.
 #[derive(Debug, Clone)]
 pub(crate) struct CallState {
+    /// The caller (the audit actor), whom an `input_required` state is bound to.
+    pub(crate) actor: String,
     /// The `confirm` argument, taken out of the arguments.
     pub(crate) confirm: Option<String>,
     /// The arguments without `confirm`.
@@ -71,14 +77,6 @@ pub(crate) struct Ask {
     pub(crate) target: String,
     /// What will happen, in words, for the person.
     pub(crate) effect: String,
-}
-
-/// `requestState`: a digest of the tool, the arguments and the target, so an answer is only
-/// taken for the very call it was asked for.
-fn state_of(tool: &str, arguments: &Value, target: &str) -> String {
-    let text = json!([tool, arguments, target]).to_string();
-    let digest = aws_lc_rs::digest::digest(&aws_lc_rs::digest::SHA256, text.as_bytes());
-    digest.as_ref().iter().map(|b| format!("{b:02x}")).collect()
 }
 
 fn elicit_params(spec: &ToolSpec, ask: &Ask) -> Result<ElicitRequestParams, ToolError> {
@@ -126,6 +124,49 @@ fn declined(spec: &ToolSpec, ask: &Ask) -> ToolError {
     )
 }
 
+/// A `requestState` that is not this call's fresh, unused one.
+fn state_refused(spec: &ToolSpec, ask: &Ask, e: &StateError) -> ToolError {
+    ToolError::result(
+        error_result(
+            e.code(),
+            false,
+            format!(
+                "Error ({}): {} is not confirmed: {e}; nothing was changed.\nHow to fix: call \
+                 {} again without requestState and inputResponses, so that the person is asked \
+                 about this call ({}).",
+                e.code(),
+                spec.name,
+                spec.name,
+                ask.target
+            ),
+        )
+        .into(),
+    )
+}
+
+/// `safety.confirm.require_person` and a client that cannot ask a person.
+fn person_required(spec: &ToolSpec, ask: &Ask) -> ToolError {
+    ToolError::result(
+        error_result(
+            "person_required",
+            false,
+            format!(
+                "Error (person_required): {} on {} needs a person's yes, and this server takes \
+                 it only from a person (safety.confirm.require_person = true). This client \
+                 cannot ask one: it declares no MCP elicitation capability, and a `confirm` \
+                 argument is the agent's own word, so it is not accepted. Nothing was \
+                 changed.\nHow to fix: make the change from an MCP client that supports \
+                 elicitation (form mode), either through elicitation/create requests or \
+                 through input_required results on protocol 2026-07-28, such as the official \
+                 TypeScript or Python SDK clients with an elicitation handler, or ask the \
+                 operator to make it.",
+                spec.name, ask.target
+            ),
+        )
+        .into(),
+    )
+}
+
 impl CognitoMcp {
     /// Whether a call of `spec` changing `changes` users needs a person's yes.
     pub(crate) fn needs_confirm(&self, spec: &ToolSpec, changes: usize) -> bool {
@@ -151,34 +192,39 @@ impl CognitoMcp {
             .protocol_version()
             .is_some_and(|v| v >= ProtocolVersion::V_2026_07_28);
         if can_elicit && stateless_rounds {
-            let state = state_of(spec.name, &call.arguments, &ask.target);
-            let answer = call
-                .responses
-                .as_ref()
-                .and_then(|r| r.get(INPUT_KEY))
-                .filter(|_| call.request_state.as_deref() == Some(state.as_str()));
-            return match answer {
-                Some(answer) => {
-                    let result: ElicitResult =
-                        serde_json::from_value(answer.clone()).map_err(|_| declined(spec, ask))?;
-                    if accepted(&result) {
-                        call.note(|n| n.confirmed_by = Some("elicitation"));
-                        Ok(())
-                    } else {
-                        Err(declined(spec, ask))
-                    }
-                }
-                None => {
-                    let mut requests = InputRequests::new();
-                    requests.insert(
-                        INPUT_KEY.into(),
-                        InputRequest::Elicitation(Request::new(elicit_params(spec, ask)?)),
-                    );
-                    Err(ToolError::result(
-                        InputRequiredResult::new(Some(requests), Some(state)).into(),
-                    ))
-                }
+            let binding = Binding {
+                actor: &call.actor,
+                tool: spec.name,
+                arguments: &call.arguments,
+                target: &ask.target,
             };
+            let states = &self.safety.confirm_states;
+            let Some(state) = call.request_state.as_deref() else {
+                let mut requests = InputRequests::new();
+                requests.insert(
+                    INPUT_KEY.into(),
+                    InputRequest::Elicitation(Request::new(elicit_params(spec, ask)?)),
+                );
+                return Err(ToolError::result(
+                    InputRequiredResult::new(Some(requests), Some(states.issue(&binding))).into(),
+                ));
+            };
+            states
+                .redeem(state, &binding)
+                .map_err(|e| state_refused(spec, ask, &e))?;
+            let answer = call.responses.as_ref().and_then(|r| r.get(INPUT_KEY));
+            let result: Option<ElicitResult> =
+                answer.and_then(|a| serde_json::from_value(a.clone()).ok());
+            return match result {
+                Some(result) if accepted(&result) => {
+                    call.note(|n| n.confirmed_by = Some("elicitation"));
+                    Ok(())
+                }
+                _ => Err(declined(spec, ask)),
+            };
+        }
+        if !can_elicit && self.safety.require_person {
+            return Err(person_required(spec, ask));
         }
         if can_elicit {
             let result = ctx
@@ -244,20 +290,6 @@ impl CognitoMcp {
 #[cfg(test)]
 mod tests {
     use super::*;
-
-    #[test]
-    fn state_binds_tool_arguments_and_target() {
-        let args = json!({"username": "alice"});
-        let s = state_of("delete_user", &args, "alice");
-        assert_eq!(s.len(), 64);
-        assert_eq!(s, state_of("delete_user", &args, "alice"));
-        assert_ne!(s, state_of("disable_user", &args, "alice"));
-        assert_ne!(
-            s,
-            state_of("delete_user", &json!({"username": "bob"}), "alice")
-        );
-        assert_ne!(s, state_of("delete_user", &args, "bob"));
-    }
 
     #[test]
     fn only_an_accepted_true_is_a_yes() {

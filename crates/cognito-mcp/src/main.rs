@@ -9,6 +9,7 @@ mod catalog;
 mod check;
 mod config;
 mod confirm;
+mod confirm_state;
 mod deploy;
 mod fixtures;
 mod http;
@@ -465,6 +466,13 @@ async fn serve(
         settings.auth.public_url = Some(u.trim_end_matches('/').to_owned());
     }
     ensure_usable(&settings)?;
+    settings.safety.confirm_states = confirm_state::ConfirmStates::for_serving(&settings)?;
+    if settings.safety.confirm_states.source() == confirm_state::KeySource::Random {
+        tracing::debug!(
+            "confirmation states are keyed by a random key of this process: set \
+             COGNITO_MCP_STATE_KEY for several instances behind one address"
+        );
+    }
     let pool_id = settings
         .user_pool_id
         .clone()

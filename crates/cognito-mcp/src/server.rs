@@ -146,9 +146,12 @@ fn add_confirm_arg(schema: &mut Arc<serde_json::Map<String, Value>>, bulk: bool)
             serde_json::json!({
                 "type": "string",
                 "description": format!(
-                    "Only when this server answered confirmation_required: after the person \
-                     agreed, {target}. Clients that support MCP elicitation are asked directly \
-                     instead, and this is ignored."
+                    "Only when this server answered confirmation_required: {target}. It is \
+                     your own deliberate second call, not proof that a person agreed (the server \
+                     cannot tell), so send it only after the person agreed to exactly this \
+                     change. Clients that support MCP elicitation are asked directly instead, \
+                     and this is ignored; a server with safety.confirm.require_person refuses \
+                     it."
                 ),
             }),
         );
@@ -846,6 +849,7 @@ impl CognitoMcp {
             .and_then(|a| a.remove(crate::confirm::CONFIRM_ARG));
         // Shared with the tool through the request's extensions, without copying the arguments.
         let call = Arc::new(crate::confirm::CallState {
+            actor: actor.clone(),
             confirm: confirm.as_ref().and_then(Value::as_str).map(str::to_owned),
             arguments: Value::Object(request.arguments.clone().unwrap_or_default()),
             responses: request.input_responses.clone(),
@@ -966,8 +970,12 @@ impl CognitoMcp {
                     .or(Some("error".into()));
                 record.outcome = match record.error.as_deref() {
                     Some(
-                        "declined" | "confirmation_required" | "protected" | "insufficient_scope",
+                        "declined" | "confirmation_required" | "protected" | "insufficient_scope"
+                        | "person_required",
                     ) => AuditOutcome::Refused,
+                    Some(c) if crate::confirm_state::STATE_ERROR_CODES.contains(&c) => {
+                        AuditOutcome::Refused
+                    }
                     _ => AuditOutcome::Error,
                 };
             }

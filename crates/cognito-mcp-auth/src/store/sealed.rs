@@ -83,7 +83,10 @@ impl StateKey {
         }
     }
 
-    fn derive(&self, label: &[u8]) -> Zeroizing<[u8; 32]> {
+    /// A subkey for one purpose, named by `label` (HMAC-SHA256 of the label): the store's
+    /// encryption and key hashing use two, and `cognito-mcp` keys its confirmation states with
+    /// another, so no key serves two purposes.
+    pub fn derive(&self, label: &[u8]) -> Zeroizing<[u8; 32]> {
         let k = hmac::Key::new(hmac::HMAC_SHA256, self.0.as_slice());
         let tag = hmac::sign(&k, label);
         let mut out = Zeroizing::new([0u8; 32]);
