@@ -67,7 +67,8 @@ pub(crate) async fn run(settings: &Settings) -> bool {
     let admin = CognitoAdmin::new(
         aws_sdk_cognitoidentityprovider::Client::new(&sdk),
         pool_id.clone(),
-    );
+    )
+    .protecting(settings.safety.protected.clone());
     let pool = match admin.pool_overview().await {
         Ok(p) => p,
         Err(e) => {
@@ -104,6 +105,9 @@ pub(crate) async fn run(settings: &Settings) -> bool {
             ),
         }
     }
+    if !protected_users_resolve(&admin, &pool_id).await {
+        ok = false;
+    }
     if settings.client_secret.is_some() {
         println!("ok: an app client secret is configured (not shown)");
     }
@@ -135,6 +139,38 @@ pub(crate) fn widening(settings: &Settings) -> Vec<String> {
         }
     }
     out
+}
+
+/// One line per `safety.protected_users` entry: whom it protects, or that it protects nobody.
+async fn protected_users_resolve(admin: &CognitoAdmin, pool_id: &str) -> bool {
+    if admin.protected().users.is_empty() {
+        return true;
+    }
+    match admin.resolve_protected().await {
+        Ok(resolutions) => {
+            let mut ok = true;
+            for r in resolutions {
+                if let Some(problem) = crate::protected::unresolved(&r, pool_id) {
+                    println!("error: {problem}");
+                    ok = false;
+                } else {
+                    println!(
+                        "ok: protected user {:?} is {}",
+                        r.entry,
+                        r.usernames.join(", ")
+                    );
+                }
+            }
+            ok
+        }
+        Err(e) => {
+            println!(
+                "error: could not resolve safety.protected_users: {}",
+                one_line(&format!("{e}; {}", e.hint()))
+            );
+            false
+        }
+    }
 }
 
 fn no_credentials_hint() -> &'static str {

@@ -18,6 +18,7 @@ mod lambda;
 mod policy;
 #[cfg(test)]
 mod privilege_table;
+mod protected;
 mod scopes;
 mod server;
 mod tool_error;
@@ -512,6 +513,7 @@ async fn serve(
                         .context("the pool's token verifier")?,
                 )
                 .with_sign_in(settings.sign_in.clone());
+            protected::warn_unresolved(&server);
             let running = server
                 .serve(rmcp::transport::stdio())
                 .await
@@ -526,6 +528,7 @@ async fn serve(
             tracing::info!(pool = %pool_id, tools = enabled, audit = %audit_path, "starting the HTTP transport");
             let server = server::CognitoMcp::new(admin, policy, audit, "anonymous")
                 .with_sign_in(settings.sign_in.clone());
+            protected::warn_unresolved(&server);
             http::serve(settings, server).await
         }
         #[cfg(feature = "lambda")]
@@ -533,6 +536,7 @@ async fn serve(
             tracing::info!(pool = %pool_id, tools = enabled, audit = %audit_path, "starting on AWS Lambda");
             let server = server::CognitoMcp::new(admin, policy, audit, "anonymous")
                 .with_sign_in(settings.sign_in.clone());
+            protected::warn_unresolved(&server);
             lambda::serve(settings, server).await
         }
     }
