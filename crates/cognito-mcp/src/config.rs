@@ -896,4 +896,41 @@ mod tests {
             assert!(!is_region(bad), "{bad}");
         }
     }
+
+    #[test]
+    fn require_person_is_off_by_default_and_sits_beside_the_tool_modes() {
+        let s = Settings::load(None, &env(&[])).expect("loads");
+        assert!(!s.safety.require_person);
+        let f = write("[safety.confirm]\nrequire_person = true\ndelete_user = \"never\"\n");
+        let s = Settings::load(Some(f.path()), &env(&[])).expect("loads");
+        assert!(s.safety.require_person);
+        assert_eq!(s.safety.confirm.get("delete_user"), Some(&ConfirmMode::Never));
+        assert!(s.safety_problems.is_empty(), "{:?}", s.safety_problems);
+    }
+
+    #[test]
+    fn require_person_that_is_not_a_boolean_fails() {
+        let f = write("[safety.confirm]\nrequire_person = \"yes\"\n");
+        let e = Settings::load(Some(f.path()), &env(&[])).expect_err("refused");
+        assert!(e.message().contains("require_person"), "{e}");
+    }
+
+    #[test]
+    fn malformed_state_key_fails() {
+        let s = Settings::load(
+            None,
+            &env(&[
+                ("COGNITO_USER_POOL_ID", "us-east-1_abc"),
+                ("COGNITO_MCP_STATE_KEY", "not-a-key"),
+            ]),
+        )
+        .expect("loads");
+        let p = s.problems();
+        assert!(
+            p.iter()
+                .any(|p| p.message().starts_with("COGNITO_MCP_STATE_KEY:")),
+            "{p:?}"
+        );
+        assert!(p.iter().all(|p| !p.message().contains("not-a-key")), "{p:?}");
+    }
 }
