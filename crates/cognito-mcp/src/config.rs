@@ -14,6 +14,8 @@
 //! | audit file | `COGNITO_MCP_AUDIT_FILE` | `audit.file` | `$XDG_STATE_HOME/cognito-mcp/audit.jsonl`; on AWS Lambda `/dev/stderr` |
 //! | protected users / groups | | `safety.protected_users`, `safety.protected_groups` | none |
 //! | confirmations | | `safety.confirm.TOOL`, `safety.bulk_confirm_threshold` | per tool; 10 |
+//! | confirmations only from a person | | `safety.confirm.require_person` | false |
+//! | confirmation-state key | `COGNITO_MCP_STATE_KEY` | | the proxy's key file, else random per process |
 //! | bulk cap / in flight | | `bulk.max_items`, `bulk.concurrency` | 500; 8 |
 //! | pacing | | `pacing.enabled`, `pacing.CATEGORY`, `pacing.max_attempts` | on, Cognito's default quotas; 5 |
 //! | sign-in checks on/off | `COGNITO_MCP_SIGN_IN_ENABLED` | `sign_in.enabled` | false |
@@ -904,7 +906,10 @@ mod tests {
         let f = write("[safety.confirm]\nrequire_person = true\ndelete_user = \"never\"\n");
         let s = Settings::load(Some(f.path()), &env(&[])).expect("loads");
         assert!(s.safety.require_person);
-        assert_eq!(s.safety.confirm.get("delete_user"), Some(&ConfirmMode::Never));
+        assert_eq!(
+            s.safety.confirm.get("delete_user"),
+            Some(&ConfirmMode::Never)
+        );
         assert!(s.safety_problems.is_empty(), "{:?}", s.safety_problems);
     }
 
@@ -931,6 +936,9 @@ mod tests {
                 .any(|p| p.message().starts_with("COGNITO_MCP_STATE_KEY:")),
             "{p:?}"
         );
-        assert!(p.iter().all(|p| !p.message().contains("not-a-key")), "{p:?}");
+        assert!(
+            p.iter().all(|p| !p.message().contains("not-a-key")),
+            "{p:?}"
+        );
     }
 }

@@ -130,7 +130,7 @@ fn hex(bytes: &[u8]) -> String {
 }
 
 fn unhex(text: &str) -> Option<Vec<u8>> {
-    if text.len() % 2 != 0 || !text.bytes().all(|b| b.is_ascii_hexdigit()) {
+    if !text.len().is_multiple_of(2) || !text.bytes().all(|b| b.is_ascii_hexdigit()) {
         return None;
     }
     (0..text.len())
@@ -327,8 +327,10 @@ mod tests {
     #[test]
     fn argument_order_does_not_matter() {
         let states = states_at(Arc::new(AtomicU64::new(1_000)));
-        let a = serde_json::from_str::<Value>(r#"{"username":"bob","x":{"b":1,"a":2}}"#).unwrap();
-        let b = serde_json::from_str::<Value>(r#"{"x":{"a":2,"b":1},"username":"bob"}"#).unwrap();
+        let a =
+            serde_json::from_str::<Value>(r#"{"username":"bob","x":{"b":1,"a":2}}"#).expect("json");
+        let b =
+            serde_json::from_str::<Value>(r#"{"x":{"a":2,"b":1},"username":"bob"}"#).expect("json");
         let s = states.issue(&binding(&a));
         assert_eq!(states.redeem(&s, &binding(&b)), Ok(()));
     }
@@ -369,7 +371,7 @@ mod tests {
         clock.store(1_000 + STATE_TTL.as_secs() + 1, Ordering::SeqCst);
         let fresh = states.issue(&binding(&args));
         states.redeem(&fresh, &binding(&args)).expect("fresh");
-        let used = states.inner.used.lock().unwrap();
+        let used = states.inner.used.lock().expect("lock");
         assert_eq!(used.len(), 1, "the expired nonce is gone");
     }
 
@@ -434,7 +436,10 @@ mod tests {
         let args = json!({"username": "bob"});
         let s = ConfirmStates::random().issue(&binding(&args));
         let states = states_at(Arc::new(AtomicU64::new(unix_now())));
-        assert_eq!(states.redeem(&s, &binding(&args)), Err(StateError::Mismatch));
+        assert_eq!(
+            states.redeem(&s, &binding(&args)),
+            Err(StateError::Mismatch)
+        );
     }
 
     #[test]

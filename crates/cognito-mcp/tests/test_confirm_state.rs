@@ -86,18 +86,17 @@ impl Run {
             text.contains("nothing was changed") && text.contains("without requestState"),
             "the refusal says what happened and what to do: {text}"
         );
-        let records: Vec<&Value> = self
-            .audit
-            .iter()
-            .filter(|a| a["error"] == code)
-            .collect();
+        let records: Vec<&Value> = self.audit.iter().filter(|a| a["error"] == code).collect();
         assert!(!records.is_empty(), "audited: {:#?}", self.audit);
         for a in records {
             assert_eq!(a["outcome"], "refused", "{a}");
             assert!(
-                a["aws_calls"].as_array().is_some_and(|c| c
-                    .iter()
-                    .all(|c| !c["operation"].as_str().unwrap_or("").contains("Delete")
+                a["aws_calls"]
+                    .as_array()
+                    .is_some_and(|c| c.iter().all(|c| !c["operation"]
+                        .as_str()
+                        .unwrap_or("")
+                        .contains("Delete")
                         && !c["operation"].as_str().unwrap_or("").contains("Disable"))),
                 "no write reached AWS: {a}"
             );
@@ -149,7 +148,10 @@ async fn rounds(
     let report: Value =
         serde_json::from_str(stdout.trim()).unwrap_or_else(|e| panic!("{e}: {stdout}"));
     assert_eq!(report["version"], "2026-07-28", "{report:#}");
-    assert_eq!(report["first"]["resultType"], "input_required", "{report:#}");
+    assert_eq!(
+        report["first"]["resultType"], "input_required",
+        "{report:#}"
+    );
     let audit = common::settled_audit(&audit)
         .lines()
         .map(|l| serde_json::from_str(l).expect("audit line is JSON"))
@@ -379,8 +381,11 @@ async fn without_require_person_the_confirm_argument_is_taken() {
     let pool = new_pool().await;
     user(&pool, "quin").await;
     let s = serve(&pool, &[], &[]).await;
-    s.ok("delete_user", json!({"username": "quin", "confirm": "quin"}))
-        .await;
+    s.ok(
+        "delete_user",
+        json!({"username": "quin", "confirm": "quin"}),
+    )
+    .await;
     assert!(!exists(&pool, "quin").await, "deleted");
 }
 

@@ -163,7 +163,11 @@ async fn a_protected_user_stays_protected_after_their_email_changes() {
     refused(&s, "disable_user", json!({"username": BOSS})).await;
 
     set_email(&pool, &boss, NEW_EMAIL).await;
-    assert_eq!(username_of(&pool, NEW_EMAIL).await, boss, "moto moved the alias");
+    assert_eq!(
+        username_of(&pool, NEW_EMAIL).await,
+        boss,
+        "moto moved the alias"
+    );
 
     // By username: remembered since the resolution.
     refused(&s, "disable_user", json!({"username": boss})).await;
@@ -183,11 +187,19 @@ async fn a_protected_user_stays_protected_after_their_email_changes() {
     )
     .await;
     assert_eq!(again["aws_calls"], json!([]), "{again}");
-    refused(&s, "delete_user", json!({"username": NEW_EMAIL, "confirm": NEW_EMAIL})).await;
+    refused(
+        &s,
+        "delete_user",
+        json!({"username": NEW_EMAIL, "confirm": NEW_EMAIL}),
+    )
+    .await;
 
     let u = pool.admin.get_user(NEW_EMAIL).await.expect("still there");
     assert!(u.enabled, "still enabled");
-    assert_eq!(u.attributes.get("email").map(String::as_str), Some(NEW_EMAIL));
+    assert_eq!(
+        u.attributes.get("email").map(String::as_str),
+        Some(NEW_EMAIL)
+    );
 }
 
 #[tokio::test]
