@@ -970,7 +970,10 @@ impl CognitoMcp {
                     .or(Some("error".into()));
                 record.outcome = match record.error.as_deref() {
                     Some(
-                        "declined" | "confirmation_required" | "protected" | "insufficient_scope"
+                        "declined"
+                        | "confirmation_required"
+                        | "protected"
+                        | "insufficient_scope"
                         | "person_required",
                     ) => AuditOutcome::Refused,
                     Some(c) if crate::confirm_state::STATE_ERROR_CODES.contains(&c) => {
