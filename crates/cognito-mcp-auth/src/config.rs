@@ -224,6 +224,8 @@ pub struct DcrTable {
     pub(crate) allowed_scopes: Option<Vec<String>>,
     #[serde(default)]
     pub(crate) allowed_redirect_patterns: Vec<String>,
+    #[serde(default)]
+    pub(crate) trusted_redirect_patterns: Vec<String>,
     pub(crate) max_clients: Option<u64>,
     pub(crate) registrations_per_minute: Option<u64>,
     pub(crate) client_id_metadata_documents: Option<bool>,
@@ -953,6 +955,7 @@ impl AuthConfig {
                 )));
             }
         }
+        out.extend(redirect_pattern_problems(&p.dcr));
         if p.store == StoreKind::Redis && !cfg!(feature = "redis") {
             out.push(Problem::new(NO_REDIS_FEATURE));
         }
@@ -961,6 +964,32 @@ impl AuthConfig {
         }
         out
     }
+}
+
+/// Redirect patterns that can match nothing, and trusted ones that trust every host.
+fn redirect_pattern_problems(dcr: &DcrPolicy) -> Vec<Problem> {
+    use crate::authz::redirect::{pattern_problem, trusts_any_host};
+    let mut out = Vec::new();
+    for (key, patterns) in [
+        ("allowed_redirect_patterns", &dcr.allowed_redirect_patterns),
+        ("trusted_redirect_patterns", &dcr.trusted_redirect_patterns),
+    ] {
+        for p in patterns {
+            if let Some(why) = pattern_problem(p) {
+                out.push(Problem::new(format!("auth.dcr.{key} has {why}")));
+            }
+        }
+    }
+    for p in &dcr.trusted_redirect_patterns {
+        if trusts_any_host(p) {
+            out.push(Problem::new(format!(
+                "auth.dcr.trusted_redirect_patterns has {p:?}, which trusts every host with \
+                 errors before consent; name the host (a `*` may stand for its leftmost \
+                 labels, like https://*.example.com/callback)"
+            )));
+        }
+    }
+    out
 }
 
 fn is_http_url(url: &str) -> bool {
@@ -1029,6 +1058,7 @@ fn proxy_config(
     dcr.default_scopes = d.default_scopes.unwrap_or(defaults.default_scopes);
     dcr.allowed_scopes = d.allowed_scopes.unwrap_or(defaults.allowed_scopes);
     dcr.allowed_redirect_patterns = d.allowed_redirect_patterns;
+    dcr.trusted_redirect_patterns = d.trusted_redirect_patterns;
     dcr.max_clients = d.max_clients.unwrap_or(defaults.max_clients);
     dcr.registrations_per_minute = d
         .registrations_per_minute

@@ -210,8 +210,9 @@ pub fn redirect_uri(data: &[u8]) {
             assert!(
                 lower.starts_with("https://")
                     || lower.starts_with("http://")
-                    || p.iter()
-                        .any(|pat| cognito_mcp_auth::fuzzing::redirect_glob(pat, &uri)),
+                    || p.iter().any(|pat| {
+                        cognito_mcp_auth::fuzzing::redirect_pattern_matches(pat, &uri)
+                    }),
                 "{uri}"
             );
         }
@@ -229,6 +230,12 @@ pub fn redirect_pattern(data: &[u8]) {
     }
     let _ = cognito_mcp_auth::fuzzing::redirect_matches(pattern, uri);
     let _ = cognito_mcp_auth::fuzzing::redirect_matches(uri, uri);
+    // `*` never leaves a host label run or a path segment: whatever the text, a URI the
+    // subdomain pattern admits goes to a subdomain.
+    if cognito_mcp_auth::fuzzing::redirect_pattern_matches("https://*.example.com/*", uri) {
+        let host = cognito_mcp_auth::fuzzing::redirect_host(uri);
+        assert!(host.ends_with(".example.com"), "{uri} goes to {host}");
+    }
 }
 
 /// A `/register` body: never a 5xx, and a registered client's redirect URIs each pass the

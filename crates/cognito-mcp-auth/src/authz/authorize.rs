@@ -13,7 +13,7 @@ use super::error::store_failure;
 use super::model::{self, AuthRequest, Consent, Transaction};
 use super::pages::{self, ConsentView};
 use super::upstream::UpstreamRequest;
-use super::{AuthorizationServer, cookie, crypto, redirect};
+use super::{AuthorizationServer, cookie, crypto, pre_consent, redirect};
 use crate::store::Kind;
 
 /// The consent-memory cookie's name (after the `__Host-` prefix on https).
@@ -106,7 +106,7 @@ async fn authorize_inner(
                 ),
             ));
         }
-        Err(e) => return Err(e.into_response()),
+        Err(e) => return Err(e.into_page("This application cannot sign in")),
     };
     let Some(redirect_uri) = q.get("redirect_uri").cloned() else {
         return Err(bad_page(
@@ -131,8 +131,10 @@ async fn authorize_inner(
             format!("state is over {MAX_STATE_LEN} characters."),
         ));
     }
-    let fail =
-        |code: &str, msg: &str| error_redirect(s, &redirect_uri, state.as_deref(), code, msg);
+    // Nobody has consented yet: a page, not a redirect, unless the operator trusts the URI.
+    let fail = |code: &str, msg: &str| {
+        pre_consent::refuse(s, &client, &redirect_uri, state.as_deref(), code, msg)
+    };
     if q.get("response_type").map(String::as_str) != Some("code") {
         return Err(fail(
             "unsupported_response_type",

@@ -48,6 +48,16 @@ impl OAuthError {
         self.retry_after = Some(secs);
         self
     }
+
+    /// The error as a page titled `title`, for a browser (`/authorize`), with its status.
+    pub(crate) fn into_page(self, title: &str) -> Response {
+        let mut resp = super::pages::error(self.status, title, &self.description);
+        if let Some(secs) = self.retry_after {
+            resp.headers_mut()
+                .insert(header::RETRY_AFTER, HeaderValue::from(secs));
+        }
+        resp
+    }
 }
 
 impl From<StoreError> for OAuthError {

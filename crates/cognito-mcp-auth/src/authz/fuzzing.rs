@@ -1,7 +1,7 @@
 //! Entry points for the fuzz targets (feature `fuzzing`; not a public API): the parsers of
 //! outside input that are private to this crate. Each is the function the server itself runs.
 
-use super::{AuthorizationServer, redirect, register, token};
+use super::{AuthorizationServer, metadata_document, redirect, register, token};
 
 /// Whether a redirect URI may be registered, under `patterns` (`auth.dcr.allowed_redirect_patterns`).
 pub fn redirect_check(uri: &str, patterns: &[String]) -> Result<(), String> {
@@ -11,6 +11,17 @@ pub fn redirect_check(uri: &str, patterns: &[String]) -> Result<(), String> {
 /// Whether `text` matches the redirect pattern `pattern`.
 pub fn redirect_glob(pattern: &str, text: &str) -> bool {
     redirect::glob(pattern, text)
+}
+
+/// Whether the redirect URI `uri` matches `pattern`, compared as the server writes it back.
+pub fn redirect_pattern_matches(pattern: &str, uri: &str) -> bool {
+    redirect::pattern_matches(pattern, uri)
+}
+
+/// The host (and port) a browser sent to the redirect URI `uri` goes to, as the consent page
+/// shows it.
+pub fn redirect_host(uri: &str) -> String {
+    redirect::host_of(uri)
 }
 
 /// Whether an authorization request's `requested` redirect URI matches the `registered` one.
@@ -32,7 +43,7 @@ pub fn client_metadata(
     url: &str,
     body: &[u8],
 ) -> Result<Vec<String>, String> {
-    let m = register::parse_document(url, body)?;
+    let m = metadata_document::parse_document(url, body).map_err(|e| e.to_string())?;
     register::check_metadata(server, &m)
         .map(|c| c.redirect_uris)
         .map_err(|e| format!("{e:?}"))

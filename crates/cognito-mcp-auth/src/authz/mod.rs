@@ -12,12 +12,15 @@ pub(crate) mod crypto;
 mod error;
 #[cfg(feature = "fuzzing")]
 pub mod fuzzing;
+mod metadata_document;
 pub(crate) mod model;
 pub(crate) mod pages;
-mod redirect;
+mod pre_consent;
+pub(crate) mod redirect;
 mod register;
 mod revoke;
 mod signing;
+mod special_address;
 mod token;
 pub mod upstream;
 
@@ -62,10 +65,18 @@ pub struct DcrPolicy {
     /// The only scopes a client may register or request; others are refused with
     /// `invalid_client_metadata`. Default: `openid email profile mcp/read mcp/write mcp/admin`.
     pub allowed_scopes: Vec<String>,
-    /// When non-empty, every redirect URI must match one of these `*` globs; a pattern may also
-    /// admit a private-use scheme (`cursor://...`). Default: empty (any https URI, or http on
-    /// loopback).
+    /// When non-empty, every redirect URI must match one of these patterns; a pattern may also
+    /// admit a private-use scheme (`cursor://...`). A pattern is the URL as the server writes it
+    /// back (lowercase scheme and host, no default port, `/` as the path of a bare host), where
+    /// `*` stands for any run of characters without `/`, `?`, `#`, `@` or `\` (nor their
+    /// percent-encodings): one host label run or one path segment, never a way out of either.
+    /// Default: empty (any https URI, or http on loopback).
     pub allowed_redirect_patterns: Vec<String>,
+    /// Redirect URIs the operator trusts (patterns as in `allowed_redirect_patterns`) to
+    /// receive errors found at `/authorize` before the user consented, as redirects with
+    /// `error=` (RFC 9700 §4.11.2). Any other redirect URI gets an error page instead, and a
+    /// client ID metadata document's always does, whatever this says. Default: empty.
+    pub trusted_redirect_patterns: Vec<String>,
     /// Most registered clients kept. Default: 10,000.
     pub max_clients: u64,
     /// Most registrations per client address per minute. Default: 20.
@@ -96,6 +107,7 @@ impl DcrPolicy {
                 s("admin"),
             ],
             allowed_redirect_patterns: Vec::new(),
+            trusted_redirect_patterns: Vec::new(),
             max_clients: 10_000,
             registrations_per_minute: 20,
             client_id_metadata_documents: true,
@@ -263,7 +275,7 @@ impl AuthorizationServerBuilder {
                 resource_name: self.resource_name,
                 scope_descriptions: self.scope_descriptions,
                 secure_cookies,
-                metadata_documents: crate::authz::register::MetadataDocuments::new(),
+                metadata_documents: metadata_document::MetadataDocuments::new(),
             }),
         })
     }
@@ -298,7 +310,7 @@ struct Inner {
     resource_name: String,
     scope_descriptions: Vec<(String, String)>,
     secure_cookies: bool,
-    metadata_documents: register::MetadataDocuments,
+    metadata_documents: metadata_document::MetadataDocuments,
 }
 
 impl AuthorizationServer {
@@ -460,7 +472,7 @@ impl AuthorizationServer {
     /// The registered client, or one described by its metadata document.
     async fn client(&self, client_id: &str) -> Result<Option<Client>, OAuthError> {
         if client_id.starts_with("https://") || client_id.starts_with("http://") {
-            return register::metadata_document(self, client_id).await;
+            return metadata_document::client(self, client_id).await;
         }
         if client_id.is_empty() || client_id.len() > 128 {
             return Ok(None);
