@@ -36,6 +36,20 @@ async fn setup() -> Setup {
     setup_with(&["Admins"], "", "").await
 }
 
+/// An error before consent: this server's page naming `code` and saying `says`, no redirect.
+fn refused_here(got: &Got, code: &str, says: &str) {
+    assert_eq!(got.status, 400, "{got:?}");
+    assert!(
+        got.location.is_none(),
+        "no redirect before consent: {got:?}"
+    );
+    assert!(
+        got.text.contains(code) && got.text.contains(says),
+        "{}",
+        got.text
+    );
+}
+
 fn whoami(r: &common::Reply) -> Value {
     assert_eq!(r.status, 200, "{:?}", r.body);
     r.body["result"]["structuredContent"].clone()
@@ -177,9 +191,8 @@ async fn missing_pkce_fails() {
         .collect();
     u.query_pairs_mut().clear().extend_pairs(kept);
     let got = Browser::new().get(u.as_str()).await;
-    assert_eq!(got.query()["error"], "invalid_request", "{got:?}");
-    assert!(got.query()["error_description"].contains("PKCE"));
-    assert_eq!(got.query()["state"], "client-state-123");
+    // Before consent: a page here, not a redirect (RFC 9700 §4.11.2; test_oauth_redirects).
+    refused_here(&got, "invalid_request", "PKCE is required");
 }
 
 #[tokio::test]
@@ -190,8 +203,7 @@ async fn plain_pkce_fails() {
     let url = authorize_url(&s.base, &id, &verifier, "mcp/read", &[])
         .replace("code_challenge_method=S256", "code_challenge_method=plain");
     let got = Browser::new().get(&url).await;
-    assert_eq!(got.query()["error"], "invalid_request", "{got:?}");
-    assert!(got.query()["error_description"].contains("S256"));
+    refused_here(&got, "invalid_request", "S256");
 }
 
 #[tokio::test]
@@ -488,7 +500,7 @@ async fn token_for_another_resource_fails() {
         "https%3A%2F%2Fother.example%2Fmcp",
     );
     let got = Browser::new().get(&url).await;
-    assert_eq!(got.query()["error"], "invalid_target", "{got:?}");
+    refused_here(&got, "invalid_target", "is not served here");
     // At the token endpoint too.
     let (id, verifier, code) = public_code(&s.base, "mcp/read").await;
     let mut form = code_form(&code, &verifier, &id);
@@ -571,7 +583,7 @@ async fn scope_escalation_at_authorize_and_token_fails() {
             &[],
         ))
         .await;
-    assert_eq!(got.query()["error"], "invalid_scope");
+    refused_here(&got, "invalid_scope", "mcp/admin");
     let (id, t) = public_tokens(&s.base, "mcp/read").await;
     let r = token(
         &s.base,
