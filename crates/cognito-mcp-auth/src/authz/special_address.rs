@@ -9,7 +9,7 @@ use std::net::{IpAddr, Ipv4Addr, Ipv6Addr};
 
 /// IPv4 special-purpose ranges (IANA registry, with the ones it marks globally reachable too:
 /// no metadata document lives on anycast infrastructure).
-const V4: [(u32, u8, &str); 19] = [
+const V4: &[(u32, u8, &str)] = &[
     (0x0000_0000, 8, "0.0.0.0/8 this network"),
     (0x0a00_0000, 8, "10.0.0.0/8 private"),
     (0x6440_0000, 10, "100.64.0.0/10 shared (CGNAT)"),
@@ -37,7 +37,7 @@ const V4: [(u32, u8, &str); 19] = [
 
 /// IPv6 ranges refused whole, most specific first. The ones that embed a reachable IPv4
 /// address are handled before this table.
-const V6: [(u128, u8, &str); 17] = [
+const V6: &[(u128, u8, &str)] = &[
     (0, 128, "::/128 unspecified"),
     (1, 128, "::1/128 loopback"),
     (0, 96, "::/96 IPv4-compatible (deprecated)"),
