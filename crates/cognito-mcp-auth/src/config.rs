@@ -26,7 +26,7 @@ use std::time::Duration;
 use serde::{Deserialize, Deserializer};
 use zeroize::Zeroizing;
 
-use crate::authz::{DcrPolicy, Lifetimes};
+use crate::authz::{DcrPolicy, Lifetimes, Limits};
 
 /// The default region when neither `AWS_REGION` nor the file names one.
 pub const DEFAULT_REGION: &str = "us-east-1";
@@ -195,6 +195,19 @@ pub struct AuthTable {
     pub(crate) dcr: DcrTable,
     #[serde(default)]
     pub(crate) login: LoginTable,
+    #[serde(default)]
+    pub(crate) limits: LimitsTable,
+}
+
+/// The `[auth.limits]` table, as written. [`Limits`] has what each key means.
+#[derive(Debug, Default, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+#[non_exhaustive]
+pub struct LimitsTable {
+    pub(crate) authorize_per_minute: Option<u64>,
+    pub(crate) authorize_per_minute_total: Option<u64>,
+    pub(crate) pending_per_address: Option<u64>,
+    pub(crate) pending_total: Option<u64>,
 }
 
 /// The `[auth.login]` table, as written.
@@ -223,6 +236,9 @@ pub struct DcrTable {
     pub(crate) allowed_redirect_patterns: Vec<String>,
     pub(crate) max_clients: Option<u64>,
     pub(crate) registrations_per_minute: Option<u64>,
+    pub(crate) registrations_per_minute_total: Option<u64>,
+    pub(crate) unused_client_ttl_secs: Option<u64>,
+    pub(crate) idle_client_ttl_secs: Option<u64>,
     pub(crate) client_id_metadata_documents: Option<bool>,
     pub(crate) dangerously_allow_private_metadata_documents: Option<bool>,
 }
@@ -356,6 +372,8 @@ pub struct ProxyConfig {
     pub lifetimes: Lifetimes,
     /// `[auth.dcr]`: dynamic client registration.
     pub dcr: DcrPolicy,
+    /// `[auth.limits]`: rate limits of `/authorize` and caps on pending sign-ins.
+    pub limits: Limits,
     /// `COGNITO_MCP_AUTH_UPSTREAM`, `auth.upstream`: `auto` (default), `hosted_ui` or `login`.
     pub upstream: UpstreamKind,
     /// `[auth.login]`: the sign-in page.
@@ -615,6 +633,7 @@ impl AuthConfig {
                 auth.upstream,
                 auth.dcr,
                 auth.login,
+                auth.limits,
                 env,
                 &mut read_problems,
             ))
@@ -823,6 +842,7 @@ impl AuthConfig {
                 login.max_lockout.as_secs()
             )));
         }
+        out.extend(limit_problems(p));
         for scope in &p.dcr.default_scopes {
             if !p.dcr.allowed_scopes.contains(scope) {
                 out.push(Problem::new(format!(
@@ -838,6 +858,49 @@ impl AuthConfig {
         }
         out
     }
+}
+
+/// What is wrong with the rate limits, caps and registration lifetimes.
+fn limit_problems(p: &ProxyConfig) -> Vec<Problem> {
+    let mut out = Vec::new();
+    let (d, l) = (&p.dcr, &p.limits);
+    for (key, value) in [
+        (
+            "auth.dcr.registrations_per_minute",
+            d.registrations_per_minute,
+        ),
+        (
+            "auth.dcr.registrations_per_minute_total",
+            d.registrations_per_minute_total,
+        ),
+        ("auth.limits.authorize_per_minute", l.authorize_per_minute),
+        (
+            "auth.limits.authorize_per_minute_total",
+            l.authorize_per_minute_total,
+        ),
+        ("auth.limits.pending_per_address", l.pending_per_address),
+        ("auth.limits.pending_total", l.pending_total),
+    ] {
+        if value == 0 {
+            out.push(Problem::new(format!(
+                "{key} is 0, which would refuse every request; set it to at least 1 (or leave \
+                 it out for the default)"
+            )));
+        }
+    }
+    let idle = d.idle_client_ttl;
+    if !idle.is_zero() && idle < p.lifetimes.refresh_token {
+        out.push(Problem::new(format!(
+            "auth.dcr.idle_client_ttl_secs is {}, shorter than the refresh-token lifetime \
+             (auth.refresh_token_ttl_secs, {}): a client that refreshes rarely would lose its \
+             registration while its refresh token still works; raise it to at least {}, or 0 \
+             to keep registrations",
+            idle.as_secs(),
+            p.lifetimes.refresh_token.as_secs(),
+            p.lifetimes.refresh_token.as_secs()
+        )));
+    }
+    out
 }
 
 fn is_http_url(url: &str) -> bool {
@@ -893,6 +956,7 @@ fn proxy_config(
     upstream: Option<String>,
     d: DcrTable,
     l: LoginTable,
+    lim: LimitsTable,
     env: &dyn Fn(&str) -> Option<String>,
     problems: &mut Vec<Problem>,
 ) -> ProxyConfig {
@@ -910,6 +974,28 @@ fn proxy_config(
     dcr.registrations_per_minute = d
         .registrations_per_minute
         .unwrap_or(defaults.registrations_per_minute);
+    dcr.registrations_per_minute_total = d
+        .registrations_per_minute_total
+        .unwrap_or(defaults.registrations_per_minute_total);
+    dcr.unused_client_ttl = d
+        .unused_client_ttl_secs
+        .map_or(defaults.unused_client_ttl, Duration::from_secs);
+    dcr.idle_client_ttl = d
+        .idle_client_ttl_secs
+        .map_or(defaults.idle_client_ttl, Duration::from_secs);
+    let default_limits = Limits::default();
+    let limits = Limits {
+        authorize_per_minute: lim
+            .authorize_per_minute
+            .unwrap_or(default_limits.authorize_per_minute),
+        authorize_per_minute_total: lim
+            .authorize_per_minute_total
+            .unwrap_or(default_limits.authorize_per_minute_total),
+        pending_per_address: lim
+            .pending_per_address
+            .unwrap_or(default_limits.pending_per_address),
+        pending_total: lim.pending_total.unwrap_or(default_limits.pending_total),
+    };
     dcr.client_id_metadata_documents = d.client_id_metadata_documents.unwrap_or(true);
     dcr.dangerously_allow_private_metadata_documents = d
         .dangerously_allow_private_metadata_documents
@@ -980,6 +1066,7 @@ fn proxy_config(
         state_key: env_nonempty("COGNITO_MCP_STATE_KEY").map(Secret::new),
         lifetimes,
         dcr,
+        limits,
         upstream,
         login: LoginOptions {
             flow,

@@ -12,7 +12,7 @@ use super::error::store_failure;
 use super::model::{self, AuthRequest, Consent, Transaction};
 use super::pages::{self, ConsentView};
 use super::upstream::UpstreamRequest;
-use super::{AuthorizationServer, cookie, crypto, redirect};
+use super::{AuthorizationServer, ClientAddress, cookie, crypto, redirect};
 use crate::store::Kind;
 
 pub(crate) const BINDING_COOKIE: &str = "cognito_mcp_binding";
@@ -77,16 +77,23 @@ fn remembered_key(browser: &str, r: &AuthRequest) -> String {
 /// `GET /authorize`.
 pub(crate) async fn authorize(
     State(s): State<AuthorizationServer>,
+    addr: ClientAddress,
     headers: HeaderMap,
     Query(q): Query<HashMap<String, String>>,
 ) -> Response {
-    match authorize_inner(&s, &headers, &q).await {
+    // Counted before anything else, so a flood costs no lookup or metadata fetch.
+    if let Err(r) = s.inner.authorize_limit.check(addr, s.now_ms()) {
+        tracing::warn!(address = %addr, ?r, "authorization refused: rate limit");
+        return r.page();
+    }
+    match authorize_inner(&s, addr, &headers, &q).await {
         Ok(r) | Err(r) => r,
     }
 }
 
 async fn authorize_inner(
     s: &AuthorizationServer,
+    addr: ClientAddress,
     headers: &HeaderMap,
     q: &HashMap<String, String>,
 ) -> Result<Response, Response> {
@@ -202,7 +209,7 @@ async fn authorize_inner(
             .map_err(store_failure)?
             .is_some()
     {
-        let mut resp = start_upstream(s, request, &bind).await?;
+        let mut resp = start_upstream(s, request, &bind, addr).await?;
         if new_binding {
             set_cookie(&mut resp, s, BINDING_COOKIE, &bind, ttl.as_secs());
         }
@@ -216,11 +223,16 @@ async fn authorize_inner(
         csrf: csrf.clone(),
         binding: crypto::sha256_b64(bind.as_bytes()),
     };
-    s.inner
+    reserve(s, &txn, addr, ttl)?;
+    if let Err(e) = s
+        .inner
         .store
         .put(Kind::Consent, &txn, model::encode(&consent), Some(ttl))
         .await
-        .map_err(store_failure)?;
+    {
+        s.inner.pending.release(&txn);
+        return Err(store_failure(e));
+    }
     let descriptions = &s.inner.scope_descriptions;
     let view = ConsentView {
         client_name: client.client_name.as_deref().unwrap_or(&client.client_id),
@@ -249,11 +261,28 @@ async fn authorize_inner(
     Ok(resp)
 }
 
+/// Reserves room for a pending record `key` from `addr` (consent or transaction), or answers
+/// the refusal page.
+fn reserve(
+    s: &AuthorizationServer,
+    key: &str,
+    addr: ClientAddress,
+    ttl: std::time::Duration,
+) -> Result<(), Response> {
+    let now = s.now_ms();
+    let until = now.saturating_add(u64::try_from(ttl.as_millis()).unwrap_or(u64::MAX));
+    s.inner.pending.reserve(key, addr, now, until).map_err(|r| {
+        tracing::warn!(address = %addr, ?r, "authorization refused: too many pending sign-ins");
+        r.page()
+    })
+}
+
 /// Saves the upstream transaction and redirects the browser to the upstream's sign-in.
 async fn start_upstream(
     s: &AuthorizationServer,
     request: AuthRequest,
     bind: &str,
+    addr: ClientAddress,
 ) -> Result<Response, Response> {
     let verifier = crypto::random_token();
     let up = UpstreamRequest {
@@ -264,9 +293,12 @@ async fn start_upstream(
         redirect_uri: s.inner.callback.clone(),
         issuer: s.inner.issuer.clone(),
     };
+    // Reserved before the upstream writes its own state for this sign-in (the sign-in page's).
+    reserve(s, &up.state, addr, s.inner.lifetimes.transaction)?;
     let url = match s.inner.upstream.authorize_url(&up).await {
         Ok(u) => u,
         Err(e) => {
+            s.inner.pending.release(&up.state);
             tracing::error!(error = %e, "cannot start the upstream sign-in");
             return Err(error_redirect(
                 s,
@@ -283,7 +315,8 @@ async fn start_upstream(
         code_verifier: up.code_verifier,
         nonce: up.nonce,
     };
-    s.inner
+    if let Err(e) = s
+        .inner
         .store
         .put(
             Kind::Transaction,
@@ -292,13 +325,17 @@ async fn start_upstream(
             Some(s.inner.lifetimes.transaction),
         )
         .await
-        .map_err(store_failure)?;
+    {
+        s.inner.pending.release(&up.state);
+        return Err(store_failure(e));
+    }
     Ok(Redirect::to(&url).into_response())
 }
 
 /// `POST /consent`.
 pub(crate) async fn consent(
     State(s): State<AuthorizationServer>,
+    addr: ClientAddress,
     headers: HeaderMap,
     Form(form): Form<HashMap<String, String>>,
 ) -> Response {
@@ -308,7 +345,10 @@ pub(crate) async fn consent(
     };
     // Taken, not read: a consent form works once, whatever the outcome.
     let consent: Consent = match s.take_record(Kind::Consent, txn).await {
-        Ok(Some(c)) => c,
+        Ok(Some(c)) => {
+            s.inner.pending.release(txn);
+            c
+        }
         Ok(None) => return bad("It expired or was already used."),
         Err(e) => return store_failure(e),
     };
@@ -358,7 +398,7 @@ pub(crate) async fn consent(
         }
         browser_cookie = Some(browser);
     }
-    let mut resp = match start_upstream(&s, request, bind).await {
+    let mut resp = match start_upstream(&s, request, bind, addr).await {
         Ok(r) | Err(r) => r,
     };
     if let Some(b) = browser_cookie {

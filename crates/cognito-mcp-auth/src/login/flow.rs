@@ -6,13 +6,12 @@
 //! (its Cognito session) is kept in the store, so any instance can serve any step.
 
 use std::collections::HashMap;
-use std::net::SocketAddr;
 use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
-use axum::extract::{ConnectInfo, Form, Query, State};
+use axum::Router;
+use axum::extract::{Form, Query, State};
 use axum::response::{IntoResponse, Redirect, Response};
 use axum::routing::{get, post};
-use axum::{Extension, Router};
 use http::{HeaderMap, HeaderValue, StatusCode, header};
 use serde::{Deserialize, Serialize};
 
@@ -22,7 +21,7 @@ use super::{CognitoLogin, FinishedSignIn};
 use crate::authz::authorize::BINDING_COOKIE;
 use crate::authz::model::{self, Transaction};
 use crate::authz::upstream::{UpstreamError, UpstreamRequest};
-use crate::authz::{cookie, crypto, pages as common};
+use crate::authz::{ClientAddress, cookie, crypto, pages as common};
 use crate::store::{Kind, StoreError};
 
 /// How long a finished sign-in waits for the callback.
@@ -111,8 +110,10 @@ fn store_down(e: StoreError) -> Response {
     r
 }
 
-fn client_ip(ci: Option<Extension<ConnectInfo<SocketAddr>>>) -> String {
-    ci.map_or_else(|| "unknown".to_owned(), |c| c.0.0.ip().to_string())
+/// The lockout's address key: the one client address every per-address rule counts by
+/// (IPv6 by /64).
+fn client_ip(addr: ClientAddress) -> String {
+    addr.to_string()
 }
 
 impl CognitoLogin {
@@ -554,7 +555,7 @@ async fn show(
 async fn sign_in(
     State(login): State<CognitoLogin>,
     headers: HeaderMap,
-    ci: Option<Extension<ConnectInfo<SocketAddr>>>,
+    ci: ClientAddress,
     Form(form): Form<HashMap<String, String>>,
 ) -> Response {
     let (state, mut st) = match login.load_post(&form, &headers).await {
@@ -682,7 +683,7 @@ impl CognitoLogin {
 async fn answer(
     State(login): State<CognitoLogin>,
     headers: HeaderMap,
-    ci: Option<Extension<ConnectInfo<SocketAddr>>>,
+    ci: ClientAddress,
     Form(form): Form<HashMap<String, String>>,
 ) -> Response {
     let (state, mut st) = match login.load_post(&form, &headers).await {
