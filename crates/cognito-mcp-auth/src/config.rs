@@ -190,6 +190,7 @@ pub struct AuthTable {
     pub(crate) refresh_token_ttl_secs: Option<u64>,
     pub(crate) code_ttl_secs: Option<u64>,
     pub(crate) consent_memory_days: Option<u64>,
+    pub(crate) transaction_ttl_secs: Option<u64>,
     pub(crate) upstream: Option<String>,
     #[serde(default)]
     pub(crate) dcr: DcrTable,
@@ -368,7 +369,7 @@ pub struct ProxyConfig {
     /// the state directory (required with Redis).
     pub state_key: Option<Secret>,
     /// `auth.access_token_ttl_secs`, `refresh_token_ttl_secs`, `code_ttl_secs`,
-    /// `consent_memory_days`.
+    /// `consent_memory_days`, `transaction_ttl_secs`.
     pub lifetimes: Lifetimes,
     /// `[auth.dcr]`: dynamic client registration.
     pub dcr: DcrPolicy,
@@ -629,6 +630,7 @@ impl AuthConfig {
                     auth.refresh_token_ttl_secs,
                     auth.code_ttl_secs,
                     auth.consent_memory_days,
+                    auth.transaction_ttl_secs,
                 ],
                 auth.upstream,
                 auth.dcr,
@@ -816,6 +818,13 @@ impl AuthConfig {
                 l.code.as_secs()
             )));
         }
+        if l.transaction.is_zero() || l.transaction > Duration::from_secs(3600) {
+            out.push(Problem::new(format!(
+                "auth.transaction_ttl_secs is {}; a sign-in may wait between 1 and 3600 seconds \
+                 for consent and for the upstream",
+                l.transaction.as_secs()
+            )));
+        }
         if l.access_token.is_zero() || l.refresh_token.is_zero() {
             out.push(Problem::new(
                 "auth.access_token_ttl_secs and auth.refresh_token_ttl_secs must be above 0",
@@ -952,7 +961,7 @@ fn proxy_config(
     store: Option<String>,
     redis_url: Option<Secret>,
     redis_namespace: Option<String>,
-    [access, refresh, code, consent_days]: [Option<u64>; 4],
+    [access, refresh, code, consent_days, transaction]: [Option<u64>; 5],
     upstream: Option<String>,
     d: DcrTable,
     l: LoginTable,
@@ -1044,7 +1053,7 @@ fn proxy_config(
         refresh_token: Duration::from_secs(refresh.unwrap_or(30 * 24 * 3600)),
         code: Duration::from_secs(code.unwrap_or(300)),
         consent_memory: Duration::from_secs(consent_days.unwrap_or(0) * 24 * 3600),
-        ..Lifetimes::default()
+        transaction: transaction.map_or(Lifetimes::default().transaction, Duration::from_secs),
     };
     ProxyConfig {
         callback_urls,
