@@ -106,8 +106,10 @@ async fn refreshes(base: &str, id: &str, t: &Value) -> Value {
     r.json()
 }
 
-fn assert_page(got: &Got, status: u16) {
+/// A refusal page of `status` naming `what` ran out.
+fn assert_page(got: &Got, status: u16, what: &str) {
     assert_eq!(got.status, status, "{}", got.text);
+    assert!(got.text.contains(what), "expected {what:?}: {}", got.text);
     assert!(
         got.text.contains("<h1>"),
         "an error page, not a redirect: {got:?}"
@@ -129,11 +131,16 @@ fn assert_oauth_error(got: &Got, status: u16) {
 
 #[tokio::test]
 async fn authorize_flood_from_one_address_fails() {
-    let s = setup_with("\n[auth.limits]\nauthorize_per_minute = 30\n", "").await;
+    // Only the rate can refuse here: the caps on waiting sign-ins are out of reach.
+    let s = setup_with(
+        "\n[auth.limits]\nauthorize_per_minute = 30\npending_per_address = 100000\n",
+        "",
+    )
+    .await;
     let (id, t) = signed_in(&s.base).await;
     let mut flood = Browser::from_address(attacker(2));
     let refused = authorize_until_refused(&mut flood, &s.base, &id).await;
-    assert_page(&refused, 429);
+    assert_page(&refused, 429, "Too many sign-in requests");
 
     // Everyone else is unaffected: a new sign-in from another address, and the old one.
     signed_in(&s.base).await;
@@ -150,14 +157,14 @@ async fn authorize_flood_from_one_address_fails() {
 #[tokio::test]
 async fn authorize_flood_from_everyone_fails() {
     let s = setup_with(
-        "\n[auth.limits]\nauthorize_per_minute = 100000\nauthorize_per_minute_total = 60\n",
+        "\n[auth.limits]\nauthorize_per_minute = 100000\nauthorize_per_minute_total = 60\npending_per_address = 100000\n",
         "",
     )
     .await;
     let (id, t) = signed_in(&s.base).await;
     let mut flood = Browser::from_address(attacker(2));
     let refused = authorize_until_refused(&mut flood, &s.base, &id).await;
-    assert_page(&refused, 503);
+    assert_page(&refused, 503, "too many sign-in requests");
 
     // The sign-ins the server already has keep working while it refuses new ones.
     let t = refreshes(&s.base, &id, &t).await;
@@ -177,7 +184,12 @@ async fn authorize_flood_from_everyone_fails() {
 
 #[tokio::test]
 async fn pending_sign_ins_past_the_address_cap_fail() {
-    let s = setup_with("\n[auth.limits]\npending_per_address = 5\n", "").await;
+    // Only the cap can refuse here: the rate limit is out of reach.
+    let s = setup_with(
+        "\n[auth.limits]\npending_per_address = 5\nauthorize_per_minute = 100000\n",
+        "",
+    )
+    .await;
     let (id, t) = signed_in(&s.base).await;
     // The attacker's browser starts one real sign-in first, then floods.
     let mut flood = Browser::from_address(attacker(2));
@@ -187,7 +199,7 @@ async fn pending_sign_ins_past_the_address_cap_fail() {
         .await;
     assert_eq!(page.status, 200, "{}", page.text);
     let refused = authorize_until_refused(&mut flood, &s.base, &id).await;
-    assert_page(&refused, 429);
+    assert_page(&refused, 429, "Too many sign-ins waiting");
 
     // Other addresses and existing sign-ins are unaffected.
     signed_in(&s.base).await;
@@ -211,14 +223,15 @@ async fn pending_sign_ins_past_the_address_cap_fail() {
 #[tokio::test]
 async fn pending_sign_ins_expire_and_free_their_room() {
     let s = setup_with(
-        "transaction_ttl_secs = 3\n\n[auth.limits]\npending_per_address = 3\n",
+        "transaction_ttl_secs = 3\n\n[auth.limits]\npending_per_address = 3\n\
+         authorize_per_minute = 100000\n",
         "",
     )
     .await;
     let id = public_client(&s.base, "mcp/read").await;
     let mut flood = Browser::from_address(attacker(2));
     let refused = authorize_until_refused(&mut flood, &s.base, &id).await;
-    assert_page(&refused, 429);
+    assert_page(&refused, 429, "Too many sign-ins waiting");
     assert!(
         retry_after(&refused) <= 3,
         "the oldest waiting sign-in ends within its lifetime"
@@ -233,7 +246,12 @@ async fn pending_sign_ins_expire_and_free_their_room() {
 
 #[tokio::test]
 async fn pending_sign_ins_past_the_total_cap_fail() {
-    let s = setup_with("\n[auth.limits]\npending_total = 8\n", "").await;
+    let s = setup_with(
+        "\n[auth.limits]\npending_total = 8\nauthorize_per_minute = 100000\n\
+         authorize_per_minute_total = 100000\n",
+        "",
+    )
+    .await;
     let (id, t) = signed_in(&s.base).await;
     // One sign-in is waiting at consent before the flood.
     let mut waiting = Browser::new();
@@ -244,13 +262,13 @@ async fn pending_sign_ins_past_the_total_cap_fail() {
     assert_eq!(page.status, 200);
     let mut flood = Browser::from_address(attacker(2));
     let refused = authorize_until_refused(&mut flood, &s.base, &id).await;
-    assert_page(&refused, 503);
+    assert_page(&refused, 503, "waiting to finish");
     // Another address is refused too: the room is everyone's.
     let (_, c) = pkce();
     let other = Browser::from_address(attacker(3))
         .get(&authorize_url(&s.base, &id, &c, "mcp/read", &[]))
         .await;
-    assert_page(&other, 503);
+    assert_page(&other, 503, "waiting to finish");
 
     refreshes(&s.base, &id, &t).await;
     // The waiting sign-in completes, and frees room for the next.

@@ -9,6 +9,7 @@ use axum::response::{IntoResponse, Redirect, Response};
 use http::{HeaderMap, HeaderValue, StatusCode, header};
 
 use super::error::store_failure;
+use super::limits::Counted;
 use super::model::{self, AuthRequest, Consent, Transaction};
 use super::pages::{self, ConsentView};
 use super::upstream::UpstreamRequest;
@@ -84,7 +85,7 @@ pub(crate) async fn authorize(
     // Counted before anything else, so a flood costs no lookup or metadata fetch.
     if let Err(r) = s.inner.authorize_limit.check(addr, s.now_ms()) {
         tracing::warn!(address = %addr, ?r, "authorization refused: rate limit");
-        return r.page();
+        return r.page(Counted::Requests);
     }
     match authorize_inner(&s, addr, &headers, &q).await {
         Ok(r) | Err(r) => r,
@@ -273,7 +274,7 @@ fn reserve(
     let until = now.saturating_add(u64::try_from(ttl.as_millis()).unwrap_or(u64::MAX));
     s.inner.pending.reserve(key, addr, now, until).map_err(|r| {
         tracing::warn!(address = %addr, ?r, "authorization refused: too many pending sign-ins");
-        r.page()
+        r.page(Counted::Waiting)
     })
 }
 

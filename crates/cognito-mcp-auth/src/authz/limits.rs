@@ -98,16 +98,25 @@ impl Refusal {
         .retry_after(self.retry_after())
     }
 
-    /// The answer at a browser page (`/authorize`): an error page with `Retry-After`.
-    pub(crate) fn page(self) -> Response {
-        let (title, why) = match self {
-            Self::Address { .. } => (
-                "Too many sign-ins",
-                "Too many sign-ins were started from your network.",
+    /// The answer at a browser page (`/authorize`): an error page with `Retry-After`, saying
+    /// which budget ran out.
+    pub(crate) fn page(self, counted: Counted) -> Response {
+        let (title, why) = match (counted, self) {
+            (Counted::Requests, Self::Address { .. }) => (
+                "Too many sign-in requests",
+                "Too many sign-in requests came from your network.",
             ),
-            Self::Total { .. } => (
+            (Counted::Requests, Self::Total { .. }) => (
                 "The server is busy",
-                "Too many sign-ins are under way on this server.",
+                "This server is receiving too many sign-in requests.",
+            ),
+            (Counted::Waiting, Self::Address { .. }) => (
+                "Too many sign-ins waiting",
+                "Too many sign-ins started from your network have not finished yet.",
+            ),
+            (Counted::Waiting, Self::Total { .. }) => (
+                "The server is busy",
+                "Too many sign-ins are waiting to finish on this server.",
             ),
         };
         let secs = self.retry_after();
@@ -120,6 +129,15 @@ impl Refusal {
             .insert(header::RETRY_AFTER, HeaderValue::from(secs));
         resp
     }
+}
+
+/// Which budget a refusal at a page is about.
+#[derive(Debug, Clone, Copy)]
+pub(crate) enum Counted {
+    /// Requests per minute.
+    Requests,
+    /// Sign-ins waiting for consent or for the upstream.
+    Waiting,
 }
 
 /// Milliseconds to whole seconds, rounded up, at least 1.

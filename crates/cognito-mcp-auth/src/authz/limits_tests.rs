@@ -143,7 +143,7 @@ async fn authorize_flood_from_one_address_fails() {
     assert_eq!(r.status, StatusCode::TOO_MANY_REQUESTS, "{}", r.body);
     assert_eq!(r.retry_after.as_deref(), Some("20"));
     assert!(
-        r.body.contains("Too many sign-ins"),
+        r.body.contains("Too many sign-in requests"),
         "an error page: {}",
         r.body
     );
@@ -226,6 +226,7 @@ async fn pending_sign_ins_past_the_address_cap_fail() {
     );
     let r = authorize(&fx.app, "192.0.2.1", &id).await;
     assert_eq!(r.status, StatusCode::TOO_MANY_REQUESTS, "{}", r.body);
+    assert!(r.body.contains("Too many sign-ins waiting"), "{}", r.body);
     assert_eq!(
         r.retry_after.as_deref(),
         Some("600"),
