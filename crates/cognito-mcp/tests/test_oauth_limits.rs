@@ -380,3 +380,36 @@ async fn an_idle_registration_expires_fails() {
     assert_eq!(got.status, 401, "{}", got.text);
     assert_eq!(got.json()["error"], json!("invalid_client"), "{}", got.text);
 }
+
+#[tokio::test]
+async fn pending_transactions_past_the_address_cap_fail() {
+    // Approved consents whose browser never comes back from the upstream: each leaves a
+    // transaction record, and those count too.
+    let s = setup_with(
+        "\n[auth.limits]\npending_per_address = 4\nauthorize_per_minute = 100000\n",
+        "",
+    )
+    .await;
+    let id = public_client(&s.base, "mcp/read").await;
+    let mut flood = Browser::from_address(attacker(2));
+    let (_, challenge) = pkce();
+    let mut refused = None;
+    for _ in 0..200 {
+        let page = flood
+            .get(&authorize_url(&s.base, &id, &challenge, "mcp/read", &[]))
+            .await;
+        if page.status != 200 {
+            refused = Some(page);
+            break;
+        }
+        let (txn, csrf) = consent_fields(&page.text);
+        let to_upstream = submit_consent(&mut flood, &s.base, &txn, &csrf, "approve").await;
+        if to_upstream.status != 303 {
+            refused = Some(to_upstream);
+            break;
+        }
+    }
+    let refused = refused.expect("200 abandoned sign-ins were all accepted");
+    assert_page(&refused, 429, "Too many sign-ins waiting");
+    signed_in(&s.base).await;
+}
