@@ -9,7 +9,7 @@ use axum::response::{IntoResponse, Redirect, Response};
 use http::{HeaderMap, HeaderValue, StatusCode, header};
 
 use super::error::store_failure;
-use super::limits::Counted;
+use super::limits::{Counted, Refusal};
 use super::model::{self, AuthRequest, Consent, Transaction};
 use super::pages::{self, ConsentView};
 use super::upstream::UpstreamRequest;
@@ -224,7 +224,7 @@ async fn authorize_inner(
         csrf: csrf.clone(),
         binding: crypto::sha256_b64(bind.as_bytes()),
     };
-    reserve(s, &txn, addr, ttl)?;
+    reserve(s, &txn, addr, ttl).map_err(|r| r.page(Counted::Waiting))?;
     if let Err(e) = s
         .inner
         .store
@@ -262,20 +262,21 @@ async fn authorize_inner(
     Ok(resp)
 }
 
-/// Reserves room for a pending record `key` from `addr` (consent or transaction), or answers
-/// the refusal page.
+/// Reserves room for a pending record `key` from `addr` (consent or transaction).
 fn reserve(
     s: &AuthorizationServer,
     key: &str,
     addr: ClientAddress,
     ttl: std::time::Duration,
-) -> Result<(), Response> {
+) -> Result<(), Refusal> {
     let now = s.now_ms();
     let until = now.saturating_add(u64::try_from(ttl.as_millis()).unwrap_or(u64::MAX));
-    s.inner.pending.reserve(key, addr, now, until).map_err(|r| {
-        tracing::warn!(address = %addr, ?r, "authorization refused: too many pending sign-ins");
-        r.page(Counted::Waiting)
-    })
+    s.inner
+        .pending
+        .reserve(key, addr, now, until)
+        .inspect_err(|r| {
+            tracing::warn!(address = %addr, ?r, "authorization refused: too many pending sign-ins");
+        })
 }
 
 /// Saves the upstream transaction and redirects the browser to the upstream's sign-in.
@@ -295,7 +296,8 @@ async fn start_upstream(
         issuer: s.inner.issuer.clone(),
     };
     // Reserved before the upstream writes its own state for this sign-in (the sign-in page's).
-    reserve(s, &up.state, addr, s.inner.lifetimes.transaction)?;
+    reserve(s, &up.state, addr, s.inner.lifetimes.transaction)
+        .map_err(|r| r.page(Counted::Waiting))?;
     let url = match s.inner.upstream.authorize_url(&up).await {
         Ok(u) => u,
         Err(e) => {

@@ -294,8 +294,10 @@ async fn pending_sign_ins_past_the_total_cap_fail() {
 
 #[tokio::test]
 async fn registration_flood_from_everyone_fails() {
-    let mut dcr = DcrPolicy::default();
-    dcr.registrations_per_minute_total = 2;
+    let dcr = DcrPolicy {
+        registrations_per_minute_total: 2,
+        ..DcrPolicy::default()
+    };
     let fx = fixture(Limits::default(), dcr).await;
     assert_eq!(
         register(&fx.app, "192.0.2.1").await.status,
@@ -319,8 +321,10 @@ async fn registration_flood_from_everyone_fails() {
 
 #[tokio::test]
 async fn registration_flood_from_one_ipv6_64_fails() {
-    let mut dcr = DcrPolicy::default();
-    dcr.registrations_per_minute = 1;
+    let dcr = DcrPolicy {
+        registrations_per_minute: 1,
+        ..DcrPolicy::default()
+    };
     let fx = fixture(Limits::default(), dcr).await;
     assert_eq!(
         register(&fx.app, "2001:db8::1").await.status,
