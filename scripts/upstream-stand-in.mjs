@@ -280,7 +280,10 @@ function prepare(req) {
   } else if (body.grant_type === "refresh_token") {
     const s = refreshTokens.get(body.refresh_token);
     if (!s || s.clientId !== auth.clientId) st.error = "invalid_grant";
-    else st.session = { ...s, nonce: undefined };
+    // Refreshed tokens carry the user's groups as they are now, as Cognito's do [doc: the
+    // refresh-token grant issues new id and access tokens built from the current user]: a
+    // user moved between groups (POST /_control/user) sees it at the next refresh.
+    else st.session = { ...s, user: users.get(s.user.username) ?? s.user, nonce: undefined };
   } else {
     st.error = "unsupported_grant_type"; // Cognito's token endpoint serves code, refresh and client credentials only
   }

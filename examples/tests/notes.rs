@@ -24,10 +24,23 @@ async fn notes(env: &[(&str, &str)]) -> (String, tokio::process::Child) {
     spawn_listening(cmd, None).await
 }
 
-async fn start(pool: &Pool) -> Running {
-    let (base, child) =
-        notes(&[("COGNITO_USER_POOL_ID", &pool.id), ("COGNITO_CLIENT_ID", &pool.client_id)]).await;
+/// The notes server for `pool`, its app client also listed as a machine client holding
+/// `machine_scopes`.
+async fn start_with(pool: &Pool, machine_scopes: &str) -> Running {
+    let machine = format!("{}={machine_scopes}", pool.client_id);
+    let (base, child) = notes(&[
+        ("COGNITO_USER_POOL_ID", &pool.id),
+        ("COGNITO_CLIENT_ID", &pool.client_id),
+        ("COGNITO_MCP_MACHINE_CLIENTS", &machine),
+    ])
+    .await;
     Running::new(base, child)
+}
+
+/// The notes server for `pool`, as the shared checks expect it (the machine client holds
+/// mcp/read and mcp/write).
+async fn start(pool: &Pool) -> Running {
+    start_with(pool, "mcp/read mcp/write").await
 }
 
 fn profile() -> Profile {
@@ -76,10 +89,11 @@ async fn notes_are_written_read_and_cleared_by_whom_the_scopes_and_groups_allow(
 
 #[tokio::test]
 async fn group_guard_refuses_a_caller_with_the_scope_but_not_the_group() {
-    // A client-credentials token granted mcp/admin passes the scope check at the HTTP layer,
-    // but it belongs to no group: the tool's require_group("Admins") answers a tool error.
+    // A client-credentials token of a machine client listed with mcp/admin passes the scope
+    // check at the HTTP layer, but it belongs to no group: the tool's require_group("Admins")
+    // answers a tool error.
     let pool = new_pool().await;
-    let s = start(&pool).await;
+    let s = start_with(&pool, "mcp/admin mcp/read").await;
     let mut claims = access_claims(&pool);
     claims["sub"] = json!(pool.client_id);
     claims["scope"] = json!("mcp/admin mcp/read");
@@ -88,6 +102,36 @@ async fn group_guard_refuses_a_caller_with_the_scope_but_not_the_group() {
     assert_eq!(r.status, 200, "{:?}", r.body);
     assert_eq!(r.body["result"]["isError"], true, "{:?}", r.body);
     assert!(text(&r.body).contains("Cognito group Admins"), "{:?}", r.body);
+}
+
+#[tokio::test]
+async fn a_user_in_no_group_with_an_admin_scope_token_is_refused_fails() {
+    // The hosted-UI attack against the library: Cognito grants the app client's scopes to
+    // whoever signs in, so a pool user in no group can hold a token carrying mcp/admin. The
+    // library counts only the groups: the token gets nothing, and every call is refused.
+    let pool = new_pool().await;
+    let s = start(&pool).await;
+    let mut claims = access_claims(&pool);
+    claims["username"] = json!("mallory");
+    claims["scope"] = json!("openid mcp/admin mcp/write mcp/read");
+    let token = sign_with_moto_key(&[(json!({}), claims)]).remove(0);
+    for (tool, args) in
+        [("clear_notes", json!({})), ("add_note", json!({"text": "x"})), ("list_notes", json!({}))]
+    {
+        let r = http_call(&s.base, &token, tool, args).await;
+        assert_eq!(r.status, 403, "{tool}: {:?}", r.body);
+        assert!(r.www_authenticate.contains("insufficient_scope"), "{}", r.www_authenticate);
+    }
+    // A Developers user whose token carries mcp/admin still cannot clear the notes.
+    let mut claims = access_claims(&pool);
+    claims["username"] = json!("dev");
+    claims["cognito:groups"] = json!(["Developers"]);
+    claims["scope"] = json!("mcp/admin mcp/write mcp/read");
+    let token = sign_with_moto_key(&[(json!({}), claims)]).remove(0);
+    let r = http_call(&s.base, &token, "clear_notes", json!({})).await;
+    assert_eq!(r.status, 403, "{:?}", r.body);
+    let r = http_call(&s.base, &token, "add_note", json!({"text": "fine"})).await;
+    assert_eq!(r.status, 200, "{:?}", r.body);
 }
 
 /// The stand-in with Cognito's paths and one machine-to-machine client.
@@ -139,6 +183,7 @@ async fn m2m_example_calls_the_notes_server_with_a_client_credentials_token() {
         ("COGNITO_USER_POOL_ID", "us-east-1_M2mPool"),
         ("COGNITO_CLIENT_ID", "m2m-client"),
         ("COGNITO_ISSUER", &stand_in.issuer),
+        ("COGNITO_MCP_MACHINE_CLIENTS", "m2m-client=mcp/read mcp/write"),
     ])
     .await;
     let mcp = format!("{base}/mcp");
@@ -171,6 +216,7 @@ async fn m2m_token_without_the_write_scope_is_refused() {
         ("COGNITO_USER_POOL_ID", "us-east-1_M2mPool"),
         ("COGNITO_CLIENT_ID", "m2m-client"),
         ("COGNITO_ISSUER", &stand_in.issuer),
+        ("COGNITO_MCP_MACHINE_CLIENTS", "m2m-client=mcp/read mcp/write"),
     ])
     .await;
     let (code, out, err) = m2m(

@@ -170,6 +170,23 @@ pub enum AdminError {
         name: String,
     },
 
+    /// The change would give someone, or take over an account with, privilege the acting
+    /// caller does not hold.
+    #[error(
+        "{kind} {name:?} (`{field}`) holds {}, which you do not: changing it needs every scope it holds",
+        missing.join(", ")
+    )]
+    InsufficientPrivilege {
+        /// The input that named it.
+        field: String,
+        /// `user` or `group`.
+        kind: &'static str,
+        /// The name as given.
+        name: String,
+        /// The scopes it holds (a group: grants) that the caller lacks.
+        missing: Vec<String>,
+    },
+
     /// Part of a multi-step operation was done before a later step failed.
     #[error("{completed}, but then: {source}")]
     Incomplete {
@@ -246,6 +263,7 @@ impl AdminError {
             Self::Unreachable { .. } => "unreachable",
             Self::Timeout { .. } => "timeout",
             Self::Protected { .. } => "protected",
+            Self::InsufficientPrivilege { .. } => "insufficient_scope",
             Self::Incomplete { source, .. } => source.code(),
             Self::AuditDisabled => "audit_disabled",
             Self::AuditOnStderr => "audit_on_stderr",
@@ -367,6 +385,14 @@ impl AdminError {
                 "Leave this {kind} out: it is on the server's protected list (safety.protected_\
                  {kind}s in the config), kept for break-glass access. A person with direct AWS \
                  access must make this change, or the operator must take it off the list."
+            ),
+            Self::InsufficientPrivilege { kind, missing, .. } => format!(
+                "Leave this {kind} out, or have someone who holds {} make the change. No caller \
+                 may give anyone, themselves included, privilege they do not hold, nor change a \
+                 user (password, attributes, MFA, sessions, status) whose groups grant more than \
+                 they hold. Privilege comes from Cognito groups: an administrator can add you to \
+                 a group that grants it.",
+                missing.join(", ")
             ),
             Self::Incomplete { completed, source } => format!(
                 "Do not repeat the whole call: {completed} already. Fix what failed ({}), then \

@@ -13,6 +13,7 @@ pub mod audit;
 pub mod calls;
 pub mod pace;
 pub mod password;
+pub mod privilege;
 pub mod protect;
 pub mod provision;
 pub mod signin;

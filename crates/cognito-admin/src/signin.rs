@@ -197,6 +197,7 @@ impl CognitoAdmin {
             .into());
         }
         self.check_user_writable("username", &req.username).await?;
+        self.check_user_privilege("username", &req.username).await?;
         let out = self
             .initiate(client_id, client_secret, &req.username, &req.password)
             .await?;
@@ -222,6 +223,7 @@ impl CognitoAdmin {
         validate::username("username", &req.username)?;
         let answer = check_answer(req)?;
         self.check_user_writable("username", &req.username).await?;
+        self.check_user_privilege("username", &req.username).await?;
         let mut call = self
             .client()
             .admin_respond_to_auth_challenge()

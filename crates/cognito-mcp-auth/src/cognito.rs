@@ -291,7 +291,9 @@ impl CognitoAuthBuilder {
         self
     }
 
-    /// The scope a 401 challenge asks for. Default: `{resource_server}/read`.
+    /// The scope a 401 challenge asks for, which every request then needs (a verified caller
+    /// without it gets 403 `insufficient_scope`). Default: `{resource_server}/read` when a
+    /// group grants it or a tool needs it, else none.
     pub fn challenge_scope(mut self, scope: impl Into<String>) -> Self {
         self.challenge_scope = Some(scope.into());
         self
@@ -364,12 +366,30 @@ impl CognitoAuthBuilder {
                  authorization server with auth.enabled = true",
             ));
         }
-        let policy = config.scope_policy();
+        for w in config.widening_settings() {
+            tracing::warn!("this configuration widens privilege: {w}");
+        }
+        for w in config.migration_warnings() {
+            tracing::warn!("{w}");
+        }
         let rs = &config.resource_server;
         let read_scope = format!("{rs}/read");
 
         let mut tool_scopes = self.tool_scopes.clone();
         tool_scopes.extend(config.tool_scopes.clone());
+        // The scopes the server checks narrow a token that carries them, granted or not.
+        let policy = config
+            .scope_policy()
+            .resource_scopes(tool_scopes.values().cloned())
+            .resource_scopes(self.method_scopes.values().cloned());
+        // The challenge names the read scope when the server uses it; every request then
+        // needs it (the challenge and the 403s agree).
+        let challenge_scope = self.challenge_scope.clone().or_else(|| {
+            policy
+                .known_scopes()
+                .contains(read_scope.as_str())
+                .then(|| read_scope.clone())
+        });
         let mut supported: BTreeSet<String> = tool_scopes.values().cloned().collect();
         supported.extend(self.method_scopes.values().cloned());
         for scopes in policy.groups().values() {
@@ -398,10 +418,12 @@ impl CognitoAuthBuilder {
         }
         let rule_tools = tool_scopes.clone();
         let rule_methods = self.method_scopes.clone();
+        if let Some(scope) = challenge_scope {
+            builder = builder.challenge_scope(scope);
+        }
         let resource = builder
             .scope_policy(policy)
             .scopes_supported(supported)
-            .challenge_scope(self.challenge_scope.clone().unwrap_or(read_scope))
             .max_body_bytes(self.max_body_bytes)
             .scope_rule(move |method, tool| match (method, tool) {
                 ("tools/call", Some(tool)) => rule_tools.get(tool).cloned(),

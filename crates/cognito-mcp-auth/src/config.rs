@@ -12,6 +12,7 @@
 //! | app clients whose tokens pass | | `auth.client_ids` | `COGNITO_CLIENT_ID` |
 //! | scopes of each group | | `auth.group_scopes` | Admins, Developers, ReadOnly |
 //! | scope each tool needs | | `auth.tool_scopes` | none |
+//! | machine clients (no user) and their scopes | `COGNITO_MCP_MACHINE_CLIENTS` (`ID=SCOPE SCOPE;ID=SCOPE`) | `auth.machine_clients` | none |
 //! | proxy mode | `COGNITO_MCP_AUTH_ENABLED` | `auth.enabled` | false |
 //! | state store | | `auth.store` | `embedded` |
 //!
@@ -173,6 +174,8 @@ pub struct AuthTable {
     pub(crate) group_scopes: Option<BTreeMap<String, Vec<String>>>,
     #[serde(default)]
     pub(crate) tool_scopes: BTreeMap<String, String>,
+    #[serde(default)]
+    pub(crate) machine_clients: BTreeMap<String, Vec<String>>,
     pub(crate) enabled: Option<bool>,
     pub(crate) provider: Option<String>,
     #[serde(default)]
@@ -462,10 +465,48 @@ pub struct AuthConfig {
     pub group_scopes: Option<BTreeMap<String, Vec<String>>>,
     /// `auth.tool_scopes`: the scope each tool needs, over the application's defaults.
     pub tool_scopes: BTreeMap<String, String>,
+    /// `auth.machine_clients`: app clients whose tokens have no user (client credentials,
+    /// machine to machine), each with the scopes its tokens may hold; default none. Such a
+    /// token gets the listed scopes it carries; a token without a user from any other client
+    /// gets no scope. Listing a client here also lets its tokens pass the bearer check. This
+    /// widens privilege on purpose, and `cognito-mcp check` reports it.
+    pub machine_clients: BTreeMap<String, Vec<String>>,
     /// Proxy mode; `None` unless `COGNITO_MCP_AUTH_ENABLED` / `auth.enabled`.
     pub proxy: Option<ProxyConfig>,
     /// Problems found while reading values that could not be used.
     read_problems: Vec<Problem>,
+}
+
+/// The environment variable that lists machine clients (over `auth.machine_clients`).
+pub const MACHINE_CLIENTS_ENV: &str = "COGNITO_MCP_MACHINE_CLIENTS";
+
+/// `CLIENT_ID=SCOPE SCOPE;CLIENT_ID=SCOPE` into client ids and their scopes.
+fn parse_machine_clients(v: &str) -> Result<BTreeMap<String, Vec<String>>, Problem> {
+    let mut out = BTreeMap::new();
+    for entry in v.split(';').map(str::trim).filter(|e| !e.is_empty()) {
+        let Some((id, scopes)) = entry.split_once('=') else {
+            return Err(Problem::new(format!(
+                "{MACHINE_CLIENTS_ENV} has {entry:?}, which is not CLIENT_ID=SCOPES; write it \
+                 like 1example23456789=mcp/read mcp/write;2example=mcp/read"
+            )));
+        };
+        let id = id.trim();
+        if id.is_empty()
+            || id
+                .chars()
+                .any(|c| !(c.is_ascii_alphanumeric() || c == '-' || c == '_'))
+        {
+            return Err(Problem::new(format!(
+                "{MACHINE_CLIENTS_ENV} names the app client {id:?}, which is not an app client \
+                 id (letters and digits)"
+            )));
+        }
+        out.insert(
+            id.to_owned(),
+            scopes.split_whitespace().map(str::to_owned).collect(),
+        );
+    }
+    Ok(out)
 }
 
 fn non_empty(v: Option<String>) -> Option<String> {
@@ -664,19 +705,76 @@ impl AuthConfig {
             ),
             group_scopes: auth.group_scopes,
             tool_scopes: auth.tool_scopes,
+            machine_clients: match env_nonempty(MACHINE_CLIENTS_ENV) {
+                Some(v) => match parse_machine_clients(&v) {
+                    Ok(m) => m,
+                    Err(p) => {
+                        read_problems.push(p);
+                        BTreeMap::new()
+                    }
+                },
+                None => auth.machine_clients,
+            },
             proxy,
             read_problems,
         })
     }
 
     /// The app clients whose Cognito access tokens the bearer check accepts: `auth.client_ids`,
-    /// else (outside proxy mode) the server's own app client.
+    /// else (outside proxy mode) the server's own app client; and the machine clients.
     pub fn accepted_clients(&self) -> Vec<String> {
-        if !self.client_ids.is_empty() || self.proxy.is_some() {
+        let mut out: Vec<String> = if !self.client_ids.is_empty() || self.proxy.is_some() {
             self.client_ids.clone()
         } else {
             self.client_id.iter().cloned().collect()
+        };
+        for id in self.machine_clients.keys() {
+            if !out.contains(id) {
+                out.push(id.clone());
+            }
         }
+        out
+    }
+
+    /// Warnings for configurations written for the earlier rule, under which a token's own
+    /// `scope` added to what the user's groups grant: what to change now that it does not.
+    pub fn migration_warnings(&self) -> Vec<String> {
+        let extra: Vec<&String> = self
+            .client_ids
+            .iter()
+            .filter(|id| {
+                Some(*id) != self.client_id.as_ref() && !self.machine_clients.contains_key(*id)
+            })
+            .collect();
+        if extra.is_empty() {
+            return Vec::new();
+        }
+        let list: Vec<&str> = extra.iter().map(|s| s.as_str()).collect();
+        vec![format!(
+            "auth.client_ids lists app clients ({}) that are not in auth.machine_clients: a user \
+             token from them gets what the user's groups grant (its scopes only narrow that), \
+             and a token without a user (client credentials) gets no scope at all. List \
+             machine-to-machine clients in auth.machine_clients with the scopes they may hold",
+            list.join(", ")
+        )]
+    }
+
+    /// The settings that widen privilege beyond what the caller's groups grant, each as a
+    /// sentence (empty by default). `cognito-mcp check` lists them.
+    pub fn widening_settings(&self) -> Vec<String> {
+        self.machine_clients
+            .iter()
+            .map(|(id, scopes)| {
+                format!(
+                    "auth.machine_clients: tokens without a user from app client {id} get {}",
+                    if scopes.is_empty() {
+                        "no scope (the entry lists none)".to_owned()
+                    } else {
+                        scopes.join(", ")
+                    }
+                )
+            })
+            .collect()
     }
 
     /// The issuer of the pool's tokens: `issuer`, else the pool's URL.
@@ -727,14 +825,20 @@ impl AuthConfig {
     /// The group-to-scope mapping: `group_scopes`, else the standard one for
     /// `resource_server`.
     pub fn scope_policy(&self) -> cognito_jwt::ScopePolicy {
-        match &self.group_scopes {
+        let policy = match &self.group_scopes {
             Some(groups) => groups
                 .iter()
                 .fold(cognito_jwt::ScopePolicy::empty(), |p, (g, scopes)| {
                     p.set(g.clone(), scopes.iter().cloned())
                 }),
             None => cognito_jwt::ScopePolicy::standard(&self.resource_server),
-        }
+        };
+        self.machine_clients
+            .iter()
+            .fold(policy, |p, (id, scopes)| {
+                p.machine_client(id.clone(), scopes.iter().cloned())
+            })
+            .resource_scopes(self.tool_scopes.values().cloned())
     }
 
     /// Every problem with the configuration, each phrased as what to fix. Empty when usable.
@@ -793,6 +897,25 @@ impl AuthConfig {
                 "the public URL {url:?} is not an http(s) URL; set COGNITO_MCP_PUBLIC_URL to the \
                  URL clients use, like https://mcp.example.com"
             )));
+        }
+        for (id, scopes) in &self.machine_clients {
+            if scopes.is_empty() {
+                out.push(Problem::new(format!(
+                    "auth.machine_clients.{id} lists no scope; list the scopes its \
+                     client-credentials tokens may hold, like [\"{}/read\"], or remove the entry",
+                    self.resource_server
+                )));
+            }
+        }
+        if let Some(groups) = &self.group_scopes
+            && groups.values().all(Vec::is_empty)
+        {
+            out.push(Problem::new(
+                "auth.group_scopes grants no scope to any group, so no user can call anything: \
+                 a user's privilege comes only from their Cognito groups (a token's own scopes \
+                 only narrow it); map at least one group to scopes, like \
+                 Admins = [\"mcp/admin\", \"mcp/write\", \"mcp/read\"]",
+            ));
         }
         if let Some(p) = &self.proxy {
             out.extend(self.proxy_problems(p));

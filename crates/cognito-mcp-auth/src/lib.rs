@@ -2,6 +2,9 @@
 #![deny(missing_docs)]
 
 pub mod authz;
+#[cfg(feature = "fuzzing")]
+#[doc(hidden)]
+pub use authz::fuzzing;
 mod caller;
 mod cognito;
 pub mod config;

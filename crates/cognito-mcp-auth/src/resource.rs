@@ -82,7 +82,8 @@ impl std::fmt::Debug for ProtectedResourceBuilder {
 
 impl ProtectedResourceBuilder {
     /// Accept Cognito access tokens checked by `verifier` (its app-client allowlist says whose);
-    /// their principal's scopes are the token's plus its groups' ([`Self::scope_policy`]).
+    /// their principal's scopes are what its groups grant, narrowed by the server's scopes the
+    /// token carries ([`Self::scope_policy`]; a token's own scopes never widen a user).
     pub fn cognito(mut self, verifier: CognitoVerifier) -> Self {
         self.cognito = Some(verifier);
         self
@@ -115,6 +116,9 @@ impl ProtectedResourceBuilder {
     }
 
     /// The scope a 401 challenge asks for (`scope=` in `WWW-Authenticate`). Default: none.
+    ///
+    /// The challenge and the answers agree: every request to the endpoint needs this scope,
+    /// and a verified caller without it gets 403 `insufficient_scope` naming it.
     pub fn challenge_scope(mut self, scope: impl Into<String>) -> Self {
         self.challenge_scope = Some(scope.into());
         self
@@ -277,7 +281,7 @@ impl ProtectedResource {
                 if own.is_revoked(&claims).await {
                     return Err(VerifyError::Revoked);
                 }
-                return Ok(ScopePolicy::empty().principal(claims));
+                return Ok(Principal::as_granted(claims));
             }
         }
         match &i.cognito {
@@ -420,6 +424,21 @@ impl ProtectedResource {
                 ));
             }
         };
+        if let Some(baseline) = &self.inner.challenge_scope
+            && !principal.has_scope(baseline)
+        {
+            return Err(self.reject(
+                StatusCode::FORBIDDEN,
+                Some((
+                    "insufficient_scope",
+                    &format!(
+                        "this endpoint needs the scope {baseline}; {}",
+                        self.why_not(&principal)
+                    ),
+                )),
+                Some(baseline),
+            ));
+        }
         let (mut parts, body) = req.into_parts();
         let body = match (&self.inner.scope_rule, &parts.method) {
             (Some(rule), &Method::POST) => {
@@ -442,7 +461,10 @@ impl ProtectedResource {
                         StatusCode::FORBIDDEN,
                         Some((
                             "insufficient_scope",
-                            &format!("{method} needs the scope {scope}"),
+                            &format!(
+                                "{method} needs the scope {scope}; {}",
+                                self.why_not(&principal)
+                            ),
                         )),
                         Some(&scope),
                     ));
@@ -453,6 +475,11 @@ impl ProtectedResource {
         };
         parts.extensions.insert(principal);
         Ok(Request::from_parts(parts, body))
+    }
+
+    /// Where the principal's scopes came from, for a refusal: what fixes it.
+    fn why_not(&self, p: &Principal) -> String {
+        why_not(&self.inner.policy, p, self.inner.own.is_some())
     }
 
     /// The first call in `body` the principal lacks a scope for: (description, scope).
@@ -489,6 +516,46 @@ impl ProtectedResource {
         }
         None
     }
+}
+
+/// Where `p`'s scopes came from, in words: the privilege rule applied to this caller.
+pub(crate) fn why_not(policy: &ScopePolicy, p: &Principal, proxy: bool) -> String {
+    let held = if p.scopes().is_empty() {
+        "no scope".to_owned()
+    } else {
+        p.scopes().iter().cloned().collect::<Vec<_>>().join(", ")
+    };
+    let c = p.claims();
+    if c.username.is_none() {
+        return if policy.machine_clients().contains_key(&c.client_id) {
+            format!(
+                "this machine client's token holds {held} (auth.machine_clients.{} lists what it may hold)",
+                c.client_id
+            )
+        } else {
+            format!(
+                "a token without a user (client credentials) gets a scope only when its app \
+                 client is listed in auth.machine_clients, and {} is not",
+                c.client_id
+            )
+        };
+    }
+    let groups = if c.groups.is_empty() {
+        "you are in no group".to_owned()
+    } else {
+        format!("your groups are {}", c.groups.join(", "))
+    };
+    let narrowed = if proxy {
+        " (what your groups grant, within what this client asked for at sign-in)".to_owned()
+    } else if policy.narrowing(c).is_empty() {
+        String::new()
+    } else {
+        " (what your groups grant, narrowed to the scopes your token carries)".to_owned()
+    };
+    format!(
+        "{groups}, so you hold {held}{narrowed}. Privilege comes only from Cognito groups: ask \
+         an administrator to add you to a group that grants the scope, then sign in again"
+    )
 }
 
 /// The tower layer of [`ProtectedResource::layer`].

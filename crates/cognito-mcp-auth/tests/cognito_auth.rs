@@ -176,7 +176,7 @@ async fn layer_inside_a_nested_service_still_guards() {
         send(&app, "POST", "/mcp", None, json!({})).await.0,
         StatusCode::UNAUTHORIZED
     );
-    let t = token(&key, &[], "");
+    let t = token(&key, &["ReadOnly"], "");
     assert_eq!(
         send(&app, "POST", "/mcp", Some(&t), json!({})).await.0,
         StatusCode::OK

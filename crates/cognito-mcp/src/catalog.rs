@@ -51,6 +51,20 @@ impl ToolSpec {
         }
     }
 
+    /// What the tool's writes touch, whose privilege the caller must hold (checked inside
+    /// cognito-admin's write operations, `cognito_admin::privilege`; the decision-table test
+    /// reads this, and a test ties it to the tools that read their target's groups).
+    #[cfg(test)]
+    pub(crate) fn target(&self) -> Target {
+        if USER_TARGET_TOOLS.contains(&self.name) {
+            Target::User
+        } else if GROUP_TARGET_TOOLS.contains(&self.name) {
+            Target::Group
+        } else {
+            Target::None
+        }
+    }
+
     /// Whether the tool works on many users in one call.
     pub(crate) fn is_bulk(&self) -> bool {
         BULK_TOOLS.contains(&self.name)
@@ -95,7 +109,9 @@ const fn spec(
 
 use Effect::{Additive, Destructive, Read};
 
-/// The level of access a tool needs; the scope is `{resource_server}/{level}`.
+/// The level of access a tool needs; the scope is `{resource_server}/{level}`. A write at any
+/// level also needs every scope its target group, or its target user's groups, grant
+/// (`cognito_admin::privilege`).
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub(crate) enum Access {
     Read,
@@ -104,6 +120,9 @@ pub(crate) enum Access {
 }
 
 impl Access {
+    /// Every level, lowest first.
+    pub(crate) const ALL: [Access; 3] = [Access::Read, Access::Write, Access::Admin];
+
     pub(crate) fn name(self) -> &'static str {
         match self {
             Self::Read => "read",
@@ -111,7 +130,68 @@ impl Access {
             Self::Admin => "admin",
         }
     }
+
+    /// What the level allows, in words: the consent page, `whoami` and the docs say this.
+    pub(crate) fn allows(self) -> &'static str {
+        match self {
+            Self::Read => "read users, groups, app clients and the pool's settings",
+            Self::Write => {
+                "create users and groups, and change users' attributes, passwords and group \
+                 memberships, only for users and groups that hold no scope you lack"
+            }
+            Self::Admin => {
+                "delete, disable, enable and sign out users, delete groups, change MFA, test \
+                 sign-ins and read the audit, only for users and groups that hold no scope you \
+                 lack"
+            }
+        }
+    }
 }
+
+/// What a tool's writes touch.
+#[cfg(test)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum Target {
+    /// Nothing whose privilege counts (reads, the pool's settings).
+    None,
+    /// A user (or, in bulk, each user): the caller must hold every scope the user's groups
+    /// grant.
+    User,
+    /// A group (memberships, creating a user in groups, creating or deleting a group): the
+    /// caller must hold every scope the group grants.
+    Group,
+}
+
+/// Tools that change a user: password, attributes, MFA, sessions, status, sign-in checks.
+#[cfg(test)]
+const USER_TARGET_TOOLS: &[&str] = &[
+    "set_user_password",
+    "reset_user_password",
+    "enable_user",
+    "disable_user",
+    "delete_user",
+    "update_user_attributes",
+    "delete_user_attributes",
+    "sign_out_user",
+    "set_user_mfa_preference",
+    "test_sign_in",
+    "respond_to_auth_challenge",
+    "disable_users",
+    "enable_users",
+];
+
+/// Tools that change a group or its membership.
+#[cfg(test)]
+const GROUP_TARGET_TOOLS: &[&str] = &[
+    "create_user",
+    "create_users",
+    "create_group",
+    "delete_group",
+    "add_user_to_group",
+    "remove_user_from_group",
+    "add_users_to_group",
+    "remove_users_from_group",
+];
 
 /// Tools that take access away or remove things: they need the admin scope.
 const ADMIN_TOOLS: &[&str] = &[
@@ -197,56 +277,60 @@ pub(crate) const TOOLS: &[ToolSpec] = &[
         "Set a user's password",
         Destructive,
         true,
-        &[Op::DescribeUserPool, Op::AdminSetUserPassword],
+        &[
+            Op::DescribeUserPool,
+            Op::AdminSetUserPassword,
+            Op::AdminListGroupsForUser,
+        ],
     ),
     spec(
         "reset_user_password",
         "Reset a user's password",
         Destructive,
         false,
-        &[Op::AdminResetUserPassword],
+        &[Op::AdminResetUserPassword, Op::AdminListGroupsForUser],
     ),
     spec(
         "enable_user",
         "Enable a user",
         Additive,
         true,
-        &[Op::AdminEnableUser],
+        &[Op::AdminEnableUser, Op::AdminListGroupsForUser],
     ),
     spec(
         "disable_user",
         "Disable a user",
         Destructive,
         true,
-        &[Op::AdminDisableUser],
+        &[Op::AdminDisableUser, Op::AdminListGroupsForUser],
     ),
     spec(
         "delete_user",
         "Delete a user",
         Destructive,
         true,
-        &[Op::AdminDeleteUser],
+        &[Op::AdminDeleteUser, Op::AdminListGroupsForUser],
     ),
     spec(
         "update_user_attributes",
         "Update a user's attributes",
         Destructive,
         true,
-        &[Op::AdminUpdateUserAttributes],
+        &[Op::AdminUpdateUserAttributes, Op::AdminListGroupsForUser],
     ),
     spec(
         "delete_user_attributes",
         "Delete a user's attributes",
         Destructive,
         true,
-        &[Op::AdminDeleteUserAttributes],
+        &[Op::AdminDeleteUserAttributes, Op::AdminListGroupsForUser],
     ),
     spec(
         "sign_out_user",
         "Sign a user out everywhere",
         Destructive,
         true,
-        &[Op::AdminUserGlobalSignOut],
+        &[Op::AdminUserGlobalSignOut, Op::AdminListGroupsForUser],
     ),
     // Groups
     spec("list_groups", "List groups", Read, true, &[Op::ListGroups]),
@@ -328,14 +412,24 @@ pub(crate) const TOOLS: &[ToolSpec] = &[
         "Disable many users",
         Destructive,
         true,
-        &[Op::ListUsers, Op::AdminGetUser, Op::AdminDisableUser],
+        &[
+            Op::ListUsers,
+            Op::AdminGetUser,
+            Op::AdminDisableUser,
+            Op::AdminListGroupsForUser,
+        ],
     ),
     spec(
         "enable_users",
         "Enable many users",
         Additive,
         true,
-        &[Op::ListUsers, Op::AdminGetUser, Op::AdminEnableUser],
+        &[
+            Op::ListUsers,
+            Op::AdminGetUser,
+            Op::AdminEnableUser,
+            Op::AdminListGroupsForUser,
+        ],
     ),
     // Pool
     spec(
@@ -358,7 +452,11 @@ pub(crate) const TOOLS: &[ToolSpec] = &[
         "Set a user's MFA preference",
         Destructive,
         true,
-        &[Op::AdminSetUserMfaPreference, Op::AdminGetUser],
+        &[
+            Op::AdminSetUserMfaPreference,
+            Op::AdminGetUser,
+            Op::AdminListGroupsForUser,
+        ],
     ),
     spec(
         "get_user_pool_mfa_config",
@@ -384,14 +482,18 @@ pub(crate) const TOOLS: &[ToolSpec] = &[
         "Test a user's sign-in",
         Additive,
         false,
-        &[Op::AdminInitiateAuth],
+        &[Op::AdminInitiateAuth, Op::AdminListGroupsForUser],
     ),
     spec(
         "respond_to_auth_challenge",
         "Answer a sign-in challenge",
         Destructive,
         false,
-        &[Op::AdminRespondToAuthChallenge, Op::DescribeUserPool],
+        &[
+            Op::AdminRespondToAuthChallenge,
+            Op::DescribeUserPool,
+            Op::AdminListGroupsForUser,
+        ],
     ),
     // Identity
     spec("whoami", "Who am I", Read, true, &[]),
@@ -444,6 +546,21 @@ mod tests {
         assert_eq!(find("list_users").expect("tool").access(), Access::Read);
         for name in ADMIN_READ_TOOLS {
             assert!(find(name).is_some_and(ToolSpec::is_read), "{name}");
+        }
+    }
+
+    #[test]
+    fn tools_changing_a_user_read_its_groups_and_only_they_do() {
+        for t in TOOLS.iter().filter(|t| !t.is_read()) {
+            assert_eq!(
+                t.target() == Target::User,
+                t.operations.contains(&Op::AdminListGroupsForUser),
+                "{}",
+                t.name
+            );
+        }
+        for t in TOOLS.iter().filter(|t| t.is_read()) {
+            assert_eq!(t.target(), Target::None, "{}", t.name);
         }
     }
 

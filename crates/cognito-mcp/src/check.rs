@@ -29,6 +29,12 @@ pub(crate) async fn run(settings: &Settings) -> bool {
         "ok: configuration (region {}, pool {pool_id})",
         settings.region
     );
+    for line in widening(settings) {
+        println!("warning: widens privilege: {line}");
+    }
+    for line in settings.auth.migration_warnings() {
+        println!("warning: {line}");
+    }
 
     let sdk = aws::sdk_config(settings).await;
     let Some(provider) = sdk.credentials_provider() else {
@@ -107,6 +113,28 @@ pub(crate) async fn run(settings: &Settings) -> bool {
         println!("warning: audit is disabled (audit.enabled = false)");
     }
     ok
+}
+
+/// The settings that let a caller do more than their Cognito groups grant, or let more callers
+/// reach a tool than the default: machine clients with scopes, and tool scopes changed from
+/// their defaults.
+pub(crate) fn widening(settings: &Settings) -> Vec<String> {
+    let mut out = settings.auth.widening_settings();
+    let defaults =
+        crate::policy::ToolScopes::new(&settings.auth.resource_server, Default::default());
+    for (tool, scope) in &settings.auth.tool_scopes {
+        let Some(spec) = crate::catalog::find(tool) else {
+            continue;
+        };
+        let default = defaults.required(spec).unwrap_or("no scope");
+        if default != scope {
+            out.push(format!(
+                "auth.tool_scopes.{tool} = {scope:?} replaces the default {default:?}: every \
+                 caller holding {scope} may call {tool}"
+            ));
+        }
+    }
+    out
 }
 
 fn no_credentials_hint() -> &'static str {

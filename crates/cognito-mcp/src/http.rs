@@ -62,7 +62,11 @@ impl AppBase {
             .auth
             .verifier()
             .context("the pool's token verifier")?;
-        let server = server.with_auth(ToolScopes::from_settings(&settings), verifier.clone());
+        let server = server.with_auth(
+            ToolScopes::from_settings(&settings),
+            &settings.auth.scope_policy(),
+            verifier.clone(),
+        );
         Ok(Self {
             settings,
             server,
@@ -84,35 +88,9 @@ impl AppBase {
     /// from the settings. In proxy mode this opens the state store.
     pub(crate) async fn build(&self, public_url: &str) -> anyhow::Result<App> {
         let settings = &self.settings;
-        let rs = &settings.auth.resource_server;
-        let mut auth = CognitoAuth::builder(settings.auth.clone())
-            .public_url(public_url)
-            .resource_name("Cognito user pool administration (cognito-mcp)")
-            .max_body_bytes(settings.http.max_body_bytes)
-            .method_scope("resources/read", format!("{rs}/read"))
-            .describe_scope(
-                format!("{rs}/read"),
-                "read users, groups and the pool's settings",
-            )
-            .describe_scope(
-                format!("{rs}/write"),
-                "create and change users and group memberships",
-            )
-            .describe_scope(
-                format!("{rs}/admin"),
-                "disable, delete and sign out users, reset passwords",
-            )
-            .describe_scope("openid", "know who you are")
-            .describe_scope("email", "see your email address")
-            .describe_scope("profile", "see your profile");
+        let mut auth = auth_builder(settings, public_url);
         if let Some(v) = &self.verifier {
             auth = auth.verifier(v.clone());
-        }
-        let tool_scopes = ToolScopes::from_settings(settings);
-        for tool in catalog::TOOLS {
-            if let Some(scope) = tool_scopes.required(tool) {
-                auth = auth.tool_scope(tool.name, scope);
-            }
         }
         if settings
             .auth
@@ -165,6 +143,34 @@ impl AppBase {
             auth,
         })
     }
+}
+
+/// The Cognito protection of `/mcp` for `settings` at `public_url`: the scope each tool needs
+/// (the scope table's), what each scope allows on the consent page, and the resource metadata.
+pub(crate) fn auth_builder(
+    settings: &Settings,
+    public_url: &str,
+) -> cognito_mcp_auth::CognitoAuthBuilder {
+    let rs = &settings.auth.resource_server;
+    let mut auth = CognitoAuth::builder(settings.auth.clone())
+        .public_url(public_url)
+        .resource_name("Cognito user pool administration (cognito-mcp)")
+        .max_body_bytes(settings.http.max_body_bytes)
+        .method_scope("resources/read", format!("{rs}/read"))
+        .describe_scope("openid", "know who you are")
+        .describe_scope("email", "see your email address")
+        .describe_scope("profile", "see your profile");
+    let tool_scopes = ToolScopes::from_settings(settings);
+    for row in crate::scopes::table(rs, &tool_scopes) {
+        let text = crate::scopes::consent_text(&row);
+        auth = auth.describe_scope(row.scope, text);
+    }
+    for tool in catalog::TOOLS {
+        if let Some(scope) = tool_scopes.required(tool) {
+            auth = auth.tool_scope(tool.name, scope);
+        }
+    }
+    auth
 }
 
 /// Runs the HTTP server until Ctrl-C or SIGTERM.

@@ -15,6 +15,9 @@ mod http;
 #[cfg(feature = "lambda")]
 mod lambda;
 mod policy;
+#[cfg(test)]
+mod privilege_table;
+mod scopes;
 mod server;
 mod tool_error;
 mod tools_audit;
@@ -494,6 +497,7 @@ async fn serve(
             let server = server::CognitoMcp::new(admin, policy, audit, "local")
                 .with_auth(
                     ToolScopes::from_settings(&settings),
+                    &settings.auth.scope_policy(),
                     settings
                         .auth
                         .verifier()

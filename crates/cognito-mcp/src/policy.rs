@@ -90,6 +90,7 @@ impl ToolPolicy {
 pub(crate) struct ToolScopes {
     /// The scope each tool needs, computed once: this is read on every HTTP call.
     by_tool: std::collections::HashMap<&'static str, Option<String>>,
+    resource_server: String,
 }
 
 /// Tools any verified caller may call, whatever their scopes.
@@ -108,7 +109,15 @@ impl ToolScopes {
                 (t.name, scope)
             })
             .collect();
-        Self { by_tool }
+        Self {
+            by_tool,
+            resource_server: resource_server.to_owned(),
+        }
+    }
+
+    /// The resource-server identifier of the default scopes (`mcp`).
+    pub(crate) fn resource_server(&self) -> &str {
+        &self.resource_server
     }
 
     pub(crate) fn from_settings(s: &Settings) -> Self {
@@ -195,13 +204,15 @@ pub(crate) fn server_policy(
 }
 
 /// Adds what the sign-in page (`auth.upstream = "login"`) needs to `policy`: reading the app
-/// client (the `auto` flow) and the password policy, and, unless the flow is `srp`,
+/// client (the `auto` flow) and the password policy, resolving a typed name to its user
+/// (`AdminGetUser`, for the failure budget per user), and, unless the flow is `srp`,
 /// `AdminInitiateAuth` and `AdminRespondToAuthChallenge`. SRP, the challenge answers, TOTP
 /// enrollment and token revocation are unauthenticated Cognito calls: no IAM action.
 pub(crate) fn add_sign_in_page(policy: &mut Value, flow: &str) {
     let mut actions = vec![
         "cognito-idp:DescribeUserPool",
         "cognito-idp:DescribeUserPoolClient",
+        "cognito-idp:AdminGetUser",
     ];
     if flow != "srp" {
         actions.push("cognito-idp:AdminInitiateAuth");
@@ -237,7 +248,8 @@ mod tests {
             srp,
             [
                 "cognito-idp:DescribeUserPool",
-                "cognito-idp:DescribeUserPoolClient"
+                "cognito-idp:DescribeUserPoolClient",
+                "cognito-idp:AdminGetUser"
             ]
         );
         assert_eq!(p["Statement"][1]["Resource"], p["Statement"][0]["Resource"]);

@@ -5,6 +5,7 @@ use std::sync::Arc;
 use std::time::{Instant, SystemTime};
 
 use cognito_admin::audit::{AuditCall, AuditOutcome, AuditRecord, AuditWriter, is_secret_field};
+use cognito_admin::privilege::{Privilege, acting_as};
 use cognito_admin::{
     AppClientPage, CreateGroup, CreateUser, DeleteUserAttributes, Group, GroupPage, GroupRef,
     ListGroups, ListGroupsForUser, ListUserPoolClients, ListUsers, ListUsersInGroup, Membership,
@@ -57,6 +58,9 @@ pub(crate) struct Shared {
     actor: String,
     instructions: String,
     scopes: ToolScopes,
+    /// What each Cognito group grants: a caller may change only groups, and users in groups,
+    /// whose scopes they hold (`cognito_admin::privilege`).
+    grants: Arc<std::collections::BTreeMap<String, std::collections::BTreeSet<String>>>,
     verifier: Option<CognitoVerifier>,
     tool_router: ToolRouter<CognitoMcp>,
     /// The sign-in checks' app client and whether they return raw tokens (`tools_mfa`).
@@ -214,6 +218,7 @@ impl CognitoMcp {
                 actor: actor.to_owned(),
                 instructions,
                 scopes: ToolScopes::new("mcp", Default::default()),
+                grants: Default::default(),
                 verifier: None,
                 tool_router,
                 sign_in: Default::default(),
@@ -221,16 +226,25 @@ impl CognitoMcp {
         }
     }
 
-    /// The scopes each tool needs over HTTP, and the verifier `verify_token` uses.
+    /// The scopes each tool needs over HTTP, what each group grants, and the verifier
+    /// `verify_token` uses.
     pub(crate) fn with_auth(
         mut self,
         scopes: ToolScopes,
+        policy: &cognito_jwt::ScopePolicy,
         verifier: Option<CognitoVerifier>,
     ) -> Self {
         let shared = Arc::get_mut(&mut self.shared).expect("configured before it is shared");
         shared.scopes = scopes;
+        shared.grants = Arc::new(policy.groups().clone());
         shared.verifier = verifier;
         self
+    }
+
+    /// The acting caller's privilege for the writes of one call: what they hold, checked
+    /// against what each target group and user holds. `None` over stdio.
+    fn privilege(&self, principal: Option<&Principal>) -> Option<Arc<Privilege>> {
+        principal.map(|p| Arc::new(Privilege::new(p.scopes().clone(), self.grants.clone())))
     }
 
     /// The app client the sign-in checks use, and whether they return raw tokens.
@@ -264,8 +278,9 @@ impl CognitoMcp {
         Some((
             "insufficient_scope",
             format!(
-                "`{}` needs the scope {needed}; your token grants {}. Ask an administrator to add \
-                 you to a group that grants it, then sign in again.",
+                "`{}` needs the scope {needed}; you hold {}. Privilege comes only from Cognito \
+                 groups (a token's own scopes only narrow it): ask an administrator to add you to \
+                 a group that grants it, then sign in again.",
                 spec.name,
                 if have.is_empty() {
                     "no scopes".to_owned()
@@ -317,8 +332,12 @@ pub(crate) struct WhoAmI {
     username: Option<String>,
     /// Cognito groups.
     groups: Vec<String>,
-    /// Effective scopes: the token's scopes plus those its groups grant.
+    /// Effective scopes: what the caller's groups grant, narrowed by the server's scopes their
+    /// token carries (a token's own scopes never add to them).
     scopes: Vec<String>,
+    /// What each scope held allows, and the tools needing it. A write also needs every scope
+    /// its target group, or its target user's groups, grant.
+    allows: Vec<crate::scopes::ScopeRow>,
     /// The app client the token was issued to.
     #[serde(skip_serializing_if = "Option::is_none")]
     client_id: Option<String>,
@@ -636,6 +655,10 @@ impl CognitoMcp {
             .filter(|t| self.allowed(t, principal.as_ref()))
             .map(|t| t.name.to_owned())
             .collect();
+        let allows = crate::scopes::table(self.scopes.resource_server(), &self.scopes)
+            .into_iter()
+            .filter(|row| principal.as_ref().is_none_or(|p| p.has_scope(&row.scope)))
+            .collect();
         Ok(Json(match &principal {
             Some(p) => WhoAmI {
                 transport: "http".into(),
@@ -646,6 +669,7 @@ impl CognitoMcp {
                 scopes: p.scopes().iter().cloned().collect(),
                 client_id: Some(p.claims().client_id.clone()),
                 expires_at: Some(p.claims().exp),
+                allows,
                 tools,
             },
             None => WhoAmI {
@@ -657,6 +681,7 @@ impl CognitoMcp {
                 scopes: Vec::new(),
                 client_id: None,
                 expires_at: None,
+                allows,
                 tools,
             },
         }))
@@ -856,12 +881,20 @@ impl CognitoMcp {
             return Ok(error_result(code, false, format!("Refused: {reason}")).into());
         }
 
-        let (result, aws_calls) = calls::collect(async {
+        let privilege = self.privilege(principal.as_ref());
+        // Boxed: the tool futures are large, and the privilege scope wraps them once more.
+        let work = Box::pin(async {
             if let Err(e) = self.confirm_single(spec, &context, &call).await {
                 return e.into_call_tool_result();
             }
             let ctx = ToolCallContext::new(self, request, context);
             self.tool_router.call(ctx).await
+        });
+        let (result, aws_calls) = calls::collect(async {
+            match privilege {
+                Some(p) => acting_as(p, work).await,
+                None => work.await,
+            }
         })
         .await;
         let mut result = match result {
@@ -932,9 +965,9 @@ impl CognitoMcp {
                     .map(str::to_owned)
                     .or(Some("error".into()));
                 record.outcome = match record.error.as_deref() {
-                    Some("declined" | "confirmation_required" | "protected") => {
-                        AuditOutcome::Refused
-                    }
+                    Some(
+                        "declined" | "confirmation_required" | "protected" | "insufficient_scope",
+                    ) => AuditOutcome::Refused,
                     _ => AuditOutcome::Error,
                 };
             }
@@ -964,6 +997,7 @@ impl CognitoMcp {
             arg("group").filter(|g| cognito_admin::validate::group_name("group", g).is_ok());
         let (target, effect) = if let Some(username) = valid_user {
             admin.check_user_writable("username", username).await?;
+            admin.check_user_privilege("username", username).await?;
             let effect = match spec.name {
                 "delete_user" => {
                     format!("Delete the user {username:?} permanently; this cannot be undone.")
@@ -986,6 +1020,7 @@ impl CognitoMcp {
             (username.to_owned(), effect)
         } else if let Some(group) = valid_group {
             admin.check_group_writable("group", group)?;
+            admin.check_group_privilege("group", group)?;
             let effect = match spec.name {
                 "delete_group" => format!(
                     "Delete the group {group:?}; its members stay in the pool. This cannot be \

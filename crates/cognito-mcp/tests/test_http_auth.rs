@@ -18,7 +18,8 @@ use serde_json::{Value, json};
 
 /// `cognito-mcp serve --transport http` for the pool, as the shared checks want it.
 async fn start(pool: &Pool) -> Running {
-    let s = serve_http(pool, &[]).await;
+    let machine = format!("{}=mcp/read mcp/write", pool.client_id);
+    let s = serve_http(pool, &[("COGNITO_MCP_MACHINE_CLIENTS", &machine)]).await;
     Running::new(s.base.clone(), s)
 }
 
@@ -154,8 +155,10 @@ async fn read_only_user_lists_the_pool() {
 #[tokio::test]
 async fn client_credentials_caller_has_no_username() {
     let pool = new_pool().await;
-    let s = serve_http(&pool, &[]).await;
-    // Client-credentials tokens have no username and no groups; their scope is all they have.
+    let machine = format!("{}=mcp/read", pool.client_id);
+    let s = serve_http(&pool, &[("COGNITO_MCP_MACHINE_CLIENTS", &machine)]).await;
+    // Client-credentials tokens have no username and no groups; their scope, within what the
+    // machine client is listed for, is all they have.
     let mut c = access_claims(&pool);
     c["sub"] = json!(pool.client_id);
     let token = sign_with_moto_key(&[(json!({}), c)]).remove(0);

@@ -76,7 +76,8 @@ fn claims(pool: &Pool, jti: &str) -> Value {
         .as_secs();
     json!({
         "iss": format!("https://cognito-idp.us-east-1.amazonaws.com/{}", pool.id),
-        "sub": "s", "client_id": pool.client_id, "token_use": "access", "scope": "mcp/read",
+        "sub": "s", "username": "u", "cognito:groups": ["ReadOnly"],
+        "client_id": pool.client_id, "token_use": "access", "scope": "mcp/read",
         "iat": now, "exp": now + 600, "jti": jti,
     })
 }

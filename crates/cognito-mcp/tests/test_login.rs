@@ -401,7 +401,7 @@ async fn wrong_passwords_until_the_lockout_fails() {
         &s.base,
         &page,
         "/login",
-        &[("username", "LEE "), ("password", PASSWORD)],
+        &[("username", " lee "), ("password", PASSWORD)],
     )
     .await;
     assert_eq!(page.status, 429, "{}", page.text);

@@ -9,7 +9,9 @@
 //! named test per check.
 //!
 //! What the server must be configured as: a resource server (not proxy mode) for the pool,
-//! accepting access tokens of the pool's app client `pool.client_id` only, with the pool's
+//! accepting access tokens of the pool's app client `pool.client_id` only, that client also
+//! listed as a machine client holding [`READ_SCOPE`] and [`WRITE_SCOPE`]
+//! (`COGNITO_MCP_MACHINE_CLIENTS="{client_id}=mcp/read mcp/write"`), with the pool's
 //! standard group scopes (ReadOnly: [`READ_SCOPE`]; Developers: read and [`WRITE_SCOPE`];
 //! Admins: all three), its metadata at `/.well-known/oauth-protected-resource/mcp` (and the
 //! root form), and [`READ_SCOPE`] as the scope of its no-token challenge (cognito-mcp-auth's
@@ -46,7 +48,8 @@ pub struct Profile {
     pub write_tool: (&'static str, Value),
     /// A tool needing [`ADMIN_SCOPE`], and arguments (likewise).
     pub admin_tool: (&'static str, Value),
-    /// Every tool a verified token with no scope sees in `tools/list`.
+    /// The tools that need no scope beyond [`READ_SCOPE`] (every request needs that one):
+    /// every reader sees them in `tools/list`.
     pub open_tools: &'static [&'static str],
     /// The metadata's `scopes_supported`, in its order.
     pub scopes_supported: &'static [&'static str],
@@ -373,8 +376,8 @@ pub async fn read_only_user_reads_and_gets_403_on_writes(pool: &Pool, base: &str
     );
 }
 
-/// `tools/list` shows each caller the tools its scopes allow: ReadOnly < Developers < Admins,
-/// and a user in no group only the tools that need no scope.
+/// `tools/list` shows each caller the tools its scopes allow: ReadOnly < Developers < Admins;
+/// a user in no group holds no scope, and gets the 403 the challenge promises.
 pub async fn tools_list_differs_by_group(pool: &Pool, base: &str, p: &Profile) {
     let (reader, _) = tokens_for(pool, "r1", &["ReadOnly"]).await;
     let (dev, _) = tokens_for(pool, "d1", &["Developers"]).await;
@@ -395,14 +398,18 @@ pub async fn tools_list_differs_by_group(pool: &Pool, base: &str, p: &Profile) {
     for t in &d {
         assert!(has(&a, t), "Admins lack {t}");
     }
-    // No group, no scope: only the open tools.
-    let mut open: Vec<&str> = p.open_tools.to_vec();
-    open.sort_unstable();
-    assert_eq!(http_tools(base, &nobody).await, open);
+    // No group, no scope: even tools/list needs the challenge's scope.
+    let refused = rpc(base, Some(&nobody), "tools/list", json!({}), &[]).await;
+    assert_insufficient_scope(&refused, READ_SCOPE);
+    // The tools that need no scope beyond the challenge's are listed to every reader.
+    for t in p.open_tools {
+        assert!(has(&r, t), "ReadOnly does not see {t}: {r:?}");
+    }
 }
 
-/// A client-credentials token (no username, no groups; `sub` is the client) is worth its
-/// scope: [`READ_SCOPE`] reads and gets 403 on a write.
+/// A client-credentials token (no username, no groups; `sub` is the client) of the listed
+/// machine client is worth its scope within the listed ones: [`READ_SCOPE`] reads and gets 403
+/// on a write.
 pub async fn client_credentials_token_with_read_scope_can_read(
     pool: &Pool,
     base: &str,

@@ -10,7 +10,7 @@
 //! person to confirm [`BulkPlan::changes`]. Each item ends as exactly one [`ItemOutcome`], so
 //! nothing fails silently, and a second run of the same call skips what the first one did.
 
-use std::collections::{BTreeMap, HashSet};
+use std::collections::{BTreeMap, HashMap, HashSet};
 use std::time::Instant;
 
 use futures_util::StreamExt;
@@ -493,6 +493,7 @@ impl CognitoAdmin {
         for (i, g) in req.groups.iter().enumerate() {
             validate::group_name(&format!("groups[{i}]"), g)?;
             self.check_group_writable(&format!("groups[{i}]"), g)?;
+            self.check_group_privilege(&format!("groups[{i}]"), g)?;
         }
         let mut plan = BulkPlan::new("create_users");
         let mut seen = HashSet::new();
@@ -619,6 +620,24 @@ impl CognitoAdmin {
                     .await
             }
         };
+        // Each user's groups must grant nothing the acting caller lacks, read concurrently.
+        let privilege: HashMap<String, Result<(), AdminError>> = if crate::privilege::is_acting() {
+            let names: Vec<String> = users
+                .iter()
+                .filter(|(_, u)| u.is_ok())
+                .map(|(n, _)| n.clone())
+                .collect();
+            futures_util::stream::iter(names)
+                .map(|n| async move {
+                    let r = self.check_user_privilege("usernames", &n).await;
+                    (n, r)
+                })
+                .buffered(limits.concurrency)
+                .collect()
+                .await
+        } else {
+            HashMap::new()
+        };
         for (name, state) in users {
             let user = match state {
                 Err(e) => {
@@ -629,6 +648,8 @@ impl CognitoAdmin {
             };
             if let Err(e) = self.check_user_writable("usernames", &name).await {
                 plan.fail(&name, &e);
+            } else if let Some(Err(e)) = privilege.get(&name) {
+                plan.fail(&name, e);
             } else if user.enabled == enable {
                 plan.settle(
                     &name,
@@ -662,6 +683,7 @@ impl CognitoAdmin {
     ) -> Result<BulkPlan, AdminError> {
         validate::group_name("group", &req.group)?;
         self.check_group_writable("group", &req.group)?;
+        self.check_group_privilege("group", &req.group)?;
         let selected = self
             .select(req.usernames.as_ref(), req.filter.as_ref(), limits)
             .await?;

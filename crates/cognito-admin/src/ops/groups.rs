@@ -119,6 +119,7 @@ impl CognitoAdmin {
     pub async fn create_group(&self, req: &CreateGroup) -> Result<Group, AdminError> {
         validate::group_name("group", &req.group)?;
         self.check_group_writable("group", &req.group)?;
+        self.check_group_privilege("group", &req.group)?;
         if let Some(d) = &req.description {
             validate::description("description", d)?;
         }
@@ -156,6 +157,7 @@ impl CognitoAdmin {
     pub async fn delete_group(&self, group: &str) -> Result<Outcome, AdminError> {
         validate::group_name("group", group)?;
         self.check_group_writable("group", group)?;
+        self.check_group_privilege("group", group)?;
         finish(
             Operation::DeleteGroup,
             Subject::Group(group),
@@ -179,6 +181,7 @@ impl CognitoAdmin {
         validate::username("username", username)?;
         validate::group_name("group", group)?;
         self.check_group_writable("group", group)?;
+        self.check_group_privilege("group", group)?;
         self.check_user_writable("username", username).await?;
         finish(
             Operation::AdminAddUserToGroup,
@@ -205,6 +208,7 @@ impl CognitoAdmin {
         validate::username("username", username)?;
         validate::group_name("group", group)?;
         self.check_group_writable("group", group)?;
+        self.check_group_privilege("group", group)?;
         self.check_user_writable("username", username).await?;
         finish(
             Operation::AdminRemoveUserFromGroup,

@@ -191,6 +191,7 @@ impl CognitoAdmin {
         validate::username("username", &req.username)?;
         check_preference(req)?;
         self.check_user_writable("username", &req.username).await?;
+        self.check_user_privilege("username", &req.username).await?;
         let mut call = self
             .client()
             .admin_set_user_mfa_preference()

@@ -211,6 +211,7 @@ impl CognitoAdmin {
         for (i, g) in req.groups.iter().enumerate() {
             validate::group_name(&format!("groups[{i}]"), g)?;
             self.check_group_writable(&format!("groups[{i}]"), g)?;
+            self.check_group_privilege(&format!("groups[{i}]"), g)?;
         }
         if let Some(pw) = &req.temporary_password {
             self.check_password("temporary_password", pw).await?;
@@ -421,6 +422,7 @@ impl CognitoAdmin {
     pub async fn set_user_password(&self, req: &SetUserPassword) -> Result<Outcome, AdminError> {
         validate::username("username", &req.username)?;
         self.check_user_writable("username", &req.username).await?;
+        self.check_user_privilege("username", &req.username).await?;
         self.check_password("password", &req.password).await?;
         finish(
             Operation::AdminSetUserPassword,
@@ -449,6 +451,7 @@ impl CognitoAdmin {
     pub async fn reset_user_password(&self, username: &str) -> Result<Outcome, AdminError> {
         validate::username("username", username)?;
         self.check_user_writable("username", username).await?;
+        self.check_user_privilege("username", username).await?;
         finish(
             Operation::AdminResetUserPassword,
             Subject::User(username),
@@ -469,6 +472,7 @@ impl CognitoAdmin {
     pub async fn enable_user(&self, username: &str) -> Result<Outcome, AdminError> {
         validate::username("username", username)?;
         self.check_user_writable("username", username).await?;
+        self.check_user_privilege("username", username).await?;
         finish(
             Operation::AdminEnableUser,
             Subject::User(username),
@@ -486,6 +490,7 @@ impl CognitoAdmin {
     pub async fn disable_user(&self, username: &str) -> Result<Outcome, AdminError> {
         validate::username("username", username)?;
         self.check_user_writable("username", username).await?;
+        self.check_user_privilege("username", username).await?;
         finish(
             Operation::AdminDisableUser,
             Subject::User(username),
@@ -506,6 +511,7 @@ impl CognitoAdmin {
     pub async fn delete_user(&self, username: &str) -> Result<Outcome, AdminError> {
         validate::username("username", username)?;
         self.check_user_writable("username", username).await?;
+        self.check_user_privilege("username", username).await?;
         finish(
             Operation::AdminDeleteUser,
             Subject::User(username),
@@ -526,6 +532,7 @@ impl CognitoAdmin {
     ) -> Result<Outcome, AdminError> {
         validate::username("username", &req.username)?;
         self.check_user_writable("username", &req.username).await?;
+        self.check_user_privilege("username", &req.username).await?;
         if req.attributes.is_empty() {
             return Err(validate::Invalid::new(
                 "attributes",
@@ -559,6 +566,7 @@ impl CognitoAdmin {
     ) -> Result<Outcome, AdminError> {
         validate::username("username", &req.username)?;
         self.check_user_writable("username", &req.username).await?;
+        self.check_user_privilege("username", &req.username).await?;
         if req.attribute_names.is_empty() {
             return Err(validate::Invalid::new(
                 "attribute_names",
@@ -591,6 +599,7 @@ impl CognitoAdmin {
     pub async fn sign_out_user(&self, username: &str) -> Result<Outcome, AdminError> {
         validate::username("username", username)?;
         self.check_user_writable("username", username).await?;
+        self.check_user_privilege("username", username).await?;
         finish(
             Operation::AdminUserGlobalSignOut,
             Subject::User(username),

@@ -6,8 +6,9 @@ use std::collections::HashMap;
 use axum::Form;
 use axum::extract::{Query, State};
 use axum::response::{IntoResponse, Redirect, Response};
-use http::{HeaderMap, HeaderValue, StatusCode, header};
+use http::{HeaderMap, StatusCode};
 
+use super::binding::{self, Binding};
 use super::error::store_failure;
 use super::limits::{Counted, Refusal};
 use super::model::{self, AuthRequest, Consent, Transaction};
@@ -16,7 +17,7 @@ use super::upstream::UpstreamRequest;
 use super::{AuthorizationServer, ClientAddress, cookie, crypto, redirect};
 use crate::store::Kind;
 
-pub(crate) const BINDING_COOKIE: &str = "cognito_mcp_binding";
+/// The consent-memory cookie's name (after the `__Host-` prefix on https).
 const MEMORY_COOKIE: &str = "cognito_mcp_consent";
 const MAX_STATE_LEN: usize = 2048;
 
@@ -45,23 +46,18 @@ pub(crate) fn error_redirect(
 }
 
 fn set_cookie(resp: &mut Response, s: &AuthorizationServer, name: &str, value: &str, max_age: u64) {
-    let secure = if s.inner.secure_cookies {
-        "; Secure"
-    } else {
-        ""
-    };
-    let c = format!("{name}={value}; Path=/; HttpOnly; SameSite=Lax; Max-Age={max_age}{secure}");
-    if let Ok(v) = HeaderValue::from_str(&c) {
-        resp.headers_mut().append(header::SET_COOKIE, v);
-    }
+    binding::set_cookie(
+        resp.headers_mut(),
+        s.inner.secure_cookies,
+        name,
+        value,
+        max_age,
+    );
 }
 
-/// The browser's binding value: the cookie it already has, or a new one.
-fn binding(headers: &HeaderMap) -> (String, bool) {
-    match cookie(headers, BINDING_COOKIE).filter(|v| v.len() == 43) {
-        Some(v) => (v.to_owned(), false),
-        None => (crypto::random_token(), true),
-    }
+/// The consent-memory cookie's name here.
+fn memory_cookie(s: &AuthorizationServer) -> String {
+    binding::cookie_name(s.inner.secure_cookies, MEMORY_COOKIE)
 }
 
 fn remembered_key(browser: &str, r: &AuthRequest) -> String {
@@ -196,13 +192,14 @@ async fn authorize_inner(
         scopes,
         resource,
     };
-    let (bind, new_binding) = binding(headers);
+    // A binding of this transaction's own: never a value the browser already sends.
+    let (bind, bind_value) = Binding::issue(s.inner.secure_cookies);
     let ttl = s.inner.lifetimes.transaction;
 
     // A consent remembered in this browser for this very request skips the page.
     let memory = s.inner.lifetimes.consent_memory;
     if !memory.is_zero()
-        && let Some(browser) = cookie(headers, MEMORY_COOKIE)
+        && let Some(browser) = cookie(headers, &memory_cookie(s))
         && s.inner
             .store
             .get(Kind::Remembered, &remembered_key(browser, &request))
@@ -210,10 +207,8 @@ async fn authorize_inner(
             .map_err(store_failure)?
             .is_some()
     {
-        let mut resp = start_upstream(s, request, &bind, addr).await?;
-        if new_binding {
-            set_cookie(&mut resp, s, BINDING_COOKIE, &bind, ttl.as_secs());
-        }
+        let mut resp = start_upstream(s, request, bind.clone(), addr).await?;
+        set_cookie(&mut resp, s, &bind.cookie, &bind_value, ttl.as_secs());
         return Ok(resp);
     }
 
@@ -222,7 +217,7 @@ async fn authorize_inner(
     let consent = Consent {
         request,
         csrf: csrf.clone(),
-        binding: crypto::sha256_b64(bind.as_bytes()),
+        binding: bind.clone(),
     };
     reserve(s, &txn, addr, ttl).map_err(|r| r.page(Counted::Waiting))?;
     if let Err(e) = s
@@ -256,9 +251,7 @@ async fn authorize_inner(
         csrf: &csrf,
     };
     let mut resp = pages::consent(&view);
-    if new_binding {
-        set_cookie(&mut resp, s, BINDING_COOKIE, &bind, ttl.as_secs());
-    }
+    set_cookie(&mut resp, s, &bind.cookie, &bind_value, ttl.as_secs());
     Ok(resp)
 }
 
@@ -283,7 +276,7 @@ fn reserve(
 async fn start_upstream(
     s: &AuthorizationServer,
     request: AuthRequest,
-    bind: &str,
+    binding: Binding,
     addr: ClientAddress,
 ) -> Result<Response, Response> {
     let verifier = crypto::random_token();
@@ -314,7 +307,7 @@ async fn start_upstream(
     };
     let txn = Transaction {
         request,
-        binding: crypto::sha256_b64(bind.as_bytes()),
+        binding,
         code_verifier: up.code_verifier,
         nonce: up.nonce,
     };
@@ -359,13 +352,9 @@ pub(crate) async fn consent(
         tracing::warn!("consent refused: CSRF token mismatch");
         return bad("The form's security token does not match.");
     }
-    let Some(bind) = cookie(&headers, BINDING_COOKIE) else {
-        tracing::warn!("consent refused: no browser-binding cookie");
-        return bad("This browser did not start the request (its cookie is missing).");
-    };
-    if !crypto::ct_eq(&crypto::sha256_b64(bind.as_bytes()), &consent.binding) {
-        tracing::warn!("consent refused: browser-binding cookie mismatch");
-        return bad("This browser did not start the request.");
+    if !consent.binding.holds(&headers) {
+        tracing::warn!("consent refused: browser-binding cookie missing or different");
+        return bad("This browser did not start the request (its cookie is missing or different).");
     }
     let request = consent.request;
     match form.get("action").map(String::as_str) {
@@ -383,7 +372,7 @@ pub(crate) async fn consent(
     let memory = s.inner.lifetimes.consent_memory;
     let mut browser_cookie = None;
     if !memory.is_zero() {
-        let browser = cookie(&headers, MEMORY_COOKIE)
+        let browser = cookie(&headers, &memory_cookie(&s))
             .filter(|v| v.len() == 43)
             .map_or_else(crypto::random_token, str::to_owned);
         if let Err(e) = s
@@ -401,11 +390,11 @@ pub(crate) async fn consent(
         }
         browser_cookie = Some(browser);
     }
-    let mut resp = match start_upstream(&s, request, bind, addr).await {
+    let mut resp = match start_upstream(&s, request, consent.binding, addr).await {
         Ok(r) | Err(r) => r,
     };
     if let Some(b) = browser_cookie {
-        set_cookie(&mut resp, &s, MEMORY_COOKIE, &b, memory.as_secs());
+        set_cookie(&mut resp, &s, &memory_cookie(&s), &b, memory.as_secs());
     }
     resp
 }

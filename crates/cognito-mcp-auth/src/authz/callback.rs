@@ -7,11 +7,12 @@ use axum::extract::{Query, State};
 use axum::response::{IntoResponse, Redirect, Response};
 use http::{HeaderMap, StatusCode};
 
-use super::authorize::{BINDING_COOKIE, error_redirect};
+use super::authorize::error_redirect;
+use super::binding;
 use super::error::store_failure;
 use super::model::{self, Code, Transaction};
 use super::upstream::{UpstreamError, UpstreamRequest};
-use super::{AuthorizationServer, cookie, crypto, pages};
+use super::{AuthorizationServer, crypto, pages};
 use crate::store::Kind;
 
 /// `GET /auth/callback`.
@@ -32,15 +33,28 @@ pub(crate) async fn callback(
         Ok(None) => return bad("It expired, was already used, or its state was altered."),
         Err(e) => return store_failure(e),
     };
-    let bound = cookie(&headers, BINDING_COOKIE)
-        .is_some_and(|b| crypto::ct_eq(&crypto::sha256_b64(b.as_bytes()), &txn.binding));
-    if !bound {
+    if !txn.binding.holds(&headers) {
         tracing::warn!("callback refused: browser-binding cookie missing or different");
         return bad("This browser did not start the sign-in (its cookie is missing or different).");
     }
+    // The transaction is used up: its cookie goes too, whatever the outcome.
+    let cookie = txn.binding.cookie.clone();
+    let mut resp = finish(&s, &q, state, txn).await;
+    binding::set_cookie(resp.headers_mut(), s.inner.secure_cookies, &cookie, "", 0);
+    resp
+}
+
+/// The rest of the callback, for the transaction this browser holds.
+async fn finish(
+    s: &AuthorizationServer,
+    q: &HashMap<String, String>,
+    state: &str,
+    txn: Transaction,
+) -> Response {
+    let bad = |msg: &str| pages::error(StatusCode::BAD_REQUEST, "This sign-in is not valid", msg);
     let req = txn.request;
     let fail = |code: &str, msg: &str| {
-        error_redirect(&s, &req.redirect_uri, req.state.as_deref(), code, msg)
+        error_redirect(s, &req.redirect_uri, req.state.as_deref(), code, msg)
     };
     if let Some(err) = q.get("error") {
         let desc = q.get("error_description").map(String::as_str).unwrap_or("");
@@ -62,7 +76,7 @@ pub(crate) async fn callback(
         );
     };
     let up = UpstreamRequest {
-        state: state.clone(),
+        state: state.to_owned(),
         code_challenge: crypto::pkce_challenge(&txn.code_verifier),
         code_verifier: txn.code_verifier,
         nonce: txn.nonce,
@@ -86,7 +100,8 @@ pub(crate) async fn callback(
             return fail(code, msg);
         }
     };
-    let scopes = s.grantable(&req.scopes, &grant.identity, &grant.scopes);
+    s.note_upstream_scopes(&grant.identity, &grant.scopes);
+    let scopes = s.grantable(&req.scopes, &grant.identity);
     let our_code = crypto::random_token();
     let record = Code {
         identity: grant.identity,

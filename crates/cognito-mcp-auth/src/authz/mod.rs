@@ -7,9 +7,12 @@
 
 mod address;
 pub(crate) mod authorize;
+pub(crate) mod binding;
 mod callback;
 pub(crate) mod crypto;
 mod error;
+#[cfg(feature = "fuzzing")]
+pub mod fuzzing;
 mod limits;
 #[cfg(test)]
 mod limits_tests;
@@ -702,28 +705,41 @@ impl AuthorizationServer {
         Ok(())
     }
 
-    /// The scopes to grant: what was consented to, within what the user's groups and upstream
-    /// token allow (identity scopes are always allowed).
-    fn grantable(
-        &self,
-        consented: &[String],
-        identity: &Identity,
-        upstream_scopes: &[String],
-    ) -> Vec<String> {
-        let mut allowed: BTreeSet<&str> = IDENTITY_SCOPES.into_iter().collect();
-        for g in &identity.groups {
-            if let Some(s) = self.inner.policy.groups().get(g) {
-                allowed.extend(s.iter().map(String::as_str));
-            }
-        }
-        allowed.extend(upstream_scopes.iter().map(String::as_str));
+    /// The scopes to grant: what was consented to, within what the user's groups grant
+    /// (identity scopes are always allowed). What the upstream token carries counts for
+    /// nothing: Cognito grants any scope the app client allows to whoever signs in.
+    fn grantable(&self, consented: &[String], identity: &Identity) -> Vec<String> {
+        let groups = self.inner.policy.granted_to(&identity.groups);
         consented
             .iter()
-            .filter(|s| allowed.contains(s.as_str()))
+            .filter(|s| IDENTITY_SCOPES.contains(&s.as_str()) || groups.contains(*s))
             .cloned()
             .collect()
     }
+
+    /// Logs, at warn level, the scopes an upstream grant carries that the server never asked
+    /// for; they are ignored either way.
+    fn note_upstream_scopes(&self, identity: &Identity, upstream_scopes: &[String]) {
+        let asked = self.inner.upstream.asked_scopes();
+        let extra: Vec<&str> = upstream_scopes
+            .iter()
+            .map(String::as_str)
+            .filter(|s| *s != COGNITO_ADMIN_SCOPE && !asked.iter().any(|a| a == s))
+            .collect();
+        if !extra.is_empty() {
+            tracing::warn!(
+                sub = %identity.sub,
+                extra = %extra.join(" "),
+                "Cognito granted scopes this server did not ask for; they are ignored (privilege \
+                 comes from the user's groups). The sign-in URL was altered, or the app client \
+                 allows more scopes than the server needs"
+            );
+        }
+    }
 }
+
+/// The scope of Cognito's own user-API tokens (AdminInitiateAuth, the sign-in page).
+const COGNITO_ADMIN_SCOPE: &str = "aws.cognito.signin.user.admin";
 
 /// Reads one cookie from the request.
 pub(crate) fn cookie<'a>(headers: &'a HeaderMap, name: &str) -> Option<&'a str> {

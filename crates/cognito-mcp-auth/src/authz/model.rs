@@ -3,6 +3,7 @@
 use serde::de::DeserializeOwned;
 use serde::{Deserialize, Serialize};
 
+use crate::authz::binding::Binding;
 use crate::authz::upstream::Identity;
 use crate::store::StoreError;
 
@@ -44,15 +45,16 @@ pub(crate) struct Consent {
     pub(crate) request: AuthRequest,
     /// The one-time CSRF token of the form.
     pub(crate) csrf: String,
-    /// SHA-256 of the browser-binding cookie.
-    pub(crate) binding: String,
+    /// The browser-binding cookie issued for this request.
+    pub(crate) binding: Binding,
 }
 
 /// A sign-in under way at the upstream.
 #[derive(Debug, Serialize, Deserialize)]
 pub(crate) struct Transaction {
     pub(crate) request: AuthRequest,
-    pub(crate) binding: String,
+    /// The browser-binding cookie issued at `/authorize` (carried over from the consent).
+    pub(crate) binding: Binding,
     pub(crate) code_verifier: String,
     pub(crate) nonce: String,
 }

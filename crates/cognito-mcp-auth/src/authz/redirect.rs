@@ -43,6 +43,16 @@ pub(crate) fn check(uri: &str, allowed_patterns: &[String]) -> Result<(), String
             "the redirect URI {uri:?} carries user credentials (user@host)"
         ));
     }
+    // The text must say what a URL parser reads: `https:/evil/x` parses as host `evil`, so a
+    // check or a person reading the text would see another URI than a browser follows.
+    if matches!(scheme, "http" | "https") {
+        let normal = url.as_str();
+        if normal != uri && normal.strip_suffix('/') != Some(uri) {
+            return Err(format!(
+                "the redirect URI {uri:?} is not in its normal form; register it as {normal:?}"
+            ));
+        }
+    }
     let pattern_ok = allowed_patterns.iter().any(|p| glob(p, uri));
     match scheme {
         "https" => {}
@@ -132,6 +142,28 @@ pub(crate) fn host_of(uri: &str) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn non_normal_redirect_uri_fails() {
+        // Found by the redirect_uri fuzz target: the text has no authority, the parser invents
+        // one. Each reads another host than the text shows.
+        for uri in [
+            "https:/w/app.example.com]/cb",
+            "https:evil.example/cb",
+            "https://APP.example.com/cb",
+            "https://app.example.com/a/../cb",
+            "http://127.0.0.1:80/cb",
+            "https://app.example.com\\@evil.example/cb",
+        ] {
+            let e = check(uri, &[]).expect_err(uri);
+            assert!(
+                e.contains("normal form") || e.contains("credentials"),
+                "{uri}: {e}"
+            );
+        }
+        assert!(check("https://app.example.com", &[]).is_ok());
+        assert!(check("https://app.example.com/cb?x=1", &[]).is_ok());
+    }
 
     #[test]
     fn accepted() {

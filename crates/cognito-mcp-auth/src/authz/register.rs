@@ -27,7 +27,7 @@ const MAX_NAME_LEN: usize = 200;
 const STORE_FULL_RETRY_SECS: u64 = 60;
 
 #[derive(Debug, Deserialize)]
-struct Metadata {
+pub(super) struct Metadata {
     redirect_uris: Option<Vec<String>>,
     client_name: Option<String>,
     token_endpoint_auth_method: Option<String>,
@@ -42,14 +42,14 @@ fn invalid(description: impl Into<String>) -> OAuthError {
 }
 
 /// The checked parts of client metadata.
-struct Checked {
-    redirect_uris: Vec<String>,
+pub(super) struct Checked {
+    pub(super) redirect_uris: Vec<String>,
     client_name: Option<String>,
     grant_types: Vec<String>,
     scopes: Vec<String>,
 }
 
-fn check_metadata(s: &AuthorizationServer, m: &Metadata) -> Result<Checked, OAuthError> {
+pub(super) fn check_metadata(s: &AuthorizationServer, m: &Metadata) -> Result<Checked, OAuthError> {
     let dcr = &s.inner.dcr;
     let uris = m
         .redirect_uris
@@ -414,8 +414,14 @@ async fn fetch_document(
         }
         body.extend_from_slice(&chunk);
     }
-    let m: Metadata = serde_json::from_slice(&body)
-        .map_err(|e| format!("it is not client metadata JSON: {e}"))?;
+    Ok((parse_document(url, &body)?, lifetime))
+}
+
+/// A fetched client ID metadata document at `url`, read: client metadata JSON whose
+/// `client_id` is its own URL, for a public client.
+pub(super) fn parse_document(url: &str, body: &[u8]) -> Result<Metadata, String> {
+    let m: Metadata =
+        serde_json::from_slice(body).map_err(|e| format!("it is not client metadata JSON: {e}"))?;
     if m.client_id.as_deref() != Some(url) {
         return Err("its client_id is not its own URL".into());
     }
@@ -426,7 +432,7 @@ async fn fetch_document(
             "token_endpoint_auth_method {method:?} is not supported for metadata documents; use none"
         ));
     }
-    Ok((m, lifetime))
+    Ok(m)
 }
 
 #[cfg(test)]

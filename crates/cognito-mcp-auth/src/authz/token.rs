@@ -222,13 +222,12 @@ async fn refresh(
     }
     // The user's groups are read again at the upstream, so a user removed from a group, signed
     // out or disabled in Cognito loses access at the next refresh.
-    let mut upstream_scopes = Vec::new();
     if let Some(up) = family.upstream_refresh.clone() {
         match s.inner.upstream.refresh(&up).await {
             Ok(g) => {
+                s.note_upstream_scopes(&g.identity, &g.scopes);
                 family.identity = g.identity;
                 family.upstream_refresh = g.refresh_token;
-                upstream_scopes = g.scopes;
             }
             Err(UpstreamError::InvalidGrant(why)) => {
                 tracing::info!(family = %r.family, %why, "the upstream session ended; revoking the family");
@@ -281,7 +280,7 @@ async fn refresh(
             Some(ttl),
         )
         .await?;
-    let scopes = s.grantable(&requested, &family.identity, &upstream_scopes);
+    let scopes = s.grantable(&requested, &family.identity);
     Ok(issue(
         s,
         client,

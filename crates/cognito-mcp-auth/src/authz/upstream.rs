@@ -109,6 +109,13 @@ pub trait Upstream: Send + Sync + std::fmt::Debug + 'static {
     /// Revokes an upstream refresh token. Upstreams without revocation do nothing.
     fn revoke<'a>(&'a self, refresh_token: &'a str) -> UpstreamFuture<'a, ()>;
 
+    /// The scopes this upstream asks Cognito for. Scopes a grant carries beyond these (and
+    /// beyond `aws.cognito.signin.user.admin`) are ignored and logged: they come from an
+    /// altered sign-in URL or an app client that allows more than it needs. Default: none.
+    fn asked_scopes(&self) -> &[String] {
+        &[]
+    }
+
     /// Pages the upstream serves itself on the authorization server (a sign-in page), merged
     /// into [`AuthorizationServer::routes`](crate::authz::AuthorizationServer::routes).
     /// Default: none; the hosted UI is elsewhere.
@@ -527,6 +534,10 @@ impl Upstream for HostedUi {
                 .await?;
             self.grant(t, ep, None, Some(refresh_token)).await
         })
+    }
+
+    fn asked_scopes(&self) -> &[String] {
+        &self.inner.config.scopes
     }
 
     fn revoke<'a>(&'a self, refresh_token: &'a str) -> UpstreamFuture<'a, ()> {

@@ -214,6 +214,38 @@ impl Cognito {
             .await
     }
 
+    /// The user a typed name means (their username, or an alias: email, phone, preferred
+    /// username), as `sub` (else Cognito's username); `None` when no user has that name.
+    /// AdminGetUser accepts every alias, so one user's names share one failure budget.
+    pub(crate) async fn resolve(&self, typed: &str) -> Result<Option<String>, Failure> {
+        let out = match self
+            .client
+            .admin_get_user()
+            .user_pool_id(&self.pool_id)
+            .username(typed)
+            .send()
+            .await
+        {
+            Ok(out) => out,
+            Err(e) => {
+                // No such user, or text that cannot be a username (`InvalidParameterException`
+                // on its pattern): counted under the typed text, like any unknown name.
+                let code = e.code().unwrap_or_default();
+                if code == "UserNotFoundException" || code == "InvalidParameterException" {
+                    return Ok(None);
+                }
+                return Err(e.into());
+            }
+        };
+        let sub = out
+            .user_attributes()
+            .iter()
+            .find(|a| a.name() == "sub")
+            .and_then(|a| a.value())
+            .filter(|v| !v.is_empty());
+        Ok(Some(sub.unwrap_or(out.username()).to_owned()))
+    }
+
     /// Starts a sign-in with the username and password.
     pub(crate) async fn start(&self, username: &str, password: &str) -> Result<Step, Failure> {
         match self.flow().await? {

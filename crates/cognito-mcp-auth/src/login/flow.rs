@@ -1,12 +1,14 @@
 //! The sign-in page's routes: `GET /login`, `POST /login` (username and password) and
-//! `POST /login/challenge` (each challenge's answer).
+//! `POST /login/challenge` (each challenge's answer, in `challenge`).
 //!
 //! Every form carries the transaction's `state` and a one-time CSRF token, and every step
-//! also needs the browser-binding cookie set at `/authorize`; the state of a sign-in under way
-//! (its Cognito session) is kept in the store, so any instance can serve any step.
+//! also needs the browser-binding cookie issued at `/authorize`; the state of a sign-in under
+//! way (its Cognito session) is kept in the store, so any instance can serve any step. A POST
+//! takes that state out of the store (atomically) before anything else happens, so a form
+//! works once: a replayed or parallel POST finds nothing and never reaches Cognito.
 
 use std::collections::HashMap;
-use std::time::{Duration, SystemTime, UNIX_EPOCH};
+use std::time::Duration;
 
 use axum::Router;
 use axum::extract::{Form, Query, State};
@@ -15,13 +17,14 @@ use axum::routing::{get, post};
 use http::{HeaderMap, HeaderValue, StatusCode, header};
 use serde::{Deserialize, Serialize};
 
+use super::challenge::{self, list_param};
 use super::cognito::{Failure, Step};
-use super::pages::{self, CodeKind, Form as PageForm};
+use super::lockout::Subject;
+use super::pages::{self, Form as PageForm};
 use super::{CognitoLogin, FinishedSignIn};
-use crate::authz::authorize::BINDING_COOKIE;
 use crate::authz::model::{self, Transaction};
 use crate::authz::upstream::{UpstreamError, UpstreamRequest};
-use crate::authz::{ClientAddress, cookie, crypto, pages as common};
+use crate::authz::{ClientAddress, crypto, pages as common};
 use crate::store::{Kind, StoreError};
 
 /// How long a finished sign-in waits for the callback.
@@ -29,32 +32,44 @@ const FINISHED_TTL: Duration = Duration::from_secs(120);
 
 /// A sign-in under way, keyed by the transaction's `state`.
 #[derive(Debug, Serialize, Deserialize)]
-struct LoginState {
+pub(super) struct LoginState {
     /// Where the sign-in ends (the authorization server's callback).
     callback: String,
     /// The form token the next POST must carry.
     csrf: String,
     /// The challenge being answered.
-    pending: Option<Pending>,
+    pub(super) pending: Option<Pending>,
+}
+
+/// Who is signing in.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub(super) struct Who {
+    /// What the username field said: sent to Cognito and shown back to the user, never
+    /// logged (it may be a password typed one field too early).
+    pub(super) typed: String,
+    /// Its keyed tag, for the log.
+    pub(super) tag: String,
+    /// The user it resolves to (`sub`), or `?` and the tag for a name no user has: the key
+    /// of the failure counters, so a user's username, email and phone share one budget.
+    pub(super) user: String,
 }
 
 #[derive(Debug, Serialize, Deserialize)]
-struct Pending {
-    name: String,
-    session: String,
+pub(super) struct Pending {
+    pub(super) name: String,
+    pub(super) session: String,
     /// The username to answer as (Cognito's canonical one).
-    username: String,
-    /// What the username field said (failure counters are kept by it).
-    typed: String,
-    params: HashMap<String, String>,
+    pub(super) username: String,
+    pub(super) who: Who,
+    pub(super) params: HashMap<String, String>,
     /// The TOTP key being enrolled, shown again after a wrong first code.
-    totp_secret: Option<String>,
+    pub(super) totp_secret: Option<String>,
 }
 
 pub(super) fn routes(login: CognitoLogin) -> Router {
     Router::new()
         .route("/login", get(show).post(sign_in))
-        .route("/login/challenge", post(answer))
+        .route("/login/challenge", post(challenge::answer))
         .with_state(login)
 }
 
@@ -71,14 +86,7 @@ pub(super) async fn begin(login: &CognitoLogin, r: &UpstreamRequest) -> Result<(
         .map_err(|e| UpstreamError::Unavailable(e.to_string()))
 }
 
-fn now() -> u64 {
-    SystemTime::now()
-        .duration_since(UNIX_EPOCH)
-        .map(|d| d.as_secs())
-        .unwrap_or_default()
-}
-
-fn gone() -> Response {
+pub(super) fn gone() -> Response {
     common::error(
         StatusCode::BAD_REQUEST,
         "This sign-in is no longer valid",
@@ -91,14 +99,14 @@ fn unavailable(detail: &str) -> Response {
     let mut r = common::error(
         StatusCode::SERVICE_UNAVAILABLE,
         "The sign-in service is unavailable",
-        "Cognito could not be reached or failed. Wait a moment and try again.",
+        "Cognito could not be reached or failed. Go back to your application and start again in a moment.",
     );
     r.headers_mut()
         .insert(header::RETRY_AFTER, HeaderValue::from_static("5"));
     r
 }
 
-fn store_down(e: StoreError) -> Response {
+pub(super) fn store_down(e: StoreError) -> Response {
     tracing::error!(error = %e, "sign-in page: state store failed");
     let mut r = common::error(
         StatusCode::SERVICE_UNAVAILABLE,
@@ -112,7 +120,7 @@ fn store_down(e: StoreError) -> Response {
 
 /// The lockout's address key: the one client address every per-address rule counts by
 /// (IPv6 by /64).
-fn client_ip(addr: ClientAddress) -> String {
+pub(super) fn client_ip(addr: ClientAddress) -> String {
     addr.to_string()
 }
 
@@ -129,58 +137,81 @@ impl CognitoLogin {
             .await
     }
 
+    /// Whether `state` is a live transaction that this browser started (it holds the
+    /// binding cookie issued for it).
+    async fn bound(&self, state: &str, headers: &HeaderMap) -> Result<bool, StoreError> {
+        if state.is_empty() || state.len() > 128 {
+            return Ok(false);
+        }
+        let Some(txn) = self.inner.store.get(Kind::Transaction, state).await? else {
+            return Ok(false);
+        };
+        let txn: Transaction = model::decode(&txn)?;
+        if !txn.binding.holds(headers) {
+            tracing::warn!("sign-in page refused: browser-binding cookie missing or different");
+            return Ok(false);
+        }
+        Ok(true)
+    }
+
     /// The sign-in of `state`, when this browser started it and it is still under way.
     async fn load(
         &self,
         state: &str,
         headers: &HeaderMap,
     ) -> Result<Option<LoginState>, StoreError> {
-        if state.is_empty() || state.len() > 128 {
+        if !self.bound(state, headers).await? {
             return Ok(None);
         }
-        let store = &self.inner.store;
-        let Some(txn) = store.get(Kind::Transaction, state).await? else {
-            return Ok(None);
-        };
-        let txn: Transaction = model::decode(&txn)?;
-        let bound = cookie(headers, BINDING_COOKIE)
-            .is_some_and(|b| crypto::ct_eq(&crypto::sha256_b64(b.as_bytes()), &txn.binding));
-        if !bound {
-            tracing::warn!("sign-in page refused: browser-binding cookie missing or different");
-            return Ok(None);
-        }
-        let Some(st) = store.get(Kind::Login, state).await? else {
+        let Some(st) = self.inner.store.get(Kind::Login, state).await? else {
             return Ok(None);
         };
         model::decode(&st).map(Some)
     }
 
-    /// Loads the sign-in of a POST and checks its CSRF token.
-    async fn load_post(
+    /// Takes the sign-in of a POST out of the store and checks its CSRF token. Taken, not
+    /// read: of two POSTs of one form (a replay, a double click, a parallel burst) only one
+    /// gets it, before Cognito is asked; each page saves it again with a new token. A wrong
+    /// token puts it back untouched.
+    pub(super) async fn load_post(
         &self,
         form: &HashMap<String, String>,
         headers: &HeaderMap,
     ) -> Result<(String, LoginState), Response> {
+        let out_of_date = || {
+            common::error(
+                StatusCode::FORBIDDEN,
+                "This form is out of date",
+                "The page was submitted twice, from another tab, or from another site. Go back to your application and start again.",
+            )
+        };
         let state = form.get("state").cloned().unwrap_or_default();
-        let st = match self.load(&state, headers).await {
-            Ok(Some(st)) => st,
-            Ok(None) => return Err(gone()),
+        match self.bound(&state, headers).await {
+            Ok(true) => {}
+            Ok(false) => return Err(gone()),
+            Err(e) => return Err(store_down(e)),
+        }
+        let st: LoginState = match self.inner.store.take(Kind::Login, &state).await {
+            Ok(Some(b)) => model::decode(&b).map_err(store_down)?,
+            Ok(None) => {
+                tracing::warn!("sign-in page refused: the form was already used");
+                return Err(out_of_date());
+            }
             Err(e) => return Err(store_down(e)),
         };
         let csrf = form.get("csrf").map(String::as_str).unwrap_or_default();
         if !crypto::ct_eq(csrf, &st.csrf) {
             tracing::warn!("sign-in page refused: CSRF token missing or stale");
-            return Err(common::error(
-                StatusCode::FORBIDDEN,
-                "This form is out of date",
-                "The page was submitted twice, from another tab, or from another site. Go back to your application and start again.",
-            ));
+            // Put back as it was: a stale tab's form must not end the sign-in of the current
+            // one. Only this request holds the record, so nothing newer is overwritten.
+            self.put_state(&state, &st).await.map_err(store_down)?;
+            return Err(out_of_date());
         }
         Ok((state, st))
     }
 
     /// Saves `st` with a fresh CSRF token and returns the page's form fields.
-    async fn render<'a>(
+    pub(super) async fn render<'a>(
         &'a self,
         state: &'a str,
         st: &mut LoginState,
@@ -190,86 +221,12 @@ impl CognitoLogin {
         Ok((st.csrf.clone(), &self.inner.title))
     }
 
-    /// Seconds `subject` is locked out for, if it is.
-    async fn locked(&self, subject: &str) -> Result<Option<u64>, StoreError> {
-        let Some(v) = self
-            .inner
-            .store
-            .get(Kind::RateLimit, &format!("login-lock:{subject}"))
-            .await?
-        else {
-            return Ok(None);
-        };
-        let until: u64 = String::from_utf8_lossy(&v).parse().unwrap_or(0);
-        let now = now();
-        Ok((until > now).then(|| until - now))
-    }
-
-    /// Counts a failure of `subject`; past `free` failures, locks it out (doubling).
-    async fn fail(&self, subject: &str, free: u64) -> Result<(), StoreError> {
-        let l = &self.inner.lockout;
-        let n = self
-            .inner
-            .store
-            .incr(
-                Kind::RateLimit,
-                &format!("login-fail:{subject}"),
-                1,
-                l.window,
-            )
-            .await?;
-        if n >= free {
-            let doublings = (n - free).min(20) as u32;
-            let delay = l
-                .base_delay
-                .saturating_mul(2u32.saturating_pow(doublings))
-                .min(l.max_delay);
-            let until = now() + delay.as_secs();
-            self.inner
-                .store
-                .put(
-                    Kind::RateLimit,
-                    &format!("login-lock:{subject}"),
-                    until.to_string().into_bytes(),
-                    Some(delay),
-                )
-                .await?;
-        }
-        Ok(())
-    }
-
-    /// The longest lockout among the username and the address, if any.
-    async fn lockout(&self, typed: &str, ip: &str) -> Result<Option<u64>, StoreError> {
-        let user = self.locked(&user_subject(typed)).await?;
-        let addr = self.locked(&format!("ip:{ip}")).await?;
-        Ok(user.max(addr))
-    }
-
-    async fn failed(&self, typed: &str, ip: &str) -> Result<Option<u64>, StoreError> {
-        let l = self.inner.lockout;
-        self.fail(&user_subject(typed), l.per_username).await?;
-        self.fail(&format!("ip:{ip}"), l.per_address).await?;
-        self.lockout(typed, ip).await
-    }
-
-    async fn succeeded(&self, typed: &str) -> Result<(), StoreError> {
-        let s = user_subject(typed);
-        let store = &self.inner.store;
-        store
-            .remove(Kind::RateLimit, &format!("login-fail:{s}"))
-            .await?;
-        store
-            .remove(Kind::RateLimit, &format!("login-lock:{s}"))
-            .await?;
-        Ok(())
-    }
-
     /// Carries a sign-in one step further: to the callback, or to the next challenge's page.
-    async fn advance(
+    pub(super) async fn advance(
         &self,
         state: &str,
         mut st: LoginState,
-        typed: &str,
+        who: &Who,
         step: Step,
     ) -> Result<Response, Response> {
         match step {
@@ -279,7 +236,7 @@ impl CognitoLogin {
                 refresh,
             } => {
                 let grant = self
-                    .grant(&access, id.as_deref(), refresh, typed)
+                    .grant(&access, id.as_deref(), refresh, &who.typed)
                     .await
                     .map_err(|e| {
                         tracing::error!(error = %e, "Cognito's tokens failed verification");
@@ -289,8 +246,12 @@ impl CognitoLogin {
                             "Cognito's answer did not verify. Tell the administrator; the server log has the reason.",
                         )
                     })?;
-                self.succeeded(typed).await.map_err(store_down)?;
+                let l = &self.inner.lockout;
+                self.succeeded(&Subject::user(&who.user, l))
+                    .await
+                    .map_err(store_down)?;
                 let code = crypto::random_token();
+                let username = grant.identity.username.clone().unwrap_or_default();
                 let done = FinishedSignIn {
                     state: state.to_owned(),
                     identity: grant.identity,
@@ -308,7 +269,8 @@ impl CognitoLogin {
                     .await
                     .map_err(store_down)?;
                 store.remove(Kind::Login, state).await.map_err(store_down)?;
-                tracing::info!(username = %typed, "signed in on the sign-in page");
+                // The verified token's username, not the typed text.
+                tracing::info!(%username, user = %who.tag, "signed in on the sign-in page");
                 let mut url = url::Url::parse(&st.callback).map_err(|_| gone())?;
                 url.query_pairs_mut()
                     .append_pair("code", &code)
@@ -325,12 +287,12 @@ impl CognitoLogin {
                     .or_else(|| params.get("USER_ID_FOR_SRP"))
                     .cloned()
                     .or_else(|| st.pending.as_ref().map(|p| p.username.clone()))
-                    .unwrap_or_else(|| typed.to_owned());
+                    .unwrap_or_else(|| who.typed.clone());
                 let mut pending = Pending {
                     name,
                     session,
                     username,
-                    typed: typed.to_owned(),
+                    who: who.clone(),
                     params,
                     totp_secret: None,
                 };
@@ -352,7 +314,7 @@ impl CognitoLogin {
                     pending.session = session;
                     pending.totp_secret = Some(secret.to_string());
                 }
-                if !SUPPORTED.contains(&pending.name.as_str()) {
+                if !challenge::SUPPORTED.contains(&pending.name.as_str()) {
                     tracing::warn!(challenge = %pending.name, "sign-in page: unsupported challenge");
                     return Err(common::error(
                         StatusCode::NOT_IMPLEMENTED,
@@ -370,53 +332,8 @@ impl CognitoLogin {
         }
     }
 
-    /// The page of the pending challenge.
-    async fn challenge_page(
-        &self,
-        state: &str,
-        st: &mut LoginState,
-        error: Option<&str>,
-        status: StatusCode,
-    ) -> Result<Response, Response> {
-        let (csrf, title) = self.render(state, st).await?;
-        let f = PageForm {
-            state,
-            csrf: &csrf,
-            title,
-        };
-        let Some(p) = &st.pending else {
-            return Ok(pages::sign_in(&f, "", error, status));
-        };
-        let dest = p
-            .params
-            .get("CODE_DELIVERY_DESTINATION")
-            .map(String::as_str);
-        Ok(match p.name.as_str() {
-            "NEW_PASSWORD_REQUIRED" => {
-                let policy = self.inner.cognito.password_policy().await;
-                let attrs: Vec<String> = list_param(&p.params, "requiredAttributes")
-                    .into_iter()
-                    .map(|a| a.trim_start_matches("userAttributes.").to_owned())
-                    .collect();
-                pages::new_password(&f, policy, &attrs, error, status)
-            }
-            "SOFTWARE_TOKEN_MFA" => pages::code(&f, CodeKind::Totp, None, error, status),
-            "SMS_MFA" => pages::code(&f, CodeKind::Sms, dest, error, status),
-            "EMAIL_OTP" => pages::code(&f, CodeKind::Email, dest, error, status),
-            "SELECT_MFA_TYPE" => {
-                let options = list_param(&p.params, "MFAS_CAN_CHOOSE");
-                pages::select_mfa(&f, &options, error, status)
-            }
-            _ => {
-                let secret = p.totp_secret.as_deref().unwrap_or_default();
-                let uri = otpauth_uri(&self.inner.totp_issuer, &p.typed, secret);
-                pages::totp_setup(&f, secret, &uri, error, status)
-            }
-        })
-    }
-
     /// The page for a failed Cognito call that is not the user's mistake.
-    fn failure_page(&self, f: Failure) -> Response {
+    pub(super) fn failure_page(&self, f: Failure) -> Response {
         match f {
             Failure::Misconfigured(detail) => {
                 tracing::error!(detail = %detail, "sign-in page: Cognito refused the configuration");
@@ -433,7 +350,7 @@ impl CognitoLogin {
     }
 
     /// The sign-in form again, with a message.
-    async fn sign_in_again(
+    pub(super) async fn sign_in_again(
         &self,
         state: &str,
         st: &mut LoginState,
@@ -454,23 +371,31 @@ impl CognitoLogin {
             Err(r) => r,
         }
     }
+
+    /// Who `typed` is: its tag, and the user it resolves to (AdminGetUser accepts every
+    /// alias). A name no user has is counted under its tag, and answered like a wrong
+    /// password later, so the page never tells the two apart.
+    async fn who(&self, typed: &str) -> Result<Who, Response> {
+        let tag = self
+            .inner
+            .tagger
+            .tag(self.inner.store.as_ref(), typed)
+            .await
+            .map_err(store_down)?;
+        let user = match self.inner.cognito.resolve(typed).await {
+            Ok(Some(key)) => key,
+            Ok(None) => format!("?{tag}"),
+            Err(f) => return Err(self.failure_page(f)),
+        };
+        Ok(Who {
+            typed: typed.to_owned(),
+            tag,
+            user,
+        })
+    }
 }
 
-/// The challenges the pages handle.
-const SUPPORTED: [&str; 6] = [
-    "NEW_PASSWORD_REQUIRED",
-    "SOFTWARE_TOKEN_MFA",
-    "SMS_MFA",
-    "EMAIL_OTP",
-    "SELECT_MFA_TYPE",
-    "MFA_SETUP",
-];
-
-fn user_subject(typed: &str) -> String {
-    format!("user:{}", typed.trim().to_lowercase())
-}
-
-fn locked_message(secs: u64) -> String {
+pub(super) fn locked_message(secs: u64) -> String {
     format!(
         "Too many failed sign-in attempts. Wait {} and try again.",
         if secs < 90 {
@@ -481,49 +406,11 @@ fn locked_message(secs: u64) -> String {
     )
 }
 
-fn with_retry_after(mut r: Response, secs: u64) -> Response {
+pub(super) fn with_retry_after(mut r: Response, secs: u64) -> Response {
     if let Ok(v) = HeaderValue::from_str(&secs.to_string()) {
         r.headers_mut().insert(header::RETRY_AFTER, v);
     }
     r
-}
-
-/// A challenge parameter holding a list: Cognito sends a JSON array in a string
-/// (`["SOFTWARE_TOKEN_MFA"]`); a plain or single-quoted list (moto's) is read too.
-fn list_param(params: &HashMap<String, String>, key: &str) -> Vec<String> {
-    let Some(v) = params.get(key) else {
-        return Vec::new();
-    };
-    serde_json::from_str::<Vec<String>>(v).unwrap_or_else(|_| {
-        v.trim()
-            .trim_start_matches('[')
-            .trim_end_matches(']')
-            .split(',')
-            .map(|s| s.trim().trim_matches(['"', '\'']).to_owned())
-            .filter(|s| !s.is_empty())
-            .collect()
-    })
-}
-
-/// The `otpauth://` URI authenticator apps read from the QR code.
-fn otpauth_uri(issuer: &str, account: &str, secret: &str) -> String {
-    let enc = |s: &str| -> String {
-        url::form_urlencoded::byte_serialize(s.as_bytes())
-            .collect::<String>()
-            .replace('+', "%20")
-    };
-    format!(
-        "otpauth://totp/{}:{}?secret={}&issuer={}&algorithm=SHA1&digits=6&period=30",
-        enc(issuer),
-        enc(account),
-        secret,
-        enc(issuer)
-    )
-}
-
-/// Whether `code` looks like a one-time code of `len` digits (a range for email).
-fn code_ok(code: &str, min: usize, max: usize) -> bool {
-    (min..=max).contains(&code.len()) && code.bytes().all(|b| b.is_ascii_digit())
 }
 
 #[derive(Deserialize)]
@@ -579,21 +466,39 @@ async fn sign_in(
             )
             .await;
     }
-    if let Some(r) = login.refuse_if_locked(&state, &mut st, &typed, &ip).await {
+    let l = &login.inner.lockout;
+    let address = Subject::address(&ip, l);
+    // A locked address costs no AdminGetUser.
+    match login.locked(std::slice::from_ref(&address)).await {
+        Ok(Some(secs)) => {
+            tracing::warn!(%ip, "sign-in refused: the address is locked out");
+            return login.locked_out(&state, &mut st, &typed, secs).await;
+        }
+        Ok(None) => {}
+        Err(e) => return store_down(e),
+    }
+    let who = match login.who(&typed).await {
+        Ok(w) => w,
+        Err(r) => return r,
+    };
+    if let Some(r) = login
+        .refuse_unless_reserved(&state, &mut st, &who, &ip)
+        .await
+    {
         return r;
     }
     match login.inner.cognito.start(&typed, &password).await {
-        Ok(step) => match login.advance(&state, st, &typed, step).await {
+        Ok(step) => match login.advance(&state, st, &who, step).await {
             Ok(r) | Err(r) => r,
         },
-        Err(f) => login.refused(&state, st, &typed, &ip, f).await,
+        Err(f) => login.refused(&state, st, &who, &ip, f).await,
     }
 }
 
 impl CognitoLogin {
-    /// The sign-in form saying `typed` (or the address) is locked out for `secs`: 429 with
+    /// The sign-in form saying the user (or the address) is locked out for `secs`: 429 with
     /// `Retry-After`.
-    async fn locked_out(
+    pub(super) async fn locked_out(
         &self,
         state: &str,
         st: &mut LoginState,
@@ -612,31 +517,38 @@ impl CognitoLogin {
         with_retry_after(r, secs)
     }
 
-    /// The lockout answer when the username or the address is locked out, before Cognito is
-    /// asked; `None` to go on.
-    async fn refuse_if_locked(
+    /// The subjects of `who`'s attempts from `ip`.
+    pub(super) fn subjects(&self, who: &Who, ip: &str) -> [Subject; 2] {
+        let l = &self.inner.lockout;
+        [Subject::user(&who.user, l), Subject::address(ip, l)]
+    }
+
+    /// Takes an attempt of the user and of the address before Cognito is asked; the lockout
+    /// answer when either is used up, `None` to go on.
+    pub(super) async fn refuse_unless_reserved(
         &self,
         state: &str,
         st: &mut LoginState,
-        typed: &str,
+        who: &Who,
         ip: &str,
     ) -> Option<Response> {
-        match self.lockout(typed, ip).await {
+        match self.reserve(&self.subjects(who, ip)).await {
             Ok(Some(secs)) => {
-                tracing::warn!(username = %typed, %ip, "sign-in refused: locked out");
-                Some(self.locked_out(state, st, typed, secs).await)
+                tracing::warn!(user = %who.tag, %ip, "sign-in refused: locked out");
+                Some(self.locked_out(state, st, &who.typed, secs).await)
             }
             Ok(None) => None,
             Err(e) => Some(store_down(e)),
         }
     }
 
-    /// The answer to a refused sign-in or challenge step.
-    async fn refused(
+    /// The answer to a refused sign-in or challenge step. The attempt was counted before
+    /// Cognito was asked; this only says whether the budget is now used up.
+    pub(super) async fn refused(
         &self,
         state: &str,
         mut st: LoginState,
-        typed: &str,
+        who: &Who,
         ip: &str,
         f: Failure,
     ) -> Response {
@@ -652,14 +564,28 @@ impl CognitoLogin {
             Failure::NotConfirmed => {
                 "This account is not confirmed yet. Confirm it first, then sign in."
             }
+            Failure::Unavailable(_) | Failure::Throttled => {
+                // The form was used up; a new one, so the user can simply try again.
+                tracing::warn!(reason = ?f, "sign-in page: Cognito unavailable");
+                let r = self
+                    .sign_in_again(
+                        state,
+                        &mut st,
+                        &who.typed,
+                        "The sign-in service is unavailable. Wait a moment and try again.",
+                        StatusCode::SERVICE_UNAVAILABLE,
+                    )
+                    .await;
+                return with_retry_after(r, 5);
+            }
             _ => return self.failure_page(f),
         };
-        tracing::info!(username = %typed, %ip, reason = ?f, "sign-in refused");
+        tracing::info!(user = %who.tag, %ip, reason = ?f, "sign-in refused");
         let mut status = StatusCode::UNAUTHORIZED;
         let mut text = message.to_owned();
         let mut retry = None;
         if matches!(f, Failure::BadCredentials | Failure::CognitoLockout) {
-            match self.failed(typed, ip).await {
+            match self.locked(&self.subjects(who, ip)).await {
                 Ok(Some(secs)) => {
                     status = StatusCode::TOO_MANY_REQUESTS;
                     text = format!("{message} {}", locked_message(secs));
@@ -670,200 +596,11 @@ impl CognitoLogin {
             }
         }
         let r = self
-            .sign_in_again(state, &mut st, typed, &text, status)
+            .sign_in_again(state, &mut st, &who.typed, &text, status)
             .await;
         match retry {
             Some(secs) => with_retry_after(r, secs),
             None => r,
         }
-    }
-}
-
-/// `POST /login/challenge`: the answer to the pending challenge.
-async fn answer(
-    State(login): State<CognitoLogin>,
-    headers: HeaderMap,
-    ci: ClientAddress,
-    Form(form): Form<HashMap<String, String>>,
-) -> Response {
-    let (state, mut st) = match login.load_post(&form, &headers).await {
-        Ok(v) => v,
-        Err(r) => return r,
-    };
-    let ip = client_ip(ci);
-    let Some(p) = st.pending.take() else {
-        return login
-            .sign_in_again(
-                &state,
-                &mut st,
-                "",
-                "Sign in first.",
-                StatusCode::BAD_REQUEST,
-            )
-            .await;
-    };
-    let typed = p.typed.clone();
-    if let Some(r) = login.refuse_if_locked(&state, &mut st, &typed, &ip).await {
-        return r;
-    }
-    let field = |k: &str| form.get(k).map(|v| v.trim().to_owned()).unwrap_or_default();
-    let cognito = &login.inner.cognito;
-    // Checks an answer before Cognito sees it: on a problem, the same page with the message.
-    macro_rules! again {
-        ($msg:expr, $status:expr) => {{
-            st.pending = Some(p);
-            return match login
-                .challenge_page(&state, &mut st, Some($msg), $status)
-                .await
-            {
-                Ok(r) | Err(r) => r,
-            };
-        }};
-    }
-    let result = match p.name.as_str() {
-        "NEW_PASSWORD_REQUIRED" => {
-            let pw = zeroize::Zeroizing::new(form.get("new_password").cloned().unwrap_or_default());
-            let again_pw =
-                zeroize::Zeroizing::new(form.get("confirm_password").cloned().unwrap_or_default());
-            if *pw != *again_pw {
-                again!(
-                    "The two passwords are not the same.",
-                    StatusCode::BAD_REQUEST
-                );
-            }
-            let problems = cognito.password_policy().await.problems(&pw);
-            if !problems.is_empty() {
-                let msg = format!(
-                    "That password does not meet the policy: {}.",
-                    problems.join("; ")
-                );
-                again!(&msg, StatusCode::BAD_REQUEST);
-            }
-            let mut responses = vec![("NEW_PASSWORD".to_owned(), pw.to_string())];
-            for (k, v) in &form {
-                if let Some(a) = k.strip_prefix("userAttributes.")
-                    && !a.is_empty()
-                    && !v.trim().is_empty()
-                {
-                    responses.push((k.clone(), v.trim().to_owned()));
-                }
-            }
-            cognito
-                .respond(&p.name, &p.session, &p.username, responses)
-                .await
-        }
-        "SOFTWARE_TOKEN_MFA" | "SMS_MFA" | "EMAIL_OTP" => {
-            let code = field("code").replace(' ', "");
-            let (min, max) = if p.name == "EMAIL_OTP" {
-                (6, 8)
-            } else {
-                (6, 6)
-            };
-            if !code_ok(&code, min, max) {
-                let msg = if min == max {
-                    "Enter the 6-digit code.".to_owned()
-                } else {
-                    format!("Enter the {min}- to {max}-digit code.")
-                };
-                again!(&msg, StatusCode::BAD_REQUEST);
-            }
-            let key = format!("{}_CODE", p.name);
-            cognito
-                .respond(&p.name, &p.session, &p.username, vec![(key, code)])
-                .await
-        }
-        "SELECT_MFA_TYPE" => {
-            let choice = field("mfa");
-            if !list_param(&p.params, "MFAS_CAN_CHOOSE").contains(&choice) {
-                again!("Choose one of the options.", StatusCode::BAD_REQUEST);
-            }
-            cognito
-                .respond(
-                    &p.name,
-                    &p.session,
-                    &p.username,
-                    vec![("ANSWER".into(), choice)],
-                )
-                .await
-        }
-        "MFA_SETUP" => {
-            let code = field("code").replace(' ', "");
-            if !code_ok(&code, 6, 6) {
-                again!(
-                    "Enter the 6-digit code your app shows.",
-                    StatusCode::BAD_REQUEST
-                );
-            }
-            match cognito.verify_totp(&p.session, &code).await {
-                Ok(session) => {
-                    cognito
-                        .respond(&p.name, &session, &p.username, Vec::new())
-                        .await
-                }
-                Err(e) => Err(e),
-            }
-        }
-        _ => return gone(),
-    };
-    match result {
-        Ok(step) => match login.advance(&state, st, &typed, step).await {
-            Ok(r) | Err(r) => r,
-        },
-        Err(Failure::WrongCode) => {
-            tracing::info!(username = %typed, %ip, challenge = %p.name, "wrong one-time code");
-            match login.failed(&typed, &ip).await {
-                Ok(Some(secs)) => login.locked_out(&state, &mut st, &typed, secs).await,
-                Ok(None) => {
-                    again!(
-                        "That code is not right, or it expired. Enter the current code.",
-                        StatusCode::UNAUTHORIZED
-                    )
-                }
-                Err(e) => store_down(e),
-            }
-        }
-        Err(Failure::InvalidPassword(msg)) => {
-            let msg = format!("Cognito refused that password: {msg}");
-            again!(&msg, StatusCode::BAD_REQUEST)
-        }
-        Err(f) => login.refused(&state, st, &typed, &ip, f).await,
-    }
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn list_params_read_json_and_plain_lists() {
-        let mut p = HashMap::new();
-        p.insert(
-            "A".to_owned(),
-            "[\"SMS_MFA\",\"SOFTWARE_TOKEN_MFA\"]".to_owned(),
-        );
-        p.insert("B".to_owned(), "SMS_MFA, EMAIL_OTP".to_owned());
-        p.insert("M".to_owned(), "['SOFTWARE_TOKEN_MFA']".to_owned());
-        assert_eq!(list_param(&p, "A"), ["SMS_MFA", "SOFTWARE_TOKEN_MFA"]);
-        assert_eq!(list_param(&p, "B"), ["SMS_MFA", "EMAIL_OTP"]);
-        assert_eq!(list_param(&p, "M"), ["SOFTWARE_TOKEN_MFA"]);
-        assert!(list_param(&p, "C").is_empty());
-    }
-
-    #[test]
-    fn malformed_codes_fail() {
-        assert!(code_ok("123456", 6, 6));
-        assert!(!code_ok("12345", 6, 6));
-        assert!(!code_ok("1234567", 6, 6));
-        assert!(!code_ok("12a456", 6, 6));
-        assert!(code_ok("12345678", 6, 8));
-    }
-
-    #[test]
-    fn otpauth_uri_encodes_the_account() {
-        let u = otpauth_uri("cognito-mcp", "alex@example.com", "ABCD");
-        assert_eq!(
-            u,
-            "otpauth://totp/cognito-mcp:alex%40example.com?secret=ABCD&issuer=cognito-mcp&algorithm=SHA1&digits=6&period=30"
-        );
     }
 }

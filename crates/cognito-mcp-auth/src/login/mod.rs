@@ -15,10 +15,13 @@
 //! the browser goes to `/auth/callback` with a one-time code that only this sign-in's
 //! transaction (and browser) can redeem, where the server issues its own code to the client.
 
+mod challenge;
 mod cognito;
 mod flow;
+mod lockout;
 mod pages;
 pub(crate) mod srp;
+mod tag;
 
 use std::sync::Arc;
 use std::time::Duration;
@@ -235,6 +238,7 @@ struct Inner {
     lockout: Lockout,
     title: String,
     totp_issuer: String,
+    tagger: tag::Tagger,
 }
 
 /// A finished sign-in waiting for the callback.
@@ -281,6 +285,7 @@ impl CognitoLogin {
                 lockout: config.lockout,
                 title: config.title,
                 totp_issuer: config.totp_issuer,
+                tagger: tag::Tagger::default(),
             }),
         }
     }

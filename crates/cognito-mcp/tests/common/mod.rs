@@ -19,6 +19,7 @@ pub mod fault;
 pub mod lambda;
 pub mod login;
 pub mod proxy;
+pub mod recorder;
 pub mod redis;
 
 /// The real binary, serving MCP over stdio to rmcp's client, with its stdout (tee'd) and
