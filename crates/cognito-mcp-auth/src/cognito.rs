@@ -490,7 +490,8 @@ impl CognitoAuthBuilder {
         let mut builder = AuthorizationServer::builder(public_url, resource_url, state, upstream)
             .scope_policy(config.scope_policy())
             .dcr(p.dcr.clone())
-            .lifetimes(p.lifetimes);
+            .lifetimes(p.lifetimes)
+            .limits(p.limits);
         if let Some(name) = &self.resource_name {
             builder = builder.resource_name(name.clone());
         }

@@ -27,7 +27,7 @@ use std::time::Duration;
 use serde::{Deserialize, Deserializer};
 use zeroize::Zeroizing;
 
-use crate::authz::{DcrPolicy, Lifetimes};
+use crate::authz::{DcrPolicy, Lifetimes, Limits};
 
 /// The default region when neither `AWS_REGION` nor the file names one.
 pub const DEFAULT_REGION: &str = "us-east-1";
@@ -193,11 +193,25 @@ pub struct AuthTable {
     pub(crate) refresh_token_ttl_secs: Option<u64>,
     pub(crate) code_ttl_secs: Option<u64>,
     pub(crate) consent_memory_days: Option<u64>,
+    pub(crate) transaction_ttl_secs: Option<u64>,
     pub(crate) upstream: Option<String>,
     #[serde(default)]
     pub(crate) dcr: DcrTable,
     #[serde(default)]
     pub(crate) login: LoginTable,
+    #[serde(default)]
+    pub(crate) limits: LimitsTable,
+}
+
+/// The `[auth.limits]` table, as written. [`Limits`] has what each key means.
+#[derive(Debug, Default, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+#[non_exhaustive]
+pub struct LimitsTable {
+    pub(crate) authorize_per_minute: Option<u64>,
+    pub(crate) authorize_per_minute_total: Option<u64>,
+    pub(crate) pending_per_address: Option<u64>,
+    pub(crate) pending_total: Option<u64>,
 }
 
 /// The `[auth.login]` table, as written.
@@ -228,6 +242,9 @@ pub struct DcrTable {
     pub(crate) trusted_redirect_patterns: Vec<String>,
     pub(crate) max_clients: Option<u64>,
     pub(crate) registrations_per_minute: Option<u64>,
+    pub(crate) registrations_per_minute_total: Option<u64>,
+    pub(crate) unused_client_ttl_secs: Option<u64>,
+    pub(crate) idle_client_ttl_secs: Option<u64>,
     pub(crate) client_id_metadata_documents: Option<bool>,
     pub(crate) dangerously_allow_private_metadata_documents: Option<bool>,
 }
@@ -357,10 +374,12 @@ pub struct ProxyConfig {
     /// the state directory (required with Redis).
     pub state_key: Option<Secret>,
     /// `auth.access_token_ttl_secs`, `refresh_token_ttl_secs`, `code_ttl_secs`,
-    /// `consent_memory_days`.
+    /// `consent_memory_days`, `transaction_ttl_secs`.
     pub lifetimes: Lifetimes,
     /// `[auth.dcr]`: dynamic client registration.
     pub dcr: DcrPolicy,
+    /// `[auth.limits]`: rate limits of `/authorize` and caps on pending sign-ins.
+    pub limits: Limits,
     /// `COGNITO_MCP_AUTH_UPSTREAM`, `auth.upstream`: `auto` (default), `hosted_ui` or `login`.
     pub upstream: UpstreamKind,
     /// `[auth.login]`: the sign-in page.
@@ -654,10 +673,12 @@ impl AuthConfig {
                     auth.refresh_token_ttl_secs,
                     auth.code_ttl_secs,
                     auth.consent_memory_days,
+                    auth.transaction_ttl_secs,
                 ],
                 auth.upstream,
                 auth.dcr,
                 auth.login,
+                auth.limits,
                 env,
                 &mut read_problems,
             ))
@@ -922,6 +943,13 @@ impl AuthConfig {
                 l.code.as_secs()
             )));
         }
+        if l.transaction.is_zero() || l.transaction > Duration::from_secs(3600) {
+            out.push(Problem::new(format!(
+                "auth.transaction_ttl_secs is {}; a sign-in may wait between 1 and 3600 seconds \
+                 for consent and for the upstream",
+                l.transaction.as_secs()
+            )));
+        }
         if l.access_token.is_zero() || l.refresh_token.is_zero() {
             out.push(Problem::new(
                 "auth.access_token_ttl_secs and auth.refresh_token_ttl_secs must be above 0",
@@ -948,6 +976,7 @@ impl AuthConfig {
                 login.max_lockout.as_secs()
             )));
         }
+        out.extend(limit_problems(p));
         for scope in &p.dcr.default_scopes {
             if !p.dcr.allowed_scopes.contains(scope) {
                 out.push(Problem::new(format!(
@@ -988,6 +1017,49 @@ fn redirect_pattern_problems(dcr: &DcrPolicy) -> Vec<Problem> {
                  labels, like https://*.example.com/callback)"
             )));
         }
+    }
+    out
+}
+
+/// What is wrong with the rate limits, caps and registration lifetimes.
+fn limit_problems(p: &ProxyConfig) -> Vec<Problem> {
+    let mut out = Vec::new();
+    let (d, l) = (&p.dcr, &p.limits);
+    for (key, value) in [
+        (
+            "auth.dcr.registrations_per_minute",
+            d.registrations_per_minute,
+        ),
+        (
+            "auth.dcr.registrations_per_minute_total",
+            d.registrations_per_minute_total,
+        ),
+        ("auth.limits.authorize_per_minute", l.authorize_per_minute),
+        (
+            "auth.limits.authorize_per_minute_total",
+            l.authorize_per_minute_total,
+        ),
+        ("auth.limits.pending_per_address", l.pending_per_address),
+        ("auth.limits.pending_total", l.pending_total),
+    ] {
+        if value == 0 {
+            out.push(Problem::new(format!(
+                "{key} is 0, which would refuse every request; set it to at least 1 (or leave \
+                 it out for the default)"
+            )));
+        }
+    }
+    let idle = d.idle_client_ttl;
+    if !idle.is_zero() && idle < p.lifetimes.refresh_token {
+        out.push(Problem::new(format!(
+            "auth.dcr.idle_client_ttl_secs is {}, shorter than the refresh-token lifetime \
+             (auth.refresh_token_ttl_secs, {}): a client that refreshes rarely would lose its \
+             registration while its refresh token still works; raise it to at least {}, or 0 \
+             to keep registrations",
+            idle.as_secs(),
+            p.lifetimes.refresh_token.as_secs(),
+            p.lifetimes.refresh_token.as_secs()
+        )));
     }
     out
 }
@@ -1041,10 +1113,11 @@ fn proxy_config(
     store: Option<String>,
     redis_url: Option<Secret>,
     redis_namespace: Option<String>,
-    [access, refresh, code, consent_days]: [Option<u64>; 4],
+    [access, refresh, code, consent_days, transaction]: [Option<u64>; 5],
     upstream: Option<String>,
     d: DcrTable,
     l: LoginTable,
+    lim: LimitsTable,
     env: &dyn Fn(&str) -> Option<String>,
     problems: &mut Vec<Problem>,
 ) -> ProxyConfig {
@@ -1063,6 +1136,28 @@ fn proxy_config(
     dcr.registrations_per_minute = d
         .registrations_per_minute
         .unwrap_or(defaults.registrations_per_minute);
+    dcr.registrations_per_minute_total = d
+        .registrations_per_minute_total
+        .unwrap_or(defaults.registrations_per_minute_total);
+    dcr.unused_client_ttl = d
+        .unused_client_ttl_secs
+        .map_or(defaults.unused_client_ttl, Duration::from_secs);
+    dcr.idle_client_ttl = d
+        .idle_client_ttl_secs
+        .map_or(defaults.idle_client_ttl, Duration::from_secs);
+    let default_limits = Limits::default();
+    let limits = Limits {
+        authorize_per_minute: lim
+            .authorize_per_minute
+            .unwrap_or(default_limits.authorize_per_minute),
+        authorize_per_minute_total: lim
+            .authorize_per_minute_total
+            .unwrap_or(default_limits.authorize_per_minute_total),
+        pending_per_address: lim
+            .pending_per_address
+            .unwrap_or(default_limits.pending_per_address),
+        pending_total: lim.pending_total.unwrap_or(default_limits.pending_total),
+    };
     dcr.client_id_metadata_documents = d.client_id_metadata_documents.unwrap_or(true);
     dcr.dangerously_allow_private_metadata_documents = d
         .dangerously_allow_private_metadata_documents
@@ -1111,7 +1206,7 @@ fn proxy_config(
         refresh_token: Duration::from_secs(refresh.unwrap_or(30 * 24 * 3600)),
         code: Duration::from_secs(code.unwrap_or(300)),
         consent_memory: Duration::from_secs(consent_days.unwrap_or(0) * 24 * 3600),
-        ..Lifetimes::default()
+        transaction: transaction.map_or(Lifetimes::default().transaction, Duration::from_secs),
     };
     ProxyConfig {
         callback_urls,
@@ -1133,6 +1228,7 @@ fn proxy_config(
         state_key: env_nonempty("COGNITO_MCP_STATE_KEY").map(Secret::new),
         lifetimes,
         dcr,
+        limits,
         upstream,
         login: LoginOptions {
             flow,

@@ -14,7 +14,8 @@ pub mod resource;
 pub mod store;
 
 pub use authz::{
-    AuthorizationServer, AuthorizationServerBuilder, DcrPolicy, HostedUi, HostedUiConfig, Lifetimes,
+    AuthorizationServer, AuthorizationServerBuilder, DcrPolicy, HostedUi, HostedUiConfig,
+    Lifetimes, Limits,
 };
 pub use caller::{Caller, Forbidden, NoCaller, Requirement};
 pub use cognito::{CognitoAuth, CognitoAuthBuilder, SetupError};

@@ -633,12 +633,14 @@ async fn registration_flood_fails() {
     )
     .await;
     assert_eq!(got.status, 429, "{}", got.text);
-    assert_eq!(
-        got.headers
-            .get("retry-after")
-            .map(|v| v.to_str().unwrap_or("")),
-        Some("60")
-    );
+    // 3 a minute: the next one is at most 20 s away (less if the three took a while).
+    let wait: u64 = got
+        .headers
+        .get("retry-after")
+        .and_then(|v| v.to_str().ok())
+        .and_then(|v| v.parse().ok())
+        .expect("Retry-After in seconds");
+    assert!((1..=20).contains(&wait), "Retry-After {wait}");
 }
 
 #[tokio::test]

@@ -10,10 +10,11 @@ use http::{HeaderMap, StatusCode};
 
 use super::binding::{self, Binding};
 use super::error::store_failure;
+use super::limits::{Counted, Refusal};
 use super::model::{self, AuthRequest, Consent, Transaction};
 use super::pages::{self, ConsentView};
 use super::upstream::UpstreamRequest;
-use super::{AuthorizationServer, cookie, crypto, pre_consent, redirect};
+use super::{AuthorizationServer, ClientAddress, cookie, crypto, pre_consent, redirect};
 use crate::store::Kind;
 
 /// The consent-memory cookie's name (after the `__Host-` prefix on https).
@@ -73,16 +74,23 @@ fn remembered_key(browser: &str, r: &AuthRequest) -> String {
 /// `GET /authorize`.
 pub(crate) async fn authorize(
     State(s): State<AuthorizationServer>,
+    addr: ClientAddress,
     headers: HeaderMap,
     Query(q): Query<HashMap<String, String>>,
 ) -> Response {
-    match authorize_inner(&s, &headers, &q).await {
+    // Counted before anything else, so a flood costs no lookup or metadata fetch.
+    if let Err(r) = s.inner.authorize_limit.check(addr, s.now_ms()) {
+        tracing::warn!(address = %addr, ?r, "authorization refused: rate limit");
+        return r.page(Counted::Requests);
+    }
+    match authorize_inner(&s, addr, &headers, &q).await {
         Ok(r) | Err(r) => r,
     }
 }
 
 async fn authorize_inner(
     s: &AuthorizationServer,
+    addr: ClientAddress,
     headers: &HeaderMap,
     q: &HashMap<String, String>,
 ) -> Result<Response, Response> {
@@ -201,7 +209,7 @@ async fn authorize_inner(
             .map_err(store_failure)?
             .is_some()
     {
-        let mut resp = start_upstream(s, request, bind.clone()).await?;
+        let mut resp = start_upstream(s, request, bind.clone(), addr).await?;
         set_cookie(&mut resp, s, &bind.cookie, &bind_value, ttl.as_secs());
         return Ok(resp);
     }
@@ -213,11 +221,16 @@ async fn authorize_inner(
         csrf: csrf.clone(),
         binding: bind.clone(),
     };
-    s.inner
+    reserve(s, &txn, addr, ttl).map_err(|r| r.page(Counted::Waiting))?;
+    if let Err(e) = s
+        .inner
         .store
         .put(Kind::Consent, &txn, model::encode(&consent), Some(ttl))
         .await
-        .map_err(store_failure)?;
+    {
+        s.inner.pending.release(&txn);
+        return Err(store_failure(e));
+    }
     let descriptions = &s.inner.scope_descriptions;
     let view = ConsentView {
         client_name: client.client_name.as_deref().unwrap_or(&client.client_id),
@@ -244,11 +257,29 @@ async fn authorize_inner(
     Ok(resp)
 }
 
+/// Reserves room for a pending record `key` from `addr` (consent or transaction).
+fn reserve(
+    s: &AuthorizationServer,
+    key: &str,
+    addr: ClientAddress,
+    ttl: std::time::Duration,
+) -> Result<(), Refusal> {
+    let now = s.now_ms();
+    let until = now.saturating_add(u64::try_from(ttl.as_millis()).unwrap_or(u64::MAX));
+    s.inner
+        .pending
+        .reserve(key, addr, now, until)
+        .inspect_err(|r| {
+            tracing::warn!(address = %addr, ?r, "authorization refused: too many pending sign-ins");
+        })
+}
+
 /// Saves the upstream transaction and redirects the browser to the upstream's sign-in.
 async fn start_upstream(
     s: &AuthorizationServer,
     request: AuthRequest,
     binding: Binding,
+    addr: ClientAddress,
 ) -> Result<Response, Response> {
     let verifier = crypto::random_token();
     let up = UpstreamRequest {
@@ -259,9 +290,13 @@ async fn start_upstream(
         redirect_uri: s.inner.callback.clone(),
         issuer: s.inner.issuer.clone(),
     };
+    // Reserved before the upstream writes its own state for this sign-in (the sign-in page's).
+    reserve(s, &up.state, addr, s.inner.lifetimes.transaction)
+        .map_err(|r| r.page(Counted::Waiting))?;
     let url = match s.inner.upstream.authorize_url(&up).await {
         Ok(u) => u,
         Err(e) => {
+            s.inner.pending.release(&up.state);
             tracing::error!(error = %e, "cannot start the upstream sign-in");
             return Err(error_redirect(
                 s,
@@ -278,7 +313,8 @@ async fn start_upstream(
         code_verifier: up.code_verifier,
         nonce: up.nonce,
     };
-    s.inner
+    if let Err(e) = s
+        .inner
         .store
         .put(
             Kind::Transaction,
@@ -287,13 +323,17 @@ async fn start_upstream(
             Some(s.inner.lifetimes.transaction),
         )
         .await
-        .map_err(store_failure)?;
+    {
+        s.inner.pending.release(&up.state);
+        return Err(store_failure(e));
+    }
     Ok(Redirect::to(&url).into_response())
 }
 
 /// `POST /consent`.
 pub(crate) async fn consent(
     State(s): State<AuthorizationServer>,
+    addr: ClientAddress,
     headers: HeaderMap,
     Form(form): Form<HashMap<String, String>>,
 ) -> Response {
@@ -303,7 +343,10 @@ pub(crate) async fn consent(
     };
     // Taken, not read: a consent form works once, whatever the outcome.
     let consent: Consent = match s.take_record(Kind::Consent, txn).await {
-        Ok(Some(c)) => c,
+        Ok(Some(c)) => {
+            s.inner.pending.release(txn);
+            c
+        }
         Ok(None) => return bad("It expired or was already used."),
         Err(e) => return store_failure(e),
     };
@@ -349,7 +392,7 @@ pub(crate) async fn consent(
         }
         browser_cookie = Some(browser);
     }
-    let mut resp = match start_upstream(&s, request, consent.binding).await {
+    let mut resp = match start_upstream(&s, request, consent.binding, addr).await {
         Ok(r) | Err(r) => r,
     };
     if let Some(b) = browser_cookie {

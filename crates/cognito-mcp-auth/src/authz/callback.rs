@@ -26,7 +26,10 @@ pub(crate) async fn callback(
         return bad("The sign-in service sent no state.");
     };
     let txn: Transaction = match s.take_record(Kind::Transaction, state).await {
-        Ok(Some(t)) => t,
+        Ok(Some(t)) => {
+            s.inner.pending.release(state);
+            t
+        }
         Ok(None) => return bad("It expired, was already used, or its state was altered."),
         Err(e) => return store_failure(e),
     };

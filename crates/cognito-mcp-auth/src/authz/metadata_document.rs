@@ -166,6 +166,7 @@ pub(crate) async fn client(
         grant_types: m.grant_types,
         issued_at: s.now(),
         metadata_document: true,
+        last_used: None,
     };
     if let Some(lifetime) = lifetime
         && let Ok(mut cache) = s.inner.metadata_documents.cache.lock()

@@ -5,6 +5,7 @@
 //! to each client and signs in at the [`Upstream`] (Cognito's hosted UI by default), and the
 //! client receives this server's own audience-bound tokens. Cognito tokens stay on the server.
 
+mod address;
 pub(crate) mod authorize;
 pub(crate) mod binding;
 mod callback;
@@ -12,9 +13,13 @@ pub(crate) mod crypto;
 mod error;
 #[cfg(feature = "fuzzing")]
 pub mod fuzzing;
+mod limits;
+#[cfg(test)]
+mod limits_tests;
 mod metadata_document;
 pub(crate) mod model;
 pub(crate) mod pages;
+mod pending;
 mod pre_consent;
 pub(crate) mod redirect;
 mod register;
@@ -43,6 +48,8 @@ use model::Client;
 use signing::SigningKey;
 use upstream::Upstream;
 
+pub(crate) use address::ClientAddress;
+pub use limits::Limits;
 pub use upstream::{
     HostedUi, HostedUiConfig, Identity, UpstreamError, UpstreamGrant, UpstreamRequest,
 };
@@ -77,10 +84,21 @@ pub struct DcrPolicy {
     /// `error=` (RFC 9700 §4.11.2). Any other redirect URI gets an error page instead, and a
     /// client ID metadata document's always does, whatever this says. Default: empty.
     pub trusted_redirect_patterns: Vec<String>,
-    /// Most registered clients kept. Default: 10,000.
+    /// Most registered clients kept; then 503. Default: 10,000.
     pub max_clients: u64,
-    /// Most registrations per client address per minute. Default: 20.
+    /// Most registrations per client address (IPv6: per /64) per minute, as a burst and then
+    /// evenly; then 429. Counted per server instance. Default: 20.
     pub registrations_per_minute: u64,
+    /// Most registrations per minute from everyone; then 503. Counted per server instance.
+    /// Default: 120.
+    pub registrations_per_minute_total: u64,
+    /// A registration for which no token was ever issued is deleted this long after it was
+    /// made; zero keeps it. Default: 24 hours.
+    pub unused_client_ttl: Duration,
+    /// A registration is deleted when no token was issued or refreshed for it this long; zero
+    /// keeps it. Keep it above the refresh-token lifetime, or a client that refreshes rarely
+    /// loses its registration while its refresh token still works. Default: 90 days.
+    pub idle_client_ttl: Duration,
     /// Accept client ID metadata documents (an https URL as `client_id`). Default: true.
     pub client_id_metadata_documents: bool,
     /// Allow metadata documents on loopback and private addresses, over http. Only for tests.
@@ -110,6 +128,9 @@ impl DcrPolicy {
             trusted_redirect_patterns: Vec::new(),
             max_clients: 10_000,
             registrations_per_minute: 20,
+            registrations_per_minute_total: 120,
+            unused_client_ttl: Duration::from_secs(24 * 3600),
+            idle_client_ttl: Duration::from_secs(90 * 24 * 3600),
             client_id_metadata_documents: true,
             dangerously_allow_private_metadata_documents: false,
         }
@@ -197,6 +218,7 @@ pub struct AuthorizationServerBuilder {
     policy: ScopePolicy,
     dcr: DcrPolicy,
     lifetimes: Lifetimes,
+    limits: Limits,
     clock: Arc<dyn Clock>,
     resource_name: String,
     scope_descriptions: Vec<(String, String)>,
@@ -219,6 +241,12 @@ impl AuthorizationServerBuilder {
     /// Lifetimes. Default: [`Lifetimes::default`]. A code lifetime over 5 minutes is cut to 5.
     pub fn lifetimes(mut self, lifetimes: Lifetimes) -> Self {
         self.lifetimes = lifetimes;
+        self
+    }
+
+    /// Limits on authorization requests and pending sign-ins. Default: [`Limits::default`].
+    pub fn limits(mut self, limits: Limits) -> Self {
+        self.limits = limits;
         self
     }
 
@@ -267,6 +295,18 @@ impl AuthorizationServerBuilder {
                 store: self.store,
                 upstream: self.upstream,
                 policy: self.policy,
+                register_limit: limits::RateLimit::new(
+                    self.dcr.registrations_per_minute,
+                    self.dcr.registrations_per_minute_total,
+                ),
+                authorize_limit: limits::RateLimit::new(
+                    self.limits.authorize_per_minute,
+                    self.limits.authorize_per_minute_total,
+                ),
+                pending: pending::Pending::new(
+                    self.limits.pending_per_address,
+                    self.limits.pending_total,
+                ),
                 dcr: self.dcr,
                 lifetimes,
                 clock: self.clock,
@@ -304,6 +344,9 @@ struct Inner {
     policy: ScopePolicy,
     dcr: DcrPolicy,
     lifetimes: Lifetimes,
+    register_limit: limits::RateLimit,
+    authorize_limit: limits::RateLimit,
+    pending: pending::Pending,
     clock: Arc<dyn Clock>,
     key: SigningKey,
     verifier: CognitoVerifier,
@@ -330,6 +373,7 @@ impl AuthorizationServer {
             policy: ScopePolicy::default(),
             dcr: DcrPolicy::default(),
             lifetimes: Lifetimes::default(),
+            limits: Limits::default(),
             clock: Arc::new(SystemClock),
             resource_name: "this MCP server".into(),
             scope_descriptions: Vec::new(),
@@ -427,7 +471,8 @@ impl AuthorizationServer {
     /// The routes: metadata (RFC 8414 and OpenID discovery), `/jwks.json`, `/register`,
     /// `/authorize`, `/consent`, `/auth/callback`, `/token`, `/revoke`, and the upstream's own
     /// pages ([`Upstream::routes`], such as the sign-in page of `CognitoLogin`). For the client
-    /// address (registration limits), serve with `into_make_service_with_connect_info`.
+    /// address (the per-address limits), serve with `into_make_service_with_connect_info`;
+    /// without it every caller shares one address's budget.
     pub fn routes<S: Clone + Send + Sync + 'static>(&self) -> Router<S> {
         let doc = Arc::new(self.metadata());
         let jwks = Arc::new(self.jwks().clone());
@@ -467,6 +512,46 @@ impl AuthorizationServer {
 
     fn now(&self) -> u64 {
         self.inner.clock.now_secs()
+    }
+
+    /// The clock in milliseconds since the epoch, for the limits.
+    fn now_ms(&self) -> u64 {
+        self.inner
+            .clock
+            .now()
+            .duration_since(std::time::UNIX_EPOCH)
+            .map_or(0, |d| u64::try_from(d.as_millis()).unwrap_or(u64::MAX))
+    }
+
+    /// Records that a token was issued or refreshed for `client`: its registration then lives
+    /// `idle_client_ttl` from now instead of expiring unused. Metadata-document clients are not
+    /// stored, so nothing is written for them. The record is rewritten at most every tenth of
+    /// the idle lifetime (at most daily). A store failure is logged, not answered: it can only
+    /// make the registration expire sooner.
+    async fn client_used(&self, client: &Client) {
+        if client.metadata_document {
+            return;
+        }
+        let idle = self.inner.dcr.idle_client_ttl;
+        let now = self.now();
+        let every = (idle.as_secs() / 10).min(24 * 3600);
+        if client
+            .last_used
+            .is_some_and(|t| idle.is_zero() || now < t.saturating_add(every))
+        {
+            return;
+        }
+        let mut c = client.clone();
+        c.last_used = Some(now);
+        let ttl = (!idle.is_zero()).then_some(idle);
+        if let Err(e) = self
+            .inner
+            .store
+            .put(Kind::Client, &c.client_id, model::encode(&c), ttl)
+            .await
+        {
+            tracing::warn!(error = %e, client_id = %c.client_id, "could not record the client's use");
+        }
     }
 
     /// The registered client, or one described by its metadata document.

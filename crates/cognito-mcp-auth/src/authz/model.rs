@@ -23,6 +23,9 @@ pub(crate) struct Client {
     /// Described by a client ID metadata document rather than registered.
     #[serde(default)]
     pub(crate) metadata_document: bool,
+    /// When a token was last issued or refreshed for it (seconds); `None` until the first.
+    #[serde(default)]
+    pub(crate) last_used: Option<u64>,
 }
 
 /// A client's authorization request, once checked.

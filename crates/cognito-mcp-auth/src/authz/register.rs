@@ -1,16 +1,14 @@
 //! `/register` (RFC 7591): how a client becomes known, and every check on what it says about
 //! itself (shared with client ID metadata documents, `metadata_document.rs`).
 
-use std::net::SocketAddr;
-use std::time::Duration;
-
 use axum::Json;
-use axum::extract::{ConnectInfo, Request, State};
+use axum::extract::{Request, State};
 use http::StatusCode;
 use http_body_util::BodyExt;
 use serde::Deserialize;
 use serde_json::{Value, json};
 
+use super::address::client_address;
 use super::error::OAuthError;
 use super::model::{self, Client};
 use super::{AuthorizationServer, crypto, redirect};
@@ -20,6 +18,8 @@ use crate::store::Kind;
 pub(super) const MAX_METADATA_BYTES: usize = 64 * 1024;
 const MAX_REDIRECT_URIS: usize = 10;
 const MAX_NAME_LEN: usize = 200;
+/// `Retry-After` when the store holds `max_clients`: when room comes back is not known.
+const STORE_FULL_RETRY_SECS: u64 = 60;
 
 #[derive(Debug, Deserialize)]
 pub(super) struct Metadata {
@@ -115,12 +115,6 @@ pub(super) fn check_metadata(s: &AuthorizationServer, m: &Metadata) -> Result<Ch
     })
 }
 
-fn client_ip(req: &Request) -> String {
-    req.extensions()
-        .get::<ConnectInfo<SocketAddr>>()
-        .map_or_else(|| "unknown".to_owned(), |c| c.0.ip().to_string())
-}
-
 /// `POST /register`.
 pub(crate) async fn register(
     State(s): State<AuthorizationServer>,
@@ -128,35 +122,28 @@ pub(crate) async fn register(
 ) -> Result<(StatusCode, Json<Value>), OAuthError> {
     let dcr = &s.inner.dcr;
     let store = &s.inner.store;
-    let ip = client_ip(&req);
-    let n = store
-        .incr(
-            Kind::RateLimit,
-            &format!("register:{ip}"),
-            1,
-            Duration::from_secs(60),
-        )
-        .await?;
-    if n > dcr.registrations_per_minute {
-        return Err(OAuthError::new(
-            StatusCode::TOO_MANY_REQUESTS,
-            "temporarily_unavailable",
-            format!(
-                "more than {} registrations a minute from this address; wait a minute",
-                dcr.registrations_per_minute
-            ),
-        )
-        .retry_after(60));
+    let addr = client_address(req.headers(), req.extensions());
+    if let Err(r) = s.inner.register_limit.check(addr, s.now_ms()) {
+        tracing::warn!(address = %addr, ?r, "registration refused: rate limit");
+        return Err(r.oauth_error(&format!(
+            "{} registrations a minute from this address, or {} from everyone",
+            dcr.registrations_per_minute, dcr.registrations_per_minute_total
+        )));
     }
     if store.count(Kind::Client).await? >= dcr.max_clients {
+        tracing::warn!(
+            max_clients = dcr.max_clients,
+            "registration refused: the store is full"
+        );
         return Err(OAuthError::new(
             StatusCode::SERVICE_UNAVAILABLE,
             "temporarily_unavailable",
             format!(
-                "the server holds its limit of {} registered clients",
+                "the server holds its limit of {} registered clients; unused ones expire, retry later",
                 dcr.max_clients
             ),
-        ));
+        )
+        .retry_after(STORE_FULL_RETRY_SECS));
     }
     let body = http_body_util::Limited::new(req.into_body(), MAX_METADATA_BYTES)
         .collect()
@@ -208,13 +195,16 @@ pub(crate) async fn register(
         grant_types: checked.grant_types,
         issued_at: s.now(),
         metadata_document: false,
+        last_used: None,
     };
+    // Until a token is issued for it, the registration lives `unused_client_ttl`.
+    let unused = dcr.unused_client_ttl;
     store
         .put(
             Kind::Client,
             &client.client_id,
             model::encode(&client),
-            None,
+            (!unused.is_zero()).then_some(unused),
         )
         .await?;
     tracing::info!(client_id = %client.client_id, name = ?client.client_name, public, "client registered");

@@ -27,17 +27,22 @@ pub(crate) async fn token(
 ) -> Result<Response, OAuthError> {
     let form = parse_form(&body)?;
     let client = s.authenticate(&headers, &form).await?;
-    match form.get("grant_type").map(String::as_str) {
-        Some("authorization_code") => authorization_code(&s, &client, &form).await,
-        Some("refresh_token") => refresh(&s, &client, &form).await,
-        Some(other) => Err(OAuthError::bad(
-            "unsupported_grant_type",
-            format!(
-                "grant_type {other:?} is not supported; use authorization_code or refresh_token"
-            ),
-        )),
-        None => Err(OAuthError::bad("invalid_request", "grant_type is missing")),
-    }
+    let issued = match form.get("grant_type").map(String::as_str) {
+        Some("authorization_code") => authorization_code(&s, &client, &form).await?,
+        Some("refresh_token") => refresh(&s, &client, &form).await?,
+        Some(other) => {
+            return Err(OAuthError::bad(
+                "unsupported_grant_type",
+                format!(
+                    "grant_type {other:?} is not supported; use authorization_code or refresh_token"
+                ),
+            ));
+        }
+        None => return Err(OAuthError::bad("invalid_request", "grant_type is missing")),
+    };
+    // A registration in use does not expire unused (nor idle, for `idle_client_ttl`).
+    s.client_used(&client).await;
+    Ok(issued)
 }
 
 /// Parses a form body, refusing repeated parameters (RFC 6749 §3.2).

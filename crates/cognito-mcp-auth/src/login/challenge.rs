@@ -7,10 +7,8 @@
 //! `custom:role` or anything else that feeds authorization.
 
 use std::collections::HashMap;
-use std::net::SocketAddr;
 
-use axum::Extension;
-use axum::extract::{ConnectInfo, Form, State};
+use axum::extract::{Form, State};
 use axum::response::Response;
 use http::{HeaderMap, StatusCode};
 
@@ -141,7 +139,7 @@ fn code_ok(code: &str, min: usize, max: usize) -> bool {
 pub(super) async fn answer(
     State(login): State<CognitoLogin>,
     headers: HeaderMap,
-    ci: Option<Extension<ConnectInfo<SocketAddr>>>,
+    ci: crate::authz::ClientAddress,
     Form(form): Form<HashMap<String, String>>,
 ) -> Response {
     let (state, mut st) = match login.load_post(&form, &headers).await {

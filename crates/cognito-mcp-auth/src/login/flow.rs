@@ -8,13 +8,12 @@
 //! works once: a replayed or parallel POST finds nothing and never reaches Cognito.
 
 use std::collections::HashMap;
-use std::net::SocketAddr;
 use std::time::Duration;
 
-use axum::extract::{ConnectInfo, Form, Query, State};
+use axum::Router;
+use axum::extract::{Form, Query, State};
 use axum::response::{IntoResponse, Redirect, Response};
 use axum::routing::{get, post};
-use axum::{Extension, Router};
 use http::{HeaderMap, HeaderValue, StatusCode, header};
 use serde::{Deserialize, Serialize};
 
@@ -25,7 +24,7 @@ use super::pages::{self, Form as PageForm};
 use super::{CognitoLogin, FinishedSignIn};
 use crate::authz::model::{self, Transaction};
 use crate::authz::upstream::{UpstreamError, UpstreamRequest};
-use crate::authz::{crypto, pages as common};
+use crate::authz::{ClientAddress, crypto, pages as common};
 use crate::store::{Kind, StoreError};
 
 /// How long a finished sign-in waits for the callback.
@@ -119,8 +118,10 @@ pub(super) fn store_down(e: StoreError) -> Response {
     r
 }
 
-pub(super) fn client_ip(ci: Option<Extension<ConnectInfo<SocketAddr>>>) -> String {
-    ci.map_or_else(|| "unknown".to_owned(), |c| c.0.0.ip().to_string())
+/// The lockout's address key: the one client address every per-address rule counts by
+/// (IPv6 by /64).
+pub(super) fn client_ip(addr: ClientAddress) -> String {
+    addr.to_string()
 }
 
 impl CognitoLogin {
@@ -441,7 +442,7 @@ async fn show(
 async fn sign_in(
     State(login): State<CognitoLogin>,
     headers: HeaderMap,
-    ci: Option<Extension<ConnectInfo<SocketAddr>>>,
+    ci: ClientAddress,
     Form(form): Form<HashMap<String, String>>,
 ) -> Response {
     let (state, mut st) = match login.load_post(&form, &headers).await {

@@ -203,8 +203,8 @@ impl Store for RedbStore {
             let tx = self.db.begin_read().map_err(backend)?;
             let t = tx.open_table(table(kind)).map_err(backend)?;
             // Entries with a TTL may be expired but not yet purged; count only live ones when
-            // the table can have them.
-            if matches!(kind, Kind::Client | Kind::Meta) {
+            // the table can have them (registrations have a TTL: unused and idle ones expire).
+            if matches!(kind, Kind::Meta) {
                 return t.len().map_err(backend);
             }
             let now = unix_now();

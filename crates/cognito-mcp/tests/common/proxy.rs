@@ -99,6 +99,33 @@ impl Browser {
         }
     }
 
+    /// A browser whose connections come from `local` (a loopback address such as 127.0.0.2),
+    /// so per-address limits count it apart from 127.0.0.1.
+    pub fn from_address(local: std::net::IpAddr) -> Self {
+        Self {
+            cookies: HashMap::new(),
+            http: Some(
+                reqwest::Client::builder()
+                    .redirect(reqwest::redirect::Policy::none())
+                    .local_address(local)
+                    .build()
+                    .expect("client"),
+            ),
+        }
+    }
+
+    /// POSTs JSON (a registration) from this browser's address.
+    pub async fn post_json(&mut self, url: &str, body: &Value) -> Got {
+        let resp = self
+            .client()
+            .post(url)
+            .json(body)
+            .send()
+            .await
+            .expect("POST");
+        self.read(resp).await
+    }
+
     fn client(&self) -> &reqwest::Client {
         self.http.as_ref().expect("client")
     }
