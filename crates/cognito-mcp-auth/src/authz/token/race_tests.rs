@@ -23,8 +23,8 @@ const VERIFIER: &str = "verifier-verifier-verifier-verifier-verifier-0123";
 /// The store call a [`Gate`] stops at.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 enum Op {
-    PutNew,
-    Replace,
+    Put,
+    Remove,
 }
 
 /// A [`MemoryStore`] that holds the first call of `at` until told to go on.
@@ -75,7 +75,10 @@ impl Store for Gate {
         value: Vec<u8>,
         ttl: Option<Duration>,
     ) -> StoreFuture<'a, ()> {
-        self.inner.put(kind, key, value, ttl)
+        Box::pin(async move {
+            self.stop_at(Op::Put, kind).await;
+            self.inner.put(kind, key, value, ttl).await
+        })
     }
     fn put_new<'a>(
         &'a self,
@@ -84,10 +87,7 @@ impl Store for Gate {
         value: Vec<u8>,
         ttl: Option<Duration>,
     ) -> StoreFuture<'a, bool> {
-        Box::pin(async move {
-            self.stop_at(Op::PutNew, kind).await;
-            self.inner.put_new(kind, key, value, ttl).await
-        })
+        self.inner.put_new(kind, key, value, ttl)
     }
     fn replace<'a>(
         &'a self,
@@ -97,10 +97,7 @@ impl Store for Gate {
         value: Vec<u8>,
         ttl: Option<Duration>,
     ) -> StoreFuture<'a, bool> {
-        Box::pin(async move {
-            self.stop_at(Op::Replace, kind).await;
-            self.inner.replace(kind, key, expected, value, ttl).await
-        })
+        self.inner.replace(kind, key, expected, value, ttl)
     }
     fn get<'a>(&'a self, kind: Kind, key: &'a str) -> StoreFuture<'a, Option<Vec<u8>>> {
         self.inner.get(kind, key)
@@ -109,7 +106,10 @@ impl Store for Gate {
         self.inner.take(kind, key)
     }
     fn remove<'a>(&'a self, kind: Kind, key: &'a str) -> StoreFuture<'a, bool> {
-        self.inner.remove(kind, key)
+        Box::pin(async move {
+            self.stop_at(Op::Remove, kind).await;
+            self.inner.remove(kind, key).await
+        })
     }
     fn incr<'a>(
         &'a self,
@@ -209,6 +209,17 @@ async fn post_token(s: &AuthorizationServer, form: &str) -> (u16, serde_json::Va
     (status, serde_json::from_slice(&body).expect("json"))
 }
 
+/// Waits until `grant` stops at the gate; fails if it finished without getting there.
+async fn stopped(
+    reached: oneshot::Receiver<()>,
+    grant: &mut tokio::task::JoinHandle<(u16, serde_json::Value)>,
+) {
+    tokio::select! {
+        r = reached => r.expect("the gate is alive"),
+        done = grant => panic!("the grant finished without reaching the gate: {done:?}"),
+    }
+}
+
 /// Every upstream token revoked, waited for (the revocations run in the background).
 async fn upstream_revoked(rx: &mut mpsc::UnboundedReceiver<String>, want: &[&str]) {
     let mut seen: Vec<String> = Vec::new();
@@ -222,8 +233,9 @@ async fn upstream_revoked(rx: &mut mpsc::UnboundedReceiver<String>, want: &[&str
 
 #[tokio::test]
 async fn revoke_during_refresh_is_not_undone() {
-    // The refresh stops after it consumed its token, right before it writes the rotated family.
-    let (store, reached, go) = Gate::new(Op::Replace, Kind::Family);
+    // The refresh stops after it consumed its token (at its spent-token record), before it
+    // writes the rotated family.
+    let (store, reached, go) = Gate::new(Op::Put, Kind::SpentRefresh);
     let (s, mut revoked) = server(store.clone()).await;
     let family = Family {
         client_id: "c1".into(),
@@ -248,11 +260,11 @@ async fn revoke_during_refresh_is_not_undone() {
         .await
         .expect("put");
 
-    let refreshing = tokio::spawn({
+    let mut refreshing = tokio::spawn({
         let s = s.clone();
         async move { post_token(&s, "grant_type=refresh_token&refresh_token=rt-1&client_id=c1").await }
     });
-    reached.await.expect("the refresh reached the family's rewrite");
+    stopped(reached, &mut refreshing).await;
     s.revoke_family("fam-1").await.expect("revoke");
     let _ = go.0.send(());
     let (status, body) = refreshing.await.expect("join");
@@ -278,8 +290,9 @@ async fn revoke_during_refresh_is_not_undone() {
 
 #[tokio::test]
 async fn code_replayed_during_its_exchange_issues_nothing() {
-    // The first exchange stops after it spent the code, right before it creates the family.
-    let (store, reached, go) = Gate::new(Op::PutNew, Kind::Family);
+    // The first exchange stops after it spent the code (removing the code's record), before it
+    // creates the family.
+    let (store, reached, go) = Gate::new(Op::Remove, Kind::Code);
     let (s, mut revoked) = server(store.clone()).await;
     let code = Code {
         request: AuthRequest {
@@ -309,11 +322,11 @@ async fn code_replayed_during_its_exchange_issues_nothing() {
         url::form_urlencoded::byte_serialize(REDIRECT.as_bytes()).collect::<String>()
     );
 
-    let first = tokio::spawn({
+    let mut first = tokio::spawn({
         let (s, form) = (s.clone(), form.clone());
         async move { post_token(&s, &form).await }
     });
-    reached.await.expect("the first exchange reached the family's creation");
+    stopped(reached, &mut first).await;
     let (status, body) = post_token(&s, &form).await;
     assert_eq!(
         (status, body["error"].as_str()),
