@@ -46,7 +46,10 @@ async fn client_with_grants(base: &str, grant_types: Option<&[&str]>) -> (String
     let got = register(base, body).await;
     assert_eq!(got.status, 201, "{}", got.text);
     let reg = got.json();
-    (reg["client_id"].as_str().expect("client_id").to_owned(), reg)
+    (
+        reg["client_id"].as_str().expect("client_id").to_owned(),
+        reg,
+    )
 }
 
 /// Signs in for client `id`: (verifier, code).
@@ -120,7 +123,10 @@ async fn replayed_code_revokes_the_tokens_issued_from_it() {
     let again = token(&s.base, &code_form(&code, &verifier, &id), None).await;
     let (status, error, why) = error_of(&again);
     assert_eq!((status, error), (400, json!("invalid_grant")), "{why}");
-    assert!(why.contains("revoked"), "the answer says what happened: {why}");
+    assert!(
+        why.contains("revoked"),
+        "the answer says what happened: {why}"
+    );
 
     assert_eq!(
         whoami_status(&s.base, access).await,
@@ -174,16 +180,23 @@ async fn refresh_grant_not_registered_fails() {
     // A real refresh token (another client's) or a made-up one: the grant itself is refused
     // before any token is looked at.
     let (other, _) = client_with_grants(&s.base, None).await;
-    let (full, _) = client_with_grants(&s.base, Some(&["authorization_code", "refresh_token"])).await;
+    let (full, _) =
+        client_with_grants(&s.base, Some(&["authorization_code", "refresh_token"])).await;
     let (v2, c2) = code_for(&s.base, &full).await;
-    let rt = token(&s.base, &code_form(&c2, &v2, &full), None).await.json()["refresh_token"]
+    let rt = token(&s.base, &code_form(&c2, &v2, &full), None)
+        .await
+        .json()["refresh_token"]
         .as_str()
         .expect("the full client gets one")
         .to_owned();
     for (client, rt) in [(&id, rt.as_str()), (&other, "not-a-token")] {
         let r = token(&s.base, &refresh_form(rt, client), None).await;
         let (status, error, why) = error_of(&r);
-        assert_eq!((status, error), (400, json!("unauthorized_client")), "{why}");
+        assert_eq!(
+            (status, error),
+            (400, json!("unauthorized_client")),
+            "{why}"
+        );
         assert!(
             why.contains("refresh_token") && why.contains("[authorization_code]"),
             "names the grant and the registration: {why}"
@@ -205,7 +218,12 @@ async fn refresh_grant_by_default_registration_fails() {
     assert_eq!(t.status, 200, "{}", t.text);
     assert!(t.json().get("refresh_token").is_none(), "{}", t.text);
     let r = token(&s.base, &refresh_form("any", &id), None).await;
-    assert_eq!(r.json()["error"], json!("unauthorized_client"), "{}", r.text);
+    assert_eq!(
+        r.json()["error"],
+        json!("unauthorized_client"),
+        "{}",
+        r.text
+    );
 }
 
 #[tokio::test]
@@ -215,7 +233,11 @@ async fn code_grant_not_registered_fails() {
     let (verifier, code) = code_for(&s.base, &id).await;
     let t = token(&s.base, &code_form(&code, &verifier, &id), None).await;
     let (status, error, why) = error_of(&t);
-    assert_eq!((status, error), (400, json!("unauthorized_client")), "{why}");
+    assert_eq!(
+        (status, error),
+        (400, json!("unauthorized_client")),
+        "{why}"
+    );
     assert!(
         why.contains("authorization_code") && why.contains("[refresh_token]"),
         "{why}"
@@ -238,7 +260,11 @@ async fn grant_the_server_does_not_serve_fails() {
         )
         .await;
         let (status, error, why) = error_of(&r);
-        assert_eq!((status, error), (400, json!("unsupported_grant_type")), "{why}");
+        assert_eq!(
+            (status, error),
+            (400, json!("unsupported_grant_type")),
+            "{why}"
+        );
         assert!(
             why.contains(grant) && why.contains("[authorization_code refresh_token]"),
             "names the grant and the registration: {why}"

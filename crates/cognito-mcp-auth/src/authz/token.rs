@@ -3,9 +3,9 @@
 //! compare and set).
 
 mod code;
-mod refresh;
 #[cfg(test)]
 mod race_tests;
+mod refresh;
 
 use std::collections::HashMap;
 

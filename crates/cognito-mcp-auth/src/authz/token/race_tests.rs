@@ -262,7 +262,13 @@ async fn revoke_during_refresh_is_not_undone() {
 
     let mut refreshing = tokio::spawn({
         let s = s.clone();
-        async move { post_token(&s, "grant_type=refresh_token&refresh_token=rt-1&client_id=c1").await }
+        async move {
+            post_token(
+                &s,
+                "grant_type=refresh_token&refresh_token=rt-1&client_id=c1",
+            )
+            .await
+        }
     });
     stopped(reached, &mut refreshing).await;
     s.revoke_family("fam-1").await.expect("revoke");

@@ -133,7 +133,9 @@ pub(super) async fn refresh(
         // handed out goes too.
         tracing::warn!(family = %r.family, "the sign-in was revoked during its refresh; refusing the refresh");
         s.revoke_family(&r.family).await?;
-        if let Some(up) = family.upstream_refresh.filter(|u| Some(u) != upstream_before.as_ref())
+        if let Some(up) = family
+            .upstream_refresh
+            .filter(|u| Some(u) != upstream_before.as_ref())
         {
             s.revoke_upstream(up);
         }
@@ -163,4 +165,3 @@ pub(super) async fn refresh(
         Some(&next),
     ))
 }
-
