@@ -54,6 +54,10 @@ pub use upstream::{
     HostedUi, HostedUiConfig, Identity, UpstreamError, UpstreamGrant, UpstreamRequest,
 };
 
+/// Compare-and-set rounds [`AuthorizationServer::revoke_family`] tries before it reports a
+/// store failure.
+const MAX_REVOKE_ATTEMPTS: usize = 8;
+
 /// The scopes any signed-in user may be granted, whatever their groups.
 pub const IDENTITY_SCOPES: [&str; 3] = ["openid", "email", "profile"];
 
@@ -689,7 +693,9 @@ impl AuthorizationServer {
     }
 
     /// Revokes a refresh-token family: its live refresh token, every access token of it, and
-    /// the upstream session.
+    /// the upstream session. The family's entry becomes [`model::REVOKED_FAMILY`] for as long
+    /// as the family could live, written by compare and set, so a refresh under way cannot put
+    /// the family back, and a family not created yet never will be.
     async fn revoke_family(&self, family_id: &str) -> Result<(), OAuthError> {
         let store = &self.inner.store;
         store
@@ -700,21 +706,59 @@ impl AuthorizationServer {
                 Some(self.inner.lifetimes.access_token + Duration::from_secs(120)),
             )
             .await?;
-        if let Some(family) = self
-            .take_record::<model::Family>(Kind::Family, family_id)
-            .await?
-        {
-            store.remove(Kind::Refresh, &family.refresh).await?;
-            if let Some(up) = family.upstream_refresh {
-                let upstream = self.inner.upstream.clone();
-                tokio::spawn(async move {
-                    if let Err(e) = upstream.revoke(&up).await {
-                        tracing::warn!(error = %e, "could not revoke the upstream refresh token");
+        let mut revoked = None;
+        for _ in 0..MAX_REVOKE_ATTEMPTS {
+            match store.get(Kind::Family, family_id).await? {
+                None => {
+                    let ttl = Some(self.inner.lifetimes.refresh_token);
+                    let tombstone = model::REVOKED_FAMILY.to_vec();
+                    if store
+                        .put_new(Kind::Family, family_id, tombstone, ttl)
+                        .await?
+                    {
+                        return Ok(());
                     }
-                });
+                }
+                Some(raw) => {
+                    let Some(family) = model::decode_family(&raw)? else {
+                        return Ok(());
+                    };
+                    let left = family.expires_at.saturating_sub(self.now()).max(1);
+                    let tombstone = model::REVOKED_FAMILY.to_vec();
+                    let ttl = Some(Duration::from_secs(left));
+                    if store
+                        .replace(Kind::Family, family_id, &raw, tombstone, ttl)
+                        .await?
+                    {
+                        revoked = Some(family);
+                        break;
+                    }
+                }
             }
         }
+        // Each lost round means the family changed under us (a refresh); a refresh cannot
+        // outrun a handful of rounds, so running out is a store fault, not a race to lose.
+        let Some(family) = revoked else {
+            return Err(StoreError::Backend(format!(
+                "the family could not be revoked in {MAX_REVOKE_ATTEMPTS} attempts"
+            ))
+            .into());
+        };
+        store.remove(Kind::Refresh, &family.refresh).await?;
+        if let Some(up) = family.upstream_refresh {
+            self.revoke_upstream(up);
+        }
         Ok(())
+    }
+
+    /// Revokes an upstream refresh token in the background.
+    fn revoke_upstream(&self, refresh_token: String) {
+        let upstream = self.inner.upstream.clone();
+        tokio::spawn(async move {
+            if let Err(e) = upstream.revoke(&refresh_token).await {
+                tracing::warn!(error = %e, "could not revoke the upstream refresh token");
+            }
+        });
     }
 
     /// The scopes to grant: what was consented to, within what the user's groups grant

@@ -84,6 +84,23 @@ pub(crate) struct Family {
     pub(crate) expires_at: u64,
 }
 
+/// What the family's entry holds once the family is revoked, until it would have expired. A
+/// refresh writes its family only over the exact version it read ([`Store::replace`]), so a
+/// revocation landing during a refresh is never undone, and a family revoked before it was
+/// created (a code replayed during its first exchange) can no longer be created.
+///
+/// [`Store::replace`]: crate::store::Store::replace
+pub(crate) const REVOKED_FAMILY: &[u8] = b"revoked";
+
+/// A family's entry: `None` once revoked.
+pub(crate) fn decode_family(b: &[u8]) -> Result<Option<Family>, StoreError> {
+    if b == REVOKED_FAMILY {
+        Ok(None)
+    } else {
+        decode(b).map(Some)
+    }
+}
+
 /// A live refresh token.
 #[derive(Debug, Serialize, Deserialize)]
 pub(crate) struct Refresh {

@@ -76,10 +76,12 @@ pub(super) fn check_metadata(s: &AuthorizationServer, m: &Metadata) -> Result<Ch
             "client_name must be at most {MAX_NAME_LEN} characters, without control characters"
         )));
     }
+    // Left out, grant_types means authorization_code alone (RFC 7591 §2): such a client gets
+    // no refresh token, and `/token` refuses it the refresh grant.
     let grant_types = m
         .grant_types
         .clone()
-        .unwrap_or_else(|| vec!["authorization_code".into(), "refresh_token".into()]);
+        .unwrap_or_else(|| vec!["authorization_code".into()]);
     if let Some(g) = grant_types
         .iter()
         .find(|g| !matches!(g.as_str(), "authorization_code" | "refresh_token"))

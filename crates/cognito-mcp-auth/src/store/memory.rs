@@ -66,6 +66,28 @@ impl Store for MemoryStore {
         Box::pin(async move { r })
     }
 
+    fn replace<'a>(
+        &'a self,
+        kind: Kind,
+        key: &'a str,
+        expected: &'a [u8],
+        value: Vec<u8>,
+        ttl: Option<Duration>,
+    ) -> StoreFuture<'a, bool> {
+        let r = self.with(|m, now| {
+            let k = (kind, key.to_owned());
+            if !m
+                .get(&k)
+                .is_some_and(|e| live(e, now) && e.0.as_slice() == expected)
+            {
+                return false;
+            }
+            m.insert(k, (value, expiry(ttl)));
+            true
+        });
+        Box::pin(async move { r })
+    }
+
     fn get<'a>(&'a self, kind: Kind, key: &'a str) -> StoreFuture<'a, Option<Vec<u8>>> {
         let r = self.with(|m, now| {
             m.get(&(kind, key.to_owned()))
@@ -145,5 +167,6 @@ mod tests {
     async fn memory_store_keeps_the_contract() {
         super::super::contract::run(&MemoryStore::new()).await;
         super::super::contract::take_is_atomic(Arc::new(MemoryStore::new())).await;
+        super::super::contract::replace_is_atomic(Arc::new(MemoryStore::new())).await;
     }
 }

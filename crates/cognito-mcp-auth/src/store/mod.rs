@@ -36,11 +36,15 @@ pub enum Kind {
     Transaction,
     /// An authorization code (one-time, at most 5 minutes).
     Code,
+    /// An authorization code already redeemed, naming the family it started: presenting it
+    /// again revokes that family (RFC 6749 §4.1.2). Lives as long as the family can.
+    SpentCode,
     /// A live refresh token (one-time: each use rotates it).
     Refresh,
     /// A refresh token already used; replaying it revokes its family.
     SpentRefresh,
-    /// A refresh-token family: one sign-in of one user at one client.
+    /// A refresh-token family: one sign-in of one user at one client; once revoked, a tombstone
+    /// that no refresh can overwrite (see [`Store::replace`]).
     Family,
     /// A revoked access token (`jti:`) or family (`sid:`), until its tokens expire.
     Revoked,
@@ -59,11 +63,12 @@ pub enum Kind {
 
 impl Kind {
     /// Every kind.
-    pub const ALL: [Kind; 13] = [
+    pub const ALL: [Kind; 14] = [
         Kind::Client,
         Kind::Consent,
         Kind::Transaction,
         Kind::Code,
+        Kind::SpentCode,
         Kind::Refresh,
         Kind::SpentRefresh,
         Kind::Family,
@@ -82,6 +87,7 @@ impl Kind {
             Kind::Consent => "consent",
             Kind::Transaction => "transaction",
             Kind::Code => "code",
+            Kind::SpentCode => "spent_code",
             Kind::Refresh => "refresh",
             Kind::SpentRefresh => "spent_refresh",
             Kind::Family => "family",
@@ -137,6 +143,19 @@ pub trait Store: Send + Sync + std::fmt::Debug + 'static {
         ttl: Option<Duration>,
     ) -> StoreFuture<'a, bool>;
 
+    /// Writes `value` only when the live entry under `key` is exactly `expected` (compare and
+    /// set, atomic like [`Store::take`]); tells whether it wrote. A missing or expired entry
+    /// matches nothing. Callers make every version of a record unique (it carries a fresh random
+    /// token or a counter), so an old version can never match again.
+    fn replace<'a>(
+        &'a self,
+        kind: Kind,
+        key: &'a str,
+        expected: &'a [u8],
+        value: Vec<u8>,
+        ttl: Option<Duration>,
+    ) -> StoreFuture<'a, bool>;
+
     /// Reads the entry.
     fn get<'a>(&'a self, kind: Kind, key: &'a str) -> StoreFuture<'a, Option<Vec<u8>>>;
 
@@ -177,6 +196,16 @@ impl<S: Store + ?Sized> Store for std::sync::Arc<S> {
         ttl: Option<Duration>,
     ) -> StoreFuture<'a, bool> {
         (**self).put_new(kind, key, value, ttl)
+    }
+    fn replace<'a>(
+        &'a self,
+        kind: Kind,
+        key: &'a str,
+        expected: &'a [u8],
+        value: Vec<u8>,
+        ttl: Option<Duration>,
+    ) -> StoreFuture<'a, bool> {
+        (**self).replace(kind, key, expected, value, ttl)
     }
     fn get<'a>(&'a self, kind: Kind, key: &'a str) -> StoreFuture<'a, Option<Vec<u8>>> {
         (**self).get(kind, key)
@@ -289,7 +318,8 @@ pub(crate) mod contract {
                 .expect("incr"),
             3
         );
-        // TTL: an expired entry is gone, for get, take and put_new
+        replace_compares_and_sets(store).await;
+        // TTL: an expired entry is gone, for get, take, put_new and replace
         store
             .put(
                 Kind::Consent,
@@ -299,7 +329,24 @@ pub(crate) mod contract {
             )
             .await
             .expect("put");
+        store
+            .put(
+                Kind::Family,
+                "old",
+                b"v1".to_vec(),
+                Some(Duration::from_secs(1)),
+            )
+            .await
+            .expect("put");
         tokio::time::sleep(Duration::from_millis(2100)).await;
+        assert!(
+            !store
+                .replace(Kind::Family, "old", b"v1", b"v2".to_vec(), None)
+                .await
+                .expect("replace"),
+            "an expired entry matches nothing"
+        );
+        assert_eq!(store.get(Kind::Family, "old").await.expect("get"), None);
         assert_eq!(store.get(Kind::Consent, "t").await.expect("get"), None);
         assert_eq!(store.take(Kind::Consent, "t").await.expect("take"), None);
         assert!(
@@ -308,6 +355,99 @@ pub(crate) mod contract {
                 .await
                 .expect("put_new")
         );
+    }
+
+    /// [`Store::replace`] writes only over the exact live value.
+    async fn replace_compares_and_sets(store: &dyn Store) {
+        let ttl = Some(Duration::from_secs(60));
+        assert!(
+            !store
+                .replace(Kind::Family, "f", b"", b"v1".to_vec(), ttl)
+                .await
+                .expect("replace"),
+            "a missing entry matches nothing, not even an empty value"
+        );
+        assert_eq!(store.get(Kind::Family, "f").await.expect("get"), None);
+        store
+            .put(Kind::Family, "f", b"v1".to_vec(), ttl)
+            .await
+            .expect("put");
+        assert!(
+            !store
+                .replace(Kind::Family, "f", b"v0", b"v2".to_vec(), ttl)
+                .await
+                .expect("replace"),
+            "another value does not match"
+        );
+        assert!(
+            !store
+                .replace(Kind::Family, "f", b"v", b"v2".to_vec(), ttl)
+                .await
+                .expect("replace"),
+            "a prefix does not match"
+        );
+        assert_eq!(
+            store.get(Kind::Family, "f").await.expect("get"),
+            Some(b"v1".to_vec())
+        );
+        assert!(
+            store
+                .replace(Kind::Family, "f", b"v1", b"v2".to_vec(), ttl)
+                .await
+                .expect("replace")
+        );
+        assert_eq!(
+            store.get(Kind::Family, "f").await.expect("get"),
+            Some(b"v2".to_vec())
+        );
+        assert!(
+            !store
+                .replace(Kind::Family, "f", b"v1", b"v3".to_vec(), ttl)
+                .await
+                .expect("replace"),
+            "the old version never matches again"
+        );
+        // Kinds stay separate namespaces.
+        assert!(
+            !store
+                .replace(Kind::Code, "f", b"v2", b"x".to_vec(), ttl)
+                .await
+                .expect("replace")
+        );
+        assert_eq!(store.count(Kind::Family).await.expect("count"), 1);
+        assert!(store.remove(Kind::Family, "f").await.expect("remove"));
+    }
+
+    /// Of concurrent replaces over the same value, exactly one wins.
+    pub(crate) async fn replace_is_atomic(store: std::sync::Arc<dyn Store>) {
+        for round in 0..20 {
+            let key = format!("r{round}");
+            store
+                .put(Kind::Family, &key, b"v0".to_vec(), None)
+                .await
+                .expect("put");
+            let mut tasks = Vec::new();
+            for n in 0..8u8 {
+                let (store, key) = (store.clone(), key.clone());
+                tasks.push(tokio::spawn(async move {
+                    store
+                        .replace(Kind::Family, &key, b"v0", vec![b'w', n], None)
+                        .await
+                        .expect("replace")
+                        .then_some(n)
+                }));
+            }
+            let mut winners = Vec::new();
+            for t in tasks {
+                winners.extend(t.await.expect("join"));
+            }
+            assert_eq!(winners.len(), 1, "exactly one concurrent replace wins");
+            assert_eq!(
+                store.get(Kind::Family, &key).await.expect("get"),
+                Some(vec![b'w', winners[0]]),
+                "the winner's value stays"
+            );
+        }
     }
 
     pub(crate) async fn take_is_atomic(store: std::sync::Arc<dyn Store>) {

@@ -142,6 +142,30 @@ impl Store for RedbStore {
         })
     }
 
+    fn replace<'a>(
+        &'a self,
+        kind: Kind,
+        key: &'a str,
+        expected: &'a [u8],
+        value: Vec<u8>,
+        ttl: Option<Duration>,
+    ) -> StoreFuture<'a, bool> {
+        let (key, expected) = (key.to_owned(), expected.to_vec());
+        // One write transaction compares and writes: redb runs one writer at a time.
+        self.write(kind, move |t, now| {
+            let matches = match t.get(key.as_str()).map_err(backend)? {
+                Some(raw) => decode(raw.value(), now)?.is_some_and(|(_, v)| v == expected),
+                None => false,
+            };
+            if !matches {
+                return Ok(false);
+            }
+            t.insert(key.as_str(), encode(&value, expiry(ttl)).as_slice())
+                .map_err(backend)?;
+            Ok(true)
+        })
+    }
+
     fn get<'a>(&'a self, kind: Kind, key: &'a str) -> StoreFuture<'a, Option<Vec<u8>>> {
         // A read is a snapshot of memory-mapped pages: cheap enough to run inline.
         let r = self.read(kind, key);
@@ -261,7 +285,9 @@ mod tests {
     async fn redb_store_keeps_the_contract() {
         let store = RedbStore::open(temp_path("contract")).expect("open");
         super::super::contract::run(&store).await;
-        super::super::contract::take_is_atomic(Arc::new(store)).await;
+        let store = Arc::new(store);
+        super::super::contract::take_is_atomic(store.clone()).await;
+        super::super::contract::replace_is_atomic(store).await;
     }
 
     #[tokio::test]

@@ -53,6 +53,24 @@ redis.call('ZADD', KEYS[2], score, ARGV[1])
 return 1
 ";
 
+/// Compare and set: `SET` (with `PX` when ARGV[2] > 0) only when the entry is exactly ARGV[3],
+/// and the index entry. KEYS: entry, index. ARGV: key, ttl ms (0 for none), expected, value.
+/// Returns 1 when written.
+const REPLACE: &str = r"
+if redis.call('GET', KEYS[1]) ~= ARGV[3] then return 0 end
+local ttl = tonumber(ARGV[2])
+local score = '+inf'
+if ttl > 0 then
+  redis.call('SET', KEYS[1], ARGV[4], 'PX', ttl)
+  local t = redis.call('TIME')
+  score = tonumber(t[1]) * 1000 + math.floor(tonumber(t[2]) / 1000) + ttl
+else
+  redis.call('SET', KEYS[1], ARGV[4])
+end
+redis.call('ZADD', KEYS[2], score, ARGV[1])
+return 1
+";
+
 /// `GETDEL` and the index entry's removal. KEYS: entry, index. ARGV: key.
 const TAKE: &str = r"
 local v = redis.call('GETDEL', KEYS[1])
@@ -104,6 +122,7 @@ return redis.call('ZCARD', KEYS[1])
 /// server restart empties the script cache).
 struct Scripts {
     put: Script,
+    replace: Script,
     take: Script,
     remove: Script,
     incr: Script,
@@ -115,6 +134,7 @@ impl Scripts {
     fn new() -> Self {
         Self {
             put: Script::new(PUT),
+            replace: Script::new(REPLACE),
             take: Script::new(TAKE),
             remove: Script::new(REMOVE),
             incr: Script::new(INCR),
@@ -388,6 +408,30 @@ impl Store for RedisStore {
         ttl: Option<Duration>,
     ) -> StoreFuture<'a, bool> {
         Box::pin(self.write(kind, key, value, ttl, true))
+    }
+
+    fn replace<'a>(
+        &'a self,
+        kind: Kind,
+        key: &'a str,
+        expected: &'a [u8],
+        value: Vec<u8>,
+        ttl: Option<Duration>,
+    ) -> StoreFuture<'a, bool> {
+        Box::pin(async move {
+            let ttl_ms = ttl.map_or(0, millis).to_string();
+            // Not retried after a dropped connection: a second run would find its own write
+            // and answer "not written".
+            let written: i64 = self
+                .run(
+                    false,
+                    &self.scripts.replace,
+                    &[self.key(kind, key), self.index(kind)],
+                    &[key.as_bytes(), ttl_ms.as_bytes(), expected, &value],
+                )
+                .await?;
+            Ok(written == 1)
+        })
     }
 
     fn get<'a>(&'a self, kind: Kind, key: &'a str) -> StoreFuture<'a, Option<Vec<u8>>> {

@@ -212,6 +212,29 @@ impl<S: Store> Store for SealedStore<S> {
         })
     }
 
+    fn replace<'a>(
+        &'a self,
+        kind: Kind,
+        key: &'a str,
+        expected: &'a [u8],
+        value: Vec<u8>,
+        ttl: Option<Duration>,
+    ) -> StoreFuture<'a, bool> {
+        // Each sealing has a fresh nonce, so the plaintext is compared here and the backend
+        // compares the exact ciphertext read: a write in between makes the backend's fail.
+        Box::pin(async move {
+            let h = self.hashed(kind, key);
+            let Some(current) = self.inner.get(kind, &h).await? else {
+                return Ok(false);
+            };
+            if self.open(kind, &h, current.clone())? != expected {
+                return Ok(false);
+            }
+            let v = self.seal(kind, &h, value);
+            self.inner.replace(kind, &h, &current, v, ttl).await
+        })
+    }
+
     fn get<'a>(&'a self, kind: Kind, key: &'a str) -> StoreFuture<'a, Option<Vec<u8>>> {
         Box::pin(async move {
             let h = self.hashed(kind, key);
@@ -276,6 +299,20 @@ mod tests {
             &key,
         )))
         .await;
+        super::super::contract::replace_is_atomic(Arc::new(SealedStore::new(
+            MemoryStore::new(),
+            &key,
+        )))
+        .await;
+        // Sealed over a backend that compares ciphertext across threads, not memory only.
+        let dir = std::env::temp_dir().join(format!(
+            "cognito-mcp-auth-sealed-redb-{}",
+            std::process::id()
+        ));
+        let _ = std::fs::remove_dir_all(&dir);
+        std::fs::create_dir_all(&dir).expect("temp dir");
+        let redb = crate::store::RedbStore::open(dir.join("state.redb")).expect("open");
+        super::super::contract::replace_is_atomic(Arc::new(SealedStore::new(redb, &key))).await;
     }
 
     #[tokio::test]

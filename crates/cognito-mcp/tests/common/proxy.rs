@@ -242,11 +242,17 @@ pub async fn register(base: &str, body: Value) -> Got {
     Browser::new().read(resp).await
 }
 
-/// Registers a client named `name` with the standard redirect URI.
+/// Registers a client named `name` with the standard redirect URI, for both grants (as MCP
+/// clients register: left out, grant_types means authorization_code only).
 pub async fn register_client(base: &str, name: &str, scope: &str) -> Value {
     let got = register(
         base,
-        json!({"client_name": name, "redirect_uris": [REDIRECT], "scope": scope}),
+        json!({
+            "client_name": name,
+            "redirect_uris": [REDIRECT],
+            "scope": scope,
+            "grant_types": ["authorization_code", "refresh_token"],
+        }),
     )
     .await;
     assert_eq!(got.status, 201, "{}", got.text);

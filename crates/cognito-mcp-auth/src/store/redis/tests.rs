@@ -141,6 +141,12 @@ async fn redis_store_keeps_the_contract() {
     let redis = Redis::start("contract");
     contract::run(&connect(&redis).await).await;
     contract::take_is_atomic(Arc::new(connect(&redis).await)).await;
+    contract::replace_is_atomic(Arc::new(connect(&redis).await)).await;
+    contract::replace_is_atomic(Arc::new(crate::store::SealedStore::new(
+        connect(&redis).await,
+        &crate::store::StateKey::generate(),
+    )))
+    .await;
 }
 
 #[tokio::test]
