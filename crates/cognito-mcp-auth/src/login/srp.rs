@@ -954,7 +954,11 @@ mod tests {
     /// Runs `tests/srp_reference.py` (pycognito) on `input`.
     fn pycognito_reference(input: &serde_json::Value) -> serde_json::Value {
         let crate_dir = Path::new(env!("CARGO_MANIFEST_DIR"));
-        let python = crate_dir.join("../../.peers/venv/bin/python");
+        // PEERS_DIR as in the test kit: a worktree's peers may live in another checkout.
+        let peers = std::env::var_os("PEERS_DIR")
+            .map(std::path::PathBuf::from)
+            .unwrap_or_else(|| crate_dir.join("../../.peers"));
+        let python = peers.join("venv/bin/python");
         let script = crate_dir.join("tests/srp_reference.py");
         assert!(
             python.exists(),
