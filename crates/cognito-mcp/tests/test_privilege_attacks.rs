@@ -108,9 +108,19 @@ async fn jwt_developer_with_an_admin_scope_token_cannot_delete_fails() {
     assert_eq!(r.status, 403, "{:?}", r.body);
     assert!(r.www_authenticate.contains("scope=\"mcp/admin\""));
     assert!(exists(&pool, "victim").await);
-    // The developer's own privilege still works.
+    // The developer's own privilege still works, and whoami says what it allows.
     let r = http_call(&s.base, &dev, "list_users", json!({})).await;
     assert_eq!(refusal(&r), "ok", "{:?}", r.body);
+    let me = http_call(&s.base, &dev, "whoami", json!({})).await;
+    let me = &me.body["result"]["structuredContent"];
+    assert_eq!(me["scopes"], json!(["mcp/read", "mcp/write"]), "{me}");
+    let allowed: Vec<&str> = me["allows"]
+        .as_array()
+        .into_iter()
+        .flatten()
+        .filter_map(|row| row["scope"].as_str())
+        .collect();
+    assert_eq!(allowed, ["mcp/read", "mcp/write"], "{me}");
 }
 
 #[tokio::test]
@@ -408,6 +418,13 @@ async fn proxy_user_in_no_group_edits_the_upstream_scope_to_admin_fails() {
         ))
         .await;
     assert_eq!(page.status, 200, "{}", page.text);
+    // The consent page says what the scopes allow in the words of the enforced table.
+    assert!(
+        page.text
+            .contains("only for users and groups that hold no scope you lack"),
+        "{}",
+        page.text
+    );
     let (txn, csrf) = consent_fields(&page.text);
     let to_upstream = submit_consent(&mut b, &base, &txn, &csrf, "approve").await;
     // The user edits the hosted-UI URL to ask Cognito for every scope; Cognito grants them.
