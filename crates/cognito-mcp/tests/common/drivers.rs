@@ -54,7 +54,14 @@ pub async fn ts_stdio(
     scenario: &str,
     env: &[(&str, &str)],
 ) -> Vec<Value> {
-    let script = super::peers().join("npm/cognito_mcp_ts_stdio_client.mjs");
+    // ESM resolves packages next to the script, so the copy sits beside node_modules; one copy
+    // per run, since tests run in parallel and a copy being rewritten reads as an empty script.
+    static RUNS: std::sync::atomic::AtomicUsize = std::sync::atomic::AtomicUsize::new(0);
+    let n = RUNS.fetch_add(1, std::sync::atomic::Ordering::SeqCst);
+    let script = super::peers().join(format!(
+        "npm/cognito_mcp_ts_stdio_client_{}_{n}.mjs",
+        std::process::id()
+    ));
     std::fs::copy(
         super::root().join("crates/cognito-mcp/tests/clients/ts_stdio_client.mjs"),
         &script,
@@ -80,6 +87,7 @@ pub async fn ts_stdio(
         .await
         .expect("the client finished in time")
         .expect("run node");
+    let _ = std::fs::remove_file(&script);
     let stdout = String::from_utf8_lossy(&out.stdout).into_owned();
     assert!(
         out.status.success(),
