@@ -236,8 +236,24 @@ async fn jwt_developer_bulk_adds_to_admins_fails() {
     )
     .await;
     assert_insufficient(&r, "mcp/admin", "bulk create into Admins");
+    // A user's own groups in the list are checked item by item.
+    let r = http_call(
+        &s.base,
+        &dev,
+        "create_users",
+        json!({"users": [
+            {"username": "sock2", "suppress_invitation": true, "groups": ["Admins"]},
+            {"username": "fine2", "suppress_invitation": true, "groups": ["ReadOnly"]}
+        ]}),
+    )
+    .await;
+    assert_eq!(r.status, 200, "{:?}", r.body);
+    let items = r.body["result"]["structuredContent"]["items"].to_string();
+    assert!(items.contains("mcp/admin"), "{items}");
     assert_eq!(groups_of(&pool, "dev").await, ["Developers"]);
     assert!(!exists(&pool, "sock1").await);
+    assert!(!exists(&pool, "sock2").await);
+    assert_eq!(groups_of(&pool, "fine2").await, ["ReadOnly"]);
 }
 
 #[tokio::test]
