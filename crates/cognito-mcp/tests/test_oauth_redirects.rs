@@ -129,33 +129,6 @@ async fn pre_consent_error_redirects_to_a_trusted_uri() {
     }
 }
 
-/// Serves a client ID metadata document at `http://{ip}:PORT/clients/agent.json`; its URL.
-async fn serve_metadata_document(ip: &str) -> String {
-    let listener = tokio::net::TcpListener::bind((ip, 0)).await.expect("bind");
-    let url = format!(
-        "http://{}/clients/agent.json",
-        listener.local_addr().expect("addr")
-    );
-    let doc = json!({
-        "client_id": url,
-        "client_name": "Metadata Document Agent",
-        "redirect_uris": [REDIRECT],
-        "token_endpoint_auth_method": "none",
-        "scope": "mcp/read",
-    });
-    let app = axum::Router::new().route(
-        "/clients/agent.json",
-        axum::routing::get(move || {
-            let doc = doc.clone();
-            async move { axum::Json(doc) }
-        }),
-    );
-    tokio::spawn(async move {
-        let _ = axum::serve(listener, app).await;
-    });
-    url
-}
-
 /// Anyone can publish a metadata document with any redirect URI, so its errors before consent
 /// are pages even when a trusted pattern covers that URI. After consent, errors redirect.
 #[tokio::test]
@@ -166,7 +139,7 @@ async fn metadata_document_pre_consent_redirect_fails() {
         &[],
     )
     .await;
-    let client_id = serve_metadata_document("127.0.0.1").await;
+    let client_id = serve_metadata_document("127.0.0.1", None).await;
     for (url, code, says) in pre_consent_errors(&s.base, &client_id) {
         assert_page(&Browser::new().get(&url).await, code, says);
     }
@@ -252,7 +225,7 @@ async fn metadata_document_fetch_ignores_proxy_from_the_environment() {
     ])
     .collect();
     let s = setup_with("dangerously_allow_private_metadata_documents = true", &env).await;
-    let client_id = serve_metadata_document("127.0.0.2").await;
+    let client_id = serve_metadata_document("127.0.0.2", None).await;
     let (_, challenge) = pkce();
     let page = Browser::new()
         .get(&authorize_url(

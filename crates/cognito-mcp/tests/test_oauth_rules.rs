@@ -764,35 +764,6 @@ async fn remembered_consent_skips_the_page_in_the_same_browser_only() {
     );
 }
 
-/// Serves one client ID metadata document on loopback; returns its URL.
-async fn serve_metadata_document() -> String {
-    let listener = tokio::net::TcpListener::bind("127.0.0.1:0")
-        .await
-        .expect("bind");
-    let url = format!(
-        "http://{}/clients/agent.json",
-        listener.local_addr().expect("addr")
-    );
-    let doc = json!({
-        "client_id": url,
-        "client_name": "Metadata Document Agent",
-        "redirect_uris": [REDIRECT],
-        "token_endpoint_auth_method": "none",
-        "scope": "mcp/read",
-    });
-    let app = axum::Router::new().route(
-        "/clients/agent.json",
-        axum::routing::get(move || {
-            let doc = doc.clone();
-            async move { ([("cache-control", "max-age=600")], axum::Json(doc)) }
-        }),
-    );
-    tokio::spawn(async move {
-        let _ = axum::serve(listener, app).await;
-    });
-    url
-}
-
 #[tokio::test]
 async fn client_id_metadata_document_signs_in() {
     let s = setup_with(
@@ -801,7 +772,7 @@ async fn client_id_metadata_document_signs_in() {
         "dangerously_allow_private_metadata_documents = true",
     )
     .await;
-    let client_id = serve_metadata_document().await;
+    let client_id = serve_metadata_document("127.0.0.1", Some("max-age=600")).await;
     let (verifier, challenge) = pkce();
     let mut b = Browser::new();
     let page = b
@@ -829,7 +800,7 @@ async fn client_id_metadata_document_signs_in() {
 #[tokio::test]
 async fn metadata_document_on_a_private_address_fails() {
     let s = setup().await;
-    let client_id = serve_metadata_document().await;
+    let client_id = serve_metadata_document("127.0.0.1", Some("max-age=600")).await;
     let (_, challenge) = pkce();
     let got = Browser::new()
         .get(&authorize_url(

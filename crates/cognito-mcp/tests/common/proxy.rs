@@ -431,3 +431,38 @@ pub fn claims(jwt: &str) -> Value {
     )
     .expect("json")
 }
+
+/// Serves one client ID metadata document at `http://{ip}:PORT/clients/agent.json` (a public
+/// client with the standard redirect URI and `mcp/read`), with `cache_control` if any; its URL.
+pub async fn serve_metadata_document(ip: &str, cache_control: Option<&'static str>) -> String {
+    let listener = tokio::net::TcpListener::bind((ip, 0)).await.expect("bind");
+    let url = format!(
+        "http://{}/clients/agent.json",
+        listener.local_addr().expect("addr")
+    );
+    let doc = json!({
+        "client_id": url,
+        "client_name": "Metadata Document Agent",
+        "redirect_uris": [REDIRECT],
+        "token_endpoint_auth_method": "none",
+        "scope": "mcp/read",
+    });
+    let app = axum::Router::new().route(
+        "/clients/agent.json",
+        axum::routing::get(move || {
+            let doc = doc.clone();
+            async move {
+                let mut resp = axum::response::IntoResponse::into_response(axum::Json(doc));
+                if let Some(cc) = cache_control {
+                    resp.headers_mut()
+                        .insert("cache-control", axum::http::HeaderValue::from_static(cc));
+                }
+                resp
+            }
+        }),
+    );
+    tokio::spawn(async move {
+        let _ = axum::serve(listener, app).await;
+    });
+    url
+}
