@@ -29,6 +29,8 @@ pub struct ScopePolicy {
     groups: BTreeMap<String, BTreeSet<String>>,
     machine_clients: BTreeMap<String, BTreeSet<String>>,
     resource_scopes: BTreeSet<String>,
+    /// [`Self::known_scopes`], kept up to date by every builder method: read on every request.
+    known: BTreeSet<String>,
 }
 
 impl Default for ScopePolicy {
@@ -44,7 +46,22 @@ impl ScopePolicy {
             groups: BTreeMap::new(),
             machine_clients: BTreeMap::new(),
             resource_scopes: BTreeSet::new(),
+            known: BTreeSet::new(),
         }
+    }
+
+    /// Rebuilds [`Self::known_scopes`] from what the groups, machine clients and resource
+    /// scopes name now.
+    fn with_known_updated(mut self) -> Self {
+        self.known = self
+            .groups
+            .values()
+            .chain(self.machine_clients.values())
+            .flatten()
+            .chain(&self.resource_scopes)
+            .cloned()
+            .collect();
+        self
     }
 
     /// The standard mapping for the resource-server identifier `resource_server`.
@@ -66,7 +83,7 @@ impl ScopePolicy {
             .entry(group.into())
             .or_default()
             .extend(scopes.into_iter().map(Into::into));
-        self
+        self.with_known_updated()
     }
 
     /// Replaces what `group` grants.
@@ -77,7 +94,7 @@ impl ScopePolicy {
     ) -> Self {
         self.groups
             .insert(group.into(), scopes.into_iter().collect());
-        self
+        self.with_known_updated()
     }
 
     /// Lists `client_id` as a machine client (client credentials, no user): its tokens get
@@ -92,7 +109,7 @@ impl ScopePolicy {
             .entry(client_id.into())
             .or_default()
             .extend(scopes.into_iter().map(Into::into));
-        self
+        self.with_known_updated()
     }
 
     /// Adds scopes the server checks (a tool's or a method's) to [`Self::known_scopes`], so a
@@ -104,7 +121,7 @@ impl ScopePolicy {
     {
         self.resource_scopes
             .extend(scopes.into_iter().map(Into::into));
-        self
+        self.with_known_updated()
     }
 
     /// The groups and what they grant.
@@ -119,14 +136,8 @@ impl ScopePolicy {
 
     /// The server's own scopes: every scope a group or machine client grants, and those added
     /// with [`Self::resource_scopes`]. Only these narrow a user token.
-    pub fn known_scopes(&self) -> BTreeSet<&str> {
-        self.groups
-            .values()
-            .chain(self.machine_clients.values())
-            .flatten()
-            .chain(&self.resource_scopes)
-            .map(String::as_str)
-            .collect()
+    pub fn known_scopes(&self) -> &BTreeSet<String> {
+        &self.known
     }
 
     /// What `groups` grant together.
@@ -144,12 +155,11 @@ impl ScopePolicy {
 
     /// The scopes of the server's a user token carries (empty: the token narrows nothing).
     pub fn narrowing<'a>(&self, claims: &'a Claims) -> Vec<&'a str> {
-        let known = self.known_scopes();
         claims
             .scopes
             .iter()
             .map(String::as_str)
-            .filter(|s| known.contains(s))
+            .filter(|s| self.known.contains(*s))
             .collect()
     }
 
