@@ -74,7 +74,7 @@ impl World {
             .allow_client(CLIENT)
             .build()
             .expect("verifier");
-        let (server, client_id) = rt.block_on(async {
+        let (server, router, client_id) = rt.block_on(async {
             let mut up = HostedUiConfig::new(ISSUER, CLIENT);
             // The hosted UI is never called: authorize_url is built from the domain alone.
             up.domain = Some("https://auth.example.invalid".into());
@@ -105,12 +105,9 @@ impl World {
             .await;
             assert_eq!(status, 201, "{body}");
             let v: Value = serde_json::from_str(&body).expect("json");
-            (
-                server,
-                v["client_id"].as_str().expect("client_id").to_owned(),
-            )
+            let client_id = v["client_id"].as_str().expect("client_id").to_owned();
+            (server, router, client_id)
         });
-        let router = server.routes();
         Self {
             rt,
             key,
