@@ -477,9 +477,46 @@ impl ProtectedResource {
         Ok(Request::from_parts(parts, body))
     }
 
-    /// Where the principal's scopes came from, for a refusal: what fixes it.
+    /// Where `p`'s scopes came from, in words (the privilege rule applied to this caller), for a
+    /// refusal: what fixes it.
     fn why_not(&self, p: &Principal) -> String {
-        why_not(&self.inner.policy, p, self.inner.own.is_some())
+        let (policy, proxy) = (&self.inner.policy, self.inner.own.is_some());
+        let held = if p.scopes().is_empty() {
+            "no scope".to_owned()
+        } else {
+            p.scopes().iter().cloned().collect::<Vec<_>>().join(", ")
+        };
+        let c = p.claims();
+        if c.username.is_none() {
+            return if policy.machine_clients().contains_key(&c.client_id) {
+                format!(
+                    "this machine client's token holds {held} (auth.machine_clients.{} lists what it may hold)",
+                    c.client_id
+                )
+            } else {
+                format!(
+                    "a token without a user (client credentials) gets a scope only when its app \
+                     client is listed in auth.machine_clients, and {} is not",
+                    c.client_id
+                )
+            };
+        }
+        let groups = if c.groups.is_empty() {
+            "you are in no group".to_owned()
+        } else {
+            format!("your groups are {}", c.groups.join(", "))
+        };
+        let narrowed = if proxy {
+            " (what your groups grant, within what this client asked for at sign-in)".to_owned()
+        } else if policy.narrowing(c).is_empty() {
+            String::new()
+        } else {
+            " (what your groups grant, narrowed to the scopes your token carries)".to_owned()
+        };
+        format!(
+            "{groups}, so you hold {held}{narrowed}. Privilege comes only from Cognito groups: ask \
+             an administrator to add you to a group that grants the scope, then sign in again"
+        )
     }
 
     /// The first call in `body` the principal lacks a scope for: (description, scope).
@@ -516,46 +553,6 @@ impl ProtectedResource {
         }
         None
     }
-}
-
-/// Where `p`'s scopes came from, in words: the privilege rule applied to this caller.
-pub(crate) fn why_not(policy: &ScopePolicy, p: &Principal, proxy: bool) -> String {
-    let held = if p.scopes().is_empty() {
-        "no scope".to_owned()
-    } else {
-        p.scopes().iter().cloned().collect::<Vec<_>>().join(", ")
-    };
-    let c = p.claims();
-    if c.username.is_none() {
-        return if policy.machine_clients().contains_key(&c.client_id) {
-            format!(
-                "this machine client's token holds {held} (auth.machine_clients.{} lists what it may hold)",
-                c.client_id
-            )
-        } else {
-            format!(
-                "a token without a user (client credentials) gets a scope only when its app \
-                 client is listed in auth.machine_clients, and {} is not",
-                c.client_id
-            )
-        };
-    }
-    let groups = if c.groups.is_empty() {
-        "you are in no group".to_owned()
-    } else {
-        format!("your groups are {}", c.groups.join(", "))
-    };
-    let narrowed = if proxy {
-        " (what your groups grant, within what this client asked for at sign-in)".to_owned()
-    } else if policy.narrowing(c).is_empty() {
-        String::new()
-    } else {
-        " (what your groups grant, narrowed to the scopes your token carries)".to_owned()
-    };
-    format!(
-        "{groups}, so you hold {held}{narrowed}. Privilege comes only from Cognito groups: ask \
-         an administrator to add you to a group that grants the scope, then sign in again"
-    )
 }
 
 /// The tower layer of [`ProtectedResource::layer`].
