@@ -32,6 +32,7 @@ pub(crate) use cognito_mcp_auth::config::{Problem, is_region};
 use serde::Deserialize;
 
 use crate::catalog;
+use crate::catalog::ConfirmMode;
 
 /// The TOML file, as written.
 #[derive(Debug, Default, Deserialize)]
@@ -190,28 +191,6 @@ pub(crate) struct SignInSettings {
     pub(crate) client_secret: Option<Secret>,
 }
 
-/// When a tool asks a person to confirm.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub(crate) enum ConfirmMode {
-    /// Every call.
-    Always,
-    /// Never.
-    Never,
-    /// Bulk calls changing more than `safety.bulk_confirm_threshold` users.
-    OverThreshold,
-}
-
-impl ConfirmMode {
-    fn parse(s: &str) -> Option<Self> {
-        match s {
-            "always" => Some(Self::Always),
-            "never" => Some(Self::Never),
-            "over_threshold" => Some(Self::OverThreshold),
-            _ => None,
-        }
-    }
-}
-
 /// `[safety]`: protected principals and confirmations.
 #[derive(Debug, Clone)]
 pub(crate) struct SafetySettings {
@@ -231,10 +210,7 @@ pub(crate) struct SafetySettings {
 impl SafetySettings {
     /// When `spec` asks a person to confirm: `safety.confirm`, else the catalogue's default.
     pub(crate) fn confirm_mode(&self, spec: &crate::catalog::ToolSpec) -> ConfirmMode {
-        self.confirm
-            .get(spec.name)
-            .copied()
-            .unwrap_or_else(|| spec.default_confirm())
+        self.confirm.get(spec.name).copied().unwrap_or(spec.confirm)
     }
 }
 
@@ -285,7 +261,7 @@ fn safety_settings(
                 "safety.confirm.{tool} is {mode:?}; write \"always\", \"never\" or \
                  \"over_threshold\""
             ))),
-            Some(ConfirmMode::OverThreshold) if !spec.is_bulk() => problems.push(Problem::new(format!(
+            Some(ConfirmMode::OverThreshold) if !spec.bulk => problems.push(Problem::new(format!(
                 "safety.confirm.{tool} is \"over_threshold\", which only bulk tools take; write \
                  \"always\" or \"never\""
             ))),

@@ -1,6 +1,6 @@
 //! Confirmations for destructive work: a person says yes before it happens.
 //!
-//! Which calls need it comes from the catalogue ([`ToolSpec::default_confirm`]) and
+//! Which calls need it comes from the catalogue ([`ToolSpec::confirm`]) and
 //! `safety.confirm`. How the person is asked depends on the client:
 //! - a client on protocol 2026-07-28 or later that can elicit gets an `input_required` result
 //!   asking for the confirmation; it retries the call with the answer and the `requestState`,
@@ -25,8 +25,7 @@ use rmcp::model::{
 use rmcp::service::RequestContext;
 use serde_json::{Value, json};
 
-use crate::catalog::ToolSpec;
-use crate::config::ConfirmMode;
+use crate::catalog::{ConfirmMode, ToolSpec};
 use crate::confirm_state::{Binding, StateError};
 use crate::server::CognitoMcp;
 use crate::tool_error::{ToolError, error_result};

@@ -18,9 +18,6 @@ pub(crate) struct ToolPolicy {
     sign_in_enabled: bool,
 }
 
-/// The sign-in checks: off unless `[sign_in] enabled = true`.
-const SIGN_IN_TOOLS: &[&str] = &["test_sign_in", "respond_to_auth_challenge"];
-
 impl ToolPolicy {
     pub(crate) fn from_settings(s: &Settings) -> Self {
         Self {
@@ -55,7 +52,7 @@ impl ToolPolicy {
                 tool.name
             ));
         }
-        if !self.sign_in_enabled && SIGN_IN_TOOLS.contains(&tool.name) {
+        if !self.sign_in_enabled && tool.sign_in {
             return Some(format!(
                 "`{}` is a sign-in check, and sign-in checks are off by default. The operator \
                  can enable them with `[sign_in] enabled = true` in the config (or \
@@ -71,7 +68,7 @@ impl ToolPolicy {
         (tool.is_read() || !self.read_only)
             && (self.allow.is_empty() || self.allow.iter().any(|a| a == tool.name))
             && !self.deny.iter().any(|d| d == tool.name)
-            && (self.sign_in_enabled || !SIGN_IN_TOOLS.contains(&tool.name))
+            && (self.sign_in_enabled || !tool.sign_in)
     }
 
     /// The tools that may run, in catalogue order.
@@ -93,9 +90,6 @@ pub(crate) struct ToolScopes {
     resource_server: String,
 }
 
-/// Tools any verified caller may call, whatever their scopes.
-const OPEN_TOOLS: &[&str] = &["whoami"];
-
 impl ToolScopes {
     pub(crate) fn new(resource_server: &str, overrides: BTreeMap<String, String>) -> Self {
         let by_tool = catalog::TOOLS
@@ -103,8 +97,8 @@ impl ToolScopes {
             .map(|t| {
                 let scope = match overrides.get(t.name) {
                     Some(s) => Some(s.clone()),
-                    None if OPEN_TOOLS.contains(&t.name) => None,
-                    None => Some(format!("{resource_server}/{}", t.access().name())),
+                    None if t.open => None,
+                    None => Some(format!("{resource_server}/{}", t.access.name())),
                 };
                 (t.name, scope)
             })

@@ -146,10 +146,10 @@ async fn decisions_equal_the_principle_everywhere() {
             c["scope"] = json!(scope.join(" "));
             let token = key.sign(&c);
             for tool in catalog::TOOLS {
-                let level = (tool.name != "whoami").then(|| tool.access().name());
+                let level = (!tool.open).then(|| tool.access.name());
                 let principal = layer_decision(&auth, &token, tool.name).await;
-                let targets = match tool.target() {
-                    Target::None => vec![vec![]],
+                let targets = match tool.target {
+                    Target::None | Target::Pool => vec![vec![]],
                     Target::User | Target::Group => subsets(&GROUPS),
                 };
                 for target in targets {

@@ -177,7 +177,7 @@ fn annotated_router() -> ToolRouter<CognitoMcp> {
                 .read_only(spec.is_read())
                 .destructive(spec.effect == Effect::Destructive)
                 .idempotent(spec.idempotent)
-                .open_world(spec.sends_messages()),
+                .open_world(spec.sends_messages),
         );
     }
     router
@@ -207,8 +207,8 @@ impl CognitoMcp {
         let mut tool_router = annotated_router();
         for route in tool_router.map.values_mut() {
             let spec = catalog::find(&route.attr.name).expect("in the catalogue");
-            if safety.confirm_mode(spec) != crate::config::ConfirmMode::Never {
-                add_confirm_arg(&mut route.attr.input_schema, spec.is_bulk());
+            if safety.confirm_mode(spec) != catalog::ConfirmMode::Never {
+                add_confirm_arg(&mut route.attr.input_schema, spec.bulk);
             }
         }
         Self {
@@ -997,7 +997,7 @@ impl CognitoMcp {
         context: &RequestContext<RoleServer>,
         call: &crate::confirm::CallState,
     ) -> Result<(), ToolError> {
-        if spec.is_bulk() || !self.needs_confirm(spec, 1) {
+        if spec.bulk || !self.needs_confirm(spec, 1) {
             return Ok(());
         }
         let arg = |k: &str| call.arguments.get(k).and_then(Value::as_str);
@@ -1009,40 +1009,16 @@ impl CognitoMcp {
         let (target, effect) = if let Some(username) = valid_user {
             admin.check_user_writable("username", username).await?;
             admin.check_user_privilege("username", username).await?;
-            let effect = match spec.name {
-                "delete_user" => {
-                    format!("Delete the user {username:?} permanently; this cannot be undone.")
-                }
-                "disable_user" => format!(
-                    "Disable the user {username:?}: they can no longer sign in until enabled \
-                     again."
-                ),
-                "sign_out_user" => {
-                    format!("Sign {username:?} out everywhere: their refresh tokens are revoked.")
-                }
-                "reset_user_password" => {
-                    format!("Reset the password of {username:?}: the current one stops working.")
-                }
-                "set_user_password" => {
-                    format!("Set a new password for {username:?}: the current one is replaced.")
-                }
-                _ => format!("{} for {username:?}.", spec.title),
-            };
+            let effect = spec.single_effect(username);
             (username.to_owned(), effect)
         } else if let Some(group) = valid_group {
             admin.check_group_writable("group", group)?;
             admin.check_group_privilege("group", group)?;
-            let effect = match spec.name {
-                "delete_group" => format!(
-                    "Delete the group {group:?}; its members stay in the pool. This cannot be \
-                     undone."
-                ),
-                _ => format!("{} for {group:?}.", spec.title),
-            };
+            let effect = spec.single_effect(group);
             (group.to_owned(), effect)
-        } else if spec.name == "set_user_pool_mfa_config" {
+        } else if spec.target == catalog::Target::Pool {
             let pool = self.admin.pool_id().to_owned();
-            let effect = format!("Change the MFA configuration of the pool {pool}.");
+            let effect = spec.single_effect(&pool);
             (pool, effect)
         } else {
             return Ok(());
@@ -1306,7 +1282,7 @@ mod tests {
             assert_eq!(a.idempotent_hint, Some(spec.idempotent), "{}", tool.name);
             assert_eq!(
                 a.open_world_hint,
-                Some(spec.sends_messages()),
+                Some(spec.sends_messages),
                 "{}",
                 tool.name
             );

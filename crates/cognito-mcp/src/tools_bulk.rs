@@ -102,14 +102,14 @@ fn some_of(users: &[&str]) -> String {
 }
 
 impl CognitoMcp {
-    /// The dry run, or confirmation (when needed) and the run. `effect` says what the change
-    /// does, with `{n}` for the number of users it changes.
+    /// The dry run, or confirmation (when needed) and the run. The catalogue says what the
+    /// change does; `group` is the group it changes, if any.
     async fn finish_bulk(
         &self,
         tool: &'static str,
-        plan: BulkPlan,
+        mut plan: BulkPlan,
         dry_run: bool,
-        effect: &str,
+        group: Option<&str>,
         ctx: RequestContext<RoleServer>,
     ) -> Result<Json<BulkReport>, ToolError> {
         let spec = catalog::find(tool).expect("bulk tools are in the catalogue");
@@ -117,13 +117,22 @@ impl CognitoMcp {
         let report = if dry_run {
             plan.preview()
         } else {
-            let changes = plan.changes();
+            let mut changes = plan.changes();
+            if self.needs_confirm(spec, changes) && plan.may_skip_existing() {
+                // Ask about what would change: users that exist already are left as they are.
+                self.admin
+                    .get()
+                    .await
+                    .skip_existing(&mut plan, false, self.bulk)
+                    .await;
+                changes = plan.changes();
+            }
             if self.needs_confirm(spec, changes) {
                 let ask = Ask {
                     target: format!("{changes} users"),
                     effect: format!(
                         "{}: {}.",
-                        effect.replace("{n}", &changes.to_string()),
+                        spec.bulk_effect(changes, group),
                         some_of(&plan.changed_users())
                     ),
                 };
@@ -178,7 +187,7 @@ impl CognitoMcp {
             .await
             .plan_create_users(&req, self.bulk)
             .await?;
-        self.finish_bulk("create_users", plan, req.dry_run, "Create {n} users", ctx)
+        self.finish_bulk("create_users", plan, req.dry_run, None, ctx)
             .await
     }
 
@@ -198,9 +207,14 @@ impl CognitoMcp {
             .await
             .plan_membership(&req, true, self.bulk)
             .await?;
-        let effect = format!("Add {{n}} users to the group {:?}", req.group);
-        self.finish_bulk("add_users_to_group", plan, req.dry_run, &effect, ctx)
-            .await
+        self.finish_bulk(
+            "add_users_to_group",
+            plan,
+            req.dry_run,
+            Some(&req.group),
+            ctx,
+        )
+        .await
     }
 
     #[tool(
@@ -219,9 +233,14 @@ impl CognitoMcp {
             .await
             .plan_membership(&req, false, self.bulk)
             .await?;
-        let effect = format!("Remove {{n}} users from the group {:?}", req.group);
-        self.finish_bulk("remove_users_from_group", plan, req.dry_run, &effect, ctx)
-            .await
+        self.finish_bulk(
+            "remove_users_from_group",
+            plan,
+            req.dry_run,
+            Some(&req.group),
+            ctx,
+        )
+        .await
     }
 
     #[tool(
@@ -241,14 +260,8 @@ impl CognitoMcp {
             .await
             .plan_set_enabled(&req, false, self.bulk)
             .await?;
-        self.finish_bulk(
-            "disable_users",
-            plan,
-            req.dry_run,
-            "Disable {n} users (they can no longer sign in)",
-            ctx,
-        )
-        .await
+        self.finish_bulk("disable_users", plan, req.dry_run, None, ctx)
+            .await
     }
 
     #[tool(
@@ -267,7 +280,7 @@ impl CognitoMcp {
             .await
             .plan_set_enabled(&req, true, self.bulk)
             .await?;
-        self.finish_bulk("enable_users", plan, req.dry_run, "Enable {n} users", ctx)
+        self.finish_bulk("enable_users", plan, req.dry_run, None, ctx)
             .await
     }
 }

@@ -98,7 +98,8 @@ async fn two_hundred_users_are_all_reported_and_a_rerun_skips_them_all() {
         .expect("members");
     assert_eq!(members.count, 60, "a full first page of members");
 
-    let again = s.ok("create_users", with_confirm(&args, "200 users")).await;
+    // Nothing would change, so nothing is asked: the re-run needs no `confirm`.
+    let again = s.ok("create_users", args.clone()).await;
     expect_counts(&again, &[("skipped", 200)]);
     assert!(
         again["items"]
@@ -116,8 +117,17 @@ async fn two_hundred_users_are_all_reported_and_a_rerun_skips_them_all() {
         .rev()
         .find(|r| r["tool"] == "create_users")
         .expect("audited");
-    assert_eq!(last["confirmed_by"], "argument");
+    assert_eq!(last["outcome"], "ok");
+    assert!(
+        last["confirmed_by"].is_null(),
+        "the re-run asked no one: {last}"
+    );
     assert_eq!(last["summary"]["counts"]["skipped"], 200);
+    let confirmed = audit
+        .iter()
+        .find(|r| r["tool"] == "create_users" && r["summary"]["counts"]["done"] == 200)
+        .expect("the first run is audited");
+    assert_eq!(confirmed["confirmed_by"], "argument");
     let refused = audit
         .iter()
         .filter(|r| r["tool"] == "create_users" && r["outcome"] == "refused")

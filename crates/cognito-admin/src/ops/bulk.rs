@@ -283,6 +283,14 @@ impl BulkPlan {
             .count()
     }
 
+    /// Whether some planned change creates a user that may exist already
+    /// ([`CognitoAdmin::skip_existing`] finds out).
+    pub fn may_skip_existing(&self) -> bool {
+        self.items
+            .iter()
+            .any(|i| matches!(i.step, Step::Change(Change::Create { .. })))
+    }
+
     /// The users that would change, in input order.
     pub fn changed_users(&self) -> Vec<&str> {
         self.items
@@ -538,13 +546,23 @@ impl CognitoAdmin {
             }
         }
         if req.dry_run {
-            self.mark_existing(&mut plan, limits).await;
+            self.skip_existing(&mut plan, true, limits).await;
         }
         Ok(plan)
     }
 
-    /// Dry run of `create_users`: users that exist already become skips.
-    async fn mark_existing(&self, plan: &mut BulkPlan, limits: BulkLimits) {
+    /// Looks up the users a `create_users` plan would create: those that exist already
+    /// become skips, so a dry run, or a confirmation, counts only what would change. A plan
+    /// that creates no users is left as it is.
+    pub async fn skip_existing(&self, plan: &mut BulkPlan, dry_run: bool, limits: BulkLimits) {
+        if !plan.may_skip_existing() {
+            return;
+        }
+        let exists = if dry_run {
+            "the user exists already: it would be left as it is"
+        } else {
+            "the user exists already: left as it is"
+        };
         let lookups: Vec<(usize, String)> = plan
             .items
             .iter()
@@ -563,13 +581,7 @@ impl CognitoAdmin {
         for (n, r) in found {
             let i = &mut plan.items[n];
             match r {
-                Ok(()) => {
-                    i.step = Step::Settled(
-                        ItemOutcome::Skipped,
-                        "the user exists already: it would be left as it is".into(),
-                        None,
-                    )
-                }
+                Ok(()) => i.step = Step::Settled(ItemOutcome::Skipped, exists.into(), None),
                 Err(AdminError::UserNotFound { .. }) => {}
                 Err(e) => {
                     i.step = Step::Settled(
