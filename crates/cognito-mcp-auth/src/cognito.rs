@@ -93,7 +93,8 @@ struct Inner {
     server: Option<AuthorizationServer>,
     /// The pool's verifier for the accepted app clients, if any.
     verifier: Option<CognitoVerifier>,
-    tool_scopes: BTreeMap<String, String>,
+    /// The scope each tool needs: one map, shared with the bearer check's scope rule.
+    tool_scopes: Arc<BTreeMap<String, String>>,
     mcp_path: String,
 }
 
@@ -416,6 +417,7 @@ impl CognitoAuthBuilder {
         if let Some(name) = &self.resource_name {
             builder = builder.resource_name(name.clone());
         }
+        let tool_scopes = Arc::new(tool_scopes);
         let rule_tools = tool_scopes.clone();
         let rule_methods = self.method_scopes.clone();
         if let Some(scope) = challenge_scope {

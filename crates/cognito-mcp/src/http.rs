@@ -34,6 +34,9 @@ pub(crate) struct AppBase {
     /// The pool's verifier for the accepted app clients: the bearer check's and the
     /// `verify_token` tool's (one key cache).
     verifier: Option<cognito_jwt::CognitoVerifier>,
+    /// The scope each tool needs: one object for the bearer check's 403 and the tools' own
+    /// refusal.
+    scopes: Arc<ToolScopes>,
 }
 
 /// The HTTP app for one public URL.
@@ -62,8 +65,9 @@ impl AppBase {
             .auth
             .verifier()
             .context("the pool's token verifier")?;
+        let scopes = Arc::new(ToolScopes::from_settings(&settings));
         let server = server.with_auth(
-            ToolScopes::from_settings(&settings),
+            scopes.clone(),
             &settings.auth.scope_policy(),
             verifier.clone(),
         );
@@ -71,6 +75,7 @@ impl AppBase {
             settings,
             server,
             verifier,
+            scopes,
         })
     }
 
@@ -88,7 +93,7 @@ impl AppBase {
     /// from the settings. In proxy mode this opens the state store.
     pub(crate) async fn build(&self, public_url: &str) -> anyhow::Result<App> {
         let settings = &self.settings;
-        let mut auth = auth_builder(settings, public_url);
+        let mut auth = auth_builder(settings, &self.scopes, public_url);
         if let Some(v) = &self.verifier {
             auth = auth.verifier(v.clone());
         }
@@ -149,6 +154,7 @@ impl AppBase {
 /// (the scope table's), what each scope allows on the consent page, and the resource metadata.
 pub(crate) fn auth_builder(
     settings: &Settings,
+    tool_scopes: &ToolScopes,
     public_url: &str,
 ) -> cognito_mcp_auth::CognitoAuthBuilder {
     let rs = &settings.auth.resource_server;
@@ -160,8 +166,7 @@ pub(crate) fn auth_builder(
         .describe_scope("openid", "know who you are")
         .describe_scope("email", "see your email address")
         .describe_scope("profile", "see your profile");
-    let tool_scopes = ToolScopes::from_settings(settings);
-    for row in crate::scopes::table(rs, &tool_scopes) {
+    for row in crate::scopes::table(rs, tool_scopes) {
         let text = crate::scopes::consent_text(&row);
         auth = auth.describe_scope(row.scope, text);
     }

@@ -505,7 +505,7 @@ async fn serve(
             );
             let server = server::CognitoMcp::new(admin, policy, audit, "local")
                 .with_auth(
-                    ToolScopes::from_settings(&settings),
+                    std::sync::Arc::new(ToolScopes::from_settings(&settings)),
                     &settings.auth.scope_policy(),
                     settings
                         .auth

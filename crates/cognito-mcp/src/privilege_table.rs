@@ -87,7 +87,8 @@ async fn bearer_check(key: &TestKey) -> cognito_mcp_auth::CognitoAuth {
         .allow_client(CLIENT)
         .build()
         .expect("verifier");
-    crate::http::auth_builder(&settings, "http://127.0.0.1:9")
+    let scopes = crate::policy::ToolScopes::from_settings(&settings);
+    crate::http::auth_builder(&settings, &scopes, "http://127.0.0.1:9")
         .verifier(verifier)
         .build()
         .await

@@ -57,7 +57,7 @@ pub(crate) struct Shared {
     audit: Option<Arc<AuditWriter>>,
     actor: String,
     instructions: String,
-    scopes: ToolScopes,
+    scopes: Arc<ToolScopes>,
     /// What each Cognito group grants: a caller may change only groups, and users in groups,
     /// whose scopes they hold (`cognito_admin::privilege`).
     grants: Arc<std::collections::BTreeMap<String, std::collections::BTreeSet<String>>>,
@@ -220,7 +220,7 @@ impl CognitoMcp {
                 audit,
                 actor: actor.to_owned(),
                 instructions,
-                scopes: ToolScopes::new("mcp", Default::default()),
+                scopes: Arc::new(ToolScopes::new("mcp", Default::default())),
                 grants: Default::default(),
                 verifier: None,
                 tool_router,
@@ -233,7 +233,7 @@ impl CognitoMcp {
     /// `verify_token` uses.
     pub(crate) fn with_auth(
         mut self,
-        scopes: ToolScopes,
+        scopes: Arc<ToolScopes>,
         policy: &cognito_jwt::ScopePolicy,
         verifier: Option<CognitoVerifier>,
     ) -> Self {

@@ -311,6 +311,45 @@ mod tests {
         }
     }
 
+    /// The backticked tool names of the list item of docs/tools.md that starts with `prefix`.
+    fn documented(prefix: &str) -> Vec<String> {
+        let text = include_str!("../../../../docs/tools.md");
+        let start = text.find(prefix).expect("the list is in docs/tools.md");
+        let rest = &text[start + prefix.len()..];
+        let end = ["\n- ", "\n\n"]
+            .iter()
+            .filter_map(|sep| rest.find(sep))
+            .min()
+            .unwrap_or(rest.len());
+        let mut names: Vec<String> = rest[..end]
+            .split('`')
+            .skip(1)
+            .step_by(2)
+            .filter(|n| find(n).is_some())
+            .map(str::to_owned)
+            .collect();
+        names.sort();
+        names
+    }
+
+    #[test]
+    fn tools_md_lists_the_confirmations_of_the_catalogue() {
+        let of = |mode: ConfirmMode| {
+            let mut names: Vec<String> = TOOLS
+                .iter()
+                .filter(|t| t.confirm == mode)
+                .map(|t| t.name.to_owned())
+                .collect();
+            names.sort();
+            names
+        };
+        assert_eq!(documented("- **always:**"), of(ConfirmMode::Always));
+        assert_eq!(
+            documented("- **past `safety.bulk_confirm_threshold` (10) changes:**"),
+            of(ConfirmMode::OverThreshold)
+        );
+    }
+
     #[test]
     fn confirmation_texts_name_the_target() {
         let delete = find("delete_user").expect("tool");
