@@ -19,6 +19,7 @@ mod policy;
 #[cfg(test)]
 mod privilege_table;
 mod protected;
+mod refusal;
 mod scopes;
 mod server;
 mod tool_error;

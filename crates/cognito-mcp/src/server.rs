@@ -32,6 +32,7 @@ use serde_json::Value;
 use crate::catalog::{self, Effect, ToolSpec};
 use crate::policy::ToolPolicy;
 use crate::policy::ToolScopes;
+use crate::refusal::Refusal;
 use crate::tool_error::{ERROR_CODE_META, ToolError, error_result};
 use rmcp::handler::server::tool::IntoCallToolResult;
 
@@ -263,35 +264,21 @@ impl CognitoMcp {
             && principal.is_none_or(|p| self.scopes.required(spec).is_none_or(|s| p.has_scope(s)))
     }
 
-    /// Why `spec` may not run for `principal`: (error code, reason), or `None`.
-    fn refusal(
-        &self,
-        spec: &ToolSpec,
-        principal: Option<&Principal>,
-    ) -> Option<(&'static str, String)> {
+    /// Why `spec` may not run for `principal`, or `None`.
+    fn refusal(&self, spec: &ToolSpec, principal: Option<&Principal>) -> Option<Refusal> {
         if let Some(reason) = self.policy.refusal(spec) {
-            return Some(("tool_disabled", reason));
+            return Some(Refusal::ToolDisabled { reason });
         }
         let p = principal?;
         let needed = self.scopes.required(spec)?;
         if p.has_scope(needed) {
             return None;
         }
-        let have: Vec<&str> = p.scopes().iter().map(String::as_str).collect();
-        Some((
-            "insufficient_scope",
-            format!(
-                "`{}` needs the scope {needed}; you hold {}. Privilege comes only from Cognito \
-                 groups (a token's own scopes only narrow it): ask an administrator to add you to \
-                 a group that grants it, then sign in again.",
-                spec.name,
-                if have.is_empty() {
-                    "no scopes".to_owned()
-                } else {
-                    have.join(", ")
-                }
-            ),
-        ))
+        Some(Refusal::InsufficientScope {
+            tool: spec.name,
+            needed: needed.to_owned(),
+            held: p.scopes().iter().cloned().collect(),
+        })
     }
 
     /// The audit actor: the caller's identity over HTTP, `local` over stdio.
@@ -877,12 +864,12 @@ impl CognitoMcp {
             ));
         };
 
-        if let Some((code, reason)) = self.refusal(spec, principal.as_ref()) {
+        if let Some(refusal) = self.refusal(spec, principal.as_ref()) {
             let mut record = AuditRecord::new(started, clock.elapsed(), &actor, &name, arguments);
-            record.outcome = AuditOutcome::Refused;
-            record.error = Some(code.into());
+            record.outcome = refusal.outcome();
+            record.error = Some(refusal.code().into());
             self.write_audit(record);
-            return Ok(error_result(code, false, format!("Refused: {reason}")).into());
+            return Ok(refusal.into_result().into());
         }
 
         let privilege = self.privilege(principal.as_ref());
@@ -1202,7 +1189,7 @@ impl ServerHandler for CognitoMcp {
         let audit_args = serde_json::json!({ "uri": uri });
         let (tool, username) = Self::resolve(&uri)?;
         let spec = catalog::find(tool).expect("resource tools are in the catalogue");
-        if let Some((code, reason)) = self.refusal(spec, principal.as_ref()) {
+        if let Some(refusal) = self.refusal(spec, principal.as_ref()) {
             let mut record = AuditRecord::new(
                 started,
                 clock.elapsed(),
@@ -1210,11 +1197,11 @@ impl ServerHandler for CognitoMcp {
                 "read_resource",
                 audit_args,
             );
-            record.outcome = AuditOutcome::Refused;
-            record.error = Some(code.into());
+            record.outcome = refusal.outcome();
+            record.error = Some(refusal.code().into());
             self.write_audit(record);
             return Err(ErrorData::invalid_request(
-                format!("resource {uri} is unavailable: {reason}"),
+                format!("resource {uri} is unavailable: {}", refusal.reason()),
                 None,
             ));
         }
