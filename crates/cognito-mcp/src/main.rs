@@ -18,6 +18,7 @@ mod lambda;
 mod policy;
 #[cfg(test)]
 mod privilege_table;
+mod progress;
 mod protected;
 mod refusal;
 mod scopes;

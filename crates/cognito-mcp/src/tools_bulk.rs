@@ -1,90 +1,19 @@
 //! The bulk tools: plan, confirm when the change is big enough, then run with progress
 //! notifications and cancellation.
 
-use std::sync::Mutex;
-use std::time::{Duration, Instant};
-
 use cognito_admin::{
     BulkObserver, BulkPlan, BulkReport, CreateUsers, GroupMembersChange, UsersChange,
 };
 use rmcp::handler::server::wrapper::Parameters;
-use rmcp::model::{ProgressNotificationParam, ProgressToken};
 use rmcp::service::RequestContext;
-use rmcp::{Json, Peer, RoleServer, tool, tool_router};
+use rmcp::{Json, RoleServer, tool, tool_router};
 use serde_json::json;
-use tokio::sync::mpsc;
-use tokio_util::sync::CancellationToken;
 
 use crate::catalog;
 use crate::confirm::{Ask, CallState};
+use crate::progress::McpProgress;
 use crate::server::CognitoMcp;
 use crate::tool_error::ToolError;
-
-/// Progress notifications are sent at most this often (and always for the last item).
-const PROGRESS_EVERY: Duration = Duration::from_millis(100);
-
-/// Relays a bulk run's progress to the client as `notifications/progress`, in order, and
-/// tells the run when the client cancelled the request.
-struct McpProgress {
-    tx: Option<mpsc::UnboundedSender<(usize, usize, String)>>,
-    last: Mutex<Option<Instant>>,
-    ct: CancellationToken,
-}
-
-impl McpProgress {
-    /// Starts relaying to `peer` when the request carries a progress token.
-    fn start(
-        peer: Peer<RoleServer>,
-        token: Option<ProgressToken>,
-        ct: CancellationToken,
-    ) -> (Self, Option<tokio::task::JoinHandle<()>>) {
-        let Some(token) = token else {
-            return (
-                Self {
-                    tx: None,
-                    last: Mutex::new(None),
-                    ct,
-                },
-                None,
-            );
-        };
-        let (tx, mut rx) = mpsc::unbounded_channel::<(usize, usize, String)>();
-        let relay = tokio::spawn(async move {
-            while let Some((done, total, message)) = rx.recv().await {
-                let mut p = ProgressNotificationParam::new(token.clone(), done as f64);
-                p.total = Some(total as f64);
-                p.message = Some(message);
-                if peer.notify_progress(p).await.is_err() {
-                    break;
-                }
-            }
-        });
-        (
-            Self {
-                tx: Some(tx),
-                last: Mutex::new(None),
-                ct,
-            },
-            Some(relay),
-        )
-    }
-}
-
-impl BulkObserver for McpProgress {
-    fn progress(&self, done: usize, total: usize, message: &str) {
-        let Some(tx) = &self.tx else { return };
-        let mut last = self.last.lock().unwrap_or_else(|p| p.into_inner());
-        if done < total && last.is_some_and(|at| at.elapsed() < PROGRESS_EVERY) {
-            return;
-        }
-        *last = Some(Instant::now());
-        let _ = tx.send((done, total, message.to_owned()));
-    }
-
-    fn is_cancelled(&self) -> bool {
-        self.ct.is_cancelled()
-    }
-}
 
 /// "alice, bob, carol and 34 more".
 fn some_of(users: &[&str]) -> String {
@@ -145,11 +74,9 @@ impl CognitoMcp {
                 McpProgress::start(ctx.peer.clone(), ctx.meta.get_progress_token(), ctx.ct);
             let admin = self.admin.get().await;
             let report = admin.run_bulk(plan, self.bulk, &observer).await;
-            drop(observer);
-            if let Some(relay) = relay {
-                // Every progress notification goes out before the result.
-                let _ = tokio::time::timeout(Duration::from_secs(5), relay).await;
-            }
+            // Every progress notification goes out before the result (the relay ends when
+            // the observer's sender is dropped, or when the client cancels).
+            observer.finish(relay).await;
             report
         };
         if let Some(call) = call {
