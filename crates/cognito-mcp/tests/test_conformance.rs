@@ -1,46 +1,32 @@
 //! The official MCP conformance suite (`@modelcontextprotocol/conformance`, server mode) passes
-//! every active scenario against `serve --transport http --conformance-fixtures`.
+//! every active scenario against the fixture server, `examples/conformance_fixtures.rs`.
 //!
 //! Needs the peers of `scripts/setup-peers` (Node 22 and the suite) in `PEERS_DIR`, default
 //! `<repo>/.peers`. No AWS and no moto: fixture mode has no Cognito tools.
 
 mod common;
+#[path = "../examples/conformance_fixtures.rs"]
+mod fixtures;
 
 use std::process::Stdio;
 use std::time::Duration;
 
-use common::{node_bin, peers, spawn_listening};
-use tokio::process::{Child, Command};
-/// The binary in fixture mode on a free loopback port, killed when dropped.
-struct Fixtures {
-    url: String,
-    _child: Child,
+use common::{node_bin, peers};
+use tokio::process::Command;
+use tokio_util::sync::CancellationToken;
+
+/// The fixture server on a free loopback port, in this test's runtime (it stops with it).
+async fn start_fixtures() -> String {
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0")
+        .await
+        .expect("a free port");
+    let base = format!("http://{}", listener.local_addr().expect("address"));
+    let app = fixtures::router(&base, &CancellationToken::new());
+    tokio::spawn(async move { axum::serve(listener, app).await });
+    format!("{base}/mcp")
 }
 
-async fn start_fixtures() -> Fixtures {
-    let mut cmd = Command::new(env!("CARGO_BIN_EXE_cognito-mcp"));
-    cmd.args([
-        "serve",
-        "--transport",
-        "http",
-        "--conformance-fixtures",
-        "--bind",
-        "127.0.0.1:0",
-    ])
-    // Fixture mode must need no Cognito settings at all.
-    .env_clear()
-    .env("PATH", std::env::var_os("PATH").unwrap_or_default())
-    .env("RUST_LOG", "warn")
-    .stdin(Stdio::null())
-    .stderr(Stdio::inherit());
-    let (base, child) = spawn_listening(cmd, None).await;
-    Fixtures {
-        url: format!("{base}/mcp"),
-        _child: child,
-    }
-}
-
-#[tokio::test]
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn official_conformance_suite_passes_every_active_server_scenario() {
     let node_bin = node_bin();
     let suite = peers().join("conformance/node_modules/.bin/conformance");
@@ -49,13 +35,13 @@ async fn official_conformance_suite_passes_every_active_server_scenario() {
         "the conformance suite or Node 22 is missing under {}: run scripts/setup-peers",
         peers().display()
     );
-    let server = start_fixtures().await;
+    let url = start_fixtures().await;
     let path = std::env::join_paths(std::iter::once(node_bin).chain(std::env::split_paths(
         &std::env::var_os("PATH").unwrap_or_default(),
     )))
     .expect("PATH");
     let run = Command::new(&suite)
-        .args(["server", "--url", &server.url])
+        .args(["server", "--url", &url])
         .env("PATH", path)
         .env("NO_COLOR", "1")
         .stdin(Stdio::null())

@@ -5,7 +5,7 @@
 //! - a client on protocol 2026-07-28 or later that can elicit gets an `input_required` result
 //!   asking for the confirmation; it retries the call with the answer and the `requestState`,
 //!   which is keyed, bound to the caller, tool, arguments and target, expires and counts once
-//!   ([`crate::confirm_state`]); a state that fails any of these is refused, never asked again;
+//!   ([`crate::mcp::confirm_state`]); a state that fails any of these is refused, never asked again;
 //! - an older client that can elicit is sent `elicitation/create` and the call waits for the
 //!   answer;
 //! - any other client must repeat the call with `confirm` set to the exact target (the
@@ -26,9 +26,9 @@ use rmcp::service::RequestContext;
 use serde_json::{Value, json};
 
 use crate::catalog::{ConfirmMode, ToolSpec};
-use crate::confirm_state::{Binding, StateError};
-use crate::server::CognitoMcp;
-use crate::tool_error::{ToolError, error_result};
+use crate::mcp::confirm_state::{Binding, StateError};
+use crate::mcp::error::{ToolError, error_result};
+use crate::mcp::server::CognitoMcp;
 
 /// The argument every tool that may need confirming accepts.
 pub(crate) const CONFIRM_ARG: &str = "confirm";

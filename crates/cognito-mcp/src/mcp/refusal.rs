@@ -5,7 +5,7 @@
 use cognito_admin::audit::AuditOutcome;
 use rmcp::model::CallToolResult;
 
-use crate::tool_error::error_result;
+use crate::mcp::error::error_result;
 
 /// A call the gate refuses.
 #[derive(Debug, Clone, PartialEq, Eq)]

@@ -15,8 +15,8 @@ use rmcp::{Json, tool, tool_router};
 use schemars::JsonSchema;
 use serde::Serialize;
 
-use crate::server::CognitoMcp;
-use crate::tool_error::ToolError;
+use crate::mcp::error::ToolError;
+use crate::mcp::server::CognitoMcp;
 
 /// The answer of a sign-in check: signed in (a summary of the tokens), or the challenge
 /// Cognito asks for next.

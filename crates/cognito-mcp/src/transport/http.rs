@@ -13,8 +13,8 @@ use tokio_util::sync::CancellationToken;
 
 use crate::catalog;
 use crate::config::Settings;
+use crate::mcp::server::CognitoMcp;
 use crate::policy::ToolScopes;
-use crate::server::CognitoMcp;
 
 fn host_of(url: &str) -> Option<(&str, Option<&str>)> {
     let rest = url.split_once("://")?.1;
@@ -209,7 +209,7 @@ pub(crate) async fn serve(settings: Settings, server: CognitoMcp) -> anyhow::Res
 
 /// The Host and Origin allow-lists against DNS rebinding: the configured ones, else loopback
 /// only; the public URL's host and origin are always allowed.
-pub(crate) fn allow_lists(
+pub fn allow_lists(
     hosts: &[String],
     origins: &[String],
     public_url: &str,
@@ -244,7 +244,7 @@ pub(crate) fn allow_lists(
 
 /// Serves `app` on `listener` until Ctrl-C or SIGTERM, then cancels `shutdown` (the MCP
 /// sessions) and drains the connections. Prints `listening on http://ADDR` on stdout first.
-pub(crate) async fn run(
+pub async fn run(
     listener: tokio::net::TcpListener,
     app: Router,
     shutdown: CancellationToken,

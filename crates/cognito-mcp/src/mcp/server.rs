@@ -30,10 +30,10 @@ use serde::{Deserialize, Serialize};
 use serde_json::Value;
 
 use crate::catalog::{self, Effect, ToolSpec};
+use crate::mcp::error::{ERROR_CODE_META, ToolError, error_result};
+use crate::mcp::refusal::Refusal;
 use crate::policy::ToolPolicy;
 use crate::policy::ToolScopes;
-use crate::refusal::Refusal;
-use crate::tool_error::{ERROR_CODE_META, ToolError, error_result};
 use rmcp::handler::server::tool::IntoCallToolResult;
 
 /// The pool description resource.
@@ -143,7 +143,7 @@ fn add_confirm_arg(schema: &mut Arc<serde_json::Map<String, Value>>, bulk: bool)
     let mut map = (**schema).clone();
     if let Some(Value::Object(props)) = map.get_mut("properties") {
         props.insert(
-            crate::confirm::CONFIRM_ARG.into(),
+            crate::mcp::confirm::CONFIRM_ARG.into(),
             serde_json::json!({
                 "type": "string",
                 "description": format!(
@@ -833,9 +833,9 @@ impl CognitoMcp {
         let confirm = request
             .arguments
             .as_mut()
-            .and_then(|a| a.remove(crate::confirm::CONFIRM_ARG));
+            .and_then(|a| a.remove(crate::mcp::confirm::CONFIRM_ARG));
         // Shared with the tool through the request's extensions, without copying the arguments.
-        let call = Arc::new(crate::confirm::CallState {
+        let call = Arc::new(crate::mcp::confirm::CallState {
             actor: actor.clone(),
             confirm: confirm.as_ref().and_then(Value::as_str).map(str::to_owned),
             arguments: Value::Object(request.arguments.clone().unwrap_or_default()),
@@ -936,7 +936,7 @@ impl CognitoMcp {
                     .is_none_or(|m| !m.contains_key(ERROR_CODE_META))
             {
                 // rmcp answers arguments that do not deserialize with a bare tool error.
-                let detail = crate::server::text_of(r);
+                let detail = crate::mcp::server::text_of(r);
                 *r = error_result(
                     "invalid_arguments",
                     false,
@@ -963,7 +963,7 @@ impl CognitoMcp {
                         | "insufficient_scope"
                         | "person_required",
                     ) => AuditOutcome::Refused,
-                    Some(c) if crate::confirm_state::STATE_ERROR_CODES.contains(&c) => {
+                    Some(c) if crate::mcp::confirm_state::STATE_ERROR_CODES.contains(&c) => {
                         AuditOutcome::Refused
                     }
                     _ => AuditOutcome::Error,
@@ -982,7 +982,7 @@ impl CognitoMcp {
         &self,
         spec: &ToolSpec,
         context: &RequestContext<RoleServer>,
-        call: &crate::confirm::CallState,
+        call: &crate::mcp::confirm::CallState,
     ) -> Result<(), ToolError> {
         if spec.bulk || !self.needs_confirm(spec, 1) {
             return Ok(());
@@ -1010,8 +1010,13 @@ impl CognitoMcp {
         } else {
             return Ok(());
         };
-        self.confirm(spec, context, call, &crate::confirm::Ask { target, effect })
-            .await
+        self.confirm(
+            spec,
+            context,
+            call,
+            &crate::mcp::confirm::Ask { target, effect },
+        )
+        .await
     }
 
     /// Which resource a URI names: the tool that serves it and the username, if any.

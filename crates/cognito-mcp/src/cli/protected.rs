@@ -3,7 +3,7 @@
 
 use cognito_admin::protect::Resolution;
 
-use crate::server::CognitoMcp;
+use crate::mcp::server::CognitoMcp;
 
 /// What to say about `r` when it names no user of `pool_id`.
 pub(crate) fn unresolved(r: &Resolution, pool_id: &str) -> Option<String> {

@@ -150,7 +150,7 @@ async fn protected_users_resolve(admin: &CognitoAdmin, pool_id: &str) -> bool {
         Ok(resolutions) => {
             let mut ok = true;
             for r in resolutions {
-                if let Some(problem) = crate::protected::unresolved(&r, pool_id) {
+                if let Some(problem) = crate::cli::protected::unresolved(&r, pool_id) {
                     println!("error: {problem}");
                     ok = false;
                 } else {

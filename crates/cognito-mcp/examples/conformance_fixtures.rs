@@ -1,4 +1,6 @@
-//! Conformance fixture mode (test only): `serve --transport http --conformance-fixtures`.
+//! The MCP conformance suite's fixture server (test only), not part of the release binary.
+//! `tests/test_conformance.rs` includes this file and serves [`router`] in process; run it by
+//! hand with `cargo run -p cognito-mcp --example conformance_fixtures -- --bind ADDR`.
 //!
 //! The official MCP conformance suite (`@modelcontextprotocol/conformance`, server mode) calls
 //! a fixed set of tools, resources and prompts (`test_simple_text`, `test://static-text`,
@@ -36,7 +38,8 @@ use serde::de::DeserializeOwned;
 use serde_json::{Value, json};
 use tokio_util::sync::CancellationToken;
 
-use crate::http;
+use clap::Parser;
+use cognito_mcp::transport::http;
 
 /// A 1x1 red pixel, PNG.
 const PNG_BASE64: &str =
@@ -58,7 +61,7 @@ const STEP: Duration = Duration::from_millis(50);
 /// The suite's fixture server. One instance per MCP session (the HTTP service builds one for
 /// each `initialize`), so the log level and the subscriptions are the session's own.
 #[derive(Debug, Clone)]
-pub(crate) struct ConformanceFixtures {
+struct ConformanceFixtures {
     level: Arc<Mutex<LoggingLevel>>,
     subscriptions: Arc<Mutex<BTreeSet<String>>>,
 }
@@ -731,17 +734,11 @@ impl ServerHandler for ConformanceFixtures {
     }
 }
 
-/// Serves the fixtures over Streamable HTTP at `/mcp` until Ctrl-C or SIGTERM: stateful
-/// sessions (sampling and elicitation need the client's answer in the same session), no bearer
-/// layer, and the same Host/Origin allow-lists as the real server (loopback and the public URL).
-pub(crate) async fn serve(bind: &str, public_url: Option<String>) -> anyhow::Result<()> {
-    let listener = tokio::net::TcpListener::bind(bind)
-        .await
-        .with_context(|| format!("cannot listen on {bind}"))?;
-    let local = listener.local_addr()?;
-    let public_url = public_url.unwrap_or_else(|| format!("http://{local}"));
-    let (allowed_hosts, allowed_origins) = http::allow_lists(&[], &[], &public_url);
-    let shutdown = CancellationToken::new();
+/// The fixtures over Streamable HTTP at `/mcp`: stateful sessions (sampling and elicitation
+/// need the client's answer in the same session), no bearer layer, and the same Host/Origin
+/// allow-lists as the real server (loopback and the public URL).
+pub(crate) fn router(public_url: &str, shutdown: &CancellationToken) -> Router {
+    let (allowed_hosts, allowed_origins) = http::allow_lists(&[], &[], public_url);
     let config = StreamableHttpServerConfig::default()
         .with_legacy_session_mode(true)
         .with_allowed_hosts(allowed_hosts)
@@ -752,9 +749,47 @@ pub(crate) async fn serve(bind: &str, public_url: Option<String>) -> anyhow::Res
         Arc::new(LocalSessionManager::default()),
         config,
     );
-    let app = Router::new().nest_service("/mcp", mcp);
+    Router::new().nest_service("/mcp", mcp)
+}
+
+/// Serves [`router`] until Ctrl-C or SIGTERM, through the real server's serving loop.
+#[cfg_attr(test, allow(dead_code))]
+async fn serve(bind: &str, public_url: Option<String>) -> anyhow::Result<()> {
+    let listener = tokio::net::TcpListener::bind(bind)
+        .await
+        .with_context(|| format!("cannot listen on {bind}"))?;
+    let local = listener.local_addr()?;
+    let public_url = public_url.unwrap_or_else(|| format!("http://{local}"));
+    let shutdown = CancellationToken::new();
+    let app = router(&public_url, &shutdown);
     tracing::warn!(addr = %local, "serving the MCP conformance fixtures (test only, no Cognito tools)");
     http::run(listener, app, shutdown).await
+}
+
+/// Serve the MCP conformance suite's fixtures over Streamable HTTP (test only).
+#[derive(Debug, Parser)]
+#[cfg_attr(test, allow(dead_code))]
+struct Args {
+    /// The address to listen on.
+    #[arg(long, default_value = "127.0.0.1:0")]
+    bind: String,
+    /// The URL clients reach this server at (default http://BIND).
+    #[arg(long)]
+    public_url: Option<String>,
+}
+
+#[cfg_attr(test, allow(dead_code))]
+#[tokio::main(flavor = "current_thread")]
+async fn main() -> anyhow::Result<()> {
+    let args = Args::parse();
+    tracing_subscriber::fmt()
+        .with_writer(std::io::stderr)
+        .with_env_filter(
+            tracing_subscriber::EnvFilter::try_from_default_env()
+                .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new("warn")),
+        )
+        .init();
+    serve(&args.bind, args.public_url).await
 }
 
 #[cfg(test)]

@@ -203,8 +203,8 @@ pub(crate) struct SafetySettings {
     /// elicitation), never from the agent's `confirm` argument; default false.
     pub(crate) require_person: bool,
     /// The key and the used nonces of `input_required` confirmation states; a random key
-    /// until `serve` sets the configured one ([`crate::confirm_state`]).
-    pub(crate) confirm_states: crate::confirm_state::ConfirmStates,
+    /// until `serve` sets the configured one ([`crate::mcp::confirm_state`]).
+    pub(crate) confirm_states: crate::mcp::confirm_state::ConfirmStates,
 }
 
 impl SafetySettings {
@@ -221,7 +221,7 @@ impl Default for SafetySettings {
             bulk_confirm_threshold: DEFAULT_BULK_CONFIRM_THRESHOLD,
             confirm: BTreeMap::new(),
             require_person: false,
-            confirm_states: crate::confirm_state::ConfirmStates::random(),
+            confirm_states: crate::mcp::confirm_state::ConfirmStates::random(),
         }
     }
 }
@@ -336,7 +336,7 @@ fn safety_settings(
                 .unwrap_or(DEFAULT_BULK_CONFIRM_THRESHOLD),
             confirm,
             require_person: safety.confirm.require_person.unwrap_or(false),
-            confirm_states: crate::confirm_state::ConfirmStates::random(),
+            confirm_states: crate::mcp::confirm_state::ConfirmStates::random(),
         },
         cognito_admin::BulkLimits::new(max_items, concurrency),
         pacing.enabled.unwrap_or(true).then_some(rates),

@@ -1,19 +1,17 @@
 //! The bulk tools: plan, confirm when the change is big enough, then run with progress
 //! notifications and cancellation.
 
-use cognito_admin::{
-    BulkObserver, BulkPlan, BulkReport, CreateUsers, GroupMembersChange, UsersChange,
-};
+use cognito_admin::{BulkPlan, BulkReport, CreateUsers, GroupMembersChange, UsersChange};
 use rmcp::handler::server::wrapper::Parameters;
 use rmcp::service::RequestContext;
 use rmcp::{Json, RoleServer, tool, tool_router};
 use serde_json::json;
 
 use crate::catalog;
-use crate::confirm::{Ask, CallState};
-use crate::progress::McpProgress;
-use crate::server::CognitoMcp;
-use crate::tool_error::ToolError;
+use crate::mcp::confirm::{Ask, CallState};
+use crate::mcp::error::ToolError;
+use crate::mcp::progress::McpProgress;
+use crate::mcp::server::CognitoMcp;
 
 /// "alice, bob, carol and 34 more".
 fn some_of(users: &[&str]) -> String {

@@ -23,8 +23,8 @@ use tokio::sync::OnceCell;
 use tower::Service as _;
 
 use crate::config::Settings;
-use crate::http::{App, AppBase};
-use crate::server::CognitoMcp;
+use crate::mcp::server::CognitoMcp;
+use crate::transport::http::{App, AppBase};
 use cognito_mcp_auth::config::StoreKind;
 
 /// The variables the Lambda runtime sets for a function's process; `lambda_http` needs all four.

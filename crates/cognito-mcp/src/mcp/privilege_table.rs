@@ -88,7 +88,7 @@ async fn bearer_check(key: &TestKey) -> cognito_mcp_auth::CognitoAuth {
         .build()
         .expect("verifier");
     let scopes = crate::policy::ToolScopes::from_settings(&settings);
-    crate::http::auth_builder(&settings, &scopes, "http://127.0.0.1:9")
+    crate::transport::http::auth_builder(&settings, &scopes, "http://127.0.0.1:9")
         .verifier(verifier)
         .build()
         .await

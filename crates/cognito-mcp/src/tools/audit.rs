@@ -16,8 +16,8 @@ use schemars::JsonSchema;
 use serde::Deserialize;
 
 use crate::catalog;
-use crate::server::CognitoMcp;
-use crate::tool_error::ToolError;
+use crate::mcp::error::ToolError;
+use crate::mcp::server::CognitoMcp;
 
 /// The outcomes an audit record may have; `cancelled` is written by versions that record
 /// calls the client cancelled.

@@ -1,0 +1,497 @@
+//! The command line: `serve`, `check`, `iam-policy`, `bootstrap`, `deploy` and `token`.
+
+pub(crate) mod bootstrap;
+pub(crate) mod check;
+pub(crate) mod protected;
+
+use std::path::PathBuf;
+use std::process::ExitCode;
+use std::sync::Arc;
+
+use anyhow::Context as _;
+use clap::{Parser, Subcommand, ValueEnum};
+use cognito_admin::CognitoAdmin;
+use cognito_admin::audit::AuditLog;
+use rmcp::ServiceExt;
+
+use crate::config::Settings;
+use crate::mcp::{confirm_state, server};
+use crate::policy::{ToolPolicy, ToolScopes};
+use crate::transport::http;
+#[cfg(feature = "lambda")]
+use crate::transport::lambda;
+use crate::{aws, config, deploy, policy};
+
+/// Administer an Amazon Cognito user pool from AI agents, over MCP.
+#[derive(Debug, Parser)]
+#[command(name = "cognito-mcp", version, about, long_about = None)]
+struct Cli {
+    /// A TOML configuration file (environment variables override it).
+    #[arg(long, global = true, env = "COGNITO_MCP_CONFIG", value_name = "PATH")]
+    config: Option<PathBuf>,
+    #[command(subcommand)]
+    command: Command,
+}
+
+#[derive(Debug, Subcommand)]
+enum Command {
+    /// Run the MCP server.
+    Serve {
+        /// List and allow only the tools that change nothing.
+        #[arg(long)]
+        read_only: bool,
+        /// The MCP transport.
+        #[arg(long, value_enum, default_value_t = Transport::Stdio)]
+        transport: Transport,
+        /// With --transport http: the address to listen on (default 127.0.0.1:8080;
+        /// COGNITO_MCP_BIND, server.bind).
+        #[arg(long, value_name = "ADDR")]
+        bind: Option<String>,
+        /// With --transport http or lambda: the URL clients reach this server at, without /mcp
+        /// (default http://BIND, on Lambda https:// and the domain of the first request;
+        /// COGNITO_MCP_PUBLIC_URL, server.public_url).
+        #[arg(long, value_name = "URL")]
+        public_url: Option<String>,
+    },
+    /// Validate the configuration and reach the pool; prints one line per finding.
+    Check,
+    /// Print the least-privilege IAM policy for the enabled tools.
+    IamPolicy {
+        /// Policy for read-only mode.
+        #[arg(long)]
+        read_only: bool,
+        /// The AWS account id for the pool ARN (default: any account, `*`).
+        #[arg(long)]
+        account_id: Option<String>,
+    },
+    /// Create a user pool, an app client, the groups Admins, Developers and ReadOnly, and a
+    /// first admin user.
+    Bootstrap(bootstrap::BootstrapArgs),
+    /// Write the config (`init`), then the pool's infrastructure from it (`template`).
+    Deploy {
+        #[command(subcommand)]
+        command: deploy::DeployCommand,
+    },
+    /// Sign a user in (AdminInitiateAuth) and print their tokens, for testing.
+    Token {
+        /// The username.
+        #[arg(long)]
+        username: String,
+        /// Read the password from standard input (one line). Required: passwords never go on
+        /// the command line.
+        #[arg(long)]
+        password_stdin: bool,
+        /// What to print: the JSON answer, the access token alone, or the id token alone.
+        #[arg(long, value_enum, default_value_t = TokenOutput::Json)]
+        print: TokenOutput,
+    },
+}
+
+#[derive(Debug, Clone, Copy, ValueEnum)]
+enum TokenOutput {
+    /// `{"access_token", "id_token", "expires_in", "token_type"}`.
+    Json,
+    /// The access token alone.
+    Access,
+    /// The id token alone.
+    Id,
+}
+
+#[derive(Debug, Clone, Copy, ValueEnum)]
+enum Transport {
+    /// Standard input and output (Claude Desktop, Cursor, VS Code, Inspector).
+    Stdio,
+    /// Streamable HTTP at /mcp, every caller holding a Cognito token.
+    Http,
+    /// The HTTP transport on AWS Lambda, behind an API Gateway HTTP API or a Function URL
+    /// (what `bootstrap` with no arguments does when Lambda starts it).
+    #[cfg(feature = "lambda")]
+    Lambda,
+}
+
+impl Transport {
+    /// Whether the host freezes the process once it has answered (AWS Lambda), so work must
+    /// not be left in queues (audit lines are then written before the answer).
+    fn freezes_after_answering(self) -> bool {
+        #[cfg(feature = "lambda")]
+        if matches!(self, Transport::Lambda) {
+            return true;
+        }
+        false
+    }
+}
+
+/// Targets whose debug and trace events carry whole MCP messages or HTTP bodies (tool
+/// arguments, so passwords). Whatever `RUST_LOG` says, they log at info at most.
+const PAYLOAD_TARGETS: &[&str] = &[
+    "rmcp",
+    "aws_smithy_runtime",
+    "aws_smithy_http",
+    "hyper",
+    "h2",
+];
+
+fn init_logging() {
+    use tracing_subscriber::EnvFilter;
+    use tracing_subscriber::filter::filter_fn;
+    use tracing_subscriber::prelude::*;
+
+    let filter = EnvFilter::try_from_default_env()
+        .unwrap_or_else(|_| EnvFilter::new("cognito_mcp=info,warn"));
+    let no_payloads = filter_fn(|meta| {
+        *meta.level() <= tracing::Level::INFO
+            || !PAYLOAD_TARGETS
+                .iter()
+                .any(|t| meta.target() == *t || meta.target().starts_with(&format!("{t}::")))
+    });
+    tracing_subscriber::registry()
+        .with(
+            tracing_subscriber::fmt::layer()
+                .with_writer(std::io::stderr)
+                .with_ansi(false)
+                .with_target(false)
+                .with_filter(no_payloads)
+                .with_filter(filter),
+        )
+        .init();
+}
+
+fn load(cli: &Cli, read_only_flag: bool) -> Result<Settings, config::Problem> {
+    let mut settings = Settings::load(cli.config.as_deref(), &|k| std::env::var(k).ok())?;
+    settings.read_only |= read_only_flag;
+    Ok(settings)
+}
+
+/// The command line. Lambda's `provided` runtimes start `bootstrap` with no arguments: then,
+/// and only when the Lambda runtime started the process, it means `serve --transport lambda`.
+fn args() -> Vec<std::ffi::OsString> {
+    #[cfg_attr(not(feature = "lambda"), allow(unused_mut))]
+    let mut args: Vec<std::ffi::OsString> = std::env::args_os().collect();
+    #[cfg(feature = "lambda")]
+    if args.len() == 1 && lambda::launched_by_lambda() {
+        args.extend(["serve", "--transport", "lambda"].map(Into::into));
+    }
+    args
+}
+
+/// Runs the command line; `main.rs` calls only this.
+pub fn main() -> ExitCode {
+    let cli = Cli::parse_from(args());
+    init_logging();
+    // One worker thread unless TOKIO_WORKER_THREADS says otherwise: Cognito's quotas (tens of
+    // requests per second per account) bound the real work far below what one core serves
+    // (about 20,000 authenticated calls a second), and one worker spends a third less CPU
+    // per call than two that steal work from each other (docs/benchmarks.md).
+    let mut builder = tokio::runtime::Builder::new_multi_thread();
+    if std::env::var_os("TOKIO_WORKER_THREADS").is_none() {
+        builder.worker_threads(1);
+    }
+    let runtime = match builder.enable_all().build() {
+        Ok(rt) => rt,
+        Err(e) => {
+            eprintln!("error: cannot start the async runtime: {e}");
+            return ExitCode::FAILURE;
+        }
+    };
+    runtime.block_on(run(cli))
+}
+
+async fn run(cli: Cli) -> ExitCode {
+    match &cli.command {
+        Command::Check => {
+            let settings = match load(&cli, false) {
+                Ok(s) => s,
+                Err(p) => {
+                    println!("error: {p}");
+                    return ExitCode::FAILURE;
+                }
+            };
+            if check::run(&settings).await {
+                ExitCode::SUCCESS
+            } else {
+                ExitCode::FAILURE
+            }
+        }
+        Command::IamPolicy {
+            read_only,
+            account_id,
+        } => {
+            let settings = match load(&cli, *read_only) {
+                Ok(s) => s,
+                Err(p) => {
+                    eprintln!("error: {p}");
+                    return ExitCode::FAILURE;
+                }
+            };
+            let problems: Vec<_> = settings
+                .problems()
+                .into_iter()
+                // The policy needs neither the pool nor the app client nor Redis to exist yet
+                // (it is printed before a deploy too).
+                .filter(|p| {
+                    let m = p.message();
+                    !m.starts_with("COGNITO_USER_POOL_ID is not set")
+                        && !m.contains("set COGNITO_CLIENT_ID")
+                        && !m.starts_with("auth.store is \"redis\" but no Redis server")
+                })
+                .collect();
+            if !problems.is_empty() {
+                for p in problems {
+                    eprintln!("error: {p}");
+                }
+                return ExitCode::FAILURE;
+            }
+            if settings.user_pool_id.is_none() {
+                eprintln!(
+                    "note: COGNITO_USER_POOL_ID is not set, so the policy covers every pool of the region"
+                );
+            }
+            let doc = policy::server_policy(
+                &settings,
+                account_id.as_deref(),
+                settings.user_pool_id.as_deref(),
+            );
+            println!(
+                "{}",
+                serde_json::to_string_pretty(&doc).expect("a JSON value serializes")
+            );
+            ExitCode::SUCCESS
+        }
+        Command::Bootstrap(args) => {
+            let settings = match load(&cli, false) {
+                Ok(s) => s,
+                Err(p) => {
+                    eprintln!("error: {p}");
+                    return ExitCode::FAILURE;
+                }
+            };
+            match bootstrap::run(&settings, args).await {
+                Ok(()) => ExitCode::SUCCESS,
+                Err(e) => {
+                    eprintln!("error: {e:#}");
+                    ExitCode::FAILURE
+                }
+            }
+        }
+        Command::Deploy { command } => match deploy::run(command, cli.config.as_deref()) {
+            Ok(()) => ExitCode::SUCCESS,
+            Err(e) => {
+                eprintln!("error: {e:#}");
+                ExitCode::FAILURE
+            }
+        },
+        Command::Token {
+            username,
+            password_stdin,
+            print,
+        } => match token(&cli, username, *password_stdin, *print).await {
+            Ok(()) => ExitCode::SUCCESS,
+            Err(e) => {
+                eprintln!("error: {e:#}");
+                ExitCode::FAILURE
+            }
+        },
+        Command::Serve {
+            read_only,
+            transport,
+            bind,
+            public_url,
+        } => {
+            match serve(
+                &cli,
+                *read_only,
+                *transport,
+                bind.clone(),
+                public_url.clone(),
+            )
+            .await
+            {
+                Ok(()) => ExitCode::SUCCESS,
+                Err(e) => {
+                    eprintln!("error: {e:#}");
+                    #[cfg(feature = "lambda")]
+                    if matches!(transport, Transport::Lambda) && lambda::launched_by_lambda() {
+                        lambda::report_init_error(&format!("{e:#}")).await;
+                    }
+                    ExitCode::FAILURE
+                }
+            }
+        }
+    }
+}
+
+/// Fails with every configuration problem, one per line, when the settings are not usable.
+fn ensure_usable(settings: &Settings) -> anyhow::Result<()> {
+    let problems = settings.problems();
+    if !problems.is_empty() {
+        let lines: Vec<String> = problems.iter().map(|p| p.to_string()).collect();
+        anyhow::bail!("the configuration has problems:\n  {}", lines.join("\n  "));
+    }
+    Ok(())
+}
+
+async fn token(
+    cli: &Cli,
+    username: &str,
+    password_stdin: bool,
+    print: TokenOutput,
+) -> anyhow::Result<()> {
+    use cognito_admin::signin::SignIn;
+    let settings = load(cli, false).map_err(|p| anyhow::anyhow!("{p}"))?;
+    ensure_usable(&settings)?;
+    let client_id = settings
+        .client_id
+        .clone()
+        .context("set COGNITO_CLIENT_ID to the app client to sign in through")?;
+    if !password_stdin {
+        anyhow::bail!("pass the password on standard input with --password-stdin");
+    }
+    let mut line = String::new();
+    std::io::stdin()
+        .read_line(&mut line)
+        .context("cannot read the password from standard input")?;
+    let password = cognito_admin::Secret::new(line.trim_end_matches(['\r', '\n']));
+    if password.is_empty() {
+        anyhow::bail!("standard input held no password");
+    }
+    let pool_id = settings
+        .user_pool_id
+        .clone()
+        .expect("checked by problems()");
+    let admin = CognitoAdmin::new(aws::client(&settings).await, pool_id);
+    let outcome = admin
+        .admin_sign_in(
+            &client_id,
+            settings.client_secret.as_ref(),
+            username,
+            &password,
+        )
+        .await
+        .map_err(|e| anyhow::anyhow!("{e}. How to fix: {}", e.hint()))?;
+    match outcome {
+        SignIn::Tokens {
+            access_token,
+            id_token,
+            expires_in,
+        } => {
+            match print {
+                TokenOutput::Access => println!("{}", access_token.expose()),
+                TokenOutput::Id => println!("{}", id_token.expose()),
+                TokenOutput::Json => println!(
+                    "{}",
+                    serde_json::json!({
+                        "access_token": access_token.expose(),
+                        "id_token": id_token.expose(),
+                        "expires_in": expires_in,
+                        "token_type": "Bearer",
+                    })
+                ),
+            }
+            Ok(())
+        }
+        SignIn::Challenge { name } => {
+            let what = match name.as_str() {
+                "NEW_PASSWORD_REQUIRED" => {
+                    "the user still has a temporary password: set a permanent one with the set_user_password tool (permanent: true)"
+                }
+                "SOFTWARE_TOKEN_MFA" | "SMS_MFA" | "EMAIL_OTP" => {
+                    "the user has MFA: answer the code in an interactive sign-in"
+                }
+                "MFA_SETUP" => "the pool requires MFA and the user has none set up yet",
+                _ => "answer it in an interactive sign-in",
+            };
+            anyhow::bail!("Cognito asks for the {name} challenge before it issues tokens: {what}")
+        }
+        _ => anyhow::bail!("Cognito answered with neither tokens nor a challenge"),
+    }
+}
+
+async fn serve(
+    cli: &Cli,
+    read_only: bool,
+    transport: Transport,
+    bind: Option<String>,
+    public_url: Option<String>,
+) -> anyhow::Result<()> {
+    let mut settings = load(cli, read_only).map_err(|p| anyhow::anyhow!("{p}"))?;
+    if let Some(b) = bind {
+        settings.http.bind = b;
+    }
+    if let Some(u) = public_url {
+        settings.auth.public_url = Some(u.trim_end_matches('/').to_owned());
+    }
+    ensure_usable(&settings)?;
+    settings.safety.confirm_states = confirm_state::ConfirmStates::for_serving(&settings)?;
+    if settings.safety.confirm_states.source() == confirm_state::KeySource::Random {
+        tracing::debug!(
+            "confirmation states are keyed by a random key of this process: set \
+             COGNITO_MCP_STATE_KEY for several instances behind one address"
+        );
+    }
+    let pool_id = settings
+        .user_pool_id
+        .clone()
+        .expect("checked by problems()");
+    let admin = aws::LazyAdmin::new(settings.clone(), pool_id.clone());
+    let policy = ToolPolicy::from_settings(&settings);
+    let audit = settings.audit_enabled.then(|| {
+        let log = AuditLog::new(settings.audit_file.clone());
+        Arc::new(if transport.freezes_after_answering() {
+            log.into_inline()
+        } else {
+            log.into_background()
+        })
+    });
+    let audit_path = audit
+        .as_ref()
+        .map(|a| a.path().display().to_string())
+        .unwrap_or_else(|| "off".into());
+    let enabled = policy.enabled().len();
+    match transport {
+        Transport::Stdio => {
+            tracing::info!(
+                pool = %pool_id,
+                region = %settings.region,
+                read_only = settings.read_only,
+                tools = enabled,
+                audit = %audit_path,
+                "serving MCP over stdio"
+            );
+            let server = server::CognitoMcp::new(admin, policy, audit, "local")
+                .with_auth(
+                    std::sync::Arc::new(ToolScopes::from_settings(&settings)),
+                    &settings.auth.scope_policy(),
+                    settings
+                        .auth
+                        .verifier()
+                        .context("the pool's token verifier")?,
+                )
+                .with_sign_in(settings.sign_in.clone());
+            protected::warn_unresolved(&server);
+            let running = server
+                .serve(rmcp::transport::stdio())
+                .await
+                .context("the MCP handshake failed")?;
+            running
+                .waiting()
+                .await
+                .context("the MCP session ended with an error")?;
+            Ok(())
+        }
+        Transport::Http => {
+            tracing::info!(pool = %pool_id, tools = enabled, audit = %audit_path, "starting the HTTP transport");
+            let server = server::CognitoMcp::new(admin, policy, audit, "anonymous")
+                .with_sign_in(settings.sign_in.clone());
+            protected::warn_unresolved(&server);
+            http::serve(settings, server).await
+        }
+        #[cfg(feature = "lambda")]
+        Transport::Lambda => {
+            tracing::info!(pool = %pool_id, tools = enabled, audit = %audit_path, "starting on AWS Lambda");
+            let server = server::CognitoMcp::new(admin, policy, audit, "anonymous")
+                .with_sign_in(settings.sign_in.clone());
+            protected::warn_unresolved(&server);
+            lambda::serve(settings, server).await
+        }
+    }
+}

@@ -1,0 +1,27 @@
+//! `cognito-mcp`: an MCP server that lets AI agents administer an Amazon Cognito user pool.
+//!
+//! The crate wires `cognito-admin` to MCP tools with rmcp. Where things are:
+//! - [`catalog`]: every fact about each tool (access, target, bulk, confirmation, AWS
+//!   operations); the policy, scopes, confirmations and docs read it.
+//! - `tools/`: the tools themselves, one file per area (users, groups, pool, identity, MFA,
+//!   bulk, audit), each a thin call into `cognito-admin`.
+//! - `mcp/`: the rmcp adapter and the call pipeline every tool call goes through: gate (tool
+//!   policy, scopes, privilege) → confirm → run (AWS calls recorded) → outcome (scrubbed,
+//!   classified) → audit.
+//! - `transport/`: stdio, Streamable HTTP (with the `cognito-mcp-auth` layer) and Lambda.
+//! - `config/`: the TOML file and environment, validated into `Settings`.
+//! - `cli/`, `deploy/`: the commands.
+//!
+//! The binary's `main` calls [`cli::main`]; [`transport::http`] is public for the conformance
+//! fixtures example, which serves the suite's fixtures through the same HTTP plumbing.
+
+pub(crate) mod aws;
+pub(crate) mod catalog;
+pub mod cli;
+pub(crate) mod config;
+pub(crate) mod deploy;
+pub(crate) mod mcp;
+pub(crate) mod policy;
+pub(crate) mod scopes;
+pub(crate) mod tools;
+pub mod transport;

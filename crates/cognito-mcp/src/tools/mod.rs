@@ -1,0 +1,6 @@
+//! The tools, one file per area. Each is a thin call into `cognito-admin`; everything around
+//! the call (gate, confirmation, audit) is the pipeline's (`mcp/`).
+
+mod audit;
+mod bulk;
+mod mfa;
