@@ -20,7 +20,7 @@ pub(crate) fn unresolved(r: &Resolution, pool_id: &str) -> Option<String> {
 /// Resolves the protected users in the background once the server starts, warning on standard
 /// error about every entry that names no user, or that they could not be resolved.
 pub(crate) fn warn_unresolved(server: &CognitoMcp) {
-    if server.safety.protected.users.is_empty() {
+    if server.admin.settings().safety.protected.users.is_empty() {
         return;
     }
     let server = server.clone();

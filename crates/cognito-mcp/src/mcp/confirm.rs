@@ -25,10 +25,12 @@ use rmcp::model::{
 use rmcp::service::RequestContext;
 use serde_json::{Value, json};
 
-use crate::catalog::{ConfirmMode, ToolSpec};
-use crate::mcp::confirm_state::{Binding, StateError};
-use crate::mcp::error::{ToolError, error_result};
-use crate::mcp::server::CognitoMcp;
+use crate::aws::LazyAdmin;
+use crate::catalog::{ConfirmMode, Target, ToolSpec};
+use crate::config::SafetySettings;
+use crate::mcp::confirm_state::Binding;
+use crate::mcp::error::ToolError;
+use crate::mcp::refusal::Refusal;
 
 /// The argument every tool that may need confirming accepts.
 pub(crate) const CONFIRM_ARG: &str = "confirm";
@@ -37,7 +39,7 @@ const INPUT_KEY: &str = "confirm";
 /// How long a person has to answer an `elicitation/create` request.
 const ELICIT_TIMEOUT: Duration = Duration::from_secs(600);
 
-/// What `run_tool` learned about the call, for the tool and the audit record.
+/// What the pipeline's intake learned about the call, for the tool and the audit record.
 #[derive(Debug, Clone)]
 pub(crate) struct CallState {
     /// The caller (the audit actor), whom an `input_required` state is bound to.
@@ -97,6 +99,14 @@ fn elicit_params(spec: &ToolSpec, ask: &Ask) -> Result<ElicitRequestParams, Tool
     .map_err(|e| ToolError::internal(format!("cannot build the confirmation request: {e}")))
 }
 
+fn declined(spec: &ToolSpec, ask: &Ask) -> ToolError {
+    Refusal::Declined {
+        tool: spec.name,
+        target: ask.target.clone(),
+    }
+    .into()
+}
+
 /// Whether an elicitation answer is a yes.
 fn accepted(result: &ElicitResult) -> bool {
     result.action == ElicitationAction::Accept
@@ -108,67 +118,19 @@ fn accepted(result: &ElicitResult) -> bool {
             == Some(true)
 }
 
-fn declined(spec: &ToolSpec, ask: &Ask) -> ToolError {
-    ToolError::result(
-        error_result(
-            "declined",
-            false,
-            format!(
-                "Error (declined): the person did not confirm `{}` on {}; nothing was changed.\n\
-                 How to fix: do not retry unless they ask for it again.",
-                spec.name, ask.target
-            ),
-        )
-        .into(),
-    )
+/// The confirmation stage: which calls need a person's yes, and getting it.
+#[derive(Debug)]
+pub(crate) struct Confirmer {
+    safety: SafetySettings,
 }
 
-/// A `requestState` that is not this call's fresh, unused one.
-fn state_refused(spec: &ToolSpec, ask: &Ask, e: &StateError) -> ToolError {
-    ToolError::result(
-        error_result(
-            e.code(),
-            false,
-            format!(
-                "Error ({}): {} is not confirmed: {e}; nothing was changed.\nHow to fix: call \
-                 {} again without requestState and inputResponses, so that the person is asked \
-                 about this call ({}).",
-                e.code(),
-                spec.name,
-                spec.name,
-                ask.target
-            ),
-        )
-        .into(),
-    )
-}
+impl Confirmer {
+    pub(crate) fn new(safety: SafetySettings) -> Self {
+        Self { safety }
+    }
 
-/// `safety.confirm.require_person` and a client that cannot ask a person.
-fn person_required(spec: &ToolSpec, ask: &Ask) -> ToolError {
-    ToolError::result(
-        error_result(
-            "person_required",
-            false,
-            format!(
-                "Error (person_required): {} on {} needs a person's yes, and this server takes \
-                 it only from a person (safety.confirm.require_person = true). This client \
-                 cannot ask one: it declares no MCP elicitation capability, and a `confirm` \
-                 argument is the agent's own word, so it is not accepted. Nothing was \
-                 changed.\nHow to fix: make the change from an MCP client that supports \
-                 elicitation (form mode), either through elicitation/create requests or \
-                 through input_required results on protocol 2026-07-28, such as the official \
-                 TypeScript or Python SDK clients with an elicitation handler, or ask the \
-                 operator to make it.",
-                spec.name, ask.target
-            ),
-        )
-        .into(),
-    )
-}
-
-impl CognitoMcp {
     /// Whether a call of `spec` changing `changes` users needs a person's yes.
-    pub(crate) fn needs_confirm(&self, spec: &ToolSpec, changes: usize) -> bool {
+    pub(crate) fn needs(&self, spec: &ToolSpec, changes: usize) -> bool {
         match self.safety.confirm_mode(spec) {
             ConfirmMode::Always => changes > 0,
             ConfirmMode::Never => false,
@@ -176,8 +138,47 @@ impl CognitoMcp {
         }
     }
 
+    /// Confirms a single-target tool (delete_user, disable_user, ...) before it runs, when
+    /// its confirmation mode asks for it. Protected names, and targets beyond the caller's
+    /// privilege, are refused first, so no one is asked to confirm what would be refused
+    /// anyway. Arguments without a valid target are left to the tool, which rejects them.
+    pub(crate) async fn single(
+        &self,
+        admin: &LazyAdmin,
+        spec: &ToolSpec,
+        context: &RequestContext<RoleServer>,
+        call: &CallState,
+    ) -> Result<(), ToolError> {
+        if spec.bulk || !self.needs(spec, 1) {
+            return Ok(());
+        }
+        let arg = |k: &str| call.arguments.get(k).and_then(Value::as_str);
+        let valid_user =
+            arg("username").filter(|u| cognito_admin::validate::username("username", u).is_ok());
+        let valid_group =
+            arg("group").filter(|g| cognito_admin::validate::group_name("group", g).is_ok());
+        let (target, effect) = if let Some(username) = valid_user {
+            let admin = admin.get().await;
+            admin.check_user_writable("username", username).await?;
+            admin.check_user_privilege("username", username).await?;
+            (username.to_owned(), spec.single_effect(username))
+        } else if let Some(group) = valid_group {
+            let admin = admin.get().await;
+            admin.check_group_writable("group", group)?;
+            admin.check_group_privilege("group", group)?;
+            (group.to_owned(), spec.single_effect(group))
+        } else if spec.target == Target::Pool {
+            let pool = admin.pool_id().to_owned();
+            let effect = spec.single_effect(&pool);
+            (pool, effect)
+        } else {
+            return Ok(());
+        };
+        self.ask(spec, context, call, &Ask { target, effect }).await
+    }
+
     /// Gets a person's yes for `ask`, by the best means the client has; `Ok` means go on.
-    pub(crate) async fn confirm(
+    pub(crate) async fn ask(
         &self,
         spec: &ToolSpec,
         ctx: &RequestContext<RoleServer>,
@@ -204,13 +205,17 @@ impl CognitoMcp {
                     INPUT_KEY.into(),
                     InputRequest::Elicitation(Request::new(elicit_params(spec, ask)?)),
                 );
-                return Err(ToolError::result(
+                return Err(ToolError::InputRequired(Box::new(
                     InputRequiredResult::new(Some(requests), Some(states.issue(&binding))).into(),
-                ));
+                )));
             };
             states
                 .redeem(state, &binding)
-                .map_err(|e| state_refused(spec, ask, &e))?;
+                .map_err(|error| Refusal::ConfirmationState {
+                    tool: spec.name,
+                    target: ask.target.clone(),
+                    error,
+                })?;
             let answer = call.responses.as_ref().and_then(|r| r.get(INPUT_KEY));
             let result: Option<ElicitResult> =
                 answer.and_then(|a| serde_json::from_value(a.clone()).ok());
@@ -223,27 +228,26 @@ impl CognitoMcp {
             };
         }
         if !can_elicit && self.safety.require_person {
-            return Err(person_required(spec, ask));
+            return Err(Refusal::PersonRequired {
+                tool: spec.name,
+                target: ask.target.clone(),
+            }
+            .into());
         }
         if can_elicit {
             let result = ctx
                 .peer
                 .create_elicitation_with_timeout(elicit_params(spec, ask)?, Some(ELICIT_TIMEOUT))
                 .await
-                .map_err(|e| {
-                    ToolError::result(
-                        error_result(
-                            "confirmation_failed",
-                            true,
-                            format!(
-                                "Error (confirmation_failed): could not ask the person to \
-                                 confirm `{}` on {}: {e}; nothing was changed.\nHow to fix: \
-                                 call again when they can answer.",
-                                spec.name, ask.target
-                            ),
-                        )
-                        .into(),
-                    )
+                .map_err(|e| ToolError::Failed {
+                    code: "confirmation_failed",
+                    retryable: true,
+                    text: format!(
+                        "Error (confirmation_failed): could not ask the person to confirm `{}` \
+                         on {}: {e}; nothing was changed.\nHow to fix: call again when they \
+                         can answer.",
+                        spec.name, ask.target
+                    ),
                 })?;
             return if accepted(&result) {
                 call.note(|n| n.confirmed_by = Some("elicitation"));
@@ -267,20 +271,13 @@ impl CognitoMcp {
                         ask.target
                     ),
                 };
-                Err(ToolError::result(
-                    error_result(
-                        "confirmation_required",
-                        false,
-                        format!(
-                            "Error (confirmation_required): {} needs a person's yes first. The \
-                             change: {} Not made, because {problem}.\nHow to fix: tell the \
-                             person exactly what the change does and ask them; if they agree, \
-                             call {} again with the same arguments plus \"confirm\": {:?}.",
-                            spec.name, ask.effect, spec.name, ask.target
-                        ),
-                    )
-                    .into(),
-                ))
+                Err(Refusal::ConfirmationRequired {
+                    tool: spec.name,
+                    effect: ask.effect.clone(),
+                    target: ask.target.clone(),
+                    problem,
+                }
+                .into())
             }
         }
     }

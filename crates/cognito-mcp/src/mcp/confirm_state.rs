@@ -86,14 +86,6 @@ impl StateError {
     }
 }
 
-/// The tool error codes of [`StateError`], which the audit records as `refused`.
-pub(crate) const STATE_ERROR_CODES: [&str; 4] = [
-    "confirmation_state_malformed",
-    "confirmation_state_mismatch",
-    "confirmation_state_expired",
-    "confirmation_state_used",
-];
-
 type Clock = Arc<dyn Fn() -> u64 + Send + Sync>;
 
 /// Issues and redeems confirmation states; clones share the key and the used nonces.

@@ -1,13 +1,14 @@
-//! Why the gate refuses a call before anything runs: the tool policy, or over HTTP the
-//! caller's scopes. Each reason is a variant; its code, its text and its audit outcome come
-//! from it.
+//! Why a call is refused before anything changes: by the gate (the tool policy, or over HTTP
+//! the caller's scopes) or by the confirmation stage (no one said yes). Each reason is a
+//! variant; its code, its text and its audit outcome come from it.
 
 use cognito_admin::audit::AuditOutcome;
 use rmcp::model::CallToolResult;
 
+use crate::mcp::confirm_state::StateError;
 use crate::mcp::error::error_result;
 
-/// A call the gate refuses.
+/// A refused call.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub(crate) enum Refusal {
     /// The tool policy turns the tool off: read-only mode, the allow or deny list, or sign-in
@@ -19,6 +20,25 @@ pub(crate) enum Refusal {
         needed: String,
         held: Vec<String>,
     },
+    /// A client that cannot ask a person sent no `confirm`, or one naming another target.
+    ConfirmationRequired {
+        tool: &'static str,
+        /// What the change does, in words.
+        effect: String,
+        target: String,
+        /// Why the call was not made.
+        problem: String,
+    },
+    /// The person said no (or closed the form).
+    Declined { tool: &'static str, target: String },
+    /// `safety.confirm.require_person`, and a client that cannot ask a person.
+    PersonRequired { tool: &'static str, target: String },
+    /// A `requestState` that is not this call's fresh, unused one.
+    ConfirmationState {
+        tool: &'static str,
+        target: String,
+        error: StateError,
+    },
 }
 
 impl Refusal {
@@ -27,6 +47,10 @@ impl Refusal {
         match self {
             Self::ToolDisabled { .. } => "tool_disabled",
             Self::InsufficientScope { .. } => "insufficient_scope",
+            Self::ConfirmationRequired { .. } => "confirmation_required",
+            Self::Declined { .. } => "declined",
+            Self::PersonRequired { .. } => "person_required",
+            Self::ConfirmationState { error, .. } => error.code(),
         }
     }
 
@@ -49,12 +73,58 @@ impl Refusal {
                     held.join(", ")
                 }
             ),
+            other => other.text(),
+        }
+    }
+
+    /// The tool error's text.
+    pub(crate) fn text(&self) -> String {
+        let code = self.code();
+        match self {
+            Self::ToolDisabled { .. } | Self::InsufficientScope { .. } => {
+                format!("Refused: {}", self.reason())
+            }
+            Self::ConfirmationRequired {
+                tool,
+                effect,
+                target,
+                problem,
+            } => format!(
+                "Error ({code}): {tool} needs a person's yes first. The change: {effect} Not \
+                 made, because {problem}.\nHow to fix: tell the person exactly what the change \
+                 does and ask them; if they agree, call {tool} again with the same arguments \
+                 plus \"confirm\": {target:?}."
+            ),
+            Self::Declined { tool, target } => format!(
+                "Error ({code}): the person did not confirm `{tool}` on {target}; nothing was \
+                 changed.\nHow to fix: do not retry unless they ask for it again."
+            ),
+            Self::PersonRequired { tool, target } => format!(
+                "Error ({code}): {tool} on {target} needs a person's yes, and this server takes \
+                 it only from a person (safety.confirm.require_person = true). This client \
+                 cannot ask one: it declares no MCP elicitation capability, and a `confirm` \
+                 argument is the agent's own word, so it is not accepted. Nothing was \
+                 changed.\nHow to fix: make the change from an MCP client that supports \
+                 elicitation (form mode), either through elicitation/create requests or \
+                 through input_required results on protocol 2026-07-28, such as the official \
+                 TypeScript or Python SDK clients with an elicitation handler, or ask the \
+                 operator to make it."
+            ),
+            Self::ConfirmationState {
+                tool,
+                target,
+                error,
+            } => format!(
+                "Error ({code}): {tool} is not confirmed: {error}; nothing was changed.\nHow to \
+                 fix: call {tool} again without requestState and inputResponses, so that the \
+                 person is asked about this call ({target})."
+            ),
         }
     }
 
     /// The tool error a refused call answers with.
     pub(crate) fn into_result(self) -> CallToolResult {
-        error_result(self.code(), false, format!("Refused: {}", self.reason()))
+        error_result(self.code(), false, self.text())
     }
 }
 
@@ -85,5 +155,46 @@ mod tests {
             Refusal::ToolDisabled { reason: "x".into() }.code(),
             "tool_disabled"
         );
+    }
+
+    /// Every refusal is audited as refused, and its text starts with its code, so the agent
+    /// and the audit name the same rule.
+    #[test]
+    fn every_refusal_is_refused_and_names_its_code() {
+        let all = [
+            Refusal::ToolDisabled { reason: "r".into() },
+            Refusal::InsufficientScope {
+                tool: "t",
+                needed: "n".into(),
+                held: vec![],
+            },
+            Refusal::ConfirmationRequired {
+                tool: "t",
+                effect: "e.".into(),
+                target: "x".into(),
+                problem: "p".into(),
+            },
+            Refusal::Declined {
+                tool: "t",
+                target: "x".into(),
+            },
+            Refusal::PersonRequired {
+                tool: "t",
+                target: "x".into(),
+            },
+            Refusal::ConfirmationState {
+                tool: "t",
+                target: "x".into(),
+                error: StateError::Used,
+            },
+        ];
+        for r in all {
+            assert_eq!(r.outcome(), AuditOutcome::Refused, "{r:?}");
+            let text = r.text();
+            assert!(
+                text.starts_with("Refused: ") || text.starts_with(&format!("Error ({})", r.code())),
+                "{text}"
+            );
+        }
     }
 }

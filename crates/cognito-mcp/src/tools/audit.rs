@@ -1,5 +1,5 @@
 //! `read_audit`: the audit trail read back, newest first, filtered by actor, tool, outcome and
-//! time. A second tool router on [`CognitoMcp`], merged with the first in `server.rs`.
+//! time. A tool router on [`CognitoMcp`], merged with the others in `mcp/schema.rs`.
 //!
 //! The call goes through the same wrapper as every tool: refused without the admin scope over
 //! HTTP (the audit shows every caller's actions), and itself recorded in the audit.
@@ -239,7 +239,7 @@ impl CognitoMcp {
         Parameters(req): Parameters<ReadAuditInput>,
     ) -> Result<Json<AuditPage>, ToolError> {
         let query = req.query(SystemTime::now()).map_err(AdminError::from)?;
-        let Some(writer) = self.audit_writer().cloned() else {
+        let Some(writer) = self.auditor.writer().cloned() else {
             return Err(AdminError::AuditDisabled.into());
         };
         if writer.path() == Path::new(STDERR) {

@@ -45,7 +45,7 @@ impl CognitoMcp {
             plan.preview()
         } else {
             let mut changes = plan.changes();
-            if self.needs_confirm(spec, changes) && plan.may_skip_existing() {
+            if self.confirmer.needs(spec, changes) && plan.may_skip_existing() {
                 // Ask about what would change: users that exist already are left as they are.
                 self.admin
                     .get()
@@ -54,7 +54,7 @@ impl CognitoMcp {
                     .await;
                 changes = plan.changes();
             }
-            if self.needs_confirm(spec, changes) {
+            if self.confirmer.needs(spec, changes) {
                 let ask = Ask {
                     target: format!("{changes} users"),
                     effect: format!(
@@ -66,7 +66,7 @@ impl CognitoMcp {
                 let call = call
                     .clone()
                     .ok_or_else(|| ToolError::internal("the call's state is missing".into()))?;
-                self.confirm(spec, &ctx, &call, &ask).await?;
+                self.confirmer.ask(spec, &ctx, &call, &ask).await?;
             }
             let (observer, relay) =
                 McpProgress::start(ctx.peer.clone(), ctx.meta.get_progress_token(), ctx.ct);

@@ -1,0 +1,386 @@
+use std::collections::HashMap;
+
+use super::*;
+
+fn env(pairs: &[(&str, &str)]) -> impl Fn(&str) -> Option<String> {
+    let map: HashMap<String, String> = pairs
+        .iter()
+        .map(|(k, v)| (k.to_string(), v.to_string()))
+        .collect();
+    move |k| map.get(k).cloned()
+}
+
+fn write(text: &str) -> tempfile::NamedTempFile {
+    let mut f = tempfile::NamedTempFile::new().expect("temp file");
+    std::io::Write::write_all(&mut f, text.as_bytes()).expect("write");
+    f
+}
+
+#[test]
+fn defaults_apply_when_nothing_is_set() {
+    let s = Settings::load(None, &env(&[])).expect("loads");
+    assert_eq!(s.region, "us-east-1");
+    assert!(!s.read_only);
+    assert!(s.audit_enabled);
+    let problems = s.problems();
+    assert_eq!(problems.len(), 1);
+    assert!(
+        problems[0]
+            .message()
+            .contains("COGNITO_USER_POOL_ID is not set")
+    );
+}
+
+#[test]
+fn audit_goes_to_stderr_on_lambda_unless_a_file_is_named() {
+    let lambda = ("AWS_LAMBDA_RUNTIME_API", "127.0.0.1:9001");
+    let s = Settings::load(None, &env(&[lambda])).expect("loads");
+    assert_eq!(s.audit_file, Path::new(cognito_admin::audit::STDERR));
+    let s = Settings::load(None, &env(&[])).expect("loads");
+    assert_eq!(s.audit_file, default_audit_file());
+    let s = Settings::load(
+        None,
+        &env(&[lambda, ("COGNITO_MCP_AUDIT_FILE", "/tmp/audit.jsonl")]),
+    )
+    .expect("loads");
+    assert_eq!(s.audit_file, Path::new("/tmp/audit.jsonl"));
+    let f = write("[audit]\nfile = \"/tmp/file.jsonl\"\n");
+    let s = Settings::load(Some(f.path()), &env(&[lambda])).expect("loads");
+    assert_eq!(s.audit_file, Path::new("/tmp/file.jsonl"));
+}
+
+#[test]
+fn env_overrides_file() {
+    let f = write(
+        "[cognito]\nregion = \"eu-west-1\"\nuser_pool_id = \"eu-west-1_File\"\nclient_id = \"file\"\n\
+         [server]\nread_only = true\n",
+    );
+    let s = Settings::load(
+        Some(f.path()),
+        &env(&[("COGNITO_USER_POOL_ID", "eu-west-1_Env")]),
+    )
+    .expect("loads");
+    assert_eq!(s.region, "eu-west-1");
+    assert_eq!(s.user_pool_id.as_deref(), Some("eu-west-1_Env"));
+    assert_eq!(s.client_id.as_deref(), Some("file"));
+    assert!(s.read_only);
+    assert!(s.problems().is_empty(), "{:?}", s.problems());
+    let s =
+        Settings::load(Some(f.path()), &env(&[("COGNITO_MCP_READ_ONLY", "false")])).expect("loads");
+    assert!(!s.read_only);
+}
+
+#[test]
+fn bad_region_is_named() {
+    let s = Settings::load(
+        None,
+        &env(&[
+            ("AWS_REGION", "moon-1"),
+            ("COGNITO_USER_POOL_ID", "us-east-1_X"),
+        ]),
+    )
+    .expect("loads");
+    let p = s.problems();
+    assert!(
+        p.iter().any(|p| p
+            .message()
+            .contains("AWS_REGION is \"moon-1\", which is not an AWS region")),
+        "{p:?}"
+    );
+}
+
+#[test]
+fn pool_in_another_region_is_named() {
+    let s = Settings::load(
+        None,
+        &env(&[
+            ("AWS_REGION", "us-east-1"),
+            ("COGNITO_USER_POOL_ID", "eu-west-1_Abc"),
+        ]),
+    )
+    .expect("loads");
+    assert!(
+        s.problems()[0]
+            .message()
+            .contains("set AWS_REGION=eu-west-1")
+    );
+}
+
+#[test]
+fn malformed_pool_id_is_named() {
+    let s = Settings::load(None, &env(&[("COGNITO_USER_POOL_ID", "not a pool")])).expect("loads");
+    assert!(s.problems()[0].message().contains("is not a pool id"));
+}
+
+#[test]
+fn unknown_tool_in_lists_is_named() {
+    let f = write("[tools]\ndeny = [\"delet_user\"]\n");
+    let s = Settings::load(
+        Some(f.path()),
+        &env(&[("COGNITO_USER_POOL_ID", "us-east-1_X")]),
+    )
+    .expect("loads");
+    let p = s.problems();
+    assert!(
+        p[0].message().contains("tools.deny names \"delet_user\""),
+        "{p:?}"
+    );
+}
+
+#[test]
+fn unknown_key_in_file_fails_with_its_name() {
+    let f = write("[cognito]\nuser_pool = \"x\"\n");
+    let e = Settings::load(Some(f.path()), &env(&[])).expect_err("unknown key");
+    assert!(e.message().contains("user_pool"), "{e}");
+}
+
+#[test]
+fn config_error_never_echoes_the_line() {
+    let f = write("[cognito]\nclient_secrte = \"hunter2-secret-value\"\n");
+    let e = Settings::load(Some(f.path()), &env(&[])).expect_err("unknown key");
+    assert!(
+        e.message().contains("client_secrte") && e.message().contains("line 2"),
+        "{e}"
+    );
+    assert!(!e.message().contains("hunter2"), "{e}");
+    let f = write("[cognito]\nclient_secret = \"hunter2-unclosed\n");
+    let e = Settings::load(Some(f.path()), &env(&[])).expect_err("unclosed");
+    assert!(!e.message().contains("hunter2"), "{e}");
+}
+
+#[test]
+fn missing_file_fails_with_its_path() {
+    let e = Settings::load(Some(Path::new("/no/such/cognito-mcp.toml")), &env(&[]))
+        .expect_err("missing");
+    assert!(e.message().contains("/no/such/cognito-mcp.toml"));
+}
+
+#[test]
+fn client_secret_is_redacted_in_debug() {
+    let s =
+        Settings::load(None, &env(&[("COGNITO_CLIENT_SECRET", "s3cr3t-value")])).expect("loads");
+    assert!(!format!("{s:?}").contains("s3cr3t-value"));
+}
+
+fn redis_env<'a>(extra: &[(&'a str, &'a str)]) -> Vec<(&'a str, &'a str)> {
+    let mut pairs = vec![
+        ("COGNITO_USER_POOL_ID", "us-east-1_X"),
+        ("COGNITO_CLIENT_ID", "app"),
+        ("COGNITO_MCP_AUTH_ENABLED", "true"),
+    ];
+    pairs.extend_from_slice(extra);
+    pairs
+}
+
+const STATE_KEY: &str = "AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA=";
+
+#[test]
+fn redis_store_settings_load() {
+    let f = write("[auth]\nstore = \"redis\"\nredis_url = \"redis://file:6379\"\n");
+    let s = Settings::load(
+        Some(f.path()),
+        &env(&redis_env(&[
+            ("COGNITO_MCP_REDIS_URL", "redis://:pa55word@env:6380/2"),
+            ("COGNITO_MCP_STATE_KEY", STATE_KEY),
+        ])),
+    )
+    .expect("loads");
+    let p = s.auth.proxy.as_ref().expect("proxy");
+    assert_eq!(p.store, cognito_mcp_auth::config::StoreKind::Redis);
+    assert_eq!(
+        p.redis_url
+            .as_ref()
+            .map(cognito_mcp_auth::config::Secret::expose),
+        Some("redis://:pa55word@env:6380/2")
+    );
+    assert_eq!(p.redis_namespace, "cognito-mcp");
+    assert!(s.problems().is_empty(), "{:?}", s.problems());
+    assert!(!format!("{s:?}").contains("pa55word"));
+    let f = write(
+        "[auth]\nstore = \"redis\"\nredis_url = \"rediss://cache:6379\"\n\
+         redis_namespace = \"team-a\"\n",
+    );
+    let s = Settings::load(
+        Some(f.path()),
+        &env(&redis_env(&[("COGNITO_MCP_STATE_KEY", STATE_KEY)])),
+    )
+    .expect("loads");
+    let p = s.auth.proxy.as_ref().expect("proxy");
+    assert_eq!(p.redis_namespace, "team-a");
+    assert!(s.problems().is_empty(), "{:?}", s.problems());
+}
+
+#[test]
+fn redis_store_without_url_fails() {
+    let f = write("[auth]\nstore = \"redis\"\n");
+    let s = Settings::load(
+        Some(f.path()),
+        &env(&redis_env(&[("COGNITO_MCP_STATE_KEY", STATE_KEY)])),
+    )
+    .expect("loads");
+    let p = s.problems();
+    assert_eq!(p.len(), 1, "{p:?}");
+    assert!(
+        p[0].message().contains("set COGNITO_MCP_REDIS_URL"),
+        "{p:?}"
+    );
+}
+
+#[test]
+fn redis_store_with_another_scheme_fails() {
+    let f = write("[auth]\nstore = \"redis\"\n");
+    for url in ["http://:s3cr3t-pw@cache:6379", "cache:6379", "s3cr3t-pw"] {
+        let s = Settings::load(
+            Some(f.path()),
+            &env(&redis_env(&[
+                ("COGNITO_MCP_STATE_KEY", STATE_KEY),
+                ("COGNITO_MCP_REDIS_URL", url),
+            ])),
+        )
+        .expect("loads");
+        let p = s.problems();
+        assert_eq!(p.len(), 1, "{p:?}");
+        assert!(
+            p[0].message().contains("not a redis:// or rediss:// URL"),
+            "{p:?}"
+        );
+        assert!(!p[0].message().contains("s3cr3t-pw"), "{p:?}");
+    }
+}
+
+#[test]
+fn redis_store_without_state_key_fails() {
+    let f = write("[auth]\nstore = \"redis\"\n");
+    let s = Settings::load(
+        Some(f.path()),
+        &env(&redis_env(&[(
+            "COGNITO_MCP_REDIS_URL",
+            "redis://127.0.0.1:6379",
+        )])),
+    )
+    .expect("loads");
+    let p = s.problems();
+    assert_eq!(p.len(), 1, "{p:?}");
+    assert!(
+        p[0].message().contains("set COGNITO_MCP_STATE_KEY"),
+        "{p:?}"
+    );
+}
+
+#[test]
+fn sign_in_checks_are_off_by_default_and_use_the_app_client() {
+    let s = Settings::load(None, &env(&[("COGNITO_USER_POOL_ID", "us-east-1_X")])).expect("loads");
+    assert!(!s.sign_in.enabled && !s.sign_in.return_tokens);
+    let own = [
+        ("COGNITO_USER_POOL_ID", "us-east-1_X"),
+        ("COGNITO_CLIENT_ID", "app"),
+        ("COGNITO_CLIENT_SECRET", "app-secret-value"),
+    ];
+    let f = write("[sign_in]\nenabled = true\nreturn_tokens = true\n");
+    let s = Settings::load(Some(f.path()), &env(&own)).expect("loads");
+    assert!(s.sign_in.enabled && s.sign_in.return_tokens);
+    assert_eq!(s.sign_in.client_id.as_deref(), Some("app"));
+    assert_eq!(
+        s.sign_in.client_secret.as_ref().map(Secret::expose),
+        Some("app-secret-value")
+    );
+    assert!(s.problems().is_empty(), "{:?}", s.problems());
+    // Another client does not get the server's client secret.
+    let f = write("[sign_in]\nenabled = true\nclient_id = \"other\"\n");
+    let s = Settings::load(Some(f.path()), &env(&own)).expect("loads");
+    assert_eq!(s.sign_in.client_id.as_deref(), Some("other"));
+    assert!(s.sign_in.client_secret.is_none());
+    let mut off = own.to_vec();
+    off.push(("COGNITO_MCP_SIGN_IN_ENABLED", "false"));
+    assert!(
+        !Settings::load(Some(f.path()), &env(&off))
+            .expect("loads")
+            .sign_in
+            .enabled
+    );
+}
+
+#[test]
+fn sign_in_checks_without_a_client_fail() {
+    let s = Settings::load(
+        None,
+        &env(&[
+            ("COGNITO_USER_POOL_ID", "us-east-1_X"),
+            ("COGNITO_MCP_SIGN_IN_ENABLED", "true"),
+        ]),
+    )
+    .expect("loads");
+    let p = s.problems();
+    assert_eq!(p.len(), 1, "{p:?}");
+    assert!(p[0].message().contains("sign_in.client_id"), "{p:?}");
+    let e = Settings::load(None, &env(&[("COGNITO_MCP_SIGN_IN_ENABLED", "maybe")]))
+        .expect_err("not a boolean");
+    assert!(e.message().contains("COGNITO_MCP_SIGN_IN_ENABLED"), "{e}");
+}
+
+#[test]
+fn regions() {
+    for ok in [
+        "us-east-1",
+        "eu-central-1",
+        "ap-southeast-2",
+        "us-gov-west-1",
+        "cn-north-1",
+    ] {
+        assert!(is_region(ok), "{ok}");
+    }
+    for bad in [
+        "",
+        "us-east",
+        "useast1",
+        "US-EAST-1",
+        "us-east-1a",
+        "moon-1",
+        "us--1",
+    ] {
+        assert!(!is_region(bad), "{bad}");
+    }
+}
+
+#[test]
+fn require_person_is_off_by_default_and_sits_beside_the_tool_modes() {
+    let s = Settings::load(None, &env(&[])).expect("loads");
+    assert!(!s.safety.require_person);
+    let f = write("[safety.confirm]\nrequire_person = true\ndelete_user = \"never\"\n");
+    let s = Settings::load(Some(f.path()), &env(&[])).expect("loads");
+    assert!(s.safety.require_person);
+    assert_eq!(
+        s.safety.confirm.get("delete_user"),
+        Some(&ConfirmMode::Never)
+    );
+    assert!(s.safety_problems.is_empty(), "{:?}", s.safety_problems);
+}
+
+#[test]
+fn require_person_that_is_not_a_boolean_fails() {
+    let f = write("[safety.confirm]\nrequire_person = \"yes\"\n");
+    let e = Settings::load(Some(f.path()), &env(&[])).expect_err("refused");
+    assert!(e.message().contains("require_person"), "{e}");
+}
+
+#[test]
+fn malformed_state_key_fails() {
+    let s = Settings::load(
+        None,
+        &env(&[
+            ("COGNITO_USER_POOL_ID", "us-east-1_abc"),
+            ("COGNITO_MCP_STATE_KEY", "not-a-key"),
+        ]),
+    )
+    .expect("loads");
+    let p = s.problems();
+    assert!(
+        p.iter()
+            .any(|p| p.message().starts_with("COGNITO_MCP_STATE_KEY:")),
+        "{p:?}"
+    );
+    assert!(
+        p.iter().all(|p| !p.message().contains("not-a-key")),
+        "{p:?}"
+    );
+}
