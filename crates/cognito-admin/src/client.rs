@@ -131,25 +131,6 @@ pub(crate) fn policy_of(out: &DescribeUserPoolOutput) -> PasswordPolicy {
     out.user_pool()
         .and_then(|p| p.policies())
         .and_then(|p| p.password_policy())
-        .map(policy_from_sdk)
+        .map(PasswordPolicy::from_sdk)
         .unwrap_or_default()
-}
-
-pub(crate) fn policy_from_sdk(
-    p: &aws_sdk_cognitoidentityprovider::types::PasswordPolicyType,
-) -> PasswordPolicy {
-    PasswordPolicy {
-        minimum_length: p
-            .minimum_length()
-            .and_then(|n| u32::try_from(n).ok())
-            .unwrap_or(8),
-        require_uppercase: p.require_uppercase(),
-        require_lowercase: p.require_lowercase(),
-        require_numbers: p.require_numbers(),
-        require_symbols: p.require_symbols(),
-        temporary_password_validity_days: u32::try_from(p.temporary_password_validity_days())
-            .ok()
-            .filter(|d| *d > 0)
-            .unwrap_or(7),
-    }
 }

@@ -7,7 +7,6 @@ mod filter;
 mod model;
 mod operation;
 mod ops;
-mod secret;
 
 pub mod audit;
 pub mod calls;
@@ -20,6 +19,7 @@ pub mod signin;
 pub mod validate;
 
 pub use client::{CognitoAdmin, DEFAULT_POLICY_TTL};
+pub use cognito_idp::Secret;
 pub use error::AdminError;
 pub use filter::{Filter, FilterOp};
 pub use model::{
@@ -42,7 +42,6 @@ pub use ops::users::{
     CreateUser, DEFAULT_MAX_USERS, DeleteUserAttributes, ListUsers, MAX_USERS_CAP, SetUserPassword,
     UpdateUserAttributes, UserRef,
 };
-pub use secret::Secret;
 pub use signin::{
     AnswerField, Challenge, MfaMethod, RespondToAuthChallenge, SignInStep, TestSignIn,
     TokenSummary, Tokens,

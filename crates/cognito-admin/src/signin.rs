@@ -5,19 +5,15 @@
 //! The checks hand back [`Tokens`] as [`Secret`]s and a [`TokenSummary`] read from the access
 //! token's payload: the tokens come straight from Cognito over the SDK's TLS connection, so
 //! the payload is read without checking the signature. Nothing here is a verifier.
+//!
+//! `SECRET_HASH`, the answer parser and the token types come from `cognito-idp`, which the
+//! sign-in page of `cognito-mcp-auth` shares.
 
 mod challenge;
-mod tokens;
 
-use std::collections::HashMap;
-
-use aws_lc_rs::hmac;
 use aws_sdk_cognitoidentityprovider::operation::admin_initiate_auth::AdminInitiateAuthOutput;
-use aws_sdk_cognitoidentityprovider::types::{
-    AuthFlowType, AuthenticationResultType, ChallengeNameType,
-};
-use base64::Engine as _;
-use base64::engine::general_purpose::STANDARD;
+use aws_sdk_cognitoidentityprovider::types::{AuthFlowType, ChallengeNameType};
+use cognito_idp::{AuthAnswer, AuthStep, SecretHash};
 use schemars::JsonSchema;
 use serde::Deserialize;
 
@@ -26,7 +22,7 @@ use crate::validate::Invalid;
 use crate::{AdminError, CognitoAdmin, Operation, Secret, validate};
 use challenge::{Answer, SHOWN_PARAMETERS, check_answer};
 pub use challenge::{AnswerField, Challenge, MfaMethod, RespondToAuthChallenge};
-pub use tokens::{TokenSummary, Tokens};
+pub use cognito_idp::{TokenSummary, Tokens};
 
 /// The result of a sign-in attempt.
 #[derive(Debug)]
@@ -70,52 +66,47 @@ pub enum SignInStep {
     Challenge(Challenge),
 }
 
-/// `SECRET_HASH`: Base64(HMAC-SHA256(client secret, username + client id)).
-pub fn secret_hash(client_secret: &Secret, username: &str, client_id: &str) -> String {
-    let key = hmac::Key::new(hmac::HMAC_SHA256, client_secret.expose().as_bytes());
-    let tag = hmac::sign(&key, format!("{username}{client_id}").as_bytes());
-    STANDARD.encode(tag.as_ref())
+/// `SECRET_HASH` of `username` for app client `client_id` with secret `client_secret`.
+fn secret_hash(client_id: &str, client_secret: &Secret, username: &str) -> String {
+    SecretHash {
+        username,
+        client_id,
+        client_secret,
+    }
+    .to_base64()
 }
 
-/// A sign-in answer's parts as one [`SignInStep`].
+/// A sign-in answer as one [`SignInStep`]; only the challenge parameters that are safe to show
+/// are kept.
 fn step(
     operation: Operation,
     username: &str,
-    result: Option<&AuthenticationResultType>,
-    challenge: Option<&ChallengeNameType>,
-    session: Option<&str>,
-    parameters: Option<&HashMap<String, String>>,
+    answer: &impl AuthAnswer,
 ) -> Result<SignInStep, AdminError> {
-    if let Some(r) = result {
-        return Ok(SignInStep::SignedIn(Tokens {
-            access_token: Secret::new(r.access_token().unwrap_or_default()),
-            id_token: r.id_token().map(Secret::new),
-            refresh_token: r.refresh_token().map(Secret::new),
-            expires_in: r.expires_in(),
-        }));
-    }
-    let Some(name) = challenge else {
-        return Err(AdminError::Aws {
-            operation,
-            code: "NoResult".into(),
-            message: "Cognito answered with neither tokens nor a challenge".into(),
-        });
+    let step = AuthStep::from_answer(answer).map_err(|e| AdminError::Aws {
+        operation,
+        code: "NoResult".into(),
+        message: e.to_string(),
+    })?;
+    let c = match step {
+        AuthStep::SignedIn(tokens) => return Ok(SignInStep::SignedIn(tokens)),
+        AuthStep::Challenge(c) => c,
     };
-    let name = name.as_str().to_owned();
-    let all = parameters.cloned().unwrap_or_default();
     Ok(SignInStep::Challenge(Challenge {
-        answer: AnswerField::for_challenge(&name),
-        username: all
+        answer: AnswerField::for_challenge(&c.name),
+        username: c
+            .parameters
             .get("USER_ID_FOR_SRP")
             .filter(|u| !u.is_empty())
             .cloned()
             .unwrap_or_else(|| username.to_owned()),
-        parameters: all
+        parameters: c
+            .parameters
             .into_iter()
             .filter(|(k, _)| SHOWN_PARAMETERS.contains(&k.as_str()))
             .collect(),
-        session: Secret::new(session.unwrap_or_default()),
-        name,
+        session: c.session,
+        name: c.name,
     }))
 }
 
@@ -138,7 +129,7 @@ impl CognitoAdmin {
             .auth_parameters("USERNAME", username)
             .auth_parameters("PASSWORD", password.expose());
         if let Some(secret) = client_secret {
-            call = call.auth_parameters("SECRET_HASH", secret_hash(secret, username, client_id));
+            call = call.auth_parameters("SECRET_HASH", secret_hash(client_id, secret, username));
         }
         finish(
             Operation::AdminInitiateAuth,
@@ -201,14 +192,7 @@ impl CognitoAdmin {
         let out = self
             .initiate(client_id, client_secret, &req.username, &req.password)
             .await?;
-        step(
-            Operation::AdminInitiateAuth,
-            &req.username,
-            out.authentication_result(),
-            out.challenge_name(),
-            out.session(),
-            out.challenge_parameters(),
-        )
+        step(Operation::AdminInitiateAuth, &req.username, &out)
     }
 
     /// Answers a sign-in challenge (AdminRespondToAuthChallenge) through app client
@@ -246,21 +230,14 @@ impl CognitoAdmin {
         }
         if let Some(secret) = client_secret {
             call = call
-                .challenge_responses("SECRET_HASH", secret_hash(secret, &req.username, client_id));
+                .challenge_responses("SECRET_HASH", secret_hash(client_id, secret, &req.username));
         }
         let out = finish(
             Operation::AdminRespondToAuthChallenge,
             Subject::User(&req.username),
             call.send().await,
         )?;
-        step(
-            Operation::AdminRespondToAuthChallenge,
-            &req.username,
-            out.authentication_result(),
-            out.challenge_name(),
-            out.session(),
-            out.challenge_parameters(),
-        )
+        step(Operation::AdminRespondToAuthChallenge, &req.username, &out)
     }
 }
 
@@ -269,37 +246,33 @@ mod tests {
     use super::*;
 
     #[test]
-    fn secret_hash_matches_the_documented_construction() {
-        // HMAC-SHA256("secret", "alice" + "client"), base64.
-        let h = secret_hash(&Secret::new("secret"), "alice", "client");
-        let key = hmac::Key::new(hmac::HMAC_SHA256, b"secret");
-        let want = STANDARD.encode(hmac::sign(&key, b"aliceclient").as_ref());
-        assert_eq!(h, want);
-        assert_eq!(h.len(), 44);
+    fn secret_hash_puts_the_username_before_the_client_id() {
+        // python3 -c 'import hmac, hashlib, base64; print(base64.b64encode(hmac.new(
+        //   b"client-secret", b"alice" + b"client-id", hashlib.sha256).digest()).decode())'
+        let h = secret_hash("client-id", &Secret::new("client-secret"), "alice");
+        assert_eq!(h, "qROqM+PMKX09MK8ulDVm8LCWdCRqQQEUG9HcF+N7/S4=");
+    }
+
+    #[test]
+    fn an_answer_with_no_step_is_an_aws_error() {
+        let out = AdminInitiateAuthOutput::builder().session("sess").build();
+        let e = step(Operation::AdminInitiateAuth, "alice", &out).expect_err("no step");
+        assert!(
+            matches!(&e, AdminError::Aws { code, .. } if code == "NoResult"),
+            "{e:?}"
+        );
     }
 
     #[test]
     fn only_safe_parameters_are_shown() {
-        let params = HashMap::from([
-            (
-                "CODE_DELIVERY_DESTINATION".to_owned(),
-                "+*******0123".to_owned(),
-            ),
-            ("USER_ID_FOR_SRP".to_owned(), "internal-id".to_owned()),
-            (
-                "userAttributes".to_owned(),
-                "{\"email\":\"a@b.co\"}".to_owned(),
-            ),
-        ]);
-        let step = step(
-            Operation::AdminInitiateAuth,
-            "alice",
-            None,
-            Some(&ChallengeNameType::SmsMfa),
-            Some("sess"),
-            Some(&params),
-        )
-        .expect("a challenge");
+        let out = AdminInitiateAuthOutput::builder()
+            .challenge_name(ChallengeNameType::SmsMfa)
+            .session("sess")
+            .challenge_parameters("CODE_DELIVERY_DESTINATION", "+*******0123")
+            .challenge_parameters("USER_ID_FOR_SRP", "internal-id")
+            .challenge_parameters("userAttributes", "{\"email\":\"a@b.co\"}")
+            .build();
+        let step = step(Operation::AdminInitiateAuth, "alice", &out).expect("a challenge");
         let SignInStep::Challenge(c) = step else {
             panic!("a challenge")
         };

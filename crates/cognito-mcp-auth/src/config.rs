@@ -24,8 +24,7 @@ use std::fmt;
 use std::path::{Path, PathBuf};
 use std::time::Duration;
 
-use serde::{Deserialize, Deserializer};
-use zeroize::Zeroizing;
+use serde::Deserialize;
 
 use crate::authz::{DcrPolicy, Lifetimes, Limits};
 
@@ -44,46 +43,10 @@ pub(crate) const NO_LOGIN_FEATURE: &str = "proxy mode would sign users in on thi
      page, but this build has no sign-in page: set COGNITO_DOMAIN (the hosted UI), or build \
      cognito-mcp-auth with its `login` feature";
 
-/// A secret string: a client secret, a Redis URL with a password, a state key.
-///
-/// `Debug` and `Display` print `[REDACTED]`, and the bytes are zeroized on drop.
-#[derive(Clone, Default, PartialEq, Eq)]
-pub struct Secret(Zeroizing<String>);
-
-impl Secret {
-    /// Wraps a secret value.
-    pub fn new(value: impl Into<String>) -> Self {
-        Self(Zeroizing::new(value.into()))
-    }
-
-    /// The secret value, for the one place that uses it.
-    pub fn expose(&self) -> &str {
-        &self.0
-    }
-
-    /// Whether it is the empty string.
-    pub fn is_empty(&self) -> bool {
-        self.0.is_empty()
-    }
-}
-
-impl fmt::Debug for Secret {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str("Secret([REDACTED])")
-    }
-}
-
-impl fmt::Display for Secret {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str("[REDACTED]")
-    }
-}
-
-impl<'de> Deserialize<'de> for Secret {
-    fn deserialize<D: Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
-        String::deserialize(deserializer).map(Self::new)
-    }
-}
+/// A secret string: a client secret, a Redis URL with a password, a state key. The one
+/// `Secret` of the workspace, from `cognito-idp`: `Debug` and `Display` print `[REDACTED]`, the
+/// bytes are zeroized on drop, and `==` compares in constant time.
+pub use cognito_idp::Secret;
 
 /// A configuration problem, phrased as what to fix.
 #[derive(Debug, Clone, PartialEq, Eq)]

@@ -189,16 +189,11 @@ pub struct NoTokenSource;
 
 /// The `iss` of a token, read without verifying it (to pick the verifier).
 fn peek_issuer(token: &str) -> Option<String> {
-    use base64::Engine as _;
     #[derive(Deserialize)]
     struct Iss {
         iss: Option<String>,
     }
-    let payload = token.split('.').nth(1)?;
-    let bytes = base64::engine::general_purpose::URL_SAFE_NO_PAD
-        .decode(payload)
-        .ok()?;
-    serde_json::from_slice::<Iss>(&bytes).ok()?.iss
+    cognito_idp::peek_payload::<Iss>(token)?.iss
 }
 
 /// `https://host:port/path` into (`https://host:port`, `/path`).

@@ -192,7 +192,7 @@ pub(super) async fn answer(
                     StatusCode::BAD_REQUEST
                 );
             }
-            let problems = cognito.password_policy().await.problems(&pw);
+            let problems = super::policy::problems(cognito.password_policy().await, &pw);
             if !problems.is_empty() {
                 let msg = format!(
                     "That password does not meet the policy: {}.",

@@ -1,38 +1,20 @@
 //! The Cognito API calls of the sign-in page: InitiateAuth (SRP) or AdminInitiateAuth
 //! (password), the challenge answers, TOTP enrollment, refresh and revocation.
 
-use std::collections::HashMap;
 use std::time::SystemTime;
 
 use aws_sdk_cognitoidentityprovider::Client;
 use aws_sdk_cognitoidentityprovider::error::{ProvideErrorMetadata, SdkError};
 use aws_sdk_cognitoidentityprovider::types::{
-    AuthFlowType, AuthenticationResultType, ChallengeNameType, ExplicitAuthFlowsType,
-    VerifySoftwareTokenResponseType,
+    AuthFlowType, ChallengeNameType, ExplicitAuthFlowsType, VerifySoftwareTokenResponseType,
 };
 use base64::Engine as _;
+use cognito_idp::{AuthAnswer, AuthStep, Secret, SecretHash};
 use tokio::sync::OnceCell;
 use zeroize::Zeroizing;
 
-use super::srp::{self, PasswordChallenge, SrpClient};
+use super::srp::{PasswordChallenge, SrpClient};
 use super::{AuthFlow, PasswordPolicy};
-
-/// Where a sign-in stands after a call.
-#[derive(Debug)]
-pub(crate) enum Step {
-    /// Signed in.
-    Done {
-        access: String,
-        id: Option<String>,
-        refresh: Option<String>,
-    },
-    /// Cognito asks for another step.
-    Challenge {
-        name: String,
-        session: String,
-        params: HashMap<String, String>,
-    },
-}
 
 /// Why a call failed, in the terms the pages need.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -113,7 +95,7 @@ pub(crate) struct Cognito {
     pub(crate) client: Client,
     pub(crate) pool_id: String,
     pub(crate) client_id: String,
-    pub(crate) client_secret: Option<Zeroizing<String>>,
+    pub(crate) client_secret: Option<Secret>,
     pub(crate) flow: AuthFlow,
     resolved: OnceCell<AuthFlow>,
     policy: OnceCell<PasswordPolicy>,
@@ -124,7 +106,7 @@ impl Cognito {
         client: Client,
         pool_id: String,
         client_id: String,
-        client_secret: Option<Zeroizing<String>>,
+        client_secret: Option<Secret>,
         flow: AuthFlow,
     ) -> Self {
         Self {
@@ -138,10 +120,18 @@ impl Cognito {
         }
     }
 
+    /// `SECRET_HASH` of `username`, when the app client has a secret. In a
+    /// RespondToAuthChallenge `username` must be the challenge's user (`USER_ID_FOR_SRP`), not
+    /// what the user typed.
     fn secret_hash(&self, username: &str) -> Option<String> {
-        self.client_secret
-            .as_ref()
-            .map(|s| srp::secret_hash(&self.client_id, s, username))
+        self.client_secret.as_ref().map(|client_secret| {
+            SecretHash {
+                username,
+                client_id: &self.client_id,
+                client_secret,
+            }
+            .to_base64()
+        })
     }
 
     /// The flow in use: as configured, or (`Auto`) SRP when the app client allows it, else
@@ -197,13 +187,7 @@ impl Cognito {
                         .user_pool()
                         .and_then(|p| p.policies())
                         .and_then(|p| p.password_policy())
-                        .map(|p| PasswordPolicy {
-                            minimum_length: p.minimum_length().unwrap_or(8).max(6) as usize,
-                            require_uppercase: p.require_uppercase(),
-                            require_lowercase: p.require_lowercase(),
-                            require_numbers: p.require_numbers(),
-                            require_symbols: p.require_symbols(),
-                        })
+                        .map(PasswordPolicy::from_sdk)
                         .unwrap_or_default(),
                     Err(e) => {
                         tracing::warn!(error = ?Failure::from(e), "cannot read the pool's password policy; showing Cognito's default");
@@ -247,7 +231,7 @@ impl Cognito {
     }
 
     /// Starts a sign-in with the username and password.
-    pub(crate) async fn start(&self, username: &str, password: &str) -> Result<Step, Failure> {
+    pub(crate) async fn start(&self, username: &str, password: &str) -> Result<AuthStep, Failure> {
         match self.flow().await? {
             AuthFlow::Srp => self.start_srp(username, password).await,
             _ => {
@@ -262,18 +246,12 @@ impl Cognito {
                 if let Some(h) = self.secret_hash(username) {
                     req = req.auth_parameters("SECRET_HASH", h);
                 }
-                let out = req.send().await?;
-                step(
-                    out.authentication_result(),
-                    out.challenge_name(),
-                    out.session(),
-                    out.challenge_parameters(),
-                )
+                step(&req.send().await?)
             }
         }
     }
 
-    async fn start_srp(&self, username: &str, password: &str) -> Result<Step, Failure> {
+    async fn start_srp(&self, username: &str, password: &str) -> Result<AuthStep, Failure> {
         let client = SrpClient::new();
         let mut req = self
             .client
@@ -285,28 +263,14 @@ impl Cognito {
         if let Some(h) = self.secret_hash(username) {
             req = req.auth_parameters("SECRET_HASH", h);
         }
-        let out = req.send().await?;
-        let first = step(
-            out.authentication_result(),
-            out.challenge_name(),
-            out.session(),
-            out.challenge_parameters(),
-        )?;
-        let Step::Challenge {
-            name,
-            session,
-            params,
-        } = first
-        else {
+        let first = step(&req.send().await?)?;
+        let AuthStep::Challenge(c) = &first else {
             return Ok(first);
         };
-        if name != "PASSWORD_VERIFIER" {
-            return Ok(Step::Challenge {
-                name,
-                session,
-                params,
-            });
+        if c.name != "PASSWORD_VERIFIER" {
+            return Ok(first);
         }
+        let (session, params) = (&c.session, &c.parameters);
         let param = |k: &str| params.get(k).map(String::as_str).unwrap_or_default();
         let user_id = param("USER_ID_FOR_SRP");
         // Cognito's SECRET_BLOCK is base64; moto's is its session id in plain text. The block
@@ -344,7 +308,7 @@ impl Cognito {
             ("PASSWORD_CLAIM_SECRET_BLOCK".to_owned(), claim.secret_block),
             ("TIMESTAMP".to_owned(), claim.timestamp),
         ];
-        self.respond("PASSWORD_VERIFIER", &session, &answer_as, responses)
+        self.respond("PASSWORD_VERIFIER", session.expose(), &answer_as, responses)
             .await
     }
 
@@ -356,7 +320,7 @@ impl Cognito {
         session: &str,
         username: &str,
         mut responses: Vec<(String, String)>,
-    ) -> Result<Step, Failure> {
+    ) -> Result<AuthStep, Failure> {
         responses.push(("USERNAME".into(), username.into()));
         if let Some(h) = self.secret_hash(username) {
             responses.push(("SECRET_HASH".into(), h));
@@ -372,13 +336,7 @@ impl Cognito {
             for (k, v) in responses {
                 req = req.challenge_responses(k, v);
             }
-            let out = req.send().await?;
-            step(
-                out.authentication_result(),
-                out.challenge_name(),
-                out.session(),
-                Some(out.challenge_parameters().unwrap_or(&HashMap::new())),
-            )
+            step(&req.send().await?)
         } else {
             let mut req = self
                 .client
@@ -390,13 +348,7 @@ impl Cognito {
             for (k, v) in responses {
                 req = req.challenge_responses(k, v);
             }
-            let out = req.send().await?;
-            step(
-                out.authentication_result(),
-                out.challenge_name(),
-                out.session(),
-                Some(out.challenge_parameters().unwrap_or(&HashMap::new())),
-            )
+            step(&req.send().await?)
         }
     }
 
@@ -437,7 +389,7 @@ impl Cognito {
     }
 
     /// Refreshes a session with the upstream refresh token.
-    pub(crate) async fn refresh(&self, username: &str, token: &str) -> Result<Step, Failure> {
+    pub(crate) async fn refresh(&self, username: &str, token: &str) -> Result<AuthStep, Failure> {
         if self.flow().await? == AuthFlow::Srp {
             let mut req = self
                 .client
@@ -448,13 +400,7 @@ impl Cognito {
             if let Some(h) = self.secret_hash(username) {
                 req = req.auth_parameters("SECRET_HASH", h);
             }
-            let out = req.send().await?;
-            step(
-                out.authentication_result(),
-                out.challenge_name(),
-                out.session(),
-                out.challenge_parameters(),
-            )
+            step(&req.send().await?)
         } else {
             let mut req = self
                 .client
@@ -466,13 +412,7 @@ impl Cognito {
             if let Some(h) = self.secret_hash(username) {
                 req = req.auth_parameters("SECRET_HASH", h);
             }
-            let out = req.send().await?;
-            step(
-                out.authentication_result(),
-                out.challenge_name(),
-                out.session(),
-                out.challenge_parameters(),
-            )
+            step(&req.send().await?)
         }
     }
 
@@ -484,7 +424,7 @@ impl Cognito {
             .client_id(&self.client_id)
             .token(token);
         if let Some(s) = &self.client_secret {
-            req = req.client_secret(s.as_str());
+            req = req.client_secret(s.expose());
         }
         req.customize()
             .config_override(
@@ -498,37 +438,9 @@ impl Cognito {
     }
 }
 
-/// The step a Cognito answer describes.
-fn step(
-    result: Option<&AuthenticationResultType>,
-    challenge: Option<&ChallengeNameType>,
-    session: Option<&str>,
-    params: Option<&HashMap<String, String>>,
-) -> Result<Step, Failure> {
-    if let Some(r) = result {
-        let access = r
-            .access_token()
-            .ok_or_else(|| Failure::Unavailable("Cognito's answer has no access token".into()))?;
-        return Ok(Step::Done {
-            access: access.to_owned(),
-            id: r.id_token().map(str::to_owned),
-            refresh: r.refresh_token().map(str::to_owned),
-        });
-    }
-    match (challenge, session) {
-        (Some(c), Some(s)) => Ok(Step::Challenge {
-            name: c.as_str().to_owned(),
-            session: s.to_owned(),
-            params: params.cloned().unwrap_or_default(),
-        }),
-        (Some(c), None) => Err(Failure::Unavailable(format!(
-            "Cognito asked for {} without a session",
-            c.as_str()
-        ))),
-        _ => Err(Failure::Unavailable(
-            "Cognito's answer has neither tokens nor a challenge".into(),
-        )),
-    }
+/// The step a Cognito answer describes; an answer that describes none is Cognito failing.
+fn step(answer: &impl AuthAnswer) -> Result<AuthStep, Failure> {
+    AuthStep::from_answer(answer).map_err(|e| Failure::Unavailable(e.to_string()))
 }
 
 #[cfg(test)]

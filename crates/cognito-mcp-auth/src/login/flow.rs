@@ -14,11 +14,12 @@ use axum::Router;
 use axum::extract::{Form, Query, State};
 use axum::response::{IntoResponse, Redirect, Response};
 use axum::routing::{get, post};
+use cognito_idp::{AuthStep, Secret};
 use http::{HeaderMap, HeaderValue, StatusCode, header};
 use serde::{Deserialize, Serialize};
 
 use super::challenge::{self, list_param};
-use super::cognito::{Failure, Step};
+use super::cognito::Failure;
 use super::lockout::Subject;
 use super::pages::{self, Form as PageForm};
 use super::{CognitoLogin, FinishedSignIn};
@@ -227,16 +228,14 @@ impl CognitoLogin {
         state: &str,
         mut st: LoginState,
         who: &Who,
-        step: Step,
+        step: AuthStep,
     ) -> Result<Response, Response> {
         match step {
-            Step::Done {
-                access,
-                id,
-                refresh,
-            } => {
+            AuthStep::SignedIn(tokens) => {
+                let id = tokens.id_token.as_ref().map(Secret::expose);
+                let refresh = tokens.refresh_token.as_ref().map(|t| t.expose().to_owned());
                 let grant = self
-                    .grant(&access, id.as_deref(), refresh, &who.typed)
+                    .grant(tokens.access_token.expose(), id, refresh, &who.typed)
                     .await
                     .map_err(|e| {
                         tracing::error!(error = %e, "Cognito's tokens failed verification");
@@ -277,11 +276,8 @@ impl CognitoLogin {
                     .append_pair("state", state);
                 Ok(Redirect::to(url.as_str()).into_response())
             }
-            Step::Challenge {
-                name,
-                session,
-                params,
-            } => {
+            AuthStep::Challenge(c) => {
+                let (name, session, params) = (c.name, c.session.expose().to_owned(), c.parameters);
                 let username = params
                     .get("USERNAME")
                     .or_else(|| params.get("USER_ID_FOR_SRP"))

@@ -20,21 +20,22 @@ mod cognito;
 mod flow;
 mod lockout;
 mod pages;
+mod policy;
 pub(crate) mod srp;
 mod tag;
 
 use std::sync::Arc;
 use std::time::Duration;
 
+use cognito_idp::{AuthStep, Secret};
 use cognito_jwt::CognitoVerifier;
 use serde::{Deserialize, Serialize};
-use zeroize::Zeroizing;
 
 use crate::authz::upstream::{
     Identity, Upstream, UpstreamError, UpstreamFuture, UpstreamGrant, UpstreamRequest, verify_grant,
 };
 use crate::store::{Kind, Store};
-use cognito::{Cognito, Failure, Step};
+use cognito::{Cognito, Failure};
 
 /// How the page authenticates the password against the pool.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
@@ -52,84 +53,8 @@ pub enum AuthFlow {
 }
 
 /// A pool's password policy, shown on the new-password page and checked before Cognito is
-/// asked.
-#[derive(Debug, Clone, PartialEq, Eq)]
-#[non_exhaustive]
-pub struct PasswordPolicy {
-    /// The fewest characters.
-    pub minimum_length: usize,
-    /// At least one upper-case letter.
-    pub require_uppercase: bool,
-    /// At least one lower-case letter.
-    pub require_lowercase: bool,
-    /// At least one digit.
-    pub require_numbers: bool,
-    /// At least one of Cognito's special characters.
-    pub require_symbols: bool,
-}
-
-impl Default for PasswordPolicy {
-    /// Cognito's default policy: 8 characters, every class.
-    fn default() -> Self {
-        Self {
-            minimum_length: 8,
-            require_uppercase: true,
-            require_lowercase: true,
-            require_numbers: true,
-            require_symbols: true,
-        }
-    }
-}
-
-/// The characters Cognito counts as special.
-const SYMBOLS: &str = "^$*.[]{}()?\"!@#%&/\\,><':;|_~`=+- ";
-
-impl PasswordPolicy {
-    /// The rules in plain words.
-    pub fn describe(&self) -> Vec<String> {
-        let mut out = vec![format!("at least {} characters", self.minimum_length)];
-        if self.require_uppercase {
-            out.push("an upper-case letter (A–Z)".into());
-        }
-        if self.require_lowercase {
-            out.push("a lower-case letter (a–z)".into());
-        }
-        if self.require_numbers {
-            out.push("a digit (0–9)".into());
-        }
-        if self.require_symbols {
-            out.push("a special character, such as ! @ # $ % ^ & *".into());
-        }
-        out
-    }
-
-    /// The rules `password` breaks, in plain words; empty when it meets the policy.
-    pub fn problems(&self, password: &str) -> Vec<String> {
-        let mut out = Vec::new();
-        if password.chars().count() < self.minimum_length {
-            out.push(format!(
-                "it is shorter than {} characters",
-                self.minimum_length
-            ));
-        }
-        if self.require_uppercase && !password.chars().any(|c| c.is_ascii_uppercase()) {
-            out.push("it has no upper-case letter".into());
-        }
-        if self.require_lowercase && !password.chars().any(|c| c.is_ascii_lowercase()) {
-            out.push("it has no lower-case letter".into());
-        }
-        if self.require_numbers && !password.chars().any(|c| c.is_ascii_digit()) {
-            out.push("it has no digit".into());
-        }
-        if self.require_symbols && !password.chars().any(|c| SYMBOLS.contains(c)) {
-            out.push("it has no special character".into());
-        }
-        if password.starts_with(' ') || password.ends_with(' ') {
-            out.push("it starts or ends with a space".into());
-        }
-        out
-    }
-}
+/// asked (the shared one of `cognito-idp`; the page's wording is in `policy.rs`).
+pub use cognito_idp::PasswordPolicy;
 
 /// Limits on failed sign-ins.
 ///
@@ -277,7 +202,7 @@ impl CognitoLogin {
                     cognito,
                     config.pool_id,
                     config.client_id,
-                    config.client_secret.map(Zeroizing::new),
+                    config.client_secret.map(Secret::new),
                     config.flow,
                 ),
                 verifier,
@@ -374,16 +299,18 @@ impl Upstream for CognitoLogin {
                 .await
                 .map_err(upstream_failure)?
             {
-                Step::Done {
-                    access,
-                    id,
-                    refresh,
-                } => {
-                    let keep = refresh.unwrap_or(r.t);
-                    self.grant(&access, id.as_deref(), Some(keep), &r.u).await
+                AuthStep::SignedIn(t) => {
+                    let keep = t
+                        .refresh_token
+                        .as_ref()
+                        .map_or(r.t, |t| t.expose().to_owned());
+                    let id = t.id_token.as_ref().map(Secret::expose);
+                    self.grant(t.access_token.expose(), id, Some(keep), &r.u)
+                        .await
                 }
-                Step::Challenge { name, .. } => Err(UpstreamError::InvalidGrant(format!(
-                    "Cognito asked for {name} at refresh"
+                AuthStep::Challenge(c) => Err(UpstreamError::InvalidGrant(format!(
+                    "Cognito asked for {} at refresh",
+                    c.name
                 ))),
             }
         })
@@ -410,30 +337,6 @@ impl Upstream for CognitoLogin {
 #[cfg(test)]
 mod tests {
     use super::*;
-
-    #[test]
-    fn policy_names_each_broken_rule() {
-        let p = PasswordPolicy {
-            minimum_length: 12,
-            ..PasswordPolicy::default()
-        };
-        assert!(p.problems("Correct-Horse-42").is_empty());
-        let broken = p.problems("short");
-        assert!(
-            broken.iter().any(|b| b.contains("shorter than 12")),
-            "{broken:?}"
-        );
-        assert!(
-            broken.iter().any(|b| b.contains("upper-case")),
-            "{broken:?}"
-        );
-        assert!(broken.iter().any(|b| b.contains("digit")), "{broken:?}");
-        assert!(broken.iter().any(|b| b.contains("special")), "{broken:?}");
-        assert!(
-            !broken.iter().any(|b| b.contains("lower-case")),
-            "{broken:?}"
-        );
-    }
 
     #[test]
     fn debug_hides_the_client_secret() {

@@ -84,8 +84,7 @@ pub(crate) fn new_password(
     error: Option<&str>,
     status: StatusCode,
 ) -> Response {
-    let rules: String = policy
-        .describe()
+    let rules: String = super::policy::describe(policy)
         .iter()
         .map(|r| format!("<li>{}</li>", esc(r)))
         .collect();

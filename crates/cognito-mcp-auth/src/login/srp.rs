@@ -136,7 +136,8 @@ pub(crate) struct PasswordChallenge<'a> {
 }
 
 /// The answer to a `PASSWORD_VERIFIER` challenge: `RespondToAuthChallenge`'s
-/// `ChallengeResponses`, less `SECRET_HASH` (see [`secret_hash`], computed over `username`).
+/// `ChallengeResponses`, less `SECRET_HASH` (see `cognito_idp::SecretHash`, computed over
+/// `username`).
 #[derive(Clone, PartialEq, Eq)]
 pub(crate) struct PasswordClaim {
     /// `PASSWORD_CLAIM_SIGNATURE`: base64 of the HMAC proving knowledge of the password.
@@ -274,19 +275,6 @@ impl SrpClient {
         let s = base.modpow(&exponent, n);
         Ok(session_key_from(&pad(&s), &pad(&u)))
     }
-}
-
-/// `SECRET_HASH` for an app client with a secret: base64 of HMAC-SHA256 keyed with the client
-/// secret over `username | client_id`.
-///
-/// In `RespondToAuthChallenge` `username` must be the challenge's user (`USER_ID_FOR_SRP`),
-/// not what the user typed.
-pub(crate) fn secret_hash(client_id: &str, client_secret: &str, username: &str) -> String {
-    let key = hmac::Key::new(hmac::HMAC_SHA256, client_secret.as_bytes());
-    let mut mac = hmac::Context::with_key(&key);
-    mac.update(username.as_bytes());
-    mac.update(client_id.as_bytes());
-    STANDARD.encode(mac.sign())
 }
 
 /// `t` in UTC the way Cognito wants `TIMESTAMP`: `Sun Nov 22 09:05:03 UTC 2026`, with English
@@ -562,20 +550,6 @@ mod tests {
         assert_eq!(cognito_timestamp(t), "Wed Dec 31 23:59:59 UTC 1969");
         let t = UNIX_EPOCH - Duration::from_secs(86_400 * 365);
         assert_eq!(cognito_timestamp(t), "Wed Jan 1 00:00:00 UTC 1969");
-    }
-
-    #[test]
-    fn secret_hash_matches_python_hmac() {
-        // python3: base64.b64encode(hmac.new(b"example-client-secret-0123456789",
-        //   b"alice@example.com" + b"4j3ob2example0client", hashlib.sha256).digest())
-        assert_eq!(
-            secret_hash(
-                "4j3ob2example0client",
-                "example-client-secret-0123456789",
-                "alice@example.com"
-            ),
-            "Fx7ctGKasGbTgn85E3tHTF0XNKl4EZVrCMYBMLkIhTY="
-        );
     }
 
     #[test]
@@ -1023,11 +997,14 @@ mod tests {
             assert_eq!(field("username"), Some(claim.username.clone()));
             assert_eq!(
                 field("secret_hash"),
-                Some(secret_hash(
-                    case.client_id,
-                    case.client_secret,
-                    &claim.username
-                ))
+                Some(
+                    cognito_idp::SecretHash {
+                        username: &claim.username,
+                        client_id: case.client_id,
+                        client_secret: &cognito_idp::Secret::new(case.client_secret),
+                    }
+                    .to_base64()
+                )
             );
         }
     }

@@ -426,7 +426,7 @@ impl Settings {
             region: auth.region.clone(),
             user_pool_id: auth.user_pool_id.clone(),
             client_id: auth.client_id.clone(),
-            client_secret: auth.client_secret.as_ref().map(|s| Secret::new(s.expose())),
+            client_secret: auth.client_secret.clone(),
             file_endpoint_url: auth.file_endpoint_url.clone(),
             endpoint_url: auth.endpoint_url.clone(),
             read_only,

@@ -1,15 +1,13 @@
 //! [`Tokens`] and their [`TokenSummary`], read from the JWT payloads without checking the
-//! signature: they come straight from Cognito over the SDK's TLS connection.
+//! signature (with [`peek_payload`]): they come straight from Cognito over the SDK's TLS
+//! connection.
 
 use std::time::{Duration, UNIX_EPOCH};
 
-use base64::Engine as _;
-use base64::engine::general_purpose::URL_SAFE_NO_PAD;
-use schemars::JsonSchema;
 use serde::Serialize;
 use serde_json::{Map, Value};
 
-use crate::Secret;
+use crate::{Secret, peek_payload};
 
 /// Tokens Cognito issued. Each is a [`Secret`]: never logged, never serialized.
 #[derive(Debug, Clone)]
@@ -25,8 +23,9 @@ pub struct Tokens {
     pub expires_in: i32,
 }
 
-/// What a sign-in's tokens say, read from their payloads.
-#[derive(Debug, Clone, Serialize, JsonSchema)]
+/// What a sign-in's tokens say, read from their payloads (unverified).
+#[derive(Debug, Clone, Serialize)]
+#[cfg_attr(feature = "schemars", derive(schemars::JsonSchema))]
 #[non_exhaustive]
 pub struct TokenSummary {
     /// The summarised token: `access` (the id token only adds `email`).
@@ -54,14 +53,9 @@ pub struct TokenSummary {
     pub expires_at: Option<String>,
 }
 
-/// The JSON payload of a JWT, or `None` when it is not one.
+/// The JSON object payload of a JWT, or `None` when it is not one.
 fn payload(token: &str) -> Option<Map<String, Value>> {
-    let part = token.split('.').nth(1)?;
-    let bytes = URL_SAFE_NO_PAD.decode(part.trim_end_matches('=')).ok()?;
-    match serde_json::from_slice(&bytes).ok()? {
-        Value::Object(map) => Some(map),
-        _ => None,
-    }
+    peek_payload(token)
 }
 
 fn claim(map: &Map<String, Value>, key: &str) -> Option<String> {
@@ -107,6 +101,9 @@ impl Tokens {
 
 #[cfg(test)]
 mod tests {
+    use base64::Engine as _;
+    use base64::engine::general_purpose::URL_SAFE_NO_PAD;
+
     use super::*;
 
     fn jwt(claims: &Value) -> String {

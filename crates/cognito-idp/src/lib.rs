@@ -1,0 +1,18 @@
+#![doc = include_str!("../README.md")]
+#![deny(missing_docs)]
+
+mod password;
+mod peek;
+mod secret;
+mod secret_hash;
+#[cfg(feature = "sdk")]
+mod step;
+mod tokens;
+
+pub use password::{MAXIMUM_LENGTH, PasswordPolicy, PasswordRule, SYMBOLS};
+pub use peek::peek_payload;
+pub use secret::Secret;
+pub use secret_hash::SecretHash;
+#[cfg(feature = "sdk")]
+pub use step::{AuthAnswer, AuthChallenge, AuthStep, StepError};
+pub use tokens::{TokenSummary, Tokens};
