@@ -15,7 +15,7 @@ use crate::config::Settings;
 /// `AWS_ENDPOINT_URL_COGNITO_IDENTITY_PROVIDER` and `AWS_ENDPOINT_URL` itself).
 pub(crate) async fn sdk_config(settings: &Settings) -> SdkConfig {
     let mut loader = aws_config::defaults(BehaviorVersion::latest())
-        .region(Region::new(settings.region.clone()))
+        .region(Region::new(settings.auth.region.clone()))
         .timeout_config(
             TimeoutConfig::builder()
                 .connect_timeout(Duration::from_secs(5))
@@ -29,7 +29,7 @@ pub(crate) async fn sdk_config(settings: &Settings) -> SdkConfig {
     ]
     .iter()
     .any(|k| std::env::var(k).is_ok_and(|v| !v.trim().is_empty()));
-    if !env_override && let Some(url) = &settings.file_endpoint_url {
+    if !env_override && let Some(url) = &settings.auth.file_endpoint_url {
         loader = loader.endpoint_url(url);
     }
     loader.load().await
@@ -73,9 +73,10 @@ pub(crate) async fn paced_client(
 /// The endpoint calls go to, for messages.
 pub(crate) fn endpoint_for_messages(settings: &Settings) -> String {
     settings
+        .auth
         .endpoint_url
         .clone()
-        .unwrap_or_else(|| format!("https://cognito-idp.{}.amazonaws.com", settings.region))
+        .unwrap_or_else(|| format!("https://cognito-idp.{}.amazonaws.com", settings.auth.region))
 }
 
 /// The admin handle, built on first use: the SDK configuration (credential chain, TLS roots,

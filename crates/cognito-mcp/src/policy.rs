@@ -180,7 +180,7 @@ pub(crate) fn server_policy(
     pool_id: Option<&str>,
 ) -> Value {
     let enabled = ToolPolicy::from_settings(settings).enabled();
-    let mut doc = iam_policy(&enabled, &settings.region, account_id, pool_id);
+    let mut doc = iam_policy(&enabled, &settings.auth.region, account_id, pool_id);
     if !settings.safety.protected.users.is_empty() && enabled.iter().any(|t| !t.is_read()) {
         // Write tools resolve the protected users' aliases with AdminGetUser.
         if let Some(actions) = doc["Statement"][0]["Action"].as_array_mut() {

@@ -33,10 +33,10 @@ pub(crate) struct BootstrapArgs {
 }
 
 pub(crate) async fn run(settings: &Settings, args: &BootstrapArgs) -> anyhow::Result<()> {
-    if !crate::config::is_region(&settings.region) {
+    if !crate::config::is_region(&settings.auth.region) {
         anyhow::bail!(
             "AWS_REGION is {:?}, which is not an AWS region; set it to one such as us-east-1",
-            settings.region
+            settings.auth.region
         );
     }
     let client = aws::client(settings).await;
@@ -52,7 +52,7 @@ pub(crate) async fn run(settings: &Settings, args: &BootstrapArgs) -> anyhow::Re
         .map_err(|e| anyhow::anyhow!("{e}. How to fix: {}", e.hint()))?;
     if args.json {
         let mut out = json!({
-            "region": settings.region,
+            "region": settings.auth.region,
             "user_pool_id": done.pool_id,
             "user_pool_arn": done.pool_arn,
             "client_id": done.client_id,
@@ -87,7 +87,7 @@ pub(crate) async fn run(settings: &Settings, args: &BootstrapArgs) -> anyhow::Re
         }
     }
     eprintln!("Use these settings:");
-    println!("export AWS_REGION={}", settings.region);
+    println!("export AWS_REGION={}", settings.auth.region);
     println!("export COGNITO_USER_POOL_ID={}", done.pool_id);
     println!("export COGNITO_CLIENT_ID={}", done.client_id);
     Ok(())

@@ -22,12 +22,13 @@ pub(crate) async fn run(settings: &Settings) -> bool {
         return false;
     }
     let pool_id = settings
+        .auth
         .user_pool_id
         .clone()
         .expect("checked by problems()");
     println!(
         "ok: configuration (region {}, pool {pool_id})",
-        settings.region
+        settings.auth.region
     );
     for line in widening(settings) {
         println!("warning: widens privilege: {line}");
@@ -89,7 +90,7 @@ pub(crate) async fn run(settings: &Settings) -> bool {
     );
 
     let mut ok = true;
-    if let Some(client_id) = &settings.client_id {
+    if let Some(client_id) = &settings.auth.client_id {
         match find_client(&admin, client_id).await {
             Ok(true) => println!("ok: app client {client_id} belongs to the pool"),
             Ok(false) => {
@@ -108,7 +109,7 @@ pub(crate) async fn run(settings: &Settings) -> bool {
     if !protected_users_resolve(&admin, &pool_id).await {
         ok = false;
     }
-    if settings.client_secret.is_some() {
+    if settings.auth.client_secret.is_some() {
         println!("ok: an app client secret is configured (not shown)");
     }
     if settings.audit_enabled {
@@ -203,17 +204,17 @@ fn describe_failure(e: &AdminError, settings: &Settings, pool_id: &str, endpoint
         AdminError::ResourceNotFound { .. } => format!(
             "pool {pool_id} does not exist in region {} at {endpoint}; check COGNITO_USER_POOL_ID \
              and AWS_REGION",
-            settings.region
+            settings.auth.region
         ),
         AdminError::Unreachable { detail, .. } => {
             let lower = detail.to_ascii_lowercase();
-            if settings.endpoint_url.is_none()
+            if settings.auth.endpoint_url.is_none()
                 && (lower.contains("dns") || lower.contains("lookup"))
             {
                 return format!(
                     "cannot resolve {endpoint}: the region {} may not exist or may not offer \
                      Cognito; check AWS_REGION (or the machine's DNS) ({})",
-                    settings.region,
+                    settings.auth.region,
                     one_line(detail)
                 );
             }

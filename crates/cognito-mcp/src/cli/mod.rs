@@ -241,7 +241,7 @@ async fn run(cli: Cli) -> ExitCode {
                 }
                 return ExitCode::FAILURE;
             }
-            if settings.user_pool_id.is_none() {
+            if settings.auth.user_pool_id.is_none() {
                 eprintln!(
                     "note: COGNITO_USER_POOL_ID is not set, so the policy covers every pool of the region"
                 );
@@ -249,7 +249,7 @@ async fn run(cli: Cli) -> ExitCode {
             let doc = policy::server_policy(
                 &settings,
                 account_id.as_deref(),
-                settings.user_pool_id.as_deref(),
+                settings.auth.user_pool_id.as_deref(),
             );
             println!(
                 "{}",
@@ -340,6 +340,7 @@ async fn token(
     let settings = load(cli, false).map_err(|p| anyhow::anyhow!("{p}"))?;
     ensure_usable(&settings)?;
     let client_id = settings
+        .auth
         .client_id
         .clone()
         .context("set COGNITO_CLIENT_ID to the app client to sign in through")?;
@@ -355,6 +356,7 @@ async fn token(
         anyhow::bail!("standard input held no password");
     }
     let pool_id = settings
+        .auth
         .user_pool_id
         .clone()
         .expect("checked by problems()");
@@ -362,7 +364,7 @@ async fn token(
     let outcome = admin
         .admin_sign_in(
             &client_id,
-            settings.client_secret.as_ref(),
+            settings.auth.client_secret.as_ref(),
             username,
             &password,
         )
@@ -429,6 +431,7 @@ async fn serve(
         );
     }
     let pool_id = settings
+        .auth
         .user_pool_id
         .clone()
         .expect("checked by problems()");
@@ -451,7 +454,7 @@ async fn serve(
         Transport::Stdio => {
             tracing::info!(
                 pool = %pool_id,
-                region = %settings.region,
+                region = %settings.auth.region,
                 read_only = settings.read_only,
                 tools = enabled,
                 audit = %audit_path,

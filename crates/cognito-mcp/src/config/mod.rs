@@ -138,15 +138,6 @@ struct SignInFile {
 /// The resolved settings.
 #[derive(Debug, Clone)]
 pub(crate) struct Settings {
-    /// The fields up to `endpoint_url` are copies of `auth`'s, which resolved them.
-    pub(crate) region: String,
-    pub(crate) user_pool_id: Option<String>,
-    pub(crate) client_id: Option<String>,
-    pub(crate) client_secret: Option<Secret>,
-    /// The endpoint override from the file (environment overrides are read by the SDK).
-    pub(crate) file_endpoint_url: Option<String>,
-    /// The endpoint override in force, from the environment or the file, if any.
-    pub(crate) endpoint_url: Option<String>,
     pub(crate) read_only: bool,
     pub(crate) allow: Vec<String>,
     pub(crate) deny: Vec<String>,
@@ -154,7 +145,8 @@ pub(crate) struct Settings {
     pub(crate) audit_file: PathBuf,
     pub(crate) http: HttpSettings,
     /// `[cognito]`, `[auth]` and their environment variables, resolved by the library: the
-    /// bearer check, the scopes, proxy mode.
+    /// region, pool, app client and its secret, the endpoint override, the bearer check, the
+    /// scopes, proxy mode. The one copy: nothing else holds these.
     pub(crate) auth: cognito_mcp_auth::AuthConfig,
     /// `[deploy]`, as written; `None` when the file has no such table.
     pub(crate) deploy: Option<crate::deploy::DeployFile>,
@@ -423,12 +415,6 @@ impl Settings {
         let (safety, bulk, pacing, max_attempts, adaptive_retry) =
             safety_settings(file.safety, file.bulk, file.pacing, &mut safety_problems);
         Ok(Self {
-            region: auth.region.clone(),
-            user_pool_id: auth.user_pool_id.clone(),
-            client_id: auth.client_id.clone(),
-            client_secret: auth.client_secret.clone(),
-            file_endpoint_url: auth.file_endpoint_url.clone(),
-            endpoint_url: auth.endpoint_url.clone(),
             read_only,
             allow: file.tools.allow,
             deny: file.tools.deny,
@@ -471,11 +457,11 @@ impl Settings {
                 })?,
                 None => f.enabled.unwrap_or(false),
             };
-            let own_client = settings.client_id.clone();
+            let own_client = settings.auth.client_id.clone();
             let client_id = non_empty(f.client_id).or(own_client.clone());
             let client_secret = f.client_secret.filter(|s| !s.is_empty()).or_else(|| {
                 (client_id == own_client)
-                    .then(|| settings.client_secret.clone())
+                    .then(|| settings.auth.client_secret.clone())
                     .flatten()
             });
             settings.sign_in = SignInSettings {

@@ -19,7 +19,7 @@ fn write(text: &str) -> tempfile::NamedTempFile {
 #[test]
 fn defaults_apply_when_nothing_is_set() {
     let s = Settings::load(None, &env(&[])).expect("loads");
-    assert_eq!(s.region, "us-east-1");
+    assert_eq!(s.auth.region, "us-east-1");
     assert!(!s.read_only);
     assert!(s.audit_enabled);
     let problems = s.problems();
@@ -60,9 +60,9 @@ fn env_overrides_file() {
         &env(&[("COGNITO_USER_POOL_ID", "eu-west-1_Env")]),
     )
     .expect("loads");
-    assert_eq!(s.region, "eu-west-1");
-    assert_eq!(s.user_pool_id.as_deref(), Some("eu-west-1_Env"));
-    assert_eq!(s.client_id.as_deref(), Some("file"));
+    assert_eq!(s.auth.region, "eu-west-1");
+    assert_eq!(s.auth.user_pool_id.as_deref(), Some("eu-west-1_Env"));
+    assert_eq!(s.auth.client_id.as_deref(), Some("file"));
     assert!(s.read_only);
     assert!(s.problems().is_empty(), "{:?}", s.problems());
     let s =

@@ -92,7 +92,7 @@ async fn handler(extra: &[(&str, &str)]) -> Handler {
     .collect();
     vars.extend(extra.iter().map(|(k, v)| (k.to_string(), v.to_string())));
     let settings = Settings::load(None, &|k| vars.get(k).cloned()).expect("settings");
-    let pool = settings.user_pool_id.clone().expect("pool");
+    let pool = settings.auth.user_pool_id.clone().expect("pool");
     let policy = crate::policy::ToolPolicy::from_settings(&settings);
     let admin = crate::aws::LazyAdmin::new(settings.clone(), pool.clone());
     let server = CognitoMcp::new(admin, policy, None, "anonymous");
