@@ -15,8 +15,11 @@ use cognito_jwt::testing::ManualClock;
 use cognito_mcp_auth::{AuthConfig, Caller, CognitoAuth};
 use serde_json::{Value, json};
 
+#[allow(unused_imports)]
 pub use cognito_mcp_testkit::oauth::*;
+#[allow(unused_imports)]
 pub use cognito_mcp_testkit::standin::{REDIRECT, StandIn, UPSTREAM_CLIENT, UPSTREAM_SECRET};
+#[allow(unused_imports)]
 pub use cognito_mcp_testkit::{Pool, Reply, moto, new_pool, rpc, tokens_for};
 
 /// The scope the endpoint's one write tool needs, as the binary's admin tools do.
