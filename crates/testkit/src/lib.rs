@@ -2,7 +2,8 @@
 //! local Cognito, a fresh pool per test with real tokens (AdminInitiateAuth) and tokens signed
 //! with moto's own key, JSON-RPC over HTTP to `{base}/mcp`, the hosted-UI stand-in
 //! ([`standin`]), the OAuth client side of proxy-mode tests ([`oauth`]: a headless browser,
-//! PKCE, registration and token requests), a `redis-server` per test ([`redis`]), and the
+//! PKCE, registration and token requests; [`login`]: the sign-in page's users, app clients,
+//! forms and TOTP), a `redis-server` per test ([`redis`]), and the
 //! OAuth protected-resource checks ([`resource_checks`]) that [`resource_server_checks!`]
 //! turns into one named test per check.
 //!
@@ -21,6 +22,7 @@ use cognito_admin::CognitoAdmin;
 use cognito_admin::provision::{BootstrapSpec, bootstrap};
 use serde_json::Value;
 
+pub mod login;
 pub mod oauth;
 pub mod redis;
 pub mod resource_checks;

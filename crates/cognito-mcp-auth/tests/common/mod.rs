@@ -20,7 +20,7 @@ pub use cognito_mcp_testkit::oauth::*;
 #[allow(unused_imports)]
 pub use cognito_mcp_testkit::standin::{REDIRECT, StandIn, UPSTREAM_CLIENT, UPSTREAM_SECRET};
 #[allow(unused_imports)]
-pub use cognito_mcp_testkit::{Pool, Reply, moto, new_pool, rpc, tokens_for};
+pub use cognito_mcp_testkit::{Pool, Reply, moto, new_pool, rpc, sdk_client, tokens_for};
 
 /// The scope the endpoint's one write tool needs, as the binary's admin tools do.
 pub const ADMIN_TOOL: (&str, &str) = ("disable_user", "mcp/admin");
@@ -75,6 +75,39 @@ pub async fn serve_proxy(
     extra_auth: &str,
     extra_dcr: &str,
 ) -> Server {
+    let env = vec![
+        ("COGNITO_CLIENT_ID", UPSTREAM_CLIENT.to_owned()),
+        ("COGNITO_CLIENT_SECRET", UPSTREAM_SECRET.to_owned()),
+        (
+            "COGNITO_DISCOVERY_URL",
+            format!("{}/.well-known/openid-configuration", upstream.issuer),
+        ),
+        ("COGNITO_UPSTREAM_ISSUER", upstream.issuer.clone()),
+    ];
+    serve(pool, env, extra_auth, extra_dcr).await
+}
+
+/// Proxy mode with the sign-in page (no hosted UI: moto has none) for app client `client`
+/// (id, secret) of `pool`, calling moto.
+pub async fn serve_login(
+    pool: &Pool,
+    client: &(String, Option<String>),
+    extra_auth: &str,
+) -> Server {
+    let mut env = vec![("COGNITO_CLIENT_ID", client.0.clone())];
+    if let Some(secret) = &client.1 {
+        env.push(("COGNITO_CLIENT_SECRET", secret.clone()));
+    }
+    serve(pool, env, extra_auth, "").await
+}
+
+/// Proxy mode for `pool` with `env` on top of the pool's, its state in a fresh directory.
+async fn serve(
+    pool: &Pool,
+    env: Vec<(&'static str, String)>,
+    extra_auth: &str,
+    extra_dcr: &str,
+) -> Server {
     let state = tempfile::tempdir().expect("state dir");
     let path = state.path().join("config.toml");
     std::fs::write(&path, config_toml(extra_auth, extra_dcr)).expect("write config");
@@ -83,32 +116,28 @@ pub async fn serve_proxy(
         .await
         .expect("bind");
     let base = format!("http://{}", listener.local_addr().expect("addr"));
-    let env: Vec<(&str, String)> = vec![
+    let mut env = env;
+    env.extend([
         ("AWS_REGION", cognito_mcp_testkit::REGION.to_owned()),
         (
             "AWS_ENDPOINT_URL_COGNITO_IDENTITY_PROVIDER",
             moto().endpoint.clone(),
         ),
         ("COGNITO_USER_POOL_ID", pool.id.clone()),
-        ("COGNITO_CLIENT_ID", UPSTREAM_CLIENT.to_owned()),
-        ("COGNITO_CLIENT_SECRET", UPSTREAM_SECRET.to_owned()),
-        (
-            "COGNITO_DISCOVERY_URL",
-            format!("{}/.well-known/openid-configuration", upstream.issuer),
-        ),
-        ("COGNITO_UPSTREAM_ISSUER", upstream.issuer.clone()),
         (
             "COGNITO_MCP_STATE_DIR",
             state.path().join("state").display().to_string(),
         ),
         ("COGNITO_MCP_PUBLIC_URL", base.clone()),
-    ];
+    ]);
     let lookup = move |k: &str| env.iter().find(|(n, _)| *n == k).map(|(_, v)| v.clone());
     let config = AuthConfig::load(Some(&path), &lookup).expect("config");
     let clock = ManualClock::now();
     let auth = CognitoAuth::builder(config)
         .tool_scope(ADMIN_TOOL.0, ADMIN_TOOL.1)
         .clock(Arc::new(clock.clone()))
+        // The sign-in page calls moto (the process environment names no endpoint).
+        .cognito_client(sdk_client().await)
         .build()
         .await
         .expect("CognitoAuth in proxy mode");

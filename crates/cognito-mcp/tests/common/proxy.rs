@@ -4,6 +4,7 @@
 
 use std::path::Path;
 
+#[allow(unused_imports)]
 pub use cognito_mcp_testkit::oauth::*;
 #[allow(unused_imports)]
 pub use cognito_mcp_testkit::standin::{REDIRECT, StandIn, UPSTREAM_CLIENT, UPSTREAM_SECRET};
