@@ -75,7 +75,21 @@ pub async fn serve_proxy(
     extra_auth: &str,
     extra_dcr: &str,
 ) -> Server {
-    let env = vec![
+    serve_proxy_env(pool, upstream, extra_auth, extra_dcr, &[]).await
+}
+
+/// [`serve_proxy`] with `env` first: its values win (`COGNITO_MCP_PUBLIC_URL`, say, for a
+/// public URL other than the listener's).
+pub async fn serve_proxy_env(
+    pool: &Pool,
+    upstream: &StandIn,
+    extra_auth: &str,
+    extra_dcr: &str,
+    env: &[(&'static str, &str)],
+) -> Server {
+    let mut env: Vec<(&'static str, String)> =
+        env.iter().map(|(k, v)| (*k, (*v).to_owned())).collect();
+    env.extend([
         ("COGNITO_CLIENT_ID", UPSTREAM_CLIENT.to_owned()),
         ("COGNITO_CLIENT_SECRET", UPSTREAM_SECRET.to_owned()),
         (
@@ -83,7 +97,7 @@ pub async fn serve_proxy(
             format!("{}/.well-known/openid-configuration", upstream.issuer),
         ),
         ("COGNITO_UPSTREAM_ISSUER", upstream.issuer.clone()),
-    ];
+    ]);
     serve(pool, env, extra_auth, extra_dcr).await
 }
 
@@ -101,7 +115,8 @@ pub async fn serve_login(
     serve(pool, env, extra_auth, "").await
 }
 
-/// Proxy mode for `pool` with `env` on top of the pool's, its state in a fresh directory.
+/// Proxy mode for `pool` with `env` on top of the pool's (the first value of a name wins), its
+/// state in a fresh directory.
 async fn serve(
     pool: &Pool,
     env: Vec<(&'static str, String)>,
