@@ -5,7 +5,7 @@ use std::sync::{Arc, Weak};
 use std::time::Duration;
 
 use axum::Router;
-use cognito_jwt::{BuildError, CognitoVerifier, Principal};
+use cognito_jwt::{BuildError, Clock, CognitoVerifier, Principal, SystemClock};
 
 use crate::authz::upstream::Upstream;
 use crate::authz::{AuthorizationServer, AuthzBuildError, HostedUi, HostedUiConfig};
@@ -119,6 +119,7 @@ pub struct CognitoAuthBuilder {
     scope_descriptions: Vec<(String, String)>,
     max_body_bytes: usize,
     verifier: Option<CognitoVerifier>,
+    clock: Arc<dyn Clock>,
     #[cfg(feature = "login")]
     cognito_client: Option<aws_sdk_cognitoidentityprovider::Client>,
 }
@@ -173,6 +174,7 @@ impl CognitoAuth {
             scope_descriptions: Vec::new(),
             max_body_bytes: crate::resource::DEFAULT_MAX_BODY_BYTES,
             verifier: None,
+            clock: Arc::new(SystemClock),
             #[cfg(feature = "login")]
             cognito_client: None,
         }
@@ -325,6 +327,15 @@ impl CognitoAuthBuilder {
         self
     }
 
+    /// The clock of proxy mode: the authorization server (its tokens, codes and limits), the
+    /// TTLs of its state store (redb or memory; Redis keeps its own time) and the sign-in
+    /// page's failure limits. Default: the system clock. Tests give a manual one
+    /// (`cognito_jwt::testing::ManualClock`) to move time without sleeping.
+    pub fn clock(mut self, clock: Arc<dyn Clock>) -> Self {
+        self.clock = clock;
+        self
+    }
+
     /// The Cognito client the sign-in page calls. Default: one from the standard AWS
     /// configuration (credential chain, the configured region and endpoint override).
     #[cfg(feature = "login")]
@@ -469,7 +480,7 @@ impl CognitoAuthBuilder {
                 "auth.callback_urls does not list this server's callback; Cognito will refuse the sign-in"
             );
         }
-        let state = open_store(p).await?;
+        let state = open_store(p, self.clock.clone()).await?;
         let upstream: Arc<dyn Upstream> = if p.uses_login_page() {
             self.login_page(p, pool_id, &client_id, state.clone())
                 .await?
@@ -493,7 +504,8 @@ impl CognitoAuthBuilder {
             .scope_policy(config.scope_policy())
             .dcr(p.dcr.clone())
             .lifetimes(p.lifetimes)
-            .limits(p.limits);
+            .limits(p.limits)
+            .clock(self.clock.clone());
         if let Some(name) = &self.resource_name {
             builder = builder.resource_name(name.clone());
         }
@@ -541,6 +553,7 @@ impl CognitoAuthBuilder {
         lockout.max_delay = p.login.max_lockout;
         login.lockout = lockout;
         login.title = p.login.title.clone();
+        login.clock = self.clock.clone();
         let client = match &self.cognito_client {
             Some(c) => c.clone(),
             None => default_cognito_client(config).await,
@@ -580,7 +593,7 @@ async fn default_cognito_client(config: &AuthConfig) -> aws_sdk_cognitoidentityp
 
 /// Opens proxy mode's state: encrypted redb in the state directory, memory, or encrypted
 /// Redis.
-async fn open_store(p: &ProxyConfig) -> Result<Arc<dyn Store>, SetupError> {
+async fn open_store(p: &ProxyConfig, clock: Arc<dyn Clock>) -> Result<Arc<dyn Store>, SetupError> {
     let key_from_env = |k: &crate::config::Secret| {
         StateKey::from_base64(k.expose())
             .map_err(|e| SetupError::config(format!("COGNITO_MCP_STATE_KEY: {e}")))
@@ -590,7 +603,7 @@ async fn open_store(p: &ProxyConfig) -> Result<Arc<dyn Store>, SetupError> {
             tracing::warn!(
                 "auth.store = \"memory\": registrations and refresh tokens are lost at restart"
             );
-            Ok(Arc::new(MemoryStore::new()))
+            Ok(Arc::new(MemoryStore::with_clock(clock)))
         }
         StoreKind::Redis => {
             #[cfg(feature = "redis")]
@@ -641,11 +654,12 @@ async fn open_store(p: &ProxyConfig) -> Result<Arc<dyn Store>, SetupError> {
                     ))
                 })?,
             };
-            let db =
-                RedbStore::open(dir.join("oauth.redb")).map_err(|source| SetupError::Store {
+            let db = RedbStore::open(dir.join("oauth.redb"))
+                .map_err(|source| SetupError::Store {
                     context: format!("cannot open {}", dir.join("oauth.redb").display()),
                     source,
-                })?;
+                })?
+                .with_clock(clock);
             Ok(Arc::new(SealedStore::new(db, &key)))
         }
     }

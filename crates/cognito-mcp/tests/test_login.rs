@@ -1,6 +1,6 @@
 //! The sign-in page (proxy mode without a hosted UI) against moto: password and SRP sign-in,
-//! a first sign-in's new password, TOTP enrollment and TOTP sign-in, the lockout, and the
-//! page's own rules. Negative tests end in `_fails`.
+//! a first sign-in's new password, TOTP enrollment and TOTP sign-in, and the page's own
+//! rules (the lockout is the library's: `cognito-mcp-auth/tests/test_login_lockout.rs`). Negative tests end in `_fails`.
 
 mod common;
 
@@ -344,80 +344,6 @@ async fn totp_enrollment_then_totp_sign_in() {
     .await;
     let code = through_callback(&s, &mut b, done).await;
     redeem(&s.base, &id, &code, &verifier).await;
-}
-
-#[tokio::test]
-async fn wrong_passwords_until_the_lockout_fails() {
-    let pool = new_pool().await;
-    let client = password_client(&pool, false).await;
-    user(&pool, "lee", &["ReadOnly"], false).await;
-    let s = setup(
-        pool,
-        client,
-        "[auth.login]\nmax_failures_per_username = 3\nlockout_secs = 60",
-    )
-    .await;
-    let id = public_client(&s.base, "openid mcp/read").await;
-    let (_, challenge) = pkce();
-    let mut b = Browser::new();
-    let mut page = to_login_page(&mut b, &s.base, &id, &challenge, "openid mcp/read").await;
-    for attempt in 1..=2 {
-        page = submit(
-            &mut b,
-            &s.base,
-            &page,
-            "/login",
-            &[("username", "lee"), ("password", "Wrong-Password-1")],
-        )
-        .await;
-        assert_eq!(page.status, 401, "attempt {attempt}: {}", page.text);
-        assert!(page.text.contains("Incorrect username or password."));
-        assert!(!page.text.contains("Wait"), "no lockout yet: {}", page.text);
-    }
-    // The third failure starts the lockout...
-    page = submit(
-        &mut b,
-        &s.base,
-        &page,
-        "/login",
-        &[("username", "lee"), ("password", "Wrong-Password-1")],
-    )
-    .await;
-    assert_eq!(page.status, 429, "{}", page.text);
-    assert!(
-        page.text.contains("Too many failed sign-in attempts"),
-        "{}",
-        page.text
-    );
-    let retry: u64 = page.headers["retry-after"]
-        .to_str()
-        .expect("header")
-        .parse()
-        .expect("secs");
-    assert!((55..=60).contains(&retry), "{retry}");
-    // ...and even the right password is refused until it ends, without asking Cognito.
-    page = submit(
-        &mut b,
-        &s.base,
-        &page,
-        "/login",
-        &[("username", " lee "), ("password", PASSWORD)],
-    )
-    .await;
-    assert_eq!(page.status, 429, "{}", page.text);
-    // Another username from the same address is still served.
-    page = submit(
-        &mut b,
-        &s.base,
-        &page,
-        "/login",
-        &[
-            ("username", "someone-else"),
-            ("password", "Wrong-Password-1"),
-        ],
-    )
-    .await;
-    assert_eq!(page.status, 401, "{}", page.text);
 }
 
 #[tokio::test]

@@ -1,8 +1,11 @@
 //! The test harness the workspace's MCP servers share: one moto server per test binary as a
 //! local Cognito, a fresh pool per test with real tokens (AdminInitiateAuth) and tokens signed
 //! with moto's own key, JSON-RPC over HTTP to `{base}/mcp`, the hosted-UI stand-in
-//! ([`standin`]), and the OAuth protected-resource checks ([`resource_checks`]) that
-//! [`resource_server_checks!`] turns into one named test per check.
+//! ([`standin`]), the OAuth client side of proxy-mode tests ([`oauth`]: a headless browser,
+//! PKCE, registration and token requests; [`login`]: the sign-in page's users, app clients,
+//! forms and TOTP), a `redis-server` per test ([`redis`]), and the
+//! OAuth protected-resource checks ([`resource_checks`]) that [`resource_server_checks!`]
+//! turns into one named test per check.
 //!
 //! Peers (moto's Python venv, Node 22) come from `scripts/setup-peers`, in `.peers` at the
 //! repository root or wherever `PEERS_DIR` points.
@@ -19,6 +22,9 @@ use cognito_admin::CognitoAdmin;
 use cognito_admin::provision::{BootstrapSpec, bootstrap};
 use serde_json::Value;
 
+pub mod login;
+pub mod oauth;
+pub mod redis;
 pub mod resource_checks;
 pub mod standin;
 
@@ -118,9 +124,15 @@ pub fn base_env() -> Vec<(String, String)> {
 
 /// An SDK client pointed at moto.
 pub async fn sdk_client() -> Client {
+    sdk_client_at(&moto().endpoint).await
+}
+
+/// An SDK client pointed at `endpoint` with moto's fake credentials (a dead endpoint proves
+/// that a check ran before any AWS call).
+pub async fn sdk_client_at(endpoint: &str) -> Client {
     let config = aws_config::defaults(aws_config::BehaviorVersion::latest())
         .region(aws_config::Region::new(REGION))
-        .endpoint_url(&moto().endpoint)
+        .endpoint_url(endpoint)
         .credentials_provider(aws_sdk_cognitoidentityprovider::config::Credentials::new(
             "testing", "testing", None, None, "tests",
         ))

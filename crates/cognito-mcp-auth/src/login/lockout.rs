@@ -13,7 +13,7 @@
 //! account must not reset an address used for guessing others). Every other outcome keeps its
 //! ticket: a wrong password, an unknown user, and a password right up to a second step alike.
 
-use crate::store::{Kind, StoreError, unix_now};
+use crate::store::{Kind, StoreError};
 
 use super::{CognitoLogin, Lockout};
 
@@ -76,6 +76,11 @@ fn wait(l: &Lockout, free: u64, n: u64, exhausted: Option<u64>, now: u64) -> Opt
 }
 
 impl CognitoLogin {
+    /// Seconds since the epoch, on the login's clock.
+    fn now(&self) -> u64 {
+        self.inner.clock.now_secs()
+    }
+
     fn window(&self, now: u64) -> u64 {
         now / self.inner.lockout.window.as_secs().max(1)
     }
@@ -115,7 +120,7 @@ impl CognitoLogin {
 
     /// Seconds any of `subjects` is locked out for, if one is; takes no ticket.
     pub(super) async fn locked(&self, subjects: &[Subject]) -> Result<Option<u64>, StoreError> {
-        let now = unix_now();
+        let now = self.now();
         let mut longest = None;
         for s in subjects {
             longest = longest.max(self.next_wait(s, now).await?);
@@ -131,7 +136,7 @@ impl CognitoLogin {
         }
         let l = &self.inner.lockout;
         let store = &self.inner.store;
-        let now = unix_now();
+        let now = self.now();
         let mut longest = None;
         for s in subjects {
             let (count_key, lock_key) = self.keys(s, now);
@@ -158,7 +163,7 @@ impl CognitoLogin {
 
     /// A sign-in that ended in tokens: the user's counters go.
     pub(super) async fn succeeded(&self, user: &Subject) -> Result<(), StoreError> {
-        let (count_key, lock_key) = self.keys(user, unix_now());
+        let (count_key, lock_key) = self.keys(user, self.now());
         let store = &self.inner.store;
         store.remove(Kind::RateLimit, &count_key).await?;
         store.remove(Kind::RateLimit, &lock_key).await?;

@@ -28,7 +28,7 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use cognito_idp::{AuthStep, Secret};
-use cognito_jwt::CognitoVerifier;
+use cognito_jwt::{Clock, CognitoVerifier, SystemClock};
 use serde::{Deserialize, Serialize};
 
 use crate::authz::upstream::{
@@ -108,6 +108,9 @@ pub struct LoginConfig {
     pub title: String,
     /// The issuer name authenticator apps show for enrolled accounts. Default: `cognito-mcp`.
     pub totp_issuer: String,
+    /// The clock of the failure limits (their windows and lockouts). Default: the system
+    /// clock. Cognito's tokens are still checked against the system clock: Cognito minted them.
+    pub clock: Arc<dyn Clock>,
 }
 
 impl std::fmt::Debug for LoginConfig {
@@ -137,6 +140,7 @@ impl LoginConfig {
             lockout: Lockout::default(),
             title: "Sign in".into(),
             totp_issuer: "cognito-mcp".into(),
+            clock: Arc::new(SystemClock),
         }
     }
 }
@@ -164,6 +168,7 @@ struct Inner {
     title: String,
     totp_issuer: String,
     tagger: tag::Tagger,
+    clock: Arc<dyn Clock>,
 }
 
 /// A finished sign-in waiting for the callback.
@@ -211,6 +216,7 @@ impl CognitoLogin {
                 title: config.title,
                 totp_issuer: config.totp_issuer,
                 tagger: tag::Tagger::default(),
+                clock: config.clock,
             }),
         }
     }

@@ -2,23 +2,40 @@
 //! registrations and refresh tokens at restart is acceptable.
 
 use std::collections::HashMap;
-use std::sync::Mutex;
+use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
-use super::{Kind, Store, StoreError, StoreFuture, expiry, unix_now};
+use cognito_jwt::{Clock, SystemClock};
+
+use super::{Kind, Store, StoreError, StoreFuture, expiry};
 
 type Entries = HashMap<(Kind, String), (Vec<u8>, u64)>;
 
 /// State in process memory; lost at exit.
-#[derive(Debug, Default)]
+#[derive(Debug)]
 pub struct MemoryStore {
     entries: Mutex<Entries>,
+    clock: Arc<dyn Clock>,
+}
+
+impl Default for MemoryStore {
+    fn default() -> Self {
+        Self::with_clock(Arc::new(SystemClock))
+    }
 }
 
 impl MemoryStore {
-    /// An empty store.
+    /// An empty store on the system clock.
     pub fn new() -> Self {
         Self::default()
+    }
+
+    /// An empty store whose TTLs run on `clock`.
+    pub fn with_clock(clock: Arc<dyn Clock>) -> Self {
+        Self {
+            entries: Mutex::new(HashMap::new()),
+            clock,
+        }
     }
 
     fn with<T>(&self, f: impl FnOnce(&mut Entries, u64) -> T) -> Result<T, StoreError> {
@@ -26,7 +43,7 @@ impl MemoryStore {
             .entries
             .lock()
             .map_err(|_| StoreError::Backend("a thread panicked holding the store".into()))?;
-        Ok(f(&mut entries, unix_now()))
+        Ok(f(&mut entries, self.clock.now_secs()))
     }
 }
 
@@ -42,8 +59,8 @@ impl Store for MemoryStore {
         value: Vec<u8>,
         ttl: Option<Duration>,
     ) -> StoreFuture<'a, ()> {
-        let r = self.with(|m, _| {
-            m.insert((kind, key.to_owned()), (value, expiry(ttl)));
+        let r = self.with(|m, now| {
+            m.insert((kind, key.to_owned()), (value, expiry(ttl, now)));
         });
         Box::pin(async move { r })
     }
@@ -60,7 +77,7 @@ impl Store for MemoryStore {
             if m.get(&k).is_some_and(|e| live(e, now)) {
                 return false;
             }
-            m.insert(k, (value, expiry(ttl)));
+            m.insert(k, (value, expiry(ttl, now)));
             true
         });
         Box::pin(async move { r })
@@ -82,7 +99,7 @@ impl Store for MemoryStore {
             {
                 return false;
             }
-            m.insert(k, (value, expiry(ttl)));
+            m.insert(k, (value, expiry(ttl, now)));
             true
         });
         Box::pin(async move { r })
@@ -130,7 +147,7 @@ impl Store for MemoryStore {
                 .map(u64::from_be_bytes);
             let (next, exp) = match current {
                 Some(n) => (n.saturating_add(by), m.get(&k).map_or(0, |e| e.1)),
-                None => (by, expiry(Some(ttl))),
+                None => (by, expiry(Some(ttl), now)),
             };
             m.insert(k, (next.to_be_bytes().to_vec(), exp));
             next
@@ -159,13 +176,15 @@ impl Store for MemoryStore {
 
 #[cfg(test)]
 mod tests {
-    use std::sync::Arc;
+    use cognito_jwt::testing::ManualClock;
 
     use super::*;
 
     #[tokio::test]
     async fn memory_store_keeps_the_contract() {
-        super::super::contract::run(&MemoryStore::new()).await;
+        let clock = ManualClock::now();
+        super::super::contract::run(&MemoryStore::with_clock(Arc::new(clock.clone())), &clock)
+            .await;
         super::super::contract::take_is_atomic(Arc::new(MemoryStore::new())).await;
         super::super::contract::replace_is_atomic(Arc::new(MemoryStore::new())).await;
     }

@@ -7,6 +7,10 @@
 //! feature `redis`: native TTLs, `GETDEL` for one-time values).
 //! [`SealedStore`] wraps any backend: it encrypts every value (AES-256-GCM) and replaces every
 //! key with a keyed hash, so neither codes nor tokens are readable at rest.
+//!
+//! The embedded backends read the time from a [`Clock`] (the system clock unless
+//! `with_clock` gives another), so tests move time by hand instead of sleeping through TTLs.
+//! Redis keeps its own time: its TTLs are the server's.
 
 mod memory;
 mod redb;
@@ -20,6 +24,7 @@ use std::time::Duration;
 
 #[cfg(feature = "redis")]
 pub use self::redis::RedisStore;
+pub use cognito_jwt::{Clock, SystemClock};
 pub use memory::MemoryStore;
 pub use redb::RedbStore;
 pub use sealed::{SealedStore, StateKey};
@@ -233,25 +238,33 @@ impl<S: Store + ?Sized> Store for std::sync::Arc<S> {
     }
 }
 
-/// Seconds since the Unix epoch.
-pub(crate) fn unix_now() -> u64 {
-    std::time::SystemTime::now()
-        .duration_since(std::time::UNIX_EPOCH)
-        .map(|d| d.as_secs())
-        .unwrap_or(0)
-}
-
-/// The absolute expiry of a TTL, or 0 for none.
-pub(crate) fn expiry(ttl: Option<Duration>) -> u64 {
-    ttl.map_or(0, |t| unix_now().saturating_add(t.as_secs().max(1)))
+/// The absolute expiry (seconds since the epoch) of a TTL starting at `now`, or 0 for none.
+pub(crate) fn expiry(ttl: Option<Duration>, now: u64) -> u64 {
+    ttl.map_or(0, |t| now.saturating_add(t.as_secs().max(1)))
 }
 
 #[cfg(test)]
 pub(crate) mod contract {
     //! The behaviour every backend must have.
+    use cognito_jwt::testing::ManualClock;
+
     use super::*;
 
-    pub(crate) async fn run(store: &dyn Store) {
+    /// How a test moves a backend's time forward: the manual clock of the embedded backends,
+    /// or (Redis) shortening every TTL in the server.
+    pub(crate) trait Elapse: Send + Sync {
+        /// Lets `by` pass for the backend.
+        fn elapse(&self, by: Duration) -> Pin<Box<dyn Future<Output = ()> + Send + '_>>;
+    }
+
+    impl Elapse for ManualClock {
+        fn elapse(&self, by: Duration) -> Pin<Box<dyn Future<Output = ()> + Send + '_>> {
+            self.advance(by);
+            Box::pin(async {})
+        }
+    }
+
+    pub(crate) async fn run(store: &dyn Store, time: &dyn Elapse) {
         // put / get / overwrite
         store
             .put(Kind::Client, "a", b"1".to_vec(), None)
@@ -320,25 +333,22 @@ pub(crate) mod contract {
         );
         replace_compares_and_sets(store).await;
         // TTL: an expired entry is gone, for get, take, put_new and replace
+        let minute = Some(Duration::from_secs(60));
         store
-            .put(
-                Kind::Consent,
-                "t",
-                b"y".to_vec(),
-                Some(Duration::from_secs(1)),
-            )
+            .put(Kind::Consent, "t", b"y".to_vec(), minute)
             .await
             .expect("put");
         store
-            .put(
-                Kind::Family,
-                "old",
-                b"v1".to_vec(),
-                Some(Duration::from_secs(1)),
-            )
+            .put(Kind::Family, "old", b"v1".to_vec(), minute)
             .await
             .expect("put");
-        tokio::time::sleep(Duration::from_millis(2100)).await;
+        time.elapse(Duration::from_secs(30)).await;
+        assert_eq!(
+            store.get(Kind::Consent, "t").await.expect("get"),
+            Some(b"y".to_vec()),
+            "alive within its TTL"
+        );
+        time.elapse(Duration::from_secs(30)).await;
         assert!(
             !store
                 .replace(Kind::Family, "old", b"v1", b"v2".to_vec(), None)

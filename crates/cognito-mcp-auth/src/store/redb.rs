@@ -10,14 +10,16 @@ use std::path::Path;
 use std::sync::Arc;
 use std::time::Duration;
 
+use cognito_jwt::{Clock, SystemClock};
 use redb::{Database, ReadableDatabase, ReadableTable, ReadableTableMetadata, TableDefinition};
 
-use super::{Kind, Store, StoreError, StoreFuture, expiry, unix_now};
+use super::{Kind, Store, StoreError, StoreFuture, expiry};
 
 /// State in a redb database file.
 #[derive(Clone)]
 pub struct RedbStore {
     db: Arc<Database>,
+    clock: Arc<dyn Clock>,
 }
 
 impl std::fmt::Debug for RedbStore {
@@ -67,7 +69,20 @@ impl RedbStore {
             tx.open_table(table(kind)).map_err(backend)?;
         }
         tx.commit().map_err(backend)?;
-        Ok(Self { db: Arc::new(db) })
+        Ok(Self {
+            db: Arc::new(db),
+            clock: Arc::new(SystemClock),
+        })
+    }
+
+    /// The same store with its TTLs on `clock` (default: the system clock).
+    pub fn with_clock(mut self, clock: Arc<dyn Clock>) -> Self {
+        self.clock = clock;
+        self
+    }
+
+    fn now(&self) -> u64 {
+        self.clock.now_secs()
     }
 
     /// Runs a write transaction on a blocking thread; it commits durably when `f` succeeds.
@@ -78,13 +93,13 @@ impl RedbStore {
         + Send
         + 'static,
     ) -> StoreFuture<'static, T> {
-        let db = self.db.clone();
+        let (db, now) = (self.db.clone(), self.now());
         Box::pin(async move {
             tokio::task::spawn_blocking(move || {
                 let tx = db.begin_write().map_err(backend)?;
                 let out = {
                     let mut t = tx.open_table(table(kind)).map_err(backend)?;
-                    f(&mut t, unix_now())?
+                    f(&mut t, now)?
                 };
                 tx.commit().map_err(backend)?;
                 Ok(out)
@@ -100,7 +115,7 @@ impl RedbStore {
         let Some(raw) = t.get(key).map_err(backend)? else {
             return Ok(None);
         };
-        Ok(decode(raw.value(), unix_now())?.map(|(_, v)| v))
+        Ok(decode(raw.value(), self.now())?.map(|(_, v)| v))
     }
 }
 
@@ -113,8 +128,8 @@ impl Store for RedbStore {
         ttl: Option<Duration>,
     ) -> StoreFuture<'a, ()> {
         let key = key.to_owned();
-        self.write(kind, move |t, _| {
-            t.insert(key.as_str(), encode(&value, expiry(ttl)).as_slice())
+        self.write(kind, move |t, now| {
+            t.insert(key.as_str(), encode(&value, expiry(ttl, now)).as_slice())
                 .map_err(backend)?;
             Ok(())
         })
@@ -136,7 +151,7 @@ impl Store for RedbStore {
             if exists {
                 return Ok(false);
             }
-            t.insert(key.as_str(), encode(&value, expiry(ttl)).as_slice())
+            t.insert(key.as_str(), encode(&value, expiry(ttl, now)).as_slice())
                 .map_err(backend)?;
             Ok(true)
         })
@@ -160,7 +175,7 @@ impl Store for RedbStore {
             if !matches {
                 return Ok(false);
             }
-            t.insert(key.as_str(), encode(&value, expiry(ttl)).as_slice())
+            t.insert(key.as_str(), encode(&value, expiry(ttl, now)).as_slice())
                 .map_err(backend)?;
             Ok(true)
         })
@@ -214,7 +229,7 @@ impl Store for RedbStore {
                         .map_err(|_| StoreError::Corrupt("a counter is not 8 bytes".into()))?;
                     (n.saturating_add(by), exp)
                 }
-                None => (by, expiry(Some(ttl))),
+                None => (by, expiry(Some(ttl), now)),
             };
             t.insert(key.as_str(), encode(&next.to_be_bytes(), exp).as_slice())
                 .map_err(backend)?;
@@ -231,7 +246,7 @@ impl Store for RedbStore {
             if matches!(kind, Kind::Meta) {
                 return t.len().map_err(backend);
             }
-            let now = unix_now();
+            let now = self.now();
             let mut n = 0;
             for item in t.iter().map_err(backend)? {
                 let (_, v) = item.map_err(backend)?;
@@ -245,11 +260,10 @@ impl Store for RedbStore {
     }
 
     fn purge_expired(&self) -> StoreFuture<'_, u64> {
-        let db = self.db.clone();
+        let (db, now) = (self.db.clone(), self.now());
         Box::pin(async move {
             tokio::task::spawn_blocking(move || {
                 let tx = db.begin_write().map_err(backend)?;
-                let now = unix_now();
                 let mut purged = 0u64;
                 for kind in Kind::ALL {
                     let mut t = tx.open_table(table(kind)).map_err(backend)?;
@@ -269,6 +283,8 @@ impl Store for RedbStore {
 
 #[cfg(test)]
 mod tests {
+    use cognito_jwt::testing::ManualClock;
+
     use super::*;
 
     fn temp_path(name: &str) -> std::path::PathBuf {
@@ -283,8 +299,11 @@ mod tests {
 
     #[tokio::test]
     async fn redb_store_keeps_the_contract() {
-        let store = RedbStore::open(temp_path("contract")).expect("open");
-        super::super::contract::run(&store).await;
+        let clock = ManualClock::now();
+        let store = RedbStore::open(temp_path("contract"))
+            .expect("open")
+            .with_clock(Arc::new(clock.clone()));
+        super::super::contract::run(&store, &clock).await;
         let store = Arc::new(store);
         super::super::contract::take_is_atomic(store.clone()).await;
         super::super::contract::replace_is_atomic(store).await;
@@ -309,7 +328,10 @@ mod tests {
 
     #[tokio::test]
     async fn purge_drops_only_expired_entries() {
-        let store = RedbStore::open(temp_path("purge")).expect("open");
+        let clock = ManualClock::now();
+        let store = RedbStore::open(temp_path("purge"))
+            .expect("open")
+            .with_clock(Arc::new(clock.clone()));
         store
             .put(
                 Kind::Code,
@@ -328,7 +350,8 @@ mod tests {
             )
             .await
             .expect("put");
-        tokio::time::sleep(Duration::from_millis(2100)).await;
+        assert_eq!(store.purge_expired().await.expect("purge"), 0);
+        clock.advance(Duration::from_secs(1));
         assert_eq!(store.purge_expired().await.expect("purge"), 1);
         assert_eq!(store.count(Kind::Code).await.expect("count"), 1);
     }

@@ -293,7 +293,9 @@ mod tests {
     #[tokio::test]
     async fn sealed_store_keeps_the_contract() {
         let key = StateKey::generate();
-        super::super::contract::run(&SealedStore::new(MemoryStore::new(), &key)).await;
+        let clock = cognito_jwt::testing::ManualClock::now();
+        let backend = MemoryStore::with_clock(Arc::new(clock.clone()));
+        super::super::contract::run(&SealedStore::new(backend, &key), &clock).await;
         super::super::contract::take_is_atomic(Arc::new(SealedStore::new(
             MemoryStore::new(),
             &key,

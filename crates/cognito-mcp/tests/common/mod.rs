@@ -1,8 +1,8 @@
 //! The test harness: one moto server per test binary, a fresh pool per test, and the real
 //! `cognito-mcp` binary driven over stdio by rmcp's client. What needs no `cognito-mcp` binary
-//! (moto, pools, tokens, JSON-RPC over HTTP, the hosted-UI stand-in, the protected-resource
-//! checks) lives in `cognito_mcp_testkit`, shared with other servers' tests, and is re-exported
-//! here.
+//! (moto, pools, tokens, JSON-RPC over HTTP, the hosted-UI stand-in, `redis-server`, the
+//! protected-resource checks) lives in `cognito_mcp_testkit`, shared with other servers' tests,
+//! and is re-exported here.
 #![allow(dead_code, unreachable_pub)]
 
 use std::process::{Command, Stdio};
@@ -20,7 +20,6 @@ pub mod lambda;
 pub mod login;
 pub mod proxy;
 pub mod recorder;
-pub mod redis;
 
 /// The real binary, serving MCP over stdio to rmcp's client, with its stdout (tee'd) and
 /// stderr recorded in a temporary directory.

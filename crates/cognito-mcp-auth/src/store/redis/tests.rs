@@ -1,134 +1,14 @@
-//! [`RedisStore`] against a real `redis-server` on a free loopback port, one per test.
+//! [`RedisStore`] against a real `redis-server` on a free loopback port, one per test
+//! (`cognito_mcp_testkit::redis`).
 
-use std::io::{Read as _, Write as _};
-use std::net::{TcpListener, TcpStream};
-use std::path::PathBuf;
-use std::process::{Child, Command, Stdio};
+use std::net::TcpListener;
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
+use cognito_mcp_testkit::redis::RedisServer as Redis;
+
 use super::*;
-use crate::store::contract;
-
-/// A `redis-server` child on a fixed loopback port, in its own directory; killed when dropped.
-struct Redis {
-    port: u16,
-    dir: PathBuf,
-    extra: Vec<String>,
-    child: Option<Child>,
-}
-
-impl Redis {
-    /// No persistence: what a restart loses.
-    fn start(name: &str) -> Self {
-        Self::start_with(name, &["--appendonly", "no"])
-    }
-
-    /// Every write fsynced to the append-only file before Redis answers.
-    fn start_persistent(name: &str) -> Self {
-        Self::start_with(name, &["--appendonly", "yes", "--appendfsync", "always"])
-    }
-
-    fn start_with(name: &str, extra: &[&str]) -> Self {
-        let dir = std::env::temp_dir().join(format!(
-            "cognito-mcp-auth-redis-{}-{name}",
-            std::process::id()
-        ));
-        let _ = std::fs::remove_dir_all(&dir);
-        std::fs::create_dir_all(&dir).expect("temp dir");
-        let port = TcpListener::bind("127.0.0.1:0")
-            .and_then(|l| l.local_addr())
-            .expect("a free port")
-            .port();
-        let mut redis = Self {
-            port,
-            dir,
-            extra: extra.iter().map(|s| (*s).to_owned()).collect(),
-            child: None,
-        };
-        redis.spawn();
-        redis
-    }
-
-    fn spawn(&mut self) {
-        let log = std::fs::File::create(self.dir.join("redis.log")).expect("log file");
-        let child = Command::new("redis-server")
-            .args(["--port", &self.port.to_string(), "--bind", "127.0.0.1"])
-            .args(["--save", "", "--daemonize", "no"])
-            .arg("--dir")
-            .arg(&self.dir)
-            .args(&self.extra)
-            .stdin(Stdio::null())
-            .stdout(log.try_clone().expect("log file"))
-            .stderr(log)
-            .spawn()
-            .unwrap_or_else(|e| {
-                panic!(
-                    "cannot start redis-server ({e}); it is a test peer: run scripts/setup-peers \
-                     to install it"
-                )
-            });
-        self.child = Some(child);
-        self.wait_ready();
-    }
-
-    /// Waits until the server answers PING (with PONG, or NOAUTH when it wants a password; not
-    /// LOADING).
-    fn wait_ready(&mut self) {
-        let deadline = Instant::now() + Duration::from_secs(10);
-        loop {
-            if let Some(Ok(Some(status))) = self.child.as_mut().map(Child::try_wait) {
-                panic!("redis-server exited ({status}): {}", self.log());
-            }
-            if let Ok(mut s) = TcpStream::connect(("127.0.0.1", self.port)) {
-                let _ = s.set_read_timeout(Some(Duration::from_secs(1)));
-                let mut buf = [0u8; 64];
-                if s.write_all(b"PING\r\n").is_ok()
-                    && s.read(&mut buf).is_ok_and(|n| {
-                        buf[..n].starts_with(b"+PONG") || buf[..n].starts_with(b"-NOAUTH")
-                    })
-                {
-                    return;
-                }
-            }
-            assert!(
-                Instant::now() < deadline,
-                "redis-server did not start: {}",
-                self.log()
-            );
-            std::thread::sleep(Duration::from_millis(50));
-        }
-    }
-
-    fn log(&self) -> String {
-        std::fs::read_to_string(self.dir.join("redis.log")).unwrap_or_default()
-    }
-
-    fn url(&self) -> String {
-        format!("redis://127.0.0.1:{}", self.port)
-    }
-
-    /// Kills the server (SIGKILL: a crash, not a clean shutdown).
-    fn stop(&mut self) {
-        if let Some(mut child) = self.child.take() {
-            let _ = child.kill();
-            let _ = child.wait();
-        }
-    }
-
-    /// Kills the server and starts it again on the same port and directory.
-    fn restart(&mut self) {
-        self.stop();
-        self.spawn();
-    }
-}
-
-impl Drop for Redis {
-    fn drop(&mut self) {
-        self.stop();
-        let _ = std::fs::remove_dir_all(&self.dir);
-    }
-}
+use crate::store::contract::{self, Elapse};
 
 async fn connect(redis: &Redis) -> RedisStore {
     RedisStore::connect(&redis.url(), "test")
@@ -136,10 +16,67 @@ async fn connect(redis: &Redis) -> RedisStore {
         .expect("connect")
 }
 
+/// Lets time pass inside Redis without waiting: every entry with a TTL (every finite member of
+/// an index) has `ARGV[1]` ms taken off its remaining TTL and its index score, and is deleted
+/// when that reaches zero, as the server would have after so long. KEYS: the indexes;
+/// ARGV[2..]: the key prefix of each index's entries.
+const ELAPSE: &str = r"
+local by = tonumber(ARGV[1])
+for i, index in ipairs(KEYS) do
+  local prefix = ARGV[i + 1]
+  local members = redis.call('ZRANGEBYSCORE', index, '-inf', '(+inf', 'WITHSCORES')
+  for j = 1, #members, 2 do
+    local member, score = members[j], tonumber(members[j + 1])
+    redis.call('ZADD', index, score - by, member)
+    local key = prefix .. member
+    local left = redis.call('PTTL', key)
+    if left > by then
+      redis.call('PEXPIRE', key, left - by)
+    elseif left > 0 then
+      redis.call('DEL', key)
+    end
+  end
+end
+return 0
+";
+
+/// The time of one [`RedisStore`]'s namespace, moved by [`ELAPSE`].
+struct RedisTime<'a>(&'a RedisStore);
+
+impl Elapse for RedisTime<'_> {
+    fn elapse(
+        &self,
+        by: Duration,
+    ) -> std::pin::Pin<Box<dyn std::future::Future<Output = ()> + Send + '_>> {
+        Box::pin(async move {
+            let store = self.0;
+            let elapse = Script::new(ELAPSE);
+            let mut script = elapse.prepare_invoke();
+            script.arg(millis(by));
+            for kind in Kind::ALL {
+                script.key(store.index(kind)).arg(store.key(kind, ""));
+            }
+            let mut c = store.conn.clone();
+            let _: i64 = script.invoke_async(&mut c).await.expect("elapse");
+        })
+    }
+}
+
+/// The remaining TTL Redis reports for an entry, in ms (-1: none, -2: no such key).
+async fn pttl(store: &RedisStore, kind: Kind, key: &str) -> i64 {
+    let mut c = store.conn.clone();
+    ::redis::cmd("PTTL")
+        .arg(store.key(kind, key))
+        .query_async(&mut c)
+        .await
+        .expect("pttl")
+}
+
 #[tokio::test]
 async fn redis_store_keeps_the_contract() {
-    let redis = Redis::start("contract");
-    contract::run(&connect(&redis).await).await;
+    let redis = Redis::start();
+    let store = connect(&redis).await;
+    contract::run(&store, &RedisTime(&store)).await;
     contract::take_is_atomic(Arc::new(connect(&redis).await)).await;
     contract::replace_is_atomic(Arc::new(connect(&redis).await)).await;
     contract::replace_is_atomic(Arc::new(crate::store::SealedStore::new(
@@ -151,7 +88,7 @@ async fn redis_store_keeps_the_contract() {
 
 #[tokio::test]
 async fn keys_and_ttls_are_native() {
-    let redis = Redis::start("layout");
+    let redis = Redis::start();
     let store = connect(&redis).await;
     store
         .put(
@@ -190,7 +127,7 @@ async fn keys_and_ttls_are_native() {
 
 #[tokio::test]
 async fn take_is_atomic_under_concurrency() {
-    let redis = Redis::start("take");
+    let redis = Redis::start();
     // Several stores, so the takes race over separate connections as separate instances would.
     let mut stores = Vec::new();
     for _ in 0..4 {
@@ -225,9 +162,10 @@ async fn take_is_atomic_under_concurrency() {
 
 #[tokio::test]
 async fn count_ignores_expired_entries() {
-    let redis = Redis::start("count");
+    let redis = Redis::start();
     let store = connect(&redis).await;
-    let short = Some(Duration::from_millis(300));
+    let time = RedisTime(&store);
+    let short = Some(Duration::from_secs(30));
     store
         .put(Kind::Consent, "gone1", b"x".to_vec(), short)
         .await
@@ -257,12 +195,12 @@ async fn count_ignores_expired_entries() {
         .await
         .expect("put");
     store
-        .incr(Kind::RateLimit, "ip", 1, Duration::from_millis(300))
+        .incr(Kind::RateLimit, "ip", 1, Duration::from_secs(30))
         .await
         .expect("incr");
     assert_eq!(store.count(Kind::Consent).await.expect("count"), 4);
     assert_eq!(store.count(Kind::RateLimit).await.expect("count"), 1);
-    tokio::time::sleep(Duration::from_millis(700)).await;
+    time.elapse(Duration::from_secs(31)).await;
     assert_eq!(store.get(Kind::Consent, "gone1").await.expect("get"), None);
     assert_eq!(store.count(Kind::Consent).await.expect("count"), 2);
     assert_eq!(store.count(Kind::RateLimit).await.expect("count"), 0);
@@ -289,7 +227,7 @@ async fn count_ignores_expired_entries() {
         .put(Kind::Client, "k", b"x".to_vec(), None)
         .await
         .expect("put");
-    tokio::time::sleep(Duration::from_millis(700)).await;
+    time.elapse(Duration::from_secs(31)).await;
     assert_eq!(store.purge_expired().await.expect("purge"), 2);
     assert_eq!(store.purge_expired().await.expect("purge"), 0);
     assert_eq!(store.count(Kind::Client).await.expect("count"), 1);
@@ -297,9 +235,10 @@ async fn count_ignores_expired_entries() {
 
 #[tokio::test]
 async fn counters_keep_their_first_ttl() {
-    let redis = Redis::start("incr");
+    let redis = Redis::start();
     let store = connect(&redis).await;
-    let ttl = Duration::from_millis(400);
+    let time = RedisTime(&store);
+    let ttl = Duration::from_secs(40);
     assert_eq!(
         store
             .incr(Kind::RateLimit, "ip", 1, ttl)
@@ -307,8 +246,9 @@ async fn counters_keep_their_first_ttl() {
             .expect("incr"),
         1
     );
-    tokio::time::sleep(Duration::from_millis(250)).await;
-    // A later increment does not extend the window.
+    time.elapse(Duration::from_secs(25)).await;
+    // A later increment does not extend the window: Redis still reports what is left of the
+    // first TTL (15 s at most), not the 60 s asked for now.
     assert_eq!(
         store
             .incr(Kind::RateLimit, "ip", 1, Duration::from_secs(60))
@@ -316,7 +256,12 @@ async fn counters_keep_their_first_ttl() {
             .expect("incr"),
         2
     );
-    tokio::time::sleep(Duration::from_millis(300)).await;
+    let left = pttl(&store, Kind::RateLimit, "ip").await;
+    assert!(
+        (1..=15_000).contains(&left),
+        "the first window's TTL, got {left} ms"
+    );
+    time.elapse(Duration::from_secs(30)).await;
     assert_eq!(
         store
             .incr(Kind::RateLimit, "ip", 1, ttl)
@@ -324,11 +269,16 @@ async fn counters_keep_their_first_ttl() {
             .expect("incr"),
         1
     );
+    let left = pttl(&store, Kind::RateLimit, "ip").await;
+    assert!(
+        (15_001..=40_000).contains(&left),
+        "a new window, its own TTL: got {left} ms"
+    );
 }
 
 #[tokio::test]
 async fn redis_outage_gives_clear_error_then_recovers() {
-    let mut redis = Redis::start("outage");
+    let mut redis = Redis::start();
     let store = connect(&redis).await;
     store
         .put(Kind::Client, "before", b"x".to_vec(), None)
@@ -367,7 +317,7 @@ async fn redis_outage_gives_clear_error_then_recovers() {
 
 #[tokio::test]
 async fn registration_survives_redis_restart_with_appendonly() {
-    let mut redis = Redis::start_persistent("aof");
+    let mut redis = Redis::start_persistent();
     let store = connect(&redis).await;
     store
         .put(Kind::Client, "client-1", b"registration".to_vec(), None)
@@ -384,7 +334,7 @@ async fn registration_survives_redis_restart_with_appendonly() {
 #[tokio::test]
 async fn password_not_in_debug_or_errors() {
     const PASSWORD: &str = "hunter2-redis-password";
-    let mut redis = Redis::start_with("auth", &["--appendonly", "no", "--requirepass", PASSWORD]);
+    let mut redis = Redis::start_with(&["--appendonly", "no", "--requirepass", PASSWORD]);
     let good = format!("redis://:{PASSWORD}@127.0.0.1:{}", redis.port);
     let store = RedisStore::connect(&good, "test").await.expect("connect");
     let debug = format!("{store:?}");
@@ -445,7 +395,7 @@ async fn password_not_in_debug_or_errors() {
 #[tokio::test]
 async fn redis_without_getdel_fails() {
     // Redis before 6.2 has no GETDEL; a server with the command renamed away answers the same.
-    let redis = Redis::start_with("getdel", &["--rename-command", "GETDEL", ""]);
+    let redis = Redis::start_with(&["--rename-command", "GETDEL", ""]);
     let msg = RedisStore::connect(&redis.url(), "test")
         .await
         .expect_err("no GETDEL")

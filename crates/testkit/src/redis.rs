@@ -1,5 +1,6 @@
-//! A real `redis-server` (a test peer: scripts/setup-peers installs it) on a free loopback port,
-//! in a temporary directory; killed when dropped.
+//! A real `redis-server` (Debian's, a test peer: scripts/setup-peers installs it) on
+//! 127.0.0.1 on a free port, in a temporary directory; killed when dropped. Every test that
+//! needs Redis starts one of these: the binary's tests and the state store's own.
 
 use std::io::{Read as _, Write as _};
 use std::net::{TcpListener, TcpStream};
@@ -8,6 +9,7 @@ use std::time::{Duration, Instant};
 
 /// One `redis-server`. [`RedisServer::restart`] keeps its port and directory, so what it
 /// persisted comes back and clients reconnect to the same URL.
+#[derive(Debug)]
 pub struct RedisServer {
     pub port: u16,
     pub dir: tempfile::TempDir,

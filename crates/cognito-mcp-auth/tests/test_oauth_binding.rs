@@ -2,13 +2,14 @@
 //! the browser already sends, and `__Host-` prefixed with `Secure` on https. The attacks: a
 //! cookie planted for the domain (from a sibling subdomain, or over http) fixes the value a
 //! victim's sign-in is bound to, so that the attacker's browser can finish it (or the
-//! victim's browser the attacker's). Negative tests end in `_fails`.
+//! victim's browser the attacker's). Played against the library (`CognitoAuth`, in this
+//! process) with the hosted-UI stand-in, and with the sign-in page against moto. Negative
+//! tests end in `_fails`.
 
 mod common;
 
-use common::login::{fields, password_client, serve_login, to_login_page, user};
-use common::proxy::*;
-use common::{HttpServer, new_pool};
+use cognito_mcp_testkit::login::{fields, password_client, to_login_page, user};
+use common::*;
 
 /// What an attacker plants for the victim's domain, under the name today's server read.
 const PLANTED: &str = "attacker-chosen-value-attacker-chosen-value";
@@ -42,21 +43,16 @@ fn planted_browser() -> Browser {
     b
 }
 
-async fn hosted(
-    env: &[(&str, &str)],
-    extra_auth: &str,
-) -> (StandIn, HttpServer, tempfile::TempDir) {
+async fn hosted(env: &[(&'static str, &str)], extra_auth: &str) -> (StandIn, Server) {
     let pool = new_pool().await;
     let upstream = StandIn::start("alice", &["Admins"]).await;
-    let state = tempfile::tempdir().expect("state dir");
-    let cfg = config(state.path(), extra_auth, "");
-    let server = serve_proxy(&pool, &upstream, &cfg, &state.path().join("state"), env).await;
-    (upstream, server, state)
+    let server = serve_proxy_env(&pool, &upstream, extra_auth, "", env).await;
+    (upstream, server)
 }
 
 #[tokio::test]
 async fn planted_binding_cookie_at_the_callback_fails() {
-    let (_up, server, _state) = hosted(&[], "").await;
+    let (_up, server) = hosted(&[], "").await;
     let base = &server.base;
     let id = public_client(base, "mcp/read").await;
     let (_, challenge) = pkce();
@@ -77,9 +73,7 @@ async fn planted_binding_cookie_at_the_sign_in_page_fails() {
     let pool = new_pool().await;
     let client = password_client(&pool, false).await;
     user(&pool, "vic", &["ReadOnly"], false).await;
-    let state = tempfile::tempdir().expect("state dir");
-    let cfg = config(state.path(), "", "");
-    let server = serve_login(&pool, &client, &cfg, &state.path().join("state"), &[]).await;
+    let server = serve_login(&pool, &client, "").await;
     let base = &server.base;
     let id = public_client(base, "openid mcp/read").await;
     let (_, challenge) = pkce();
@@ -98,7 +92,7 @@ async fn planted_binding_cookie_at_the_sign_in_page_fails() {
                 ("state", &f["state"]),
                 ("csrf", &f["csrf"]),
                 ("username", "vic"),
-                ("password", common::login::PASSWORD),
+                ("password", cognito_mcp_testkit::login::PASSWORD),
             ],
         )
         .await;
@@ -108,7 +102,7 @@ async fn planted_binding_cookie_at_the_sign_in_page_fails() {
 
 #[tokio::test]
 async fn planted_binding_cookie_at_consent_fails() {
-    let (_up, server, _state) = hosted(&[], "").await;
+    let (_up, server) = hosted(&[], "").await;
     let base = &server.base;
     let id = public_client(base, "mcp/read").await;
     let (_, challenge) = pkce();
@@ -126,7 +120,7 @@ async fn planted_binding_cookie_at_consent_fails() {
 
 #[tokio::test]
 async fn two_sign_ins_in_one_browser_keep_their_own_bindings() {
-    let (_up, server, _state) = hosted(&[], "").await;
+    let (_up, server) = hosted(&[], "").await;
     let base = &server.base;
     let id = public_client(base, "mcp/read").await;
     let (verifier, challenge) = pkce();
@@ -176,7 +170,7 @@ fn set_cookies(got: &Got) -> Vec<String> {
 #[tokio::test]
 async fn https_binding_cookie_is_host_prefixed() {
     let public = "https://mcp.example.test";
-    let (_up, server, _state) = hosted(
+    let (_up, server) = hosted(
         &[("COGNITO_MCP_PUBLIC_URL", public)],
         "consent_memory_days = 1",
     )
@@ -212,7 +206,7 @@ async fn https_binding_cookie_is_host_prefixed() {
 
 #[tokio::test]
 async fn http_binding_cookie_is_plain_for_loopback_development() {
-    let (_up, server, _state) = hosted(&[], "").await;
+    let (_up, server) = hosted(&[], "").await;
     let base = &server.base;
     let id = public_client(base, "mcp/read").await;
     let (_, challenge) = pkce();
@@ -228,7 +222,7 @@ async fn http_binding_cookie_is_plain_for_loopback_development() {
 
 #[tokio::test]
 async fn used_binding_cookie_is_cleared_at_the_callback() {
-    let (_up, server, _state) = hosted(&[], "").await;
+    let (_up, server) = hosted(&[], "").await;
     let base = &server.base;
     let id = public_client(base, "mcp/read").await;
     let (_, challenge) = pkce();

@@ -1,39 +1,42 @@
-//! Proxy mode under a flood: each limit against state exhaustion is filled over real sockets
-//! (the attacker's connections come from 127.0.0.2 and 127.0.0.3, everyone else's from
-//! 127.0.0.1), and the server must refuse with 429 or 503 and `Retry-After`, keep serving the
-//! sign-ins it already has, and recover once the window has passed. Nothing here asserts that
-//! anything happens within a time: a test waits at least what `Retry-After` says, then checks.
+//! Proxy mode under a flood: each limit against state exhaustion is filled over a loopback
+//! socket (the attacker's connections come from 127.0.0.2 and 127.0.0.3, everyone else's from
+//! 127.0.0.1), and the library's authorization server (`CognitoAuth`, in this process) must
+//! refuse with 429 or 503 and `Retry-After`, keep serving the sign-ins it already has, and
+//! recover once the window has passed. Time is the server's manual clock: a test moves it by
+//! what `Retry-After` says (or past a lifetime), never sleeps, and asserts nothing about speed.
 
 mod common;
 
 use std::net::IpAddr;
 use std::time::Duration;
 
-use common::new_pool;
-use common::proxy::*;
+use common::*;
 use serde_json::{Value, json};
 
 struct Setup {
-    _pool: common::Pool,
+    _pool: Pool,
     _upstream: StandIn,
-    _server: common::HttpServer,
-    _state: tempfile::TempDir,
+    server: Server,
     base: String,
 }
 
 async fn setup_with(extra_auth: &str, extra_dcr: &str) -> Setup {
     let pool = new_pool().await;
     let upstream = StandIn::start("alice", &["Admins"]).await;
-    let state = tempfile::tempdir().expect("state dir");
-    let cfg = config(state.path(), extra_auth, extra_dcr);
-    let server = serve_proxy(&pool, &upstream, &cfg, &state.path().join("state"), &[]).await;
+    let server = serve_proxy(&pool, &upstream, extra_auth, extra_dcr).await;
     let base = server.base.clone();
     Setup {
         _pool: pool,
         _upstream: upstream,
-        _server: server,
-        _state: state,
+        server,
         base,
+    }
+}
+
+impl Setup {
+    /// Lets `by` pass on the server's clock.
+    fn elapse(&self, by: Duration) {
+        self.server.clock.advance(by);
     }
 }
 
@@ -50,9 +53,9 @@ fn retry_after(got: &Got) -> u64 {
         .unwrap_or_else(|| panic!("no Retry-After on {got:?}"))
 }
 
-/// Waits what `Retry-After` says, and a little more (the server counts in milliseconds).
-async fn wait_out(got: &Got) {
-    tokio::time::sleep(Duration::from_secs(retry_after(got)) + Duration::from_millis(300)).await;
+/// Lets what `Retry-After` says pass on the server's clock: then the server must recover.
+fn wait_out(s: &Setup, got: &Got) {
+    s.elapse(Duration::from_secs(retry_after(got)));
 }
 
 /// Requests `/authorize` for `client` from `b` until it is refused; returns the refusal.
@@ -146,7 +149,7 @@ async fn authorize_flood_from_one_address_fails() {
     signed_in(&s.base).await;
     refreshes(&s.base, &id, &t).await;
 
-    wait_out(&refused).await;
+    wait_out(&s, &refused);
     let (_, challenge) = pkce();
     let again = flood
         .get(&authorize_url(&s.base, &id, &challenge, "mcp/read", &[]))
@@ -168,7 +171,7 @@ async fn authorize_flood_from_everyone_fails() {
 
     // The sign-ins the server already has keep working while it refuses new ones.
     let t = refreshes(&s.base, &id, &t).await;
-    let reply = common::rpc(
+    let reply = rpc(
         &s.base,
         t["access_token"].as_str(),
         "tools/list",
@@ -178,7 +181,7 @@ async fn authorize_flood_from_everyone_fails() {
     .await;
     assert_eq!(reply.status, 200, "{:?}", reply.body);
 
-    wait_out(&refused).await;
+    wait_out(&s, &refused);
     signed_in(&s.base).await;
 }
 
@@ -236,7 +239,7 @@ async fn pending_sign_ins_expire_and_free_their_room() {
         retry_after(&refused) <= 3,
         "the oldest waiting sign-in ends within its lifetime"
     );
-    wait_out(&refused).await;
+    wait_out(&s, &refused);
     let (_, challenge) = pkce();
     let again = flood
         .get(&authorize_url(&s.base, &id, &challenge, "mcp/read", &[]))
@@ -290,7 +293,7 @@ async fn registration_flood_from_one_address_fails() {
     assert_oauth_error(&refused, 429);
     public_client(&s.base, "mcp/read").await;
     refreshes(&s.base, &id, &t).await;
-    wait_out(&refused).await;
+    wait_out(&s, &refused);
     let got = flood
         .post_json(
             &format!("{}/register", s.base),
@@ -312,13 +315,13 @@ async fn registration_flood_from_everyone_fails() {
     let refused = register_until_refused(&mut flood, &s.base).await;
     assert_oauth_error(&refused, 503);
     refreshes(&s.base, &id, &t).await;
-    wait_out(&refused).await;
+    wait_out(&s, &refused);
     public_client(&s.base, "mcp/read").await;
 }
 
 #[tokio::test]
 async fn registrations_past_the_store_limit_fail_then_unused_ones_expire() {
-    // The used registration must be used before the unused lifetime ends: 15 s is ample.
+    // The used registration is used before the unused lifetime ends: the clock stands still.
     let s = setup_with("", "max_clients = 3\nunused_client_ttl_secs = 15").await;
     let (id, t) = signed_in(&s.base).await;
     let mut flood = Browser::from_address(attacker(2));
@@ -330,7 +333,7 @@ async fn registrations_past_the_store_limit_fail_then_unused_ones_expire() {
         full.text
     );
     // The flood's registrations were never used; they expire, the used one stays.
-    tokio::time::sleep(Duration::from_secs(16)).await;
+    s.elapse(Duration::from_secs(16));
     refreshes(&s.base, &id, &t).await;
     public_client(&s.base, "mcp/read").await;
 }
@@ -339,7 +342,7 @@ async fn registrations_past_the_store_limit_fail_then_unused_ones_expire() {
 async fn an_unused_registration_expires_fails() {
     let s = setup_with("", "unused_client_ttl_secs = 2").await;
     let unused = public_client(&s.base, "mcp/read").await;
-    tokio::time::sleep(Duration::from_secs(3)).await;
+    s.elapse(Duration::from_secs(3));
     let (_, challenge) = pkce();
     let got = Browser::new()
         .get(&authorize_url(
@@ -358,7 +361,7 @@ async fn an_unused_registration_expires_fails() {
 async fn a_used_registration_outlives_the_unused_lifetime() {
     let s = setup_with("", "unused_client_ttl_secs = 15").await;
     let (id, t) = signed_in(&s.base).await;
-    tokio::time::sleep(Duration::from_secs(16)).await;
+    s.elapse(Duration::from_secs(16));
     refreshes(&s.base, &id, &t).await;
 }
 
@@ -370,7 +373,7 @@ async fn an_idle_registration_expires_fails() {
     )
     .await;
     let (id, t) = signed_in(&s.base).await;
-    tokio::time::sleep(Duration::from_secs(3)).await;
+    s.elapse(Duration::from_secs(3));
     let got = token(
         &s.base,
         &refresh_form(t["refresh_token"].as_str().expect("rt"), &id),

@@ -1,33 +1,29 @@
-//! Proxy mode, rule by rule: the authorization server in front of the Cognito hosted-UI
-//! stand-in, driven by a headless browser over real sockets. One named test per rule; the
-//! negative ones end in `_fails`.
+//! Proxy mode, rule by rule: the library's authorization server (`CognitoAuth`, in this
+//! process) in front of the Cognito hosted-UI stand-in, driven by a headless browser over a
+//! loopback socket, with a manual clock. One named test per rule; the negative ones end in
+//! `_fails`.
 
 mod common;
 
-use common::proxy::*;
-use common::{new_pool, rpc};
+use common::*;
 use serde_json::{Value, json};
 
 struct Setup {
-    pool: common::Pool,
+    pool: Pool,
     _upstream: StandIn,
-    server: common::HttpServer,
-    _state: tempfile::TempDir,
+    server: Server,
     base: String,
 }
 
 async fn setup_with(groups: &[&str], extra_auth: &str, extra_dcr: &str) -> Setup {
     let pool = new_pool().await;
     let upstream = StandIn::start("alice", groups).await;
-    let state = tempfile::tempdir().expect("state dir");
-    let cfg = config(state.path(), extra_auth, extra_dcr);
-    let server = serve_proxy(&pool, &upstream, &cfg, &state.path().join("state"), &[]).await;
+    let server = serve_proxy(&pool, &upstream, extra_auth, extra_dcr).await;
     let base = server.base.clone();
     Setup {
         pool,
         _upstream: upstream,
         server,
-        _state: state,
         base,
     }
 }
@@ -50,7 +46,7 @@ fn refused_here(got: &Got, code: &str, says: &str) {
     );
 }
 
-fn whoami(r: &common::Reply) -> Value {
+fn whoami(r: &Reply) -> Value {
     assert_eq!(r.status, 200, "{:?}", r.body);
     r.body["result"]["structuredContent"].clone()
 }
@@ -255,7 +251,8 @@ async fn code_used_by_another_client_fails() {
 async fn expired_code_fails() {
     let s = setup_with(&["Admins"], "code_ttl_secs = 1", "").await;
     let (id, verifier, code) = public_code(&s.base, "mcp/read").await;
-    tokio::time::sleep(std::time::Duration::from_millis(2200)).await;
+    // Past the code's second on the server's clock; no waiting.
+    s.server.clock.advance(std::time::Duration::from_secs(2));
     let t = token(&s.base, &code_form(&code, &verifier, &id), None).await;
     assert_eq!(
         (t.status, t.json()["error"].clone()),
@@ -513,7 +510,7 @@ async fn token_for_another_resource_fails() {
 async fn cognito_tokens_as_bearer_fail_in_proxy_mode() {
     // Tokens of the very pool the server fronts: access and id tokens of its app client.
     let s = setup().await;
-    let (access, id) = common::tokens_for(&s.pool, "bob", &["Admins"]).await;
+    let (access, id) = tokens_for(&s.pool, "bob", &["Admins"]).await;
     for t in [&access, &id] {
         let r = rpc(&s.base, Some(t), "tools/list", json!({}), &[]).await;
         assert_eq!(r.status, 401, "{:?}", r.body);
@@ -526,14 +523,14 @@ async fn listed_app_client_access_tokens_pass_and_id_tokens_fail() {
     // auth.client_ids pass beside the proxy's own tokens; that client's id tokens do not.
     let pool = new_pool().await;
     let upstream = StandIn::start("alice", &["Admins"]).await;
-    let state = tempfile::tempdir().expect("state dir");
-    let cfg = config(
-        state.path(),
+    let server = serve_proxy(
+        &pool,
+        &upstream,
         &format!("client_ids = [\"{}\"]", pool.client_id),
         "",
-    );
-    let server = serve_proxy(&pool, &upstream, &cfg, &state.path().join("state"), &[]).await;
-    let (access, id) = common::tokens_for(&pool, "carol", &["ReadOnly"]).await;
+    )
+    .await;
+    let (access, id) = tokens_for(&pool, "carol", &["ReadOnly"]).await;
     let r = rpc(
         &server.base,
         Some(&access),

@@ -1,34 +1,30 @@
 //! Proxy mode, the token rules: a replayed authorization code revokes what it issued, and
-//! `/token` serves a client only the grants it registered. Played against the server over real
-//! sockets, with the hosted-UI stand-in; the negative tests end in `_fails`. (The refresh race
+//! `/token` serves a client only the grants it registered. Played against the library's
+//! authorization server (`CognitoAuth`, in this process) over a loopback socket, with the
+//! hosted-UI stand-in; the negative tests end in `_fails`. (The refresh race
 //! is forced in process: `cognito_mcp_auth`'s `authz::token::race_tests`.)
 
 mod common;
 
-use common::proxy::*;
-use common::{new_pool, rpc};
+use common::*;
 use serde_json::{Value, json};
 
 struct Setup {
-    _pool: common::Pool,
+    _pool: Pool,
     upstream: StandIn,
-    _server: common::HttpServer,
-    _state: tempfile::TempDir,
+    _server: Server,
     base: String,
 }
 
 async fn setup() -> Setup {
     let pool = new_pool().await;
     let upstream = StandIn::start("alice", &["Admins"]).await;
-    let state = tempfile::tempdir().expect("state dir");
-    let cfg = config(state.path(), "", "");
-    let server = serve_proxy(&pool, &upstream, &cfg, &state.path().join("state"), &[]).await;
+    let server = serve_proxy(&pool, &upstream, "", "").await;
     let base = server.base.clone();
     Setup {
         _pool: pool,
         upstream,
         _server: server,
-        _state: state,
         base,
     }
 }
