@@ -415,25 +415,14 @@ impl AuthorizationServer {
     /// refresh-token replay). Fails closed: a store failure counts as revoked.
     pub async fn is_revoked(&self, claims: &Claims) -> bool {
         let store = &self.inner.store;
-        let check = async {
-            if let Some(jti) = &claims.jti
-                && store
-                    .get(Kind::Revoked, &format!("jti:{jti}"))
-                    .await?
-                    .is_some()
-            {
-                return Ok::<bool, StoreError>(true);
-            }
-            if let Some(sid) = &claims.sid
-                && store
-                    .get(Kind::Revoked, &format!("sid:{sid}"))
-                    .await?
-                    .is_some()
-            {
-                return Ok(true);
-            }
-            Ok(false)
-        };
+        // The token and its family, asked about together: one store round trip per request.
+        let jti = claims.jti.as_ref().map(|j| format!("jti:{j}"));
+        let sid = claims.sid.as_ref().map(|s| format!("sid:{s}"));
+        let keys: Vec<&str> = [jti.as_deref(), sid.as_deref()]
+            .into_iter()
+            .flatten()
+            .collect();
+        let check = store.any_live(Kind::Revoked, &keys);
         match check.await {
             Ok(r) => r,
             Err(e) => {

@@ -450,6 +450,28 @@ impl Store for RedisStore {
         })
     }
 
+    /// One `EXISTS` for all the keys: one round trip.
+    fn any_live<'a>(&'a self, kind: Kind, keys: &'a [&'a str]) -> StoreFuture<'a, bool> {
+        Box::pin(async move {
+            if keys.is_empty() {
+                return Ok(false);
+            }
+            let ks: Vec<String> = keys.iter().map(|k| self.key(kind, k)).collect();
+            let live = self
+                .call(true, |mut c| {
+                    let ks = ks.clone();
+                    async move {
+                        ::redis::cmd("EXISTS")
+                            .arg(ks)
+                            .query_async::<u64>(&mut c)
+                            .await
+                    }
+                })
+                .await?;
+            Ok(live > 0)
+        })
+    }
+
     fn take<'a>(&'a self, kind: Kind, key: &'a str) -> StoreFuture<'a, Option<Vec<u8>>> {
         Box::pin(async move {
             self.run(

@@ -245,6 +245,15 @@ impl<S: Store> Store for SealedStore<S> {
         })
     }
 
+    /// Presence only: nothing is opened, so the inner store's one round trip is kept.
+    fn any_live<'a>(&'a self, kind: Kind, keys: &'a [&'a str]) -> StoreFuture<'a, bool> {
+        Box::pin(async move {
+            let hashed: Vec<String> = keys.iter().map(|k| self.hashed(kind, k)).collect();
+            let refs: Vec<&str> = hashed.iter().map(String::as_str).collect();
+            self.inner.any_live(kind, &refs).await
+        })
+    }
+
     fn take<'a>(&'a self, kind: Kind, key: &'a str) -> StoreFuture<'a, Option<Vec<u8>>> {
         Box::pin(async move {
             let h = self.hashed(kind, key);

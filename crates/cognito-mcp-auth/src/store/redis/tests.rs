@@ -86,6 +86,63 @@ async fn redis_store_keeps_the_contract() {
     .await;
 }
 
+/// The revocation check of every request bearing our token asks about the token (`jti:`) and
+/// its family (`sid:`): one command, so one round trip, whichever of them is revoked.
+#[tokio::test]
+async fn any_live_is_one_command() {
+    let redis = Redis::start();
+    let store = connect(&redis).await;
+    store
+        .put(
+            Kind::Revoked,
+            "sid:f1",
+            b"1".to_vec(),
+            Some(Duration::from_secs(60)),
+        )
+        .await
+        .expect("put");
+    let mut c = store.conn.clone();
+    let _: () = ::redis::cmd("CONFIG")
+        .arg("RESETSTAT")
+        .query_async(&mut c)
+        .await
+        .expect("resetstat");
+    assert!(
+        store
+            .any_live(Kind::Revoked, &["jti:t1", "sid:f1"])
+            .await
+            .expect("any_live")
+    );
+    assert!(
+        !store
+            .any_live(Kind::Revoked, &["jti:t2", "sid:f2"])
+            .await
+            .expect("any_live")
+    );
+    let stats: String = ::redis::cmd("INFO")
+        .arg("commandstats")
+        .query_async(&mut c)
+        .await
+        .expect("info");
+    // Every command since the reset but the reset and INFO themselves: the two checks.
+    let calls: Vec<(&str, u64)> = stats
+        .lines()
+        .filter_map(|l| l.strip_prefix("cmdstat_"))
+        .filter_map(|l| {
+            let (name, rest) = l.split_once(':')?;
+            let n = rest
+                .strip_prefix("calls=")?
+                .split(',')
+                .next()?
+                .parse()
+                .ok()?;
+            Some((name, n))
+        })
+        .filter(|(name, _)| *name != "info" && !name.starts_with("config"))
+        .collect();
+    assert_eq!(calls, vec![("exists", 2)], "{stats}");
+}
+
 #[tokio::test]
 async fn keys_and_ttls_are_native() {
     let redis = Redis::start();
