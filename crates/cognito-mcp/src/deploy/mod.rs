@@ -2,6 +2,7 @@
 //! (`template`, as CloudFormation or a CDK app).
 
 mod cdk;
+mod checks;
 mod init;
 mod spec;
 mod template;

@@ -7,6 +7,7 @@ use std::collections::BTreeSet;
 
 use serde_json::{Map, Value, json};
 
+use super::checks::problems;
 use super::spec::{DeploySpec, Domain, IdpKind, Mfa};
 use crate::config::{Problem, Settings};
 use cognito_mcp_auth::config::StoreKind;
@@ -94,85 +95,24 @@ const LAMBDA_BASIC_EXECUTION: &str =
     "arn:${AWS::Partition}:iam::aws:policy/service-role/AWSLambdaBasicExecutionRole";
 
 /// Builds the template from the settings and `[deploy]`.
-pub(crate) fn build(settings: &Settings, spec: &DeploySpec) -> Result<Template, Vec<Problem>> {
-    let mut problems = Vec::new();
-    let rs = settings.auth.resource_server.clone();
-    let groups = settings.auth.scope_policy().groups().clone();
-
-    // Every resource-server scope that groups, tools or registrations name must exist.
-    let defined: BTreeSet<String> = spec.scopes.keys().map(|s| format!("{rs}/{s}")).collect();
-    let mut named: Vec<(String, String)> = groups
-        .iter()
-        .flat_map(|(g, scopes)| {
-            scopes
-                .iter()
-                .map(move |s| (s.clone(), format!("auth.group_scopes.{g}")))
-        })
-        .collect();
-    named.extend(
-        crate::policy::ToolScopes::from_settings(settings)
-            .all()
-            .into_iter()
-            .map(|s| {
-                (
-                    s,
-                    "a tool's scope (auth.tool_scopes or the default)".to_owned(),
-                )
-            }),
-    );
-    if let Some(p) = &settings.auth.proxy {
-        named.extend(
-            p.dcr
-                .allowed_scopes
-                .iter()
-                .map(|s| (s.clone(), "auth.dcr.allowed_scopes".to_owned())),
-        );
-    }
-    let mut reported = BTreeSet::new();
-    for (scope, where_) in named {
-        if scope.starts_with(&format!("{rs}/"))
-            && !defined.contains(&scope)
-            && reported.insert(scope.clone())
-        {
-            let short = scope.trim_start_matches(&format!("{rs}/"));
-            problems.push(Problem::new(format!(
-                "{where_} names the scope {scope}, which deploy.scopes does not define; add \
-                 {short} = \"what it allows\" to [deploy.scopes]"
-            )));
-        }
-    }
-    let callback_urls: Vec<String> = settings
+/// The proxy's callback URLs, which the app client must allow.
+pub(crate) fn callback_urls(settings: &Settings) -> Vec<String> {
+    settings
         .auth
         .proxy
         .as_ref()
         .map(|p| p.callback_urls.clone())
-        .unwrap_or_default();
-    for url in &callback_urls {
-        let loopback = url.starts_with("http://localhost")
-            || url.starts_with("http://127.0.0.1")
-            || url.starts_with("http://[::1]");
-        if !(url.starts_with("https://") || loopback) {
-            problems.push(Problem::new(format!(
-                "auth.callback_urls has {url:?}; Cognito accepts only https URLs, or http on \
-                 localhost"
-            )));
-        }
-    }
-    if let Some(p) = settings
-        .auth
-        .proxy
-        .as_ref()
-        .filter(|p| spec.lambda && p.store != StoreKind::Redis)
-    {
-        problems.push(Problem::new(format!(
-            "deploy.lambda with auth.enabled needs auth.store = \"redis\" (it is {:?}): Lambda \
-             instances share no disk, so sign-ins must live in Redis",
-            p.store.name()
-        )));
-    }
+        .unwrap_or_default()
+}
+
+pub(crate) fn build(settings: &Settings, spec: &DeploySpec) -> Result<Template, Vec<Problem>> {
+    let problems = problems(settings, spec);
     if !problems.is_empty() {
         return Err(problems);
     }
+    let rs = settings.auth.resource_server.clone();
+    let groups = settings.auth.scope_policy().groups().clone();
+    let callback_urls = callback_urls(settings);
 
     let mut parameters = Vec::new();
     let mut resources: Vec<Resource> = Vec::new();
