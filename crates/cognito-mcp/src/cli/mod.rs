@@ -423,8 +423,8 @@ async fn serve(
         settings.auth.public_url = Some(u.trim_end_matches('/').to_owned());
     }
     ensure_usable(&settings)?;
-    settings.safety.confirm_states = confirm_state::ConfirmStates::for_serving(&settings)?;
-    if settings.safety.confirm_states.source() == confirm_state::KeySource::Random {
+    let confirm_states = confirm_state::ConfirmStates::for_serving(&settings)?;
+    if confirm_states.source() == confirm_state::KeySource::Random {
         tracing::debug!(
             "confirmation states are keyed by a random key of this process: set \
              COGNITO_MCP_STATE_KEY for several instances behind one address"
@@ -461,6 +461,7 @@ async fn serve(
                 "serving MCP over stdio"
             );
             let server = server::CognitoMcp::new(admin, policy, audit, "local")
+                .with_confirm_states(confirm_states)
                 .with_auth(
                     std::sync::Arc::new(ToolScopes::from_settings(&settings)),
                     &settings.auth.scope_policy(),
@@ -484,6 +485,7 @@ async fn serve(
         Transport::Http => {
             tracing::info!(pool = %pool_id, tools = enabled, audit = %audit_path, "starting the HTTP transport");
             let server = server::CognitoMcp::new(admin, policy, audit, "anonymous")
+                .with_confirm_states(confirm_states)
                 .with_sign_in(settings.sign_in.clone());
             protected::warn_unresolved(&server);
             http::serve(settings, server).await
@@ -492,6 +494,7 @@ async fn serve(
         Transport::Lambda => {
             tracing::info!(pool = %pool_id, tools = enabled, audit = %audit_path, "starting on AWS Lambda");
             let server = server::CognitoMcp::new(admin, policy, audit, "anonymous")
+                .with_confirm_states(confirm_states)
                 .with_sign_in(settings.sign_in.clone());
             protected::warn_unresolved(&server);
             lambda::serve(settings, server).await

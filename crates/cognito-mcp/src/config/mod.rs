@@ -31,6 +31,10 @@ use cognito_mcp_auth::config::{AuthTable, CognitoTable};
 pub(crate) use cognito_mcp_auth::config::{Problem, is_region};
 use serde::Deserialize;
 
+mod deploy_file;
+
+pub(crate) use deploy_file::DeployFile;
+
 use crate::catalog;
 use crate::catalog::ConfirmMode;
 
@@ -51,7 +55,7 @@ pub(crate) struct FileConfig {
     #[serde(default)]
     sign_in: SignInFile,
     /// `[deploy]`: read by `deploy template` only.
-    deploy: Option<crate::deploy::DeployFile>,
+    deploy: Option<DeployFile>,
     #[serde(default)]
     safety: SafetyFile,
     #[serde(default)]
@@ -149,7 +153,7 @@ pub(crate) struct Settings {
     /// scopes, proxy mode. The one copy: nothing else holds these.
     pub(crate) auth: cognito_mcp_auth::AuthConfig,
     /// `[deploy]`, as written; `None` when the file has no such table.
-    pub(crate) deploy: Option<crate::deploy::DeployFile>,
+    pub(crate) deploy: Option<DeployFile>,
     pub(crate) safety: SafetySettings,
     pub(crate) bulk: cognito_admin::BulkLimits,
     /// The request rate per quota category; `None` when pacing is off.
@@ -194,9 +198,6 @@ pub(crate) struct SafetySettings {
     /// `safety.confirm.require_person`: take a confirmation only from a person (through MCP
     /// elicitation), never from the agent's `confirm` argument; default false.
     pub(crate) require_person: bool,
-    /// The key and the used nonces of `input_required` confirmation states; a random key
-    /// until `serve` sets the configured one ([`crate::mcp::confirm_state`]).
-    pub(crate) confirm_states: crate::mcp::confirm_state::ConfirmStates,
 }
 
 impl SafetySettings {
@@ -213,7 +214,6 @@ impl Default for SafetySettings {
             bulk_confirm_threshold: DEFAULT_BULK_CONFIRM_THRESHOLD,
             confirm: BTreeMap::new(),
             require_person: false,
-            confirm_states: crate::mcp::confirm_state::ConfirmStates::random(),
         }
     }
 }
@@ -328,7 +328,6 @@ fn safety_settings(
                 .unwrap_or(DEFAULT_BULK_CONFIRM_THRESHOLD),
             confirm,
             require_person: safety.confirm.require_person.unwrap_or(false),
-            confirm_states: crate::mcp::confirm_state::ConfirmStates::random(),
         },
         cognito_admin::BulkLimits::new(max_items, concurrency),
         pacing.enabled.unwrap_or(true).then_some(rates),

@@ -11,8 +11,6 @@ use std::path::{Path, PathBuf};
 
 use anyhow::Context as _;
 
-pub(crate) use spec::DeployFile;
-
 use crate::config::Settings;
 
 /// Where `deploy` reads and writes the config when `--config` names none.

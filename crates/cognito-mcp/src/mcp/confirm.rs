@@ -28,7 +28,7 @@ use serde_json::{Value, json};
 use crate::aws::LazyAdmin;
 use crate::catalog::{ConfirmMode, Target, ToolSpec};
 use crate::config::SafetySettings;
-use crate::mcp::confirm_state::Binding;
+use crate::mcp::confirm_state::{Binding, ConfirmStates};
 use crate::mcp::error::ToolError;
 use crate::mcp::refusal::Refusal;
 
@@ -122,11 +122,23 @@ fn accepted(result: &ElicitResult) -> bool {
 #[derive(Debug)]
 pub(crate) struct Confirmer {
     safety: SafetySettings,
+    /// The key and the used nonces of `input_required` confirmation states.
+    states: ConfirmStates,
 }
 
 impl Confirmer {
+    /// Confirmations by `safety`, with states keyed by a random key of this process until
+    /// [`Confirmer::with_states`] sets the configured one.
     pub(crate) fn new(safety: SafetySettings) -> Self {
-        Self { safety }
+        Self {
+            safety,
+            states: ConfirmStates::random(),
+        }
+    }
+
+    /// States keyed as `serve` configured ([`crate::mcp::confirm_state`]).
+    pub(crate) fn with_states(&mut self, states: ConfirmStates) {
+        self.states = states;
     }
 
     /// Whether a call of `spec` changing `changes` users needs a person's yes.
@@ -198,7 +210,7 @@ impl Confirmer {
                 arguments: &call.arguments,
                 target: &ask.target,
             };
-            let states = &self.safety.confirm_states;
+            let states = &self.states;
             let Some(state) = call.request_state.as_deref() else {
                 let mut requests = InputRequests::new();
                 requests.insert(

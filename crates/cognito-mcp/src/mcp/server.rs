@@ -20,6 +20,7 @@ use crate::catalog::{self, ConfirmMode};
 use crate::config::SignInSettings;
 use crate::mcp::audit::Auditor;
 use crate::mcp::confirm::Confirmer;
+use crate::mcp::confirm_state::ConfirmStates;
 use crate::mcp::gate::Gate;
 use crate::mcp::schema::{add_confirm_arg, annotated_router};
 use crate::mcp::{pipeline, resources};
@@ -125,6 +126,13 @@ impl CognitoMcp {
             .gate
             .with_auth(scopes, Arc::new(policy.groups().clone()));
         shared.verifier = verifier;
+        self
+    }
+
+    /// The key of confirmation states (`COGNITO_MCP_STATE_KEY`, the proxy's key, or random).
+    pub(crate) fn with_confirm_states(mut self, states: ConfirmStates) -> Self {
+        let shared = Arc::get_mut(&mut self.shared).expect("configured before it is shared");
+        shared.confirmer.with_states(states);
         self
     }
 
