@@ -110,7 +110,8 @@ pub(crate) async fn call_tool(
     .await;
 
     // Outcome and audit.
-    let notes = call.notes.lock().unwrap_or_else(|p| p.into_inner()).clone();
+    // The tool is done with the notes: take them, no copy.
+    let notes = std::mem::take(&mut *call.notes.lock().unwrap_or_else(|p| p.into_inner()));
     let settled = match outcome::settle(answer, &secrets, &notes) {
         Ok(settled) => settled,
         Err(e) => {
