@@ -1,7 +1,7 @@
 //! `cognito-mcp`: an MCP server that lets AI agents administer an Amazon Cognito user pool.
 //!
 //! The crate wires `cognito-admin` to MCP tools with rmcp. Where things are:
-//! - [`catalog`]: every fact about each tool (access, target, bulk, confirmation, AWS
+//! - `catalog/`: every fact about each tool (access, target, bulk, confirmation, AWS
 //!   operations); the policy, scopes, confirmations and docs read it.
 //! - `tools/`: the tools themselves, one file per area (users, groups, pool, identity, MFA,
 //!   bulk, audit), each a thin call into `cognito-admin`.
