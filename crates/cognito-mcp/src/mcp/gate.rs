@@ -12,6 +12,7 @@ use cognito_jwt::Principal;
 use crate::catalog::ToolSpec;
 use crate::mcp::refusal::Refusal;
 use crate::policy::{ToolPolicy, ToolScopes};
+use crate::scopes::{self, ScopeRow};
 
 /// What each Cognito group grants (`auth.groups`).
 pub(crate) type Grants = Arc<BTreeMap<String, BTreeSet<String>>>;
@@ -21,6 +22,9 @@ pub(crate) type Grants = Arc<BTreeMap<String, BTreeSet<String>>>;
 pub(crate) struct Gate {
     policy: ToolPolicy,
     scopes: Arc<ToolScopes>,
+    /// What each scope allows (`whoami` shows the caller's rows): built once, since the
+    /// scopes do not change while the server runs.
+    scope_table: Vec<ScopeRow>,
     grants: Grants,
 }
 
@@ -36,9 +40,11 @@ pub(crate) struct Pass {
 impl Gate {
     /// The tool policy alone, as over stdio.
     pub(crate) fn new(policy: ToolPolicy) -> Self {
+        let scopes = Arc::new(ToolScopes::new("mcp", Default::default()));
         Self {
             policy,
-            scopes: Arc::new(ToolScopes::new("mcp", Default::default())),
+            scope_table: scopes::table(scopes.resource_server(), &scopes),
+            scopes,
             grants: Default::default(),
         }
     }
@@ -46,13 +52,14 @@ impl Gate {
     /// Over HTTP: the scope each tool needs (the same object the bearer check's 403 uses), and
     /// what each group grants.
     pub(crate) fn with_auth(&mut self, scopes: Arc<ToolScopes>, grants: Grants) {
+        self.scope_table = scopes::table(scopes.resource_server(), &scopes);
         self.scopes = scopes;
         self.grants = grants;
     }
 
-    /// The scope each tool needs.
-    pub(crate) fn scopes(&self) -> &ToolScopes {
-        &self.scopes
+    /// What each scope allows, lowest level first ([`scopes::table`] of [`Gate::scopes`]).
+    pub(crate) fn scope_table(&self) -> &[ScopeRow] {
+        &self.scope_table
     }
 
     /// Whether `spec` may run for `principal`; builds no message, since listing tools is on the

@@ -121,9 +121,12 @@ impl CognitoMcp {
             .filter(|t| self.gate.allows(t, principal.as_ref()))
             .map(|t| t.name.to_owned())
             .collect();
-        let allows = crate::scopes::table(self.gate.scopes().resource_server(), self.gate.scopes())
-            .into_iter()
+        let allows = self
+            .gate
+            .scope_table()
+            .iter()
             .filter(|row| principal.as_ref().is_none_or(|p| p.has_scope(&row.scope)))
+            .cloned()
             .collect();
         Ok(Json(match &principal {
             Some(p) => WhoAmI {
