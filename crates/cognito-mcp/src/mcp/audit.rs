@@ -66,7 +66,7 @@ impl Auditor {
 pub(crate) struct Entry {
     started: SystemTime,
     clock: Instant,
-    pub(crate) actor: String,
+    actor: String,
     action: String,
     arguments: Value,
 }

@@ -57,7 +57,7 @@ impl Gate {
         self.grants = grants;
     }
 
-    /// What each scope allows, lowest level first ([`scopes::table`] of [`Gate::scopes`]).
+    /// What each scope allows, lowest level first: [`scopes::table`] of the gate's tool scopes.
     pub(crate) fn scope_table(&self) -> &[ScopeRow] {
         &self.scope_table
     }
