@@ -4,9 +4,18 @@
 use std::collections::BTreeSet;
 
 use super::spec::DeploySpec;
-use super::template::callback_urls;
 use crate::config::{Problem, Settings};
 use cognito_mcp_auth::config::StoreKind;
+
+/// The proxy's callback URLs, which the app client must allow.
+pub(crate) fn callback_urls(settings: &Settings) -> Vec<String> {
+    settings
+        .auth
+        .proxy
+        .as_ref()
+        .map(|p| p.callback_urls.clone())
+        .unwrap_or_default()
+}
 
 /// Every problem of `settings` and `spec` for a template, in the order they are found.
 pub(crate) fn problems(settings: &Settings, spec: &DeploySpec) -> Vec<Problem> {

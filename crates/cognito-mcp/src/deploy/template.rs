@@ -7,7 +7,7 @@ use std::collections::BTreeSet;
 
 use serde_json::{Map, Value, json};
 
-use super::checks::problems;
+use super::checks::{callback_urls, problems};
 use super::spec::{DeploySpec, Domain, IdpKind, Mfa};
 use crate::config::{Problem, Settings};
 use cognito_mcp_auth::config::StoreKind;
@@ -95,16 +95,6 @@ const LAMBDA_BASIC_EXECUTION: &str =
     "arn:${AWS::Partition}:iam::aws:policy/service-role/AWSLambdaBasicExecutionRole";
 
 /// Builds the template from the settings and `[deploy]`.
-/// The proxy's callback URLs, which the app client must allow.
-pub(crate) fn callback_urls(settings: &Settings) -> Vec<String> {
-    settings
-        .auth
-        .proxy
-        .as_ref()
-        .map(|p| p.callback_urls.clone())
-        .unwrap_or_default()
-}
-
 pub(crate) fn build(settings: &Settings, spec: &DeploySpec) -> Result<Template, Vec<Problem>> {
     let problems = problems(settings, spec);
     if !problems.is_empty() {

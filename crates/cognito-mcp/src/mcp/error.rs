@@ -92,6 +92,11 @@ pub(crate) fn error_result(code: &str, retryable: bool, text: String) -> CallToo
     CallToolResult::error(vec![ContentBlock::text(text)]).with_meta(Some(meta))
 }
 
+/// The tool error a refused call answers with.
+pub(crate) fn refused(refusal: &Refusal) -> CallToolResult {
+    error_result(refusal.code(), false, refusal.text())
+}
+
 /// Arguments that do not match the tool's input schema: the agent's to fix.
 pub(crate) fn invalid_arguments(detail: &str) -> CallToolResult {
     error_result(
@@ -151,7 +156,7 @@ impl IntoCallToolResult for ToolError {
                 let text = format!("Error ({}): {e}.\nHow to fix: {}", e.code(), e.hint());
                 error_result(e.code(), e.is_retryable(), text)
             }
-            Self::Refused(r) => r.into_result(),
+            Self::Refused(r) => refused(&r),
             Self::InputRequired(r) => return Ok(*r),
             Self::Failed {
                 code,

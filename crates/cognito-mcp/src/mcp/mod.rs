@@ -1,5 +1,8 @@
 //! The rmcp adapter and the call pipeline every tool call goes through.
 
+use cognito_jwt::Principal;
+use rmcp::model::Extensions;
+
 pub(crate) mod audit;
 pub(crate) mod confirm;
 pub(crate) mod confirm_state;
@@ -15,3 +18,9 @@ pub(crate) mod resources;
 pub(crate) mod schema;
 pub(crate) mod scrub;
 pub(crate) mod server;
+pub(crate) mod state;
+
+/// The verified caller of an HTTP request (absent over stdio).
+pub(crate) fn principal_of(ext: &Extensions) -> Option<Principal> {
+    cognito_mcp_auth::Caller::from_mcp_extensions(ext).map(|c| c.0)
+}

@@ -17,6 +17,7 @@ use std::sync::Arc;
 use cognito_admin::audit::AuditOutcome;
 use cognito_admin::calls;
 use cognito_admin::privilege::acting_as;
+use rmcp::handler::server::router::tool::ToolRouter;
 use rmcp::handler::server::tool::{IntoCallToolResult, ToolCallContext};
 use rmcp::model::{CallToolRequestParams, CallToolResponse};
 use rmcp::service::RequestContext;
@@ -25,19 +26,21 @@ use serde_json::Value;
 
 use crate::catalog;
 use crate::mcp::confirm::{CONFIRM_ARG, CallState};
-use crate::mcp::outcome;
+use crate::mcp::principal_of;
 use crate::mcp::scrub::{audit_arguments, secret_values};
-use crate::mcp::server::{CognitoMcp, principal_of};
+use crate::mcp::state::State;
+use crate::mcp::{error, outcome};
 
 /// Runs one `tools/call` through every stage.
 pub(crate) async fn call_tool(
-    server: &CognitoMcp,
+    state: &State,
+    router: &ToolRouter<State>,
     mut request: CallToolRequestParams,
     mut context: RequestContext<RoleServer>,
 ) -> Result<CallToolResponse, ErrorData> {
     // Intake.
     let principal = principal_of(&context.extensions);
-    let actor = server.auditor.actor_for(principal.as_ref());
+    let actor = state.auditor.actor_for(principal.as_ref());
     let confirm = request
         .arguments
         .as_mut()
@@ -54,17 +57,17 @@ pub(crate) async fn call_tool(
     context.extensions.insert(call.clone());
     let mut secrets = Vec::new();
     secret_values(&call.arguments, &mut secrets);
-    let route = server.tool_router.get(&request.name);
+    let route = router.get(&request.name);
     let known = route
         .and_then(|t| t.input_schema.get("properties"))
         .and_then(Value::as_object);
-    let entry = server.auditor.begin(
+    let entry = state.auditor.begin(
         actor,
         &request.name,
         audit_arguments(&call.arguments, known),
     );
     let Some(spec) = catalog::find(&request.name) else {
-        server
+        state
             .auditor
             .write(entry.finish(AuditOutcome::Error, Some("unknown_tool".into()), &[]));
         return Err(ErrorData::invalid_params(
@@ -78,28 +81,28 @@ pub(crate) async fn call_tool(
     };
 
     // Gate.
-    let pass = match server.gate.check(spec, principal.as_ref()) {
+    let pass = match state.gate.check(spec, principal.as_ref()) {
         Ok(pass) => pass,
         Err(refusal) => {
-            server
+            state
                 .auditor
                 .write(entry.finish(refusal.outcome(), Some(refusal.code().into()), &[]));
-            return Ok(refusal.into_result().into());
+            return Ok(error::refused(&refusal).into());
         }
     };
 
     // Confirm and run. Boxed: the tool futures are large, and the privilege scope wraps them
     // once more.
     let work = Box::pin(async {
-        if let Err(e) = server
+        if let Err(e) = state
             .confirmer
-            .single(&server.admin, spec, &context, &call)
+            .single(&state.admin, spec, &context, &call)
             .await
         {
             return e.into_call_tool_result();
         }
-        let ctx = ToolCallContext::new(server, request, context);
-        server.tool_router.call(ctx).await
+        let ctx = ToolCallContext::new(state, request, context);
+        router.call(ctx).await
     });
     let (answer, aws_calls) = calls::collect(async {
         match pass.privilege {
@@ -115,7 +118,7 @@ pub(crate) async fn call_tool(
     let settled = match outcome::settle(answer, &secrets, &notes) {
         Ok(settled) => settled,
         Err(e) => {
-            server.auditor.write(entry.finish(
+            state.auditor.write(entry.finish(
                 AuditOutcome::Error,
                 Some("internal_error".into()),
                 &aws_calls,
@@ -126,6 +129,6 @@ pub(crate) async fn call_tool(
     let mut record = entry.finish(settled.outcome, settled.error, &aws_calls);
     record.confirmed_by = notes.confirmed_by.map(str::to_owned);
     record.summary = notes.summary;
-    server.auditor.write(record);
+    state.auditor.write(record);
     Ok(settled.response)
 }

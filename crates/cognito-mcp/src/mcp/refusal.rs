@@ -3,10 +3,8 @@
 //! variant; its code, its text and its audit outcome come from it.
 
 use cognito_admin::audit::AuditOutcome;
-use rmcp::model::CallToolResult;
 
 use crate::mcp::confirm_state::StateError;
-use crate::mcp::error::error_result;
 
 /// A refused call.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -120,11 +118,6 @@ impl Refusal {
                  person is asked about this call ({target})."
             ),
         }
-    }
-
-    /// The tool error a refused call answers with.
-    pub(crate) fn into_result(self) -> CallToolResult {
-        error_result(self.code(), false, self.text())
     }
 }
 

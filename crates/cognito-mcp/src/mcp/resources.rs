@@ -9,7 +9,7 @@ use rmcp::model::{ReadResourceResult, Resource, ResourceContents, ResourceTempla
 
 use crate::catalog;
 use crate::mcp::error::resource_error;
-use crate::mcp::server::CognitoMcp;
+use crate::mcp::state::State;
 
 /// The pool description resource.
 pub(crate) const POOL_URI: &str = "cognito://pool";
@@ -18,9 +18,9 @@ pub(crate) const USER_URI_TEMPLATE: &str = "cognito://users/{username}";
 const USER_URI_PREFIX: &str = "cognito://users/";
 
 /// The resources `principal` may read.
-pub(crate) fn list(server: &CognitoMcp, principal: Option<&Principal>) -> Vec<Resource> {
+pub(crate) fn list(state: &State, principal: Option<&Principal>) -> Vec<Resource> {
     let mut resources = Vec::new();
-    if catalog::find("describe_user_pool").is_some_and(|s| server.gate.allows(s, principal)) {
+    if catalog::find("describe_user_pool").is_some_and(|s| state.gate.allows(s, principal)) {
         resources.push(
             Resource::new(POOL_URI, "user_pool")
                 .with_title("The user pool")
@@ -32,12 +32,9 @@ pub(crate) fn list(server: &CognitoMcp, principal: Option<&Principal>) -> Vec<Re
 }
 
 /// The resource templates `principal` may read.
-pub(crate) fn templates(
-    server: &CognitoMcp,
-    principal: Option<&Principal>,
-) -> Vec<ResourceTemplate> {
+pub(crate) fn templates(state: &State, principal: Option<&Principal>) -> Vec<ResourceTemplate> {
     let mut templates = Vec::new();
-    if catalog::find("get_user").is_some_and(|s| server.gate.allows(s, principal)) {
+    if catalog::find("get_user").is_some_and(|s| state.gate.allows(s, principal)) {
         templates.push(
             ResourceTemplate::new(USER_URI_TEMPLATE, "user")
                 .with_title("A user")
@@ -50,18 +47,18 @@ pub(crate) fn templates(
 
 /// Reads `uri` for `principal`: resolved, gated by the tool it mirrors, read, audited.
 pub(crate) async fn read(
-    server: &CognitoMcp,
+    state: &State,
     uri: &str,
     principal: Option<&Principal>,
 ) -> Result<ReadResourceResult, ErrorData> {
-    let actor = server.auditor.actor_for(principal);
-    let entry = server
+    let actor = state.auditor.actor_for(principal);
+    let entry = state
         .auditor
         .begin(actor, "read_resource", serde_json::json!({ "uri": uri }));
     let (tool, username) = resolve(uri)?;
     let spec = catalog::find(tool).expect("resource tools are in the catalogue");
-    if let Err(refusal) = server.gate.check(spec, principal) {
-        server
+    if let Err(refusal) = state.gate.check(spec, principal) {
+        state
             .auditor
             .write(entry.finish(refusal.outcome(), Some(refusal.code().into()), &[]));
         return Err(ErrorData::invalid_request(
@@ -69,12 +66,12 @@ pub(crate) async fn read(
             None,
         ));
     }
-    let (result, aws_calls) = calls::collect(fetch(server, uri, username.as_deref())).await;
+    let (result, aws_calls) = calls::collect(fetch(state, uri, username.as_deref())).await;
     let (outcome, error) = match &result {
         Ok(_) => (AuditOutcome::Ok, None),
         Err(e) => (AuditOutcome::Error, Some(format!("{:?}", e.code))),
     };
-    server
+    state
         .auditor
         .write(entry.finish(outcome, error, &aws_calls));
     result
@@ -99,11 +96,11 @@ fn resolve(uri: &str) -> Result<(&'static str, Option<String>), ErrorData> {
 
 /// Reads a resource whose tool the gate allowed.
 async fn fetch(
-    server: &CognitoMcp,
+    state: &State,
     uri: &str,
     username: Option<&str>,
 ) -> Result<ReadResourceResult, ErrorData> {
-    let admin = server.admin.get().await;
+    let admin = state.admin.get().await;
     let value = match username {
         None => admin.describe_user_pool().await.map(serde_json::to_value),
         Some(username) => admin.get_user(username).await.map(serde_json::to_value),

@@ -8,7 +8,7 @@ use rmcp::model::ToolAnnotations;
 use serde_json::Value;
 
 use crate::catalog::{self, Effect};
-use crate::mcp::server::CognitoMcp;
+use crate::mcp::state::State;
 
 /// Drops schemars' integer `format`s (`int32`, `uint64`, ...): they are not JSON Schema
 /// formats, and strict validators (Ajv in the MCP Inspector and the TypeScript SDK) warn on them.
@@ -75,14 +75,14 @@ pub(crate) fn add_confirm_arg(schema: &mut Arc<serde_json::Map<String, Value>>, 
 }
 
 /// The router with each tool's title and annotations taken from the catalogue.
-pub(crate) fn annotated_router() -> ToolRouter<CognitoMcp> {
-    let mut router = CognitoMcp::users_router()
-        + CognitoMcp::groups_router()
-        + CognitoMcp::pool_router()
-        + CognitoMcp::identity_router()
-        + CognitoMcp::bulk_router()
-        + CognitoMcp::audit_router()
-        + CognitoMcp::mfa_router();
+pub(crate) fn annotated_router() -> ToolRouter<State> {
+    let mut router = State::users_router()
+        + State::groups_router()
+        + State::pool_router()
+        + State::identity_router()
+        + State::bulk_router()
+        + State::audit_router()
+        + State::mfa_router();
     for route in router.map.values_mut() {
         let spec = catalog::find(&route.attr.name).expect("every routed tool is in the catalogue");
         route.attr.title = Some(spec.title.to_owned());

@@ -1,6 +1,6 @@
-//! The MCP server: a thin rmcp adapter. It holds the pipeline's stages (gate, confirmer,
-//! auditor) and the tools' router, and hands each request to the stage that serves it: tool
-//! calls to [`crate::mcp::pipeline`], resources to [`crate::mcp::resources`].
+//! The MCP server: a thin rmcp adapter. It holds the [`State`] (the pipeline's stages and what
+//! the tools act with) and the tools' router, and hands each request to the code that serves
+//! it: tool calls to [`crate::mcp::pipeline`], resources to [`crate::mcp::resources`].
 
 use std::sync::Arc;
 
@@ -8,9 +8,9 @@ use cognito_admin::audit::AuditWriter;
 use cognito_jwt::{CognitoVerifier, Principal};
 use rmcp::handler::server::router::tool::ToolRouter;
 use rmcp::model::{
-    CallToolRequestParams, CallToolResponse, Extensions, Implementation,
-    ListResourceTemplatesResult, ListResourcesResult, ListToolsResult, PaginatedRequestParams,
-    ReadResourceRequestParams, ReadResourceResponse, ServerCapabilities, ServerConfig, Tool,
+    CallToolRequestParams, CallToolResponse, Implementation, ListResourceTemplatesResult,
+    ListResourcesResult, ListToolsResult, PaginatedRequestParams, ReadResourceRequestParams,
+    ReadResourceResponse, ServerCapabilities, ServerConfig, Tool,
 };
 use rmcp::service::RequestContext;
 use rmcp::{ErrorData, RoleServer, ServerHandler};
@@ -23,7 +23,8 @@ use crate::mcp::confirm::Confirmer;
 use crate::mcp::confirm_state::ConfirmStates;
 use crate::mcp::gate::Gate;
 use crate::mcp::schema::{add_confirm_arg, annotated_router};
-use crate::mcp::{pipeline, resources};
+use crate::mcp::state::State;
+use crate::mcp::{pipeline, principal_of, resources};
 use crate::policy::{ToolPolicy, ToolScopes};
 
 /// The Cognito admin MCP server.
@@ -33,33 +34,19 @@ pub(crate) struct CognitoMcp {
     shared: Arc<Shared>,
 }
 
-/// The server's state, shared by all clones of [`CognitoMcp`].
-pub(crate) struct Shared {
-    pub(crate) admin: LazyAdmin,
-    pub(crate) bulk: cognito_admin::BulkLimits,
-    /// The pipeline's stages.
-    pub(crate) gate: Gate,
-    pub(crate) confirmer: Confirmer,
-    pub(crate) auditor: Auditor,
-    pub(crate) tool_router: ToolRouter<CognitoMcp>,
+/// What all clones of [`CognitoMcp`] share.
+struct Shared {
+    state: State,
+    tool_router: ToolRouter<State>,
     instructions: String,
-    /// The verifier `verify_token` uses.
-    pub(crate) verifier: Option<CognitoVerifier>,
-    /// The sign-in checks' app client and whether they return raw tokens (`tools/mfa.rs`).
-    pub(crate) sign_in: SignInSettings,
 }
 
 impl std::ops::Deref for CognitoMcp {
-    type Target = Shared;
+    type Target = State;
 
-    fn deref(&self) -> &Shared {
-        &self.shared
+    fn deref(&self) -> &State {
+        &self.shared.state
     }
-}
-
-/// The verified caller of an HTTP request (absent over stdio).
-pub(crate) fn principal_of(ext: &Extensions) -> Option<Principal> {
-    cognito_mcp_auth::Caller::from_mcp_extensions(ext).map(|c| c.0)
 }
 
 impl std::fmt::Debug for CognitoMcp {
@@ -100,15 +87,17 @@ impl CognitoMcp {
         }
         Self {
             shared: Arc::new(Shared {
-                admin,
-                bulk,
-                gate: Gate::new(policy),
-                confirmer: Confirmer::new(safety),
-                auditor: Auditor::new(audit, actor),
+                state: State {
+                    admin,
+                    bulk,
+                    gate: Gate::new(policy),
+                    confirmer: Confirmer::new(safety),
+                    auditor: Auditor::new(audit, actor),
+                    verifier: None,
+                    sign_in: Default::default(),
+                },
                 tool_router,
                 instructions,
-                verifier: None,
-                sign_in: Default::default(),
             }),
         }
     }
@@ -121,31 +110,37 @@ impl CognitoMcp {
         policy: &cognito_jwt::ScopePolicy,
         verifier: Option<CognitoVerifier>,
     ) -> Self {
-        let shared = Arc::get_mut(&mut self.shared).expect("configured before it is shared");
-        shared
+        let state = self.configure();
+        state
             .gate
             .with_auth(scopes, Arc::new(policy.groups().clone()));
-        shared.verifier = verifier;
+        state.verifier = verifier;
         self
     }
 
     /// The key of confirmation states (`COGNITO_MCP_STATE_KEY`, the proxy's key, or random).
     pub(crate) fn with_confirm_states(mut self, states: ConfirmStates) -> Self {
-        let shared = Arc::get_mut(&mut self.shared).expect("configured before it is shared");
-        shared.confirmer.with_states(states);
+        self.configure().confirmer.with_states(states);
         self
     }
 
     /// The app client the sign-in checks use, and whether they return raw tokens.
     pub(crate) fn with_sign_in(mut self, sign_in: SignInSettings) -> Self {
-        let shared = Arc::get_mut(&mut self.shared).expect("configured before it is shared");
-        shared.sign_in = sign_in;
+        self.configure().sign_in = sign_in;
         self
+    }
+
+    /// The state, while the server is being configured (before it is shared).
+    fn configure(&mut self) -> &mut State {
+        &mut Arc::get_mut(&mut self.shared)
+            .expect("configured before it is shared")
+            .state
     }
 
     /// The tools this server lists to `principal`, with their annotations.
     pub(crate) fn listed_tools(&self, principal: Option<&Principal>) -> Vec<Tool> {
         let mut tools: Vec<Tool> = self
+            .shared
             .tool_router
             .list_all()
             .into_iter()
@@ -168,7 +163,7 @@ impl ServerHandler for CognitoMcp {
             "cognito-mcp",
             env!("CARGO_PKG_VERSION"),
         ))
-        .with_instructions(self.instructions.clone())
+        .with_instructions(self.shared.instructions.clone())
     }
 
     async fn list_tools(
@@ -184,7 +179,7 @@ impl ServerHandler for CognitoMcp {
 
     fn get_tool(&self, name: &str) -> Option<Tool> {
         let spec = catalog::find(name).filter(|s| self.gate.allows(s, None))?;
-        self.tool_router.get(spec.name).cloned()
+        self.shared.tool_router.get(spec.name).cloned()
     }
 
     async fn call_tool(
@@ -192,7 +187,13 @@ impl ServerHandler for CognitoMcp {
         request: CallToolRequestParams,
         context: RequestContext<RoleServer>,
     ) -> Result<CallToolResponse, ErrorData> {
-        pipeline::call_tool(self, request, context).await
+        pipeline::call_tool(
+            &self.shared.state,
+            &self.shared.tool_router,
+            request,
+            context,
+        )
+        .await
     }
 
     async fn list_resources(

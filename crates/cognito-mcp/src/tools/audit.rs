@@ -17,7 +17,7 @@ use serde::Deserialize;
 
 use crate::catalog;
 use crate::mcp::error::ToolError;
-use crate::mcp::server::CognitoMcp;
+use crate::mcp::state::State;
 
 /// The outcomes an audit record may have; `cancelled` is written by versions that record
 /// calls the client cancelled.
@@ -225,7 +225,7 @@ fn parse_rfc3339(value: &str) -> Option<SystemTime> {
 }
 
 #[tool_router(router = audit_router, vis = "pub(crate)")]
-impl CognitoMcp {
+impl State {
     #[tool(
         description = "Read the audit trail: the calls made to this server, newest first, each \
         with its time, actor, tool, arguments (secrets redacted), outcome, error code, AWS \

@@ -11,7 +11,7 @@ use crate::catalog;
 use crate::mcp::confirm::{Ask, CallState};
 use crate::mcp::error::ToolError;
 use crate::mcp::progress::McpProgress;
-use crate::mcp::server::CognitoMcp;
+use crate::mcp::state::State;
 
 /// "alice, bob, carol and 34 more".
 fn some_of(users: &[&str]) -> String {
@@ -28,7 +28,7 @@ fn some_of(users: &[&str]) -> String {
     text
 }
 
-impl CognitoMcp {
+impl State {
     /// The dry run, or confirmation (when needed) and the run. The catalogue says what the
     /// change does; `group` is the group it changes, if any.
     async fn finish_bulk(
@@ -93,7 +93,7 @@ impl CognitoMcp {
 }
 
 #[tool_router(router = bulk_router, vis = "pub(crate)")]
-impl CognitoMcp {
+impl State {
     #[tool(
         description = "Create many users in one call (up to the server's cap, 500 by \
         default), each like create_user's input, optionally all in `groups`. Requests are paced \

@@ -8,10 +8,10 @@ use rmcp::handler::server::wrapper::Parameters;
 use rmcp::{Json, tool, tool_router};
 
 use crate::mcp::error::ToolError;
-use crate::mcp::server::CognitoMcp;
+use crate::mcp::state::State;
 
 #[tool_router(router = groups_router, vis = "pub(crate)")]
-impl CognitoMcp {
+impl State {
     #[tool(description = "List the pool's groups, up to 60 per page.")]
     async fn list_groups(
         &self,

@@ -9,7 +9,8 @@ use serde::{Deserialize, Serialize};
 
 use crate::catalog;
 use crate::mcp::error::ToolError;
-use crate::mcp::server::{CognitoMcp, principal_of};
+use crate::mcp::principal_of;
+use crate::mcp::state::State;
 
 /// Who is calling (`whoami`).
 #[derive(Debug, Serialize, JsonSchema)]
@@ -109,7 +110,7 @@ pub(crate) struct TokenVerdict {
 }
 
 #[tool_router(router = identity_router, vis = "pub(crate)")]
-impl CognitoMcp {
+impl State {
     #[tool(
         description = "Who am I: the caller's identity as this server sees it: subject, \
         username, groups, effective scopes, app client, token expiry, and the tools they may call."

@@ -16,7 +16,7 @@ use schemars::JsonSchema;
 use serde::Serialize;
 
 use crate::mcp::error::ToolError;
-use crate::mcp::server::CognitoMcp;
+use crate::mcp::state::State;
 
 /// The answer of a sign-in check: signed in (a summary of the tokens), or the challenge
 /// Cognito asks for next.
@@ -132,7 +132,7 @@ impl SignInAnswer {
     }
 }
 
-impl CognitoMcp {
+impl State {
     /// The app client the sign-in checks use: its id and secret.
     fn sign_in_client(&self) -> Result<(&str, Option<&cognito_admin::Secret>), ToolError> {
         let id = self.sign_in.client_id.as_deref().ok_or_else(|| {
@@ -150,7 +150,7 @@ impl CognitoMcp {
 }
 
 #[tool_router(router = mfa_router, vis = "pub(crate)")]
-impl CognitoMcp {
+impl State {
     #[tool(
         description = "Set which MFA methods a user has enabled and which one Cognito asks \
         for: totp (authenticator app), sms and email, each {enabled, preferred}. Give at least \

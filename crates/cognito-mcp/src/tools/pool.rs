@@ -5,10 +5,10 @@ use rmcp::handler::server::wrapper::Parameters;
 use rmcp::{Json, tool, tool_router};
 
 use crate::mcp::error::ToolError;
-use crate::mcp::server::CognitoMcp;
+use crate::mcp::state::State;
 
 #[tool_router(router = pool_router, vis = "pub(crate)")]
-impl CognitoMcp {
+impl State {
     #[tool(
         description = "Describe the user pool: name, estimated users, sign-in attributes, \
         the password policy, the MFA configuration and custom attributes."

@@ -8,10 +8,10 @@ use rmcp::handler::server::wrapper::Parameters;
 use rmcp::{Json, tool, tool_router};
 
 use crate::mcp::error::ToolError;
-use crate::mcp::server::CognitoMcp;
+use crate::mcp::state::State;
 
 #[tool_router(router = users_router, vis = "pub(crate)")]
-impl CognitoMcp {
+impl State {
     #[tool(
         description = "Create a user. Give a username and usually an email; other attributes \
         by name (standard ones, or custom:NAME). Leave temporary_password out to let Cognito \
