@@ -505,6 +505,7 @@ impl CognitoAuthBuilder {
             .dcr(p.dcr.clone())
             .lifetimes(p.lifetimes)
             .limits(p.limits)
+            .trusted_proxies(config.trusted_proxies.clone())
             .clock(self.clock.clone());
         if let Some(name) = &self.resource_name {
             builder = builder.resource_name(name.clone());

@@ -9,6 +9,8 @@
 //! | its secret | `COGNITO_CLIENT_SECRET` | `cognito.client_secret` | none |
 //! | endpoint override (moto, LocalStack) | `AWS_ENDPOINT_URL_COGNITO_IDENTITY_PROVIDER`, `AWS_ENDPOINT_URL` | `cognito.endpoint_url` | AWS |
 //! | public URL | `COGNITO_MCP_PUBLIC_URL` | `server.public_url` | none (the builder's) |
+//! | trusted proxies (CIDRs) | `COGNITO_MCP_TRUSTED_PROXIES` (comma-separated) | `server.trusted_proxies` | none |
+//! | the header they write | `COGNITO_MCP_FORWARDED_HEADER` | `server.forwarded_header` | `x-forwarded-for` |
 //! | app clients whose tokens pass | | `auth.client_ids` | `COGNITO_CLIENT_ID` |
 //! | scopes of each group | | `auth.group_scopes` | Admins, Developers, ReadOnly |
 //! | scope each tool needs | | `auth.tool_scopes` | none |
@@ -30,6 +32,12 @@ use crate::authz::{DcrPolicy, Lifetimes, Limits};
 
 /// The default region when neither `AWS_REGION` nor the file names one.
 pub const DEFAULT_REGION: &str = "us-east-1";
+
+/// The environment variable listing the trusted proxies' networks (comma-separated CIDRs).
+pub const TRUSTED_PROXIES_ENV: &str = "COGNITO_MCP_TRUSTED_PROXIES";
+
+/// The environment variable naming the header the trusted proxies write.
+pub const FORWARDED_HEADER_ENV: &str = "COGNITO_MCP_FORWARDED_HEADER";
 
 /// The environment variable naming the config file for [`AuthConfig::from_env`].
 pub const CONFIG_FILE_ENV: &str = "COGNITO_MCP_CONFIG";
@@ -223,10 +231,14 @@ struct FileTables {
     server: ServerTable,
 }
 
-/// `server.public_url`; the other keys of `[server]` belong to the application.
+/// `server.public_url`, `server.trusted_proxies` and `server.forwarded_header`; the other keys
+/// of `[server]` belong to the application.
 #[derive(Debug, Default, Deserialize)]
 struct ServerTable {
     public_url: Option<String>,
+    #[serde(default)]
+    trusted_proxies: Vec<String>,
+    forwarded_header: Option<String>,
 }
 
 /// Where the state of proxy mode lives.
@@ -408,6 +420,11 @@ pub struct AuthConfig {
     pub file_endpoint_url: Option<String>,
     /// `COGNITO_MCP_PUBLIC_URL`, `server.public_url`: the URL clients reach the server at.
     pub public_url: Option<String>,
+    /// `COGNITO_MCP_TRUSTED_PROXIES`, `server.trusted_proxies` (and `server.forwarded_header`):
+    /// the load balancers whose forwarded-for header names the client for the per-address
+    /// rules; default none (the TCP peer is the client). Set it with
+    /// [`AuthConfig::set_trusted_proxies`].
+    pub trusted_proxies: crate::TrustedProxies,
     /// `auth.resource_server`: the resource-server identifier of the scopes; default `mcp`.
     pub resource_server: String,
     /// `auth.client_ids`: the app clients whose Cognito access tokens pass; default
@@ -577,7 +594,54 @@ impl AuthConfig {
             config.public_url =
                 non_empty(tables.server.public_url).map(|u| u.trim_end_matches('/').to_owned());
         }
+        config.set_trusted_proxies(
+            &tables.server.trusted_proxies,
+            tables.server.forwarded_header.as_deref(),
+            env,
+        );
         Ok(config)
+    }
+
+    /// The trusted proxies: `COGNITO_MCP_TRUSTED_PROXIES` (comma-separated CIDRs) over the
+    /// file's `server.trusted_proxies`, and `COGNITO_MCP_FORWARDED_HEADER` over
+    /// `server.forwarded_header`. A bad entry is one of [`AuthConfig::problems`], and then no
+    /// proxy is trusted.
+    pub fn set_trusted_proxies(
+        &mut self,
+        file_networks: &[String],
+        file_header: Option<&str>,
+        env: &dyn Fn(&str) -> Option<String>,
+    ) {
+        let env_networks = non_empty(env(TRUSTED_PROXIES_ENV));
+        let (networks, networks_from): (Vec<String>, &str) = match &env_networks {
+            Some(v) => (
+                v.split(',')
+                    .map(str::trim)
+                    .filter(|s| !s.is_empty())
+                    .map(str::to_owned)
+                    .collect(),
+                TRUSTED_PROXIES_ENV,
+            ),
+            None => (file_networks.to_vec(), "server.trusted_proxies"),
+        };
+        let env_header = non_empty(env(FORWARDED_HEADER_ENV));
+        let header = env_header.as_deref().or(file_header);
+        match crate::TrustedProxies::parse(&networks, header) {
+            Ok(t) => self.trusted_proxies = t,
+            Err(errors) => {
+                self.trusted_proxies = crate::TrustedProxies::default();
+                self.read_problems.extend(errors.into_iter().map(|e| {
+                    let setting = match e {
+                        crate::TrustedProxyError::UnknownHeader(_) if env_header.is_some() => {
+                            FORWARDED_HEADER_ENV
+                        }
+                        crate::TrustedProxyError::UnknownHeader(_) => "server.forwarded_header",
+                        _ => networks_from,
+                    };
+                    Problem::new(format!("{setting}: {e}"))
+                }));
+            }
+        }
     }
 
     /// Resolves the `[cognito]` and `[auth]` tables of a larger file against the environment.
@@ -660,6 +724,7 @@ impl AuthConfig {
             file_endpoint_url,
             public_url: env_nonempty("COGNITO_MCP_PUBLIC_URL")
                 .map(|u| u.trim_end_matches('/').to_owned()),
+            trusted_proxies: Default::default(),
             resource_server,
             client_ids: auth.client_ids,
             jwks_url: env_nonempty("COGNITO_JWKS_URL").or(non_empty(auth.jwks_url)),

@@ -14,8 +14,8 @@ pub mod resource;
 pub mod store;
 
 pub use authz::{
-    AuthorizationServer, AuthorizationServerBuilder, DcrPolicy, HostedUi, HostedUiConfig,
-    Lifetimes, Limits,
+    AuthorizationServer, AuthorizationServerBuilder, Cidr, DcrPolicy, ForwardedHeader, HostedUi,
+    HostedUiConfig, Lifetimes, Limits, TrustedProxies, TrustedProxyError,
 };
 pub use caller::{Caller, Forbidden, NoCaller, Requirement};
 pub use cognito::{CognitoAuth, CognitoAuthBuilder, SetupError};

@@ -416,3 +416,115 @@ async fn pending_transactions_past_the_address_cap_fail() {
     assert_page(&refused, 429, "Too many sign-ins waiting");
     signed_in(&s.base).await;
 }
+
+/// Registers from local address `from`, sending `X-Forwarded-For: forwarded_for`, until
+/// refused; returns how many were accepted (at most `max`).
+async fn registrations_accepted(
+    base: &str,
+    from: IpAddr,
+    forwarded_for: &str,
+    max: usize,
+) -> usize {
+    let http = reqwest::Client::builder()
+        .local_address(from)
+        .build()
+        .expect("client");
+    for n in 0..max {
+        let got = http
+            .post(format!("{base}/register"))
+            .header("x-forwarded-for", forwarded_for)
+            .json(&json!({"client_name": "flood", "redirect_uris": [REDIRECT]}))
+            .send()
+            .await
+            .expect("POST /register");
+        if got.status() != 201 {
+            assert_eq!(got.status(), 429, "{:?}", got.text().await);
+            return n;
+        }
+    }
+    max
+}
+
+/// The attack: with no trusted proxies, a client sends a new `X-Forwarded-For` with every
+/// request to get a fresh budget each time. The header is not read, so one budget holds.
+#[tokio::test]
+async fn spoofed_forwarded_for_without_trusted_proxies_fails() {
+    let s = setup_with("", "registrations_per_minute = 5").await;
+    let mut accepted = 0;
+    for n in 0..10u8 {
+        accepted +=
+            registrations_accepted(&s.base, attacker(2), &format!("198.51.100.{n}"), 1).await;
+    }
+    assert_eq!(accepted, 5, "one budget of 5 for every spoofed address");
+}
+
+/// Behind a trusted balancer (127.0.0.9), its `X-Forwarded-For` names the client: two clients
+/// behind it have a budget each, and a client's own spoofed entry left of the balancer's is
+/// ignored. From a peer the server does not trust (127.0.0.2), the same header is ignored.
+#[tokio::test]
+async fn forwarded_for_from_a_trusted_proxy_names_the_client() {
+    let pool = new_pool().await;
+    let upstream = StandIn::start("alice", &["Admins"]).await;
+    let server = serve_proxy_env(
+        &pool,
+        &upstream,
+        "",
+        "registrations_per_minute = 3\nregistrations_per_minute_total = 1000",
+        &[("COGNITO_MCP_TRUSTED_PROXIES", "127.0.0.9/32")],
+    )
+    .await;
+    let base = &server.base;
+    let balancer = attacker(9);
+    assert_eq!(
+        registrations_accepted(base, balancer, "198.51.100.1", 10).await,
+        3
+    );
+    // Another client behind the same balancer has its own budget.
+    assert_eq!(
+        registrations_accepted(base, balancer, "198.51.100.2", 10).await,
+        3
+    );
+    // The first client spoofing a new address left of the balancer's entry: still refused.
+    assert_eq!(
+        registrations_accepted(base, balancer, "203.0.113.77, 198.51.100.1", 10).await,
+        0
+    );
+    // An IPv6 client is counted by its /64.
+    assert_eq!(
+        registrations_accepted(base, balancer, "2001:db8:1:2::1", 10).await,
+        3
+    );
+    assert_eq!(
+        registrations_accepted(base, balancer, "2001:db8:1:2::ffff", 10).await,
+        0
+    );
+    // Not through the balancer: the header is the client's own, and it is ignored.
+    assert_eq!(
+        registrations_accepted(base, attacker(2), "198.51.100.3", 10).await,
+        3
+    );
+    assert_eq!(
+        registrations_accepted(base, attacker(2), "198.51.100.4", 10).await,
+        0
+    );
+}
+
+/// A bad trusted-proxy entry is a configuration problem naming the setting and the fix, and
+/// then no proxy is trusted.
+#[test]
+fn a_bad_trusted_proxy_entry_is_a_problem() {
+    let env = |k: &str| match k {
+        "COGNITO_USER_POOL_ID" => Some("us-east-1_AbCdEf123".to_owned()),
+        "COGNITO_MCP_TRUSTED_PROXIES" => Some("10.0.0.0/8, 0.0.0.0/0".to_owned()),
+        _ => None,
+    };
+    let config = cognito_mcp_auth::AuthConfig::load(None, &env).expect("readable");
+    let problems: Vec<String> = config.problems().iter().map(|p| p.to_string()).collect();
+    assert!(
+        problems.iter().any(
+            |p| p.contains("COGNITO_MCP_TRUSTED_PROXIES") && p.contains("trusts every address")
+        ),
+        "{problems:?}"
+    );
+    assert!(config.trusted_proxies.is_empty());
+}

@@ -3,8 +3,11 @@
 //!
 //! One function, [`client_address`], decides it, so every rule agrees on who a caller is. It
 //! is the socket's peer address (axum's `ConnectInfo`, which `serve --transport lambda` fills
-//! from the event's source IP). Forwarded headers (`X-Forwarded-For`, `Forwarded`) are **not**
-//! read: anyone can write them, so trusting them needs a list of trusted proxies first.
+//! from the event's source IP), unless that peer is a trusted proxy
+//! ([`TrustedProxies`], `server.trusted_proxies`): then it is the client the proxies name in
+//! their forwarded-for header, read right to left through trusted hops only
+//! (`trusted_proxies.rs`). With no trusted proxies (the default), forwarded headers are never
+//! read: anyone can write them.
 //!
 //! IPv4 addresses count one by one. IPv6 addresses count by their /64 prefix, the smallest
 //! network a site is given: one host can pick any of 2^64 addresses in its /64, so counting
@@ -17,6 +20,8 @@ use std::net::{IpAddr, Ipv4Addr, Ipv6Addr, SocketAddr};
 use axum::extract::{ConnectInfo, FromRequestParts};
 use http::HeaderMap;
 use http::request::Parts;
+
+use super::trusted_proxies::TrustedProxies;
 
 /// Who a request comes from, as the per-address rules count it.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
@@ -53,14 +58,18 @@ impl fmt::Display for ClientAddress {
     }
 }
 
-/// The client address of a request: the one place that decides it.
-///
-/// `headers` are unused today; they are where trusted-proxy support will read
-/// `X-Forwarded-For` from.
-pub(crate) fn client_address(_headers: &HeaderMap, extensions: &http::Extensions) -> ClientAddress {
-    extensions
-        .get::<ConnectInfo<SocketAddr>>()
-        .map_or(ClientAddress::Unknown, |c| ClientAddress::of(c.0.ip()))
+/// The client address of a request: the one place that decides it. The trusted proxies are
+/// the ones the authorization server's routes put in the request's extensions; without them
+/// the peer is the client.
+pub(crate) fn client_address(headers: &HeaderMap, extensions: &http::Extensions) -> ClientAddress {
+    let Some(ConnectInfo(peer)) = extensions.get::<ConnectInfo<SocketAddr>>() else {
+        return ClientAddress::Unknown;
+    };
+    let ip = match extensions.get::<TrustedProxies>() {
+        Some(trusted) => trusted.client(peer.ip(), headers),
+        None => peer.ip(),
+    };
+    ClientAddress::of(ip)
 }
 
 impl<S: Send + Sync> FromRequestParts<S> for ClientAddress {
@@ -105,13 +114,28 @@ mod tests {
         );
     }
 
+    /// The attack: behind a balancer, a client sends `X-Forwarded-For` to get a new budget
+    /// per request; without trusted proxies nothing reads it.
     #[test]
-    fn forwarded_headers_are_not_trusted() {
+    fn forwarded_headers_are_not_trusted_without_trusted_proxies() {
         let mut headers = HeaderMap::new();
         headers.insert("x-forwarded-for", "198.51.100.9".parse().expect("hv"));
         headers.insert("forwarded", "for=198.51.100.9".parse().expect("hv"));
         let mut ext = http::Extensions::new();
         assert_eq!(client_address(&headers, &ext), ClientAddress::Unknown);
+        ext.insert(ConnectInfo(SocketAddr::from(([192, 0, 2, 7], 4000))));
+        assert_eq!(client_address(&headers, &ext), of("192.0.2.7"));
+    }
+
+    #[test]
+    fn behind_a_trusted_proxy_the_forwarded_client_counts() {
+        let mut headers = HeaderMap::new();
+        headers.insert("x-forwarded-for", "2001:db8:1:2::9".parse().expect("hv"));
+        let mut ext = http::Extensions::new();
+        ext.insert(ConnectInfo(SocketAddr::from(([10, 0, 0, 2], 4000))));
+        ext.insert(TrustedProxies::parse(&["10.0.0.0/8"], None).expect("valid"));
+        assert_eq!(client_address(&headers, &ext), of("2001:db8:1:2::ffff"));
+        // Spoofed from a peer that is not a trusted proxy: the peer counts.
         ext.insert(ConnectInfo(SocketAddr::from(([192, 0, 2, 7], 4000))));
         assert_eq!(client_address(&headers, &ext), of("192.0.2.7"));
     }

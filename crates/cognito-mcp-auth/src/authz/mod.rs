@@ -27,6 +27,7 @@ mod revoke;
 mod signing;
 mod special_address;
 mod token;
+pub mod trusted_proxies;
 pub mod upstream;
 
 use std::collections::BTreeSet;
@@ -50,6 +51,7 @@ use upstream::Upstream;
 
 pub(crate) use address::ClientAddress;
 pub use limits::Limits;
+pub use trusted_proxies::{Cidr, ForwardedHeader, TrustedProxies, TrustedProxyError};
 pub use upstream::{
     HostedUi, HostedUiConfig, Identity, UpstreamError, UpstreamGrant, UpstreamRequest,
 };
@@ -226,6 +228,7 @@ pub struct AuthorizationServerBuilder {
     clock: Arc<dyn Clock>,
     resource_name: String,
     scope_descriptions: Vec<(String, String)>,
+    trusted_proxies: TrustedProxies,
 }
 
 impl AuthorizationServerBuilder {
@@ -269,6 +272,14 @@ impl AuthorizationServerBuilder {
     /// A plain-words description of a scope for the consent page.
     pub fn describe_scope(mut self, scope: impl Into<String>, text: impl Into<String>) -> Self {
         self.scope_descriptions.push((scope.into(), text.into()));
+        self
+    }
+
+    /// The proxies whose forwarded-for header names the client for the per-address rules
+    /// (registration and authorization limits, pending sign-ins, the sign-in page's lockout).
+    /// Default: none, so the TCP peer is the client.
+    pub fn trusted_proxies(mut self, trusted: TrustedProxies) -> Self {
+        self.trusted_proxies = trusted;
         self
     }
 
@@ -320,6 +331,7 @@ impl AuthorizationServerBuilder {
                 scope_descriptions: self.scope_descriptions,
                 secure_cookies,
                 metadata_documents: metadata_document::MetadataDocuments::new(),
+                trusted_proxies: self.trusted_proxies,
             }),
         })
     }
@@ -358,6 +370,7 @@ struct Inner {
     scope_descriptions: Vec<(String, String)>,
     secure_cookies: bool,
     metadata_documents: metadata_document::MetadataDocuments,
+    trusted_proxies: TrustedProxies,
 }
 
 impl AuthorizationServer {
@@ -381,6 +394,7 @@ impl AuthorizationServer {
             clock: Arc::new(SystemClock),
             resource_name: "this MCP server".into(),
             scope_descriptions: Vec::new(),
+            trusted_proxies: TrustedProxies::default(),
         }
     }
 
@@ -492,10 +506,12 @@ impl AuthorizationServer {
         let r = r
             .layer(DefaultBodyLimit::max(64 * 1024))
             .with_state(self.clone());
-        match self.inner.upstream.routes() {
+        let r = match self.inner.upstream.routes() {
             Some(pages) => r.merge(pages.layer(DefaultBodyLimit::max(64 * 1024)).with_state(())),
             None => r,
-        }
+        };
+        // Every per-address rule reads the client address through these (`address.rs`).
+        r.layer(axum::Extension(self.inner.trusted_proxies.clone()))
     }
 
     /// Deletes expired state; run it now and then (backends with native TTLs do nothing).

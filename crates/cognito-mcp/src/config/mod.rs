@@ -8,6 +8,8 @@
 //! | app client secret | `COGNITO_CLIENT_SECRET` | `cognito.client_secret` | none |
 //! | endpoint override | `AWS_ENDPOINT_URL_COGNITO_IDENTITY_PROVIDER`, `AWS_ENDPOINT_URL` | `cognito.endpoint_url` | AWS |
 //! | read-only | `COGNITO_MCP_READ_ONLY` (or `--read-only`) | `server.read_only` | false |
+//! | trusted proxies (CIDRs) | `COGNITO_MCP_TRUSTED_PROXIES` | `server.trusted_proxies` | none |
+//! | the header they write | `COGNITO_MCP_FORWARDED_HEADER` | `server.forwarded_header` | `x-forwarded-for` |
 //! | allowed tools | | `tools.allow` | all |
 //! | denied tools | | `tools.deny` | none |
 //! | audit on/off | | `audit.enabled` | true |
@@ -107,6 +109,9 @@ struct ServerFile {
     read_only: Option<bool>,
     bind: Option<String>,
     public_url: Option<String>,
+    #[serde(default)]
+    trusted_proxies: Vec<String>,
+    forwarded_header: Option<String>,
     #[serde(default)]
     allowed_hosts: Vec<String>,
     #[serde(default)]
@@ -402,6 +407,11 @@ impl Settings {
             auth.public_url =
                 non_empty(file.server.public_url).map(|u| u.trim_end_matches('/').to_owned());
         }
+        auth.set_trusted_proxies(
+            &file.server.trusted_proxies,
+            file.server.forwarded_header.as_deref(),
+            env,
+        );
         let read_only = match env_nonempty("COGNITO_MCP_READ_ONLY") {
             Some(v) => truthy(&v).ok_or_else(|| {
                 Problem::new(format!(

@@ -384,3 +384,53 @@ fn malformed_state_key_fails() {
         "{p:?}"
     );
 }
+
+#[test]
+fn trusted_proxies_come_from_the_server_table_or_the_environment() {
+    let f = write(
+        "[cognito]\nuser_pool_id = \"us-east-1_AbCdEf123\"\n\
+         [server]\ntrusted_proxies = [\"10.0.0.0/16\", \"2001:db8::/32\"]\nforwarded_header = \"forwarded\"\n",
+    );
+    let s = Settings::load(Some(f.path()), &env(&[])).expect("loads");
+    let t = &s.auth.trusted_proxies;
+    assert_eq!(t.networks().len(), 2);
+    assert_eq!(t.header(), cognito_mcp_auth::ForwardedHeader::Forwarded);
+    let s = Settings::load(
+        Some(f.path()),
+        &env(&[("COGNITO_MCP_TRUSTED_PROXIES", "192.0.2.0/24")]),
+    )
+    .expect("loads");
+    assert_eq!(
+        s.auth.trusted_proxies.networks().len(),
+        1,
+        "the environment wins"
+    );
+    assert!(s.problems().is_empty(), "{:?}", s.problems());
+}
+
+#[test]
+fn a_bad_trusted_proxy_names_the_setting_and_the_fix() {
+    let f = write(
+        "[cognito]\nuser_pool_id = \"us-east-1_AbCdEf123\"\n\
+         [server]\ntrusted_proxies = [\"10.0.0.1/8\", \"::/0\"]\nforwarded_header = \"x-real-ip\"\n",
+    );
+    let s = Settings::load(Some(f.path()), &env(&[])).expect("loads");
+    let problems: Vec<String> = s
+        .problems()
+        .iter()
+        .map(|p| p.message().to_owned())
+        .collect();
+    assert_eq!(problems.len(), 3, "{problems:?}");
+    assert!(
+        problems[0].starts_with("server.trusted_proxies") && problems[0].contains("10.0.0.0/8")
+    );
+    assert!(problems[1].contains("trusts every address"));
+    assert!(
+        problems[2].starts_with("server.forwarded_header")
+            && problems[2].contains("x-forwarded-for")
+    );
+    assert!(
+        s.auth.trusted_proxies.is_empty(),
+        "nothing is trusted on a bad list"
+    );
+}
