@@ -763,7 +763,7 @@ async fn serve(bind: &str, public_url: Option<String>) -> anyhow::Result<()> {
     let shutdown = CancellationToken::new();
     let app = router(&public_url, &shutdown);
     tracing::warn!(addr = %local, "serving the MCP conformance fixtures (test only, no Cognito tools)");
-    http::run(listener, app, shutdown).await
+    http::run(listener, app, shutdown, Duration::from_secs(5)).await
 }
 
 /// Serve the MCP conformance suite's fixtures over Streamable HTTP (test only).

@@ -8,6 +8,7 @@
 //! | app client secret | `COGNITO_CLIENT_SECRET` | `cognito.client_secret` | none |
 //! | endpoint override | `AWS_ENDPOINT_URL_COGNITO_IDENTITY_PROVIDER`, `AWS_ENDPOINT_URL` | `cognito.endpoint_url` | AWS |
 //! | read-only | `COGNITO_MCP_READ_ONLY` (or `--read-only`) | `server.read_only` | false |
+//! | shutdown grace | `COGNITO_MCP_SHUTDOWN_GRACE_SECS` | `server.shutdown_grace_secs` | 10 |
 //! | trusted proxies (CIDRs) | `COGNITO_MCP_TRUSTED_PROXIES` | `server.trusted_proxies` | none |
 //! | the header they write | `COGNITO_MCP_FORWARDED_HEADER` | `server.forwarded_header` | `x-forwarded-for` |
 //! | allowed tools | | `tools.allow` | all |
@@ -117,6 +118,7 @@ struct ServerFile {
     #[serde(default)]
     allowed_origins: Vec<String>,
     max_body_bytes: Option<usize>,
+    shutdown_grace_secs: Option<u64>,
 }
 
 #[derive(Debug, Default, Deserialize)]
@@ -343,6 +345,9 @@ fn safety_settings(
 
 /// Default address `serve --transport http` binds.
 pub(crate) const DEFAULT_BIND: &str = "127.0.0.1:8080";
+/// How long a SIGTERM waits for the calls in flight by default: under the 30 s that ECS and
+/// Kubernetes give a task before they kill it.
+const DEFAULT_SHUTDOWN_GRACE_SECS: u64 = 10;
 /// Default largest request body over HTTP: 1 MiB.
 pub(crate) const DEFAULT_MAX_BODY_BYTES: usize = 1024 * 1024;
 
@@ -357,6 +362,9 @@ pub(crate) struct HttpSettings {
     pub(crate) allowed_origins: Vec<String>,
     /// `server.max_body_bytes`; default 1 MiB.
     pub(crate) max_body_bytes: usize,
+    /// `COGNITO_MCP_SHUTDOWN_GRACE_SECS`, `server.shutdown_grace_secs`: how long a SIGTERM
+    /// waits for the calls in flight; default 10 s.
+    pub(crate) shutdown_grace: std::time::Duration,
 }
 
 fn non_empty(v: Option<String>) -> Option<String> {
@@ -412,6 +420,18 @@ impl Settings {
             file.server.forwarded_header.as_deref(),
             env,
         );
+        let shutdown_grace_secs = match env_nonempty("COGNITO_MCP_SHUTDOWN_GRACE_SECS") {
+            Some(v) => v.parse::<u64>().map_err(|_| {
+                Problem::new(format!(
+                    "COGNITO_MCP_SHUTDOWN_GRACE_SECS is {v:?}; set it to a whole number of \
+                     seconds, like 10"
+                ))
+            })?,
+            None => file
+                .server
+                .shutdown_grace_secs
+                .unwrap_or(DEFAULT_SHUTDOWN_GRACE_SECS),
+        };
         let read_only = match env_nonempty("COGNITO_MCP_READ_ONLY") {
             Some(v) => truthy(&v).ok_or_else(|| {
                 Problem::new(format!(
@@ -444,6 +464,7 @@ impl Settings {
                 allowed_hosts: file.server.allowed_hosts,
                 allowed_origins: file.server.allowed_origins,
                 max_body_bytes: file.server.max_body_bytes.unwrap_or(DEFAULT_MAX_BODY_BYTES),
+                shutdown_grace: std::time::Duration::from_secs(shutdown_grace_secs),
             },
             auth,
             deploy: file.deploy.clone(),

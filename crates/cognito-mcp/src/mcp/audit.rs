@@ -42,14 +42,19 @@ impl Auditor {
             .unwrap_or_else(|| self.actor.clone())
     }
 
-    /// Starts the record of a call of `action` with `arguments` (already redacted).
+    /// Starts the record of a call of `action` with `arguments` (already redacted). An entry
+    /// dropped before [`Entry::finish`] (the client went away, or shutdown stopped the call
+    /// past its grace) still writes a record: outcome `cancelled`, error `interrupted`.
     pub(crate) fn begin(&self, actor: String, action: &str, arguments: Value) -> Entry {
         Entry {
-            started: SystemTime::now(),
-            clock: Instant::now(),
-            actor,
-            action: action.to_owned(),
-            arguments,
+            open: Some(Open {
+                started: SystemTime::now(),
+                clock: Instant::now(),
+                actor,
+                action: action.to_owned(),
+                arguments,
+            }),
+            writer: self.writer.clone(),
         }
     }
 
@@ -64,6 +69,13 @@ impl Auditor {
 /// A call's record in the making.
 #[derive(Debug)]
 pub(crate) struct Entry {
+    /// Taken by [`Entry::finish`]; still here when the call was interrupted.
+    open: Option<Open>,
+    writer: Option<Arc<AuditWriter>>,
+}
+
+#[derive(Debug)]
+struct Open {
     started: SystemTime,
     clock: Instant,
     actor: String,
@@ -71,9 +83,11 @@ pub(crate) struct Entry {
     arguments: Value,
 }
 
-impl Entry {
-    /// The finished record: `outcome`, the error code if any, and the AWS calls made.
-    pub(crate) fn finish(
+/// The error code of a call that stopped before it answered.
+pub(crate) const INTERRUPTED: &str = "interrupted";
+
+impl Open {
+    fn record(
         self,
         outcome: AuditOutcome,
         error: Option<String>,
@@ -90,5 +104,30 @@ impl Entry {
         record.error = error;
         record.aws_calls = aws_calls.iter().map(AuditCall::from).collect();
         record
+    }
+}
+
+impl Entry {
+    /// The finished record: `outcome`, the error code if any, and the AWS calls made.
+    pub(crate) fn finish(
+        mut self,
+        outcome: AuditOutcome,
+        error: Option<String>,
+        aws_calls: &[CallRecord],
+    ) -> AuditRecord {
+        self.open
+            .take()
+            .expect("an entry is finished once")
+            .record(outcome, error, aws_calls)
+    }
+}
+
+impl Drop for Entry {
+    /// The call never finished: its record says so. Which AWS calls it made is not known
+    /// here (they are recorded as the call ends); CloudTrail has them.
+    fn drop(&mut self) {
+        if let (Some(open), Some(writer)) = (self.open.take(), &self.writer) {
+            writer.record(open.record(AuditOutcome::Cancelled, Some(INTERRUPTED.into()), &[]));
+        }
     }
 }

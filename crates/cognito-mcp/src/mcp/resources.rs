@@ -55,7 +55,15 @@ pub(crate) async fn read(
     let entry = state
         .auditor
         .begin(actor, "read_resource", serde_json::json!({ "uri": uri }));
-    let (tool, username) = resolve(uri)?;
+    let (tool, username) = match resolve(uri) {
+        Ok(resolved) => resolved,
+        Err(e) => {
+            state
+                .auditor
+                .write(entry.finish(AuditOutcome::Error, Some(format!("{:?}", e.code)), &[]));
+            return Err(e);
+        }
+    };
     let spec = catalog::find(tool).expect("resource tools are in the catalogue");
     if let Err(refusal) = state.gate.check(spec, principal) {
         state

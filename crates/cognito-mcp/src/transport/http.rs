@@ -204,7 +204,24 @@ pub(crate) async fn serve(settings: Settings, server: CognitoMcp) -> anyhow::Res
     });
 
     tracing::info!(addr = %local, resource = %app.resource_url, "serving MCP over Streamable HTTP");
-    run(listener, app.router, app.shutdown).await
+    let audit = base.server.auditor.writer().cloned();
+    let served = run(
+        listener,
+        app.router,
+        app.shutdown,
+        settings.http.shutdown_grace,
+    )
+    .await;
+    // Every record of the calls served (and of those stopped past the grace) is in the file
+    // before the process exits.
+    if let Some(writer) = audit {
+        match tokio::task::spawn_blocking(move || writer.flush()).await {
+            Ok(Ok(())) => {}
+            Ok(Err(e)) => tracing::error!(error = %e, "the audit could not be flushed at shutdown"),
+            Err(e) => tracing::error!(error = %e, "the audit flush at shutdown failed"),
+        }
+    }
+    served
 }
 
 /// The Host and Origin allow-lists against DNS rebinding: the configured ones, else loopback
@@ -242,12 +259,15 @@ pub fn allow_lists(
     (allowed_hosts, allowed_origins)
 }
 
-/// Serves `app` on `listener` until Ctrl-C or SIGTERM, then cancels `shutdown` (the MCP
-/// sessions) and drains the connections. Prints `listening on http://ADDR` on stdout first.
+/// Serves `app` on `listener` until Ctrl-C or SIGTERM. Then it stops accepting connections,
+/// waits up to `grace` for the requests in flight to answer, and cancels `shutdown` (the MCP
+/// service's work, and what is still running past the grace). Prints `listening on
+/// http://ADDR` on stdout first.
 pub async fn run(
     listener: tokio::net::TcpListener,
     app: Router,
     shutdown: CancellationToken,
+    grace: std::time::Duration,
 ) -> anyhow::Result<()> {
     let local = listener.local_addr()?;
     // Register the signal handlers before announcing the address: a SIGTERM that arrives
@@ -262,15 +282,34 @@ pub async fn run(
     });
     // The peer address reaches handlers (registration limits per client address).
     let app = app.into_make_service_with_connect_info::<std::net::SocketAddr>();
-    axum::serve(listener, app)
-        .with_graceful_shutdown(async move {
-            signal.await;
-            tracing::info!("shutting down");
-            shutdown.cancel();
-        })
-        .await
-        .context("the HTTP server failed")?;
-    Ok(())
+    let (signalled, got_signal) = tokio::sync::oneshot::channel::<()>();
+    let serving = axum::serve(listener, app).with_graceful_shutdown(async move {
+        signal.await;
+        tracing::info!(
+            grace_secs = grace.as_secs_f64(),
+            "shutting down: no new connections; the calls in flight may finish"
+        );
+        let _ = signalled.send(());
+    });
+    let past_grace = async move {
+        match got_signal.await {
+            Ok(()) => tokio::time::sleep(grace).await,
+            // The server ended without a signal: nothing to bound.
+            Err(_) => std::future::pending().await,
+        }
+    };
+    let result = tokio::select! {
+        served = serving.into_future() => served.context("the HTTP server failed"),
+        () = past_grace => {
+            tracing::warn!(
+                grace_secs = grace.as_secs_f64(),
+                "calls still in flight after the shutdown grace are stopped (audited as interrupted)"
+            );
+            Ok(())
+        }
+    };
+    shutdown.cancel();
+    result
 }
 
 /// A future that completes at Ctrl-C or SIGTERM; the handlers are registered when this returns.

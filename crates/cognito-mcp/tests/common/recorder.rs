@@ -29,6 +29,8 @@ struct Inner {
     upstream: String,
     calls: Mutex<Vec<Call>>,
     hold: Mutex<HashMap<String, Duration>>,
+    /// Operations held until [`Recorder::release`].
+    gates: Mutex<HashMap<String, Arc<tokio::sync::Semaphore>>>,
     add_params: Mutex<HashMap<String, (String, String)>>,
     http: reqwest::Client,
 }
@@ -80,6 +82,21 @@ impl Recorder {
             .insert(operation.to_owned(), d);
     }
 
+    /// Holds every `operation` request until [`Recorder::release`] (or forever).
+    pub fn gate(&self, operation: &str) {
+        self.inner.gates.lock().expect("lock").insert(
+            operation.to_owned(),
+            Arc::new(tokio::sync::Semaphore::new(0)),
+        );
+    }
+
+    /// Lets the requests [`Recorder::gate`] holds go on.
+    pub fn release(&self, operation: &str) {
+        if let Some(g) = self.inner.gates.lock().expect("lock").get(operation) {
+            g.add_permits(tokio::sync::Semaphore::MAX_PERMITS / 2);
+        }
+    }
+
     /// Adds `name = value` to the `ChallengeParameters` of every `operation` answer that has
     /// them.
     pub fn add_challenge_parameter(&self, operation: &str, name: &str, value: &str) {
@@ -119,6 +136,10 @@ async fn forward(State(p): State<Arc<Inner>>, req: Request) -> Response<Body> {
         let hold = p.hold.lock().expect("lock").get(&op).copied();
         if let Some(d) = hold {
             tokio::time::sleep(d).await;
+        }
+        let gate = p.gates.lock().expect("lock").get(&op).cloned();
+        if let Some(g) = gate {
+            let _permit = g.acquire().await.expect("gate open");
         }
     }
     let mut headers = HeaderMap::new();
