@@ -193,6 +193,32 @@ impl KeyStore {
             .cloned()
     }
 
+    /// How many keys are held: 0 until a fetch has succeeded.
+    pub(crate) fn held(&self) -> usize {
+        self.keys.read().unwrap_or_else(|p| p.into_inner()).len()
+    }
+
+    /// The keys held; when there are none, one fetch first unless the last was less than the
+    /// interval ago (a readiness probe, so a server whose start-up fetch failed recovers).
+    pub(crate) async fn ensure(&self) -> Result<usize, VerifyError> {
+        if self.held() > 0 {
+            return Ok(self.held());
+        }
+        let mut last = self.refetch.lock().await;
+        if self.held() > 0 {
+            return Ok(self.held());
+        }
+        let now = self.clock.now();
+        let recently = last
+            .and_then(|t| now.duration_since(t).ok())
+            .is_some_and(|since| since < self.min_refetch_interval);
+        if recently {
+            return Ok(0);
+        }
+        *last = Some(now);
+        self.fetch_and_store().await
+    }
+
     /// Fetches the key set now, whatever the interval (startup warm-up).
     pub(crate) async fn refresh(&self) -> Result<usize, VerifyError> {
         let mut last = self.refetch.lock().await;

@@ -214,6 +214,13 @@ impl CognitoVerifier {
         self.verify_as(token, TokenUse::Id).await
     }
 
+    /// How many keys of the key set are held (0 until a fetch has succeeded), after one fetch
+    /// when none are and the last fetch was at least the refetch interval ago. For readiness
+    /// probes: a server that cannot verify any token yet is not ready.
+    pub async fn ensure_keys(&self) -> Result<usize, VerifyError> {
+        self.inner.keys.ensure().await
+    }
+
     /// How many verified tokens are cached.
     pub fn cached_tokens(&self) -> usize {
         self.inner.cache.len()

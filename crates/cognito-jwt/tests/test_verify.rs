@@ -472,3 +472,31 @@ fn verifier_without_clients_or_audience_cannot_be_built() {
     let err = VerifierBuilder::new(ISSUER).build().expect_err("refused");
     assert_eq!(err, cognito_jwt::BuildError::NoClientIds);
 }
+
+/// Readiness probes of a server whose key-set host is down: each probe may fetch at most once
+/// per refetch interval (the probe is public: a flood of probes must not become a flood of
+/// fetches), and once the host is back the next probe after the interval has the keys.
+#[tokio::test]
+async fn readiness_probes_past_the_refetch_interval_fail() {
+    let s = setup();
+    s.source.set(None);
+    assert!(
+        s.verifier.ensure_keys().await.is_err(),
+        "down: the fetch fails"
+    );
+    assert_eq!(s.source.fetches(), 1);
+    for _ in 0..20 {
+        assert_eq!(s.verifier.ensure_keys().await.expect("no fetch"), 0);
+    }
+    assert_eq!(
+        s.source.fetches(),
+        1,
+        "probes within the interval fetch nothing"
+    );
+    s.source.set(Some(jwks(&[&s.key])));
+    s.clock.advance(Duration::from_secs(11));
+    assert_eq!(s.verifier.ensure_keys().await.expect("fetched"), 1);
+    assert_eq!(s.source.fetches(), 2);
+    assert_eq!(s.verifier.ensure_keys().await.expect("held"), 1);
+    assert_eq!(s.source.fetches(), 2, "keys held: no fetch");
+}

@@ -10,6 +10,7 @@ mod cognito;
 pub mod config;
 #[cfg(feature = "login")]
 pub mod login;
+mod readiness;
 pub mod resource;
 pub mod store;
 
@@ -23,6 +24,7 @@ pub use cognito_jwt::{Principal, ScopePolicy};
 pub use config::{AuthConfig, ConfigError, ProxyConfig};
 #[cfg(feature = "login")]
 pub use login::{CognitoLogin, LoginConfig};
+pub use readiness::{CheckState, Readiness};
 pub use resource::{
     BearerLayer, BearerService, DEFAULT_MAX_BODY_BYTES, NoTokenSource, ProtectedResource,
     ProtectedResourceBuilder, ScopeRule,

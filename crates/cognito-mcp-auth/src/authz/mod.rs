@@ -408,6 +408,11 @@ impl AuthorizationServer {
         &self.inner.resource
     }
 
+    /// The state store.
+    pub(crate) fn store(&self) -> &std::sync::Arc<dyn Store> {
+        &self.inner.store
+    }
+
     /// The verifier of the tokens this server issues (audience-bound, own key).
     pub fn verifier(&self) -> &CognitoVerifier {
         &self.inner.verifier

@@ -58,9 +58,11 @@ pub(crate) async fn read(
     let (tool, username) = match resolve(uri) {
         Ok(resolved) => resolved,
         Err(e) => {
-            state
-                .auditor
-                .write(entry.finish(AuditOutcome::Error, Some(format!("{:?}", e.code)), &[]));
+            state.auditor.write(entry.finish(
+                AuditOutcome::Error,
+                Some(format!("{:?}", e.code)),
+                &[],
+            ));
             return Err(e);
         }
     };

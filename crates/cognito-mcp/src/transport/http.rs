@@ -1,5 +1,6 @@
 //! `serve --transport http`: Streamable HTTP at `/mcp`, guarded as an OAuth protected resource
-//! whose callers hold Cognito tokens; metadata, `/healthz`, graceful shutdown.
+//! whose callers hold Cognito tokens; metadata, `/healthz` (liveness), `/readyz` (the key set
+//! and the store), graceful shutdown.
 
 use std::sync::Arc;
 
@@ -41,7 +42,8 @@ pub(crate) struct AppBase {
 
 /// The HTTP app for one public URL.
 pub(crate) struct App {
-    /// `/mcp`, the metadata documents, `/healthz`, and in proxy mode the authorization server.
+    /// `/mcp`, the metadata documents, `/healthz`, `/readyz`, and in proxy mode the
+    /// authorization server.
     pub(crate) router: Router,
     /// `{public_url}/mcp`.
     pub(crate) resource_url: String,
@@ -140,7 +142,8 @@ impl AppBase {
             .route(
                 "/healthz",
                 get(|| async { axum::Json(serde_json::json!({"status": "ok"})) }),
-            );
+            )
+            .route("/readyz", get(readyz).with_state(auth.clone()));
         Ok(App {
             router,
             resource_url,
@@ -176,6 +179,23 @@ pub(crate) fn auth_builder(
         }
     }
     auth
+}
+
+/// Readiness (`/readyz`): 200 when the pool's key set is held and (proxy mode) the state
+/// store answers, else 503; the body names each check's state, never its detail.
+async fn readyz(
+    axum::extract::State(auth): axum::extract::State<CognitoAuth>,
+) -> (axum::http::StatusCode, axum::Json<serde_json::Value>) {
+    let r = auth.readiness().await;
+    let status = if r.is_ready() {
+        axum::http::StatusCode::OK
+    } else {
+        axum::http::StatusCode::SERVICE_UNAVAILABLE
+    };
+    (
+        status,
+        axum::Json(serde_json::json!({"status": r.to_string(), "checks": r})),
+    )
 }
 
 /// Runs the HTTP server until Ctrl-C or SIGTERM.
