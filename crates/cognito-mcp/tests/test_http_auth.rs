@@ -297,3 +297,37 @@ async fn sigterm_shuts_down_gracefully() {
     let log = std::fs::read_to_string(s.dir.path().join("stderr.log")).unwrap_or_default();
     assert!(log.contains("shutting down"), "{log}");
 }
+
+#[tokio::test]
+async fn json_log_lines_that_are_not_one_object_each_fail() {
+    let pool = new_pool().await;
+    let (reader, _) = tokens_for(&pool, "bob", &["ReadOnly"]).await;
+    let mut s = serve_http(&pool, &[("COGNITO_MCP_LOG_FORMAT", "json")]).await;
+    let r = http_call(&s.base, &reader, "whoami", json!({})).await;
+    assert_eq!(r.status, 200, "{:?}", r.body);
+    let pid = s.child.id().expect("pid");
+    let status = std::process::Command::new("kill")
+        .args(["-TERM", &pid.to_string()])
+        .status()
+        .expect("kill");
+    assert!(status.success());
+    let exit = tokio::time::timeout(std::time::Duration::from_secs(30), s.child.wait())
+        .await
+        .expect("the server stops")
+        .expect("wait");
+    assert!(exit.success(), "{exit:?}");
+    let log = std::fs::read_to_string(s.dir.path().join("stderr.log")).unwrap_or_default();
+    let lines: Vec<Value> = log
+        .lines()
+        .filter(|l| !l.trim().is_empty())
+        .map(|l| serde_json::from_str(l).unwrap_or_else(|e| panic!("not JSON ({e}): {l}")))
+        .collect();
+    assert!(
+        lines.iter().any(|l| l["fields"]["message"]
+            .as_str()
+            .is_some_and(|m| m.starts_with("shutting down"))
+            && l["level"] == "INFO"),
+        "{log}"
+    );
+    assert!(!log.contains(&reader), "the token is never logged");
+}

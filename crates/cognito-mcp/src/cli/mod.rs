@@ -29,8 +29,27 @@ struct Cli {
     /// A TOML configuration file (environment variables override it).
     #[arg(long, global = true, env = "COGNITO_MCP_CONFIG", value_name = "PATH")]
     config: Option<PathBuf>,
+    /// How log lines on standard error look: text, or json (one JSON object a line, for log
+    /// pipelines such as CloudWatch Logs Insights or Loki).
+    #[arg(
+        long,
+        global = true,
+        env = "COGNITO_MCP_LOG_FORMAT",
+        value_enum,
+        default_value_t = LogFormat::Text
+    )]
+    log_format: LogFormat,
     #[command(subcommand)]
     command: Command,
+}
+
+/// The format of log lines.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+enum LogFormat {
+    /// `2026-12-03T10:00:00Z  INFO message key=value`.
+    Text,
+    /// `{"timestamp":"...","level":"INFO","fields":{"message":"...","key":"value"}}`.
+    Json,
 }
 
 #[derive(Debug, Subcommand)]
@@ -131,7 +150,7 @@ const PAYLOAD_TARGETS: &[&str] = &[
     "h2",
 ];
 
-fn init_logging() {
+fn init_logging(format: LogFormat) {
     use tracing_subscriber::EnvFilter;
     use tracing_subscriber::filter::filter_fn;
     use tracing_subscriber::prelude::*;
@@ -144,15 +163,16 @@ fn init_logging() {
                 .iter()
                 .any(|t| meta.target() == *t || meta.target().starts_with(&format!("{t}::")))
     });
+    let layer = tracing_subscriber::fmt::layer()
+        .with_writer(std::io::stderr)
+        .with_ansi(false)
+        .with_target(false);
+    let layer = match format {
+        LogFormat::Text => layer.boxed(),
+        LogFormat::Json => layer.json().boxed(),
+    };
     tracing_subscriber::registry()
-        .with(
-            tracing_subscriber::fmt::layer()
-                .with_writer(std::io::stderr)
-                .with_ansi(false)
-                .with_target(false)
-                .with_filter(no_payloads)
-                .with_filter(filter),
-        )
+        .with(layer.with_filter(no_payloads).with_filter(filter))
         .init();
 }
 
@@ -177,7 +197,7 @@ fn args() -> Vec<std::ffi::OsString> {
 /// Runs the command line; `main.rs` calls only this.
 pub fn main() -> ExitCode {
     let cli = Cli::parse_from(args());
-    init_logging();
+    init_logging(cli.log_format);
     // One worker thread unless TOKIO_WORKER_THREADS says otherwise: Cognito's quotas (tens of
     // requests per second per account) bound the real work far below what one core serves
     // (about 20,000 authenticated calls a second), and one worker spends a third less CPU
