@@ -361,18 +361,45 @@ impl HttpConnector for PacedConnector {
         let inner = self.inner.clone();
         let pacer = self.pacer.clone();
         HttpConnectorFuture::new(async move {
+            let name = operation.map_or("other", Operation::name);
             if let Some(op) = operation {
+                let waited = Instant::now();
                 pacer.wait(op).await;
+                metrics::histogram!(
+                    "cognito_mcp_pacing_wait_seconds",
+                    "category" => op.quota_category().name()
+                )
+                .record(waited.elapsed().as_secs_f64());
             }
-            let response = inner.call(request).await?;
-            if is_throttle(&response) {
+            let sent = Instant::now();
+            let response = match inner.call(request).await {
+                Ok(r) => r,
+                Err(e) => {
+                    metrics::counter!("cognito_mcp_aws_requests_total", "operation" => name, "outcome" => "unreachable")
+                        .increment(1);
+                    return Err(e);
+                }
+            };
+            metrics::histogram!("cognito_mcp_aws_request_duration_seconds", "operation" => name)
+                .record(sent.elapsed().as_secs_f64());
+            let outcome = if is_throttle(&response) {
                 if let Some(op) = operation {
                     pacer.note_throttle(op);
                 }
                 calls::record_throttle();
-            } else if let Some(op) = operation {
-                pacer.note_success(op);
-            }
+                "throttled"
+            } else {
+                if let Some(op) = operation {
+                    pacer.note_success(op);
+                }
+                if response.status().is_success() {
+                    "ok"
+                } else {
+                    "error"
+                }
+            };
+            metrics::counter!("cognito_mcp_aws_requests_total", "operation" => name, "outcome" => outcome)
+                .increment(1);
             Ok(response)
         })
     }

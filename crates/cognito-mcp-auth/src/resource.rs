@@ -409,8 +409,14 @@ impl ProtectedResource {
             }
         };
         let principal = match self.verify_token(&token).await {
-            Ok(p) => p,
+            Ok(p) => {
+                metrics::counter!("cognito_mcp_token_verifications_total", "outcome" => "ok")
+                    .increment(1);
+                p
+            }
             Err(e) => {
+                metrics::counter!("cognito_mcp_token_verifications_total", "outcome" => e.code())
+                    .increment(1);
                 tracing::debug!(reason = e.code(), "bearer token rejected");
                 return Err(self.reject(
                     StatusCode::UNAUTHORIZED,

@@ -10,6 +10,7 @@
 //!   classified) → audit.
 //! - `transport/`: stdio, Streamable HTTP (with the `cognito-mcp-auth` layer) and Lambda.
 //! - `config/`: the TOML file and environment, validated into `Settings`.
+//! - `metrics.rs`: the Prometheus recorder and `/metrics`, when `[metrics]` turns them on.
 //! - `cli/`, `deploy/`: the commands.
 //!
 //! The binary's `main` calls [`cli::main`]; [`transport::http`] is public for the conformance
@@ -21,6 +22,7 @@ pub mod cli;
 pub(crate) mod config;
 pub(crate) mod deploy;
 pub(crate) mod mcp;
+pub(crate) mod metrics;
 pub(crate) mod policy;
 pub(crate) mod scopes;
 pub(crate) mod tools;

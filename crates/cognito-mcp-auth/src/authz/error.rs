@@ -18,6 +18,11 @@ pub(crate) struct OAuthError {
 }
 
 impl OAuthError {
+    /// The OAuth error code (`invalid_client_metadata`, `temporarily_unavailable`, ...).
+    pub(crate) fn code(&self) -> &'static str {
+        self.code
+    }
+
     pub(crate) fn new(
         status: StatusCode,
         code: &'static str,

@@ -119,6 +119,19 @@ pub(super) fn check_metadata(s: &AuthorizationServer, m: &Metadata) -> Result<Ch
 
 /// `POST /register`.
 pub(crate) async fn register(
+    state: State<AuthorizationServer>,
+    req: Request,
+) -> Result<(StatusCode, Json<Value>), OAuthError> {
+    let answer = register_client(state, req).await;
+    let outcome = match &answer {
+        Ok(_) => "registered",
+        Err(e) => e.code(),
+    };
+    metrics::counter!("cognito_mcp_registrations_total", "outcome" => outcome).increment(1);
+    answer
+}
+
+async fn register_client(
     State(s): State<AuthorizationServer>,
     req: Request,
 ) -> Result<(StatusCode, Json<Value>), OAuthError> {

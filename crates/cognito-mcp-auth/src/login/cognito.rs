@@ -42,6 +42,24 @@ pub(crate) enum Failure {
     Misconfigured(String),
 }
 
+impl Failure {
+    /// The failure's name, for the metrics (`cognito_mcp_sign_in_attempts_total{outcome}`).
+    pub(crate) fn code(&self) -> &'static str {
+        match self {
+            Self::BadCredentials => "bad_credentials",
+            Self::CognitoLockout => "cognito_lockout",
+            Self::SessionExpired => "session_expired",
+            Self::WrongCode => "wrong_code",
+            Self::InvalidPassword(_) => "invalid_password",
+            Self::PasswordResetRequired => "password_reset_required",
+            Self::NotConfirmed => "not_confirmed",
+            Self::Throttled => "throttled",
+            Self::Unavailable(_) => "unavailable",
+            Self::Misconfigured(_) => "misconfigured",
+        }
+    }
+}
+
 impl<E, R> From<SdkError<E, R>> for Failure
 where
     E: ProvideErrorMetadata + std::error::Error + 'static,

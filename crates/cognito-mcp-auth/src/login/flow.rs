@@ -249,6 +249,8 @@ impl CognitoLogin {
                 self.succeeded(&Subject::user(&who.user, l))
                     .await
                     .map_err(store_down)?;
+                metrics::counter!("cognito_mcp_sign_in_attempts_total", "outcome" => "ok")
+                    .increment(1);
                 let code = crypto::random_token();
                 let username = grant.identity.username.clone().unwrap_or_default();
                 let done = FinishedSignIn {
@@ -530,6 +532,8 @@ impl CognitoLogin {
     ) -> Option<Response> {
         match self.reserve(&self.subjects(who, ip)).await {
             Ok(Some(secs)) => {
+                metrics::counter!("cognito_mcp_sign_in_attempts_total", "outcome" => "locked_out")
+                    .increment(1);
                 tracing::warn!(user = %who.tag, %ip, "sign-in refused: locked out");
                 Some(self.locked_out(state, st, &who.typed, secs).await)
             }
@@ -548,6 +552,7 @@ impl CognitoLogin {
         ip: &str,
         f: Failure,
     ) -> Response {
+        metrics::counter!("cognito_mcp_sign_in_attempts_total", "outcome" => f.code()).increment(1);
         let message = match &f {
             Failure::BadCredentials => "Incorrect username or password.",
             Failure::CognitoLockout => {

@@ -8,6 +8,7 @@
 //! | app client secret | `COGNITO_CLIENT_SECRET` | `cognito.client_secret` | none |
 //! | endpoint override | `AWS_ENDPOINT_URL_COGNITO_IDENTITY_PROVIDER`, `AWS_ENDPOINT_URL` | `cognito.endpoint_url` | AWS |
 //! | read-only | `COGNITO_MCP_READ_ONLY` (or `--read-only`) | `server.read_only` | false |
+//! | metrics (Prometheus) | `COGNITO_MCP_METRICS`, `COGNITO_MCP_METRICS_BIND` | `metrics.enabled`, `metrics.bind` | off; `/metrics` on the main listener unless a bind is given |
 //! | shutdown grace | `COGNITO_MCP_SHUTDOWN_GRACE_SECS` | `server.shutdown_grace_secs` | 10 |
 //! | trusted proxies (CIDRs) | `COGNITO_MCP_TRUSTED_PROXIES` | `server.trusted_proxies` | none |
 //! | the header they write | `COGNITO_MCP_FORWARDED_HEADER` | `server.forwarded_header` | `x-forwarded-for` |
@@ -65,6 +66,15 @@ pub(crate) struct FileConfig {
     bulk: BulkFile,
     #[serde(default)]
     pacing: PacingFile,
+    #[serde(default)]
+    metrics: MetricsFile,
+}
+
+#[derive(Debug, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct MetricsFile {
+    enabled: Option<bool>,
+    bind: Option<String>,
 }
 
 #[derive(Debug, Default, Deserialize)]
@@ -155,6 +165,8 @@ pub(crate) struct Settings {
     pub(crate) audit_enabled: bool,
     pub(crate) audit_file: PathBuf,
     pub(crate) http: HttpSettings,
+    /// `COGNITO_MCP_METRICS`, `metrics.enabled` (default off): Prometheus metrics over HTTP.
+    pub(crate) metrics: Option<MetricsSettings>,
     /// `[cognito]`, `[auth]` and their environment variables, resolved by the library: the
     /// region, pool, app client and its secret, the endpoint override, the bearer check, the
     /// scopes, proxy mode. The one copy: nothing else holds these.
@@ -351,6 +363,14 @@ const DEFAULT_SHUTDOWN_GRACE_SECS: u64 = 10;
 /// Default largest request body over HTTP: 1 MiB.
 pub(crate) const DEFAULT_MAX_BODY_BYTES: usize = 1024 * 1024;
 
+/// Where the metrics are served.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub(crate) struct MetricsSettings {
+    /// `COGNITO_MCP_METRICS_BIND`, `metrics.bind`: a listener of their own (say
+    /// `127.0.0.1:9464`, or a private interface); none: `/metrics` on the main listener.
+    pub(crate) bind: Option<String>,
+}
+
 /// Settings of the HTTP transport.
 #[derive(Debug, Clone)]
 pub(crate) struct HttpSettings {
@@ -432,6 +452,17 @@ impl Settings {
                 .shutdown_grace_secs
                 .unwrap_or(DEFAULT_SHUTDOWN_GRACE_SECS),
         };
+        let metrics_on = match env_nonempty("COGNITO_MCP_METRICS") {
+            Some(v) => truthy(&v).ok_or_else(|| {
+                Problem::new(format!(
+                    "COGNITO_MCP_METRICS is {v:?}; set it to true or false"
+                ))
+            })?,
+            None => file.metrics.enabled.unwrap_or(false),
+        };
+        let metrics = metrics_on.then(|| MetricsSettings {
+            bind: env_nonempty("COGNITO_MCP_METRICS_BIND").or(non_empty(file.metrics.bind.clone())),
+        });
         let read_only = match env_nonempty("COGNITO_MCP_READ_ONLY") {
             Some(v) => truthy(&v).ok_or_else(|| {
                 Problem::new(format!(
@@ -457,6 +488,7 @@ impl Settings {
                     Some(_) => PathBuf::from(cognito_admin::audit::STDERR),
                     None => default_audit_file(),
                 }),
+            metrics,
             http: HttpSettings {
                 bind: env_nonempty("COGNITO_MCP_BIND")
                     .or(non_empty(file.server.bind))

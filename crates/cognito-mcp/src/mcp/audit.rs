@@ -58,8 +58,9 @@ impl Auditor {
         }
     }
 
-    /// Writes a record.
+    /// Writes a record (and counts it in the metrics, audit on or off).
     pub(crate) fn write(&self, record: AuditRecord) {
+        observe(&record);
         if let Some(writer) = &self.writer {
             writer.record(record);
         }
@@ -126,8 +127,61 @@ impl Drop for Entry {
     /// The call never finished: its record says so. Which AWS calls it made is not known
     /// here (they are recorded as the call ends); CloudTrail has them.
     fn drop(&mut self) {
-        if let (Some(open), Some(writer)) = (self.open.take(), &self.writer) {
-            writer.record(open.record(AuditOutcome::Cancelled, Some(INTERRUPTED.into()), &[]));
+        if let Some(open) = self.open.take() {
+            let record = open.record(AuditOutcome::Cancelled, Some(INTERRUPTED.into()), &[]);
+            observe(&record);
+            if let Some(writer) = &self.writer {
+                writer.record(record);
+            }
         }
     }
+}
+
+/// Counts a finished call in the metrics (`cognito_mcp_tool_calls_total`, its duration, and
+/// `cognito_mcp_confirmations_total`). Labels come from bounded sets only: a tool name the
+/// catalogue does not know is `unknown` (a caller may send any name), an error code that is
+/// not a plain code is `other`; no actor, argument or token is ever a label.
+fn observe(record: &AuditRecord) {
+    if !crate::metrics::enabled() {
+        return;
+    }
+    let tool: &'static str = match crate::catalog::find(&record.tool) {
+        Some(spec) => spec.name,
+        None if record.tool == "read_resource" => "read_resource",
+        None => "unknown",
+    };
+    let outcome = match record.outcome {
+        AuditOutcome::Ok => "ok",
+        AuditOutcome::Error => "error",
+        AuditOutcome::Refused => "refused",
+        AuditOutcome::InputRequired => "input_required",
+        AuditOutcome::Cancelled => "cancelled",
+        _ => "other",
+    };
+    let error = match record.error.as_deref() {
+        None => String::new(),
+        Some(code) if is_plain_code(code) => code.to_owned(),
+        Some(_) => "other".to_owned(),
+    };
+    metrics::counter!("cognito_mcp_tool_calls_total", "tool" => tool, "outcome" => outcome, "error" => error)
+        .increment(1);
+    metrics::histogram!("cognito_mcp_tool_call_duration_seconds", "tool" => tool)
+        .record(record.duration_ms as f64 / 1000.0);
+    if let Some(by) = record.confirmed_by.as_deref() {
+        let by = if is_plain_code(by) {
+            by.to_owned()
+        } else {
+            "other".to_owned()
+        };
+        metrics::counter!("cognito_mcp_confirmations_total", "tool" => tool, "by" => by)
+            .increment(1);
+    }
+}
+
+/// An error code as the server writes them: `user_not_found`, `ErrorCode(-32602)`.
+fn is_plain_code(code: &str) -> bool {
+    (1..=48).contains(&code.len())
+        && code
+            .bytes()
+            .all(|b| b.is_ascii_alphanumeric() || matches!(b, b'_' | b'(' | b')' | b'-'))
 }

@@ -224,14 +224,29 @@ pub(crate) async fn serve(settings: Settings, server: CognitoMcp) -> anyhow::Res
     });
 
     tracing::info!(addr = %local, resource = %app.resource_url, "serving MCP over Streamable HTTP");
+    let mut router = app.router;
+    if let Some(metrics) = &settings.metrics {
+        let handle = crate::metrics::install()?;
+        router = router.layer(axum::middleware::from_fn(crate::metrics::count_request));
+        match &metrics.bind {
+            None => router = router.merge(crate::metrics::routes(handle)),
+            Some(bind) => {
+                let listener = tokio::net::TcpListener::bind(bind)
+                    .await
+                    .with_context(|| format!("cannot listen on {bind} for the metrics"))?;
+                let addr = listener.local_addr()?;
+                tracing::info!(addr = %addr, "serving metrics at /metrics");
+                let metrics_app = crate::metrics::routes(handle);
+                tokio::spawn(async move {
+                    if let Err(e) = axum::serve(listener, metrics_app).await {
+                        tracing::error!(error = %e, "the metrics listener failed");
+                    }
+                });
+            }
+        }
+    }
     let audit = base.server.auditor.writer().cloned();
-    let served = run(
-        listener,
-        app.router,
-        app.shutdown,
-        settings.http.shutdown_grace,
-    )
-    .await;
+    let served = run(listener, router, app.shutdown, settings.http.shutdown_grace).await;
     // Every record of the calls served (and of those stopped past the grace) is in the file
     // before the process exits.
     if let Some(writer) = audit {
