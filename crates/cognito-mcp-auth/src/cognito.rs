@@ -480,7 +480,9 @@ impl CognitoAuthBuilder {
                 "auth.callback_urls does not list this server's callback; Cognito will refuse the sign-in"
             );
         }
-        let state = open_store(p, self.clock.clone()).await?;
+        let state: Arc<dyn Store> = Arc::new(crate::store::MeteredStore::new(
+            open_store(p, self.clock.clone()).await?,
+        ));
         let upstream: Arc<dyn Upstream> = if p.uses_login_page() {
             self.login_page(p, pool_id, &client_id, state.clone())
                 .await?

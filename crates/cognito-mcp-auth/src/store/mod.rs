@@ -13,6 +13,7 @@
 //! Redis keeps its own time: its TTLs are the server's.
 
 mod memory;
+mod metered;
 mod redb;
 #[cfg(feature = "redis")]
 mod redis;
@@ -26,6 +27,7 @@ use std::time::Duration;
 pub use self::redis::RedisStore;
 pub use cognito_jwt::{Clock, SystemClock};
 pub use memory::MemoryStore;
+pub use metered::MeteredStore;
 pub use redb::RedbStore;
 pub use sealed::{SealedStore, StateKey};
 
