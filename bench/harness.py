@@ -12,6 +12,7 @@ import base64
 import json
 import os
 import re
+import resource
 import signal
 import socket
 import statistics
@@ -128,13 +129,42 @@ def wrk(url, token, duration, conns=CONNS, whoami=True):
             "p50_ms": lat.get("50"), "p99_ms": lat.get("99")}
 
 
-def loaded(proc, url, token, duration, whoami=True):
-    """A 2 s warm-up, then the measured wrk run with the server's CPU over it."""
-    wrk(url, token, 2, whoami=whoami)
-    t0 = cpu_ticks(proc.pid)
-    load = wrk(url, token, duration, whoami=whoami)
-    load["cpu_us"] = (cpu_ticks(proc.pid) - t0) * 1e6 / os.sysconf("SC_CLK_TCK") / max(1, load["requests"])
+def machine_busy():
+    """(busy, total) jiffies of the whole machine, from /proc/stat."""
+    with open("/proc/stat") as f:
+        v = [int(x) for x in f.readline().split()[1:]]
+    return sum(v) - v[3] - v[4], sum(v)
+
+
+def children_cpu_s():
+    r = resource.getrusage(resource.RUSAGE_CHILDREN)
+    return r.ru_utime + r.ru_stime
+
+
+def measured(proc, run, extra_pids=()):
+    """Runs run() (a wrk run) and adds the CPU it saw: the server's per request, the load
+    generator's (wrk, a child of this process) per request, each process's share of a core, and
+    how busy the whole machine was (% of all its cores)."""
+    hz = os.sysconf("SC_CLK_TCK")
+    t0, w0, m0, c0 = cpu_ticks(proc.pid), children_cpu_s(), machine_busy(), time.monotonic()
+    x0 = [cpu_ticks(p) for p in extra_pids]
+    load = run()
+    wall = time.monotonic() - c0
+    n = max(1, load["requests"])
+    m1 = machine_busy()
+    server_s = (cpu_ticks(proc.pid) - t0) / hz
+    wrk_s = children_cpu_s() - w0
+    load.update(cpu_us=server_s * 1e6 / n, wrk_cpu_us=wrk_s * 1e6 / n,
+                server_core_pct=server_s * 100 / wall, wrk_core_pct=wrk_s * 100 / wall,
+                machine_busy_pct=(m1[0] - m0[0]) * 100 / max(1, m1[1] - m0[1]))
+    load["extra_cpu_us"] = [(cpu_ticks(p) - x) * 1e6 / hz / n for p, x in zip(extra_pids, x0)]
     return load
+
+
+def loaded(proc, url, token, duration, whoami=True):
+    """A 2 s warm-up, then the measured wrk run with the CPU over it."""
+    wrk(url, token, 2, whoami=whoami)
+    return measured(proc, lambda: wrk(url, token, duration, whoami=whoami))
 
 
 def hey(url, token, rate, duration, conns=CONNS):
@@ -300,11 +330,9 @@ def proxy_mode(args, env, tmp, duration, sequential):
         r["monitor"] = monitor(redis_port, s.url, token, 3)
         # Under the wrk load (after its warm-up).
         wrk(s.url, token, 2)
-        c0, t0, rt0 = commandstats(redis_port), cpu_ticks(proc.pid), cpu_ticks(redis.pid)
-        load = wrk(s.url, token, duration)
-        hz, n = os.sysconf("SC_CLK_TCK"), max(1, load["requests"])
-        load["cpu_us"] = (cpu_ticks(proc.pid) - t0) * 1e6 / hz / n
-        load["redis_cpu_us"] = (cpu_ticks(redis.pid) - rt0) * 1e6 / hz / n
+        c0 = commandstats(redis_port)
+        load = measured(proc, lambda: wrk(s.url, token, duration), extra_pids=[redis.pid])
+        load["redis_cpu_us"] = load["extra_cpu_us"][0]
         r["load_cmds"] = {k: v / max(1, load["requests"]) for k, v in diff(commandstats(redis_port), c0).items()}
         r["load"] = load
         r["loaded_kb"] = rss_kb(proc.pid)
@@ -334,6 +362,7 @@ def main():
     duration = 4 if args.quick else 10
     starts = 3 if args.quick else 7
     tmp = tempfile.mkdtemp(prefix="cognito-mcp-bench-")
+    load_start = os.getloadavg()
 
     moto_port = free_port()
     moto = subprocess.Popen([os.path.join(args.peers, "venv/bin/python"),
@@ -390,11 +419,14 @@ def main():
         moto.terminate()
         moto.wait()
 
-    report(args, results, proxy, rate)
+    report(args, results, proxy, rate, (load_start, os.getloadavg()))
 
 
-def report(args, results, proxy, rate):
+def report(args, results, proxy, rate, loadavg):
     o, f, t = results[OURS], results[FAST], results[TS]
+    print(f"\n{time.strftime('%Y-%m-%d %H:%M UTC', time.gmtime())}; load average (1, 5, 15 min) "
+          f"{' '.join(f'{v:.2f}' for v in loadavg[0])} at the start, "
+          f"{' '.join(f'{v:.2f}' for v in loadavg[1])} at the end")
 
     def x(a, b):
         return f"{a / b:.1f}x" if a and b else "n/a"
@@ -429,6 +461,13 @@ def report(args, results, proxy, rate):
     cpu_ratio = o["load"]["cpu_us"] / h["cpu_us"] if h["cpu_us"] else float("inf")
     print(f"\n{OURS} GET /healthz, same process: {h['rps']:,.0f} req/s, {h['cpu_us']:.1f} us CPU per request; "
           f"whoami / healthz CPU per request: {cpu_ratio:.1f}x")
+    print("\nCPU during the measured wrk runs (% of one core; the machine has "
+          f"{os.cpu_count()} cores):")
+    runs = [(f"{n} whoami", r["load"]) for n, r in results.items()] + [(f"{OURS} /healthz", h),
+                                                                    ("proxy whoami", proxy["load"])]
+    for label, ld in runs:
+        print(f"  {label:<22} server {ld['server_core_pct']:>4.0f}%, wrk {ld['wrk_core_pct']:>4.0f}% "
+              f"({ld['wrk_cpu_us']:.0f} us per request), machine busy {ld['machine_busy_pct']:>4.0f}% of all cores")
     targets = [
         (f"throughput >= 40x {FAST}", o["load"]["rps"] / f["load"]["rps"], 40, True),
         (f"throughput >= 14x {TS}", o["load"]["rps"] / t["load"]["rps"], 14, True),
@@ -477,6 +516,7 @@ def report(args, results, proxy, rate):
         out["proxy"] = p
         out["fixed_rate"] = rate
         out["versions"] = {FAST: args.fastmcp_version, TS: args.ts_sdk_version}
+        out["loadavg"] = loadavg
         with open(args.json, "w") as fh:
             json.dump(out, fh, indent=2)
 
