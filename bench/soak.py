@@ -644,7 +644,9 @@ def main():
     stdio_tools(args.bin, dict(os.environ), [
         ("create_user", {"username": USERNAME, "email": f"{USERNAME}@example.com",
                          "suppress_invitation": True, "groups": ["Developers"]}),
-        ("set_user_password", {"username": USERNAME, "password": PASSWORD, "permanent": True}),
+        # A stdio client without elicitation confirms with the target (docs/tools.md).
+        ("set_user_password", {"username": USERNAME, "password": PASSWORD, "permanent": True,
+                               "confirm": USERNAME}),
     ])
     log("signing in: register, authorize, consent, sign-in page, callback, token")
     client_id, t = sign_in(args.a)
