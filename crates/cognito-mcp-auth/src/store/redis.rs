@@ -378,4 +378,6 @@ impl Store for RedisStore {
 }
 
 #[cfg(test)]
+mod cluster_tests;
+#[cfg(test)]
 mod tests;

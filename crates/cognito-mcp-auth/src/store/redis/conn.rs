@@ -276,10 +276,11 @@ pub(super) async fn open(url: &str, options: &RedisOptions) -> Result<(Conn, Tar
             let mut builder = ClusterClientBuilder::new(infos)
                 .connection_timeout(CONNECT_TIMEOUT)
                 .response_timeout(RESPONSE_TIMEOUT)
-                // Redirections (MOVED, ASK) and a cluster that is still settling (TRYAGAIN,
-                // CLUSTERDOWN) are retried by the client; a few are enough within DEADLINE.
-                .retries(3)
-                .min_retry_wait(100)
+                // Redirections (MOVED, ASK), a node reconnecting and a cluster that is still
+                // settling (TRYAGAIN, CLUSTERDOWN) are retried by the client, each retry
+                // counting against one budget; DEADLINE bounds them all.
+                .retries(8)
+                .min_retry_wait(50)
                 .max_retry_wait(500);
             if let Some(pem) = ca {
                 builder = builder.certs(certs(pem));
@@ -373,6 +374,16 @@ pub(super) fn describe(target: &Target, e: &RedisError, connected: bool) -> Stor
         Some("the connection was lost".to_owned())
     } else if e.is_io_error() {
         Some(e.to_string())
+    } else if e.is_cluster_error() || e.code() == Some("MASTERDOWN") {
+        // What a cluster answers last when the node of a slot is down: the other nodes send
+        // the client back to it (MOVED) until the retries run out, or report the cluster down.
+        Some(match e.redirect_node() {
+            Some((node, slot)) => format!("the node of hash slot {slot}, {node}, does not answer"),
+            None => format!(
+                "the cluster cannot serve the key's slot now ({})",
+                e.code().unwrap_or("no code")
+            ),
+        })
     } else {
         None
     };
