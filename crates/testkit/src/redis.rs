@@ -60,6 +60,13 @@ impl RedisServer {
         Self::launch(args, Some(ca))
     }
 
+    /// [`Self::start_tls`] with a certificate for `names` only (another host's certificate).
+    pub fn start_tls_for(ca: &TestCa, names: &[&str], args: &[&str]) -> Self {
+        let dir = tempfile::tempdir().expect("temp dir");
+        let tls = ca.issue_for(dir.path(), names);
+        Self::spawned(free_port(), dir, args, Some(tls))
+    }
+
     fn launch(args: &[&str], ca: Option<&TestCa>) -> Self {
         Self::launch_on(free_port(), args, ca)
     }
@@ -68,6 +75,10 @@ impl RedisServer {
     fn launch_on(port: u16, args: &[&str], ca: Option<&TestCa>) -> Self {
         let dir = tempfile::tempdir().expect("temp dir");
         let tls = ca.map(|ca| ca.issue(dir.path()));
+        Self::spawned(port, dir, args, tls)
+    }
+
+    fn spawned(port: u16, dir: tempfile::TempDir, args: &[&str], tls: Option<TlsFiles>) -> Self {
         let mut server = Self {
             port,
             dir,

@@ -123,6 +123,11 @@ impl RedisStore {
         self.target.cluster
     }
 
+    /// Whether the connection is TLS (`rediss://`), the server's certificate verified.
+    pub fn is_tls(&self) -> bool {
+        self.target.tls
+    }
+
     /// The hash tag of `kind`: `{namespace:kind}`, one hash slot for the kind's entries and
     /// index.
     fn tag(&self, kind: Kind) -> String {
@@ -381,3 +386,5 @@ impl Store for RedisStore {
 mod cluster_tests;
 #[cfg(test)]
 mod tests;
+#[cfg(test)]
+mod tls_tests;

@@ -62,9 +62,14 @@ impl TestCa {
     /// A server certificate for `127.0.0.1` and `localhost` signed by this CA, written with its
     /// key and the CA's certificate into `dir`.
     pub fn issue(&self, dir: &Path) -> TlsFiles {
-        let mut params =
-            CertificateParams::new(vec!["127.0.0.1".to_owned(), "localhost".to_owned()])
-                .expect("server params");
+        self.issue_for(dir, &["127.0.0.1", "localhost"])
+    }
+
+    /// A server certificate for `names` (host names or IP addresses) signed by this CA, written
+    /// with its key and the CA's certificate into `dir`.
+    pub fn issue_for(&self, dir: &Path, names: &[&str]) -> TlsFiles {
+        let names: Vec<String> = names.iter().map(|n| (*n).to_owned()).collect();
+        let mut params = CertificateParams::new(names).expect("server params");
         params
             .distinguished_name
             .push(DnType::CommonName, "redis test server");

@@ -343,7 +343,8 @@ fn certificate_refusal(target: &Target, e: &RedisError) -> Option<String> {
     let reason = text[at..].lines().next().unwrap_or_default();
     let trusted = match &target.ca_file {
         Some(path) => format!("the CA in {} (auth.redis_ca_file)", path.display()),
-        None => "the system's trusted roots (name another CA with auth.redis_ca_file)".to_owned(),
+        None => "any of the system's trusted roots (name another CA with auth.redis_ca_file)"
+            .to_owned(),
     };
     let why = if reason.contains("UnknownIssuer") {
         format!("it is not signed by {trusted}")
