@@ -1158,7 +1158,10 @@ fn redis_url_problems(url: &str, p: &ProxyConfig, form: &str) -> Vec<Problem> {
              of a Redis Cluster: set auth.redis_cluster = true, or name one server",
         ));
     }
-    let tls = urls.iter().filter(|u| scheme(u).as_deref() == Some("rediss")).count();
+    let tls = urls
+        .iter()
+        .filter(|u| scheme(u).as_deref() == Some("rediss"))
+        .count();
     if tls != 0 && tls != urls.len() {
         out.push(Problem::new(
             "COGNITO_MCP_REDIS_URL (or auth.redis_url) mixes redis:// and rediss://; every node \

@@ -92,7 +92,11 @@ impl RedisServer {
 
     /// `redis://127.0.0.1:PORT`, or `rediss://` over TLS.
     pub fn url(&self) -> String {
-        let scheme = if self.tls.is_some() { "rediss" } else { "redis" };
+        let scheme = if self.tls.is_some() {
+            "rediss"
+        } else {
+            "redis"
+        };
         format!("{scheme}://127.0.0.1:{}", self.port)
     }
 
@@ -208,9 +212,8 @@ impl RedisServer {
         let _ = s.set_read_timeout(Some(Duration::from_secs(1)));
         let mut buf = [0u8; 64];
         s.write_all(b"PING\r\n").is_ok()
-            && s.read(&mut buf).is_ok_and(|n| {
-                buf[..n].starts_with(b"+PONG") || buf[..n].starts_with(b"-NOAUTH")
-            })
+            && s.read(&mut buf)
+                .is_ok_and(|n| buf[..n].starts_with(b"+PONG") || buf[..n].starts_with(b"-NOAUTH"))
     }
 }
 

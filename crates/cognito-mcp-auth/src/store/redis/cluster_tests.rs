@@ -126,7 +126,11 @@ async fn cluster_any_live_is_one_command_on_one_node() {
         } else {
             vec![]
         };
-        assert_eq!(commands_of(node), expected, "node {i} (revocations on {owner})");
+        assert_eq!(
+            commands_of(node),
+            expected,
+            "node {i} (revocations on {owner})"
+        );
     }
 }
 

@@ -173,7 +173,9 @@ fn address_of(url: &str) -> Result<(String, bool), StoreError> {
 /// RESP3 lets the connection notice a dropped server at once and reconnect before the next
 /// command.
 fn connection_info(url: &str, target: &Target) -> Result<ConnectionInfo, StoreError> {
-    let mut info = url.into_connection_info().map_err(|e| invalid(target, &e))?;
+    let mut info = url
+        .into_connection_info()
+        .map_err(|e| invalid(target, &e))?;
     let chose_protocol = url::Url::parse(url)
         .map(|u| u.query_pairs().any(|(k, _)| k == "protocol"))
         .unwrap_or(false);
@@ -343,8 +345,9 @@ fn certificate_refusal(target: &Target, e: &RedisError) -> Option<String> {
     let reason = text[at..].lines().next().unwrap_or_default();
     let trusted = match &target.ca_file {
         Some(path) => format!("the CA in {} (auth.redis_ca_file)", path.display()),
-        None => "any of the system's trusted roots (name another CA with auth.redis_ca_file)"
-            .to_owned(),
+        None => {
+            "any of the system's trusted roots (name another CA with auth.redis_ca_file)".to_owned()
+        }
     };
     let why = if reason.contains("UnknownIssuer") {
         format!("it is not signed by {trusted}")
@@ -448,7 +451,10 @@ mod tests {
     /// the setting to use instead.
     #[test]
     fn insecure_fragment_is_refused() {
-        for url in ["rediss://:pw@cache:6379/#insecure", "rediss://cache#insecure"] {
+        for url in [
+            "rediss://:pw@cache:6379/#insecure",
+            "rediss://cache#insecure",
+        ] {
             let msg = match plan(url, &RedisOptions::default()) {
                 Err(e) => e.to_string(),
                 Ok(_) => panic!("accepted {url}"),

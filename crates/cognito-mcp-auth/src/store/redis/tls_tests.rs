@@ -137,7 +137,10 @@ async fn tls_ca_file_without_certificates_is_refused() {
     .expect_err("no certificate in the CA file")
     .to_string();
     assert!(
-        msg.contains(&format!("{} (auth.redis_ca_file) holds no PEM certificate", path.display())),
+        msg.contains(&format!(
+            "{} (auth.redis_ca_file) holds no PEM certificate",
+            path.display()
+        )),
         "{msg}"
     );
 }
