@@ -214,13 +214,19 @@ fn read_ca(path: &Path) -> Result<Vec<u8>, StoreError> {
     Ok(pem)
 }
 
-/// Reads `url` and `options` into a [`Target`], the URLs' connection settings and the CA,
-/// refusing what is inconsistent: a list of URLs without `cluster`, a mix of `redis://` and
-/// `rediss://`, a CA for a connection that is not TLS.
-fn plan(
-    url: &str,
-    options: &RedisOptions,
-) -> Result<(Target, Vec<ConnectionInfo>, Option<Vec<u8>>), StoreError> {
+/// What to connect to, read from the URL and the options.
+struct Plan {
+    target: Target,
+    /// The connection settings of each URL.
+    infos: Vec<ConnectionInfo>,
+    /// The CA certificates (PEM) to trust instead of the system's roots.
+    ca: Option<Vec<u8>>,
+}
+
+/// Reads `url` and `options` into a [`Plan`], refusing what is inconsistent: a list of URLs
+/// without `cluster`, a mix of `redis://` and `rediss://`, a CA for a connection that is not
+/// TLS.
+fn plan(url: &str, options: &RedisOptions) -> Result<Plan, StoreError> {
     let urls = split_urls(url);
     if urls.len() > 1 && !options.cluster {
         return Err(StoreError::Backend(
@@ -262,13 +268,17 @@ fn plan(
         .iter()
         .map(|u| connection_info(u, &target))
         .collect::<Result<Vec<_>, _>>()?;
-    Ok((target, infos, ca))
+    Ok(Plan { target, infos, ca })
 }
 
 /// Connects as `url` and `options` say: fails when Redis cannot be reached now (within
 /// [`DEADLINE`]), its certificate is refused, or the settings are inconsistent.
 pub(super) async fn open(url: &str, options: &RedisOptions) -> Result<(Conn, Target), StoreError> {
-    let (target, mut infos, ca) = plan(url, options)?;
+    let Plan {
+        target,
+        mut infos,
+        ca,
+    } = plan(url, options)?;
     let certs = |pem: Vec<u8>| TlsCertificates {
         client_tls: None,
         root_cert: Some(pem),
@@ -441,10 +451,10 @@ mod tests {
             &RedisOptions::default().ca_file("/nonexistent/ca.pem"),
         );
         assert!(msg.contains("cannot read the Redis CA file"), "{msg}");
-        let (target, infos, ca) = plan("rediss://:pw@a:1, rediss://b:2", &cluster).expect("plan");
-        assert_eq!(target.address, "a:1,b:2");
-        assert!(target.tls && target.cluster && ca.is_none());
-        assert_eq!(infos.len(), 2);
+        let plan = plan("rediss://:pw@a:1, rediss://b:2", &cluster).expect("plan");
+        assert_eq!(plan.target.address, "a:1,b:2");
+        assert!(plan.target.tls && plan.target.cluster && plan.ca.is_none());
+        assert_eq!(plan.infos.len(), 2);
     }
 
     /// `#insecure` would make the redis crate accept any certificate; it is refused, with
