@@ -264,3 +264,30 @@ async fn cluster_over_tls_keeps_the_contract() {
     ))
     .await;
 }
+
+/// No node of the cluster answers at start: a clear error naming the nodes, not the password.
+#[tokio::test]
+async fn cluster_unreachable_at_start_is_a_clear_error() {
+    const PASSWORD: &str = "hunter2-cluster-password";
+    let free = [
+        cognito_mcp_testkit::redis::free_port(),
+        cognito_mcp_testkit::redis::free_port(),
+    ];
+    let url = format!(
+        "redis://:{PASSWORD}@127.0.0.1:{},redis://:{PASSWORD}@127.0.0.1:{}",
+        free[0], free[1]
+    );
+    let msg = RedisStore::connect_with(&url, "test", &RedisOptions::default().cluster(true))
+        .await
+        .expect_err("nobody listens")
+        .to_string();
+    assert!(!msg.contains(PASSWORD), "{msg}");
+    assert!(
+        msg.contains(&format!(
+            "redis cluster at 127.0.0.1:{},127.0.0.1:{} is unreachable: no node of the URL \
+             answered",
+            free[0], free[1]
+        )) && msg.contains("check the Redis URL"),
+        "{msg}"
+    );
+}

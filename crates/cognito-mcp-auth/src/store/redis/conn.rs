@@ -302,7 +302,17 @@ pub(super) async fn open(url: &str, options: &RedisOptions) -> Result<(Conn, Tar
                 .get_async_connection()
                 .await
                 .map(Conn::Cluster)
-                .map_err(|e| describe(&target, &e, false))
+                .map_err(|e| match (certificate_refusal(&target, &e), e.detail()) {
+                    // The client tried every node of the URL and keeps one node's error.
+                    (None, Some(detail)) if e.to_string().contains("initial connections") => {
+                        StoreError::Backend(format!(
+                            "{} is unreachable: no node of the URL answered ({detail}); {}",
+                            target.label(),
+                            outage_hint(false)
+                        ))
+                    }
+                    _ => describe(&target, &e, false),
+                })
         } else {
             let info = infos.remove(0);
             let client = match ca {
