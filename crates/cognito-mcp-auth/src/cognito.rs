@@ -618,14 +618,24 @@ async fn open_store(p: &ProxyConfig, clock: Arc<dyn Clock>) -> Result<Arc<dyn St
                     ));
                 };
                 let key = key_from_env(key)?;
-                let redis = crate::store::RedisStore::connect(url.expose(), &p.redis_namespace)
-                    .await
-                    .map_err(|source| SetupError::Store {
-                        context: "cannot open the Redis state store".into(),
-                        source,
-                    })?;
+                let mut options = crate::store::RedisOptions::default().cluster(p.redis_cluster);
+                if let Some(ca) = &p.redis_ca_file {
+                    options = options.ca_file(ca);
+                }
+                let redis = crate::store::RedisStore::connect_with(
+                    url.expose(),
+                    &p.redis_namespace,
+                    &options,
+                )
+                .await
+                .map_err(|source| SetupError::Store {
+                    context: "cannot open the Redis state store".into(),
+                    source,
+                })?;
                 tracing::info!(
                     address = redis.address(),
+                    cluster = redis.is_cluster(),
+                    tls = redis.is_tls(),
                     namespace = %p.redis_namespace,
                     "authorization-server state in Redis"
                 );

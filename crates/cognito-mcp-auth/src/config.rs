@@ -160,6 +160,8 @@ pub struct AuthTable {
     pub(crate) store: Option<String>,
     pub(crate) redis_url: Option<Secret>,
     pub(crate) redis_namespace: Option<String>,
+    pub(crate) redis_cluster: Option<bool>,
+    pub(crate) redis_ca_file: Option<PathBuf>,
     pub(crate) access_token_ttl_secs: Option<u64>,
     pub(crate) refresh_token_ttl_secs: Option<u64>,
     pub(crate) code_ttl_secs: Option<u64>,
@@ -341,10 +343,16 @@ pub struct ProxyConfig {
     pub state_dir: PathBuf,
     /// `auth.store`: `embedded` (default), `memory` or `redis`.
     pub store: StoreKind,
-    /// `COGNITO_MCP_REDIS_URL`, `auth.redis_url`: the Redis server of `store = "redis"`.
+    /// `COGNITO_MCP_REDIS_URL`, `auth.redis_url`: the Redis server of `store = "redis"`; with
+    /// `redis_cluster`, one or more nodes of the cluster, comma-separated.
     pub redis_url: Option<Secret>,
     /// `auth.redis_namespace`: the prefix of every Redis key; default `cognito-mcp`.
     pub redis_namespace: String,
+    /// `auth.redis_cluster`: the Redis of `redis_url` is a Redis Cluster; default false.
+    pub redis_cluster: bool,
+    /// `COGNITO_MCP_REDIS_CA_FILE`, `auth.redis_ca_file`: the CA certificates (PEM) trusted,
+    /// instead of the system's roots, to sign a `rediss://` server's certificate.
+    pub redis_ca_file: Option<PathBuf>,
     /// `COGNITO_MCP_STATE_KEY` (base64 of 32 bytes) sealing the state; default a key file in
     /// the state directory (required with Redis).
     pub state_key: Option<Secret>,
@@ -695,6 +703,7 @@ impl AuthConfig {
                 auth.store,
                 auth.redis_url,
                 auth.redis_namespace,
+                (auth.redis_cluster, auth.redis_ca_file),
                 [
                     auth.access_token_ttl_secs,
                     auth.refresh_token_ttl_secs,
@@ -1105,17 +1114,7 @@ fn redis_problems(p: &ProxyConfig) -> Vec<Problem> {
             "auth.store is \"redis\" but no Redis server is named: set COGNITO_MCP_REDIS_URL \
              (or auth.redis_url) to {form}"
         ))),
-        Some(url) => {
-            let scheme = url.expose().trim().split_once("://").map(|(s, _)| s);
-            if !scheme.is_some_and(|s| {
-                s.eq_ignore_ascii_case("redis") || s.eq_ignore_ascii_case("rediss")
-            }) {
-                out.push(Problem::new(format!(
-                    "COGNITO_MCP_REDIS_URL (or auth.redis_url) is not a redis:// or rediss:// \
-                     URL; write it as {form}"
-                )));
-            }
-        }
+        Some(url) => out.extend(redis_url_problems(url.expose(), p, form)),
     }
     if p.state_key.is_none() {
         out.push(Problem::new(
@@ -1123,6 +1122,72 @@ fn redis_problems(p: &ProxyConfig) -> Vec<Problem> {
              key: set COGNITO_MCP_STATE_KEY to the same value on each (`openssl rand -base64 32`); \
              a key file in one instance's state directory would give each its own key",
         ));
+    }
+    out
+}
+
+/// What is wrong with the Redis URL (a list of them with `redis_cluster`) and its TLS settings.
+fn redis_url_problems(url: &str, p: &ProxyConfig, form: &str) -> Vec<Problem> {
+    let mut out = Vec::new();
+    // A list splits before each scheme, so a comma in a password does not split it.
+    let mut urls = Vec::new();
+    let mut start = 0;
+    for (i, _) in url.match_indices(',') {
+        let rest = url[i + 1..].trim_start().to_ascii_lowercase();
+        if rest.starts_with("redis://") || rest.starts_with("rediss://") {
+            urls.push(url[start..i].trim());
+            start = i + 1;
+        }
+    }
+    urls.push(url[start..].trim());
+    let scheme = |u: &str| {
+        u.split_once("://")
+            .map(|(s, _)| s.to_ascii_lowercase())
+            .filter(|s| s == "redis" || s == "rediss")
+    };
+    if urls.iter().any(|u| scheme(u).is_none()) {
+        out.push(Problem::new(format!(
+            "COGNITO_MCP_REDIS_URL (or auth.redis_url) is not a redis:// or rediss:// URL; \
+             write it as {form}"
+        )));
+        return out;
+    }
+    if urls.len() > 1 && !p.redis_cluster {
+        out.push(Problem::new(
+            "COGNITO_MCP_REDIS_URL (or auth.redis_url) is a list of URLs, which names the nodes \
+             of a Redis Cluster: set auth.redis_cluster = true, or name one server",
+        ));
+    }
+    let tls = urls
+        .iter()
+        .filter(|u| scheme(u).as_deref() == Some("rediss"))
+        .count();
+    if tls != 0 && tls != urls.len() {
+        out.push(Problem::new(
+            "COGNITO_MCP_REDIS_URL (or auth.redis_url) mixes redis:// and rediss://; every node \
+             of the cluster is reached the same way",
+        ));
+    }
+    if urls.iter().any(|u| u.ends_with("#insecure")) {
+        out.push(Problem::new(
+            "COGNITO_MCP_REDIS_URL (or auth.redis_url) ends in #insecure, which would accept any \
+             certificate: Redis certificates are always verified; name the CA that signs the \
+             server's certificate with COGNITO_MCP_REDIS_CA_FILE (or auth.redis_ca_file) instead",
+        ));
+    }
+    if let Some(ca) = &p.redis_ca_file {
+        if tls == 0 {
+            out.push(Problem::new(
+                "COGNITO_MCP_REDIS_CA_FILE (or auth.redis_ca_file) names a CA, but the Redis URL \
+                 is redis://, which is not encrypted: write rediss://",
+            ));
+        } else if !ca.is_file() {
+            out.push(Problem::new(format!(
+                "COGNITO_MCP_REDIS_CA_FILE (or auth.redis_ca_file) is {}, which is not a \
+                 readable file",
+                ca.display()
+            )));
+        }
     }
     out
 }
@@ -1141,6 +1206,7 @@ fn proxy_config(
     store: Option<String>,
     redis_url: Option<Secret>,
     redis_namespace: Option<String>,
+    (redis_cluster, redis_ca_file): (Option<bool>, Option<PathBuf>),
     [access, refresh, code, consent_days, transaction]: [Option<u64>; 5],
     upstream: Option<String>,
     d: DcrTable,
@@ -1253,6 +1319,10 @@ fn proxy_config(
             .map(Secret::new)
             .or(redis_url.filter(|s| !s.is_empty())),
         redis_namespace: non_empty(redis_namespace).unwrap_or_else(|| "cognito-mcp".to_owned()),
+        redis_cluster: redis_cluster.unwrap_or(false),
+        redis_ca_file: env_nonempty("COGNITO_MCP_REDIS_CA_FILE")
+            .map(PathBuf::from)
+            .or(redis_ca_file.filter(|p| !p.as_os_str().is_empty())),
         state_key: env_nonempty("COGNITO_MCP_STATE_KEY").map(Secret::new),
         lifetimes,
         dcr,

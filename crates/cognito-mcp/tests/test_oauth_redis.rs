@@ -1,8 +1,10 @@
 //! Proxy mode with its state in Redis (`auth.store = "redis"`): two instances behind one public
-//! URL share registrations, codes, refresh tokens and the signing key; a round-robin balancer
-//! sends every other request of one client's sign-in and MCP session to the other instance; a
-//! revocation at one is refused at the other; a Redis outage is a 503 that heals by itself;
-//! registrations survive a Redis restart with the append-only file.
+//! URL share registrations, codes, refresh tokens and the signing key, on one Redis server and
+//! on a three-master Redis Cluster over TLS; a round-robin balancer sends every other request of
+//! one client's sign-in and MCP session to the other instance; a revocation at one is refused at
+//! the other; a Redis outage (a server, or the cluster node of the registrations) is a 503 that
+//! heals by itself; registrations survive a restart with the append-only file; a TLS Redis whose
+//! certificate the configured CA did not sign stops the server at start.
 
 mod common;
 
@@ -12,6 +14,8 @@ use common::fault::FaultProxy;
 use common::login::{password_client, serve_login, submit, user};
 use common::proxy::*;
 use common::redis::RedisServer;
+use common::redis::cluster::RedisCluster;
+use common::redis::tls::TestCa;
 use common::{HttpServer, new_pool, node_bin, rpc};
 use serde_json::json;
 
@@ -32,21 +36,47 @@ fn state_key() -> String {
 
 #[tokio::test]
 async fn two_instances_share_state_in_redis() {
+    let redis = RedisServer::start();
+    share_state(&redis.url(), "", &[]).await;
+}
+
+/// The production shape of ElastiCache or MemoryDB in cluster mode with in-transit encryption:
+/// every node TLS, the CA named by `COGNITO_MCP_REDIS_CA_FILE`.
+#[tokio::test]
+async fn two_instances_share_state_in_a_redis_cluster_over_tls() {
+    let ca = TestCa::new("redis cluster CA");
+    let cluster = RedisCluster::start_tls(&ca);
+    let ca_file = ca.file();
+    share_state(
+        &cluster.url(),
+        "redis_cluster = true",
+        &[(
+            "COGNITO_MCP_REDIS_CA_FILE",
+            ca_file.to_str().expect("utf-8"),
+        )],
+    )
+    .await;
+}
+
+/// Two instances on the Redis of `url` (with `extra_auth` lines in `[auth]` and `extra_env`):
+/// a sign-in at one, its code redeemed at the other, each one's tokens honoured by the other,
+/// and a code replayed at one revoking what the other issued.
+async fn share_state(url: &str, extra_auth: &str, extra_env: &[(&str, &str)]) {
     let pool = new_pool().await;
     let upstream = StandIn::start("alice", &["Admins"]).await;
-    let redis = RedisServer::start();
     let dir = tempfile::tempdir().expect("dir");
-    let cfg = config(dir.path(), "store = \"redis\"", "");
-    let (url, key) = (redis.url(), state_key());
+    let cfg = config(dir.path(), &format!("store = \"redis\"\n{extra_auth}"), "");
+    let key = state_key();
     // Both instances answer for one public URL, as behind a load balancer.
     let public = format!("http://127.0.0.1:{}", free_port());
     let bind_a = public.trim_start_matches("http://").to_owned();
-    let shared = [
-        ("COGNITO_MCP_REDIS_URL", url.as_str()),
+    let mut shared = vec![
+        ("COGNITO_MCP_REDIS_URL", url),
         ("COGNITO_MCP_STATE_KEY", key.as_str()),
         ("COGNITO_MCP_PUBLIC_URL", public.as_str()),
     ];
-    let mut env_a = shared.to_vec();
+    shared.extend_from_slice(extra_env);
+    let mut env_a = shared.clone();
     env_a.push(("COGNITO_MCP_BIND", &bind_a));
     let a = serve_proxy(&pool, &upstream, &cfg, &dir.path().join("a"), &env_a).await;
     let b = serve_proxy(&pool, &upstream, &cfg, &dir.path().join("b"), &shared).await;
@@ -159,6 +189,110 @@ async fn redis_outage_is_503_then_heals_and_registrations_survive() {
         ))
         .await;
     assert_eq!(page.status, 200, "the client is known: {}", page.text);
+}
+
+/// Mid-flow, the cluster node that holds the registrations is killed: registering is a 503
+/// that names the cluster; restarted (its append-only file fsynced before every answer), the
+/// node is back with the client registered before, and the same server, not restarted,
+/// registers and serves that client again.
+#[tokio::test]
+async fn cluster_node_restart_is_503_then_heals_and_registrations_survive() {
+    let pool = new_pool().await;
+    let upstream = StandIn::start("alice", &["Admins"]).await;
+    let mut cluster = RedisCluster::start();
+    let dir = tempfile::tempdir().expect("dir");
+    let cfg = config(dir.path(), "store = \"redis\"\nredis_cluster = true", "");
+    let (url, key) = (cluster.url(), state_key());
+    let env = [
+        ("COGNITO_MCP_REDIS_URL", url.as_str()),
+        ("COGNITO_MCP_STATE_KEY", key.as_str()),
+    ];
+    let server = serve_proxy(&pool, &upstream, &cfg, &dir.path().join("state"), &env).await;
+    let id = public_client(&server.base, "mcp/read").await;
+
+    // Registrations live under the hash tag of their kind, in the default namespace.
+    let down = cluster.node_of("{cognito-mcp:client}");
+    cluster.stop(down);
+    let got = register(
+        &server.base,
+        json!({"client_name": "public-test-client", "redirect_uris": [REDIRECT]}),
+    )
+    .await;
+    assert_eq!(got.status, 503, "{}", got.text);
+    assert_eq!(
+        got.json()["error"],
+        "temporarily_unavailable",
+        "{}",
+        got.text
+    );
+    let log = std::fs::read_to_string(server.dir.path().join("stderr.log")).unwrap_or_default();
+    assert!(
+        log.contains("redis cluster at 127.0.0.1:") && log.contains("is unreachable"),
+        "the log names the cluster: {log}"
+    );
+
+    cluster.restart(down);
+    let got = register(
+        &server.base,
+        json!({"client_name": "public-test-client", "redirect_uris": [REDIRECT]}),
+    )
+    .await;
+    assert_eq!(got.status, 201, "{}", got.text);
+    let (verifier, challenge) = pkce();
+    let code = sign_in(
+        &mut Browser::new(),
+        &server.base,
+        &id,
+        &challenge,
+        "mcp/read",
+    )
+    .await
+    .query()["code"]
+        .clone();
+    let t = token(&server.base, &code_form(&code, &verifier, &id), None).await;
+    assert_eq!(t.status, 200, "the client from before signs in: {}", t.text);
+}
+
+/// A TLS Redis whose certificate another CA signed: `serve` refuses to start, and says why.
+#[tokio::test]
+async fn serve_refuses_a_tls_redis_whose_certificate_another_ca_signed() {
+    let pool = new_pool().await;
+    let ours = TestCa::new("our CA");
+    let theirs = TestCa::new("another CA");
+    let redis = RedisServer::start_tls(&theirs, &["--appendonly", "no"]);
+    let dir = tempfile::tempdir().expect("dir");
+    let cfg = config(dir.path(), "store = \"redis\"", "");
+    let ca_file = ours.file();
+    let mut cmd = tokio::process::Command::new(common::bin());
+    cmd.args(["serve", "--transport", "http", "--bind", "127.0.0.1:0"])
+        .env_clear()
+        .envs(common::base_env())
+        .env("COGNITO_USER_POOL_ID", &pool.id)
+        .env("COGNITO_CLIENT_ID", &pool.client_id)
+        .env("COGNITO_CLIENT_SECRET", UPSTREAM_SECRET)
+        .env("COGNITO_MCP_CONFIG", &cfg)
+        .env("COGNITO_MCP_STATE_DIR", dir.path().join("state"))
+        .env("COGNITO_MCP_REDIS_URL", redis.url())
+        .env("COGNITO_MCP_REDIS_CA_FILE", &ca_file)
+        .env("COGNITO_MCP_STATE_KEY", state_key())
+        .env("COGNITO_MCP_AUTH_UPSTREAM", "login")
+        .kill_on_drop(true);
+    // A bound on a hang, not a measurement: the refusal comes at once.
+    let out = tokio::time::timeout(std::time::Duration::from_secs(120), cmd.output())
+        .await
+        .expect("serve exits")
+        .expect("run cognito-mcp");
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(!out.status.success(), "{stderr}");
+    assert!(
+        stderr.contains("cannot open the Redis state store")
+            && stderr.contains(&format!(
+                "redis at 127.0.0.1:{} presented a TLS certificate that was refused",
+                redis.port
+            ))
+            && stderr.contains(&format!("not signed by the CA in {}", ca_file.display())),
+        "{stderr}"
+    );
 }
 
 /// Two instances on one Redis behind a round-robin balancer at their shared public URL; the

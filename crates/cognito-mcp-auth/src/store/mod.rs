@@ -4,7 +4,8 @@
 //! [`Store`] is a small key-value trait with TTLs and an atomic [`Store::take`] for one-time
 //! values, so a backend can be an embedded database ([`RedbStore`]), process memory
 //! ([`MemoryStore`]) or Redis, shared by several instances (`RedisStore`, with the cargo
-//! feature `redis`: native TTLs, `GETDEL` for one-time values).
+//! feature `redis`: one server or a Redis Cluster, plain or TLS; native TTLs, `GETDEL` for
+//! one-time values).
 //! [`SealedStore`] wraps any backend: it encrypts every value (AES-256-GCM) and replaces every
 //! key with a keyed hash, so neither codes nor tokens are readable at rest.
 //!
@@ -24,7 +25,7 @@ use std::pin::Pin;
 use std::time::Duration;
 
 #[cfg(feature = "redis")]
-pub use self::redis::RedisStore;
+pub use self::redis::{RedisOptions, RedisStore};
 pub use cognito_jwt::{Clock, SystemClock};
 pub use memory::MemoryStore;
 pub use metered::MeteredStore;

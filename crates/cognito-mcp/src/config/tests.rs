@@ -249,6 +249,103 @@ fn redis_store_with_another_scheme_fails() {
 }
 
 #[test]
+fn redis_cluster_and_ca_file_settings_load() {
+    let ca = write("-----BEGIN CERTIFICATE-----\n");
+    let f = write(&format!(
+        "[auth]\nstore = \"redis\"\nredis_cluster = true\nredis_ca_file = {:?}\n",
+        ca.path().display().to_string()
+    ));
+    let urls = "rediss://:pa,55@node-a:6379, rediss://:pa,55@node-b:6379";
+    let s = Settings::load(
+        Some(f.path()),
+        &env(&redis_env(&[
+            ("COGNITO_MCP_STATE_KEY", STATE_KEY),
+            ("COGNITO_MCP_REDIS_URL", urls),
+        ])),
+    )
+    .expect("loads");
+    let p = s.auth.proxy.as_ref().expect("proxy");
+    assert!(p.redis_cluster);
+    assert_eq!(p.redis_ca_file.as_deref(), Some(ca.path()));
+    assert!(s.problems().is_empty(), "{:?}", s.problems());
+    // The environment names the CA over the file.
+    let s = Settings::load(
+        Some(f.path()),
+        &env(&redis_env(&[
+            ("COGNITO_MCP_STATE_KEY", STATE_KEY),
+            ("COGNITO_MCP_REDIS_URL", urls),
+            ("COGNITO_MCP_REDIS_CA_FILE", "/etc/ssl/redis-ca.pem"),
+        ])),
+    )
+    .expect("loads");
+    let p = s.auth.proxy.as_ref().expect("proxy");
+    assert_eq!(
+        p.redis_ca_file.as_deref(),
+        Some(std::path::Path::new("/etc/ssl/redis-ca.pem"))
+    );
+    // Default: one server, the system's roots.
+    let f = write("[auth]\nstore = \"redis\"\n");
+    let s = Settings::load(
+        Some(f.path()),
+        &env(&redis_env(&[
+            ("COGNITO_MCP_STATE_KEY", STATE_KEY),
+            ("COGNITO_MCP_REDIS_URL", "rediss://cache:6379"),
+        ])),
+    )
+    .expect("loads");
+    let p = s.auth.proxy.as_ref().expect("proxy");
+    assert!(!p.redis_cluster && p.redis_ca_file.is_none());
+}
+
+/// Each inconsistent Redis setting is one problem, named, without the URL's password.
+#[test]
+fn redis_url_list_insecure_and_plain_ca_fail() {
+    let ca = write("-----BEGIN CERTIFICATE-----\n");
+    let ca_line = format!("redis_ca_file = {:?}\n", ca.path().display().to_string());
+    for (file, url, expected) in [
+        (
+            String::new(),
+            "redis://:s3cr3t-pw@a:6379,redis://:s3cr3t-pw@b:6379",
+            "set auth.redis_cluster = true",
+        ),
+        (
+            "redis_cluster = true\n".to_owned(),
+            "redis://:s3cr3t-pw@a:6379,rediss://:s3cr3t-pw@b:6379",
+            "mixes redis:// and rediss://",
+        ),
+        (
+            String::new(),
+            "rediss://:s3cr3t-pw@cache:6379/#insecure",
+            "ends in #insecure",
+        ),
+        (
+            ca_line.clone(),
+            "redis://:s3cr3t-pw@cache:6379",
+            "which is not encrypted: write rediss://",
+        ),
+        (
+            "redis_ca_file = \"/nonexistent/ca.pem\"\n".to_owned(),
+            "rediss://:s3cr3t-pw@cache:6379",
+            "/nonexistent/ca.pem, which is not a readable file",
+        ),
+    ] {
+        let f = write(&format!("[auth]\nstore = \"redis\"\n{file}"));
+        let s = Settings::load(
+            Some(f.path()),
+            &env(&redis_env(&[
+                ("COGNITO_MCP_STATE_KEY", STATE_KEY),
+                ("COGNITO_MCP_REDIS_URL", url),
+            ])),
+        )
+        .expect("loads");
+        let p = s.problems();
+        assert_eq!(p.len(), 1, "{url}: {p:?}");
+        assert!(p[0].message().contains(expected), "{p:?}");
+        assert!(!p[0].message().contains("s3cr3t-pw"), "{p:?}");
+    }
+}
+
+#[test]
 fn redis_store_without_state_key_fails() {
     let f = write("[auth]\nstore = \"redis\"\n");
     let s = Settings::load(

@@ -17,31 +17,30 @@ async fn connect(redis: &Redis) -> RedisStore {
 }
 
 /// Lets time pass inside Redis without waiting: every entry with a TTL (every finite member of
-/// an index) has `ARGV[1]` ms taken off its remaining TTL and its index score, and is deleted
-/// when that reaches zero, as the server would have after so long. KEYS: the indexes;
-/// ARGV[2..]: the key prefix of each index's entries.
+/// the index) has `ARGV[1]` ms taken off its remaining TTL and its index score, and is deleted
+/// when that reaches zero, as the server would have after so long. KEYS[1]: one kind's index;
+/// ARGV[2]: the key prefix of its entries. Entry and index share the kind's hash tag, so this
+/// runs in a cluster too, one kind at a time.
 const ELAPSE: &str = r"
 local by = tonumber(ARGV[1])
-for i, index in ipairs(KEYS) do
-  local prefix = ARGV[i + 1]
-  local members = redis.call('ZRANGEBYSCORE', index, '-inf', '(+inf', 'WITHSCORES')
-  for j = 1, #members, 2 do
-    local member, score = members[j], tonumber(members[j + 1])
-    redis.call('ZADD', index, score - by, member)
-    local key = prefix .. member
-    local left = redis.call('PTTL', key)
-    if left > by then
-      redis.call('PEXPIRE', key, left - by)
-    elseif left > 0 then
-      redis.call('DEL', key)
-    end
+local prefix = ARGV[2]
+local members = redis.call('ZRANGEBYSCORE', KEYS[1], '-inf', '(+inf', 'WITHSCORES')
+for j = 1, #members, 2 do
+  local member, score = members[j], tonumber(members[j + 1])
+  redis.call('ZADD', KEYS[1], score - by, member)
+  local key = prefix .. member
+  local left = redis.call('PTTL', key)
+  if left > by then
+    redis.call('PEXPIRE', key, left - by)
+  elseif left > 0 then
+    redis.call('DEL', key)
   end
 end
 return 0
 ";
 
 /// The time of one [`RedisStore`]'s namespace, moved by [`ELAPSE`].
-struct RedisTime<'a>(&'a RedisStore);
+pub(super) struct RedisTime<'a>(pub(super) &'a RedisStore);
 
 impl Elapse for RedisTime<'_> {
     fn elapse(
@@ -51,13 +50,15 @@ impl Elapse for RedisTime<'_> {
         Box::pin(async move {
             let store = self.0;
             let elapse = Script::new(ELAPSE);
-            let mut script = elapse.prepare_invoke();
-            script.arg(millis(by));
             for kind in Kind::ALL {
-                script.key(store.index(kind)).arg(store.key(kind, ""));
+                let mut script = elapse.prepare_invoke();
+                script
+                    .key(store.index(kind))
+                    .arg(millis(by))
+                    .arg(store.key(kind, ""));
+                let mut c = store.conn.clone();
+                let _: i64 = script.invoke_async(&mut c).await.expect("elapse");
             }
-            let mut c = store.conn.clone();
-            let _: i64 = script.invoke_async(&mut c).await.expect("elapse");
         })
     }
 }
@@ -162,19 +163,19 @@ async fn keys_and_ttls_are_native() {
         .expect("put");
     let mut c = store.conn.clone();
     let pttl: i64 = ::redis::cmd("PTTL")
-        .arg("test:code:c1")
+        .arg("{test:code}:c1")
         .query_async(&mut c)
         .await
         .expect("pttl");
     assert!((1..=60_000).contains(&pttl), "native TTL, got {pttl}");
     let pttl: i64 = ::redis::cmd("PTTL")
-        .arg("test:client:k1")
+        .arg("{test:client}:k1")
         .query_async(&mut c)
         .await
         .expect("pttl");
     assert_eq!(pttl, -1, "no TTL for a client");
     let score: Option<String> = ::redis::cmd("ZSCORE")
-        .arg("test:index:client")
+        .arg("{test:client}/index")
         .arg("k1")
         .query_async(&mut c)
         .await
