@@ -13,7 +13,7 @@ use super::{READY, RedisServer};
 /// How many masters.
 const MASTERS: usize = 3;
 
-/// A Redis Cluster of [`MASTERS`] masters. [`RedisCluster::restart`] kills one node and starts
+/// A Redis Cluster of three masters. [`RedisCluster::restart`] kills one node and starts
 /// it again on its port and directory, so it comes back with its slots and its data.
 #[derive(Debug)]
 pub struct RedisCluster {
