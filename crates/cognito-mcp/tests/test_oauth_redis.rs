@@ -199,7 +199,7 @@ async fn redis_outage_is_503_then_heals_and_registrations_survive() {
 async fn cluster_node_restart_is_503_then_heals_and_registrations_survive() {
     let pool = new_pool().await;
     let upstream = StandIn::start("alice", &["Admins"]).await;
-    let mut cluster = RedisCluster::start();
+    let mut cluster = RedisCluster::start_persistent();
     let dir = tempfile::tempdir().expect("dir");
     let cfg = config(dir.path(), "store = \"redis\"\nredis_cluster = true", "");
     let (url, key) = (cluster.url(), state_key());

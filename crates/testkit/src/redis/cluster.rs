@@ -1,7 +1,8 @@
 //! A real three-master Redis Cluster of Debian's `redis-server` (no replicas), made with
 //! `redis-cli --cluster create`: each node on 127.0.0.1 with a free client port and a free
-//! cluster-bus port, its own directory (its `nodes.conf` and append-only file, fsynced before
-//! every answer), killed when dropped. Plain TCP, or TLS on every link ([`RedisCluster::start_tls`]).
+//! cluster-bus port, its own directory (its `nodes.conf`, and with
+//! [`RedisCluster::start_persistent`] its append-only file, fsynced before every answer),
+//! killed when dropped. Plain TCP, or TLS on every link ([`RedisCluster::start_tls`]).
 
 use std::net::TcpListener;
 use std::process::{Command, Stdio};
@@ -21,18 +22,25 @@ pub struct RedisCluster {
 }
 
 impl RedisCluster {
-    /// Three masters over plain TCP; ready (`cluster_state:ok` on every node) on return.
+    /// Three masters over plain TCP, without persistence (a restarted node comes back empty);
+    /// ready (`cluster_state:ok` on every node) on return.
     pub fn start() -> Self {
-        Self::launch(None)
+        Self::launch(None, false)
+    }
+
+    /// Three masters, each with the append-only file fsynced before every answer: a node
+    /// killed (`kill -9`) and restarted keeps every write it acknowledged.
+    pub fn start_persistent() -> Self {
+        Self::launch(None, true)
     }
 
     /// Three masters with TLS for clients and for the cluster bus, their certificates signed by
-    /// `ca`.
+    /// `ca`; no persistence.
     pub fn start_tls(ca: &TestCa) -> Self {
-        Self::launch(Some(ca))
+        Self::launch(Some(ca), false)
     }
 
-    fn launch(ca: Option<&TestCa>) -> Self {
+    fn launch(ca: Option<&TestCa>, persistent: bool) -> Self {
         let mut nodes = Vec::new();
         for _ in 0..MASTERS {
             // Both ports at once, so they differ.
@@ -54,11 +62,14 @@ impl RedisCluster {
                 // (twice the timeout): a restart is whole again within seconds.
                 "--cluster-node-timeout",
                 "5000",
-                "--appendonly",
-                "yes",
-                "--appendfsync",
-                "always",
             ];
+            // An fsync before every answer is what the restart tests need, and costs the
+            // others disk time they do not.
+            if persistent {
+                args.extend(["--appendonly", "yes", "--appendfsync", "always"]);
+            } else {
+                args.extend(["--appendonly", "no"]);
+            }
             if ca.is_some() {
                 args.extend(["--tls-cluster", "yes", "--tls-replication", "yes"]);
             }

@@ -168,7 +168,7 @@ async fn cluster_purge_trims_every_index() {
 /// same store object, not rebuilt, works again on every node.
 #[tokio::test]
 async fn cluster_node_restart_keeps_acknowledged_writes_and_the_store_recovers() {
-    let mut cluster = RedisCluster::start();
+    let mut cluster = RedisCluster::start_persistent();
     let store = connect(&cluster).await;
     let ttl = Some(Duration::from_secs(300));
     for n in 0..20 {
