@@ -209,14 +209,18 @@ impl KeyStore {
             return Ok(self.held());
         }
         let now = self.clock.now();
-        let recently = last
-            .and_then(|t| now.duration_since(t).ok())
-            .is_some_and(|since| since < self.min_refetch_interval);
-        if recently {
+        if self.fetched_recently(*last, now) {
             return Ok(0);
         }
         *last = Some(now);
         self.fetch_and_store().await
+    }
+
+    /// Whether the fetch that started at `last` (if any) was less than the refetch interval
+    /// before `now`: then no other fetch may start.
+    fn fetched_recently(&self, last: Option<SystemTime>, now: SystemTime) -> bool {
+        last.and_then(|t| now.duration_since(t).ok())
+            .is_some_and(|since| since < self.min_refetch_interval)
     }
 
     /// Fetches the key set now, whatever the interval (startup warm-up).
@@ -250,10 +254,7 @@ impl KeyStore {
             return found.ok_or_else(|| VerifyError::KeyMismatch(kid.to_owned()));
         }
         let now = self.clock.now();
-        let recently = last
-            .and_then(|t| now.duration_since(t).ok())
-            .is_some_and(|since| since < self.min_refetch_interval);
-        if recently {
+        if self.fetched_recently(*last, now) {
             return Err(VerifyError::UnknownKid(kid.to_owned()));
         }
         *last = Some(now);
@@ -262,12 +263,7 @@ impl KeyStore {
             // Keep serving the keys we have; the token's kid is simply not among them.
             Err(e) => {
                 tracing::warn!(error = %e, "could not refresh the key set; cached keys stay in use");
-                let have_any = !self
-                    .keys
-                    .read()
-                    .unwrap_or_else(|p| p.into_inner())
-                    .is_empty();
-                if !have_any {
+                if self.held() == 0 {
                     return Err(e);
                 }
             }
