@@ -27,17 +27,16 @@ use std::sync::Mutex;
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::time::Duration;
 
-use aws_smithy_runtime_api::client::http::{
-    HttpClient, HttpConnector, HttpConnectorFuture, HttpConnectorSettings, SharedHttpClient,
-    SharedHttpConnector,
-};
-use aws_smithy_runtime_api::client::orchestrator::{HttpRequest, HttpResponse};
-use aws_smithy_runtime_api::client::runtime_components::RuntimeComponents;
-use aws_smithy_runtime_api::shared::IntoShared;
 use tokio::time::Instant;
 
 use crate::validate::Invalid;
-use crate::{Operation, QuotaCategory, calls};
+use crate::{Operation, QuotaCategory};
+
+mod http;
+mod shared;
+
+use self::shared::Shared;
+pub use self::shared::{Claim, SharedError, SharedSchedule};
 
 /// The request rate of each quota category, in requests per second.
 #[derive(Debug, Clone, PartialEq)]
@@ -111,7 +110,8 @@ const RECOVERY: f64 = 0.95;
 /// A lane's schedule.
 #[derive(Debug, Default)]
 struct Schedule {
-    /// The earliest time the next request may leave.
+    /// The earliest time the next request may leave: the last one's departure plus the
+    /// spacing.
     next: Option<Instant>,
     /// The current spacing: the configured one, or more after throttling.
     interval: Option<Duration>,
@@ -124,16 +124,51 @@ struct Schedule {
 struct Lane {
     category: QuotaCategory,
     rate: Option<f64>,
+    /// This process's waiters, in arrival order: only the first asks for a slot, so the others
+    /// hold none while it waits.
+    turn: tokio::sync::Mutex<()>,
     schedule: Mutex<Schedule>,
     requests: AtomicU64,
     throttled: AtomicU64,
 }
 
+impl Lane {
+    /// The configured spacing, and the current one (more after throttling).
+    fn spacing(&self, rate: f64) -> (Duration, Duration) {
+        let base = Duration::from_secs_f64(1.0 / rate);
+        let s = self.schedule.lock().unwrap_or_else(|p| p.into_inner());
+        (base, s.interval.unwrap_or(base).max(base))
+    }
+
+    /// Takes the slot at `now` if the spacing since the last departure has passed, else says
+    /// when to look again. A slot is only ever taken at the moment its request leaves, never
+    /// booked ahead: after a stall the next request leaves at once and the one after it a full
+    /// spacing later, so a stall never turns into a burst.
+    fn take_at(&self, now: Instant, spacing: Duration) -> Result<(), Instant> {
+        let mut s = self.schedule.lock().unwrap_or_else(|p| p.into_inner());
+        match s.next {
+            Some(next) if next > now => Err(next),
+            _ => {
+                s.next = Some(now + spacing);
+                Ok(())
+            }
+        }
+    }
+
+    /// A request of this category left at `now` on a slot taken elsewhere.
+    fn left_at(&self, now: Instant, spacing: Duration) {
+        let mut s = self.schedule.lock().unwrap_or_else(|p| p.into_inner());
+        s.next = Some(now + spacing);
+    }
+}
+
 /// Spaces Cognito requests per quota category. Cheap to clone; clones share the schedule, so
-/// one pacer per process (per AWS account and region) is the rule.
+/// one pacer per process (per AWS account and region) is the rule; processes that share an
+/// account's quota share a schedule too ([`Pacer::sharing`]).
 #[derive(Debug, Clone)]
 pub struct Pacer {
     lanes: Arc<Vec<Lane>>,
+    shared: Option<Arc<Shared>>,
 }
 
 /// What a [`Pacer`] has seen for one category.
@@ -160,18 +195,29 @@ impl Pacer {
                     .map(|c| Lane {
                         category: *c,
                         rate: rates.get(*c),
+                        turn: tokio::sync::Mutex::new(()),
                         schedule: Mutex::new(Schedule::default()),
                         requests: AtomicU64::new(0),
                         throttled: AtomicU64::new(0),
                     })
                     .collect(),
             ),
+            shared: None,
         }
     }
 
     /// A pacer that never waits (it still counts).
     pub fn unlimited() -> Self {
         Self::new(&QuotaRates::unlimited())
+    }
+
+    /// This pacer, taking its slots from `schedule`, which every process sharing the account's
+    /// quota also uses: together they keep to the rates. While `schedule` fails, the pacer
+    /// keeps to the rates on its own (see [`SharedSchedule`]).
+    #[must_use]
+    pub fn sharing(mut self, schedule: Arc<dyn SharedSchedule>) -> Self {
+        self.shared = Some(Arc::new(Shared::new(schedule)));
+        self
     }
 
     fn lane(&self, category: QuotaCategory) -> Option<&Lane> {
@@ -183,7 +229,9 @@ impl Pacer {
         self.lane(category).and_then(|l| l.rate)
     }
 
-    /// Waits until a request of `operation` may be sent, and takes that slot.
+    /// Waits until a request of `operation` may be sent, and takes that slot: at least the
+    /// category's spacing after the last request of the category left (of this process, or of
+    /// every process sharing the schedule).
     pub async fn wait(&self, operation: Operation) {
         let Some(lane) = self.lane(operation.quota_category()) else {
             return;
@@ -192,15 +240,19 @@ impl Pacer {
         let Some(rate) = lane.rate else {
             return;
         };
-        let base = Duration::from_secs_f64(1.0 / rate);
-        let slot = {
-            let mut s = lane.schedule.lock().unwrap_or_else(|p| p.into_inner());
-            let now = Instant::now();
-            let slot = s.next.map_or(now, |n| n.max(now));
-            s.next = Some(slot + s.interval.unwrap_or(base).max(base));
-            slot
-        };
-        tokio::time::sleep_until(slot).await;
+        let _turn = lane.turn.lock().await;
+        if let Some(shared) = &self.shared
+            && shared.wait(lane, rate).await
+        {
+            return;
+        }
+        loop {
+            let (_, spacing) = lane.spacing(rate);
+            match lane.take_at(Instant::now(), spacing) {
+                Ok(()) => return,
+                Err(next) => tokio::time::sleep_until(next).await,
+            }
+        }
     }
 
     /// Cognito throttled a request of `operation`: the real quota left is lower than the
@@ -259,149 +311,12 @@ impl Pacer {
             })
             .collect()
     }
-
-    /// `inner`, paced: each request to a Cognito operation this crate knows waits for its
-    /// slot, and throttling answers are counted (also in [`calls::throttled`]).
-    pub fn wrap(&self, inner: SharedHttpClient) -> SharedHttpClient {
-        PacedClient {
-            inner,
-            pacer: self.clone(),
-        }
-        .into_shared()
-    }
-
-    /// The SDK's default HTTPS client (rustls with aws-lc, proxy settings from the
-    /// environment), paced. Give it to the Cognito client's config:
-    ///
-    /// ```no_run
-    /// # async fn f() {
-    /// use cognito_admin::pace::Pacer;
-    /// let sdk = aws_config::load_from_env().await;
-    /// let conf = aws_sdk_cognitoidentityprovider::config::Builder::from(&sdk)
-    ///     .http_client(Pacer::default().http_client())
-    ///     .build();
-    /// let client = aws_sdk_cognitoidentityprovider::Client::from_conf(conf);
-    /// # let _ = client;
-    /// # }
-    /// ```
-    pub fn http_client(&self) -> SharedHttpClient {
-        use aws_smithy_http_client::{Builder, ConnectorBuilder, proxy::ProxyConfig, tls};
-        let inner = Builder::new().build_with_connector_fn(|settings, components| {
-            let mut connector = ConnectorBuilder::default().tls_provider(tls::Provider::Rustls(
-                tls::rustls_provider::CryptoMode::AwsLc,
-            ));
-            connector.set_connector_settings(settings.cloned());
-            if let Some(components) = components {
-                connector.set_sleep_impl(components.sleep_impl());
-            }
-            connector.set_proxy_config(Some(ProxyConfig::from_env()));
-            connector.build()
-        });
-        self.wrap(inner)
-    }
 }
 
 impl Default for Pacer {
     /// A pacer at Cognito's default quotas.
     fn default() -> Self {
         Self::new(&QuotaRates::cognito_defaults())
-    }
-}
-
-#[derive(Debug)]
-struct PacedClient {
-    inner: SharedHttpClient,
-    pacer: Pacer,
-}
-
-impl HttpClient for PacedClient {
-    fn http_connector(
-        &self,
-        settings: &HttpConnectorSettings,
-        components: &RuntimeComponents,
-    ) -> SharedHttpConnector {
-        PacedConnector {
-            inner: self.inner.http_connector(settings, components),
-            pacer: self.pacer.clone(),
-        }
-        .into_shared()
-    }
-
-    fn connector_metadata(
-        &self,
-    ) -> Option<aws_smithy_runtime_api::client::connector_metadata::ConnectorMetadata> {
-        self.inner.connector_metadata()
-    }
-}
-
-#[derive(Debug)]
-struct PacedConnector {
-    inner: SharedHttpConnector,
-    pacer: Pacer,
-}
-
-/// The operation a Cognito JSON request calls: `X-Amz-Target: AWSCognitoIdentityProviderService.AdminCreateUser`.
-fn operation_of(request: &HttpRequest) -> Option<Operation> {
-    let target = request.headers().get("x-amz-target")?;
-    Operation::from_name(target.rsplit('.').next()?)
-}
-
-/// Whether Cognito answered "slow down".
-fn is_throttle(response: &HttpResponse) -> bool {
-    let status = response.status().as_u16();
-    (status == 400 || status == 429)
-        && response.headers().get("x-amzn-errortype").is_some_and(|t| {
-            t.starts_with("TooManyRequestsException") || t.starts_with("ThrottlingException")
-        })
-}
-
-impl HttpConnector for PacedConnector {
-    fn call(&self, request: HttpRequest) -> HttpConnectorFuture {
-        let operation = operation_of(&request);
-        let inner = self.inner.clone();
-        let pacer = self.pacer.clone();
-        HttpConnectorFuture::new(async move {
-            let name = operation.map_or("other", Operation::name);
-            if let Some(op) = operation {
-                let waited = Instant::now();
-                pacer.wait(op).await;
-                metrics::histogram!(
-                    "cognito_mcp_pacing_wait_seconds",
-                    "category" => op.quota_category().name()
-                )
-                .record(waited.elapsed().as_secs_f64());
-            }
-            let sent = Instant::now();
-            let response = match inner.call(request).await {
-                Ok(r) => r,
-                Err(e) => {
-                    metrics::counter!("cognito_mcp_aws_requests_total", "operation" => name, "outcome" => "unreachable")
-                        .increment(1);
-                    return Err(e);
-                }
-            };
-            metrics::histogram!("cognito_mcp_aws_request_duration_seconds", "operation" => name)
-                .record(sent.elapsed().as_secs_f64());
-            let outcome = if is_throttle(&response) {
-                if let Some(op) = operation {
-                    pacer.note_throttle(op);
-                }
-                calls::record_throttle();
-                "throttled"
-            } else {
-                if let Some(op) = operation {
-                    pacer.note_success(op);
-                }
-                if response.status().is_success() {
-                    "ok"
-                } else {
-                    "error"
-                }
-            };
-            metrics::counter!("cognito_mcp_aws_requests_total", "operation" => name, "outcome" => outcome)
-                .increment(1);
-            Ok(response)
-        })
     }
 }
 
@@ -495,6 +410,149 @@ mod tests {
         );
         // Other categories are untouched.
         assert_eq!(pacer.current_rate(QuotaCategory::UserUpdate), None);
+    }
+
+    /// Waiters that each record when their slot came, all queued at once.
+    fn queue(pacer: &Pacer, n: usize, start: Instant) -> Vec<tokio::task::JoinHandle<Duration>> {
+        (0..n)
+            .map(|_| {
+                let p = pacer.clone();
+                tokio::spawn(async move {
+                    p.wait(Operation::AdminCreateUser).await;
+                    start.elapsed()
+                })
+            })
+            .collect()
+    }
+
+    async fn departures(waiters: Vec<tokio::task::JoinHandle<Duration>>) -> Vec<Duration> {
+        let mut at = Vec::new();
+        for w in waiters {
+            at.push(w.await.expect("waiter"));
+        }
+        at.sort();
+        at
+    }
+
+    #[tokio::test(start_paused = true)]
+    async fn a_stall_never_turns_into_a_burst() {
+        // The attack on a quota is a burst: a process that stalls (a loaded machine, a paused
+        // VM) and then sends every slot it missed back to back. Here the clock jumps a whole
+        // second at once while five requests wait, as a stalled runtime sees it: the first
+        // leaves at the jump, and each of the others a full spacing after the one before.
+        let mut rates = QuotaRates::unlimited();
+        rates.set(QuotaCategory::UserCreation, 10.0).expect("valid");
+        let pacer = Pacer::new(&rates);
+        let start = Instant::now();
+        pacer.wait(Operation::AdminCreateUser).await;
+        let waiters = queue(&pacer, 5, start);
+        for _ in 0..10 {
+            tokio::task::yield_now().await;
+        }
+        tokio::time::advance(Duration::from_secs(1)).await;
+        let at = departures(waiters).await;
+        assert_eq!(at[0], Duration::from_secs(1), "{at:?}");
+        for pair in at.windows(2) {
+            assert!(
+                pair[1] - pair[0] >= Duration::from_millis(100),
+                "two requests left {:?} apart: {at:?}",
+                pair[1] - pair[0]
+            );
+        }
+    }
+
+    /// A schedule in this process's memory with the semantics [`SharedSchedule`] asks of
+    /// Redis's (the Redis one is tested against a real server in `cognito-mcp`).
+    #[derive(Debug, Default)]
+    struct InMemory {
+        next: Mutex<Option<Instant>>,
+        claims: AtomicU64,
+        fail: std::sync::atomic::AtomicBool,
+    }
+
+    impl SharedSchedule for InMemory {
+        fn claim(
+            &self,
+            _: QuotaCategory,
+            spacing: Duration,
+        ) -> futures_util::future::BoxFuture<'_, Result<Claim, SharedError>> {
+            Box::pin(async move {
+                self.claims.fetch_add(1, Ordering::Relaxed);
+                if self.fail.load(Ordering::Relaxed) {
+                    return Err(SharedError("redis at 127.0.0.1:1: refused".into()));
+                }
+                let now = Instant::now();
+                let mut next = self.next.lock().expect("lock");
+                match *next {
+                    Some(n) if n > now => Ok(Claim::After(n - now)),
+                    _ => {
+                        *next = Some(now + spacing);
+                        Ok(Claim::Now)
+                    }
+                }
+            })
+        }
+    }
+
+    #[tokio::test(start_paused = true)]
+    async fn pacers_sharing_a_schedule_keep_to_one_rate_together() {
+        let mut rates = QuotaRates::unlimited();
+        rates.set(QuotaCategory::UserCreation, 10.0).expect("valid");
+        let schedule = Arc::new(InMemory::default());
+        let a = Pacer::new(&rates).sharing(schedule.clone());
+        let b = Pacer::new(&rates).sharing(schedule.clone());
+        let start = Instant::now();
+        let mut waiters = queue(&a, 5, start);
+        waiters.extend(queue(&b, 5, start));
+        let at = departures(waiters).await;
+        assert_eq!(
+            at.last().copied(),
+            Some(Duration::from_millis(900)),
+            "{at:?}"
+        );
+        for pair in at.windows(2) {
+            assert!(pair[1] - pair[0] >= Duration::from_millis(100), "{at:?}");
+        }
+        // The negative: two pacers on their own send twice the rate together.
+        let (a, b) = (Pacer::new(&rates), Pacer::new(&rates));
+        let start = Instant::now();
+        let mut waiters = queue(&a, 5, start);
+        waiters.extend(queue(&b, 5, start));
+        let at = departures(waiters).await;
+        assert_eq!(
+            at.last().copied(),
+            Some(Duration::from_millis(400)),
+            "{at:?}"
+        );
+    }
+
+    #[tokio::test(start_paused = true)]
+    async fn a_failing_schedule_falls_back_to_local_pacing_and_is_asked_again_later() {
+        let mut rates = QuotaRates::unlimited();
+        rates.set(QuotaCategory::UserCreation, 10.0).expect("valid");
+        let schedule = Arc::new(InMemory::default());
+        schedule.fail.store(true, Ordering::Relaxed);
+        let pacer = Pacer::new(&rates).sharing(schedule.clone());
+        let start = Instant::now();
+        let at = departures(queue(&pacer, 3, start)).await;
+        assert_eq!(
+            at,
+            [0, 100, 200].map(Duration::from_millis).to_vec(),
+            "paced locally, still at the rate"
+        );
+        assert_eq!(
+            schedule.claims.load(Ordering::Relaxed),
+            1,
+            "asked once, then left alone"
+        );
+        schedule.fail.store(false, Ordering::Relaxed);
+        tokio::time::advance(shared::RETRY_AFTER).await;
+        pacer.wait(Operation::AdminCreateUser).await;
+        assert_eq!(
+            schedule.claims.load(Ordering::Relaxed),
+            2,
+            "asked again after the pause"
+        );
     }
 
     #[test]

@@ -30,6 +30,10 @@ use serde::Deserialize;
 
 use crate::authz::{DcrPolicy, Lifetimes, Limits};
 
+mod redis;
+
+pub use self::redis::RedisSettings;
+
 /// The default region when neither `AWS_REGION` nor the file names one.
 pub const DEFAULT_REGION: &str = "us-east-1";
 
@@ -463,6 +467,10 @@ pub struct AuthConfig {
     pub machine_clients: BTreeMap<String, Vec<String>>,
     /// Proxy mode; `None` unless `COGNITO_MCP_AUTH_ENABLED` / `auth.enabled`.
     pub proxy: Option<ProxyConfig>,
+    /// The Redis server the instances share (`COGNITO_MCP_REDIS_URL`, `auth.redis_*`), read in
+    /// every mode; proxy mode's store uses it when `auth.store = "redis"` (and copies it into
+    /// [`ProxyConfig`]).
+    pub redis: RedisSettings,
     /// Problems found while reading values that could not be used.
     read_problems: Vec<Problem>,
 }
@@ -690,6 +698,13 @@ impl AuthConfig {
         }
         let resource_server = non_empty(auth.resource_server).unwrap_or_else(|| "mcp".to_owned());
         let mut read_problems = Vec::new();
+        let redis = RedisSettings::read(
+            auth.redis_url,
+            auth.redis_namespace,
+            auth.redis_cluster,
+            auth.redis_ca_file,
+            env,
+        );
         let proxy = if enabled {
             Some(proxy_config(
                 &resource_server,
@@ -701,9 +716,7 @@ impl AuthConfig {
                 auth.upstream_timeout_secs,
                 auth.state_dir,
                 auth.store,
-                auth.redis_url,
-                auth.redis_namespace,
-                (auth.redis_cluster, auth.redis_ca_file),
+                &redis,
                 [
                     auth.access_token_ttl_secs,
                     auth.refresh_token_ttl_secs,
@@ -755,6 +768,7 @@ impl AuthConfig {
                 None => auth.machine_clients,
             },
             proxy,
+            redis,
             read_problems,
         })
     }
@@ -971,7 +985,7 @@ impl AuthConfig {
             ));
         }
         if p.store == StoreKind::Redis {
-            out.extend(redis_problems(p));
+            out.extend(redis_store_problems(p));
         }
         let l = &p.lifetimes;
         if l.code.is_zero() || l.code > Duration::from_secs(300) {
@@ -1106,88 +1120,20 @@ fn is_http_url(url: &str) -> bool {
 }
 
 /// What `auth.store = "redis"` lacks. The URL is never echoed: it may hold a password.
-fn redis_problems(p: &ProxyConfig) -> Vec<Problem> {
-    let mut out = Vec::new();
-    let form = "redis://[user:password@]host[:port][/db], or rediss://... for TLS";
-    match &p.redis_url {
-        None => out.push(Problem::new(format!(
-            "auth.store is \"redis\" but no Redis server is named: set COGNITO_MCP_REDIS_URL \
-             (or auth.redis_url) to {form}"
-        ))),
-        Some(url) => out.extend(redis_url_problems(url.expose(), p, form)),
-    }
+fn redis_store_problems(p: &ProxyConfig) -> Vec<Problem> {
+    let redis = RedisSettings {
+        url: p.redis_url.clone(),
+        namespace: p.redis_namespace.clone(),
+        cluster: p.redis_cluster,
+        ca_file: p.redis_ca_file.clone(),
+    };
+    let mut out = redis.problems("auth.store is \"redis\"");
     if p.state_key.is_none() {
         out.push(Problem::new(
             "auth.store is \"redis\", so every instance must seal the shared state with the same \
              key: set COGNITO_MCP_STATE_KEY to the same value on each (`openssl rand -base64 32`); \
              a key file in one instance's state directory would give each its own key",
         ));
-    }
-    out
-}
-
-/// What is wrong with the Redis URL (a list of them with `redis_cluster`) and its TLS settings.
-fn redis_url_problems(url: &str, p: &ProxyConfig, form: &str) -> Vec<Problem> {
-    let mut out = Vec::new();
-    // A list splits before each scheme, so a comma in a password does not split it.
-    let mut urls = Vec::new();
-    let mut start = 0;
-    for (i, _) in url.match_indices(',') {
-        let rest = url[i + 1..].trim_start().to_ascii_lowercase();
-        if rest.starts_with("redis://") || rest.starts_with("rediss://") {
-            urls.push(url[start..i].trim());
-            start = i + 1;
-        }
-    }
-    urls.push(url[start..].trim());
-    let scheme = |u: &str| {
-        u.split_once("://")
-            .map(|(s, _)| s.to_ascii_lowercase())
-            .filter(|s| s == "redis" || s == "rediss")
-    };
-    if urls.iter().any(|u| scheme(u).is_none()) {
-        out.push(Problem::new(format!(
-            "COGNITO_MCP_REDIS_URL (or auth.redis_url) is not a redis:// or rediss:// URL; \
-             write it as {form}"
-        )));
-        return out;
-    }
-    if urls.len() > 1 && !p.redis_cluster {
-        out.push(Problem::new(
-            "COGNITO_MCP_REDIS_URL (or auth.redis_url) is a list of URLs, which names the nodes \
-             of a Redis Cluster: set auth.redis_cluster = true, or name one server",
-        ));
-    }
-    let tls = urls
-        .iter()
-        .filter(|u| scheme(u).as_deref() == Some("rediss"))
-        .count();
-    if tls != 0 && tls != urls.len() {
-        out.push(Problem::new(
-            "COGNITO_MCP_REDIS_URL (or auth.redis_url) mixes redis:// and rediss://; every node \
-             of the cluster is reached the same way",
-        ));
-    }
-    if urls.iter().any(|u| u.ends_with("#insecure")) {
-        out.push(Problem::new(
-            "COGNITO_MCP_REDIS_URL (or auth.redis_url) ends in #insecure, which would accept any \
-             certificate: Redis certificates are always verified; name the CA that signs the \
-             server's certificate with COGNITO_MCP_REDIS_CA_FILE (or auth.redis_ca_file) instead",
-        ));
-    }
-    if let Some(ca) = &p.redis_ca_file {
-        if tls == 0 {
-            out.push(Problem::new(
-                "COGNITO_MCP_REDIS_CA_FILE (or auth.redis_ca_file) names a CA, but the Redis URL \
-                 is redis://, which is not encrypted: write rediss://",
-            ));
-        } else if !ca.is_file() {
-            out.push(Problem::new(format!(
-                "COGNITO_MCP_REDIS_CA_FILE (or auth.redis_ca_file) is {}, which is not a \
-                 readable file",
-                ca.display()
-            )));
-        }
     }
     out
 }
@@ -1204,9 +1150,7 @@ fn proxy_config(
     upstream_timeout_secs: Option<u64>,
     state_dir: Option<PathBuf>,
     store: Option<String>,
-    redis_url: Option<Secret>,
-    redis_namespace: Option<String>,
-    (redis_cluster, redis_ca_file): (Option<bool>, Option<PathBuf>),
+    redis: &RedisSettings,
     [access, refresh, code, consent_days, transaction]: [Option<u64>; 5],
     upstream: Option<String>,
     d: DcrTable,
@@ -1315,14 +1259,10 @@ fn proxy_config(
             .or(state_dir)
             .unwrap_or_else(default_state_dir),
         store,
-        redis_url: env_nonempty("COGNITO_MCP_REDIS_URL")
-            .map(Secret::new)
-            .or(redis_url.filter(|s| !s.is_empty())),
-        redis_namespace: non_empty(redis_namespace).unwrap_or_else(|| "cognito-mcp".to_owned()),
-        redis_cluster: redis_cluster.unwrap_or(false),
-        redis_ca_file: env_nonempty("COGNITO_MCP_REDIS_CA_FILE")
-            .map(PathBuf::from)
-            .or(redis_ca_file.filter(|p| !p.as_os_str().is_empty())),
+        redis_url: redis.url.clone(),
+        redis_namespace: redis.namespace.clone(),
+        redis_cluster: redis.cluster,
+        redis_ca_file: redis.ca_file.clone(),
         state_key: env_nonempty("COGNITO_MCP_STATE_KEY").map(Secret::new),
         lifetimes,
         dcr,

@@ -128,6 +128,35 @@ impl RedisStore {
         self.target.tls
     }
 
+    /// Takes the next slot of the spaced schedule `name` if it is due, and sets the one after
+    /// it `spacing` later; else answers how long until it is due. Every process that names this
+    /// server and namespace shares the schedule, and Redis's clock decides, so two processes
+    /// never get one slot and clock skew between them does not matter. The schedule lives
+    /// under `{namespace:slot}:name` (one key, so one script on one node of a cluster) and
+    /// expires a second after its last slot.
+    ///
+    /// `cognito-mcp` keeps its shared quota pacing here, one schedule per quota category.
+    pub async fn take_slot(
+        &self,
+        name: &str,
+        spacing: Duration,
+    ) -> Result<Option<Duration>, StoreError> {
+        let key = format!("{{{}:slot}}:{name}", self.namespace);
+        let spacing_us = u64::try_from(spacing.as_micros())
+            .unwrap_or(u64::MAX)
+            .max(1)
+            .to_string();
+        // A second run after a dropped connection can only find the slot taken and wait:
+        // never two slots for one claim.
+        let wait_us: i64 = self
+            .run(true, &self.scripts.slot, &[key], &[spacing_us.as_bytes()])
+            .await?;
+        Ok(u64::try_from(wait_us)
+            .ok()
+            .filter(|us| *us > 0)
+            .map(Duration::from_micros))
+    }
+
     /// The hash tag of `kind`: `{namespace:kind}`, one hash slot for the kind's entries and
     /// index.
     fn tag(&self, kind: Kind) -> String {

@@ -291,3 +291,10 @@ async fn cluster_unreachable_at_start_is_a_clear_error() {
         "{msg}"
     );
 }
+
+#[tokio::test]
+async fn spaced_slots_work_in_a_cluster() {
+    let cluster = RedisCluster::start();
+    let (a, b) = (connect(&cluster).await, connect(&cluster).await);
+    super::tests::slots_keep_their_spacing(&a, &b).await;
+}

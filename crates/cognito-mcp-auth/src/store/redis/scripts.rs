@@ -90,6 +90,20 @@ redis.call('ZREMRANGEBYSCORE', KEYS[1], '-inf', now)
 return redis.call('ZCARD', KEYS[1])
 ";
 
+/// Takes a slot of a spaced schedule (KEYS[1]) when its time has come, by Redis's clock (one
+/// clock for every process): when the next slot is due, sets the one after it ARGV[1]
+/// microseconds from now and returns 0; else returns the microseconds until it is due. The
+/// key expires a second after its slot, so an idle schedule leaves nothing behind.
+const SLOT: &str = r"
+local t = redis.call('TIME')
+local now = tonumber(t[1]) * 1000000 + tonumber(t[2])
+local due = tonumber(redis.call('GET', KEYS[1]) or '0')
+if due > now then return due - now end
+local spacing = tonumber(ARGV[1])
+redis.call('SET', KEYS[1], string.format('%.0f', now + spacing), 'PX', math.floor(spacing / 1000) + 1000)
+return 0
+";
+
 /// The Lua scripts, each sent once and then run by its hash (`EVALSHA`, reloaded after a
 /// server restart empties the script cache).
 pub(super) struct Scripts {
@@ -100,6 +114,7 @@ pub(super) struct Scripts {
     pub(super) incr: Script,
     pub(super) trim: Script,
     pub(super) count: Script,
+    pub(super) slot: Script,
 }
 
 impl Scripts {
@@ -112,6 +127,7 @@ impl Scripts {
             incr: Script::new(INCR),
             trim: Script::new(TRIM),
             count: Script::new(COUNT),
+            slot: Script::new(SLOT),
         }
     }
 }

@@ -460,3 +460,72 @@ async fn redis_without_getdel_fails() {
         .to_string();
     assert!(msg.contains("needs Redis 6.2 or newer"), "{msg}");
 }
+
+/// Redis's own clock, in microseconds: the clock [`RedisStore::take_slot`] decides by.
+pub(super) async fn redis_now_us(store: &RedisStore) -> u64 {
+    let mut c = store.conn.clone();
+    let (secs, micros): (u64, u64) = ::redis::cmd("TIME")
+        .query_async(&mut c)
+        .await
+        .expect("time");
+    secs * 1_000_000 + micros
+}
+
+/// Four claimers on two connections (standing for two processes) take slots of one spaced
+/// schedule for a while, each asking again when told to: by Redis's clock, no more slots are
+/// given than the spacing allows. A loaded machine can only make them fewer.
+pub(super) async fn slots_keep_their_spacing(a: &RedisStore, b: &RedisStore) {
+    let spacing = Duration::from_millis(40);
+    let started = redis_now_us(a).await;
+    let deadline = Instant::now() + Duration::from_millis(800);
+    let mut claimers = tokio::task::JoinSet::new();
+    for i in 0..4 {
+        let store = if i % 2 == 0 { a.clone() } else { b.clone() };
+        claimers.spawn(async move {
+            let mut taken = 0u64;
+            while Instant::now() < deadline {
+                match store
+                    .take_slot("user_creation", spacing)
+                    .await
+                    .expect("slot")
+                {
+                    None => taken += 1,
+                    Some(wait) => {
+                        assert!(wait <= spacing, "told to wait {wait:?}, past the spacing");
+                        tokio::time::sleep(wait).await;
+                    }
+                }
+            }
+            taken
+        });
+    }
+    let taken: u64 = claimers.join_all().await.iter().sum();
+    let ended = redis_now_us(a).await;
+    let allowed = (ended - started) / u64::try_from(spacing.as_micros()).expect("small") + 1;
+    assert!(taken >= 1, "some slot was given");
+    assert!(
+        taken <= allowed,
+        "{taken} slots in {} ms at one per {spacing:?}: at most {allowed}",
+        (ended - started) / 1000
+    );
+    // Another schedule is not held up by this one.
+    assert_eq!(
+        a.take_slot("user_update", spacing).await.expect("slot"),
+        None
+    );
+}
+
+#[tokio::test]
+async fn spaced_slots_are_shared_and_never_given_twice() {
+    let redis = Redis::start();
+    let (a, b) = (connect(&redis).await, connect(&redis).await);
+    slots_keep_their_spacing(&a, &b).await;
+    // The schedule is one key with a TTL, in the store's namespace.
+    let mut c = a.conn.clone();
+    let ttl: i64 = ::redis::cmd("PTTL")
+        .arg("{test:slot}:user_creation")
+        .query_async(&mut c)
+        .await
+        .expect("pttl");
+    assert!((0..=1040).contains(&ttl), "the schedule expires: {ttl}");
+}
