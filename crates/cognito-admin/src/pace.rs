@@ -36,7 +36,7 @@ mod http;
 mod shared;
 
 use self::shared::Shared;
-pub use self::shared::{Claim, SharedError, SharedSchedule};
+pub use self::shared::{Claim, ClaimFuture, SharedError, SharedSchedule};
 
 /// The request rate of each quota category, in requests per second.
 #[derive(Debug, Clone, PartialEq)]
@@ -471,11 +471,7 @@ mod tests {
     }
 
     impl SharedSchedule for InMemory {
-        fn claim(
-            &self,
-            _: QuotaCategory,
-            spacing: Duration,
-        ) -> futures_util::future::BoxFuture<'_, Result<Claim, SharedError>> {
+        fn claim(&self, _: QuotaCategory, spacing: Duration) -> ClaimFuture<'_> {
             Box::pin(async move {
                 self.claims.fetch_add(1, Ordering::Relaxed);
                 if self.fail.load(Ordering::Relaxed) {

@@ -40,9 +40,13 @@ pub(crate) async fn client(settings: &Settings) -> aws_sdk_cognitoidentityprovid
     paced_client(settings, &pacer(settings)).await
 }
 
-/// The pacer `settings` ask for: Cognito's default quotas unless `[pacing]` says otherwise.
+/// The pacer `settings` ask for: Cognito's default quotas unless `[pacing]` says otherwise,
+/// on one schedule with the other instances with `pacing.shared = "redis"`.
 pub(crate) fn pacer(settings: &Settings) -> Pacer {
-    match &settings.pacing {
+    match &settings.pacing.rates {
+        Some(rates) if settings.pacing.shared => Pacer::new(rates).sharing(std::sync::Arc::new(
+            crate::shared_pacing::RedisSchedule::new(settings.auth.redis.clone()),
+        )),
         Some(rates) => Pacer::new(rates),
         None => Pacer::unlimited(),
     }
@@ -58,14 +62,14 @@ pub(crate) async fn paced_client(
     pacer: &Pacer,
 ) -> aws_sdk_cognitoidentityprovider::Client {
     let sdk = sdk_config(settings).await;
-    let retry = if settings.adaptive_retry {
+    let retry = if settings.pacing.adaptive_retry {
         RetryConfig::adaptive()
     } else {
         RetryConfig::standard()
     };
     let conf = aws_sdk_cognitoidentityprovider::config::Builder::from(&sdk)
         .http_client(pacer.http_client())
-        .retry_config(retry.with_max_attempts(settings.max_attempts))
+        .retry_config(retry.with_max_attempts(settings.pacing.max_attempts))
         .build();
     aws_sdk_cognitoidentityprovider::Client::from_conf(conf)
 }

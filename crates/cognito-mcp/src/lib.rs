@@ -25,5 +25,6 @@ pub(crate) mod mcp;
 pub(crate) mod metrics;
 pub(crate) mod policy;
 pub(crate) mod scopes;
+pub(crate) mod shared_pacing;
 pub(crate) mod tools;
 pub mod transport;

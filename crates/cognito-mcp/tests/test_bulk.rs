@@ -423,6 +423,18 @@ async fn the_cap_and_bad_settings_are_named() {
         ("[bulk]\nmax_items = 0\n", "bulk.max_items"),
         ("[pacing]\nuser_creation = 0\n", "pacing.user_creation"),
         ("[pacing]\nuser_creashun = 5\n", "pacing.user_creashun"),
+        (
+            "[pacing]\nshared = \"redis\"\n",
+            "pacing.shared is \"redis\" but no Redis server is named: set COGNITO_MCP_REDIS_URL",
+        ),
+        (
+            "[pacing]\nshared = \"memcached\"\n",
+            "pacing.shared (COGNITO_MCP_PACING_SHARED) is \"memcached\"",
+        ),
+        (
+            "[pacing]\nenabled = false\nshared = \"redis\"\n[auth]\nredis_url = \"redis://127.0.0.1:1\"\n",
+            "there is no rate to share",
+        ),
         ("[safety.confirm]\ndelete_usr = \"never\"\n", "delete_usr"),
         (
             "[safety.confirm]\ndelete_user = \"sometimes\"\n",

@@ -17,7 +17,6 @@
 use std::sync::Mutex;
 use std::time::Duration;
 
-use futures_util::future::BoxFuture;
 use tokio::time::Instant;
 
 use super::Lane;
@@ -37,17 +36,17 @@ pub enum Claim {
 #[error("{0}")]
 pub struct SharedError(pub String);
 
+/// What [`SharedSchedule::claim`] returns.
+pub type ClaimFuture<'a> =
+    std::pin::Pin<Box<dyn std::future::Future<Output = Result<Claim, SharedError>> + Send + 'a>>;
+
 /// A schedule of quota slots shared by every process that uses one AWS account and region,
 /// kept somewhere they all reach (Redis, in `cognito-mcp`).
 pub trait SharedSchedule: Send + Sync + std::fmt::Debug {
     /// Takes the next slot of `category` now if `spacing` has passed since any process took
     /// the last one, and sets the one after it `spacing` from now; else says how long until
     /// the next slot. Atomic across processes: two claims never get one slot.
-    fn claim(
-        &self,
-        category: QuotaCategory,
-        spacing: Duration,
-    ) -> BoxFuture<'_, Result<Claim, SharedError>>;
+    fn claim(&self, category: QuotaCategory, spacing: Duration) -> ClaimFuture<'_>;
 }
 
 /// After the schedule fails, a process paces on its own for this long before asking again.

@@ -22,6 +22,7 @@
 //! | confirmation-state key | `COGNITO_MCP_STATE_KEY` | | the proxy's key file, else random per process |
 //! | bulk cap / in flight | | `bulk.max_items`, `bulk.concurrency` | 500; 8 |
 //! | pacing | | `pacing.enabled`, `pacing.CATEGORY`, `pacing.max_attempts` | on, Cognito's default quotas; 5 |
+//! | one schedule for every instance | `COGNITO_MCP_PACING_SHARED` | `pacing.shared` (`"redis"`: the Redis of `COGNITO_MCP_REDIS_URL`) | `"none"` |
 //! | sign-in checks on/off | `COGNITO_MCP_SIGN_IN_ENABLED` | `sign_in.enabled` | false |
 //! | sign-in checks return raw tokens | | `sign_in.return_tokens` | false (a summary only) |
 //! | sign-in checks' app client | | `sign_in.client_id` | the app client id |
@@ -104,12 +105,14 @@ struct BulkFile {
     concurrency: Option<usize>,
 }
 
-/// `[pacing]`: `enabled`, `max_attempts`, and a rate per quota category (`user_creation = 50`).
+/// `[pacing]`: `enabled`, `max_attempts`, `retry_mode`, `shared`, and a rate per quota
+/// category (`user_creation = 50`).
 #[derive(Debug, Default, Deserialize)]
 struct PacingFile {
     enabled: Option<bool>,
     max_attempts: Option<u32>,
     retry_mode: Option<String>,
+    shared: Option<String>,
     #[serde(flatten)]
     rates: BTreeMap<String, f64>,
 }
@@ -175,18 +178,29 @@ pub(crate) struct Settings {
     pub(crate) deploy: Option<DeployFile>,
     pub(crate) safety: SafetySettings,
     pub(crate) bulk: cognito_admin::BulkLimits,
-    /// The request rate per quota category; `None` when pacing is off.
-    pub(crate) pacing: Option<cognito_admin::pace::QuotaRates>,
-    /// Attempts per AWS call, the first included.
-    pub(crate) max_attempts: u32,
-    /// The SDK's retry mode: standard (default) or adaptive.
-    pub(crate) adaptive_retry: bool,
+    /// `[pacing]`: the rates, retries, and whether the instances share one schedule.
+    pub(crate) pacing: PacingSettings,
     /// Problems found while reading `[safety]`, `[bulk]` and `[pacing]`.
     pub(crate) safety_problems: Vec<Problem>,
     /// `[sign_in]`: the sign-in check tools.
     pub(crate) sign_in: SignInSettings,
     /// `COGNITO_MCP_STATE_KEY`: the key of confirmation states (and of the proxy's state).
     pub(crate) state_key: Option<Secret>,
+}
+
+/// `[pacing]`.
+#[derive(Debug, Clone, PartialEq)]
+pub(crate) struct PacingSettings {
+    /// The request rate per quota category; `None` when pacing is off.
+    pub(crate) rates: Option<cognito_admin::pace::QuotaRates>,
+    /// Attempts per AWS call, the first included.
+    pub(crate) max_attempts: u32,
+    /// The SDK's retry mode: standard (default) or adaptive.
+    pub(crate) adaptive_retry: bool,
+    /// `COGNITO_MCP_PACING_SHARED`, `pacing.shared = "redis"`: every instance takes its slots
+    /// from one schedule in the Redis of `COGNITO_MCP_REDIS_URL` (`auth.redis_*`), so together
+    /// they keep to the rates; default `"none"`, each instance paces on its own.
+    pub(crate) shared: bool,
 }
 
 /// Sign-in checks (`[sign_in]`): the `test_sign_in` and `respond_to_auth_challenge` tools.
@@ -243,19 +257,14 @@ pub(crate) const DEFAULT_BULK_CONFIRM_THRESHOLD: usize = 10;
 pub(crate) const DEFAULT_MAX_ATTEMPTS: u32 = 5;
 
 /// What `[safety]`, `[bulk]` and `[pacing]` say.
-type SafetyParts = (
-    SafetySettings,
-    cognito_admin::BulkLimits,
-    Option<cognito_admin::pace::QuotaRates>,
-    u32,
-    bool,
-);
+type SafetyParts = (SafetySettings, cognito_admin::BulkLimits, PacingSettings);
 
 /// Reads `[safety]`, `[bulk]` and `[pacing]`, collecting what is wrong with them.
 fn safety_settings(
     safety: SafetyFile,
     bulk: BulkFile,
     pacing: PacingFile,
+    env: &dyn Fn(&str) -> Option<String>,
     problems: &mut Vec<Problem>,
 ) -> SafetyParts {
     let mut confirm = BTreeMap::new();
@@ -318,8 +327,8 @@ fn safety_settings(
     for (key, rate) in pacing.rates {
         match cognito_admin::QuotaCategory::from_key(&key) {
             None => problems.push(Problem::new(format!(
-                "pacing.{key} is not a setting; pacing takes enabled, max_attempts, retry_mode and a \
-                 rate per quota category: {}",
+                "pacing.{key} is not a setting; pacing takes enabled, max_attempts, retry_mode, \
+                 shared and a rate per quota category: {}",
                 cognito_admin::QuotaCategory::ALL
                     .iter()
                     .map(|c| c.key())
@@ -349,10 +358,32 @@ fn safety_settings(
             require_person: safety.confirm.require_person.unwrap_or(false),
         },
         cognito_admin::BulkLimits::new(max_items, concurrency),
-        pacing.enabled.unwrap_or(true).then_some(rates),
-        max_attempts,
-        adaptive_retry,
+        PacingSettings {
+            rates: pacing.enabled.unwrap_or(true).then_some(rates),
+            max_attempts,
+            adaptive_retry,
+            shared: shared_pacing(
+                non_empty(env("COGNITO_MCP_PACING_SHARED")).or(pacing.shared),
+                problems,
+            ),
+        },
     )
+}
+
+/// `pacing.shared`: `"redis"` or `"none"` (the default).
+fn shared_pacing(value: Option<String>, problems: &mut Vec<Problem>) -> bool {
+    match value.as_deref().map(str::trim) {
+        None | Some("none") => false,
+        Some("redis") => true,
+        Some(other) => {
+            problems.push(Problem::new(format!(
+                "pacing.shared (COGNITO_MCP_PACING_SHARED) is {other:?}; write \"redis\" (every \
+                 instance takes its slots from one schedule in Redis) or \"none\" (the default: \
+                 each paces on its own)"
+            )));
+            false
+        }
+    }
 }
 
 /// Default address `serve --transport http` binds.
@@ -472,8 +503,13 @@ impl Settings {
             None => file.server.read_only.unwrap_or(false),
         };
         let mut safety_problems = Vec::new();
-        let (safety, bulk, pacing, max_attempts, adaptive_retry) =
-            safety_settings(file.safety, file.bulk, file.pacing, &mut safety_problems);
+        let (safety, bulk, pacing) = safety_settings(
+            file.safety,
+            file.bulk,
+            file.pacing,
+            env,
+            &mut safety_problems,
+        );
         Ok(Self {
             read_only,
             allow: file.tools.allow,
@@ -503,8 +539,6 @@ impl Settings {
             safety,
             bulk,
             pacing,
-            max_attempts,
-            adaptive_retry,
             safety_problems,
             sign_in: SignInSettings::default(),
             state_key: env_nonempty("COGNITO_MCP_STATE_KEY").map(|k| Secret::new(&k)),
@@ -548,6 +582,15 @@ impl Settings {
             }
         }
         out.extend(self.safety_problems.iter().cloned());
+        if self.pacing.shared {
+            out.extend(self.auth.redis.problems("pacing.shared is \"redis\""));
+            if self.pacing.rates.is_none() {
+                out.push(Problem::new(
+                    "pacing.shared is \"redis\" but pacing.enabled is false: there is no rate to \
+                     share; turn pacing on, or set pacing.shared = \"none\"",
+                ));
+            }
+        }
         if let Some(key) = &self.state_key
             && let Err(e) = cognito_mcp_auth::store::StateKey::from_base64(key.expose())
         {
