@@ -134,9 +134,11 @@ async fn instances_sharing_one_schedule_keep_to_one_quota_together() {
         "the proxy throttled {} requests",
         log.iter().filter(|(_, _, t)| *t).count()
     );
+    // At most the quota in any second, where the three pacing alone send three times the
+    // rate (the next test).
     let busiest = busiest_second(&log);
     assert!(
-        busiest as f64 <= RATE + 2.0,
+        busiest as f64 <= QUOTA,
         "{busiest} requests in one second from the fleet, configured for {RATE}"
     );
     // The schedule is in Redis, under the store's namespace and hash tag.
