@@ -1,12 +1,23 @@
-"""The soak driver (run it through bench/soak, which starts moto, Redis and the two instances).
+"""The soak driver (run it through bench/soak, which starts moto, a Redis Cluster, the
+instances and the balancer).
 
 A user signs in once the real way (registration, authorization code with PKCE through the
-consent page and the sign-in page), then an open-loop load of MCP `tools/call` requests at a
-constant arrival rate alternates between instance A and instance B for N minutes; the access
-token is refreshed every few minutes at alternating instances. Every request's latency is
-measured from the moment it was due (so a stalled server or driver shows up as latency, not as
-a lower rate); errors are counted by kind and instance; each instance's RSS is sampled every
-10 s. Writes summary.json and summary.md into --out and prints the table.
+consent page and the sign-in page), all through the round-robin balancer, so each step may
+land on another instance. Then an open-loop load of MCP `tools/call` requests at a constant
+arrival rate goes through the balancer for N minutes; the access token is refreshed every few
+minutes. Every request's latency is measured from the moment it was due (so a stalled server or
+driver shows up as latency, not as a lower rate); errors are counted by kind and by the
+instance that answered (the balancer's `x-soak-upstream`); each instance's RSS is sampled every
+10 s.
+
+During the run, the fleet is disturbed the way production is, each at a set fraction of the
+run: one instance is killed with SIGKILL and restarted a few seconds later (as an orchestrator
+would); one Redis node is killed with SIGKILL and restarted on its own data (appendfsync
+always); and the instances are restarted one by one with a new state key, the old one kept as
+the previous key (a rolling rotation). Each disturbance opens a window, from its start to two
+seconds after the fleet is whole again; errors inside a window are reported with it, errors
+outside every window are the ones that count (target zero). Writes summary.json and summary.md
+into --out and prints the table.
 """
 import argparse
 import asyncio
@@ -18,6 +29,7 @@ import os
 import re
 import secrets
 import signal
+import socket
 import subprocess
 import sys
 import time
@@ -311,21 +323,37 @@ def machine(window=3.0):
 
 
 class Instance:
-    def __init__(self, name, base, pid):
-        self.name, self.base, self.pid = name, base, pid
-        u = urllib.parse.urlsplit(base)
-        self.client = Client(u.hostname, u.port)
+    """One instance behind the balancer: its port, its current process, what it answered."""
+
+    def __init__(self, name, port, pid):
+        self.name, self.port, self.pid = name, port, pid
         self.lat_ms = []
-        self.by_tool = {}
         self.requests = 0
         self.errors = {}
         self.error_samples = []
-        self.session = None
+        self.started_t = 0.0  # when its current process started, in run time
+        self.restarts = []
 
     def error(self, kind, detail):
         self.errors[kind] = self.errors.get(kind, 0) + 1
         if len(self.error_samples) < 20:
             self.error_samples.append({"t": time.time(), "kind": kind, "detail": detail[:400]})
+
+
+class Fleet:
+    """The balancer's client, the instances by name, and the requests the balancer answered
+    itself (no instance up, or a broken upstream connection)."""
+
+    def __init__(self, public, instances):
+        u = urllib.parse.urlsplit(public)
+        self.client = Client(u.hostname, u.port)
+        self.instances = {i.name: i for i in instances}
+        self.balancer = Instance("balancer", u.port, 0)
+        self.by_tool = {}
+        self.session = None
+
+    def answered_by(self, hdrs):
+        return self.instances.get(hdrs.get("x-soak-upstream"), self.balancer)
 
 
 class Token:
@@ -337,23 +365,23 @@ class Token:
         self.refreshes = []
 
 
-async def call(inst, token, n, tool, args, extra_headers=None):
+async def call(fleet, token, n, tool, args):
     headers = {"content-type": "application/json", "accept": "application/json, text/event-stream",
                "mcp-protocol-version": PROTOCOL, "authorization": f"Bearer {token.access}"}
-    if inst.session:
-        headers["mcp-session-id"] = inst.session
-    headers.update(extra_headers or {})
     body = json.dumps({"jsonrpc": "2.0", "id": n, "method": "tools/call",
                        "params": {"name": tool, "arguments": args}}).encode()
-    return await asyncio.wait_for(inst.client.request("POST", "/mcp", headers, body), TIMEOUT_S)
+    return await asyncio.wait_for(fleet.client.request("POST", "/mcp", headers, body), TIMEOUT_S)
 
 
 WINDOWS = {}  # 10-second window of the due time -> [latencies (ms)], [error kinds]
+ERRORS = []   # (due time in run time, instance, kind)
 
 
-async def one(inst, token, n, tool, args, due, t0):
+async def one(fleet, token, n, tool, args, due, t0):
+    inst = fleet.balancer
     try:
-        status, hdrs, data = await call(inst, token, n, tool, args)
+        status, hdrs, data = await call(fleet, token, n, tool, args)
+        inst = fleet.answered_by(hdrs)
         kind = None
         if status != 200:
             kind, detail = f"http_{status}", data.decode(errors="replace")
@@ -374,25 +402,27 @@ async def one(inst, token, n, tool, args, due, t0):
     inst.requests += 1
     ms = (time.monotonic() - due) * 1000.0
     inst.lat_ms.append(ms)
-    inst.by_tool.setdefault(tool, []).append(ms)
+    fleet.by_tool.setdefault(tool, []).append(ms)
     w = WINDOWS.setdefault(int((due - t0) // RSS_EVERY_S), ([], []))
     w[0].append(ms)
     if kind:
         w[1].append(kind)
+        ERRORS.append((due - t0, inst.name, kind))
         inst.error(kind, f"{tool} #{n}: {detail}")
 
 
-async def refresh(inst, token):
+async def refresh(fleet, token):
     body = urllib.parse.urlencode({"grant_type": "refresh_token", "refresh_token": token.refresh,
                                    "client_id": token.client_id}).encode()
     t0 = time.monotonic()
     try:
-        status, _, data = await asyncio.wait_for(inst.client.request(
+        status, hdrs, data = await asyncio.wait_for(fleet.client.request(
             "POST", "/token", {"content-type": "application/x-www-form-urlencoded"}, body), TIMEOUT_S)
     except Exception as e:  # noqa: BLE001 - reported, the load goes on with the old token
-        inst.error("refresh", repr(e))
-        token.refreshes.append({"at": inst.name, "ok": False, "error": repr(e)})
+        fleet.balancer.error("refresh", repr(e))
+        token.refreshes.append({"at": "?", "ok": False, "error": repr(e)})
         return
+    inst = fleet.answered_by(hdrs)
     ms = (time.monotonic() - t0) * 1000.0
     if status != 200:
         inst.error("refresh", f"HTTP {status}: {data[:300]!r}")
@@ -406,50 +436,145 @@ async def refresh(inst, token):
                             "rotated": "refresh_token" in t})
 
 
-async def probe(inst, token):
-    """One whoami without initialize: the server is stateless. Falls back to initialize."""
-    status, hdrs, data = await call(inst, token, 1, "whoami", {})
-    if status == 200:
-        msg = rpc_payload(hdrs, data)
-        if "result" in msg and not msg["result"].get("isError"):
-            return {"stateless": True, "whoami": msg["result"].get("structuredContent")}
-    log(f"{inst.name}: whoami without initialize answered HTTP {status}: {data[:300]!r}; initializing")
-    body = json.dumps({"jsonrpc": "2.0", "id": 0, "method": "initialize", "params": {
-        "protocolVersion": PROTOCOL, "capabilities": {}, "clientInfo": {"name": "soak", "version": "0"}}}).encode()
-    headers = {"content-type": "application/json", "accept": "application/json, text/event-stream",
-               "authorization": f"Bearer {token.access}"}
-    status, hdrs, data = await inst.client.request("POST", "/mcp", headers, body)
-    if status != 200:
-        raise SystemExit(f"soak: initialize at {inst.name}: HTTP {status}: {data[:300]!r}")
-    inst.session = hdrs.get("mcp-session-id")
-    headers["mcp-protocol-version"] = PROTOCOL
-    if inst.session:
-        headers["mcp-session-id"] = inst.session
-    await inst.client.request("POST", "/mcp", headers,
-                              json.dumps({"jsonrpc": "2.0", "method": "notifications/initialized"}).encode())
-    return {"stateless": False, "session": inst.session}
+async def probe(fleet, token):
+    """One whoami per instance (round robin) without initialize: the server is stateless."""
+    out = {}
+    for n in range(len(fleet.instances)):
+        status, hdrs, data = await call(fleet, token, n + 1, "whoami", {})
+        msg = rpc_payload(hdrs, data) if status == 200 else {}
+        if "result" not in msg or msg["result"].get("isError"):
+            raise SystemExit(f"soak: whoami without initialize answered HTTP {status}: {data[:300]!r}")
+        out[hdrs.get("x-soak-upstream", "?")] = msg["result"].get("structuredContent", {}).get("username")
+    return out
 
 
-async def run(args, instances, token, redis_port):
-    a, b = instances
-    out = {"probe": {}}
-    for inst in instances:
-        out["probe"][inst.name] = await probe(inst, token)
-    log(f"probe: {json.dumps(out['probe'])[:400]}")
+def tcp_up(port):
+    try:
+        socket.create_connection(("127.0.0.1", port), timeout=0.2).close()
+        return True
+    except OSError:
+        return False
+
+
+async def wait_until(check, what, limit=60.0):
+    deadline = time.monotonic() + limit
+    while time.monotonic() < deadline:
+        if await asyncio.to_thread(check):
+            return
+        await asyncio.sleep(0.1)
+    raise SystemExit(f"soak: {what} within {limit:g} s")
+
+
+def start_instance(args, inst, key_generation):
+    """Starts `inst` with the start script bench/soak wrote; returns its pid."""
+    out = subprocess.run([args.start_instance, inst.name, str(inst.port), str(key_generation)],
+                         capture_output=True, text=True, check=True).stdout
+    return int(out.strip().splitlines()[-1])
+
+
+def redis_cluster_ok(port):
+    r = subprocess.run(["redis-cli", "-h", "127.0.0.1", "-p", str(port), "cluster", "info"],
+                       capture_output=True, text=True)
+    return "cluster_state:ok" in r.stdout
+
+
+class Events:
+    """The disturbances of the run and their windows (run time, seconds)."""
+
+    def __init__(self):
+        self.windows = []
+
+    def open(self, what):
+        w = {"what": what, "start": None, "end": None, "steps": []}
+        self.windows.append(w)
+        return w
+
+    def contains(self, t):
+        return any(w["start"] is not None and w["start"] <= t <= (w["end"] or 1e18) + 2.0
+                   for w in self.windows)
+
+
+async def disturb(args, fleet, t0, events, stop):
+    """Kill -9 an instance, kill -9 a Redis node, rotate the state key: each at its time."""
+    duration = args.minutes * 60.0
+    now = lambda: time.monotonic() - t0  # noqa: E731
+    names = list(fleet.instances)
+
+    async def at(fraction):
+        try:
+            await asyncio.wait_for(stop.wait(), max(0.0, fraction * duration - now()))
+            return False
+        except asyncio.TimeoutError:
+            return True
+
+    if args.kill_at > 0 and await at(args.kill_at):
+        inst = fleet.instances[names[-1]]
+        w = events.open(f"instance {inst.name} killed (SIGKILL), restarted after {args.restart_after:g} s")
+        w["start"] = now()
+        os.kill(inst.pid, signal.SIGKILL)
+        await asyncio.sleep(args.restart_after)
+        inst.pid = await asyncio.to_thread(start_instance, args, inst, 1)
+        await wait_until(lambda: tcp_up(inst.port), f"instance {inst.name} did not listen again")
+        inst.started_t = now()
+        inst.restarts.append(round(inst.started_t, 1))
+        w["end"] = now()
+        log(f"event: {w['what']}: back at {w['end']:.1f} s")
+    if args.redis_restart_at > 0 and await at(args.redis_restart_at):
+        port = args.redis_ports[1]
+        w = events.open(f"Redis node 127.0.0.1:{port} killed (SIGKILL), restarted on its data after "
+                        f"{args.restart_after:g} s")
+        w["start"] = now()
+        pid = int(subprocess.run(["redis-cli", "-h", "127.0.0.1", "-p", str(port), "info", "server"],
+                                 capture_output=True, text=True, check=True).stdout
+                  .split("process_id:")[1].split()[0])
+        os.kill(pid, signal.SIGKILL)
+        await asyncio.sleep(args.restart_after)
+        subprocess.run([args.start_redis, str(port)], check=True)
+        await wait_until(lambda: all(redis_cluster_ok(p) for p in args.redis_ports),
+                         "the cluster was not whole again")
+        w["end"] = now()
+        log(f"event: {w['what']}: whole again at {w['end']:.1f} s")
+    if args.rotate_at > 0 and await at(args.rotate_at):
+        w = events.open("state key rotated: each instance restarted in turn (SIGTERM, drained) with "
+                        "the new key and the old one as the previous key")
+        w["start"] = now()
+        for name in names:
+            inst = fleet.instances[name]
+            os.kill(inst.pid, signal.SIGTERM)
+            await wait_until(lambda: not os.path.exists(f"/proc/{inst.pid}") or
+                             open(f"/proc/{inst.pid}/stat").read().split(") ")[1][0] == "Z",
+                             f"instance {name} did not stop at SIGTERM")
+            inst.pid = await asyncio.to_thread(start_instance, args, inst, 2)
+            await wait_until(lambda: tcp_up(inst.port), f"instance {name} did not listen again")
+            inst.started_t = now()
+            inst.restarts.append(round(inst.started_t, 1))
+            w["steps"].append({"instance": name, "back_at": round(now(), 1)})
+        w["end"] = now()
+        log(f"event: {w['what']}: done at {w['end']:.1f} s")
+
+
+def alive_rss(pid):
+    try:
+        return rss_kb(pid)
+    except OSError:
+        return 0
+
+
+async def run(args, fleet, token):
+    instances = list(fleet.instances.values())
+    out = {"probe": await probe(fleet, token)}
+    log(f"probe: whoami answered by {json.dumps(out['probe'])}")
     duration = args.minutes * 60.0
     total = int(round(duration * args.rate))
     interval = 1.0 / args.rate
     samples = []
-    # Idle baseline: the instances' CPU over the same few seconds the machine is looked at.
-    idle0 = {i.name: cpu_s(i.pid) for i in instances}
     out["machine_start"] = machine()
-    out["idle_cpu_pct"] = {i.name: round((cpu_s(i.pid) - idle0[i.name]) * 100.0 / 3.0, 2) for i in instances}
-    cpu0 = {i.name: cpu_s(i.pid) for i in instances}
     busy0 = cpu_busy()
     out["rss_idle_kb"] = {i.name: rss_kb(i.pid) for i in instances}
-    out["redis_idle"] = redis_memory(redis_port)
+    out["redis_idle"] = cluster_memory(args.redis_ports)
     t0 = time.monotonic()
     stop = asyncio.Event()
+    events = Events()
     marks = {}
 
     async def sampler():
@@ -462,17 +587,14 @@ async def run(args, instances, token, redis_port):
             t = time.monotonic() - t0
             with open("/proc/loadavg") as f:
                 load1 = float(f.read().split()[0])
-            s = {"t": round(t, 1), **{i.name: rss_kb(i.pid) for i in instances}, "load1": load1,
-                 "connections": {i.name: i.client.opened for i in instances}}
-            samples.append(s)
+            samples.append({"t": round(t, 1), **{i.name: alive_rss(i.pid) for i in instances},
+                            "load1": load1})
             if "start" not in marks and t >= WARMUP_S - 0.5:
-                marks["start"] = {"t": s["t"], "redis": await asyncio.to_thread(redis_memory, redis_port),
-                                  "cpu": {i.name: cpu_s(i.pid) for i in instances},
-                                  "requests": sum(i.requests for i in instances)}
+                marks["start"] = {"t": samples[-1]["t"],
+                                  "redis": await asyncio.to_thread(cluster_memory, args.redis_ports)}
             k += 1
 
     async def refresher():
-        k = 0
         while True:
             wait = min(args.refresh_every, max(5.0, token.expires_at - time.monotonic() - 60.0))
             try:
@@ -480,10 +602,10 @@ async def run(args, instances, token, redis_port):
                 return
             except asyncio.TimeoutError:
                 pass
-            await refresh(instances[k % 2], token)
-            k += 1
+            await refresh(fleet, token)
 
-    tasks = [asyncio.create_task(sampler()), asyncio.create_task(refresher())]
+    tasks = [asyncio.create_task(sampler()), asyncio.create_task(refresher()),
+             asyncio.create_task(disturb(args, fleet, t0, events, stop))]
     pending = set()
     max_lag = 0.0
     late = 0
@@ -495,74 +617,77 @@ async def run(args, instances, token, redis_port):
         lag = time.monotonic() - due
         max_lag = max(max_lag, lag)
         late += lag > 0.010
-        inst = a if n % 2 == 0 else b
-        # Every 10th request of each instance is list_users (a call to Cognito), the rest whoami.
-        tool, targs = ("list_users", {"limit": 5}) if (n // 2) % 10 == 9 else ("whoami", {})
-        task = asyncio.create_task(one(inst, token, n + 2, tool, targs, due, t0))
+        # Every 10th request is list_users (a call to Cognito), the rest whoami.
+        tool, targs = ("list_users", {"limit": 5}) if n % 10 == 9 else ("whoami", {})
+        task = asyncio.create_task(one(fleet, token, n + 10, tool, targs, due, t0))
         pending.add(task)
         task.add_done_callback(pending.discard)
     sent_s = time.monotonic() - t0
     if pending:
         await asyncio.wait(pending, timeout=TIMEOUT_S + 1)
     elapsed = time.monotonic() - t0
-    # The last RSS sample, at the end of the load.
-    samples.append({"t": round(elapsed, 1), **{i.name: rss_kb(i.pid) for i in instances}})
+    samples.append({"t": round(elapsed, 1), **{i.name: alive_rss(i.pid) for i in instances}})
     stop.set()
     for t in tasks:
-        await asyncio.gather(t, return_exceptions=True)
-    end_redis = redis_memory(redis_port)
-    cpu1 = {i.name: cpu_s(i.pid) for i in instances}
+        r = await asyncio.gather(t, return_exceptions=True)
+        if isinstance(r[0], BaseException):
+            log(f"background task failed: {r[0]!r}")
+            out.setdefault("task_failures", []).append(repr(r[0]))
+    end_redis = cluster_memory(args.redis_ports)
     busy1 = cpu_busy()
     out["machine_busy_pct_during_load"] = round((busy1[0] - busy0[0]) * 100.0 / max(1, busy1[1] - busy0[1]), 1)
     out["machine_end"] = machine()
-    for i in instances:
-        i.client.close()
+    fleet.client.close()
 
-    reqs = sum(i.requests for i in instances)
+    reqs = sum(i.requests for i in instances) + fleet.balancer.requests
     out.update({
         "minutes": args.minutes, "rate_target": args.rate, "requests": reqs,
         "scheduled": total, "send_seconds": round(sent_s, 3),
         "achieved_rate": round(total / (sent_s + interval), 3),
         "max_send_lag_ms": round(max_lag * 1000.0, 2), "sent_over_10ms_late": late,
         "refreshes": token.refreshes, "rss_samples_kb": samples,
-        "connections_opened": {i.name: i.client.opened for i in instances},
+        "connections_opened": fleet.client.opened,
     })
-    start = marks.get("start") or {"t": samples[0]["t"], "redis": out["redis_idle"],
-                                   "cpu": cpu0, "requests": 0}
-    after = [s for s in samples if s["t"] >= start["t"]]
+    start = marks.get("start") or {"t": samples[0]["t"], "redis": out["redis_idle"]}
     per = {}
     all_ms = []
-    for i in instances:
+    for i in instances + [fleet.balancer]:
         ms = sorted(i.lat_ms)
         all_ms += ms
-        r0 = next(s[i.name] for s in samples if s["t"] >= start["t"])
-        r1 = samples[-1][i.name]
-        per[i.name] = {
-            "base": i.base, "requests": i.requests, "errors": dict(i.errors),
-            "error_samples": i.error_samples,
-            "latency_ms": {k: round(pct(ms, p), 3) for k, p in (("p50", 50), ("p90", 90), ("p99", 99))}
-            | {"max": round(ms[-1], 3) if ms else None},
-            "rss_kb": {"idle": out["rss_idle_kb"][i.name], "start": r0, "end": r1,
-                       "min": min(s[i.name] for s in after), "max": max(s[i.name] for s in after),
-                       "drift_kb": r1 - r0, "drift_pct": round((r1 - r0) * 100.0 / r0, 2)},
-            "cpu_s": round(cpu1[i.name] - cpu0[i.name], 2),
-            "cpu_us_per_request": round((cpu1[i.name] - cpu0[i.name]) * 1e6 / max(1, i.requests), 1),
-        }
+        entry = {"requests": i.requests, "errors": dict(i.errors), "error_samples": i.error_samples,
+                 "latency_ms": {k: round(pct(ms, p), 3) for k, p in (("p50", 50), ("p90", 90), ("p99", 99))}
+                 | {"max": round(ms[-1], 3) if ms else None}}
+        if i is not fleet.balancer:
+            # RSS of the current process, from its own warm-up (after its last restart).
+            since = max(start["t"], i.started_t + WARMUP_S)
+            own = [x[i.name] for x in samples if x["t"] >= since and x[i.name]]
+            r0, r1 = (own[0], own[-1]) if own else (0, 0)
+            entry["restarts_at_s"] = i.restarts
+            entry["rss_kb"] = {"idle": out["rss_idle_kb"][i.name], "start": r0, "end": r1,
+                               "from_t": since, "min": min(own, default=0), "max": max(own, default=0),
+                               "drift_kb": r1 - r0, "drift_pct": round((r1 - r0) * 100.0 / r0, 2) if r0 else None}
+        per[i.name] = entry
     all_ms.sort()
-    errors = {}
-    for i in instances:
-        for k, v in i.errors.items():
-            errors[k] = errors.get(k, 0) + v
     out["instances"] = per
-    out["overall"] = {"requests": reqs, "errors": errors,
+    outside = {}
+    inside = [{} for _ in events.windows]
+    for t, _, kind in ERRORS:
+        hit = [k for k, w in enumerate(events.windows)
+               if w["start"] is not None and w["start"] <= t <= (w["end"] or 1e18) + 2.0]
+        if hit:
+            inside[hit[0]][kind] = inside[hit[0]].get(kind, 0) + 1
+        else:
+            outside[kind] = outside.get(kind, 0) + 1
+    out["events"] = [w | {"errors": inside[k],
+                          "start": round(w["start"], 1) if w["start"] is not None else None,
+                          "end": round(w["end"], 1) if w["end"] is not None else None}
+                     for k, w in enumerate(events.windows)]
+    out["overall"] = {"requests": reqs, "errors_outside_windows": outside,
+                      "errors_in_windows": sum(sum(e.values()) for e in inside),
                       "latency_ms": {k: round(pct(all_ms, p), 3) for k, p in (("p50", 50), ("p90", 90), ("p99", 99))}
                       | {"max": round(all_ms[-1], 3) if all_ms else None}}
-    tools = {}
-    for i in instances:
-        for tool, ms in i.by_tool.items():
-            tools.setdefault(tool, []).extend(ms)
     out["by_tool"] = {}
-    for tool, ms in sorted(tools.items()):
+    for tool, ms in sorted(fleet.by_tool.items()):
         ms.sort()
         out["by_tool"][tool] = {"requests": len(ms)} | {
             k: round(pct(ms, p), 3) for k, p in (("p50", 50), ("p90", 90), ("p99", 99))} | {"max": round(ms[-1], 3)}
@@ -575,63 +700,77 @@ async def run(args, instances, token, redis_port):
     return out
 
 
+def cluster_memory(ports):
+    """used_memory and keys, summed over the cluster's nodes (a node that is down counts 0)."""
+    total = {"used_memory": 0, "keys": 0}
+    for port in ports:
+        try:
+            m = redis_memory(port)
+        except subprocess.CalledProcessError:
+            continue
+        total["used_memory"] += m["used_memory"]
+        total["keys"] += m["keys"]
+    return total
+
+
 def table(s):
-    s = dict(s)
     mib = lambda kb: f"{kb / 1024:.1f}"  # noqa: E731
     lat = lambda d: " / ".join(f"{d[k]:.2f}" for k in ("p50", "p90", "p99", "max"))  # noqa: E731
     errs = lambda e: ", ".join(f"{k} {v}" for k, v in sorted(e.items())) or "0"  # noqa: E731
-    a, b = s["instances"]["A"], s["instances"]["B"]
-    minutes = s["minutes"]
+    names = [n for n in s["instances"] if n != "balancer"]
+    inst = [s["instances"][n] for n in names]
+    bal = s["instances"]["balancer"]
+    cols = lambda f: " | ".join(f(i) for i in inst)  # noqa: E731
     rows = [
-        ("requests", f"{a['requests']:,}", f"{b['requests']:,}", f"{s['requests']:,}"),
-        ("achieved rate (req/s)", f"{a['requests'] * s['achieved_rate'] / s['requests']:.2f}",
-         f"{b['requests'] * s['achieved_rate'] / s['requests']:.2f}",
+        ("requests answered", cols(lambda i: f"{i['requests']:,}"),
+         f"{s['requests']:,} ({bal['requests']:,} by the balancer itself)"),
+        ("achieved rate (req/s)", cols(lambda i: ""),
          f"{s['achieved_rate']:.2f} (target {s['rate_target']:g}; max send lag {s['max_send_lag_ms']:.1f} ms)"),
-        ("errors", errs(a["errors"]), errs(b["errors"]), errs(s["overall"]["errors"])),
-        ("latency p50 / p90 / p99 / max (ms)", lat(a["latency_ms"]), lat(b["latency_ms"]),
+        ("errors (all)", cols(lambda i: errs(i["errors"])), errs(bal["errors"]) + " at the balancer"),
+        ("errors outside the disturbance windows", cols(lambda i: ""),
+         errs(s["overall"]["errors_outside_windows"])),
+        ("latency p50 / p90 / p99 / max (ms)", cols(lambda i: lat(i["latency_ms"])),
          lat(s["overall"]["latency_ms"])),
-        *[(f"latency of `{tool}` ({t['requests']:,} requests) p50 / p90 / p99 / max (ms)", "", "", lat(t))
-          for tool, t in s["by_tool"].items()],
-        ("server CPU per request (µs)", f"{a['cpu_us_per_request']:.0f}", f"{b['cpu_us_per_request']:.0f}", ""),
-        ("server CPU idle, before load (% of a core)", f"{s['idle_cpu_pct']['A']:.1f}",
-         f"{s['idle_cpu_pct']['B']:.1f}", ""),
-        ("server CPU during the load (s; % of a core)",
-         f"{a['cpu_s']:.1f} ({a['cpu_s'] * 100.0 / s['send_seconds']:.1f}%)",
-         f"{b['cpu_s']:.1f} ({b['cpu_s'] * 100.0 / s['send_seconds']:.1f}%)",
-         f"machine busy {s['machine_busy_pct_during_load']:.0f}% of both cores"),
-        ("RSS idle, before load (MiB)", mib(a["rss_kb"]["idle"]), mib(b["rss_kb"]["idle"]), ""),
-        (f"RSS at {s['redis']['start_t']:.0f} s, after warm-up (MiB)", mib(a["rss_kb"]["start"]),
-         mib(b["rss_kb"]["start"]), ""),
-        (f"RSS at the end, {minutes:g} min (MiB)", mib(a["rss_kb"]["end"]), mib(b["rss_kb"]["end"]), ""),
-        ("RSS min / max after warm-up (MiB)", f"{mib(a['rss_kb']['min'])} / {mib(a['rss_kb']['max'])}",
-         f"{mib(b['rss_kb']['min'])} / {mib(b['rss_kb']['max'])}", ""),
-        ("RSS drift, end − start", f"{a['rss_kb']['drift_kb'] / 1024:+.2f} MiB ({a['rss_kb']['drift_pct']:+.1f}%)",
-         f"{b['rss_kb']['drift_kb'] / 1024:+.2f} MiB ({b['rss_kb']['drift_pct']:+.1f}%)", ""),
-        ("Redis used_memory, start → end (bytes; keys)", "", "",
+        *[(f"latency of `{tool}` ({t['requests']:,} requests) p50 / p90 / p99 / max (ms)", cols(lambda i: ""),
+           lat(t)) for tool, t in s["by_tool"].items()],
+        ("restarts (s into the run)", cols(lambda i: ", ".join(f"{t:g}" for t in i["restarts_at_s"]) or "none"), ""),
+        ("RSS idle, before load (MiB)", cols(lambda i: mib(i["rss_kb"]["idle"])), ""),
+        ("RSS after warm-up → end, current process (MiB)",
+         cols(lambda i: f"{mib(i['rss_kb']['start'])} → {mib(i['rss_kb']['end'])} (from {i['rss_kb']['from_t']:.0f} s)"), ""),
+        ("RSS drift, end − start", cols(lambda i: f"{i['rss_kb']['drift_kb'] / 1024:+.2f} MiB"
+                                          f" ({i['rss_kb']['drift_pct'] or 0:+.1f}%)"), ""),
+        ("Redis used_memory, start → end (bytes; keys; all nodes)", cols(lambda i: ""),
          f"{s['redis']['start']['used_memory']:,} → {s['redis']['end']['used_memory']:,} "
          f"({s['redis']['start']['keys']} → {s['redis']['end']['keys']} keys)"),
-        ("token refreshes (instance, ok)", "", "",
+        ("token refreshes (answered by, ok)", cols(lambda i: ""),
          ", ".join(f"{r['at']} {'ok' if r['ok'] else 'FAILED'}" for r in s["refreshes"]) or "none"),
+        ("machine busy during the load", cols(lambda i: ""), f"{s['machine_busy_pct_during_load']:.0f}% of both cores"),
     ]
-    lines = ["| measure | A | B | overall |", "|---|---|---|---|"]
-    lines += [f"| {r[0]} | {r[1]} | {r[2]} | {r[3]} |" for r in rows]
+    lines = ["| measure | " + " | ".join(names) + " | overall |", "|---" * (len(names) + 2) + "|"]
+    lines += [f"| {r[0]} | {r[1]} | {r[2]} |" for r in rows]
+    lines += ["", "| disturbance | window (s into the run) | errors in the window |", "|---|---|---|"]
+    lines += [f"| {e['what']} | {e['start']} → {e['end']} (+2 s) | {errs(e['errors'])} |" for e in s["events"]]
     return "\n".join(lines) + "\n"
 
 
 def main():
     ap = argparse.ArgumentParser()
     ap.add_argument("--bin", required=True)
-    ap.add_argument("--a", required=True, help="instance A's base URL (also the public URL)")
-    ap.add_argument("--b", required=True)
-    ap.add_argument("--pid-a", type=int, required=True)
-    ap.add_argument("--pid-b", type=int, required=True)
-    ap.add_argument("--redis-port", type=int, required=True)
+    ap.add_argument("--public", required=True, help="the balancer's URL (also the public URL)")
+    ap.add_argument("--instances", required=True, help="NAME:PORT:PID,...")
+    ap.add_argument("--redis-ports", required=True, help="the cluster's node ports, comma-separated")
+    ap.add_argument("--start-instance", required=True, help="script: NAME PORT KEY_GENERATION -> pid")
+    ap.add_argument("--start-redis", required=True, help="script: PORT (restarts one node)")
     ap.add_argument("--out", required=True)
     ap.add_argument("--minutes", type=float, default=10.0)
     ap.add_argument("--rate", type=float, default=50.0)
-    ap.add_argument("--refresh-every", type=float, default=240.0,
-                    help="seconds between refreshes (240: at 4 and 8 minutes of 10, at A then B)")
+    ap.add_argument("--refresh-every", type=float, default=240.0)
+    ap.add_argument("--kill-at", type=float, default=0.3, help="fraction of the run (0: never)")
+    ap.add_argument("--redis-restart-at", type=float, default=0.55)
+    ap.add_argument("--rotate-at", type=float, default=0.8)
+    ap.add_argument("--restart-after", type=float, default=3.0, help="seconds down before a restart")
     args = ap.parse_args()
+    args.redis_ports = [int(p) for p in args.redis_ports.split(",")]
 
     def interrupted(signum, _frame):
         log(f"stopped by signal {signum}; no summary")
@@ -648,13 +787,17 @@ def main():
         ("set_user_password", {"username": USERNAME, "password": PASSWORD, "permanent": True,
                                "confirm": USERNAME}),
     ])
-    log("signing in: register, authorize, consent, sign-in page, callback, token")
-    client_id, t = sign_in(args.a)
+    log("signing in through the balancer: register, authorize, consent, sign-in page, callback, token")
+    client_id, t = sign_in(args.public)
     token = Token(client_id, t)
     log(f"client {client_id}; access token for {t.get('expires_in')} s, refresh token: {'refresh_token' in t}")
-    instances = [Instance("A", args.a, args.pid_a), Instance("B", args.b, args.pid_b)]
-    log(f"load: {args.rate:g} req/s for {args.minutes:g} min, alternating A and B")
-    summary = asyncio.run(run(args, instances, token, args.redis_port))
+    instances = []
+    for item in args.instances.split(","):
+        name, port, pid = item.split(":")
+        instances.append(Instance(name, int(port), int(pid)))
+    fleet = Fleet(args.public, instances)
+    log(f"load: {args.rate:g} req/s for {args.minutes:g} min through the balancer")
+    summary = asyncio.run(run(args, fleet, token))
     summary["date"] = time.strftime("%Y-%m-%d %H:%M:%S %Z")
     summary["cores"] = os.cpu_count()
     md = table(summary)
@@ -667,7 +810,8 @@ def main():
         for e in i["error_samples"][:5]:
             log(f"{name} error sample: {e}")
     log(f"written {args.out}/summary.json and summary.md")
-    return 1 if summary["overall"]["errors"] else 0
+    bad = summary["overall"]["errors_outside_windows"] or summary.get("task_failures")
+    return 1 if bad else 0
 
 
 if __name__ == "__main__":

@@ -1,4 +1,5 @@
-//! The command line: `serve`, `check`, `iam-policy`, `bootstrap`, `deploy` and `token`.
+//! The command line: `serve`, `check`, `iam-policy`, `bootstrap`, `deploy`, `install` and
+//! `token`.
 
 pub(crate) mod bootstrap;
 pub(crate) mod check;
@@ -91,6 +92,9 @@ enum Command {
         #[command(subcommand)]
         command: deploy::DeployCommand,
     },
+    /// Add this server to an MCP client's configuration (Claude Desktop, Claude Code, Cursor,
+    /// VS Code, Windsurf), or print the entry (mcp-json).
+    Install(crate::install::InstallArgs),
     /// Sign a user in (AdminInitiateAuth) and print their tokens, for testing.
     Token {
         /// The username.
@@ -293,6 +297,13 @@ async fn run(cli: Cli) -> ExitCode {
                 }
             }
         }
+        Command::Install(args) => match crate::install::run(args, &mut std::io::stdout()) {
+            Ok(()) => ExitCode::SUCCESS,
+            Err(e) => {
+                eprintln!("error: {e:#}");
+                ExitCode::FAILURE
+            }
+        },
         Command::Deploy { command } => match deploy::run(command, cli.config.as_deref()) {
             Ok(()) => ExitCode::SUCCESS,
             Err(e) => {
