@@ -134,7 +134,7 @@ def sign_in(public):
     b = Browser()
     st, _, body = b.go(f"{public}/register", json_body={
         "client_name": "soak-client", "redirect_uris": [REDIRECT], "scope": "openid mcp/read",
-        "token_endpoint_auth_method": "none"})
+        "grant_types": ["authorization_code", "refresh_token"], "token_endpoint_auth_method": "none"})
     expect(st, 201, "register", body)
     client_id = json.loads(body)["client_id"]
     if json.loads(body).get("token_endpoint_auth_method") != "none":
@@ -529,7 +529,7 @@ async def disturb(args, fleet, t0, events, stop):
                   .split("process_id:")[1].split()[0])
         os.kill(pid, signal.SIGKILL)
         await asyncio.sleep(args.restart_after)
-        subprocess.run([args.start_redis, str(port)], check=True)
+        subprocess.run([args.start_redis, str(port)], check=True, capture_output=True)
         await wait_until(lambda: all(redis_cluster_ok(p) for p in args.redis_ports),
                          "the cluster was not whole again")
         w["end"] = now()
@@ -655,8 +655,9 @@ async def run(args, fleet, token):
         ms = sorted(i.lat_ms)
         all_ms += ms
         entry = {"requests": i.requests, "errors": dict(i.errors), "error_samples": i.error_samples,
-                 "latency_ms": {k: round(pct(ms, p), 3) for k, p in (("p50", 50), ("p90", 90), ("p99", 99))}
-                 | {"max": round(ms[-1], 3) if ms else None}}
+                 "latency_ms": {k: round(pct(ms, p), 3) if ms else 0.0
+                                for k, p in (("p50", 50), ("p90", 90), ("p99", 99))}
+                 | {"max": round(ms[-1], 3) if ms else 0.0}}
         if i is not fleet.balancer:
             # RSS of the current process, from its own warm-up (after its last restart).
             since = max(start["t"], i.started_t + WARMUP_S)

@@ -1,5 +1,5 @@
-//! The command line: `serve`, `check`, `iam-policy`, `bootstrap`, `deploy`, `install` and
-//! `token`.
+//! The command line: `serve`, `check`, `iam-policy`, `bootstrap`, `deploy`, `install`,
+//! `token`, `completions` and `man`.
 
 pub(crate) mod bootstrap;
 pub(crate) mod check;
@@ -95,6 +95,15 @@ enum Command {
     /// Add this server to an MCP client's configuration (Claude Desktop, Claude Code, Cursor,
     /// VS Code, Windsurf), or print the entry (mcp-json).
     Install(crate::install::InstallArgs),
+    /// Print the completion script for a shell: `source <(cognito-mcp completions bash)`, or
+    /// see docs/configuration.md for each shell's place.
+    Completions {
+        /// The shell.
+        #[arg(value_enum)]
+        shell: clap_complete::Shell,
+    },
+    /// Print the manual page (roff): `cognito-mcp man | man -l -`.
+    Man,
     /// Sign a user in (AdminInitiateAuth) and print their tokens, for testing.
     Token {
         /// The username.
@@ -293,6 +302,26 @@ async fn run(cli: Cli) -> ExitCode {
                 Ok(()) => ExitCode::SUCCESS,
                 Err(e) => {
                     eprintln!("error: {e:#}");
+                    ExitCode::FAILURE
+                }
+            }
+        }
+        Command::Completions { shell } => {
+            use clap::CommandFactory as _;
+            clap_complete::generate(
+                *shell,
+                &mut Cli::command(),
+                "cognito-mcp",
+                &mut std::io::stdout(),
+            );
+            ExitCode::SUCCESS
+        }
+        Command::Man => {
+            use clap::CommandFactory as _;
+            match clap_mangen::Man::new(Cli::command()).render(&mut std::io::stdout()) {
+                Ok(()) => ExitCode::SUCCESS,
+                Err(e) => {
+                    eprintln!("error: cannot write the manual page: {e}");
                     ExitCode::FAILURE
                 }
             }
