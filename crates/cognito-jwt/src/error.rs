@@ -88,6 +88,10 @@ pub enum VerifyError {
     /// The token was revoked (RFC 7009) or its sign-in was.
     #[error("the token was revoked")]
     Revoked,
+    /// Whether the token was revoked cannot be told now: the revocation state is unreachable.
+    /// The token is refused, but the refusal is transient ([`VerifyError::is_transient`]).
+    #[error("whether the token was revoked cannot be checked now; retry shortly")]
+    RevocationUnknown,
     /// The key set could not be fetched and no cached key matches.
     #[error("the pool's key set is unavailable: {0}")]
     JwksUnavailable(String),
@@ -109,11 +113,19 @@ impl VerifyError {
             Self::ClientNotAllowed(_) => "client_not_allowed",
             Self::WrongAudience { .. } => "wrong_audience",
             Self::Revoked => "revoked",
+            Self::RevocationUnknown => "revocation_unknown",
             Self::MissingClaim(_) => "missing_claim",
             Self::Expired { .. } => "expired",
             Self::NotYetValid { .. } => "not_yet_valid",
             Self::IssuedInFuture { .. } => "issued_in_future",
             Self::JwksUnavailable(_) => "jwks_unavailable",
         }
+    }
+
+    /// Whether the refusal says nothing about the token, only that it cannot be checked now
+    /// (the key set or the revocation state is unreachable): the caller should retry with the
+    /// same token rather than sign in again. An HTTP server answers these 503, not 401.
+    pub fn is_transient(&self) -> bool {
+        matches!(self, Self::JwksUnavailable(_) | Self::RevocationUnknown)
     }
 }

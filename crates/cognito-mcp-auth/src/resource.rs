@@ -218,6 +218,20 @@ struct RpcParams {
 }
 
 /// Escapes a value for a quoted-string in `WWW-Authenticate`.
+/// How long a client should wait before retrying a request refused for a transient reason.
+const RETRY_AFTER_SECS: u32 = 2;
+
+/// The answer to a token that cannot be checked now ([`VerifyError::is_transient`]): 503 with
+/// `Retry-After`, and no `WWW-Authenticate` challenge, so that a client keeps its token and
+/// retries instead of starting a new sign-in.
+fn unavailable(e: &VerifyError) -> Response {
+    let body = json!({"error": "temporarily_unavailable", "error_description": e.to_string()});
+    let mut resp = (StatusCode::SERVICE_UNAVAILABLE, axum::Json(body)).into_response();
+    resp.headers_mut()
+        .insert(header::RETRY_AFTER, HeaderValue::from(RETRY_AFTER_SECS));
+    resp
+}
+
 fn quoted(s: &str) -> String {
     s.chars()
         .filter(|c| !c.is_control())
@@ -273,9 +287,7 @@ impl ProtectedResource {
             let ours = i.cognito.is_none() || peek_issuer(token).as_deref() == Some(own.issuer());
             if ours {
                 let claims = own.verifier().verify(token).await?;
-                if own.is_revoked(&claims).await {
-                    return Err(VerifyError::Revoked);
-                }
+                own.check_revoked(&claims).await?;
                 return Ok(Principal::as_granted(claims));
             }
         }
@@ -418,6 +430,9 @@ impl ProtectedResource {
                 metrics::counter!("cognito_mcp_token_verifications_total", "outcome" => e.code())
                     .increment(1);
                 tracing::debug!(reason = e.code(), "bearer token rejected");
+                if e.is_transient() {
+                    return Err(unavailable(&e));
+                }
                 return Err(self.reject(
                     StatusCode::UNAUTHORIZED,
                     Some(("invalid_token", &e.to_string())),

@@ -143,8 +143,40 @@ async fn redis_outage_is_503_then_heals_and_registrations_survive() {
     ];
     let server = serve_proxy(&pool, &upstream, &cfg, &dir.path().join("state"), &env).await;
     let id = public_client(&server.base, "mcp/read").await;
+    // A token in hand before the outage.
+    let (verifier, challenge) = pkce();
+    let code = sign_in(
+        &mut Browser::new(),
+        &server.base,
+        &id,
+        &challenge,
+        "mcp/read",
+    )
+    .await
+    .query()["code"]
+        .clone();
+    let t = token(&server.base, &code_form(&code, &verifier, &id), None).await;
+    assert_eq!(t.status, 200, "{}", t.text);
+    let access = t.json()["access_token"].as_str().expect("at").to_owned();
+    let whoami = || {
+        rpc(
+            &server.base,
+            Some(&access),
+            "tools/call",
+            json!({"name": "whoami", "arguments": {}}),
+            &[],
+        )
+    };
+    assert_eq!(whoami().await.status, 200);
 
     redis.stop();
+    // Whether the token was revoked cannot be told: refused, but as a 503 to retry, not a 401
+    // that would send the client back to sign in (it used to say "the token was revoked").
+    let r = whoami().await;
+    assert_eq!(r.status, 503, "{:?}", r.body);
+    assert_eq!(r.retry_after, "2");
+    assert_eq!(r.www_authenticate, "", "no new sign-in asked for");
+    assert_eq!(r.body["error"], "temporarily_unavailable", "{:?}", r.body);
     let started = std::time::Instant::now();
     let got = register(
         &server.base,
@@ -170,8 +202,11 @@ async fn redis_outage_is_503_then_heals_and_registrations_survive() {
         "the log names the address: {log}"
     );
 
-    // Back without a restart of the server; the registration from before is still there.
+    // Back without a restart of the server; the registration from before is still there, and
+    // the same token works again.
     redis.restart();
+    let r = whoami().await;
+    assert_eq!(r.status, 200, "{:?}", r.body);
     let got = register(
         &server.base,
         json!({"client_name": "public-test-client", "redirect_uris": [REDIRECT]}),

@@ -252,6 +252,8 @@ pub fn sign_with_moto_key(items: &[(Value, Value)]) -> Vec<String> {
 pub struct Reply {
     pub status: u16,
     pub www_authenticate: String,
+    /// The `Retry-After` header, empty when absent.
+    pub retry_after: String,
     pub body: Value,
 }
 
@@ -286,11 +288,18 @@ pub async fn rpc(
         .and_then(|v| v.to_str().ok())
         .unwrap_or("")
         .to_owned();
+    let retry_after = resp
+        .headers()
+        .get("retry-after")
+        .and_then(|v| v.to_str().ok())
+        .unwrap_or("")
+        .to_owned();
     let text = resp.text().await.unwrap_or_default();
     let body = serde_json::from_str(&text).unwrap_or(Value::String(text));
     Reply {
         status,
         www_authenticate,
+        retry_after,
         body,
     }
 }

@@ -430,9 +430,11 @@ impl AuthorizationServer {
         all.into_iter().collect()
     }
 
-    /// Whether a token this server issued was revoked (by `/revoke`, or with its family on a
-    /// refresh-token replay). Fails closed: a store failure counts as revoked.
-    pub async fn is_revoked(&self, claims: &Claims) -> bool {
+    /// Refuses a token this server issued that was revoked (by `/revoke`, or with its family
+    /// on a refresh-token replay): [`VerifyError::Revoked`]. Fails closed: when the store
+    /// cannot answer, [`VerifyError::RevocationUnknown`], a refusal the client should retry
+    /// with the same token (a store outage must not send every client back to sign in).
+    pub async fn check_revoked(&self, claims: &Claims) -> Result<(), cognito_jwt::VerifyError> {
         let store = &self.inner.store;
         // The token and its family, asked about together: one store round trip per request.
         let jti = claims.jti.as_ref().map(|j| format!("jti:{j}"));
@@ -443,10 +445,11 @@ impl AuthorizationServer {
             .collect();
         let check = store.any_live(Kind::Revoked, &keys);
         match check.await {
-            Ok(r) => r,
+            Ok(false) => Ok(()),
+            Ok(true) => Err(cognito_jwt::VerifyError::Revoked),
             Err(e) => {
-                tracing::error!(error = %e, "revocation check failed; refusing the token");
-                true
+                tracing::error!(error = %e, "revocation check failed; refusing the token for now (503)");
+                Err(cognito_jwt::VerifyError::RevocationUnknown)
             }
         }
     }
