@@ -431,8 +431,8 @@ impl AuthorizationServer {
     }
 
     /// Refuses a token this server issued that was revoked (by `/revoke`, or with its family
-    /// on a refresh-token replay): [`VerifyError::Revoked`]. Fails closed: when the store
-    /// cannot answer, [`VerifyError::RevocationUnknown`], a refusal the client should retry
+    /// on a refresh-token replay): [`cognito_jwt::VerifyError::Revoked`]. Fails closed: when the store
+    /// cannot answer, [`cognito_jwt::VerifyError::RevocationUnknown`], a refusal the client should retry
     /// with the same token (a store outage must not send every client back to sign in).
     pub async fn check_revoked(&self, claims: &Claims) -> Result<(), cognito_jwt::VerifyError> {
         let store = &self.inner.store;
