@@ -253,7 +253,10 @@ async fn http_spans_that_do_not_nest_or_join_the_audit_fail() {
     let pool = new_pool().await;
     let (token, _) = tokens_for(&pool, "bob", &["ReadOnly"]).await;
     let collector = Collector::start().await;
-    let s = serve_http(&pool, &pairs(&traced(&collector))).await;
+    // At trace level the libraries' own spans are live too: the call's spans still nest.
+    let mut env = traced(&collector);
+    env.push(("RUST_LOG", "trace".into()));
+    let s = serve_http(&pool, &pairs(&env)).await;
 
     let call = |username: &str| json!({"name": "get_user", "arguments": {"username": username}});
     let traceparent = format!("00-{CLIENT_TRACE}-{CLIENT_SPAN}-01");
@@ -402,7 +405,10 @@ async fn spans_carrying_names_emails_passwords_or_tokens_fail() {
     let pool = new_pool().await;
     let (token, _) = tokens_for(&pool, "alice", &["Admins"]).await;
     let collector = Collector::start().await;
-    let s = serve_http(&pool, &pairs(&traced(&collector))).await;
+    // At trace level, where the libraries' spans and events would carry bodies and headers.
+    let mut env = traced(&collector);
+    env.push(("RUST_LOG", "trace".into()));
+    let s = serve_http(&pool, &pairs(&env)).await;
     let call = |name: &str, arguments: Value| {
         rpc(
             &s.base,
@@ -496,6 +502,54 @@ async fn spans_carrying_names_emails_passwords_or_tokens_fail() {
             );
         }
     }
+}
+
+/// The attack on availability: a collector that is down, or that takes connections and never
+/// answers, failing the calls or holding the server at exit past what an orchestrator waits.
+#[tokio::test]
+async fn a_collector_that_is_down_or_hangs_failing_a_call_or_the_exit_fails() {
+    let pool = new_pool().await;
+    let (token, _) = tokens_for(&pool, "bob", &["ReadOnly"]).await;
+    // Takes connections and never reads them.
+    let hole = tokio::net::TcpListener::bind("127.0.0.1:0")
+        .await
+        .expect("bind");
+    let hole_url = format!("http://{}", hole.local_addr().expect("address"));
+    let held = tokio::spawn(async move {
+        let mut open = Vec::new();
+        while let Ok((conn, _)) = hole.accept().await {
+            open.push(conn);
+        }
+    });
+    // Nothing listens there.
+    let closed = {
+        let l = std::net::TcpListener::bind("127.0.0.1:0").expect("bind");
+        format!("http://{}", l.local_addr().expect("address"))
+    };
+    for endpoint in [hole_url, closed] {
+        let s = serve_http(
+            &pool,
+            &[
+                ("COGNITO_MCP_TRACES", "true"),
+                ("OTEL_EXPORTER_OTLP_ENDPOINT", &endpoint),
+                ("OTEL_EXPORTER_OTLP_TIMEOUT", "1000"),
+                ("OTEL_BSP_SCHEDULE_DELAY", "100"),
+            ],
+        )
+        .await;
+        for _ in 0..3 {
+            let r =
+                common::http_call(&s.base, &token, "get_user", json!({"username": "bob"})).await;
+            assert_eq!(
+                r.body["result"]["isError"], false,
+                "{endpoint}: {:?}",
+                r.body
+            );
+        }
+        // Exits (within terminate's 20 s, far under an orchestrator's 30) after one export try.
+        terminate(s).await;
+    }
+    held.abort();
 }
 
 /// A switch that is not a boolean is refused, naming the fix.
