@@ -552,6 +552,22 @@ async fn a_collector_that_is_down_or_hangs_failing_a_call_or_the_exit_fails() {
     held.abort();
 }
 
+/// On AWS Lambda the process is frozen between invocations, so a batch would wait for the next
+/// one (or be lost with the instance): traces on there are refused at start, saying why.
+#[test]
+fn traces_on_lambda_fail_at_start() {
+    let (status, stdout, stderr) = common::run_cli(
+        &["serve", "--transport", "lambda"],
+        &[
+            ("COGNITO_USER_POOL_ID", "us-east-1_Abc"),
+            ("COGNITO_CLIENT_ID", "client"),
+            ("COGNITO_MCP_TRACES", "true"),
+        ],
+    );
+    assert_eq!(status, 1, "{stdout}{stderr}");
+    assert!(stderr.contains("not exported on AWS Lambda"), "{stderr}");
+}
+
 /// A switch that is not a boolean is refused, naming the fix.
 #[test]
 fn a_traces_switch_that_is_not_a_boolean_fails() {

@@ -518,7 +518,9 @@ async fn serve(
     #[cfg(feature = "lambda")]
     if matches!(transport, Transport::Lambda) && settings.traces.is_some() {
         anyhow::bail!(
-            "traces are on (COGNITO_MCP_TRACES or traces.enabled), but not exported on AWS              Lambda: Lambda freezes the process between invocations, so the batches would              wait; turn them off for --transport lambda"
+            "traces are on (COGNITO_MCP_TRACES or traces.enabled) but are not exported on AWS \
+             Lambda, which freezes the process between invocations, so batches would wait: turn \
+             them off for --transport lambda"
         );
     }
     let confirm_states = confirm_state::ConfirmStates::for_serving(&settings)?;
