@@ -68,6 +68,11 @@ impl From<&CallRecord> for AuditCall {
 pub struct AuditRecord {
     /// When the call started, RFC 3339 UTC.
     pub time: String,
+    /// The call's own id: 32 lowercase hex digits, new for every call. The same id is the
+    /// `cognito_mcp.call_id` attribute of the call's trace span (when traces are on), so an
+    /// audit line and its trace find each other. Absent in records written before it existed.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub call_id: Option<String>,
     /// Who asked: `local` over stdio, or the caller's identity.
     pub actor: String,
     /// The tool or resource.
@@ -102,6 +107,7 @@ impl AuditRecord {
     ) -> Self {
         Self {
             time: humantime::format_rfc3339_millis(started).to_string(),
+            call_id: None,
             actor: actor.to_owned(),
             tool: tool.to_owned(),
             arguments: redact(arguments),

@@ -16,6 +16,7 @@ pub mod privilege;
 pub mod protect;
 pub mod provision;
 pub mod signin;
+pub mod trace;
 pub mod validate;
 
 pub use client::{CognitoAdmin, DEFAULT_POLICY_TTL};

@@ -11,6 +11,8 @@
 //! - `transport/`: stdio, Streamable HTTP (with the `cognito-mcp-auth` layer) and Lambda.
 //! - `config/`: the TOML file and environment, validated into `Settings`.
 //! - `metrics.rs`: the Prometheus recorder and `/metrics`, when `[metrics]` turns them on.
+//! - `spans.rs`: the trace spans of requests and calls; `traces.rs`: their OpenTelemetry
+//!   export, when `[traces]` turns it on in a build with the `otel` feature.
 //! - `cli/`, `deploy/`: the commands.
 //!
 //! The binary's `main` calls [`cli::main`]; [`transport::http`] is public for the conformance
@@ -27,5 +29,7 @@ pub(crate) mod metrics;
 pub(crate) mod policy;
 pub(crate) mod scopes;
 pub(crate) mod shared_pacing;
+pub(crate) mod spans;
 pub(crate) mod tools;
+pub(crate) mod traces;
 pub mod transport;

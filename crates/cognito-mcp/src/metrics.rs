@@ -95,7 +95,7 @@ pub(crate) async fn count_request(req: Request, next: Next) -> Response {
 }
 
 /// The route label of a path: one of the server's routes, or `other`.
-fn route_of(path: &str) -> &'static str {
+pub(crate) fn route_of(path: &str) -> &'static str {
     match path {
         "/mcp" | "/mcp/" => "/mcp",
         "/healthz" => "/healthz",

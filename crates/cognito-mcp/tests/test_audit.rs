@@ -46,6 +46,20 @@ async fn each_call_writes_one_complete_line() {
     assert_eq!(failed["outcome"], "error");
     assert_eq!(failed["error"], "user_not_found");
     assert_eq!(failed["aws_calls"][0]["operation"], "AdminGetUser");
+
+    // Each call has an id of its own (its trace span's `cognito_mcp.call_id`).
+    let ids: Vec<&str> = audit.iter().filter_map(|r| r["call_id"].as_str()).collect();
+    assert_eq!(ids.len(), 2, "{audit:?}");
+    assert_ne!(ids[0], ids[1]);
+    for id in ids {
+        assert!(
+            id.len() == 32
+                && id
+                    .bytes()
+                    .all(|b| b.is_ascii_hexdigit() && !b.is_ascii_uppercase()),
+            "{id}"
+        );
+    }
 }
 
 #[cfg(unix)]

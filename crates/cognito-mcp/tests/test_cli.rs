@@ -158,6 +158,29 @@ async fn check_foreign_client_id_fails() {
     );
 }
 
+/// Traces switched on in a build without them: `check` and `serve` refuse, naming the build
+/// that has them, rather than serving without the traces the operator asked for.
+#[cfg(not(feature = "otel"))]
+#[test]
+fn traces_on_in_a_build_without_them_fails() {
+    let env = [
+        ("COGNITO_USER_POOL_ID", "us-east-1_Abc"),
+        ("COGNITO_CLIENT_ID", "client"),
+        ("COGNITO_MCP_TRACES", "true"),
+    ];
+    let says = "this build has no traces: build with --features otel";
+    let (status, stdout, stderr) = run_cli(&["check"], &env);
+    assert_eq!(status, 1, "{stdout}{stderr}");
+    assert!(stdout.contains(says), "{stdout}");
+    assert_one_line_findings(&stdout);
+    let (status, stdout, stderr) = run_cli(&["serve", "--transport", "http"], &env);
+    assert_eq!(status, 1, "{stdout}{stderr}");
+    assert!(stderr.contains(says), "{stderr}");
+    // The other commands do not serve, and do not care.
+    let (status, stdout, stderr) = run_cli(&["iam-policy"], &env);
+    assert_eq!(status, 0, "{stdout}{stderr}");
+}
+
 #[test]
 fn check_bad_config_file_fails_with_its_line() {
     let dir = tempfile::tempdir().expect("dir");

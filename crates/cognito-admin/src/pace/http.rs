@@ -9,9 +9,10 @@ use aws_smithy_runtime_api::client::orchestrator::{HttpRequest, HttpResponse};
 use aws_smithy_runtime_api::client::runtime_components::RuntimeComponents;
 use aws_smithy_runtime_api::shared::IntoShared;
 use tokio::time::Instant;
+use tracing::Instrument as _;
 
 use super::Pacer;
-use crate::{Operation, calls};
+use crate::{Operation, calls, trace};
 
 impl Pacer {
     /// `inner`, paced: each request to a Cognito operation this crate knows waits for its
@@ -107,8 +108,11 @@ impl HttpConnector for PacedConnector {
         let operation = operation_of(&request);
         let inner = self.inner.clone();
         let pacer = self.pacer.clone();
+        let name = operation.map_or("other", Operation::name);
+        // Opened here, where the caller's span is current: the tool call's span is its parent.
+        let span = trace::aws_request(name);
+        let recorded = span.clone();
         HttpConnectorFuture::new(async move {
-            let name = operation.map_or("other", Operation::name);
             if let Some(op) = operation {
                 let waited = Instant::now();
                 pacer.wait(op).await;
@@ -117,6 +121,7 @@ impl HttpConnector for PacedConnector {
                     "category" => op.quota_category().name()
                 )
                 .record(waited.elapsed().as_secs_f64());
+                recorded.record("cognito_mcp.pacing_wait_ms", waited.elapsed().as_millis() as u64);
             }
             let sent = Instant::now();
             let response = match inner.call(request).await {
@@ -124,6 +129,7 @@ impl HttpConnector for PacedConnector {
                 Err(e) => {
                     metrics::counter!("cognito_mcp_aws_requests_total", "operation" => name, "outcome" => "unreachable")
                         .increment(1);
+                    trace::record_outcome(&recorded, "unreachable", None, None);
                     return Err(e);
                 }
             };
@@ -147,7 +153,9 @@ impl HttpConnector for PacedConnector {
             };
             metrics::counter!("cognito_mcp_aws_requests_total", "operation" => name, "outcome" => outcome)
                 .increment(1);
+            let request_id = response.headers().get("x-amzn-requestid");
+            trace::record_outcome(&recorded, outcome, Some(response.status().as_u16()), request_id);
             Ok(response)
-        })
+        }.instrument(span))
     }
 }

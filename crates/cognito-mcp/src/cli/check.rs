@@ -14,7 +14,7 @@ fn one_line(s: &str) -> String {
 
 /// Runs the checks, printing `ok:` and `error:` lines. Returns whether everything passed.
 pub(crate) async fn run(settings: &Settings) -> bool {
-    let problems = settings.problems();
+    let problems = settings.serve_problems();
     if !problems.is_empty() {
         for p in problems {
             println!("error: {p}");
@@ -116,6 +116,12 @@ pub(crate) async fn run(settings: &Settings) -> bool {
         println!("ok: audit records go to {}", settings.audit_file.display());
     } else {
         println!("warning: audit is disabled (audit.enabled = false)");
+    }
+    if let Some(t) = &settings.traces {
+        println!(
+            "ok: traces go to {} as service {} (sampler {})",
+            t.endpoint, t.service_name, t.sampler
+        );
     }
     ok
 }

@@ -163,7 +163,12 @@ const PAYLOAD_TARGETS: &[&str] = &[
     "h2",
 ];
 
-fn init_logging(format: LogFormat) {
+/// Logs to standard error, and with `traces` the trace spans to their collector (whose
+/// exporter is returned, to export the last spans at exit).
+fn init_logging(
+    format: LogFormat,
+    traces: Option<&config::TracesSettings>,
+) -> anyhow::Result<Option<crate::traces::Exporter>> {
     use tracing_subscriber::EnvFilter;
     use tracing_subscriber::filter::filter_fn;
     use tracing_subscriber::prelude::*;
@@ -171,10 +176,12 @@ fn init_logging(format: LogFormat) {
     let filter = EnvFilter::try_from_default_env()
         .unwrap_or_else(|_| EnvFilter::new("cognito_mcp=info,warn"));
     let no_payloads = filter_fn(|meta| {
-        *meta.level() <= tracing::Level::INFO
-            || !PAYLOAD_TARGETS
-                .iter()
-                .any(|t| meta.target() == *t || meta.target().starts_with(&format!("{t}::")))
+        // The trace spans are for the exporter: log lines stay as they are without them.
+        !crate::spans::exported(meta)
+            && (*meta.level() <= tracing::Level::INFO
+                || !PAYLOAD_TARGETS
+                    .iter()
+                    .any(|t| meta.target() == *t || meta.target().starts_with(&format!("{t}::"))))
     });
     let layer = tracing_subscriber::fmt::layer()
         .with_writer(std::io::stderr)
@@ -184,9 +191,21 @@ fn init_logging(format: LogFormat) {
         LogFormat::Text => layer.boxed(),
         LogFormat::Json => layer.json().boxed(),
     };
+    let (exporter, spans) = crate::traces::start(traces)?;
     tracing_subscriber::registry()
+        .with(spans)
         .with(layer.with_filter(no_payloads).with_filter(filter))
         .init();
+    Ok(exporter)
+}
+
+/// The trace settings `serve` runs with, to set up before anything is logged; none for the
+/// other commands, or when the settings do not load (`serve` then says why).
+fn traces_to_start(cli: &Cli) -> Option<config::TracesSettings> {
+    match &cli.command {
+        Command::Serve { read_only, .. } => load(cli, *read_only).ok()?.traces,
+        _ => None,
+    }
 }
 
 fn load(cli: &Cli, read_only_flag: bool) -> Result<Settings, config::Problem> {
@@ -210,7 +229,6 @@ fn args() -> Vec<std::ffi::OsString> {
 /// Runs the command line; `main.rs` calls only this.
 pub fn main() -> ExitCode {
     let cli = Cli::parse_from(args());
-    init_logging(cli.log_format);
     // One worker thread unless TOKIO_WORKER_THREADS says otherwise: Cognito's quotas (tens of
     // requests per second per account) bound the real work far below what one core serves
     // (about 20,000 authenticated calls a second), and one worker spends a third less CPU
@@ -226,7 +244,22 @@ pub fn main() -> ExitCode {
             return ExitCode::FAILURE;
         }
     };
-    runtime.block_on(run(cli))
+    // Inside the runtime: the traces' batch processor is one of its tasks.
+    let exporter = match runtime
+        .block_on(async { init_logging(cli.log_format, traces_to_start(&cli).as_ref()) })
+    {
+        Ok(exporter) => exporter,
+        Err(e) => {
+            eprintln!("error: cannot start the traces' export: {e:#}");
+            return ExitCode::FAILURE;
+        }
+    };
+    let code = runtime.block_on(run(cli));
+    // Out of the runtime's tasks, which still run the export: the last spans are sent now.
+    if let Some(exporter) = exporter {
+        exporter.shutdown();
+    }
+    code
 }
 
 async fn run(cli: Cli) -> ExitCode {
@@ -381,8 +414,7 @@ async fn run(cli: Cli) -> ExitCode {
 }
 
 /// Fails with every configuration problem, one per line, when the settings are not usable.
-fn ensure_usable(settings: &Settings) -> anyhow::Result<()> {
-    let problems = settings.problems();
+fn ensure_usable(problems: Vec<config::Problem>) -> anyhow::Result<()> {
     if !problems.is_empty() {
         let lines: Vec<String> = problems.iter().map(|p| p.to_string()).collect();
         anyhow::bail!("the configuration has problems:\n  {}", lines.join("\n  "));
@@ -398,7 +430,7 @@ async fn token(
 ) -> anyhow::Result<()> {
     use cognito_admin::signin::SignIn;
     let settings = load(cli, false).map_err(|p| anyhow::anyhow!("{p}"))?;
-    ensure_usable(&settings)?;
+    ensure_usable(settings.problems())?;
     let client_id = settings
         .auth
         .client_id
@@ -482,7 +514,15 @@ async fn serve(
     if let Some(u) = public_url {
         settings.auth.public_url = Some(u.trim_end_matches('/').to_owned());
     }
-    ensure_usable(&settings)?;
+    ensure_usable(settings.serve_problems())?;
+    #[cfg(feature = "lambda")]
+    if matches!(transport, Transport::Lambda) && settings.traces.is_some() {
+        anyhow::bail!(
+            "traces are on (COGNITO_MCP_TRACES or traces.enabled) but are not exported on AWS \
+             Lambda, which freezes the process between invocations, so batches would wait: turn \
+             them off for --transport lambda"
+        );
+    }
     let confirm_states = confirm_state::ConfirmStates::for_serving(&settings)?;
     if confirm_states.source() == confirm_state::KeySource::Random {
         tracing::debug!(

@@ -9,6 +9,7 @@
 //! | endpoint override | `AWS_ENDPOINT_URL_COGNITO_IDENTITY_PROVIDER`, `AWS_ENDPOINT_URL` | `cognito.endpoint_url` | AWS |
 //! | read-only | `COGNITO_MCP_READ_ONLY` (or `--read-only`) | `server.read_only` | false |
 //! | metrics (Prometheus) | `COGNITO_MCP_METRICS`, `COGNITO_MCP_METRICS_BIND` | `metrics.enabled`, `metrics.bind` | off; `/metrics` on the main listener unless a bind is given |
+//! | traces (OpenTelemetry, feature `otel`) | `COGNITO_MCP_TRACES`, the `OTEL_*` variables | `traces.enabled` | off |
 //! | shutdown grace | `COGNITO_MCP_SHUTDOWN_GRACE_SECS` | `server.shutdown_grace_secs` | 10 |
 //! | trusted proxies (CIDRs) | `COGNITO_MCP_TRUSTED_PROXIES` | `server.trusted_proxies` | none |
 //! | the header they write | `COGNITO_MCP_FORWARDED_HEADER` | `server.forwarded_header` | `x-forwarded-for` |
@@ -37,8 +38,10 @@ pub(crate) use cognito_mcp_auth::config::{Problem, is_region};
 use serde::Deserialize;
 
 mod deploy_file;
+pub(crate) mod traces;
 
 pub(crate) use deploy_file::DeployFile;
+pub(crate) use traces::TracesSettings;
 
 use crate::catalog;
 use crate::catalog::ConfirmMode;
@@ -69,6 +72,8 @@ pub(crate) struct FileConfig {
     pacing: PacingFile,
     #[serde(default)]
     metrics: MetricsFile,
+    #[serde(default)]
+    traces: traces::TracesFile,
 }
 
 #[derive(Debug, Default, Deserialize)]
@@ -170,6 +175,8 @@ pub(crate) struct Settings {
     pub(crate) http: HttpSettings,
     /// `COGNITO_MCP_METRICS`, `metrics.enabled` (default off): Prometheus metrics over HTTP.
     pub(crate) metrics: Option<MetricsSettings>,
+    /// `COGNITO_MCP_TRACES`, `traces.enabled` (default off): OpenTelemetry traces over OTLP.
+    pub(crate) traces: Option<TracesSettings>,
     /// `[cognito]`, `[auth]` and their environment variables, resolved by the library: the
     /// region, pool, app client and its secret, the endpoint override, the bearer check, the
     /// scopes, proxy mode. The one copy: nothing else holds these.
@@ -525,6 +532,7 @@ impl Settings {
                     None => default_audit_file(),
                 }),
             metrics,
+            traces: traces::resolve(file.traces, env)?,
             http: HttpSettings {
                 bind: env_nonempty("COGNITO_MCP_BIND")
                     .or(non_empty(file.server.bind))
@@ -568,6 +576,14 @@ impl Settings {
             };
             Ok(settings)
         })
+    }
+
+    /// Every problem `serve` and `check` find: [`Settings::problems`], and what this build
+    /// cannot do (traces without the `otel` feature).
+    pub(crate) fn serve_problems(&self) -> Vec<Problem> {
+        let mut out = self.problems();
+        out.extend(traces::unbuilt(self.traces.as_ref()));
+        out
     }
 
     /// Every problem with the settings, each phrased as what to fix. Empty when usable.

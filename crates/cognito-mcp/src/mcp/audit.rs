@@ -45,9 +45,15 @@ impl Auditor {
     /// Starts the record of a call of `action` with `arguments` (already redacted). An entry
     /// dropped before [`Entry::finish`] (the client went away, or shutdown stopped the call
     /// past its grace) still writes a record: outcome `cancelled`, error `interrupted`.
+    ///
+    /// The entry's call id is new, and recorded on the current span: the call's span, when
+    /// the server opened one ([`crate::spans`]).
     pub(crate) fn begin(&self, actor: String, action: &str, arguments: Value) -> Entry {
+        let call_id = new_call_id();
+        crate::spans::record_call_id(&call_id);
         Entry {
             open: Some(Open {
+                call_id,
                 started: SystemTime::now(),
                 clock: Instant::now(),
                 actor,
@@ -77,11 +83,27 @@ pub(crate) struct Entry {
 
 #[derive(Debug)]
 struct Open {
+    call_id: String,
     started: SystemTime,
     clock: Instant,
     actor: String,
     action: String,
     arguments: Value,
+}
+
+/// A call's id: 128 random bits as 32 lowercase hex digits.
+fn new_call_id() -> String {
+    let mut bytes = [0u8; 16];
+    // The id joins records and traces; it guards nothing, so a failed random source (which
+    // does not happen on the supported systems) costs uniqueness, never safety.
+    if getrandom::fill(&mut bytes).is_err() {
+        let nanos = SystemTime::now()
+            .duration_since(SystemTime::UNIX_EPOCH)
+            .unwrap_or_default()
+            .as_nanos();
+        bytes = nanos.to_le_bytes();
+    }
+    bytes.iter().map(|b| format!("{b:02x}")).collect()
 }
 
 /// The error code of a call that stopped before it answered.
@@ -101,6 +123,7 @@ impl Open {
             &self.action,
             self.arguments,
         );
+        record.call_id = Some(self.call_id);
         record.outcome = outcome;
         record.error = error;
         record.aws_calls = aws_calls.iter().map(AuditCall::from).collect();
@@ -138,18 +161,11 @@ impl Drop for Entry {
 }
 
 /// Counts a finished call in the metrics (`cognito_mcp_tool_calls_total`, its duration, and
-/// `cognito_mcp_confirmations_total`). Labels come from bounded sets only: a tool name the
-/// catalogue does not know is `unknown` (a caller may send any name), an error code that is
-/// not a plain code is `other`; no actor, argument or token is ever a label.
+/// `cognito_mcp_confirmations_total`) and records its outcome on the call's span. Labels come
+/// from bounded sets only: a tool name the catalogue does not know is `unknown` (a caller may
+/// send any name), an error code that is not a plain code is `other`; no actor, argument or
+/// token is ever a label or an attribute.
 fn observe(record: &AuditRecord) {
-    if !crate::metrics::enabled() {
-        return;
-    }
-    let tool: &'static str = match crate::catalog::find(&record.tool) {
-        Some(spec) => spec.name,
-        None if record.tool == "read_resource" => "read_resource",
-        None => "unknown",
-    };
     let outcome = match record.outcome {
         AuditOutcome::Ok => "ok",
         AuditOutcome::Error => "error",
@@ -159,21 +175,30 @@ fn observe(record: &AuditRecord) {
         _ => "other",
     };
     let error = match record.error.as_deref() {
-        None => String::new(),
-        Some(code) if is_plain_code(code) => code.to_owned(),
-        Some(_) => "other".to_owned(),
+        None => "",
+        Some(code) if is_plain_code(code) => code,
+        Some(_) => "other",
     };
+    let by = record
+        .confirmed_by
+        .as_deref()
+        .map(|by| if is_plain_code(by) { by } else { "other" });
+    crate::spans::record_outcome(outcome, Some(error).filter(|e| !e.is_empty()), by);
+    if !crate::metrics::enabled() {
+        return;
+    }
+    let tool: &'static str = match crate::catalog::find(&record.tool) {
+        Some(spec) => spec.name,
+        None if record.tool == "read_resource" => "read_resource",
+        None => "unknown",
+    };
+    let error = error.to_owned();
     metrics::counter!("cognito_mcp_tool_calls_total", "tool" => tool, "outcome" => outcome, "error" => error)
         .increment(1);
     metrics::histogram!("cognito_mcp_tool_call_duration_seconds", "tool" => tool)
         .record(record.duration_ms as f64 / 1000.0);
-    if let Some(by) = record.confirmed_by.as_deref() {
-        let by = if is_plain_code(by) {
-            by.to_owned()
-        } else {
-            "other".to_owned()
-        };
-        metrics::counter!("cognito_mcp_confirmations_total", "tool" => tool, "by" => by)
+    if let Some(by) = by {
+        metrics::counter!("cognito_mcp_confirmations_total", "tool" => tool, "by" => by.to_owned())
             .increment(1);
     }
 }

@@ -14,6 +14,7 @@ use rmcp::model::{
 };
 use rmcp::service::RequestContext;
 use rmcp::{ErrorData, RoleServer, ServerHandler};
+use tracing::Instrument as _;
 
 use crate::aws::LazyAdmin;
 use crate::catalog::{self, ConfirmMode};
@@ -26,6 +27,7 @@ use crate::mcp::schema::{add_confirm_arg, annotated_router};
 use crate::mcp::state::State;
 use crate::mcp::{pipeline, principal_of, resources};
 use crate::policy::{ToolPolicy, ToolScopes};
+use crate::spans;
 
 /// The Cognito admin MCP server.
 #[derive(Clone)]
@@ -187,12 +189,14 @@ impl ServerHandler for CognitoMcp {
         request: CallToolRequestParams,
         context: RequestContext<RoleServer>,
     ) -> Result<CallToolResponse, ErrorData> {
+        let span = spans::tool_call(&request.name, &context.extensions);
         pipeline::call_tool(
             &self.shared.state,
             &self.shared.tool_router,
             request,
             context,
         )
+        .instrument(span)
         .await
     }
 
@@ -225,7 +229,9 @@ impl ServerHandler for CognitoMcp {
         context: RequestContext<RoleServer>,
     ) -> Result<ReadResourceResponse, ErrorData> {
         let principal = principal_of(&context.extensions);
+        let span = spans::resource_read(&context.extensions);
         resources::read(self, &request.uri, principal.as_ref())
+            .instrument(span)
             .await
             .map(Into::into)
     }

@@ -245,6 +245,11 @@ pub(crate) async fn serve(settings: Settings, server: CognitoMcp) -> anyhow::Res
             }
         }
     }
+    #[cfg(feature = "otel")]
+    if settings.traces.is_some() {
+        // Outermost: the request's span covers the bearer check and everything after it.
+        router = router.layer(axum::middleware::from_fn(crate::traces::request));
+    }
     let audit = base.server.auditor.writer().cloned();
     let served = run(listener, router, app.shutdown, settings.http.shutdown_grace).await;
     // Every record of the calls served (and of those stopped past the grace) is in the file
