@@ -115,14 +115,25 @@ mod tests {
     fn only_a_refused_hash_is_a_secret_rejection() {
         let sent = "qROqM+PMKX09MK8ulDVm8LCWdCRqQQEUG9HcF+N7/S4=";
         let cognito = "Unable to verify secret hash for client 1example23456789";
-        assert!(secret_hash_rejected("NotAuthorizedException", cognito, sent));
-        assert!(secret_hash_rejected("NotAuthorizedException", sent, sent), "moto");
+        assert!(secret_hash_rejected(
+            "NotAuthorizedException",
+            cognito,
+            sent
+        ));
+        assert!(
+            secret_hash_rejected("NotAuthorizedException", sent, sent),
+            "moto"
+        );
         assert!(!secret_hash_rejected(
             "NotAuthorizedException",
             "Incorrect username or password.",
             sent
         ));
-        assert!(!secret_hash_rejected("InvalidParameterException", cognito, sent));
+        assert!(!secret_hash_rejected(
+            "InvalidParameterException",
+            cognito,
+            sent
+        ));
         assert!(!secret_hash_rejected("NotAuthorizedException", "", ""));
     }
 }

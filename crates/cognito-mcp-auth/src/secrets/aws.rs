@@ -105,13 +105,26 @@ struct ErrorAnswer {
 }
 
 impl AwsReader {
-    /// A reader in `region` with the standard credential chain and the endpoint overrides of
-    /// `env`.
+    /// A reader in `region` with the endpoint overrides of `env`, and its credentials:
+    /// `AWS_ACCESS_KEY_ID`, `AWS_SECRET_ACCESS_KEY` (and `AWS_SESSION_TOKEN`) when `env` has
+    /// them, which is what the standard chain reads first, else the rest of the standard chain.
     pub(crate) async fn new(region: &str, env: &dyn Fn(&str) -> Option<String>) -> Self {
-        let config = aws_config::defaults(aws_config::BehaviorVersion::latest())
-            .region(aws_config::Region::new(region.to_owned()))
-            .load()
-            .await;
+        let mut loader = aws_config::defaults(aws_config::BehaviorVersion::latest())
+            .region(aws_config::Region::new(region.to_owned()));
+        let nonempty = |k: &str| env(k).filter(|v| !v.trim().is_empty());
+        if let (Some(id), Some(secret)) = (
+            nonempty("AWS_ACCESS_KEY_ID"),
+            nonempty("AWS_SECRET_ACCESS_KEY"),
+        ) {
+            loader = loader.credentials_provider(aws_credential_types::Credentials::new(
+                id,
+                secret,
+                nonempty("AWS_SESSION_TOKEN"),
+                None,
+                "environment",
+            ));
+        }
+        let config = loader.load().await;
         let endpoint = |service: Service| {
             [service.endpoint_env(), "AWS_ENDPOINT_URL"]
                 .iter()
@@ -146,12 +159,11 @@ impl AwsReader {
             .await
         {
             Ok(bytes) => {
-                let answer: SecretValue = serde_json::from_slice(&bytes).map_err(|e| {
-                    Failure::Aws {
+                let answer: SecretValue =
+                    serde_json::from_slice(&bytes).map_err(|e| Failure::Aws {
                         code: "UnreadableAnswer".into(),
                         message: format!("GetSecretValue's answer is not usable: {e}"),
-                    }
-                })?;
+                    })?;
                 answer.secret_string.map(Some).ok_or(Failure::Binary)
             }
             // A secret without a version under this label is answered as not found too; the
@@ -167,11 +179,10 @@ impl AwsReader {
         let bytes = self
             .call(Service::Ssm, &self.region, "GetParameter", &body)
             .await?;
-        let answer: ParameterAnswer =
-            serde_json::from_slice(&bytes).map_err(|e| Failure::Aws {
-                code: "UnreadableAnswer".into(),
-                message: format!("GetParameter's answer is not usable: {e}"),
-            })?;
+        let answer: ParameterAnswer = serde_json::from_slice(&bytes).map_err(|e| Failure::Aws {
+            code: "UnreadableAnswer".into(),
+            message: format!("GetParameter's answer is not usable: {e}"),
+        })?;
         if answer.parameter.kind != "SecureString" {
             return Err(Failure::NotSecureString(answer.parameter.kind));
         }

@@ -16,7 +16,9 @@ pub enum Failure {
     )]
     NotFound,
     /// The secret is JSON but has no string member of that key.
-    #[error("the secret is a JSON object without the string member {0:?}; add it, or correct the key after `#`")]
+    #[error(
+        "the secret is a JSON object without the string member {0:?}; add it, or correct the key after `#`"
+    )]
     MissingKey(String),
     /// The reference names a JSON key, but the secret is not a JSON object.
     #[error(

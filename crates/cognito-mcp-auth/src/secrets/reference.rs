@@ -138,12 +138,19 @@ fn secrets_manager(rest: &str) -> Result<SecretRef, ReferenceError> {
         // arn:PARTITION:secretsmanager:REGION:ACCOUNT:secret:NAME
         let parts: Vec<&str> = id.splitn(7, ':').collect();
         match parts.as_slice() {
-            ["arn", partition, "secretsmanager", region, account, "secret", name]
-                if !partition.is_empty()
-                    && crate::config::is_region(region)
-                    && account.len() == 12
-                    && account.chars().all(|c| c.is_ascii_digit())
-                    && valid_name(name) =>
+            [
+                "arn",
+                partition,
+                "secretsmanager",
+                region,
+                account,
+                "secret",
+                name,
+            ] if !partition.is_empty()
+                && crate::config::is_region(region)
+                && account.len() == 12
+                && account.chars().all(|c| c.is_ascii_digit())
+                && valid_name(name) =>
             {
                 Some((*region).to_owned())
             }
@@ -178,7 +185,8 @@ mod tests {
         SecretRef::parse(&Secret::new(text))
     }
 
-    const ARN: &str = "arn:aws:secretsmanager:eu-west-1:123456789012:secret:cognito-mcp/client-AbCdEf";
+    const ARN: &str =
+        "arn:aws:secretsmanager:eu-west-1:123456789012:secret:cognito-mcp/client-AbCdEf";
 
     #[test]
     fn an_arn_names_its_region() {
@@ -234,7 +242,12 @@ mod tests {
 
     #[test]
     fn anything_else_is_the_value() {
-        for text in ["s3cr3t-value", "redis://:pw@cache:6379", "c2VjcmV0==", "arn:aws:x"] {
+        for text in [
+            "s3cr3t-value",
+            "redis://:pw@cache:6379",
+            "c2VjcmV0==",
+            "arn:aws:x",
+        ] {
             let r = parse(text).expect("literal");
             assert_eq!(r, SecretRef::Literal(Secret::new(text)));
             assert!(!r.is_reference());

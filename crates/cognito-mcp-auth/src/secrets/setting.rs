@@ -97,7 +97,8 @@ impl SecretSetting {
             literal(&parts.current).unwrap_or_default(),
             parts.previous.as_ref().and_then(|(_, p)| literal(p)),
         );
-        let reference = |r: &Result<SecretRef, ReferenceError>| matches!(r, Ok(r) if r.is_reference());
+        let reference =
+            |r: &Result<SecretRef, ReferenceError>| matches!(r, Ok(r) if r.is_reference());
         let resolved = !reference(&parts.current)
             && !parts.previous.as_ref().is_some_and(|(_, p)| reference(p));
         Self {
@@ -132,7 +133,13 @@ impl SecretSetting {
     /// Whether the setting (or its previous value's) is a reference to AWS.
     pub fn is_reference(&self) -> bool {
         let is = |r: &Result<SecretRef, ReferenceError>| r.as_ref().is_ok_and(|r| r.is_reference());
-        is(&self.inner.parts.current) || self.inner.parts.previous.as_ref().is_some_and(|(_, p)| is(p))
+        is(&self.inner.parts.current)
+            || self
+                .inner
+                .parts
+                .previous
+                .as_ref()
+                .is_some_and(|(_, p)| is(p))
     }
 
     /// Whether the setting has been given its value (always, for a value).
@@ -281,7 +288,12 @@ impl std::fmt::Debug for SecretSetting {
             .field("current", &shown(&self.inner.parts.current))
             .field(
                 "previous",
-                &self.inner.parts.previous.as_ref().map(|(n, p)| (n, shown(p))),
+                &self
+                    .inner
+                    .parts
+                    .previous
+                    .as_ref()
+                    .map(|(n, p)| (n, shown(p))),
             )
             .field("resolved", &self.is_resolved())
             .finish()
@@ -330,13 +342,19 @@ mod tests {
         let e = s.resolve(None).await.expect_err("no reader");
         assert_eq!(e.failure, Failure::NoFeature);
         assert_eq!(e.reference.as_deref(), Some("secretsmanager:name"));
-        assert!(e.to_string().starts_with("X (secretsmanager:name): "), "{e}");
+        assert!(
+            e.to_string().starts_with("X (secretsmanager:name): "),
+            "{e}"
+        );
     }
 
     #[test]
     fn json_members_are_read_by_key() {
         let text = Secret::new(r#"{"client_secret":"abc","n":1}"#);
-        assert_eq!(member(&text, "client_secret").expect("member").expose(), "abc");
+        assert_eq!(
+            member(&text, "client_secret").expect("member").expose(),
+            "abc"
+        );
         assert_eq!(
             member(&text, "n").expect_err("not a string"),
             Failure::MissingKey("n".into())
