@@ -681,14 +681,14 @@ async fn open_store(p: &ProxyConfig, clock: Arc<dyn Clock>) -> Result<Arc<dyn St
             }
             let key = match &p.state_key {
                 Some(k) => key_from_env(k)?,
-                None => StateKeys::fixed(StateKey::load_or_create(&dir.join("state.key")).map_err(
-                    |e| {
+                None => StateKeys::fixed(
+                    StateKey::load_or_create(&dir.join("state.key")).map_err(|e| {
                         SetupError::config(format!(
                             "the state key in {}: {e}",
                             dir.join("state.key").display()
                         ))
-                    },
-                )?),
+                    })?,
+                ),
             };
             let db = RedbStore::open(dir.join("oauth.redb"))
                 .map_err(|source| SetupError::Store {

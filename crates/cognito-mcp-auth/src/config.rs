@@ -716,8 +716,7 @@ impl AuthConfig {
                 file.refresh_secs
             }
         };
-        self.secrets_refresh =
-            secs.map_or(crate::secrets::DEFAULT_REFRESH, Duration::from_secs);
+        self.secrets_refresh = secs.map_or(crate::secrets::DEFAULT_REFRESH, Duration::from_secs);
     }
 
     /// Every secret setting of this configuration (the client secret, the Redis URL, the state

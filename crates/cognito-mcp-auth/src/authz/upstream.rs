@@ -351,7 +351,9 @@ impl HostedUi {
             match self.token_call_with(ep, form, secret).await {
                 // A rotation under way: the other secret may be the one Cognito holds.
                 Err(Retry::SecretRefused(_)) if i < last => {
-                    tracing::info!("the token endpoint refused the app client secret; trying the other one of the rotation");
+                    tracing::info!(
+                        "the token endpoint refused the app client secret; trying the other one of the rotation"
+                    );
                 }
                 Ok(t) => {
                     if let (Some(s), Some(rotating)) = (secret, &c.client_secret) {
@@ -598,7 +600,11 @@ impl Upstream for HostedUi {
                 &[("token", refresh_token), ("client_id", &c.client_id)],
             );
             // Best effort: the secret that last worked.
-            if let Some(secret) = c.client_secret.as_ref().and_then(|s| s.in_order().into_iter().next()) {
+            if let Some(secret) = c
+                .client_secret
+                .as_ref()
+                .and_then(|s| s.in_order().into_iter().next())
+            {
                 req = req.basic_auth(
                     form_encode(&c.client_id),
                     Some(form_encode(secret.expose())),

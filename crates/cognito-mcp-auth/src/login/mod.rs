@@ -120,10 +120,7 @@ impl std::fmt::Debug for LoginConfig {
         f.debug_struct("LoginConfig")
             .field("pool_id", &self.pool_id)
             .field("client_id", &self.client_id)
-            .field(
-                "client_secret",
-                &self.client_secret,
-            )
+            .field("client_secret", &self.client_secret)
             .field("flow", &self.flow)
             .field("lockout", &self.lockout)
             .field("title", &self.title)

@@ -108,7 +108,10 @@ impl AwsReader {
     /// A reader in `region` with the endpoint overrides of `env`, and its credentials:
     /// `AWS_ACCESS_KEY_ID`, `AWS_SECRET_ACCESS_KEY` (and `AWS_SESSION_TOKEN`) when `env` has
     /// them, which is what the standard chain reads first, else the rest of the standard chain.
-    pub(crate) async fn new(region: &str, env: &dyn Fn(&str) -> Option<String>) -> Self {
+    pub(crate) async fn new(
+        region: &str,
+        env: &(dyn Fn(&str) -> Option<String> + Send + Sync),
+    ) -> Self {
         let mut loader = aws_config::defaults(aws_config::BehaviorVersion::latest())
             .region(aws_config::Region::new(region.to_owned()));
         let nonempty = |k: &str| env(k).filter(|v| !v.trim().is_empty());

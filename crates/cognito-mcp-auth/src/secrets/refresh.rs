@@ -56,7 +56,7 @@ impl SecretRefresher {
         settings: impl IntoIterator<Item = SecretSetting>,
         region: &str,
         every: Duration,
-        env: &dyn Fn(&str) -> Option<String>,
+        env: &(dyn Fn(&str) -> Option<String> + Send + Sync),
     ) -> Result<Option<Self>, Vec<SecretError>> {
         let mut chosen: Vec<SecretSetting> = Vec::new();
         for s in settings {

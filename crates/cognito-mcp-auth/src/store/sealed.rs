@@ -252,8 +252,7 @@ impl<S: Store> SealedStore<S> {
             .ok_or(StoreError::Decrypt)?;
         let aad = format!("{}\0{hashed}", kind.as_str());
         for s in std::iter::once(&sealers.current).chain(sealers.previous.as_ref()) {
-            let nonce =
-                Nonce::try_assume_unique_for_key(nonce).map_err(|_| StoreError::Decrypt)?;
+            let nonce = Nonce::try_assume_unique_for_key(nonce).map_err(|_| StoreError::Decrypt)?;
             let mut body = body.to_vec();
             if let Ok(plain) = s
                 .aead
@@ -472,7 +471,10 @@ mod tests {
             .expect("put");
         let dump = format!("{:?}", sealed.inner);
         assert!(!dump.contains("the-code-value"), "key in clear: {dump}");
-        let h = sealed.sealers().current.hashed(Kind::Code, "the-code-value");
+        let h = sealed
+            .sealers()
+            .current
+            .hashed(Kind::Code, "the-code-value");
         let raw = sealed
             .inner
             .get(Kind::Code, &h)
@@ -516,12 +518,20 @@ mod tests {
             .await
             .expect("put");
         let raw = backend
-            .get(Kind::Client, &s.sealers().current.hashed(Kind::Client, "victim"))
+            .get(
+                Kind::Client,
+                &s.sealers().current.hashed(Kind::Client, "victim"),
+            )
             .await
             .expect("get")
             .expect("some");
         backend
-            .put(Kind::Client, &s.sealers().current.hashed(Kind::Client, "other"), raw, None)
+            .put(
+                Kind::Client,
+                &s.sealers().current.hashed(Kind::Client, "other"),
+                raw,
+                None,
+            )
             .await
             .expect("put");
         assert!(matches!(
@@ -595,7 +605,11 @@ mod tests {
     async fn an_entry_sealed_with_the_previous_key_still_opens() {
         let r = rotation();
         let sealed = &r.sealed;
-        for (kind, key) in [(Kind::Client, "c"), (Kind::Code, "code"), (Kind::Family, "f")] {
+        for (kind, key) in [
+            (Kind::Client, "c"),
+            (Kind::Code, "code"),
+            (Kind::Family, "f"),
+        ] {
             sealed
                 .put(kind, key, b"before".to_vec(), None)
                 .await
@@ -615,7 +629,11 @@ mod tests {
             "the entry under the previous key counts as present"
         );
         assert_eq!(
-            sealed.take(Kind::Code, "code").await.expect("take").as_deref(),
+            sealed
+                .take(Kind::Code, "code")
+                .await
+                .expect("take")
+                .as_deref(),
             Some(&b"before"[..])
         );
         assert_eq!(sealed.take(Kind::Code, "code").await.expect("take"), None);
@@ -659,7 +677,11 @@ mod tests {
             .put(Kind::Client, "c", b"v2".to_vec(), None)
             .await
             .expect("put");
-        assert_eq!(backend.count(Kind::Client).await.expect("count"), 1, "no copy left");
+        assert_eq!(
+            backend.count(Kind::Client).await.expect("count"),
+            1,
+            "no copy left"
+        );
         r.rotate(false);
         assert_eq!(
             sealed.get(Kind::Client, "c").await.expect("get").as_deref(),
@@ -676,10 +698,20 @@ mod tests {
             .await
             .expect("put_new");
         r.rotate(true);
-        assert!(sealed.get(Kind::Meta, "signing-key").await.expect("get").is_some());
+        assert!(
+            sealed
+                .get(Kind::Meta, "signing-key")
+                .await
+                .expect("get")
+                .is_some()
+        );
         r.rotate(false);
         assert_eq!(
-            sealed.get(Kind::Meta, "signing-key").await.expect("get").as_deref(),
+            sealed
+                .get(Kind::Meta, "signing-key")
+                .await
+                .expect("get")
+                .as_deref(),
             Some(&b"der"[..])
         );
     }
@@ -696,6 +728,12 @@ mod tests {
             StateKeys::rotating(r.secret.clone()).expect("keys"),
         );
         super::super::contract::run(&during, &clock).await;
-        assert!(sealed.get(Kind::Client, "none").await.expect("get").is_none());
+        assert!(
+            sealed
+                .get(Kind::Client, "none")
+                .await
+                .expect("get")
+                .is_none()
+        );
     }
 }

@@ -190,8 +190,8 @@ fn redis_store_settings_load() {
     assert_eq!(
         p.redis_url
             .as_ref()
-            .map(cognito_mcp_auth::config::Secret::expose),
-        Some("redis://:pa55word@env:6380/2")
+            .map(|s| s.current().expose().to_owned()),
+        Some("redis://:pa55word@env:6380/2".to_owned())
     );
     assert_eq!(p.redis_namespace, "cognito-mcp");
     assert!(s.problems().is_empty(), "{:?}", s.problems());
@@ -378,8 +378,11 @@ fn sign_in_checks_are_off_by_default_and_use_the_app_client() {
     assert!(s.sign_in.enabled && s.sign_in.return_tokens);
     assert_eq!(s.sign_in.client_id.as_deref(), Some("app"));
     assert_eq!(
-        s.sign_in.client_secret.as_ref().map(Secret::expose),
-        Some("app-secret-value")
+        s.sign_in
+            .client_secret
+            .as_ref()
+            .map(|s| s.current().expose().to_owned()),
+        Some("app-secret-value".to_owned())
     );
     assert!(s.problems().is_empty(), "{:?}", s.problems());
     // Another client does not get the server's client secret.
