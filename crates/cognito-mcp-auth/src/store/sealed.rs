@@ -31,8 +31,10 @@ impl std::fmt::Debug for StateKey {
 #[derive(Debug, thiserror::Error)]
 #[non_exhaustive]
 pub enum StateKeyError {
-    /// The given text is not base64 of 32 bytes.
-    #[error("the state key must be 32 bytes in base64 (e.g. `openssl rand -base64 32`)")]
+    /// The given text is not base64 of 32 bytes, nor 64 hexadecimal characters.
+    #[error(
+        "the state key must be 32 bytes in base64 (e.g. `openssl rand -base64 32`) or in 64 hexadecimal characters"
+    )]
     Malformed,
     /// The key file could not be read or created.
     #[error("the state key file {path}: {error}")]
@@ -45,12 +47,22 @@ pub enum StateKeyError {
 }
 
 impl StateKey {
-    /// A key from base64 text (the `COGNITO_MCP_STATE_KEY` form).
+    /// A key from its text (the `COGNITO_MCP_STATE_KEY` form): 32 bytes in base64, or in 64
+    /// hexadecimal characters (what Secrets Manager can generate: `deploy template` has it
+    /// make the Lambda function's key).
     pub fn from_base64(text: &str) -> Result<Self, StateKeyError> {
+        let text = text.trim();
         let bytes = Zeroizing::new(
-            STANDARD
-                .decode(text.trim())
-                .map_err(|_| StateKeyError::Malformed)?,
+            if text.len() == 64 && text.bytes().all(|b| b.is_ascii_hexdigit()) {
+                (0..32)
+                    .map(|i| u8::from_str_radix(&text[2 * i..2 * i + 2], 16))
+                    .collect::<Result<Vec<u8>, _>>()
+                    .map_err(|_| StateKeyError::Malformed)?
+            } else {
+                STANDARD
+                    .decode(text)
+                    .map_err(|_| StateKeyError::Malformed)?
+            },
         );
         let key: [u8; 32] = bytes
             .as_slice()
@@ -562,6 +574,22 @@ mod tests {
     fn malformed_state_key_fails() {
         assert!(StateKey::from_base64("not base64!").is_err());
         assert!(StateKey::from_base64("c2hvcnQ=").is_err());
+        assert!(StateKey::from_base64(&"g".repeat(64)).is_err(), "not hex");
+        assert!(
+            StateKey::from_base64(&"a".repeat(62)).is_err(),
+            "31 bytes of hex"
+        );
+    }
+
+    #[test]
+    fn a_hex_key_is_the_same_key_as_its_base64() {
+        let hex: String = (0u8..32).map(|b| format!("{b:02x}")).collect();
+        let b64 = STANDARD.encode((0u8..32).collect::<Vec<u8>>());
+        let (a, b) = (
+            StateKey::from_base64(&hex).expect("hex"),
+            StateKey::from_base64(&b64).expect("base64"),
+        );
+        assert_eq!(a.0.as_slice(), b.0.as_slice());
     }
 
     use cognito_idp::RotatingSecret;
