@@ -147,6 +147,15 @@ impl SecretSetting {
         self.inner.resolved.load(Ordering::Acquire)
     }
 
+    /// The references to AWS the setting reads (its own, and its previous value's).
+    pub fn references(&self) -> Vec<SecretRef> {
+        let p = &self.inner.parts;
+        std::iter::once(&p.current)
+            .chain(p.previous.as_ref().map(|(_, r)| r))
+            .filter_map(|r| r.as_ref().ok().filter(|r| r.is_reference()).cloned())
+            .collect()
+    }
+
     /// The reference as written (`secretsmanager:...`), or `None` for a value.
     pub fn reference(&self) -> Option<String> {
         match &self.inner.parts.current {

@@ -403,7 +403,11 @@ pub(crate) fn build(settings: &Settings, spec: &DeploySpec) -> Result<Template, 
         let mut document = crate::policy::server_policy(settings, None, None);
         if let Some(statements) = document["Statement"].as_array_mut() {
             for s in statements.iter_mut() {
-                s["Resource"] = get_att("UserPool", "Arn");
+                // The pool's statements; the reads of referenced secrets keep their ARNs.
+                let sid = s["Sid"].as_str().unwrap_or_default();
+                if !crate::policy::SECRET_READ_SIDS.contains(&sid) {
+                    s["Resource"] = get_att("UserPool", "Arn");
+                }
             }
             statements.extend(lambda_secrets.read_statement());
         }
