@@ -76,6 +76,7 @@ pub enum Failure {
 
 impl Failure {
     /// An AWS error answer as a failure.
+    #[cfg_attr(not(feature = "aws-secrets"), allow(dead_code))]
     pub(crate) fn from_aws(code: String, message: String, status: u16) -> Self {
         match code.as_str() {
             "ResourceNotFoundException" | "ParameterNotFound" => Self::NotFound,

@@ -114,7 +114,7 @@ impl std::fmt::Debug for ConfirmStates {
 /// The HMAC keys: one of this process, or derived from the state key now and, during its
 /// rotation, the previous one (states signed with it verify until they expire).
 enum Keys {
-    Fixed(hmac::Key),
+    Fixed(Box<hmac::Key>),
     State(cognito_mcp_auth::store::StateKeys),
 }
 
@@ -122,7 +122,7 @@ impl Keys {
     /// The keys a state may be signed with, the one new states are signed with first.
     fn all(&self) -> Vec<hmac::Key> {
         match self {
-            Self::Fixed(k) => vec![k.clone()],
+            Self::Fixed(k) => vec![(**k).clone()],
             Self::State(keys) => {
                 let set = keys.get();
                 std::iter::once(&set.current)
@@ -201,7 +201,7 @@ impl ConfirmStates {
 
     fn new(key: &[u8], source: KeySource, now: Clock) -> Self {
         Self::with_keys(
-            Keys::Fixed(hmac::Key::new(hmac::HMAC_SHA256, key)),
+            Keys::Fixed(Box::new(hmac::Key::new(hmac::HMAC_SHA256, key))),
             source,
             now,
         )
