@@ -232,3 +232,72 @@ fn a_malformed_reference_fails_the_start_with_the_fix() {
         "{stderr}"
     );
 }
+
+/// At the hosted UI's token endpoint (the stand-in refuses a wrong app client secret with
+/// `invalid_client`, as Cognito's does) a refresh after a rotation whose new secret Cognito
+/// does not hold yet still works: the previous secret is tried once. (The code exchange is
+/// retried the same way, but the stand-in's OAuth library spends the PKCE challenge on the
+/// refused request, so a refused code cannot be tried again there.)
+#[tokio::test]
+async fn at_the_hosted_ui_the_previous_secret_of_a_rotation_still_refreshes() {
+    use common::proxy::{
+        REDIRECT, StandIn, UPSTREAM_SECRET, approve_to_callback, code_form, refresh_form,
+        serve_proxy, token,
+    };
+    let pool = new_pool().await;
+    let upstream = StandIn::start("alice", &["Admins"]).await;
+    let arn = secrets::create_secret(&unique("hosted"), UPSTREAM_SECRET).await;
+    let reference = format!("secretsmanager:{arn}");
+    let state = tempfile::tempdir().expect("state dir");
+    let cfg = config(state.path(), "", "");
+    let server = serve_proxy(
+        &pool,
+        &upstream,
+        &cfg,
+        &state.path().join("state"),
+        &[
+            ("AWS_ENDPOINT_URL_SECRETS_MANAGER", moto().endpoint.as_str()),
+            ("COGNITO_CLIENT_SECRET", &reference),
+            ("COGNITO_MCP_SECRETS_REFRESH_SECS", "1"),
+        ],
+    )
+    .await;
+    let id = public_client(&server.base, "openid mcp/read").await;
+    let (verifier, challenge) = pkce();
+    let mut b = Browser::new();
+    let to_callback =
+        approve_to_callback(&mut b, &server.base, &id, &challenge, "openid mcp/read").await;
+    let landed = b.get(&to_callback).await;
+    let code = landed
+        .query()
+        .get("code")
+        .cloned()
+        .unwrap_or_else(|| panic!("no code: {landed:?}"));
+    assert!(
+        landed
+            .location
+            .as_deref()
+            .is_some_and(|l| l.starts_with(REDIRECT))
+    );
+    let t = token(&server.base, &code_form(&code, &verifier, &id), None).await;
+    assert_eq!(t.status, 200, "{}", t.text);
+    let refresh = t.json()["refresh_token"]
+        .as_str()
+        .expect("a refresh token")
+        .to_owned();
+    // The stored secret rotates to one the app client does not hold yet.
+    secrets::put_secret_value(&arn, "not-yet-added-to-the-app-client").await;
+    let deadline = Instant::now() + Duration::from_secs(60);
+    while !everything_written(&server).contains("the new value is in use") {
+        assert!(Instant::now() < deadline, "the rotation was not taken");
+        tokio::time::sleep(Duration::from_millis(200)).await;
+    }
+    let r = token(&server.base, &refresh_form(&refresh, &id), None).await;
+    assert_eq!(r.status, 200, "{}", r.text);
+    let log = everything_written(&server);
+    assert!(
+        log.contains("trying the other one of the rotation"),
+        "{log}"
+    );
+    assert!(!log.contains(UPSTREAM_SECRET), "the client secret leaked");
+}

@@ -11,7 +11,6 @@
 
 use serde_json::{Value, json};
 
-use super::template::{Parameter, get_att, r#ref, sub};
 use crate::config::Settings;
 use cognito_mcp_auth::config::StoreKind;
 
@@ -23,9 +22,19 @@ pub(crate) struct SecretResource {
     pub(crate) properties: Value,
 }
 
+/// A `NoEcho` parameter a secret is made from.
+pub(crate) struct SecretParameter {
+    /// Its logical id.
+    pub(crate) id: &'static str,
+    /// What to give it.
+    pub(crate) description: &'static str,
+}
+
 /// The secrets of the function, the environment that names them, and what its role reads.
 #[derive(Default)]
 pub(crate) struct LambdaSecrets {
+    /// The parameters the secrets are made from.
+    pub(crate) parameters: Vec<SecretParameter>,
     /// The `AWS::SecretsManager::Secret` resources, after the app client they read.
     pub(crate) resources: Vec<SecretResource>,
     /// Environment variables of the function: each a `secretsmanager:` reference.
@@ -33,9 +42,8 @@ pub(crate) struct LambdaSecrets {
 }
 
 impl LambdaSecrets {
-    /// The secrets of a function serving with `settings`; the parameters they need are added
-    /// to `parameters`.
-    pub(crate) fn for_settings(settings: &Settings, parameters: &mut Vec<Parameter>) -> Self {
+    /// The secrets of a function serving with `settings`.
+    pub(crate) fn for_settings(settings: &Settings) -> Self {
         let mut out = Self::default();
         let Some(proxy) = &settings.auth.proxy else {
             return out;
@@ -45,24 +53,21 @@ impl LambdaSecrets {
             "COGNITO_CLIENT_SECRET",
             json!({
                 "Description": "cognito-mcp: the app client's secret",
-                "SecretString": get_att("AppClient", "ClientSecret"),
+                "SecretString": {"Fn::GetAtt": ["AppClient", "ClientSecret"]},
             }),
         );
         if proxy.store == StoreKind::Redis {
-            parameters.push(Parameter {
-                id: "RedisUrl".into(),
+            out.parameters.push(SecretParameter {
+                id: "RedisUrl",
                 description: "The Redis server the instances share (redis:// or rediss://); \
-                              kept in Secrets Manager, not in the function's environment."
-                    .into(),
-                default: None,
-                no_echo: true,
+                              kept in Secrets Manager, not in the function's environment.",
             });
             out.secret(
                 "RedisUrlSecret",
                 "COGNITO_MCP_REDIS_URL",
                 json!({
                     "Description": "cognito-mcp: the Redis URL the instances share",
-                    "SecretString": r#ref("RedisUrl"),
+                    "SecretString": {"Ref": "RedisUrl"},
                 }),
             );
             out.secret(
@@ -86,8 +91,10 @@ impl LambdaSecrets {
     }
 
     fn secret(&mut self, id: &'static str, variable: &'static str, properties: Value) {
-        self.env
-            .push((variable, sub(&format!("secretsmanager:${{{id}}}"))));
+        self.env.push((
+            variable,
+            json!({"Fn::Sub": format!("secretsmanager:${{{id}}}")}),
+        ));
         self.resources.push(SecretResource { id, properties });
     }
 
@@ -96,7 +103,11 @@ impl LambdaSecrets {
         if self.resources.is_empty() {
             return None;
         }
-        let arns: Vec<Value> = self.resources.iter().map(|r| r#ref(r.id)).collect();
+        let arns: Vec<Value> = self
+            .resources
+            .iter()
+            .map(|r| json!({"Ref": r.id}))
+            .collect();
         Some(json!({
             "Sid": "ReadTheServersSecrets",
             "Effect": "Allow",

@@ -377,10 +377,18 @@ pub(crate) fn build(settings: &Settings, spec: &DeploySpec) -> Result<Template, 
 
     // The server's secrets on Lambda, the server's role and, optionally, the server on Lambda.
     let lambda_secrets = if spec.lambda {
-        super::lambda_secrets::LambdaSecrets::for_settings(settings, &mut parameters)
+        super::lambda_secrets::LambdaSecrets::for_settings(settings)
     } else {
         Default::default()
     };
+    for p in &lambda_secrets.parameters {
+        parameters.push(Parameter {
+            id: p.id.into(),
+            description: p.description.into(),
+            default: None,
+            no_echo: true,
+        });
+    }
     for s in &lambda_secrets.resources {
         add(
             s.id,
