@@ -62,6 +62,10 @@ pub(crate) const NO_LOGIN_FEATURE: &str = "proxy mode would sign users in on thi
 /// bytes are zeroized on drop, and `==` compares in constant time.
 pub use cognito_idp::Secret;
 
+/// A secret swapped while in use, with its previous value during a rotation (the app client
+/// secret of [`HostedUiConfig`](crate::HostedUiConfig) and of the sign-in page): `cognito-idp`'s.
+pub use cognito_idp::RotatingSecret;
+
 use crate::secrets::SecretSetting;
 
 /// The environment variable of `secrets.refresh_secs`.
