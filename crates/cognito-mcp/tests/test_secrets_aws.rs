@@ -301,3 +301,32 @@ async fn at_the_hosted_ui_the_previous_secret_of_a_rotation_still_refreshes() {
     );
     assert!(!log.contains(UPSTREAM_SECRET), "the client secret leaked");
 }
+
+#[tokio::test]
+async fn check_names_each_reference_it_read_and_no_value() {
+    let pool = new_pool().await;
+    let arn = secrets::create_secret(&unique("check"), "checked-client-secret").await;
+    let reference = format!("secretsmanager:{arn}");
+    let pool_id = pool.id.clone();
+    let client_id = pool.client_id.clone();
+    let (_, stdout, stderr) = tokio::task::spawn_blocking(move || {
+        run_cli(
+            &["check"],
+            &[
+                ("COGNITO_USER_POOL_ID", &pool_id),
+                ("COGNITO_CLIENT_ID", &client_id),
+                ("COGNITO_CLIENT_SECRET", &reference),
+                ("AWS_ENDPOINT_URL_SECRETS_MANAGER", moto().endpoint.as_str()),
+            ],
+        )
+    })
+    .await
+    .expect("check ran");
+    assert!(
+        stdout.contains(&format!(
+            "ok: COGNITO_CLIENT_SECRET (or cognito.client_secret) read from AWS (secretsmanager:{arn}; the value is not shown)"
+        )),
+        "{stdout}{stderr}"
+    );
+    assert!(!format!("{stdout}{stderr}").contains("checked-client-secret"));
+}
