@@ -498,6 +498,19 @@ impl AdminError {
             ("TooManyRequestsException" | "ThrottlingException", _) => {
                 Self::TooManyRequests { operation }
             }
+            // Not the user's credentials: the app client's secret (moto's message is the refused
+            // hash itself, which is not worth echoing).
+            ("NotAuthorizedException", _) if cognito_idp::secret_hash_rejected(code, &message) => {
+                Self::NotAuthorized {
+                    operation,
+                    message: "the app client's secret was refused (SECRET_HASH): \
+                              sign_in.client_secret or COGNITO_CLIENT_SECRET is not the app \
+                              client's secret (during a rotation, also set \
+                              COGNITO_CLIENT_SECRET_PREVIOUS, or keep the old value as the \
+                              Secrets Manager secret's previous version)"
+                        .into(),
+                }
+            }
             ("NotAuthorizedException", _)
                 if matches!(
                     operation,
@@ -580,5 +593,37 @@ where
             crate::calls::record(operation, err.request_id());
             Err(AdminError::from_sdk(operation, subject, err))
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_refused_secret_hash_names_the_client_secret_not_the_password() {
+        let hash = "qROqM+PMKX09MK8ulDVm8LCWdCRqQQEUG9HcF+N7/S4=";
+        for message in [
+            hash,
+            "Unable to verify secret hash for client 1example23456789",
+        ] {
+            let e = AdminError::from_service(
+                Operation::AdminRespondToAuthChallenge,
+                Subject::User("alice"),
+                "NotAuthorizedException",
+                message.to_owned(),
+            );
+            let text = e.to_string();
+            assert_eq!(e.code(), "not_authorized", "{text}");
+            assert!(text.contains("COGNITO_CLIENT_SECRET"), "{text}");
+            assert!(!text.contains(hash), "{text}");
+        }
+        let wrong_password = AdminError::from_service(
+            Operation::AdminInitiateAuth,
+            Subject::User("alice"),
+            "NotAuthorizedException",
+            "Incorrect username or password.".to_owned(),
+        );
+        assert_eq!(wrong_password.code(), "sign_in_refused");
     }
 }

@@ -20,7 +20,7 @@ pub mod trace;
 pub mod validate;
 
 pub use client::{CognitoAdmin, DEFAULT_POLICY_TTL};
-pub use cognito_idp::Secret;
+pub use cognito_idp::{RotatingSecret, Secret};
 pub use error::AdminError;
 pub use filter::{Filter, FilterOp};
 pub use model::{

@@ -11,15 +11,16 @@
 
 mod challenge;
 
+use aws_sdk_cognitoidentityprovider::error::ProvideErrorMetadata as _;
 use aws_sdk_cognitoidentityprovider::operation::admin_initiate_auth::AdminInitiateAuthOutput;
 use aws_sdk_cognitoidentityprovider::types::{AuthFlowType, ChallengeNameType};
-use cognito_idp::{AuthAnswer, AuthStep, SecretHash};
+use cognito_idp::{AuthAnswer, AuthStep, SecretHash, secret_hash_rejected};
 use schemars::JsonSchema;
 use serde::Deserialize;
 
 use crate::error::{Subject, finish};
 use crate::validate::Invalid;
-use crate::{AdminError, CognitoAdmin, Operation, Secret, validate};
+use crate::{AdminError, CognitoAdmin, Operation, RotatingSecret, Secret, validate};
 use challenge::{Answer, SHOWN_PARAMETERS, check_answer};
 pub use challenge::{AnswerField, Challenge, MfaMethod, RespondToAuthChallenge};
 pub use cognito_idp::{TokenSummary, Tokens};
@@ -112,15 +113,16 @@ fn step(
 
 impl CognitoAdmin {
     /// Calls AdminInitiateAuth with ADMIN_USER_PASSWORD_AUTH (and `SECRET_HASH` when the
-    /// client has a secret).
+    /// client has a secret: the one that last worked, then, when Cognito refuses its hash
+    /// during a rotation, once with the other).
     async fn initiate(
         &self,
         client_id: &str,
-        client_secret: Option<&Secret>,
+        client_secret: Option<&RotatingSecret>,
         username: &str,
         password: &Secret,
     ) -> Result<AdminInitiateAuthOutput, AdminError> {
-        let mut call = self
+        let call = self
             .client()
             .admin_initiate_auth()
             .user_pool_id(self.pool_id())
@@ -128,14 +130,46 @@ impl CognitoAdmin {
             .auth_flow(AuthFlowType::AdminUserPasswordAuth)
             .auth_parameters("USERNAME", username)
             .auth_parameters("PASSWORD", password.expose());
-        if let Some(secret) = client_secret {
-            call = call.auth_parameters("SECRET_HASH", secret_hash(client_id, secret, username));
+        let secrets = client_secret
+            .map(RotatingSecret::in_order)
+            .unwrap_or_default();
+        let Some(last) = secrets.len().checked_sub(1) else {
+            return finish(
+                Operation::AdminInitiateAuth,
+                Subject::User(username),
+                call.send().await,
+            );
+        };
+        for (i, secret) in secrets.iter().enumerate() {
+            let result = call
+                .clone()
+                .auth_parameters("SECRET_HASH", secret_hash(client_id, secret, username))
+                .send()
+                .await;
+            if let Err(e) = &result
+                && i < last
+                && secret_hash_rejected(
+                    e.code().unwrap_or_default(),
+                    e.message().unwrap_or_default(),
+                )
+            {
+                tracing::info!(
+                    "Cognito refused the app client secret; trying the other one of the rotation"
+                );
+                continue;
+            }
+            if result.is_ok()
+                && let Some(rotating) = client_secret
+            {
+                rotating.worked(secret);
+            }
+            return finish(
+                Operation::AdminInitiateAuth,
+                Subject::User(username),
+                result,
+            );
         }
-        finish(
-            Operation::AdminInitiateAuth,
-            Subject::User(username),
-            call.send().await,
-        )
+        unreachable!("the last secret returns")
     }
 
     /// Signs `username` in with ADMIN_USER_PASSWORD_AUTH through app client `client_id`
@@ -143,7 +177,7 @@ impl CognitoAdmin {
     pub async fn admin_sign_in(
         &self,
         client_id: &str,
-        client_secret: Option<&Secret>,
+        client_secret: Option<&RotatingSecret>,
         username: &str,
         password: &Secret,
     ) -> Result<SignIn, AdminError> {
@@ -174,7 +208,7 @@ impl CognitoAdmin {
     pub async fn test_sign_in(
         &self,
         client_id: &str,
-        client_secret: Option<&Secret>,
+        client_secret: Option<&RotatingSecret>,
         req: &TestSignIn,
     ) -> Result<SignInStep, AdminError> {
         validate::username("username", &req.username)?;
@@ -201,7 +235,7 @@ impl CognitoAdmin {
     pub async fn respond_to_auth_challenge(
         &self,
         client_id: &str,
-        client_secret: Option<&Secret>,
+        client_secret: Option<&RotatingSecret>,
         req: &RespondToAuthChallenge,
     ) -> Result<SignInStep, AdminError> {
         validate::username("username", &req.username)?;
@@ -228,14 +262,41 @@ impl CognitoAdmin {
                 call = call.challenge_responses("ANSWER", method.name());
             }
         }
-        if let Some(secret) = client_secret {
-            call = call
-                .challenge_responses("SECRET_HASH", secret_hash(client_id, secret, &req.username));
+        let secrets = client_secret
+            .map(RotatingSecret::in_order)
+            .unwrap_or_default();
+        let mut result = None;
+        for (i, secret) in secrets.iter().enumerate() {
+            let sent = call
+                .clone()
+                .challenge_responses("SECRET_HASH", secret_hash(client_id, secret, &req.username))
+                .send()
+                .await;
+            if let Err(e) = &sent
+                && i + 1 < secrets.len()
+                && secret_hash_rejected(
+                    e.code().unwrap_or_default(),
+                    e.message().unwrap_or_default(),
+                )
+            {
+                continue;
+            }
+            if sent.is_ok()
+                && let Some(rotating) = client_secret
+            {
+                rotating.worked(secret);
+            }
+            result = Some(sent);
+            break;
         }
+        let sent = match result {
+            Some(sent) => sent,
+            None => call.send().await,
+        };
         let out = finish(
             Operation::AdminRespondToAuthChallenge,
             Subject::User(&req.username),
-            call.send().await,
+            sent,
         )?;
         step(Operation::AdminRespondToAuthChallenge, &req.username, &out)
     }

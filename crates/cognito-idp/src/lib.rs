@@ -3,6 +3,7 @@
 
 mod password;
 mod peek;
+mod rotating;
 mod secret;
 mod secret_hash;
 #[cfg(feature = "sdk")]
@@ -11,8 +12,9 @@ mod tokens;
 
 pub use password::{MAXIMUM_LENGTH, PasswordPolicy, PasswordRule, SYMBOLS};
 pub use peek::peek_payload;
+pub use rotating::{RotatingSecret, SecretVersions};
 pub use secret::Secret;
-pub use secret_hash::SecretHash;
+pub use secret_hash::{SecretHash, secret_hash_rejected};
 #[cfg(feature = "sdk")]
 pub use step::{AuthAnswer, AuthChallenge, AuthStep, StepError};
 pub use tokens::{TokenSummary, Tokens};

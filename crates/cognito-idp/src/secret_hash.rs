@@ -36,6 +36,20 @@ impl SecretHash<'_> {
     }
 }
 
+/// Whether a Cognito error refuses the `SECRET_HASH` rather than the user's credentials: a
+/// `NotAuthorizedException` saying "Unable to verify secret hash for client ..." (Cognito's
+/// words), or whose message is a `SECRET_HASH` itself (moto answers with the refused hash).
+/// Only then is another client secret worth a try: a wrong password is a
+/// `NotAuthorizedException` too.
+pub fn secret_hash_rejected(code: &str, message: &str) -> bool {
+    let m = message.trim();
+    let is_hash = m.len() == 44
+        && m.ends_with('=')
+        && m.bytes()
+            .all(|b| b.is_ascii_alphanumeric() || b == b'+' || b == b'/' || b == b'=');
+    code == "NotAuthorizedException" && (m.to_ascii_lowercase().contains("secret hash") || is_hash)
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -99,5 +113,17 @@ mod tests {
             .to_base64()
         };
         assert_ne!(hash(&a), hash(&b));
+    }
+
+    #[test]
+    fn only_a_refused_hash_is_a_secret_rejection() {
+        let sent = "qROqM+PMKX09MK8ulDVm8LCWdCRqQQEUG9HcF+N7/S4=";
+        let cognito = "Unable to verify secret hash for client 1example23456789";
+        assert!(secret_hash_rejected("NotAuthorizedException", cognito));
+        assert!(secret_hash_rejected("NotAuthorizedException", sent), "moto");
+        let wrong = "Incorrect username or password.";
+        assert!(!secret_hash_rejected("NotAuthorizedException", wrong));
+        assert!(!secret_hash_rejected("InvalidParameterException", cognito));
+        assert!(!secret_hash_rejected("NotAuthorizedException", ""));
     }
 }

@@ -11,7 +11,7 @@ use crate::authz::upstream::Upstream;
 use crate::authz::{AuthorizationServer, AuthzBuildError, HostedUi, HostedUiConfig};
 use crate::config::{AuthConfig, ConfigError, Problem, ProxyConfig, StoreKind};
 use crate::resource::{BearerLayer, ProtectedResource};
-use crate::store::{MemoryStore, RedbStore, SealedStore, StateKey, Store, StoreError};
+use crate::store::{MemoryStore, RedbStore, SealedStore, StateKey, StateKeys, Store, StoreError};
 
 /// How often proxy mode drops expired state (registrations, codes, refresh-token families).
 const PURGE_EVERY: Duration = Duration::from_secs(600);
@@ -96,6 +96,8 @@ struct Inner {
     /// The scope each tool needs: one map, shared with the bearer check's scope rule.
     tool_scopes: Arc<BTreeMap<String, String>>,
     mcp_path: String,
+    /// The refresh of the secret references this built read, if it read any.
+    _secrets_refresh: Option<crate::secrets::RefreshTask>,
 }
 
 impl std::fmt::Debug for CognitoAuth {
@@ -353,6 +355,24 @@ impl CognitoAuthBuilder {
         if !problems.is_empty() {
             return Err(ConfigError::new(problems).into());
         }
+        // References not read yet (an application that did not start its own refresher) are
+        // read now and refreshed while this lives.
+        let secrets_refresh = match crate::secrets::SecretRefresher::start(
+            config.secret_settings(),
+            &config.region,
+            config.secrets_refresh,
+            &|k| std::env::var(k).ok(),
+        )
+        .await
+        {
+            Ok(r) => r.map(|r| r.spawn()),
+            Err(errors) => {
+                return Err(ConfigError::new(
+                    errors.iter().map(|e| Problem::new(e.to_string())).collect(),
+                )
+                .into());
+            }
+        };
         let pool_id = config
             .user_pool_id
             .clone()
@@ -452,6 +472,7 @@ impl CognitoAuthBuilder {
                 verifier,
                 tool_scopes,
                 mcp_path: self.mcp_path,
+                _secrets_refresh: secrets_refresh,
             }),
         };
         if auth.inner.server.is_some() {
@@ -494,7 +515,7 @@ impl CognitoAuthBuilder {
             let mut up = HostedUiConfig::new(issuer, client_id);
             up.domain = p.domain.clone();
             up.discovery_url = p.discovery_url.clone();
-            up.client_secret = config.client_secret.as_ref().map(|s| s.expose().to_owned());
+            up.client_secret = config.client_secret.as_ref().map(|s| s.value().clone());
             up.scopes = p.upstream_scopes.clone();
             up.timeout = p.upstream_timeout;
             if p.domain.is_some() || config.jwks_url.is_some() {
@@ -543,7 +564,7 @@ impl CognitoAuthBuilder {
                 source,
             })?;
         let mut login = LoginConfig::new(pool_id, client_id);
-        login.client_secret = config.client_secret.as_ref().map(|s| s.expose().to_owned());
+        login.client_secret = config.client_secret.as_ref().map(|s| s.value().clone());
         login.flow = match p.login.flow {
             LoginFlow::Srp => AuthFlow::Srp,
             LoginFlow::AdminPassword => AuthFlow::AdminPassword,
@@ -597,8 +618,8 @@ async fn default_cognito_client(config: &AuthConfig) -> aws_sdk_cognitoidentityp
 /// Opens proxy mode's state: encrypted redb in the state directory, memory, or encrypted
 /// Redis.
 async fn open_store(p: &ProxyConfig, clock: Arc<dyn Clock>) -> Result<Arc<dyn Store>, SetupError> {
-    let key_from_env = |k: &crate::config::Secret| {
-        StateKey::from_base64(k.expose())
+    let key_from_env = |k: &crate::secrets::SecretSetting| {
+        StateKeys::rotating(k.value().clone())
             .map_err(|e| SetupError::config(format!("COGNITO_MCP_STATE_KEY: {e}")))
     };
     match p.store {
@@ -623,7 +644,7 @@ async fn open_store(p: &ProxyConfig, clock: Arc<dyn Clock>) -> Result<Arc<dyn St
                     options = options.ca_file(ca);
                 }
                 let redis = crate::store::RedisStore::connect_with(
-                    url.expose(),
+                    url.current().expose(),
                     &p.redis_namespace,
                     &options,
                 )
@@ -639,7 +660,7 @@ async fn open_store(p: &ProxyConfig, clock: Arc<dyn Clock>) -> Result<Arc<dyn St
                     namespace = %p.redis_namespace,
                     "authorization-server state in Redis"
                 );
-                Ok(Arc::new(SealedStore::new(redis, &key)))
+                Ok(Arc::new(SealedStore::with_keys(redis, key)))
             }
             #[cfg(not(feature = "redis"))]
             Err(SetupError::config(crate::config::NO_REDIS_FEATURE))
@@ -660,12 +681,14 @@ async fn open_store(p: &ProxyConfig, clock: Arc<dyn Clock>) -> Result<Arc<dyn St
             }
             let key = match &p.state_key {
                 Some(k) => key_from_env(k)?,
-                None => StateKey::load_or_create(&dir.join("state.key")).map_err(|e| {
-                    SetupError::config(format!(
-                        "the state key in {}: {e}",
-                        dir.join("state.key").display()
-                    ))
-                })?,
+                None => StateKeys::fixed(
+                    StateKey::load_or_create(&dir.join("state.key")).map_err(|e| {
+                        SetupError::config(format!(
+                            "the state key in {}: {e}",
+                            dir.join("state.key").display()
+                        ))
+                    })?,
+                ),
             };
             let db = RedbStore::open(dir.join("oauth.redb"))
                 .map_err(|source| SetupError::Store {
@@ -673,7 +696,7 @@ async fn open_store(p: &ProxyConfig, clock: Arc<dyn Clock>) -> Result<Arc<dyn St
                     source,
                 })?
                 .with_clock(clock);
-            Ok(Arc::new(SealedStore::new(db, &key)))
+            Ok(Arc::new(SealedStore::with_keys(db, key)))
         }
     }
 }

@@ -7,6 +7,8 @@
 //! | pool id | `COGNITO_USER_POOL_ID` | `cognito.user_pool_id` | none (required) |
 //! | the server's app client | `COGNITO_CLIENT_ID` | `cognito.client_id` | none |
 //! | its secret | `COGNITO_CLIENT_SECRET` | `cognito.client_secret` | none |
+//! | its previous secret, during a rotation | `COGNITO_CLIENT_SECRET_PREVIOUS` | `cognito.client_secret_previous` | the secret's `AWSPREVIOUS` version, for a Secrets Manager reference |
+//! | how often references to AWS are read again | `COGNITO_MCP_SECRETS_REFRESH_SECS` | `secrets.refresh_secs` | 300 |
 //! | endpoint override (moto, LocalStack) | `AWS_ENDPOINT_URL_COGNITO_IDENTITY_PROVIDER`, `AWS_ENDPOINT_URL` | `cognito.endpoint_url` | AWS |
 //! | public URL | `COGNITO_MCP_PUBLIC_URL` | `server.public_url` | none (the builder's) |
 //! | trusted proxies (CIDRs) | `COGNITO_MCP_TRUSTED_PROXIES` (comma-separated) | `server.trusted_proxies` | none |
@@ -17,6 +19,10 @@
 //! | machine clients (no user) and their scopes | `COGNITO_MCP_MACHINE_CLIENTS` (`ID=SCOPE SCOPE;ID=SCOPE`) | `auth.machine_clients` | none |
 //! | proxy mode | `COGNITO_MCP_AUTH_ENABLED` | `auth.enabled` | false |
 //! | state store | | `auth.store` | `embedded` |
+//!
+//! Every secret setting (the client secret, the Redis URL, the state key) takes the value or a
+//! reference to AWS: `secretsmanager:ARN[#json-key]`, `secretsmanager:NAME[#json-key]` or
+//! `ssm:/path` (module [`crate::secrets`]).
 //!
 //! The rest of `[auth]`, `[auth.dcr]` and `[auth.login]` is in the field docs below and in
 //! the guide, docs/protect-your-server.md.
@@ -59,6 +65,15 @@ pub(crate) const NO_LOGIN_FEATURE: &str = "proxy mode would sign users in on thi
 /// `Secret` of the workspace, from `cognito-idp`: `Debug` and `Display` print `[REDACTED]`, the
 /// bytes are zeroized on drop, and `==` compares in constant time.
 pub use cognito_idp::Secret;
+
+/// A secret swapped while in use, with its previous value during a rotation (the app client
+/// secret of [`HostedUiConfig`](crate::HostedUiConfig) and of the sign-in page): `cognito-idp`'s.
+pub use cognito_idp::RotatingSecret;
+
+use crate::secrets::SecretSetting;
+
+/// The environment variable of `secrets.refresh_secs`.
+pub const SECRETS_REFRESH_ENV: &str = "COGNITO_MCP_SECRETS_REFRESH_SECS";
 
 /// A configuration problem, phrased as what to fix.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -129,6 +144,8 @@ pub struct CognitoTable {
     pub(crate) client_id: Option<String>,
     /// `client_secret`.
     pub(crate) client_secret: Option<Secret>,
+    /// `client_secret_previous`.
+    pub(crate) client_secret_previous: Option<Secret>,
     /// `endpoint_url`.
     pub(crate) endpoint_url: Option<String>,
 }
@@ -235,6 +252,18 @@ struct FileTables {
     auth: AuthTable,
     #[serde(default)]
     server: ServerTable,
+    #[serde(default)]
+    secrets: SecretsTable,
+}
+
+/// The `[secrets]` table of the config file, as written: deserialize it as part of your own
+/// file and hand it to [`AuthConfig::set_secrets_refresh`].
+#[derive(Debug, Default, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+#[non_exhaustive]
+pub struct SecretsTable {
+    /// `refresh_secs`.
+    pub refresh_secs: Option<u64>,
 }
 
 /// `server.public_url`, `server.trusted_proxies` and `server.forwarded_header`; the other keys
@@ -348,8 +377,9 @@ pub struct ProxyConfig {
     /// `auth.store`: `embedded` (default), `memory` or `redis`.
     pub store: StoreKind,
     /// `COGNITO_MCP_REDIS_URL`, `auth.redis_url`: the Redis server of `store = "redis"`; with
-    /// `redis_cluster`, one or more nodes of the cluster, comma-separated.
-    pub redis_url: Option<Secret>,
+    /// `redis_cluster`, one or more nodes of the cluster, comma-separated. The value or a
+    /// reference to AWS, read once at start.
+    pub redis_url: Option<SecretSetting>,
     /// `auth.redis_namespace`: the prefix of every Redis key; default `cognito-mcp`.
     pub redis_namespace: String,
     /// `auth.redis_cluster`: the Redis of `redis_url` is a Redis Cluster; default false.
@@ -357,9 +387,11 @@ pub struct ProxyConfig {
     /// `COGNITO_MCP_REDIS_CA_FILE`, `auth.redis_ca_file`: the CA certificates (PEM) trusted,
     /// instead of the system's roots, to sign a `rediss://` server's certificate.
     pub redis_ca_file: Option<PathBuf>,
-    /// `COGNITO_MCP_STATE_KEY` (base64 of 32 bytes) sealing the state; default a key file in
-    /// the state directory (required with Redis).
-    pub state_key: Option<Secret>,
+    /// `COGNITO_MCP_STATE_KEY` (base64 of 32 bytes) sealing the state, and
+    /// `COGNITO_MCP_STATE_KEY_PREVIOUS` during a rotation (else a Secrets Manager reference's
+    /// `AWSPREVIOUS`): entries sealed with it still open. Default a key file in the state
+    /// directory (required with Redis). The value or a reference to AWS, refreshed.
+    pub state_key: Option<SecretSetting>,
     /// `auth.access_token_ttl_secs`, `refresh_token_ttl_secs`, `code_ttl_secs`,
     /// `consent_memory_days`, `transaction_ttl_secs`.
     pub lifetimes: Lifetimes,
@@ -423,8 +455,14 @@ pub struct AuthConfig {
     /// `COGNITO_CLIENT_ID`, `cognito.client_id`: the server's own app client (proxy mode signs
     /// users in with it; outside proxy mode it is the default `client_ids`).
     pub client_id: Option<String>,
-    /// `COGNITO_CLIENT_SECRET`, `cognito.client_secret`.
-    pub client_secret: Option<Secret>,
+    /// `COGNITO_CLIENT_SECRET`, `cognito.client_secret`, and during a rotation
+    /// `COGNITO_CLIENT_SECRET_PREVIOUS`, `cognito.client_secret_previous` (else a Secrets
+    /// Manager reference's `AWSPREVIOUS`): tried once when Cognito refuses the current one.
+    /// The value or a reference to AWS, refreshed.
+    pub client_secret: Option<SecretSetting>,
+    /// `COGNITO_MCP_SECRETS_REFRESH_SECS`, `secrets.refresh_secs`: how often references to AWS
+    /// are read again; default 300 s, from 1 s to a day.
+    pub secrets_refresh: Duration,
     /// `AWS_ENDPOINT_URL_COGNITO_IDENTITY_PROVIDER`, `AWS_ENDPOINT_URL`,
     /// `cognito.endpoint_url`: a local Cognito (moto, LocalStack).
     pub endpoint_url: Option<String>,
@@ -471,6 +509,8 @@ pub struct AuthConfig {
     /// every mode; proxy mode's store uses it when `auth.store = "redis"` (and copies it into
     /// [`ProxyConfig`]).
     pub redis: RedisSettings,
+    /// Where `secrets_refresh` came from, to say where to fix it.
+    secrets_refresh_from: &'static str,
     /// Problems found while reading values that could not be used.
     read_problems: Vec<Problem>,
 }
@@ -615,6 +655,7 @@ impl AuthConfig {
             tables.server.forwarded_header.as_deref(),
             env,
         );
+        config.set_secrets_refresh(&tables.secrets, env);
         Ok(config)
     }
 
@@ -658,6 +699,48 @@ impl AuthConfig {
                 }));
             }
         }
+    }
+
+    /// How often references to AWS are read again: `COGNITO_MCP_SECRETS_REFRESH_SECS` over the
+    /// file's `secrets.refresh_secs` over 300 s. A value that is not a number is one of
+    /// [`AuthConfig::problems`].
+    pub fn set_secrets_refresh(
+        &mut self,
+        file: &SecretsTable,
+        env: &dyn Fn(&str) -> Option<String>,
+    ) {
+        let secs = match non_empty(env(SECRETS_REFRESH_ENV)) {
+            Some(v) => match v.parse::<u64>() {
+                Ok(n) => {
+                    self.secrets_refresh_from = SECRETS_REFRESH_ENV;
+                    Some(n)
+                }
+                Err(_) => {
+                    self.read_problems.push(Problem::new(format!(
+                        "{SECRETS_REFRESH_ENV} is {v:?}; set it to a whole number of seconds, \
+                         like 300"
+                    )));
+                    None
+                }
+            },
+            None => {
+                self.secrets_refresh_from = "secrets.refresh_secs";
+                file.refresh_secs
+            }
+        };
+        self.secrets_refresh = secs.map_or(crate::secrets::DEFAULT_REFRESH, Duration::from_secs);
+    }
+
+    /// Every secret setting of this configuration (the client secret, the Redis URL, the state
+    /// key): what [`crate::secrets::SecretRefresher::start`] reads.
+    pub fn secret_settings(&self) -> Vec<SecretSetting> {
+        let mut out: Vec<SecretSetting> = self.client_secret.iter().cloned().collect();
+        // The proxy's Redis URL is a clone of this one: one setting, read once.
+        out.extend(self.redis.url.iter().cloned());
+        if let Some(p) = &self.proxy {
+            out.extend(p.state_key.iter().cloned());
+        }
+        out
     }
 
     /// Resolves the `[cognito]` and `[auth]` tables of a larger file against the environment.
@@ -739,9 +822,16 @@ impl AuthConfig {
             region_source,
             user_pool_id: env_nonempty("COGNITO_USER_POOL_ID").or(non_empty(cognito.user_pool_id)),
             client_id: env_nonempty("COGNITO_CLIENT_ID").or(non_empty(cognito.client_id)),
-            client_secret: env_nonempty("COGNITO_CLIENT_SECRET")
-                .map(Secret::new)
-                .or(cognito.client_secret.filter(|s| !s.is_empty())),
+            client_secret: client_secret_setting(
+                env_nonempty("COGNITO_CLIENT_SECRET")
+                    .map(Secret::new)
+                    .or(cognito.client_secret.filter(|s| !s.is_empty())),
+                env_nonempty("COGNITO_CLIENT_SECRET_PREVIOUS")
+                    .map(Secret::new)
+                    .or(cognito.client_secret_previous.filter(|s| !s.is_empty())),
+            ),
+            secrets_refresh: crate::secrets::DEFAULT_REFRESH,
+            secrets_refresh_from: "secrets.refresh_secs",
             endpoint_url,
             file_endpoint_url,
             public_url: env_nonempty("COGNITO_MCP_PUBLIC_URL")
@@ -897,6 +987,21 @@ impl AuthConfig {
     /// Every problem with the configuration, each phrased as what to fix. Empty when usable.
     pub fn problems(&self) -> Vec<Problem> {
         let mut out = self.read_problems.clone();
+        for s in self.secret_settings() {
+            out.extend(s.problems().into_iter().map(Problem::new));
+        }
+        if let Some(key) = self.proxy.as_ref().and_then(|p| p.state_key.as_ref()) {
+            out.extend(state_key_problems(key));
+        }
+        if !(crate::secrets::MIN_REFRESH..=crate::secrets::MAX_REFRESH)
+            .contains(&self.secrets_refresh)
+        {
+            out.push(Problem::new(format!(
+                "{} is {}; read references to AWS again every 1 to 86400 seconds (default 300)",
+                self.secrets_refresh_from,
+                self.secrets_refresh.as_secs()
+            )));
+        }
         let region_where = match self.region_source {
             Source::Env => "AWS_REGION",
             Source::File => "cognito.region in the config file",
@@ -1263,7 +1368,7 @@ fn proxy_config(
         redis_namespace: redis.namespace.clone(),
         redis_cluster: redis.cluster,
         redis_ca_file: redis.ca_file.clone(),
-        state_key: env_nonempty("COGNITO_MCP_STATE_KEY").map(Secret::new),
+        state_key: state_key_setting(env),
         lifetimes,
         dcr,
         limits,
@@ -1277,4 +1382,60 @@ fn proxy_config(
             title: non_empty(l.title).unwrap_or_else(|| "Sign in".to_owned()),
         },
     }
+}
+
+/// The client secret's setting, with its previous value's.
+fn client_secret_setting(text: Option<Secret>, previous: Option<Secret>) -> Option<SecretSetting> {
+    let s = SecretSetting::new("COGNITO_CLIENT_SECRET (or cognito.client_secret)", &text?);
+    Some(match previous {
+        Some(p) => s.previous(
+            "COGNITO_CLIENT_SECRET_PREVIOUS (or cognito.client_secret_previous)",
+            &p,
+        ),
+        None => s,
+    })
+}
+
+/// `COGNITO_MCP_STATE_KEY` and `COGNITO_MCP_STATE_KEY_PREVIOUS`, each checked to be a key.
+/// The binary reads the same setting for its confirmation states and shares this one.
+pub fn state_key_setting(env: &dyn Fn(&str) -> Option<String>) -> Option<SecretSetting> {
+    let text = non_empty(env("COGNITO_MCP_STATE_KEY"))?;
+    let s = SecretSetting::new("COGNITO_MCP_STATE_KEY", &Secret::new(text)).check(state_key_check);
+    Some(match non_empty(env("COGNITO_MCP_STATE_KEY_PREVIOUS")) {
+        Some(p) => s.previous("COGNITO_MCP_STATE_KEY_PREVIOUS", &Secret::new(p)),
+        None => s,
+    })
+}
+
+/// A state key read from AWS must be 32 bytes in base64.
+fn state_key_check(value: &str) -> Result<(), String> {
+    crate::store::StateKey::from_base64(value)
+        .map(|_| ())
+        .map_err(|e| e.to_string())
+}
+
+/// A Redis URL read from AWS must be `redis://` or `rediss://` (a list of them for a cluster).
+fn redis_url_check(value: &str) -> Result<(), String> {
+    let lower = value.trim().to_ascii_lowercase();
+    if lower.starts_with("redis://") || lower.starts_with("rediss://") {
+        Ok(())
+    } else {
+        Err("it is not a redis:// or rediss:// URL".to_owned())
+    }
+}
+
+/// What is wrong with a state key given as a value (a reference is checked when it is read).
+pub fn state_key_problems(key: &SecretSetting) -> Vec<Problem> {
+    if key.is_reference() {
+        return Vec::new();
+    }
+    let v = key.value().versions();
+    let mut out = Vec::new();
+    if let Err(e) = state_key_check(v.current().expose()) {
+        out.push(Problem::new(format!("COGNITO_MCP_STATE_KEY: {e}")));
+    }
+    if let Some(Err(e)) = v.previous().map(|p| state_key_check(p.expose())) {
+        out.push(Problem::new(format!("COGNITO_MCP_STATE_KEY_PREVIOUS: {e}")));
+    }
+    out
 }

@@ -12,6 +12,7 @@ pub mod config;
 pub mod login;
 mod readiness;
 pub mod resource;
+pub mod secrets;
 pub mod store;
 
 pub use authz::{

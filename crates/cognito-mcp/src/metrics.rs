@@ -12,6 +12,8 @@
 //! - `cognito_mcp_store_operations_total{operation, outcome}`, `cognito_mcp_store_operation_duration_seconds{operation}`,
 //!   `cognito_mcp_sign_in_attempts_total{outcome}`, `cognito_mcp_registrations_total{outcome}`:
 //!   proxy mode (`cognito-mcp-auth`, the store's through `MeteredStore`).
+//! - `cognito_mcp_secret_refresh_total{outcome}`: the refresh of secret settings that refer to
+//!   AWS (`cognito-mcp-auth`'s `secrets::SecretRefresher`).
 //!
 //! Every label comes from a bounded set the server defines (a route, a tool of the catalogue,
 //! an error code, an AWS operation): never a user, a token, an address or anything a caller

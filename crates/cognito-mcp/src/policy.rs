@@ -194,7 +194,64 @@ pub(crate) fn server_policy(
     if let Some(p) = settings.auth.proxy.as_ref().filter(|p| p.uses_login_page()) {
         add_sign_in_page(&mut doc, p.login.flow.name());
     }
+    add_secret_reads(&mut doc, settings, account_id);
     doc
+}
+
+/// The `Sid`s of the statements reading the secret settings' references.
+pub(crate) const SECRET_READ_SIDS: [&str; 2] =
+    ["CognitoMcpReadSecrets", "CognitoMcpReadParameters"];
+
+/// Adds reading exactly the secrets the settings refer to: `secretsmanager:GetSecretValue` on
+/// each Secrets Manager secret (by its ARN, or by its name with the six characters Secrets
+/// Manager adds), `ssm:GetParameter` on each parameter. A parameter encrypted with a customer
+/// managed key also needs `kms:Decrypt` on that key, which the policy cannot know.
+fn add_secret_reads(policy: &mut Value, settings: &Settings, account_id: Option<&str>) {
+    use cognito_mcp_auth::secrets::SecretRef;
+    let (region, account) = (&settings.auth.region, account_id.unwrap_or("*"));
+    let partition = partition(region);
+    let (mut secrets, mut parameters) = (Vec::new(), Vec::new());
+    for s in settings.secret_settings() {
+        for r in s.references() {
+            match r {
+                SecretRef::SecretsManager {
+                    secret_id,
+                    region: Some(_),
+                    ..
+                } => secrets.push(secret_id),
+                SecretRef::SecretsManager { secret_id, .. } => secrets.push(format!(
+                    "arn:{partition}:secretsmanager:{region}:{account}:secret:{secret_id}-??????"
+                )),
+                SecretRef::Ssm { name } => parameters.push(format!(
+                    "arn:{partition}:ssm:{region}:{account}:parameter/{}",
+                    name.trim_start_matches('/')
+                )),
+                _ => {}
+            }
+        }
+    }
+    let Some(statements) = policy["Statement"].as_array_mut() else {
+        return;
+    };
+    for (sid, action, mut resources) in [
+        (
+            SECRET_READ_SIDS[0],
+            "secretsmanager:GetSecretValue",
+            secrets,
+        ),
+        (SECRET_READ_SIDS[1], "ssm:GetParameter", parameters),
+    ] {
+        resources.sort();
+        resources.dedup();
+        if !resources.is_empty() {
+            statements.push(json!({
+                "Sid": sid,
+                "Effect": "Allow",
+                "Action": action,
+                "Resource": resources,
+            }));
+        }
+    }
 }
 
 /// Adds what the sign-in page (`auth.upstream = "login"`) needs to `policy`: reading the app
@@ -457,5 +514,53 @@ mod tests {
         assert_eq!(partition("cn-north-1"), "aws-cn");
         assert_eq!(partition("us-gov-west-1"), "aws-us-gov");
         assert_eq!(partition("eu-west-1"), "aws");
+    }
+
+    #[test]
+    fn the_policy_reads_exactly_the_referenced_secrets() {
+        let arn = "arn:aws:secretsmanager:us-east-1:123456789012:secret:client-AbCdEf";
+        let client = format!("secretsmanager:{arn}#client_secret");
+        let env = |k: &str| {
+            match k {
+                "COGNITO_USER_POOL_ID" => Some("us-east-1_AbCdEf123"),
+                "COGNITO_CLIENT_SECRET" => Some(client.as_str()),
+                "COGNITO_CLIENT_SECRET_PREVIOUS" => Some("secretsmanager:old-client"),
+                "COGNITO_MCP_STATE_KEY" => Some("ssm:/cognito-mcp/state-key"),
+                _ => None,
+            }
+            .map(str::to_owned)
+        };
+        let settings = Settings::load(None, &env).expect("settings");
+        let doc = server_policy(&settings, Some("123456789012"), None);
+        let statements = doc["Statement"].as_array().expect("statements");
+        let find = |sid: &str| {
+            statements
+                .iter()
+                .find(|s| s["Sid"] == sid)
+                .unwrap_or_else(|| panic!("no {sid} in {doc}"))
+                .clone()
+        };
+        assert_eq!(
+            find("CognitoMcpReadSecrets")["Resource"],
+            json!([
+                arn,
+                "arn:aws:secretsmanager:us-east-1:123456789012:secret:old-client-??????"
+            ])
+        );
+        assert_eq!(
+            find("CognitoMcpReadSecrets")["Action"],
+            "secretsmanager:GetSecretValue"
+        );
+        assert_eq!(
+            find("CognitoMcpReadParameters")["Resource"],
+            json!(["arn:aws:ssm:us-east-1:123456789012:parameter/cognito-mcp/state-key"])
+        );
+        // Values are not references: nothing to read.
+        let plain = |k: &str| match k {
+            "COGNITO_CLIENT_SECRET" => Some("a-plain-value".to_owned()),
+            _ => None,
+        };
+        let doc = server_policy(&Settings::load(None, &plain).expect("settings"), None, None);
+        assert!(!doc.to_string().contains("secretsmanager:"), "{doc}");
     }
 }

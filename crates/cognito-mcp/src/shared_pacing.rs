@@ -33,7 +33,7 @@ impl RedisSchedule {
                     SharedError("no Redis server is named (COGNITO_MCP_REDIS_URL)".into())
                 })?;
                 RedisStore::connect_with(
-                    url.expose(),
+                    url.current().expose(),
                     &self.settings.namespace,
                     &self.settings.options(),
                 )

@@ -432,9 +432,56 @@ fn templates_build_what_the_issue_asks() {
             .contains(&"ALLOW_ADMIN_USER_PASSWORD_AUTH".into())
     );
     let server_env = &r["Server"]["Properties"]["Environment"]["Variables"];
+    // The function's environment holds only references to its secrets in Secrets Manager,
+    // and its role reads exactly those.
+    for (variable, secret) in [
+        ("COGNITO_CLIENT_SECRET", "ClientSecretSecret"),
+        ("COGNITO_MCP_REDIS_URL", "RedisUrlSecret"),
+        ("COGNITO_MCP_STATE_KEY", "StateKeySecret"),
+    ] {
+        assert_eq!(
+            server_env[variable],
+            serde_json::json!({"Fn::Sub": format!("secretsmanager:${{{secret}}}")}),
+            "{variable}"
+        );
+        assert_eq!(r[secret]["Type"], "AWS::SecretsManager::Secret");
+    }
     assert_eq!(
-        server_env["COGNITO_MCP_REDIS_URL"],
+        r["ClientSecretSecret"]["Properties"]["SecretString"],
+        serde_json::json!({"Fn::GetAtt": ["AppClient", "ClientSecret"]})
+    );
+    assert_eq!(
+        r["RedisUrlSecret"]["Properties"]["SecretString"],
         serde_json::json!({"Ref": "RedisUrl"})
+    );
+    assert_eq!(
+        r["StateKeySecret"]["Properties"]["GenerateSecretString"]["PasswordLength"],
+        64
+    );
+    assert!(
+        t["Parameters"].get("StateKey").is_none(),
+        "generated, not typed in"
+    );
+    let statements = r["ServerPolicy"]["Properties"]["PolicyDocument"]["Statement"]
+        .as_array()
+        .expect("statements");
+    let reads: Vec<&serde_json::Value> = statements
+        .iter()
+        .filter(|s| s["Action"] == "secretsmanager:GetSecretValue")
+        .collect();
+    assert_eq!(reads.len(), 1, "{statements:?}");
+    assert_eq!(
+        reads[0]["Resource"],
+        serde_json::json!([
+            {"Ref": "ClientSecretSecret"},
+            {"Ref": "RedisUrlSecret"},
+            {"Ref": "StateKeySecret"}
+        ])
+    );
+    assert!(
+        !r["ServerPolicy"].to_string().contains("secretsmanager:*")
+            && !reads[0].to_string().contains('*'),
+        "no wildcard"
     );
     assert_eq!(
         server_env["COGNITO_MCP_PUBLIC_URL"],

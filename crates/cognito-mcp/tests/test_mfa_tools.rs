@@ -610,3 +610,91 @@ async fn return_tokens_adds_the_raw_tokens() {
     let access = out["access_token"].as_str().expect("token");
     assert!(!text.contains(access) && !text.contains("eyJ"), "{text}");
 }
+
+/// Sign-in checks through `client_id` with `secrets` (the client secret settings), TOTP on for
+/// `username`: the answer to the TOTP challenge (moto checks its `SECRET_HASH`).
+async fn totp_answer_with(
+    pool: &Pool,
+    client_id: &str,
+    username: &str,
+    secrets: &[(&str, &str)],
+) -> (Value, String) {
+    let key = enroll_totp(pool, username).await;
+    prefer_totp(pool, username).await;
+    let dir = tempfile::tempdir().expect("dir");
+    let config = dir.path().join("cognito-mcp.toml");
+    std::fs::write(&config, "[sign_in]\nenabled = true\n").expect("config");
+    let mut env = vec![("COGNITO_CLIENT_ID", client_id)];
+    env.extend_from_slice(secrets);
+    let s = serve(
+        pool,
+        &["--config", config.to_str().expect("utf-8 path")],
+        &env,
+    )
+    .await;
+    s.ok(
+        "set_user_pool_mfa_config",
+        json!({"confirm": pool.id, "mode": "optional", "software_token": true}),
+    )
+    .await;
+    let ask = s
+        .ok(
+            "test_sign_in",
+            json!({"username": username, "password": PASSWORD}),
+        )
+        .await;
+    assert_eq!(ask["challenge"], "SOFTWARE_TOKEN_MFA", "{ask}");
+    let r = s
+        .call(
+            "respond_to_auth_challenge",
+            json!({"username": username, "challenge": "SOFTWARE_TOKEN_MFA",
+                   "session": ask["session"], "code": fresh_totp(&key).await}),
+        )
+        .await;
+    let out = r
+        .structured_content
+        .clone()
+        .unwrap_or_else(|| json!({"error": common::text(&r)}));
+    (out, s.file("stderr.log") + &audit_text(&s))
+}
+
+#[tokio::test]
+async fn during_a_client_secret_rotation_the_previous_secret_answers_the_challenge() {
+    let pool = new_pool().await;
+    let (client_id, secret) = password_client(&pool, true).await;
+    let secret = secret.expect("a client secret");
+    user(&pool, "rae", &["Developers"], false).await;
+    let (out, written) = totp_answer_with(
+        &pool,
+        &client_id,
+        "rae",
+        &[
+            ("COGNITO_CLIENT_SECRET", "not-yet-added-to-the-app-client"),
+            ("COGNITO_CLIENT_SECRET_PREVIOUS", &secret),
+        ],
+    )
+    .await;
+    assert_eq!(out["status"], "signed_in", "{out}");
+    assert!(!written.contains(&secret), "the client secret leaked");
+}
+
+#[tokio::test]
+async fn a_wrong_client_secret_without_a_previous_one_fails_the_challenge() {
+    let pool = new_pool().await;
+    let (client_id, _) = password_client(&pool, true).await;
+    user(&pool, "rob", &["Developers"], false).await;
+    let (out, _) = totp_answer_with(
+        &pool,
+        &client_id,
+        "rob",
+        &[("COGNITO_CLIENT_SECRET", "not-the-app-clients-secret")],
+    )
+    .await;
+    assert_ne!(out["status"], "signed_in", "{out}");
+    assert!(
+        out["error"]
+            .as_str()
+            .is_some_and(|e| e.contains("not_authorized")),
+        "{out}"
+    );
+}

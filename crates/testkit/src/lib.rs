@@ -26,6 +26,7 @@ pub mod login;
 pub mod oauth;
 pub mod redis;
 pub mod resource_checks;
+pub mod secrets;
 pub mod standin;
 
 /// The password [`tokens_for`] gives its users.

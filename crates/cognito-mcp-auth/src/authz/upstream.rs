@@ -7,6 +7,7 @@ use std::pin::Pin;
 use std::sync::Arc;
 use std::time::Duration;
 
+use cognito_idp::RotatingSecret;
 use cognito_jwt::{CognitoVerifier, VerifierBuilder, VerifyError};
 use serde::{Deserialize, Serialize};
 use tokio::sync::OnceCell;
@@ -140,8 +141,10 @@ pub struct HostedUiConfig {
     pub jwks_url: Option<String>,
     /// The server's own app client.
     pub client_id: String,
-    /// Its secret, sent with HTTP Basic at the token endpoint. Default: none (public client).
-    pub client_secret: Option<String>,
+    /// Its secret, sent with HTTP Basic at the token endpoint, read at the time of each call.
+    /// During a rotation (a previous secret too) the one that last worked is sent first and
+    /// the other once after an `invalid_client` answer. Default: none (public client).
+    pub client_secret: Option<RotatingSecret>,
     /// Scopes asked of the upstream. Default: `openid email profile`.
     pub scopes: Vec<String>,
     /// How long one call to the upstream may take. Default: 10 seconds.
@@ -158,10 +161,7 @@ impl std::fmt::Debug for HostedUiConfig {
             .field("discovery_url", &self.discovery_url)
             .field("issuer", &self.issuer)
             .field("client_id", &self.client_id)
-            .field(
-                "client_secret",
-                &self.client_secret.as_ref().map(|_| "<redacted>"),
-            )
+            .field("client_secret", &self.client_secret)
             .field("scopes", &self.scopes)
             .field("timeout", &self.timeout)
             .field("attempts", &self.attempts)
@@ -325,7 +325,7 @@ impl HostedUi {
                         "{e} (after {attempts} attempts)"
                     )));
                 }
-                Err(Retry::Final(e)) => return Err(e),
+                Err(Retry::Final(e) | Retry::SecretRefused(e)) => return Err(e),
                 Ok(v) => return Ok(v),
             }
         }
@@ -337,9 +337,49 @@ impl HostedUi {
     ) -> Result<(TokenResponse, &Endpoints), Retry> {
         let ep = self.endpoints().await.map_err(Retry::Final)?;
         let c = &self.inner.config;
+        let secrets = c
+            .client_secret
+            .as_ref()
+            .map(RotatingSecret::in_order)
+            .unwrap_or_default();
+        let mut tries = secrets.iter().map(Some).collect::<Vec<_>>();
+        if tries.is_empty() {
+            tries.push(None);
+        }
+        let last = tries.len() - 1;
+        for (i, secret) in tries.into_iter().enumerate() {
+            match self.token_call_with(ep, form, secret).await {
+                // A rotation under way: the other secret may be the one Cognito holds.
+                Err(Retry::SecretRefused(_)) if i < last => {
+                    tracing::info!(
+                        "the token endpoint refused the app client secret; trying the other one of the rotation"
+                    );
+                }
+                Ok(t) => {
+                    if let (Some(s), Some(rotating)) = (secret, &c.client_secret) {
+                        rotating.worked(s);
+                    }
+                    return Ok((t, ep));
+                }
+                Err(e) => return Err(e),
+            }
+        }
+        unreachable!("the last try returns")
+    }
+
+    async fn token_call_with(
+        &self,
+        ep: &Endpoints,
+        form: &[(&str, &str)],
+        secret: Option<&cognito_idp::Secret>,
+    ) -> Result<TokenResponse, Retry> {
+        let c = &self.inner.config;
         let mut req = with_form(self.inner.http.post(&ep.token), form);
-        if let Some(secret) = &c.client_secret {
-            req = req.basic_auth(form_encode(&c.client_id), Some(form_encode(secret)));
+        if let Some(secret) = secret {
+            req = req.basic_auth(
+                form_encode(&c.client_id),
+                Some(form_encode(secret.expose())),
+            );
         }
         let resp = req
             .send()
@@ -356,7 +396,7 @@ impl HostedUi {
                     "the token response is not usable: {e}"
                 )))
             })?;
-            return Ok((t, ep));
+            return Ok(t);
         }
         if status.is_server_error() {
             return Err(Retry::Transient(format!(
@@ -374,6 +414,11 @@ impl HostedUi {
             .unwrap_or_default();
         if status.is_client_error() && code == "invalid_grant" {
             Err(Retry::Final(UpstreamError::InvalidGrant(desc)))
+        } else if status.is_client_error() && code == "invalid_client" {
+            Err(Retry::SecretRefused(UpstreamError::Unavailable(format!(
+                "token endpoint answered {status} invalid_client {desc}: Cognito refused the \
+                 app client's id or secret; check COGNITO_CLIENT_ID and COGNITO_CLIENT_SECRET"
+            ))))
         } else {
             Err(Retry::Final(UpstreamError::Unavailable(format!(
                 "token endpoint answered {status} {code} {desc}"
@@ -461,6 +506,9 @@ pub(crate) async fn verify_grant(
 enum Retry {
     Transient(String),
     Final(UpstreamError),
+    /// `invalid_client`: the app client secret was refused (another one of a rotation may
+    /// pass); the error to give if none does.
+    SecretRefused(UpstreamError),
 }
 
 /// A form-encoded request body.
@@ -551,8 +599,16 @@ impl Upstream for HostedUi {
                 self.inner.http.post(url),
                 &[("token", refresh_token), ("client_id", &c.client_id)],
             );
-            if let Some(secret) = &c.client_secret {
-                req = req.basic_auth(form_encode(&c.client_id), Some(form_encode(secret)));
+            // Best effort: the secret that last worked.
+            if let Some(secret) = c
+                .client_secret
+                .as_ref()
+                .and_then(|s| s.in_order().into_iter().next())
+            {
+                req = req.basic_auth(
+                    form_encode(&c.client_id),
+                    Some(form_encode(secret.expose())),
+                );
             }
             let resp = req
                 .send()
@@ -577,7 +633,9 @@ mod tests {
     #[test]
     fn debug_hides_the_client_secret() {
         let mut c = HostedUiConfig::new("https://issuer.example", "client");
-        c.client_secret = Some("very-secret-value".into());
+        c.client_secret = Some(RotatingSecret::new(cognito_idp::Secret::new(
+            "very-secret-value",
+        )));
         let shown = format!("{:?}", HostedUi::new(c));
         assert!(!shown.contains("very-secret-value"), "{shown}");
     }

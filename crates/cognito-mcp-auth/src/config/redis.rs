@@ -4,17 +4,19 @@
 
 use std::path::{Path, PathBuf};
 
-use super::{Problem, Secret, non_empty};
+use super::{Problem, Secret, non_empty, redis_url_check};
+use crate::secrets::SecretSetting;
 
 /// The Redis server of `COGNITO_MCP_REDIS_URL` / `auth.redis_url`, `auth.redis_namespace`,
 /// `auth.redis_cluster` and `COGNITO_MCP_REDIS_CA_FILE` / `auth.redis_ca_file`. Its `Debug`
 /// never shows the URL (it may hold a password).
-#[derive(Debug, Clone, PartialEq)]
+#[derive(Debug, Clone)]
 #[non_exhaustive]
 pub struct RedisSettings {
     /// `COGNITO_MCP_REDIS_URL`, `auth.redis_url`: one server, or with `cluster` one or more
-    /// nodes of the cluster, comma-separated; `None` when unset.
-    pub url: Option<Secret>,
+    /// nodes of the cluster, comma-separated (the value, or a reference to AWS); `None` when
+    /// unset.
+    pub url: Option<SecretSetting>,
     /// `auth.redis_namespace`: the prefix of every key; default `cognito-mcp`.
     pub namespace: String,
     /// `auth.redis_cluster`: the server is a Redis Cluster; default false.
@@ -40,7 +42,12 @@ impl RedisSettings {
         Self {
             url: env_nonempty("COGNITO_MCP_REDIS_URL")
                 .map(Secret::new)
-                .or(url.filter(|s| !s.is_empty())),
+                .or(url.filter(|s| !s.is_empty()))
+                .map(|url| {
+                    SecretSetting::new("COGNITO_MCP_REDIS_URL (or auth.redis_url)", &url)
+                        .check(redis_url_check)
+                        .read_at_start()
+                }),
             namespace: non_empty(namespace).unwrap_or_else(|| "cognito-mcp".to_owned()),
             cluster: cluster.unwrap_or(false),
             ca_file: env_nonempty("COGNITO_MCP_REDIS_CA_FILE")
@@ -58,7 +65,14 @@ impl RedisSettings {
                 "{needer} but no Redis server is named: set COGNITO_MCP_REDIS_URL (or \
                  auth.redis_url) to {FORM}"
             ))],
-            Some(url) => url_problems(url.expose(), self.cluster, self.ca_file.as_deref(), FORM),
+            // A reference is checked when it is read.
+            Some(url) if url.is_reference() => Vec::new(),
+            Some(url) => url_problems(
+                url.current().expose(),
+                self.cluster,
+                self.ca_file.as_deref(),
+                FORM,
+            ),
         }
     }
 

@@ -9,7 +9,7 @@ use aws_sdk_cognitoidentityprovider::types::{
     AuthFlowType, ChallengeNameType, ExplicitAuthFlowsType, VerifySoftwareTokenResponseType,
 };
 use base64::Engine as _;
-use cognito_idp::{AuthAnswer, AuthStep, Secret, SecretHash};
+use cognito_idp::{AuthAnswer, AuthStep, RotatingSecret, Secret, SecretHash};
 use tokio::sync::OnceCell;
 use zeroize::Zeroizing;
 
@@ -40,6 +40,10 @@ pub(crate) enum Failure {
     /// Cognito refused the request as configured (a flow not enabled on the app client, a
     /// wrong client id): a problem for the administrator, not the user.
     Misconfigured(String),
+    /// Cognito refused the `SECRET_HASH`: during a rotation the other app client secret may
+    /// pass. Only [`Cognito::with_secret`] sees it; it becomes `Misconfigured` after the last
+    /// secret.
+    SecretRefused(String),
 }
 
 impl Failure {
@@ -55,7 +59,7 @@ impl Failure {
             Self::NotConfirmed => "not_confirmed",
             Self::Throttled => "throttled",
             Self::Unavailable(_) => "unavailable",
-            Self::Misconfigured(_) => "misconfigured",
+            Self::Misconfigured(_) | Self::SecretRefused(_) => "misconfigured",
         }
     }
 }
@@ -80,6 +84,13 @@ where
 /// Maps a Cognito error code and message to a [`Failure`].
 fn classify(code: &str, message: &str, detail: impl FnOnce() -> String) -> Failure {
     let lower = message.to_ascii_lowercase();
+    if cognito_idp::secret_hash_rejected(code, message) {
+        return Failure::SecretRefused(format!(
+            "{code}: Cognito refused the SECRET_HASH, so the app client's secret is not the one \
+             configured: check COGNITO_CLIENT_SECRET (and COGNITO_CLIENT_SECRET_PREVIOUS during a \
+             rotation)"
+        ));
+    }
     match code {
         "NotAuthorizedException" if lower.contains("session") => Failure::SessionExpired,
         "NotAuthorizedException" if lower.contains("attempts exceeded") => Failure::CognitoLockout,
@@ -113,7 +124,7 @@ pub(crate) struct Cognito {
     pub(crate) client: Client,
     pub(crate) pool_id: String,
     pub(crate) client_id: String,
-    pub(crate) client_secret: Option<Secret>,
+    pub(crate) client_secret: Option<RotatingSecret>,
     pub(crate) flow: AuthFlow,
     resolved: OnceCell<AuthFlow>,
     policy: OnceCell<PasswordPolicy>,
@@ -124,7 +135,7 @@ impl Cognito {
         client: Client,
         pool_id: String,
         client_id: String,
-        client_secret: Option<Secret>,
+        client_secret: Option<RotatingSecret>,
         flow: AuthFlow,
     ) -> Self {
         Self {
@@ -138,11 +149,11 @@ impl Cognito {
         }
     }
 
-    /// `SECRET_HASH` of `username`, when the app client has a secret. In a
+    /// `SECRET_HASH` of `username` with `secret`, when the app client has one. In a
     /// RespondToAuthChallenge `username` must be the challenge's user (`USER_ID_FOR_SRP`), not
     /// what the user typed.
-    fn secret_hash(&self, username: &str) -> Option<String> {
-        self.client_secret.as_ref().map(|client_secret| {
+    fn secret_hash(&self, secret: Option<&Secret>, username: &str) -> Option<String> {
+        secret.map(|client_secret| {
             SecretHash {
                 username,
                 client_id: &self.client_id,
@@ -150,6 +161,38 @@ impl Cognito {
             }
             .to_base64()
         })
+    }
+
+    /// Runs `call` with the app client secret that last worked (none for a client without
+    /// one); when Cognito refuses its `SECRET_HASH` during a rotation, once more with the
+    /// other secret, which is then remembered as the one that works.
+    async fn with_secret<T, F, Fut>(&self, call: F) -> Result<T, Failure>
+    where
+        F: Fn(Option<Secret>) -> Fut,
+        Fut: std::future::Future<Output = Result<T, Failure>>,
+    {
+        let Some(rotating) = &self.client_secret else {
+            return call(None).await;
+        };
+        let secrets = rotating.in_order();
+        let last = secrets.len() - 1;
+        for (i, secret) in secrets.into_iter().enumerate() {
+            match call(Some(secret.clone())).await {
+                Err(Failure::SecretRefused(_)) if i < last => {
+                    tracing::info!(
+                        "Cognito refused the app client secret; trying the other one of the rotation"
+                    );
+                }
+                Err(Failure::SecretRefused(m)) => return Err(Failure::Misconfigured(m)),
+                other => {
+                    if other.is_ok() {
+                        rotating.worked(&secret);
+                    }
+                    return other;
+                }
+            }
+        }
+        unreachable!("the last secret returns")
     }
 
     /// The flow in use: as configured, or (`Auto`) SRP when the app client allows it, else
@@ -253,35 +296,46 @@ impl Cognito {
         match self.flow().await? {
             AuthFlow::Srp => self.start_srp(username, password).await,
             _ => {
-                let mut req = self
-                    .client
-                    .admin_initiate_auth()
-                    .user_pool_id(&self.pool_id)
-                    .client_id(&self.client_id)
-                    .auth_flow(AuthFlowType::AdminUserPasswordAuth)
-                    .auth_parameters("USERNAME", username)
-                    .auth_parameters("PASSWORD", password);
-                if let Some(h) = self.secret_hash(username) {
-                    req = req.auth_parameters("SECRET_HASH", h);
-                }
-                step(&req.send().await?)
+                self.with_secret(|secret| async move {
+                    let mut req = self
+                        .client
+                        .admin_initiate_auth()
+                        .user_pool_id(&self.pool_id)
+                        .client_id(&self.client_id)
+                        .auth_flow(AuthFlowType::AdminUserPasswordAuth)
+                        .auth_parameters("USERNAME", username)
+                        .auth_parameters("PASSWORD", password);
+                    if let Some(h) = self.secret_hash(secret.as_ref(), username) {
+                        req = req.auth_parameters("SECRET_HASH", h);
+                    }
+                    step(&req.send().await?)
+                })
+                .await
             }
         }
     }
 
     async fn start_srp(&self, username: &str, password: &str) -> Result<AuthStep, Failure> {
         let client = SrpClient::new();
-        let mut req = self
-            .client
-            .initiate_auth()
-            .client_id(&self.client_id)
-            .auth_flow(AuthFlowType::UserSrpAuth)
-            .auth_parameters("USERNAME", username)
-            .auth_parameters("SRP_A", client.srp_a());
-        if let Some(h) = self.secret_hash(username) {
-            req = req.auth_parameters("SECRET_HASH", h);
-        }
-        let first = step(&req.send().await?)?;
+        let srp_a = client.srp_a();
+        let first = self
+            .with_secret(|secret| {
+                let srp_a = srp_a.clone();
+                async move {
+                    let mut req = self
+                        .client
+                        .initiate_auth()
+                        .client_id(&self.client_id)
+                        .auth_flow(AuthFlowType::UserSrpAuth)
+                        .auth_parameters("USERNAME", username)
+                        .auth_parameters("SRP_A", srp_a);
+                    if let Some(h) = self.secret_hash(secret.as_ref(), username) {
+                        req = req.auth_parameters("SECRET_HASH", h);
+                    }
+                    step(&req.send().await?)
+                }
+            })
+            .await?;
         let AuthStep::Challenge(c) = &first else {
             return Ok(first);
         };
@@ -340,11 +394,27 @@ impl Cognito {
         mut responses: Vec<(String, String)>,
     ) -> Result<AuthStep, Failure> {
         responses.push(("USERNAME".into(), username.into()));
-        if let Some(h) = self.secret_hash(username) {
-            responses.push(("SECRET_HASH".into(), h));
-        }
+        let srp = self.flow().await? == AuthFlow::Srp;
+        let responses = &responses;
+        self.with_secret(|secret| async move {
+            let mut responses = responses.clone();
+            if let Some(h) = self.secret_hash(secret.as_ref(), username) {
+                responses.push(("SECRET_HASH".into(), h));
+            }
+            self.respond_once(challenge, session, srp, responses).await
+        })
+        .await
+    }
+
+    async fn respond_once(
+        &self,
+        challenge: &str,
+        session: &str,
+        srp: bool,
+        responses: Vec<(String, String)>,
+    ) -> Result<AuthStep, Failure> {
         let name = ChallengeNameType::from(challenge);
-        if self.flow().await? == AuthFlow::Srp {
+        if srp {
             let mut req = self
                 .client
                 .respond_to_auth_challenge()
@@ -408,30 +478,35 @@ impl Cognito {
 
     /// Refreshes a session with the upstream refresh token.
     pub(crate) async fn refresh(&self, username: &str, token: &str) -> Result<AuthStep, Failure> {
-        if self.flow().await? == AuthFlow::Srp {
-            let mut req = self
-                .client
-                .initiate_auth()
-                .client_id(&self.client_id)
-                .auth_flow(AuthFlowType::RefreshTokenAuth)
-                .auth_parameters("REFRESH_TOKEN", token);
-            if let Some(h) = self.secret_hash(username) {
-                req = req.auth_parameters("SECRET_HASH", h);
+        let srp = self.flow().await? == AuthFlow::Srp;
+        self.with_secret(|secret| async move {
+            let hash = self.secret_hash(secret.as_ref(), username);
+            if srp {
+                let mut req = self
+                    .client
+                    .initiate_auth()
+                    .client_id(&self.client_id)
+                    .auth_flow(AuthFlowType::RefreshTokenAuth)
+                    .auth_parameters("REFRESH_TOKEN", token);
+                if let Some(h) = hash {
+                    req = req.auth_parameters("SECRET_HASH", h);
+                }
+                step(&req.send().await?)
+            } else {
+                let mut req = self
+                    .client
+                    .admin_initiate_auth()
+                    .user_pool_id(&self.pool_id)
+                    .client_id(&self.client_id)
+                    .auth_flow(AuthFlowType::RefreshTokenAuth)
+                    .auth_parameters("REFRESH_TOKEN", token);
+                if let Some(h) = hash {
+                    req = req.auth_parameters("SECRET_HASH", h);
+                }
+                step(&req.send().await?)
             }
-            step(&req.send().await?)
-        } else {
-            let mut req = self
-                .client
-                .admin_initiate_auth()
-                .user_pool_id(&self.pool_id)
-                .client_id(&self.client_id)
-                .auth_flow(AuthFlowType::RefreshTokenAuth)
-                .auth_parameters("REFRESH_TOKEN", token);
-            if let Some(h) = self.secret_hash(username) {
-                req = req.auth_parameters("SECRET_HASH", h);
-            }
-            step(&req.send().await?)
-        }
+        })
+        .await
     }
 
     /// Revokes a refresh token (one attempt: revocation is best effort).
@@ -441,7 +516,12 @@ impl Cognito {
             .revoke_token()
             .client_id(&self.client_id)
             .token(token);
-        if let Some(s) = &self.client_secret {
+        // Best effort: the secret that last worked.
+        if let Some(s) = self
+            .client_secret
+            .as_ref()
+            .and_then(|s| s.in_order().into_iter().next())
+        {
             req = req.client_secret(s.expose());
         }
         req.customize()

@@ -98,8 +98,10 @@ pub struct LoginConfig {
     pub pool_id: String,
     /// The server's app client.
     pub client_id: String,
-    /// Its secret, when it has one (`SECRET_HASH` is then sent).
-    pub client_secret: Option<String>,
+    /// Its secret, when it has one (`SECRET_HASH` is then sent), read at the time of each
+    /// call. During a rotation (a previous secret too) the one that last worked is sent first,
+    /// and the other once when Cognito refuses the `SECRET_HASH`.
+    pub client_secret: Option<cognito_idp::RotatingSecret>,
     /// The password flow. Default: [`AuthFlow::Auto`].
     pub flow: AuthFlow,
     /// Failed-attempt limits. Default: [`Lockout::default`].
@@ -118,10 +120,7 @@ impl std::fmt::Debug for LoginConfig {
         f.debug_struct("LoginConfig")
             .field("pool_id", &self.pool_id)
             .field("client_id", &self.client_id)
-            .field(
-                "client_secret",
-                &self.client_secret.as_ref().map(|_| "<redacted>"),
-            )
+            .field("client_secret", &self.client_secret)
             .field("flow", &self.flow)
             .field("lockout", &self.lockout)
             .field("title", &self.title)
@@ -207,7 +206,7 @@ impl CognitoLogin {
                     cognito,
                     config.pool_id,
                     config.client_id,
-                    config.client_secret.map(Secret::new),
+                    config.client_secret,
                     config.flow,
                 ),
                 verifier,
@@ -347,7 +346,9 @@ mod tests {
     #[test]
     fn debug_hides_the_client_secret() {
         let mut c = LoginConfig::new("us-east-1_x", "client");
-        c.client_secret = Some("very-secret-value".into());
+        c.client_secret = Some(cognito_idp::RotatingSecret::new(Secret::new(
+            "very-secret-value",
+        )));
         let shown = format!("{c:?}");
         assert!(!shown.contains("very-secret-value"), "{shown}");
     }

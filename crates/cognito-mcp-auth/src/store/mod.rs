@@ -19,6 +19,7 @@ mod redb;
 #[cfg(feature = "redis")]
 mod redis;
 mod sealed;
+mod state_keys;
 
 use std::future::Future;
 use std::pin::Pin;
@@ -30,7 +31,8 @@ pub use cognito_jwt::{Clock, SystemClock};
 pub use memory::MemoryStore;
 pub use metered::MeteredStore;
 pub use redb::RedbStore;
-pub use sealed::{SealedStore, StateKey};
+pub use sealed::{SealedStore, StateKey, StateKeyError};
+pub use state_keys::{StateKeySet, StateKeys};
 
 /// The kinds of entries, each its own namespace (a table, or a key prefix).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]

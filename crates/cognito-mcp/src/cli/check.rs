@@ -109,6 +109,31 @@ pub(crate) async fn run(settings: &Settings) -> bool {
     if !protected_users_resolve(&admin, &pool_id).await {
         ok = false;
     }
+    match cognito_mcp_auth::secrets::SecretRefresher::start(
+        settings.secret_settings(),
+        &settings.auth.region,
+        settings.auth.secrets_refresh,
+        &|k| std::env::var(k).ok(),
+    )
+    .await
+    {
+        Ok(None) => {}
+        Ok(Some(r)) => {
+            for s in r.settings() {
+                println!(
+                    "ok: {} read from AWS ({}; the value is not shown)",
+                    s.name(),
+                    s.reference().unwrap_or_default()
+                );
+            }
+        }
+        Err(errors) => {
+            for e in errors {
+                println!("error: {}", one_line(&e.to_string()));
+            }
+            ok = false;
+        }
+    }
     if settings.auth.client_secret.is_some() {
         println!("ok: an app client secret is configured (not shown)");
     }

@@ -422,6 +422,26 @@ fn ensure_usable(problems: Vec<config::Problem>) -> anyhow::Result<()> {
     Ok(())
 }
 
+/// Reads every secret setting that is a reference to AWS; `None` when none is. Fails with
+/// every reference that cannot be read, each naming its setting and reference.
+async fn read_secrets(
+    settings: &Settings,
+) -> anyhow::Result<Option<cognito_mcp_auth::secrets::SecretRefresher>> {
+    cognito_mcp_auth::secrets::SecretRefresher::start(
+        settings.secret_settings(),
+        &settings.auth.region,
+        settings.auth.secrets_refresh,
+        &|k| std::env::var(k).ok(),
+    )
+    .await
+    .map_err(|errors| {
+        anyhow::anyhow!(
+            "cannot read the secrets from AWS:\n  {}",
+            cognito_mcp_auth::secrets::describe(&errors).replace('\n', "\n  ")
+        )
+    })
+}
+
 async fn token(
     cli: &Cli,
     username: &str,
@@ -431,6 +451,8 @@ async fn token(
     use cognito_admin::signin::SignIn;
     let settings = load(cli, false).map_err(|p| anyhow::anyhow!("{p}"))?;
     ensure_usable(settings.problems())?;
+    // Read once: the command ends long before a refresh.
+    let _ = read_secrets(&settings).await?;
     let client_id = settings
         .auth
         .client_id
@@ -456,7 +478,7 @@ async fn token(
     let outcome = admin
         .admin_sign_in(
             &client_id,
-            settings.auth.client_secret.as_ref(),
+            settings.auth.client_secret.as_ref().map(|s| s.value()),
             username,
             &password,
         )
@@ -523,6 +545,8 @@ async fn serve(
              them off for --transport lambda"
         );
     }
+    // Every reference is read before anything uses a secret, and refreshed while serving.
+    let _secrets_refresh = read_secrets(&settings).await?.map(|r| r.spawn());
     let confirm_states = confirm_state::ConfirmStates::for_serving(&settings)?;
     if confirm_states.source() == confirm_state::KeySource::Random {
         tracing::debug!(

@@ -6,6 +6,8 @@
 //! | pool id | `COGNITO_USER_POOL_ID` | `cognito.user_pool_id` | none (required) |
 //! | app client id | `COGNITO_CLIENT_ID` | `cognito.client_id` | none |
 //! | app client secret | `COGNITO_CLIENT_SECRET` | `cognito.client_secret` | none |
+//! | its previous secret (rotation) | `COGNITO_CLIENT_SECRET_PREVIOUS` | `cognito.client_secret_previous` | a Secrets Manager reference's `AWSPREVIOUS` |
+//! | references re-read every | `COGNITO_MCP_SECRETS_REFRESH_SECS` | `secrets.refresh_secs` | 300 |
 //! | endpoint override | `AWS_ENDPOINT_URL_COGNITO_IDENTITY_PROVIDER`, `AWS_ENDPOINT_URL` | `cognito.endpoint_url` | AWS |
 //! | read-only | `COGNITO_MCP_READ_ONLY` (or `--read-only`) | `server.read_only` | false |
 //! | metrics (Prometheus) | `COGNITO_MCP_METRICS`, `COGNITO_MCP_METRICS_BIND` | `metrics.enabled`, `metrics.bind` | off; `/metrics` on the main listener unless a bind is given |
@@ -20,7 +22,7 @@
 //! | protected users / groups | | `safety.protected_users`, `safety.protected_groups` | none |
 //! | confirmations | | `safety.confirm.TOOL`, `safety.bulk_confirm_threshold` | per tool; 10 |
 //! | confirmations only from a person | | `safety.confirm.require_person` | false |
-//! | confirmation-state key | `COGNITO_MCP_STATE_KEY` | | the proxy's key file, else random per process |
+//! | confirmation-state key | `COGNITO_MCP_STATE_KEY` (and `COGNITO_MCP_STATE_KEY_PREVIOUS`) | | the proxy's key file, else random per process |
 //! | bulk cap / in flight | | `bulk.max_items`, `bulk.concurrency` | 500; 8 |
 //! | pacing | | `pacing.enabled`, `pacing.CATEGORY`, `pacing.max_attempts` | on, Cognito's default quotas; 5 |
 //! | one schedule for every instance | `COGNITO_MCP_PACING_SHARED` | `pacing.shared` (`"redis"`: the Redis of `COGNITO_MCP_REDIS_URL`) | `"none"` |
@@ -28,13 +30,18 @@
 //! | sign-in checks return raw tokens | | `sign_in.return_tokens` | false (a summary only) |
 //! | sign-in checks' app client | | `sign_in.client_id` | the app client id |
 //! | its secret | | `sign_in.client_secret` | the app client secret, when it is the same client |
+//!
+//! Every secret setting takes the value or a reference to AWS, `secretsmanager:ARN[#json-key]`,
+//! `secretsmanager:NAME[#json-key]` or `ssm:/path` (`cognito_mcp_auth::secrets`), read at start
+//! and again every `secrets.refresh_secs`.
 
 use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
 
 use cognito_admin::Secret;
-use cognito_mcp_auth::config::{AuthTable, CognitoTable};
+use cognito_mcp_auth::config::{AuthTable, CognitoTable, SecretsTable};
 pub(crate) use cognito_mcp_auth::config::{Problem, is_region};
+use cognito_mcp_auth::secrets::SecretSetting;
 use serde::Deserialize;
 
 mod deploy_file;
@@ -74,6 +81,7 @@ pub(crate) struct FileConfig {
     metrics: MetricsFile,
     #[serde(default)]
     traces: traces::TracesFile,
+    secrets: SecretsTable,
 }
 
 #[derive(Debug, Default, Deserialize)]
@@ -191,8 +199,9 @@ pub(crate) struct Settings {
     pub(crate) safety_problems: Vec<Problem>,
     /// `[sign_in]`: the sign-in check tools.
     pub(crate) sign_in: SignInSettings,
-    /// `COGNITO_MCP_STATE_KEY`: the key of confirmation states (and of the proxy's state).
-    pub(crate) state_key: Option<Secret>,
+    /// `COGNITO_MCP_STATE_KEY` (and `COGNITO_MCP_STATE_KEY_PREVIOUS`): the key of
+    /// confirmation states, and of the proxy's state (the same setting as the library's).
+    pub(crate) state_key: Option<SecretSetting>,
 }
 
 /// `[pacing]`.
@@ -222,9 +231,10 @@ pub(crate) struct SignInSettings {
     /// `sign_in.client_id`: the app client to sign in through (it must allow
     /// ALLOW_ADMIN_USER_PASSWORD_AUTH); default the server's app client (`COGNITO_CLIENT_ID`).
     pub(crate) client_id: Option<String>,
-    /// `sign_in.client_secret`; default `COGNITO_CLIENT_SECRET` when the client is the
-    /// server's own.
-    pub(crate) client_secret: Option<Secret>,
+    /// `sign_in.client_secret` (the value or a reference to AWS); default
+    /// `COGNITO_CLIENT_SECRET` (the same setting, with its previous secret) when the client is
+    /// the server's own.
+    pub(crate) client_secret: Option<SecretSetting>,
 }
 
 /// `[safety]`: protected principals and confirmations.
@@ -478,6 +488,7 @@ impl Settings {
             file.server.forwarded_header.as_deref(),
             env,
         );
+        auth.set_secrets_refresh(&file.secrets, env);
         let shutdown_grace_secs = match env_nonempty("COGNITO_MCP_SHUTDOWN_GRACE_SECS") {
             Some(v) => v.parse::<u64>().map_err(|_| {
                 Problem::new(format!(
@@ -549,7 +560,7 @@ impl Settings {
             pacing,
             safety_problems,
             sign_in: SignInSettings::default(),
-            state_key: env_nonempty("COGNITO_MCP_STATE_KEY").map(|k| Secret::new(&k)),
+            state_key: None,
         })
         .and_then(|mut settings: Settings| {
             let f = file.sign_in;
@@ -563,11 +574,23 @@ impl Settings {
             };
             let own_client = settings.auth.client_id.clone();
             let client_id = non_empty(f.client_id).or(own_client.clone());
-            let client_secret = f.client_secret.filter(|s| !s.is_empty()).or_else(|| {
-                (client_id == own_client)
-                    .then(|| settings.auth.client_secret.clone())
-                    .flatten()
-            });
+            let client_secret = f
+                .client_secret
+                .filter(|s| !s.is_empty())
+                .map(|s| SecretSetting::new("sign_in.client_secret", &s))
+                .or_else(|| {
+                    (client_id == own_client)
+                        .then(|| settings.auth.client_secret.clone())
+                        .flatten()
+                });
+            // One setting for the library's state and the confirmation states, so one refresh
+            // rotates both.
+            settings.state_key = settings
+                .auth
+                .proxy
+                .as_ref()
+                .and_then(|p| p.state_key.clone())
+                .or_else(|| cognito_mcp_auth::config::state_key_setting(env));
             settings.sign_in = SignInSettings {
                 enabled,
                 return_tokens: f.return_tokens.unwrap_or(false),
@@ -607,10 +630,15 @@ impl Settings {
                 ));
             }
         }
+        // The library reports the proxy's key; outside proxy mode, the confirmation states'.
         if let Some(key) = &self.state_key
-            && let Err(e) = cognito_mcp_auth::store::StateKey::from_base64(key.expose())
+            && self.auth.proxy.is_none()
         {
-            out.push(Problem::new(format!("COGNITO_MCP_STATE_KEY: {e}")));
+            out.extend(key.problems().into_iter().map(Problem::new));
+            out.extend(cognito_mcp_auth::config::state_key_problems(key));
+        }
+        if let Some(s) = &self.sign_in.client_secret {
+            out.extend(s.problems().into_iter().map(Problem::new));
         }
         if self.sign_in.enabled && self.sign_in.client_id.is_none() {
             out.push(Problem::new(
@@ -636,3 +664,17 @@ impl Settings {
 
 #[cfg(test)]
 mod tests;
+
+impl Settings {
+    /// Every secret setting: the library's (client secret, Redis URL, state key), the
+    /// confirmation states' key and the sign-in checks' client secret, each once.
+    pub(crate) fn secret_settings(&self) -> Vec<SecretSetting> {
+        let mut out = self.auth.secret_settings();
+        for s in self.state_key.iter().chain(&self.sign_in.client_secret) {
+            if !out.iter().any(|o| o.same_as(s)) {
+                out.push(s.clone());
+            }
+        }
+        out
+    }
+}

@@ -190,8 +190,8 @@ fn redis_store_settings_load() {
     assert_eq!(
         p.redis_url
             .as_ref()
-            .map(cognito_mcp_auth::config::Secret::expose),
-        Some("redis://:pa55word@env:6380/2")
+            .map(|s| s.current().expose().to_owned()),
+        Some("redis://:pa55word@env:6380/2".to_owned())
     );
     assert_eq!(p.redis_namespace, "cognito-mcp");
     assert!(s.problems().is_empty(), "{:?}", s.problems());
@@ -378,8 +378,11 @@ fn sign_in_checks_are_off_by_default_and_use_the_app_client() {
     assert!(s.sign_in.enabled && s.sign_in.return_tokens);
     assert_eq!(s.sign_in.client_id.as_deref(), Some("app"));
     assert_eq!(
-        s.sign_in.client_secret.as_ref().map(Secret::expose),
-        Some("app-secret-value")
+        s.sign_in
+            .client_secret
+            .as_ref()
+            .map(|s| s.current().expose().to_owned()),
+        Some("app-secret-value".to_owned())
     );
     assert!(s.problems().is_empty(), "{:?}", s.problems());
     // Another client does not get the server's client secret.
@@ -530,4 +533,115 @@ fn a_bad_trusted_proxy_names_the_setting_and_the_fix() {
         s.auth.trusted_proxies.is_empty(),
         "nothing is trusted on a bad list"
     );
+}
+
+const POOL: (&str, &str) = ("COGNITO_USER_POOL_ID", "us-east-1_AbCdEf123");
+
+#[test]
+fn secrets_refresh_defaults_to_five_minutes_and_the_environment_wins() {
+    let s = Settings::load(None, &env(&[POOL])).expect("loads");
+    assert_eq!(s.auth.secrets_refresh, std::time::Duration::from_secs(300));
+    let f = write("[secrets]\nrefresh_secs = 60\n");
+    let s = Settings::load(Some(f.path()), &env(&[POOL])).expect("loads");
+    assert_eq!(s.auth.secrets_refresh.as_secs(), 60);
+    let s = Settings::load(
+        Some(f.path()),
+        &env(&[POOL, ("COGNITO_MCP_SECRETS_REFRESH_SECS", "5")]),
+    )
+    .expect("loads");
+    assert_eq!(s.auth.secrets_refresh.as_secs(), 5);
+    assert!(s.problems().is_empty(), "{:?}", s.problems());
+}
+
+#[test]
+fn secrets_refresh_out_of_range_or_not_a_number_fails() {
+    let f = write("[secrets]\nrefresh_secs = 0\n");
+    let s = Settings::load(Some(f.path()), &env(&[POOL])).expect("loads");
+    let p: Vec<String> = s.problems().iter().map(|p| p.to_string()).collect();
+    assert!(
+        p.iter().any(|m| m.starts_with("secrets.refresh_secs is 0")),
+        "{p:?}"
+    );
+    let s = Settings::load(
+        None,
+        &env(&[POOL, ("COGNITO_MCP_SECRETS_REFRESH_SECS", "soon")]),
+    )
+    .expect("loads");
+    let p: Vec<String> = s.problems().iter().map(|p| p.to_string()).collect();
+    assert!(
+        p.iter()
+            .any(|m| m.contains("COGNITO_MCP_SECRETS_REFRESH_SECS is \"soon\"")),
+        "{p:?}"
+    );
+}
+
+#[test]
+fn secret_settings_take_references_and_share_one_state_key() {
+    let arn = "arn:aws:secretsmanager:us-east-1:123456789012:secret:app-AbCdEf";
+    let client = format!("secretsmanager:{arn}#client_secret");
+    let s = Settings::load(
+        None,
+        &env(&[
+            POOL,
+            ("COGNITO_CLIENT_ID", "app"),
+            ("COGNITO_CLIENT_SECRET", &client),
+            ("COGNITO_MCP_AUTH_ENABLED", "true"),
+            ("COGNITO_MCP_STATE_KEY", "ssm:/app/state-key"),
+            ("COGNITO_MCP_STATE_KEY_PREVIOUS", "secretsmanager:old-key"),
+        ]),
+    )
+    .expect("loads");
+    assert!(s.problems().is_empty(), "{:?}", s.problems());
+    let secret = s.auth.client_secret.as_ref().expect("client secret");
+    assert_eq!(secret.reference().as_deref(), Some(client.as_str()));
+    // The sign-in checks' secret, the confirmation states' key and the proxy's key are the
+    // library's settings themselves: one refresh rotates them all.
+    let proxy_key = s.auth.proxy.as_ref().and_then(|p| p.state_key.as_ref());
+    assert!(
+        s.state_key
+            .as_ref()
+            .expect("state key")
+            .same_as(proxy_key.expect("proxy key"))
+    );
+    assert!(
+        s.sign_in
+            .client_secret
+            .as_ref()
+            .expect("sign-in")
+            .same_as(secret)
+    );
+    assert_eq!(s.secret_settings().len(), 2);
+    // Nothing in Debug but the references.
+    let shown = format!("{s:?}");
+    assert!(shown.contains("ssm:/app/state-key"), "{shown}");
+}
+
+#[test]
+fn a_bad_reference_or_a_bad_previous_state_key_fails() {
+    let s = Settings::load(
+        None,
+        &env(&[
+            POOL,
+            ("COGNITO_CLIENT_SECRET", "secretsmanager:"),
+            (
+                "COGNITO_MCP_STATE_KEY",
+                "QUFBQUFBQUFBQUFBQUFBQUFBQUFBQUFBQUFBQUFBQUE=",
+            ),
+            ("COGNITO_MCP_STATE_KEY_PREVIOUS", "too-short"),
+        ]),
+    )
+    .expect("loads");
+    let p: Vec<String> = s.problems().iter().map(|p| p.to_string()).collect();
+    assert!(
+        p.iter().any(|m| m.starts_with(
+            "COGNITO_CLIENT_SECRET (or cognito.client_secret): `secretsmanager:` names no secret"
+        )),
+        "{p:?}"
+    );
+    assert!(
+        p.iter()
+            .any(|m| m.starts_with("COGNITO_MCP_STATE_KEY_PREVIOUS: the state key must be")),
+        "{p:?}"
+    );
+    assert!(!p.iter().any(|m| m.contains("too-short")), "{p:?}");
 }

@@ -4,6 +4,7 @@
 mod cdk;
 mod checks;
 mod init;
+mod lambda_secrets;
 mod spec;
 mod template;
 

@@ -10,7 +10,6 @@ use serde_json::{Map, Value, json};
 use super::checks::{callback_urls, problems};
 use super::spec::{DeploySpec, Domain, IdpKind, Mfa};
 use crate::config::{Problem, Settings};
-use cognito_mcp_auth::config::StoreKind;
 
 /// A template parameter: what cannot be known when the template is generated.
 #[derive(Debug, Clone)]
@@ -376,7 +375,28 @@ pub(crate) fn build(settings: &Settings, spec: &DeploySpec) -> Result<Template, 
         );
     }
 
-    // The server's role and, optionally, the server on Lambda.
+    // The server's secrets on Lambda, the server's role and, optionally, the server on Lambda.
+    let lambda_secrets = if spec.lambda {
+        super::lambda_secrets::LambdaSecrets::for_settings(settings)
+    } else {
+        Default::default()
+    };
+    for p in &lambda_secrets.parameters {
+        parameters.push(Parameter {
+            id: p.id.into(),
+            description: p.description.into(),
+            default: None,
+            no_echo: true,
+        });
+    }
+    for s in &lambda_secrets.resources {
+        add(
+            s.id,
+            "AWS::SecretsManager::Secret",
+            s.properties.clone(),
+            vec![],
+        );
+    }
     if spec.server_role {
         let service = if spec.lambda {
             "lambda.amazonaws.com"
@@ -390,9 +410,14 @@ pub(crate) fn build(settings: &Settings, spec: &DeploySpec) -> Result<Template, 
         add("ServerRole", "AWS::IAM::Role", role, vec![]);
         let mut document = crate::policy::server_policy(settings, None, None);
         if let Some(statements) = document["Statement"].as_array_mut() {
-            for s in statements {
-                s["Resource"] = get_att("UserPool", "Arn");
+            for s in statements.iter_mut() {
+                // The pool's statements; the reads of referenced secrets keep their ARNs.
+                let sid = s["Sid"].as_str().unwrap_or_default();
+                if !crate::policy::SECRET_READ_SIDS.contains(&sid) {
+                    s["Resource"] = get_att("UserPool", "Arn");
+                }
             }
+            statements.extend(lambda_secrets.read_statement());
         }
         add(
             "ServerPolicy",
@@ -420,27 +445,9 @@ pub(crate) fn build(settings: &Settings, spec: &DeploySpec) -> Result<Template, 
             "COGNITO_CLIENT_ID": r#ref("AppClient"),
             "COGNITO_MCP_CONFIG": LAMBDA_CONFIG_PATH,
         });
-        if let Some(proxy) = &settings.auth.proxy {
-            env["COGNITO_CLIENT_SECRET"] = get_att("AppClient", "ClientSecret");
-            if proxy.store == StoreKind::Redis {
-                parameters.push(Parameter {
-                    id: "RedisUrl".into(),
-                    description: "The Redis server the instances share (redis:// or rediss://)."
-                        .into(),
-                    default: None,
-                    no_echo: true,
-                });
-                parameters.push(Parameter {
-                    id: "StateKey".into(),
-                    description: "The state encryption key: base64 of 32 random bytes \
-                                  (openssl rand -base64 32)."
-                        .into(),
-                    default: None,
-                    no_echo: true,
-                });
-                env["COGNITO_MCP_REDIS_URL"] = r#ref("RedisUrl");
-                env["COGNITO_MCP_STATE_KEY"] = r#ref("StateKey");
-            }
+        // Only references: the values are in Secrets Manager.
+        for (variable, reference) in &lambda_secrets.env {
+            env[*variable] = reference.clone();
         }
         // A loopback URL (init's default) is not where the function is: it learns its own.
         if let Some(url) = settings

@@ -95,7 +95,7 @@ pub(crate) struct ConfirmStates {
 }
 
 struct Inner {
-    key: hmac::Key,
+    keys: Keys,
     source: KeySource,
     /// Redeemed nonces and their expiry.
     used: Mutex<HashMap<String, u64>>,
@@ -108,6 +108,29 @@ impl std::fmt::Debug for ConfirmStates {
         f.debug_struct("ConfirmStates")
             .field("source", &self.inner.source)
             .finish_non_exhaustive()
+    }
+}
+
+/// The HMAC keys: one of this process, or derived from the state key now and, during its
+/// rotation, the previous one (states signed with it verify until they expire).
+enum Keys {
+    Fixed(Box<hmac::Key>),
+    State(cognito_mcp_auth::store::StateKeys),
+}
+
+impl Keys {
+    /// The keys a state may be signed with, the one new states are signed with first.
+    fn all(&self) -> Vec<hmac::Key> {
+        match self {
+            Self::Fixed(k) => vec![(**k).clone()],
+            Self::State(keys) => {
+                let set = keys.get();
+                std::iter::once(&set.current)
+                    .chain(&set.previous)
+                    .map(|k| hmac::Key::new(hmac::HMAC_SHA256, k.derive(KEY_LABEL).as_slice()))
+                    .collect()
+            }
+        }
     }
 }
 
@@ -164,9 +187,9 @@ fn signed_text(expiry: u64, nonce: &str, b: &Binding<'_>) -> String {
 }
 
 impl ConfirmStates {
-    /// States keyed by a subkey of the server's 32-byte state key.
-    pub(crate) fn keyed(subkey: &[u8]) -> Self {
-        Self::new(subkey, KeySource::StateKey, Arc::new(unix_now))
+    /// States keyed by a subkey of the server's state key, as it is at each call.
+    pub(crate) fn keyed(keys: cognito_mcp_auth::store::StateKeys) -> Self {
+        Self::with_keys(Keys::State(keys), KeySource::StateKey, Arc::new(unix_now))
     }
 
     /// States keyed by a random key of this process.
@@ -177,9 +200,17 @@ impl ConfirmStates {
     }
 
     fn new(key: &[u8], source: KeySource, now: Clock) -> Self {
+        Self::with_keys(
+            Keys::Fixed(Box::new(hmac::Key::new(hmac::HMAC_SHA256, key))),
+            source,
+            now,
+        )
+    }
+
+    fn with_keys(keys: Keys, source: KeySource, now: Clock) -> Self {
         Self {
             inner: Arc::new(Inner {
-                key: hmac::Key::new(hmac::HMAC_SHA256, key),
+                keys,
                 source,
                 used: Mutex::new(HashMap::new()),
                 now,
@@ -192,10 +223,11 @@ impl ConfirmStates {
     pub(crate) fn for_serving(settings: &crate::config::Settings) -> anyhow::Result<Self> {
         use anyhow::Context as _;
         use cognito_mcp_auth::config::StoreKind;
-        use cognito_mcp_auth::store::StateKey;
-        if let Some(text) = &settings.state_key {
-            let key = StateKey::from_base64(text.expose()).context("COGNITO_MCP_STATE_KEY")?;
-            return Ok(Self::keyed(key.derive(KEY_LABEL).as_slice()));
+        use cognito_mcp_auth::store::{StateKey, StateKeys};
+        if let Some(setting) = &settings.state_key {
+            let keys =
+                StateKeys::rotating(setting.value().clone()).context("COGNITO_MCP_STATE_KEY")?;
+            return Ok(Self::keyed(keys));
         }
         if let Some(proxy) = settings
             .auth
@@ -219,7 +251,7 @@ impl ConfirmStates {
             let path = dir.join("state.key");
             let key = StateKey::load_or_create(&path)
                 .with_context(|| format!("the state key in {}", path.display()))?;
-            return Ok(Self::keyed(key.derive(KEY_LABEL).as_slice()));
+            return Ok(Self::keyed(StateKeys::fixed(key)));
         }
         Ok(Self::random())
     }
@@ -235,10 +267,8 @@ impl ConfirmStates {
         let mut nonce = [0u8; 16];
         getrandom::fill(&mut nonce).expect("the operating system's random source");
         let nonce = hex(&nonce);
-        let tag = hmac::sign(
-            &self.inner.key,
-            signed_text(expiry, &nonce, binding).as_bytes(),
-        );
+        let keys = self.inner.keys.all();
+        let tag = hmac::sign(&keys[0], signed_text(expiry, &nonce, binding).as_bytes());
         format!("v1.{expiry}.{nonce}.{}", hex(tag.as_ref()))
     }
 
@@ -265,13 +295,17 @@ impl ConfirmStates {
         let tag = unhex(tag)
             .filter(|t| t.len() == 32)
             .ok_or(StateError::Malformed)?;
-        // Constant-time comparison.
-        hmac::verify(
-            &self.inner.key,
-            signed_text(expiry, nonce, binding).as_bytes(),
-            &tag,
-        )
-        .map_err(|_| StateError::Mismatch)?;
+        // Constant-time comparison, with the current key, then the previous one.
+        let text = signed_text(expiry, nonce, binding);
+        if !self
+            .inner
+            .keys
+            .all()
+            .iter()
+            .any(|k| hmac::verify(k, text.as_bytes(), &tag).is_ok())
+        {
+            return Err(StateError::Mismatch);
+        }
         let now = (self.inner.now)();
         if now >= expiry {
             return Err(StateError::Expired);
@@ -460,6 +494,44 @@ mod tests {
         let well_formed_unsigned = format!("v1.2000.{}.{}", "0".repeat(32), "0".repeat(64));
         assert_eq!(
             states.redeem(&well_formed_unsigned, &binding(&args)),
+            Err(StateError::Mismatch)
+        );
+    }
+
+    /// Key A, then B with A as the previous one, then B alone.
+    fn rotating_states() -> (ConfirmStates, cognito_admin::RotatingSecret, [Secret; 2]) {
+        use base64::Engine as _;
+        let b64 =
+            |byte: u8| Secret::new(base64::engine::general_purpose::STANDARD.encode([byte; 32]));
+        let (a, b) = (b64(1), b64(2));
+        let secret = cognito_admin::RotatingSecret::new(a.clone());
+        let keys = cognito_mcp_auth::store::StateKeys::rotating(secret.clone()).expect("keys");
+        (ConfirmStates::keyed(keys), secret, [a, b])
+    }
+
+    use cognito_admin::Secret;
+
+    #[test]
+    fn a_state_signed_with_the_previous_key_verifies_after_a_rotation() {
+        let (states, secret, [a, b]) = rotating_states();
+        let args = json!({"username": "bob"});
+        let before = states.issue(&binding(&args));
+        secret.replace(b, Some(a));
+        assert_eq!(states.redeem(&before, &binding(&args)), Ok(()));
+        // And a new state is signed with the new key: it verifies with B alone.
+        let after = states.issue(&binding(&args));
+        secret.replace(secret.current(), None);
+        assert_eq!(states.redeem(&after, &binding(&args)), Ok(()));
+    }
+
+    #[test]
+    fn with_the_new_key_alone_an_old_state_fails() {
+        let (states, secret, [_, b]) = rotating_states();
+        let args = json!({"username": "bob"});
+        let before = states.issue(&binding(&args));
+        secret.replace(b, None);
+        assert_eq!(
+            states.redeem(&before, &binding(&args)),
             Err(StateError::Mismatch)
         );
     }

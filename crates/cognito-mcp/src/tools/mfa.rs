@@ -134,7 +134,7 @@ impl SignInAnswer {
 
 impl State {
     /// The app client the sign-in checks use: its id and secret.
-    fn sign_in_client(&self) -> Result<(&str, Option<&cognito_admin::Secret>), ToolError> {
+    fn sign_in_client(&self) -> Result<(&str, Option<&cognito_admin::RotatingSecret>), ToolError> {
         let id = self.sign_in.client_id.as_deref().ok_or_else(|| {
             ToolError::Admin(AdminError::Invalid(Invalid {
                 field: "sign_in.client_id".into(),
@@ -145,7 +145,7 @@ impl State {
                 example: "COGNITO_CLIENT_ID=1example23456789".into(),
             }))
         })?;
-        Ok((id, self.sign_in.client_secret.as_ref()))
+        Ok((id, self.sign_in.client_secret.as_ref().map(|s| s.value())))
     }
 }
 
