@@ -81,6 +81,7 @@ pub(crate) struct FileConfig {
     metrics: MetricsFile,
     #[serde(default)]
     traces: traces::TracesFile,
+    #[serde(default)]
     secrets: SecretsTable,
 }
 
