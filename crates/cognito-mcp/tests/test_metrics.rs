@@ -170,3 +170,124 @@ async fn metrics_served_when_not_asked_for_or_on_the_wrong_listener_fail() {
     assert_eq!(status, 200);
     assert!(text.contains("cognito_mcp_") || text.is_empty(), "{text}");
 }
+
+/// Proxy mode with the sign-in page: a registration, a wrong password and a right one, then
+/// a tool call, each moves its counter by exactly one, the store's operations are counted with
+/// their latency, and neither the user, the client id nor the password shows in the text.
+#[tokio::test]
+async fn proxy_mode_counts_registrations_sign_ins_and_store_operations() {
+    use common::login::{PASSWORD, password_client, serve_login, submit, to_login_page, user};
+    use common::proxy::{Browser, code_form, config, pkce, public_client, token};
+
+    let pool = new_pool().await;
+    let client = password_client(&pool, true).await;
+    user(&pool, "rhea", &["ReadOnly"], false).await;
+    let state = tempfile::tempdir().expect("state");
+    let cfg = config(state.path(), "", "");
+    let s = serve_login(
+        &pool,
+        &client,
+        &cfg,
+        &state.path().join("state"),
+        &[("COGNITO_MCP_METRICS", "true")],
+    )
+    .await;
+    let metrics_url = format!("{}/metrics", s.base);
+    let before = samples(&scrape(&metrics_url).await.1);
+
+    let id = public_client(&s.base, "openid mcp/read").await;
+    let (verifier, challenge) = pkce();
+    let mut b = Browser::new();
+    let page = to_login_page(&mut b, &s.base, &id, &challenge, "openid mcp/read").await;
+    let wrong = submit(
+        &mut b,
+        &s.base,
+        &page,
+        "/login",
+        &[("username", "rhea"), ("password", "Not-Her-Password-1")],
+    )
+    .await;
+    assert_eq!(wrong.status, 401, "the page again, with the error");
+    let page = to_login_page(&mut b, &s.base, &id, &challenge, "openid mcp/read").await;
+    let got = submit(
+        &mut b,
+        &s.base,
+        &page,
+        "/login",
+        &[("username", "rhea"), ("password", PASSWORD)],
+    )
+    .await;
+    assert_eq!(got.status, 303, "{}", got.text);
+    let done = b.follow(got).await;
+    let code = done.query()["code"].clone();
+    let t = token(&s.base, &code_form(&code, &verifier, &id), None).await;
+    assert_eq!(t.status, 200, "{}", t.text);
+    let access = t.json()["access_token"].as_str().expect("at").to_owned();
+    assert_eq!(
+        http_call(&s.base, &access, "whoami", json!({}))
+            .await
+            .status,
+        200
+    );
+
+    let (_, text) = scrape(&metrics_url).await;
+    let after = samples(&text);
+    let moved = |name: &str, labels: &[(&str, &str)]| {
+        value(&after, name, labels) - value(&before, name, labels)
+    };
+    assert_eq!(
+        moved(
+            "cognito_mcp_registrations_total",
+            &[("outcome", "registered")]
+        ),
+        1.0,
+        "{text}"
+    );
+    assert_eq!(
+        moved("cognito_mcp_sign_in_attempts_total", &[("outcome", "ok")]),
+        1.0,
+        "{text}"
+    );
+    let failed: f64 = after
+        .iter()
+        .filter(|(k, _)| {
+            k.starts_with("cognito_mcp_sign_in_attempts_total{") && !k.contains("outcome=\"ok\"")
+        })
+        .map(|(_, v)| v)
+        .sum();
+    assert_eq!(failed, 1.0, "the wrong password, under its code: {text}");
+    // The registration was written once, new; the code taken once; the revocation asked once
+    // per authenticated request at least.
+    assert!(
+        moved(
+            "cognito_mcp_store_operations_total",
+            &[("operation", "put_new"), ("outcome", "ok")]
+        ) >= 1.0,
+        "{text}"
+    );
+    assert!(
+        moved(
+            "cognito_mcp_store_operations_total",
+            &[("operation", "take"), ("outcome", "ok")]
+        ) >= 1.0,
+        "{text}"
+    );
+    assert!(
+        moved(
+            "cognito_mcp_store_operations_total",
+            &[("operation", "any_live")]
+        ) >= 1.0,
+        "{text}"
+    );
+    assert!(
+        value(
+            &after,
+            "cognito_mcp_store_operation_duration_seconds_count",
+            &[]
+        ) >= 3.0,
+        "latency recorded: {text}"
+    );
+    for secret in ["rhea", &id, PASSWORD, "Not-Her-Password-1", &access] {
+        assert!(!text.contains(secret), "{secret} in the metrics");
+    }
+}
