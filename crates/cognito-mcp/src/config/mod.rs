@@ -45,9 +45,12 @@ use cognito_mcp_auth::secrets::SecretSetting;
 use serde::Deserialize;
 
 mod deploy_file;
+mod pacing;
 pub(crate) mod traces;
 
 pub(crate) use deploy_file::DeployFile;
+use pacing::PacingFile;
+pub(crate) use pacing::PacingSettings;
 pub(crate) use traces::TracesSettings;
 
 use crate::catalog;
@@ -117,18 +120,6 @@ struct ConfirmFile {
 struct BulkFile {
     max_items: Option<usize>,
     concurrency: Option<usize>,
-}
-
-/// `[pacing]`: `enabled`, `max_attempts`, `retry_mode`, `shared`, and a rate per quota
-/// category (`user_creation = 50`).
-#[derive(Debug, Default, Deserialize)]
-struct PacingFile {
-    enabled: Option<bool>,
-    max_attempts: Option<u32>,
-    retry_mode: Option<String>,
-    shared: Option<String>,
-    #[serde(flatten)]
-    rates: BTreeMap<String, f64>,
 }
 
 #[derive(Debug, Default, Deserialize)]
@@ -205,21 +196,6 @@ pub(crate) struct Settings {
     pub(crate) state_key: Option<SecretSetting>,
 }
 
-/// `[pacing]`.
-#[derive(Debug, Clone, PartialEq)]
-pub(crate) struct PacingSettings {
-    /// The request rate per quota category; `None` when pacing is off.
-    pub(crate) rates: Option<cognito_admin::pace::QuotaRates>,
-    /// Attempts per AWS call, the first included.
-    pub(crate) max_attempts: u32,
-    /// The SDK's retry mode: standard (default) or adaptive.
-    pub(crate) adaptive_retry: bool,
-    /// `COGNITO_MCP_PACING_SHARED`, `pacing.shared = "redis"`: every instance takes its slots
-    /// from one schedule in the Redis of `COGNITO_MCP_REDIS_URL` (`auth.redis_*`), so together
-    /// they keep to the rates; default `"none"`, each instance paces on its own.
-    pub(crate) shared: bool,
-}
-
 /// Sign-in checks (`[sign_in]`): the `test_sign_in` and `respond_to_auth_challenge` tools.
 #[derive(Debug, Clone, Default)]
 pub(crate) struct SignInSettings {
@@ -271,8 +247,6 @@ impl Default for SafetySettings {
 
 /// Bulk calls changing more users than this ask for confirmation by default.
 pub(crate) const DEFAULT_BULK_CONFIRM_THRESHOLD: usize = 10;
-/// Attempts per AWS call by default (the SDK's adaptive retry).
-pub(crate) const DEFAULT_MAX_ATTEMPTS: u32 = 5;
 
 /// What `[safety]`, `[bulk]` and `[pacing]` say.
 type SafetyParts = (SafetySettings, cognito_admin::BulkLimits, PacingSettings);
@@ -324,45 +298,6 @@ fn safety_settings(
             cognito_admin::DEFAULT_CONCURRENCY
         )));
     }
-    let max_attempts = pacing.max_attempts.unwrap_or(DEFAULT_MAX_ATTEMPTS);
-    if !(1..=10).contains(&max_attempts) {
-        problems.push(Problem::new(format!(
-            "pacing.max_attempts is {max_attempts}; set it from 1 to 10 (default \
-             {DEFAULT_MAX_ATTEMPTS})"
-        )));
-    }
-    let adaptive_retry = match pacing.retry_mode.as_deref() {
-        None | Some("standard") => false,
-        Some("adaptive") => true,
-        Some(other) => {
-            problems.push(Problem::new(format!(
-                "pacing.retry_mode is {other:?}; write \"standard\" (the default) or \"adaptive\""
-            )));
-            false
-        }
-    };
-    let mut rates = cognito_admin::pace::QuotaRates::cognito_defaults();
-    for (key, rate) in pacing.rates {
-        match cognito_admin::QuotaCategory::from_key(&key) {
-            None => problems.push(Problem::new(format!(
-                "pacing.{key} is not a setting; pacing takes enabled, max_attempts, retry_mode, \
-                 shared and a rate per quota category: {}",
-                cognito_admin::QuotaCategory::ALL
-                    .iter()
-                    .map(|c| c.key())
-                    .collect::<Vec<_>>()
-                    .join(", ")
-            ))),
-            Some(c) => {
-                if let Err(e) = rates.set(c, rate) {
-                    problems.push(Problem::new(format!(
-                        "{} is {rate}; set {}",
-                        e.field, e.requirement
-                    )));
-                }
-            }
-        }
-    }
     (
         SafetySettings {
             protected: cognito_admin::protect::Protected::new(
@@ -376,32 +311,8 @@ fn safety_settings(
             require_person: safety.confirm.require_person.unwrap_or(false),
         },
         cognito_admin::BulkLimits::new(max_items, concurrency),
-        PacingSettings {
-            rates: pacing.enabled.unwrap_or(true).then_some(rates),
-            max_attempts,
-            adaptive_retry,
-            shared: shared_pacing(
-                non_empty(env("COGNITO_MCP_PACING_SHARED")).or(pacing.shared),
-                problems,
-            ),
-        },
+        pacing::settings(pacing, env, problems),
     )
-}
-
-/// `pacing.shared`: `"redis"` or `"none"` (the default).
-fn shared_pacing(value: Option<String>, problems: &mut Vec<Problem>) -> bool {
-    match value.as_deref().map(str::trim) {
-        None | Some("none") => false,
-        Some("redis") => true,
-        Some(other) => {
-            problems.push(Problem::new(format!(
-                "pacing.shared (COGNITO_MCP_PACING_SHARED) is {other:?}; write \"redis\" (every \
-                 instance takes its slots from one schedule in Redis) or \"none\" (the default: \
-                 each paces on its own)"
-            )));
-            false
-        }
-    }
 }
 
 /// Default address `serve --transport http` binds.
