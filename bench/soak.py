@@ -14,8 +14,8 @@ During the run, the fleet is disturbed the way production is, each at a set frac
 run: one instance is killed with SIGKILL and restarted a few seconds later (as an orchestrator
 would); one Redis node is killed with SIGKILL and restarted on its own data (appendfsync
 always); and the instances are restarted one by one with a new state key, the old one kept as
-the previous key (a rolling rotation). Each disturbance opens a window, from its start to two
-seconds after the fleet is whole again; errors inside a window are reported with it, errors
+the previous key (a rolling rotation). Each disturbance opens a window, from a second before its
+start (requests in flight meet it) to two seconds after the fleet is whole again; errors inside a window are reported with it, errors
 outside every window are the ones that count (target zero). Writes summary.json and summary.md
 into --out and prints the table.
 """
@@ -490,7 +490,7 @@ class Events:
         return w
 
     def contains(self, t):
-        return any(w["start"] is not None and w["start"] <= t <= (w["end"] or 1e18) + 2.0
+        return any(w["start"] is not None and w["start"] - 1.0 <= t <= (w["end"] or 1e18) + 2.0
                    for w in self.windows)
 
 
@@ -673,12 +673,15 @@ async def run(args, fleet, token):
     outside = {}
     inside = [{} for _ in events.windows]
     for t, _, kind in ERRORS:
+        # A window opens a second before its event (requests already in flight meet it) and
+        # closes two seconds after the fleet is whole again.
         hit = [k for k, w in enumerate(events.windows)
-               if w["start"] is not None and w["start"] <= t <= (w["end"] or 1e18) + 2.0]
+               if w["start"] is not None and w["start"] - 1.0 <= t <= (w["end"] or 1e18) + 2.0]
         if hit:
             inside[hit[0]][kind] = inside[hit[0]].get(kind, 0) + 1
         else:
             outside[kind] = outside.get(kind, 0) + 1
+    out["errors_by_time"] = [[round(t, 3), name, kind] for t, name, kind in ERRORS]
     out["events"] = [w | {"errors": inside[k],
                           "start": round(w["start"], 1) if w["start"] is not None else None,
                           "end": round(w["end"], 1) if w["end"] is not None else None}
@@ -750,7 +753,7 @@ def table(s):
     lines = ["| measure | " + " | ".join(names) + " | overall |", "|---" * (len(names) + 2) + "|"]
     lines += [f"| {r[0]} | {r[1]} | {r[2]} |" for r in rows]
     lines += ["", "| disturbance | window (s into the run) | errors in the window |", "|---|---|---|"]
-    lines += [f"| {e['what']} | {e['start']} → {e['end']} (+2 s) | {errs(e['errors'])} |" for e in s["events"]]
+    lines += [f"| {e['what']} | {e['start']} → {e['end']} (−1 s, +2 s) | {errs(e['errors'])} |" for e in s["events"]]
     return "\n".join(lines) + "\n"
 
 
