@@ -126,8 +126,9 @@ def users(prefix, n):
     ]
 
 
-async def run_way(args, endpoint, pool_id, way, n, quota):
-    env = {
+def server_env(endpoint, pool_id):
+    """The environment of a server on moto (through the proxy at `endpoint`) for `pool_id`."""
+    return {
         "PATH": os.environ.get("PATH", "/usr/bin:/bin"),
         "AWS_ACCESS_KEY_ID": "testing",
         "AWS_SECRET_ACCESS_KEY": "testing",
@@ -137,6 +138,10 @@ async def run_way(args, endpoint, pool_id, way, n, quota):
         "COGNITO_USER_POOL_ID": pool_id,
         "COGNITO_MCP_AUDIT_FILE": "/dev/null",
     }
+
+
+async def run_way(args, endpoint, pool_id, way, n, quota):
+    env = server_env(endpoint, pool_id)
     params = StdioServerParameters(command=args.bin, args=["serve"], env=env)
     async with stdio_client(params) as (read, write):
         async with ClientSession(read, write) as session:

@@ -17,7 +17,6 @@ Usage: fleet_pacing.py --bin PATH --python-moto PATH [--instances 3] [--users-ea
 
 import argparse
 import asyncio
-import os
 import socket
 import subprocess
 import tempfile
@@ -27,7 +26,7 @@ from pathlib import Path
 from mcp import ClientSession, StdioServerParameters
 from mcp.client.stdio import stdio_client
 
-from bulk_create import ROOT, Quota, cognito, proxy, users
+from bulk_create import ROOT, Quota, cognito, proxy, server_env, users
 
 
 def free_port():
@@ -54,17 +53,7 @@ def start_redis():
 
 
 async def instance(args, endpoint, pool_id, config, redis_url, prefix, n, ready, go):
-    env = {
-        "PATH": os.environ.get("PATH", "/usr/bin:/bin"),
-        "AWS_ACCESS_KEY_ID": "testing",
-        "AWS_SECRET_ACCESS_KEY": "testing",
-        "AWS_EC2_METADATA_DISABLED": "true",
-        "AWS_REGION": "us-east-1",
-        "AWS_ENDPOINT_URL_COGNITO_IDENTITY_PROVIDER": endpoint,
-        "COGNITO_USER_POOL_ID": pool_id,
-        "COGNITO_MCP_AUDIT_FILE": "/dev/null",
-        "COGNITO_MCP_REDIS_URL": redis_url,
-    }
+    env = server_env(endpoint, pool_id) | {"COGNITO_MCP_REDIS_URL": redis_url}
     params = StdioServerParameters(command=args.bin, args=["serve", "--config", config], env=env)
     async with stdio_client(params) as (read, write):
         async with ClientSession(read, write) as session:
