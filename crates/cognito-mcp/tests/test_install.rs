@@ -276,6 +276,57 @@ fn mcp_json_prints_and_writes_nothing() {
 }
 
 #[test]
+fn npx_and_uvx_entries_name_this_version() {
+    let home = Home::new();
+    let version = env!("CARGO_PKG_VERSION");
+    for (launcher, command, args) in [
+        (
+            "npx",
+            "npx",
+            vec![
+                "-y".to_owned(),
+                format!("cognito-mcp@{version}"),
+                "serve".into(),
+                "--read-only".into(),
+            ],
+        ),
+        (
+            "uvx",
+            "uvx",
+            vec![
+                format!("cognito-mcp@{version}"),
+                "serve".into(),
+                "--read-only".into(),
+            ],
+        ),
+    ] {
+        let out = home.ok(&[
+            "mcp-json",
+            "--pool-id",
+            POOL,
+            "--read-only",
+            "--launcher",
+            launcher,
+        ]);
+        let entry =
+            &serde_json::from_str::<Value>(&out).expect("JSON")["mcpServers"]["cognito-mcp"];
+        assert_eq!(entry["command"], command, "{out}");
+        assert_eq!(entry["args"], serde_json::json!(args), "{out}");
+    }
+    // Started by the npm package's launcher, the entry is npx's without being asked.
+    let out = std::process::Command::new(bin())
+        .args(["install", "mcp-json", "--pool-id", POOL])
+        .env_clear()
+        .env("PATH", "/usr/bin:/bin")
+        .env("HOME", home.dir.path())
+        .env("COGNITO_MCP_LAUNCHER", "npx")
+        .output()
+        .expect("run install");
+    let entry = serde_json::from_slice::<Value>(&out.stdout).expect("JSON");
+    assert_eq!(entry["mcpServers"]["cognito-mcp"]["command"], "npx");
+}
+
+#[test]
 fn bad_input_names_what_to_fix() {
     let home = Home::new();
     for (args, says) in [

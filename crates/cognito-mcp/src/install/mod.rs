@@ -51,8 +51,12 @@ pub(crate) struct InstallArgs {
     /// Write this file instead of the client's standard one.
     #[arg(long, value_name = "PATH")]
     file: Option<PathBuf>,
+    /// How the client starts the server: this binary by its full path, or `npx` / `uvx` with
+    /// this version's package (the default when this binary was started by one of them).
+    #[arg(long, value_enum)]
+    launcher: Option<Launcher>,
     /// The command the client runs (default this binary's full path).
-    #[arg(long, value_name = "PATH")]
+    #[arg(long, value_name = "PATH", conflicts_with = "launcher")]
     command: Option<String>,
     /// Replace an entry of the same name.
     #[arg(long)]
@@ -60,6 +64,41 @@ pub(crate) struct InstallArgs {
     /// Show the change as a diff and write nothing.
     #[arg(long)]
     dry_run: bool,
+}
+
+/// How an MCP client starts the local server.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
+pub(crate) enum Launcher {
+    /// This binary, by its full path.
+    Path,
+    /// `npx -y cognito-mcp@VERSION` (the npm package).
+    Npx,
+    /// `uvx cognito-mcp@VERSION` (the PyPI package).
+    Uvx,
+}
+
+impl Launcher {
+    /// The launcher that started this binary: the npm package's launcher says so in
+    /// `COGNITO_MCP_LAUNCHER`, and `uvx` / `pipx run` run it from their caches, paths that
+    /// a client's entry should not name because they are cleaned.
+    fn detect(env: &dyn Fn(&str) -> Option<String>, exe: &Path) -> Self {
+        if env("COGNITO_MCP_LAUNCHER").as_deref() == Some("npx") {
+            return Self::Npx;
+        }
+        let parts: Vec<String> = exe
+            .components()
+            .map(|c| c.as_os_str().to_string_lossy().to_lowercase())
+            .collect();
+        let in_uv_cache = parts
+            .windows(2)
+            .any(|w| w[0] == "uv" && w[1].starts_with("archive-v"));
+        let in_pipx_cache = parts.windows(2).any(|w| w[0] == "pipx" && w[1] == ".cache");
+        if in_uv_cache || in_pipx_cache {
+            Self::Uvx
+        } else {
+            Self::Path
+        }
+    }
 }
 
 /// A pool id's Region: `eu-west-1_AbC123` is in `eu-west-1`.
@@ -131,9 +170,24 @@ impl InstallArgs {
         {
             vars.push(("AWS_PROFILE".to_owned(), profile));
         }
-        let command = match &self.command {
-            Some(c) => c.clone(),
-            None => std::env::current_exe()
+        let exe = std::env::current_exe();
+        let launcher = match (self.launcher, &exe) {
+            (Some(l), _) => l,
+            (None, Ok(exe)) if self.command.is_none() => Launcher::detect(env, exe),
+            (None, _) => Launcher::Path,
+        };
+        let package = format!("cognito-mcp@{}", env!("CARGO_PKG_VERSION"));
+        let command = match (launcher, &self.command) {
+            (Launcher::Npx, _) => {
+                args.splice(0..0, ["-y".to_owned(), package]);
+                "npx".to_owned()
+            }
+            (Launcher::Uvx, _) => {
+                args.insert(0, package);
+                "uvx".to_owned()
+            }
+            (Launcher::Path, Some(c)) => c.clone(),
+            (Launcher::Path, None) => exe
                 .context("cannot tell this program's path; pass --command")?
                 .display()
                 .to_string(),
@@ -283,4 +337,53 @@ fn write_atomically(path: &Path, text: &str) -> anyhow::Result<()> {
         bail!("cannot write {}: {e}", path.display());
     }
     Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::Launcher;
+    use std::path::Path;
+
+    fn detect(launcher_env: Option<&str>, exe: &str) -> Launcher {
+        let env = |k: &str| {
+            (k == "COGNITO_MCP_LAUNCHER")
+                .then(|| launcher_env)
+                .flatten()
+        };
+        Launcher::detect(&|k| env(k).map(str::to_owned), Path::new(exe))
+    }
+
+    #[test]
+    fn the_npm_launcher_says_so() {
+        assert_eq!(
+            detect(
+                Some("npx"),
+                "/home/a/.npm/_npx/1f2e/node_modules/@cognito-mcp/linux-x64/bin/cognito-mcp"
+            ),
+            Launcher::Npx
+        );
+    }
+
+    #[test]
+    fn uvx_and_pipx_run_from_their_caches() {
+        assert_eq!(
+            detect(None, "/home/a/.cache/uv/archive-v0/Xy12/bin/cognito-mcp"),
+            Launcher::Uvx
+        );
+        assert_eq!(
+            detect(None, "/home/a/.local/pipx/.cache/3b2a/bin/cognito-mcp"),
+            Launcher::Uvx
+        );
+    }
+
+    #[test]
+    fn an_installed_binary_is_named_by_its_path() {
+        for exe in [
+            "/home/a/.cargo/bin/cognito-mcp",
+            "/home/a/.local/share/uv/tools/cognito-mcp/bin/cognito-mcp",
+            "/usr/local/bin/cognito-mcp",
+        ] {
+            assert_eq!(detect(None, exe), Launcher::Path, "{exe}");
+        }
+    }
 }
