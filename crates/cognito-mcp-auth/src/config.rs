@@ -3,7 +3,7 @@
 //!
 //! | setting | environment | file | default |
 //! |---|---|---|---|
-//! | region | `AWS_REGION` | `cognito.region` | `us-east-1` |
+//! | region | `AWS_REGION` | `cognito.region` | the pool id's region, else `us-east-1` |
 //! | pool id | `COGNITO_USER_POOL_ID` | `cognito.user_pool_id` | none (required) |
 //! | the server's app client | `COGNITO_CLIENT_ID` | `cognito.client_id` | none |
 //! | its secret | `COGNITO_CLIENT_SECRET` | `cognito.client_secret` | none |
@@ -421,6 +421,8 @@ impl ProxyConfig {
 enum Source {
     Env,
     File,
+    /// The Region in the pool id (`eu-west-1_AbC123` is in `eu-west-1`).
+    PoolId,
     Default,
 }
 
@@ -757,6 +759,12 @@ impl AuthConfig {
             (r, Source::Env)
         } else if let Some(r) = non_empty(cognito.region) {
             (r, Source::File)
+        } else if let Some(r) = env_nonempty("COGNITO_USER_POOL_ID")
+            .or_else(|| non_empty(cognito.user_pool_id.clone()))
+            .and_then(|id| id.split_once('_').map(|(r, _)| r.to_owned()))
+            .filter(|r| is_region(r))
+        {
+            (r, Source::PoolId)
         } else {
             (DEFAULT_REGION.to_owned(), Source::Default)
         };
@@ -1005,6 +1013,7 @@ impl AuthConfig {
         let region_where = match self.region_source {
             Source::Env => "AWS_REGION",
             Source::File => "cognito.region in the config file",
+            Source::PoolId => "the pool id's region",
             Source::Default => "the default region",
         };
         if !is_region(&self.region) {

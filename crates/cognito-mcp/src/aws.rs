@@ -23,6 +23,11 @@ pub(crate) async fn sdk_config(settings: &Settings) -> SdkConfig {
                 .operation_timeout(Duration::from_secs(60))
                 .build(),
         );
+    // A blank AWS_PROFILE, as an MCP client's empty form field leaves it, means the default
+    // profile, as an unset one does; the SDK would look for a profile named "".
+    if std::env::var("AWS_PROFILE").is_ok_and(|p| p.trim().is_empty()) {
+        loader = loader.profile_name("default");
+    }
     let env_override = [
         "AWS_ENDPOINT_URL_COGNITO_IDENTITY_PROVIDER",
         "AWS_ENDPOINT_URL",

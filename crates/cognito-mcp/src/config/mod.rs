@@ -2,7 +2,7 @@
 //!
 //! | setting | environment | file | default |
 //! |---|---|---|---|
-//! | region | `AWS_REGION` | `cognito.region` | `us-east-1` |
+//! | region | `AWS_REGION` | `cognito.region` | the pool id's region, else `us-east-1` |
 //! | pool id | `COGNITO_USER_POOL_ID` | `cognito.user_pool_id` | none (required) |
 //! | app client id | `COGNITO_CLIENT_ID` | `cognito.client_id` | none |
 //! | app client secret | `COGNITO_CLIENT_SECRET` | `cognito.client_secret` | none |
