@@ -433,3 +433,20 @@ fn tempdir() -> std::path::PathBuf {
     std::fs::create_dir_all(&dir).expect("temp dir");
     dir
 }
+
+#[test]
+fn the_region_defaults_to_the_pool_ids() {
+    let pool = |id: &str| vec![("COGNITO_USER_POOL_ID", id.to_owned())];
+    let c = AuthConfig::load(None, &env(pool("eu-west-1_Abc"))).expect("loads");
+    assert_eq!(c.region, "eu-west-1");
+    assert!(c.problems().is_empty(), "{:?}", c.problems());
+    // An explicit Region still wins (and a mismatch is still a problem); a pool id without a
+    // Region leaves the default.
+    let mut pairs = pool("eu-west-1_Abc");
+    pairs.push(("AWS_REGION", "us-east-1".to_owned()));
+    let c = AuthConfig::load(None, &env(pairs)).expect("loads");
+    assert_eq!(c.region, "us-east-1");
+    assert!(!c.problems().is_empty());
+    let c = AuthConfig::load(None, &env(pool("nonsense"))).expect("loads");
+    assert_eq!(c.region, "us-east-1");
+}

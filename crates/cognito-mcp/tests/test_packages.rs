@@ -95,14 +95,20 @@ fn dist() -> &'static Dist {
         let d = dir.path().to_str().expect("utf-8 path").to_owned();
         let wheel = release_script("wheel", &[&d, "--profile", "dev"]);
         let bin_dir = format!("{d}/bin/linux-x64");
-        let binary = release_script("binary-from-wheel", &[wheel.to_str().unwrap(), &bin_dir]);
-        let binary_s = binary.to_str().unwrap();
+        let binary = release_script(
+            "binary-from-wheel",
+            &[wheel.to_str().expect("utf-8 path"), &bin_dir],
+        );
+        let binary_s = binary.to_str().expect("utf-8 path");
         let npm_platform = release_script("npm-package", &["platform", binary_s, "linux-x64", &d]);
         let npm_launcher = release_script("npm-package", &["launcher", &d]);
         let mcpb = release_script("mcpb", &[&d, &format!("linux-x64={binary_s}")]);
         let server_json = release_script(
             "server-json",
-            &[mcpb.to_str().unwrap(), &format!("{d}/server.json")],
+            &[
+                mcpb.to_str().expect("utf-8 path"),
+                &format!("{d}/server.json"),
+            ],
         );
         Dist {
             dir: dir.path().to_owned(),
@@ -206,7 +212,7 @@ async fn the_wheel_installs_offline_into_a_fresh_venv_and_serves_the_inspector()
     let name = dist
         .wheel
         .file_name()
-        .unwrap()
+        .expect("file name")
         .to_string_lossy()
         .into_owned();
     assert!(
@@ -249,7 +255,7 @@ async fn the_wheel_installs_offline_into_a_fresh_venv_and_serves_the_inspector()
     lists_and_calls(
         venv.path(),
         &moto_env(&pool.id, audit.path()),
-        exe.to_str().unwrap(),
+        exe.to_str().expect("utf-8 path"),
         &["serve"],
     );
 
@@ -305,7 +311,11 @@ fn npx(project: &Path, cache: &Path, args: &[&str]) -> Output {
 async fn npx_runs_the_packed_tarballs_offline_and_serves_the_inspector() {
     let dist = dist();
     // The platform package installs only where its os, cpu and libc say.
-    let platform = dist.npm_platform.file_name().unwrap().to_string_lossy();
+    let platform = dist
+        .npm_platform
+        .file_name()
+        .expect("file name")
+        .to_string_lossy();
     assert_eq!(platform, format!("cognito-mcp-linux-x64-{VERSION}.tgz"));
     let (project, cache, out) = npm_project(&[&dist.npm_launcher, &dist.npm_platform]);
     must(out, "npm install --offline the two tarballs");
@@ -438,7 +448,7 @@ async fn the_bundle_validates_lists_what_it_serves_and_starts_as_claude_desktop_
     let served = inspector(
         bundle.path(),
         &moto_env(&pool.id, audit.path()),
-        binary.to_str().unwrap(),
+        binary.to_str().expect("utf-8 path"),
         &["serve"],
         &["--method", "tools/list"],
     );
@@ -590,7 +600,7 @@ fn the_registry_entry_matches_the_published_schema_and_the_packages() {
     assert!(
         mcpb["identifier"]
             .as_str()
-            .unwrap()
+            .expect("identifier")
             .ends_with(&format!("/v{VERSION}/cognito-mcp.mcpb"))
     );
     // Every variable a package names is one the server reads.
@@ -727,7 +737,7 @@ fn the_publish_dry_run_checks_every_package() {
         &dist.wheel,
         &dist.server_json,
     ] {
-        std::fs::copy(f, partial.path().join(f.file_name().unwrap())).expect("copy");
+        std::fs::copy(f, partial.path().join(f.file_name().expect("file name"))).expect("copy");
     }
     let out = Command::new(root().join("scripts/release/publish"))
         .arg(partial.path())

@@ -645,21 +645,3 @@ fn a_bad_reference_or_a_bad_previous_state_key_fails() {
     );
     assert!(!p.iter().any(|m| m.contains("too-short")), "{p:?}");
 }
-
-#[test]
-fn the_region_defaults_to_the_pool_ids() {
-    let s =
-        Settings::load(None, &env(&[("COGNITO_USER_POOL_ID", "eu-west-1_Abc")])).expect("loads");
-    assert_eq!(s.auth.region, "eu-west-1");
-    assert!(s.problems().is_empty(), "{:?}", s.problems());
-    // An explicit region still wins, and a mismatch is still named.
-    let s = Settings::load(
-        None,
-        &env(&[
-            ("AWS_REGION", "us-east-1"),
-            ("COGNITO_USER_POOL_ID", "eu-west-1_Abc"),
-        ]),
-    )
-    .expect("loads");
-    assert_eq!(s.auth.region, "us-east-1");
-}

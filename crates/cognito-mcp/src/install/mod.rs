@@ -347,7 +347,7 @@ mod tests {
     fn detect(launcher_env: Option<&str>, exe: &str) -> Launcher {
         let env = |k: &str| {
             (k == "COGNITO_MCP_LAUNCHER")
-                .then(|| launcher_env)
+                .then_some(launcher_env)
                 .flatten()
         };
         Launcher::detect(&|k| env(k).map(str::to_owned), Path::new(exe))
