@@ -8,6 +8,7 @@
 //       [--client-id ID [--client-secret S]] [--redirect-uri URI]... [--ttl SECONDS]
 //       [--rotate-refresh-tokens] [--issuer-host HOST] [--cognito-paths [--pool-id ID]]
 //       [--m2m-client ID --m2m-secret SECRET --m2m-scopes "rs/read rs/write"]
+//       [--native [--dcr open|authenticated|off] [--dcr-scopes "openid mcp/read ..."]]
 //
 // It prints exactly one line, `issuer http://localhost:PORT`, on stdout once it listens (on
 // 127.0.0.1 only; with --cognito-paths `issuer http://localhost:PORT/POOL_ID`), and runs until its stdin closes: a harness that holds the pipe and drops it
@@ -124,6 +125,30 @@
 //   the refresh token given (Cognito's /oauth2/revoke revokes refresh tokens), checks client
 //   auth as /token does, answers 200.
 // - CORS: the library answers every route with Access-Control-Allow-Origin: *.
+// - Native mode (--native, with --cognito-paths): what Cognito added in 2025-2026 for a pool that
+//   is the MCP clients' authorization server itself, following AWS's documentation ("Dynamic
+//   client registration", "Resource binding"; none of it checked against a live pool):
+//   - POST /oauth2/register (RFC 7591) registers an app client. --dcr open (default) takes
+//     anyone; --dcr authenticated takes only a Bearer initial access token: an access token this
+//     stand-in issued by client_credentials with the system scope aws.cognito/dcr/register
+//     (declare it in --m2m-scopes), else 401 {"error":"invalid_token"}; --dcr off serves no
+//     registration. Body: redirect_uris (required; https, or http on a loopback host: else 400
+//     invalid_redirect_uri), grant_types (authorization_code and refresh_token only; default
+//     authorization_code), response_types (code only), token_endpoint_auth_method (none,
+//     client_secret_basic or client_secret_post; default client_secret_basic as RFC 7591 says),
+//     scope (narrowed to --dcr-scopes, the DcrConfiguration AllowedScopes; default every one of
+//     them), client_name. Anything else refused is 400 invalid_client_metadata. 201 with
+//     client_id, client_id_issued_at, the metadata as kept, and client_secret (with
+//     client_secret_expires_at 0) for the two secret methods. A registered client is an app
+//     client like --client-id: /oauth2/authorize takes only its redirect URIs (exact match) and
+//     scopes (else a redirect with error=invalid_scope), /oauth2/token and /oauth2/revoke check
+//     its secret, or none for a public client.
+//   - Resource binding (RFC 8707): a `resource` on /oauth2/authorize (an absolute http(s) URL
+//     without a fragment, else an error page) is bound to the code; the access token's `aud` is
+//     that resource, and stays so on refresh. A `resource` on the token request must be the
+//     code's, else 400 invalid_target. Without one, no `aud` (as before).
+//   - Discovery adds registration_endpoint (unless --dcr off) and lists
+//     code_challenge_methods_supported ["S256"], as an MCP client requires.
 import { AssertionError } from "node:assert";
 import { createHash, randomUUID } from "node:crypto";
 import { existsSync } from "node:fs";
@@ -161,8 +186,20 @@ const { values: opt } = parseArgs({
     "m2m-client": { type: "string" },
     "m2m-secret": { type: "string" },
     "m2m-scopes": { type: "string" },
+    native: { type: "boolean", default: false },
+    dcr: { type: "string", default: "open" },
+    "dcr-scopes": { type: "string", default: "openid email profile mcp/read mcp/write mcp/admin" },
   },
 });
+if (opt.native && (!opt["cognito-paths"] || !["open", "authenticated", "off"].includes(opt.dcr))) {
+  process.stderr.write("upstream-stand-in: --native needs --cognito-paths, and --dcr is open, authenticated or off\n");
+  process.exit(2);
+}
+// Registered app clients (native mode): client_id -> {secret, redirectUris, grantTypes, scopes, authMethod}.
+const registered = new Map();
+const DCR_SCOPES = opt["dcr-scopes"].split(/\s+/).filter(Boolean);
+// Access tokens of client_credentials grants that hold aws.cognito/dcr/register.
+const initialAccessTokens = new Set();
 const TTL = Number(opt.ttl);
 
 // The machine-to-machine app client (client_credentials), if declared. Cognito only lets a client
@@ -228,6 +265,11 @@ function clientAuth(req, body) {
 
 // Cognito's app-client check, when the stand-in was told the client.
 function clientError(auth) {
+  const reg = registered.get(auth.clientId);
+  if (reg) {
+    if (reg.secret === null) return auth.method === "none" ? null : "invalid_client";
+    return auth.method !== "none" && auth.secret === reg.secret ? null : "invalid_client";
+  }
   if (opt["client-id"] !== undefined && auth.clientId !== opt["client-id"]) return "invalid_client";
   if (opt["client-secret"] !== undefined && auth.secret !== opt["client-secret"]) return "invalid_client";
   return null;
@@ -273,9 +315,10 @@ function prepare(req) {
     if (!c || c.used || Date.now() > c.expires) st.error = "invalid_grant";
     else if (c.clientId !== auth.clientId || c.redirectUri !== body.redirect_uri) st.error = "invalid_grant";
     else if (c.challenge && body.code_verifier === undefined) st.error = "invalid_grant";
+    else if (body.resource !== undefined && body.resource !== c.resource) st.error = "invalid_target";
     if (c) c.used = true;
     if (!st.error) {
-      st.session = { user: c.user, clientId: c.clientId, scope: c.scope, nonce: c.nonce, authTime: c.authTime, originJti: randomUUID() };
+      st.session = { user: c.user, clientId: c.clientId, scope: c.scope, nonce: c.nonce, authTime: c.authTime, originJti: randomUUID(), resource: c.resource };
     }
   } else if (body.grant_type === "refresh_token") {
     const s = refreshTokens.get(body.refresh_token);
@@ -339,7 +382,85 @@ service.on(Events.BeforeWellKnownOpenIdConfiguration, (res) => {
   res.body.revocation_endpoint = origin + paths.revoke;
   res.body.token_endpoint_auth_methods_supported = ["client_secret_basic", "client_secret_post", "none"];
   res.body.grant_types_supported = ["authorization_code", "refresh_token", "client_credentials"];
+  if (opt.native) {
+    res.body.code_challenge_methods_supported = ["S256"];
+    if (opt.dcr !== "off") res.body.registration_endpoint = `${origin}/oauth2/register`;
+  }
 });
+
+// RFC 8707: an absolute URI without a fragment (http(s) here, as an MCP server's URL is).
+function isResource(v) {
+  try {
+    const u = new URL(v);
+    return (u.protocol === "https:" || u.protocol === "http:") && !v.includes("#");
+  } catch {
+    return false;
+  }
+}
+
+// Native mode's dynamic client registration (RFC 7591), as documented for Cognito.
+function register(req) {
+  if (opt.dcr === "authenticated") {
+    const h = req.headers.authorization ?? "";
+    if (!h.startsWith("Bearer ") || !initialAccessTokens.has(h.slice(7))) {
+      return [401, { error: "invalid_token", error_description: "registration needs an initial access token with aws.cognito/dcr/register" }];
+    }
+  }
+  const m = req.body ?? {};
+  const bad = (error, error_description) => [400, { error, error_description }];
+  const uris = m.redirect_uris;
+  if (!Array.isArray(uris) || !uris.length) return bad("invalid_redirect_uri", "redirect_uris is required");
+  for (const u of uris) {
+    let url;
+    try {
+      url = new URL(u);
+    } catch {
+      return bad("invalid_redirect_uri", `${u} is not a URL`);
+    }
+    const loopback = ["127.0.0.1", "localhost", "[::1]"].includes(url.hostname);
+    if (url.hash || !(url.protocol === "https:" || (url.protocol === "http:" && loopback))) {
+      return bad("invalid_redirect_uri", `${u} is neither https nor http on a loopback host`);
+    }
+  }
+  const grantTypes = m.grant_types ?? ["authorization_code"];
+  if (!Array.isArray(grantTypes) || grantTypes.some((g) => !["authorization_code", "refresh_token"].includes(g))) {
+    return bad("invalid_client_metadata", "grant_types may hold authorization_code and refresh_token only");
+  }
+  const responseTypes = m.response_types ?? ["code"];
+  if (!Array.isArray(responseTypes) || responseTypes.some((r) => r !== "code")) {
+    return bad("invalid_client_metadata", "response_types may hold code only");
+  }
+  const authMethod = m.token_endpoint_auth_method ?? "client_secret_basic";
+  if (!["none", "client_secret_basic", "client_secret_post"].includes(authMethod)) {
+    return bad("invalid_client_metadata", `token_endpoint_auth_method ${authMethod} is not supported`);
+  }
+  const asked = typeof m.scope === "string" ? m.scope.split(/\s+/).filter(Boolean) : DCR_SCOPES;
+  const scopes = asked.filter((sc) => DCR_SCOPES.includes(sc));
+  // Cognito's app client ids: 26 lowercase letters and digits.
+  const clientId = createHash("sha256").update(randomUUID()).digest("hex").replace(/[^a-z0-9]/g, "").slice(0, 26);
+  const secret = authMethod === "none" ? null : createHash("sha256").update(randomUUID()).digest("base64url");
+  registered.set(clientId, { secret, redirectUris: uris, grantTypes, scopes, authMethod });
+  const body = {
+    client_id: clientId,
+    client_id_issued_at: Math.floor(Date.now() / 1000),
+    client_name: m.client_name,
+    redirect_uris: uris,
+    grant_types: grantTypes,
+    response_types: responseTypes,
+    token_endpoint_auth_method: authMethod,
+    scope: scopes.join(" "),
+  };
+  if (secret !== null) Object.assign(body, { client_secret: secret, client_secret_expires_at: 0 });
+  return [201, body];
+}
+
+if (opt.native && opt.dcr !== "off") {
+  service.addRoute("POST", "/oauth2/register", (req, res) => {
+    const [status, body] = register(req);
+    log.push({ endpoint: "register", status, client_id: body.client_id ?? null, error: body.error ?? null });
+    res.writeHead(status, { "Content-Type": "application/json", "Cache-Control": "no-store" }).end(JSON.stringify(body));
+  });
+}
 
 service.on(Events.BeforeAuthorizeRedirect, (redirect, req) => {
   const q = req.query;
@@ -358,11 +479,22 @@ service.on(Events.BeforeAuthorizeRedirect, (redirect, req) => {
   };
   log.push(entry);
   // Cognito shows an error page, not a redirect, for an unknown client or callback URL.
-  if (opt["client-id"] !== undefined && q.client_id !== opt["client-id"]) {
+  const reg = registered.get(q.client_id);
+  if (reg && !reg.redirectUris.includes(q.redirect_uri)) {
+    entry.error = "redirect_mismatch";
+    throw new AssertionError({ message: `redirect_uri ${q.redirect_uri} is not a callback URL of the client` });
+  }
+  if (q.resource !== undefined && !isResource(q.resource)) {
+    entry.error = "invalid_target";
+    throw new AssertionError({ message: `resource ${q.resource} is not an absolute URL without a fragment` });
+  }
+  if (reg) {
+    // registered: its own redirect URIs were checked above
+  } else if (opt["client-id"] !== undefined && q.client_id !== opt["client-id"]) {
     entry.error = "invalid client_id";
     throw new AssertionError({ message: `unknown client_id ${q.client_id}` });
   }
-  if (opt["redirect-uri"] && !opt["redirect-uri"].includes(q.redirect_uri)) {
+  if (!reg && opt["redirect-uri"] && !opt["redirect-uri"].includes(q.redirect_uri)) {
     entry.error = "redirect_mismatch";
     throw new AssertionError({ message: `redirect_uri ${q.redirect_uri} is not a callback URL of the client` });
   }
@@ -376,6 +508,12 @@ service.on(Events.BeforeAuthorizeRedirect, (redirect, req) => {
     return;
   }
   if (!code) return; // the library already put an error in the redirect
+  if (reg && (q.scope ?? "").split(/\s+/).filter(Boolean).some((sc) => !reg.scopes.includes(sc))) {
+    url.searchParams.delete("code");
+    url.searchParams.set("error", "invalid_scope");
+    entry.error = "invalid_scope";
+    return;
+  }
   const user = q.login_hint ? (users.get(q.login_hint) ?? defineUser({ username: q.login_hint })) : current;
   entry.user = user.username;
   codes.set(code, {
@@ -384,6 +522,7 @@ service.on(Events.BeforeAuthorizeRedirect, (redirect, req) => {
     redirectUri: q.redirect_uri,
     scope: q.scope ?? "openid email",
     nonce: q.nonce,
+    resource: q.resource,
     challenge: Boolean(q.code_challenge),
     authTime: Math.floor(Date.now() / 1000),
     expires: Date.now() + CODE_TTL_MS,
@@ -430,6 +569,7 @@ service.on(Events.BeforeTokenSigning, (token, req) => {
   const groups = user.groups.length ? { "cognito:groups": user.groups } : {};
   if (isAccess) {
     Object.assign(p, common, groups, { client_id: clientId, token_use: "access", scope, username: user.username, version: 2 });
+    if (st.session.resource !== undefined) p.aud = st.session.resource;
   } else {
     Object.assign(p, common, groups, {
       aud: clientId,
@@ -452,6 +592,7 @@ service.on(Events.BeforeResponse, (res, req) => {
   if (st.m2m) {
     // The library sends its scope field; Cognito sends only these three, and no refresh or id token.
     res.body = { access_token: res.body.access_token, expires_in: TTL, token_type: "Bearer" };
+    if (st.m2m.scope.split(" ").includes("aws.cognito/dcr/register")) initialAccessTokens.add(res.body.access_token);
     return;
   }
   const body = res.body;

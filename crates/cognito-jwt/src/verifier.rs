@@ -36,6 +36,7 @@ pub struct VerifierBuilder {
     jwks_source: Option<Box<dyn JwksSource>>,
     client_ids: HashSet<String>,
     audience: Option<String>,
+    resource: Option<String>,
     leeway: Duration,
     max_token_bytes: usize,
     min_refetch_interval: Duration,
@@ -52,6 +53,7 @@ impl VerifierBuilder {
             jwks_source: None,
             client_ids: HashSet::new(),
             audience: None,
+            resource: None,
             leeway: DEFAULT_LEEWAY,
             max_token_bytes: DEFAULT_MAX_TOKEN_BYTES,
             min_refetch_interval: DEFAULT_MIN_REFETCH_INTERVAL,
@@ -94,6 +96,17 @@ impl VerifierBuilder {
         self
     }
 
+    /// Resource binding (RFC 8707) for the access tokens of a pool that is the authorization
+    /// server itself: Cognito sets an access token's `aud` to the `resource` its client asked
+    /// for. A token that carries `aud` passes from any app client when `aud` names `resource`,
+    /// and is refused when it does not, even from an allowed client (it was minted for another
+    /// resource); a token without `aud` must come from an allowed client, as without binding.
+    /// Id tokens are not affected (their `aud` is their client). Default: no binding.
+    pub fn bind_resource(mut self, resource: impl Into<String>) -> Self {
+        self.resource = Some(resource.into());
+        self
+    }
+
     /// Clock skew tolerated on `exp`, `nbf` and `iat`. Default: 60 s.
     pub fn leeway(mut self, leeway: Duration) -> Self {
         self.leeway = leeway;
@@ -125,9 +138,10 @@ impl VerifierBuilder {
         self
     }
 
-    /// Builds the verifier. Fails when no app client is allowed and no audience is required.
+    /// Builds the verifier. Fails when no app client is allowed and neither an audience is
+    /// required nor a resource bound.
     pub fn build(self) -> Result<CognitoVerifier, BuildError> {
-        if self.client_ids.is_empty() && self.audience.is_none() {
+        if self.client_ids.is_empty() && self.audience.is_none() && self.resource.is_none() {
             return Err(BuildError::NoClientIds);
         }
         let source: Box<dyn JwksSource> = match self.jwks_source {
@@ -145,6 +159,7 @@ impl VerifierBuilder {
                 issuer: self.issuer,
                 client_ids: self.client_ids,
                 audience: self.audience,
+                resource: self.resource,
                 leeway: self.leeway.as_secs(),
                 max_token_bytes: self.max_token_bytes,
                 clock: self.clock,
@@ -175,6 +190,7 @@ struct Inner {
     issuer: String,
     client_ids: HashSet<String>,
     audience: Option<String>,
+    resource: Option<String>,
     leeway: u64,
     max_token_bytes: usize,
     clock: Arc<dyn Clock>,
@@ -314,8 +330,23 @@ impl CognitoVerifier {
                 found: claims.aud.clone(),
             });
         }
-        if !inner.client_ids.is_empty() && !inner.client_ids.contains(&claims.client_id) {
-            return Err(VerifyError::ClientNotAllowed(claims.client_id));
+        match &inner.resource {
+            // Bound to this resource: any app client of the pool.
+            Some(resource) if expected == TokenUse::Access && !claims.aud.is_empty() => {
+                if !claims.aud.iter().any(|a| a == resource) {
+                    return Err(VerifyError::WrongAudience {
+                        expected: resource.clone(),
+                        found: claims.aud.clone(),
+                    });
+                }
+            }
+            Some(_) if !inner.client_ids.contains(&claims.client_id) => {
+                return Err(VerifyError::ClientNotAllowed(claims.client_id));
+            }
+            _ if !inner.client_ids.is_empty() && !inner.client_ids.contains(&claims.client_id) => {
+                return Err(VerifyError::ClientNotAllowed(claims.client_id));
+            }
+            _ => {}
         }
         check_time(&claims, now, inner.leeway)?;
         let claims = Arc::new(claims);

@@ -500,3 +500,77 @@ async fn readiness_probes_past_the_refetch_interval_fail() {
     assert_eq!(s.verifier.ensure_keys().await.expect("held"), 1);
     assert_eq!(s.source.fetches(), 2, "keys held: no fetch");
 }
+
+// --- resource binding (native mode: the pool is the authorization server) -----------------
+
+fn bound_verifier(key: &TestKey, clock: &ManualClock) -> CognitoVerifier {
+    VerifierBuilder::new(ISSUER)
+        .jwks_source(Source::serving(jwks(&[key])))
+        .bind_resource(RESOURCE)
+        .allow_client(CLIENT)
+        .clock(Arc::new(clock.clone()))
+        .build()
+        .expect("builds")
+}
+
+#[tokio::test]
+async fn a_token_bound_to_this_resource_passes_from_a_client_never_listed() {
+    // A dynamically registered client: Cognito set aud to the resource it asked for.
+    let key = TestKey::generate("key-1");
+    let clock = ManualClock::now();
+    let mut claims = access_claims(ISSUER, "registered-yesterday", clock.secs());
+    claims["aud"] = json!(RESOURCE);
+    let got = bound_verifier(&key, &clock)
+        .verify(&key.sign(&claims))
+        .await
+        .expect("bound to us");
+    assert_eq!(got.client_id, "registered-yesterday");
+}
+
+#[tokio::test]
+async fn a_token_bound_to_another_resource_is_refused_even_from_a_listed_client() {
+    // The attack: a token the pool minted for another API, replayed here by its holder.
+    let key = TestKey::generate("key-1");
+    let clock = ManualClock::now();
+    let mut claims = access_claims(ISSUER, CLIENT, clock.secs());
+    claims["aud"] = json!(["https://other.example.com/api"]);
+    let err = bound_verifier(&key, &clock)
+        .verify(&key.sign(&claims))
+        .await
+        .expect_err("bound elsewhere");
+    assert_eq!(err.code(), "wrong_audience", "{err}");
+}
+
+#[tokio::test]
+async fn an_unbound_token_must_come_from_a_listed_client() {
+    // Another app client of the pool (a mobile app's) whose token names no resource.
+    let key = TestKey::generate("key-1");
+    let clock = ManualClock::now();
+    let verifier = bound_verifier(&key, &clock);
+    let err = verifier
+        .verify(&key.sign(&access_claims(ISSUER, "the-mobile-app", clock.secs())))
+        .await
+        .expect_err("not bound, not listed");
+    assert_eq!(err.code(), "client_not_allowed", "{err}");
+    verifier
+        .verify(&key.sign(&access_claims(ISSUER, CLIENT, clock.secs())))
+        .await
+        .expect("listed");
+}
+
+#[tokio::test]
+async fn binding_a_resource_alone_builds_and_takes_only_bound_tokens() {
+    let key = TestKey::generate("key-1");
+    let clock = ManualClock::now();
+    let verifier = VerifierBuilder::new(ISSUER)
+        .jwks_source(Source::serving(jwks(&[&key])))
+        .bind_resource(RESOURCE)
+        .clock(Arc::new(clock.clone()))
+        .build()
+        .expect("a bound resource is enough to build");
+    let err = verifier
+        .verify(&key.sign(&access_claims(ISSUER, CLIENT, clock.secs())))
+        .await
+        .expect_err("unbound");
+    assert_eq!(err.code(), "client_not_allowed", "{err}");
+}

@@ -384,13 +384,16 @@ impl CognitoAuthBuilder {
             )
         })?;
         let resource_url = format!("{public_url}{}", self.mcp_path);
-        let verifier = match self.verifier.clone() {
-            Some(v) => Some(v),
-            None => config.verifier().map_err(|source| SetupError::Verifier {
-                what: "the pool's app clients",
-                source,
-            })?,
-        };
+        let verifier =
+            match self.verifier.clone() {
+                Some(v) => Some(v),
+                None => config.verifier_for(Some(&resource_url)).map_err(|source| {
+                    SetupError::Verifier {
+                        what: "the pool's app clients",
+                        source,
+                    }
+                })?,
+            };
         if config.proxy.is_none() && verifier.is_none() {
             return Err(SetupError::config(
                 "every caller needs a Cognito token, checked against an app client id: set \

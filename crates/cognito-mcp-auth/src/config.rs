@@ -169,6 +169,7 @@ pub struct AuthTable {
     #[serde(default)]
     pub(crate) machine_clients: BTreeMap<String, Vec<String>>,
     pub(crate) enabled: Option<bool>,
+    pub(crate) mode: Option<String>,
     pub(crate) provider: Option<String>,
     #[serde(default)]
     pub(crate) callback_urls: Vec<String>,
@@ -505,7 +506,11 @@ pub struct AuthConfig {
     /// gets no scope. Listing a client here also lets its tokens pass the bearer check. This
     /// widens privilege on purpose, and `cognito-mcp check` reports it.
     pub machine_clients: BTreeMap<String, Vec<String>>,
-    /// Proxy mode; `None` unless `COGNITO_MCP_AUTH_ENABLED` / `auth.enabled`.
+    /// `COGNITO_MCP_AUTH_MODE`, `auth.mode`: who the authorization server is; default
+    /// [`AuthMode::Proxy`] with `auth.enabled = true`, else [`AuthMode::Jwt`].
+    pub mode: AuthMode,
+    /// Proxy mode; `None` unless `auth.mode = "proxy"` (or `COGNITO_MCP_AUTH_ENABLED` /
+    /// `auth.enabled`).
     pub proxy: Option<ProxyConfig>,
     /// The Redis server the instances share (`COGNITO_MCP_REDIS_URL`, `auth.redis_*`), read in
     /// every mode; proxy mode's store uses it when `auth.store = "redis"` (and copies it into
@@ -515,6 +520,42 @@ pub struct AuthConfig {
     secrets_refresh_from: &'static str,
     /// Problems found while reading values that could not be used.
     read_problems: Vec<Problem>,
+}
+
+/// Who the authorization server of the MCP clients is.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[non_exhaustive]
+pub enum AuthMode {
+    /// Callers bring Cognito access tokens of the listed app clients; this server verifies
+    /// them and issues nothing.
+    Jwt,
+    /// This server is the OAuth authorization server MCP clients register with, and signs
+    /// users in at Cognito (hosted UI or its own sign-in page).
+    Proxy,
+    /// The pool is the authorization server: clients register with Cognito itself (its
+    /// dynamic client registration or client ID metadata documents) and ask for tokens bound
+    /// to this server (`resource`), which pass from any of the pool's app clients.
+    Native,
+}
+
+impl AuthMode {
+    fn parse(s: &str) -> Option<Self> {
+        match s.trim().to_ascii_lowercase().as_str() {
+            "jwt" => Some(Self::Jwt),
+            "proxy" => Some(Self::Proxy),
+            "native" => Some(Self::Native),
+            _ => None,
+        }
+    }
+
+    /// The mode's name in the configuration.
+    pub fn name(self) -> &'static str {
+        match self {
+            Self::Jwt => "jwt",
+            Self::Proxy => "proxy",
+            Self::Native => "native",
+        }
+    }
 }
 
 /// The environment variable that lists machine clients (over `auth.machine_clients`).
@@ -780,6 +821,26 @@ impl AuthConfig {
             })?,
             None => auth.enabled.unwrap_or(false),
         };
+        let mode = match env_nonempty("COGNITO_MCP_AUTH_MODE").or(non_empty(auth.mode.clone())) {
+            None if enabled => AuthMode::Proxy,
+            None => AuthMode::Jwt,
+            Some(m) => AuthMode::parse(&m).ok_or_else(|| {
+                one(format!(
+                    "auth.mode is {m:?}; use \"jwt\" (verify the pool's tokens), \"proxy\" \
+                     (this server is the authorization server MCP clients register with) or \
+                     \"native\" (the pool is the authorization server: Cognito's own client \
+                     registration and resource binding)"
+                ))
+            })?,
+        };
+        if enabled && mode != AuthMode::Proxy {
+            return Err(one(format!(
+                "auth.enabled = true turns on proxy mode, but auth.mode is \"{}\"; remove \
+                 auth.enabled (or COGNITO_MCP_AUTH_ENABLED), or set auth.mode = \"proxy\"",
+                mode.name()
+            )));
+        }
+        let enabled = mode == AuthMode::Proxy;
         if let Some(p) = &auth.provider
             && p != "cognito"
         {
@@ -865,6 +926,7 @@ impl AuthConfig {
                 },
                 None => auth.machine_clients,
             },
+            mode,
             proxy,
             redis,
             read_problems,
@@ -956,17 +1018,32 @@ impl AuthConfig {
     pub fn verifier(
         &self,
     ) -> Result<Option<cognito_jwt::CognitoVerifier>, cognito_jwt::BuildError> {
+        self.verifier_for(None)
+    }
+
+    /// The pool's verifier, bound to `resource` in native mode (a token whose `aud` names it
+    /// passes from any app client of the pool; see
+    /// [`VerifierBuilder::bind_resource`](cognito_jwt::VerifierBuilder::bind_resource)), else
+    /// as [`AuthConfig::verifier`].
+    pub fn verifier_for(
+        &self,
+        resource: Option<&str>,
+    ) -> Result<Option<cognito_jwt::CognitoVerifier>, cognito_jwt::BuildError> {
         let clients = self.accepted_clients();
         let Some(pool_id) = self.user_pool_id.as_deref() else {
             return Ok(None);
         };
-        if clients.is_empty() {
+        let bound = resource.filter(|_| self.mode == AuthMode::Native);
+        if clients.is_empty() && bound.is_none() {
             return Ok(None);
         }
         let mut b = cognito_jwt::VerifierBuilder::new(self.token_issuer(pool_id))
             .jwks_url(self.jwks_url_for(pool_id))
             .leeway(self.leeway)
             .min_refetch_interval(self.jwks_refetch_interval);
+        if let Some(resource) = bound {
+            b = b.bind_resource(resource);
+        }
         for id in clients {
             b = b.allow_client(id);
         }

@@ -10,6 +10,7 @@ mod cognito;
 pub mod config;
 #[cfg(feature = "login")]
 pub mod login;
+pub mod native;
 mod readiness;
 pub mod resource;
 pub mod secrets;
@@ -22,7 +23,7 @@ pub use authz::{
 pub use caller::{Caller, Forbidden, NoCaller, Requirement};
 pub use cognito::{CognitoAuth, CognitoAuthBuilder, SetupError};
 pub use cognito_jwt::{Principal, ScopePolicy};
-pub use config::{AuthConfig, ConfigError, ProxyConfig};
+pub use config::{AuthConfig, AuthMode, ConfigError, ProxyConfig};
 #[cfg(feature = "login")]
 pub use login::{CognitoLogin, LoginConfig};
 pub use readiness::{CheckState, Readiness};

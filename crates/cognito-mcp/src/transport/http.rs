@@ -7,7 +7,7 @@ use std::sync::Arc;
 use anyhow::Context as _;
 use axum::Router;
 use axum::routing::get;
-use cognito_mcp_auth::CognitoAuth;
+use cognito_mcp_auth::{AuthMode, CognitoAuth};
 use rmcp::transport::streamable_http_server::session::local::LocalSessionManager;
 use rmcp::transport::{StreamableHttpServerConfig, StreamableHttpService};
 use tokio_util::sync::CancellationToken;
@@ -56,16 +56,28 @@ pub(crate) struct App {
 impl AppBase {
     /// Checks that every caller will need a token and gives the tools the pool's verifier.
     pub(crate) fn new(settings: Settings, server: CognitoMcp) -> anyhow::Result<Self> {
-        if settings.auth.proxy.is_none() && settings.auth.accepted_clients().is_empty() {
+        let native = settings.auth.mode == AuthMode::Native;
+        if settings.auth.proxy.is_none() && !native && settings.auth.accepted_clients().is_empty() {
             anyhow::bail!(
                 "over HTTP every caller needs a Cognito token, checked against an app client id: set \
                  COGNITO_CLIENT_ID (or auth.client_ids in the config file), or turn on the \
-                 authorization server with auth.enabled = true"
+                 authorization server with auth.mode = \"proxy\" (or the pool's own with \
+                 auth.mode = \"native\")"
             );
         }
+        // Native mode binds tokens to this server's URL, so it must be known now.
+        let resource = match (&settings.auth.public_url, native) {
+            (Some(url), true) => Some(format!("{url}/mcp")),
+            (None, true) => anyhow::bail!(
+                "native mode accepts the pool's tokens bound to this server's URL (their aud), so \
+                 it needs that URL: set COGNITO_MCP_PUBLIC_URL (server.public_url), like \
+                 https://mcp.example.com"
+            ),
+            (_, false) => None,
+        };
         let verifier = settings
             .auth
-            .verifier()
+            .verifier_for(resource.as_deref())
             .context("the pool's token verifier")?;
         let scopes = Arc::new(ToolScopes::from_settings(&settings));
         let server = server.with_auth(
@@ -200,18 +212,19 @@ async fn readyz(
 
 /// Runs the HTTP server until Ctrl-C or SIGTERM.
 pub(crate) async fn serve(settings: Settings, server: CognitoMcp) -> anyhow::Result<()> {
-    let base = AppBase::new(settings, server)?;
-    let settings = base.settings();
     // Bind first: with port 0 the public URL must name the port actually bound.
     let listener = tokio::net::TcpListener::bind(&settings.http.bind)
         .await
         .with_context(|| format!("cannot listen on {}", settings.http.bind))?;
     let local = listener.local_addr()?;
+    let mut settings = settings;
     let public_url = settings
         .auth
         .public_url
-        .clone()
-        .unwrap_or_else(|| format!("http://{local}"));
+        .get_or_insert_with(|| format!("http://{local}"))
+        .clone();
+    let base = AppBase::new(settings, server)?;
+    let settings = base.settings();
     let app = base.build(&public_url).await?;
 
     // Warm the key set so the first request pays no fetch; a failure is logged and retried on

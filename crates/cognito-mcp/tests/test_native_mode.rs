@@ -1,0 +1,268 @@
+//! Native mode (`auth.mode = "native"`): the pool is the MCP clients' authorization server.
+//! Clients register with Cognito itself (its dynamic client registration) and ask for tokens
+//! bound to this server (`resource`, RFC 8707); such a token passes from any app client of the
+//! pool, and the user's groups still cap everything. Against the hosted-UI stand-in in its
+//! native mode (scripts/upstream-stand-in.mjs --native, which follows AWS's documentation).
+
+mod common;
+
+use common::drivers::{run, script, step};
+use common::proxy::{REDIRECT, StandIn, claims, pkce};
+use common::{HttpServer, Reply, http_call, new_pool, node_bin, rpc, serve_http};
+use serde_json::{Value, json};
+
+struct Native {
+    upstream: StandIn,
+    server: HttpServer,
+    /// The stand-in's origin: `/oauth2/register`, `/oauth2/authorize`, `/oauth2/token`.
+    origin: String,
+}
+
+async fn native(groups: &[&str], stand_in: &[&str]) -> Native {
+    let pool = new_pool().await;
+    let mut args = vec!["--cognito-paths", "--native", "--issuer-host", "127.0.0.1"];
+    args.extend_from_slice(stand_in);
+    let upstream = StandIn::start_with("alice", groups, &args).await;
+    let server = serve_http(
+        &pool,
+        &[
+            ("COGNITO_MCP_AUTH_MODE", "native"),
+            ("COGNITO_ISSUER", &upstream.issuer),
+        ],
+    )
+    .await;
+    let origin = url::Url::parse(&upstream.issuer)
+        .expect("issuer")
+        .origin()
+        .ascii_serialization();
+    Native {
+        upstream,
+        server,
+        origin,
+    }
+}
+
+impl Native {
+    fn resource(&self) -> String {
+        format!("{}/mcp", self.server.base)
+    }
+
+    /// Registers a public client at the pool, as an MCP client does.
+    async fn register(&self) -> String {
+        let reply = reqwest::Client::new()
+            .post(format!("{}/oauth2/register", self.origin))
+            .json(&json!({
+                "redirect_uris": [REDIRECT],
+                "token_endpoint_auth_method": "none",
+                "grant_types": ["authorization_code", "refresh_token"],
+                "client_name": "native-test",
+            }))
+            .send()
+            .await
+            .expect("register");
+        assert_eq!(reply.status(), 201);
+        let body: Value = reply.json().await.expect("json");
+        body["client_id"].as_str().expect("client_id").to_owned()
+    }
+
+    /// Authorization code with PKCE at the pool, for `resource` (none: unbound); the access
+    /// token.
+    async fn token(&self, client_id: &str, scope: &str, resource: Option<&str>) -> String {
+        let (verifier, challenge) = pkce();
+        let mut url = url::Url::parse(&format!("{}/oauth2/authorize", self.origin)).expect("url");
+        {
+            let mut q = url.query_pairs_mut();
+            q.append_pair("response_type", "code")
+                .append_pair("client_id", client_id)
+                .append_pair("redirect_uri", REDIRECT)
+                .append_pair("code_challenge", &challenge)
+                .append_pair("code_challenge_method", "S256")
+                .append_pair("state", "s")
+                .append_pair("scope", scope);
+            if let Some(r) = resource {
+                q.append_pair("resource", r);
+            }
+        }
+        let http = reqwest::Client::builder()
+            .redirect(reqwest::redirect::Policy::none())
+            .build()
+            .expect("client");
+        let to_callback = http.get(url).send().await.expect("authorize");
+        let location = to_callback.headers()["location"]
+            .to_str()
+            .expect("location");
+        let code = url::Url::parse(location)
+            .expect("callback")
+            .query_pairs()
+            .find(|(k, _)| k == "code")
+            .map(|(_, v)| v.into_owned())
+            .unwrap_or_else(|| panic!("no code in {location}"));
+        let mut form = vec![
+            ("grant_type", "authorization_code"),
+            ("client_id", client_id),
+            ("code", &code),
+            ("redirect_uri", REDIRECT),
+            ("code_verifier", &verifier),
+        ];
+        if let Some(r) = resource {
+            form.push(("resource", r));
+        }
+        let body: Value = http
+            .post(format!("{}/oauth2/token", self.origin))
+            .header("content-type", "application/x-www-form-urlencoded")
+            .body(
+                url::form_urlencoded::Serializer::new(String::new())
+                    .extend_pairs(form)
+                    .finish(),
+            )
+            .send()
+            .await
+            .expect("token")
+            .json()
+            .await
+            .expect("json");
+        body["access_token"]
+            .as_str()
+            .unwrap_or_else(|| panic!("no access token: {body}"))
+            .to_owned()
+    }
+}
+
+fn code_of(r: &Reply) -> String {
+    format!("{} {:?}", r.status, r.www_authenticate)
+}
+
+#[tokio::test]
+async fn the_metadata_names_the_pool_as_the_authorization_server() {
+    let n = native(&["Admins"], &[]).await;
+    let prm: Value = reqwest::get(format!(
+        "{}/.well-known/oauth-protected-resource/mcp",
+        n.server.base
+    ))
+    .await
+    .expect("metadata")
+    .json()
+    .await
+    .expect("json");
+    assert_eq!(prm["resource"], n.resource());
+    assert_eq!(prm["authorization_servers"], json!([n.upstream.issuer]));
+    // And this server is no authorization server: no registration or token endpoint of its own.
+    for path in [
+        "/register",
+        "/token",
+        "/.well-known/oauth-authorization-server",
+    ] {
+        let status = reqwest::get(format!("{}{path}", n.server.base))
+            .await
+            .expect("get")
+            .status();
+        assert_eq!(status, 404, "{path}");
+    }
+}
+
+#[tokio::test]
+async fn a_dynamically_registered_client_with_a_token_bound_to_this_server_calls_tools() {
+    let n = native(&["Developers"], &[]).await;
+    let client = n.register().await;
+    let token = n
+        .token(&client, "openid mcp/read mcp/write", Some(&n.resource()))
+        .await;
+    assert_eq!(claims(&token)["aud"], n.resource());
+    let who = http_call(&n.server.base, &token, "whoami", json!({})).await;
+    assert_eq!(who.status, 200, "{:?}", who.body);
+    assert_eq!(
+        who.body["result"]["structuredContent"]["username"], "alice",
+        "{:?}",
+        who.body
+    );
+    let listed = http_call(&n.server.base, &token, "list_users", json!({})).await;
+    assert_eq!(listed.status, 200, "{:?}", listed.body);
+    assert!(
+        listed.body["result"]["isError"] != json!(true),
+        "{:?}",
+        listed.body
+    );
+}
+
+#[tokio::test]
+async fn a_token_without_the_resource_from_an_unlisted_client_is_refused() {
+    // The registered client asked for no resource: an unbound token of a client this server
+    // does not list (another app's token) gets 401, whatever its scopes.
+    let n = native(&["Admins"], &[]).await;
+    let client = n.register().await;
+    let token = n.token(&client, "openid mcp/read mcp/admin", None).await;
+    let r = http_call(&n.server.base, &token, "whoami", json!({})).await;
+    assert_eq!(r.status, 401, "{}", code_of(&r));
+}
+
+#[tokio::test]
+async fn a_token_bound_to_another_resource_is_refused() {
+    // The attack: a token the pool minted for another API, replayed here.
+    let n = native(&["Admins"], &[]).await;
+    let client = n.register().await;
+    let token = n
+        .token(
+            &client,
+            "openid mcp/read",
+            Some("https://other.example.com/api"),
+        )
+        .await;
+    let r = http_call(&n.server.base, &token, "whoami", json!({})).await;
+    assert_eq!(r.status, 401, "{}", code_of(&r));
+    assert!(
+        r.www_authenticate.contains("invalid_token"),
+        "{}",
+        code_of(&r)
+    );
+}
+
+#[tokio::test]
+async fn a_user_in_no_group_gets_nothing_from_a_bound_token_with_every_scope() {
+    // The privilege rule holds in native mode: the registered client may ask for mcp/admin, and
+    // Cognito grants it per client, but the user's groups (none) cap what the token may do.
+    let n = native(&[], &[]).await;
+    let client = n.register().await;
+    let token = n
+        .token(
+            &client,
+            "openid mcp/read mcp/write mcp/admin",
+            Some(&n.resource()),
+        )
+        .await;
+    assert!(
+        claims(&token)["scope"]
+            .as_str()
+            .is_some_and(|s| s.contains("mcp/admin"))
+    );
+    for tool in ["list_users", "delete_user", "admin_set_user_password"] {
+        let r = http_call(&n.server.base, &token, tool, json!({"username": "bob"})).await;
+        assert_eq!(r.status, 403, "{tool}: {}", code_of(&r));
+    }
+    // Every request needs mcp/read here, the listing included.
+    let tools = rpc(&n.server.base, Some(&token), "tools/list", json!({}), &[]).await;
+    assert_eq!(tools.status, 403, "{}", code_of(&tools));
+}
+
+#[tokio::test]
+async fn the_typescript_sdk_registers_with_the_pool_and_calls_tools() {
+    let n = native(&["Developers"], &[]).await;
+    let url = n.resource();
+    let (code, lines, err) = run(
+        &node_bin().join("node"),
+        &[
+            &script("ts_oauth_client.mjs"),
+            &url,
+            "native-ts-client",
+            "list_users",
+            "{}",
+        ],
+    )
+    .await;
+    assert_eq!(code, 0, "{lines:?}\n{err}");
+    let first = step(&lines, "first");
+    assert_eq!(first["whoami"]["username"], "alice", "{first}");
+    // The pool's token, bound to this server, from a client the pool registered just now.
+    assert_eq!(first["claims"]["aud"], url.as_str(), "{first}");
+    assert_eq!(first["claims"]["iss"], n.upstream.issuer.as_str());
+    assert!(step(&lines, "call").get("result").is_some(), "{lines:?}");
+}
