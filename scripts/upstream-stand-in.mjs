@@ -8,7 +8,7 @@
 //       [--client-id ID [--client-secret S]] [--redirect-uri URI]... [--ttl SECONDS]
 //       [--rotate-refresh-tokens] [--issuer-host HOST] [--cognito-paths [--pool-id ID]]
 //       [--m2m-client ID --m2m-secret SECRET --m2m-scopes "rs/read rs/write"]
-//       [--native [--dcr open|authenticated|off] [--dcr-scopes "openid mcp/read ..."]]
+//       [--native [--dcr open|authenticated|off] [--dcr-scopes "openid mcp/read ..."] [--discovery-s256]]
 //
 // It prints exactly one line, `issuer http://localhost:PORT`, on stdout once it listens (on
 // 127.0.0.1 only; with --cognito-paths `issuer http://localhost:PORT/POOL_ID`), and runs until its stdin closes: a harness that holds the pipe and drops it
@@ -147,8 +147,10 @@
 //     without a fragment, else an error page) is bound to the code; the access token's `aud` is
 //     that resource, and stays so on refresh. A `resource` on the token request must be the
 //     code's, else 400 invalid_target. Without one, no `aud` (as before).
-//   - Discovery adds registration_endpoint (unless --dcr off) and lists
-//     code_challenge_methods_supported ["S256"], as an MCP client requires.
+//   - Discovery adds registration_endpoint (unless --dcr off). Cognito's discovery lists no
+//     code_challenge_methods_supported (reported up to 2026-08; MCP clients refuse an
+//     authorization server without it), so neither does this one, unless --discovery-s256 says
+//     Cognito has added it: then ["S256"].
 import { AssertionError } from "node:assert";
 import { createHash, randomUUID } from "node:crypto";
 import { existsSync } from "node:fs";
@@ -189,6 +191,7 @@ const { values: opt } = parseArgs({
     native: { type: "boolean", default: false },
     dcr: { type: "string", default: "open" },
     "dcr-scopes": { type: "string", default: "openid email profile mcp/read mcp/write mcp/admin" },
+    "discovery-s256": { type: "boolean", default: false },
   },
 });
 if (opt.native && (!opt["cognito-paths"] || !["open", "authenticated", "off"].includes(opt.dcr))) {
@@ -383,7 +386,9 @@ service.on(Events.BeforeWellKnownOpenIdConfiguration, (res) => {
   res.body.token_endpoint_auth_methods_supported = ["client_secret_basic", "client_secret_post", "none"];
   res.body.grant_types_supported = ["authorization_code", "refresh_token", "client_credentials"];
   if (opt.native) {
-    res.body.code_challenge_methods_supported = ["S256"];
+    // The library lists ["plain", "S256"]; Cognito lists none.
+    if (opt["discovery-s256"]) res.body.code_challenge_methods_supported = ["S256"];
+    else delete res.body.code_challenge_methods_supported;
     if (opt.dcr !== "off") res.body.registration_endpoint = `${origin}/oauth2/register`;
   }
 });

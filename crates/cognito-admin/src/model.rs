@@ -205,6 +205,12 @@ pub struct PoolDescription {
     /// The hosted UI domain prefix, if any.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub domain: Option<String>,
+    /// The custom domain of managed login, if any.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub custom_domain: Option<String>,
+    /// The feature plan: `LITE`, `ESSENTIALS` or `PLUS` (native mode needs Essentials or Plus).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub tier: Option<String>,
     /// Whether deletion protection is on.
     pub deletion_protection: bool,
     /// When the pool was created (RFC 3339).

@@ -330,24 +330,7 @@ impl CognitoVerifier {
                 found: claims.aud.clone(),
             });
         }
-        match &inner.resource {
-            // Bound to this resource: any app client of the pool.
-            Some(resource) if expected == TokenUse::Access && !claims.aud.is_empty() => {
-                if !claims.aud.iter().any(|a| a == resource) {
-                    return Err(VerifyError::WrongAudience {
-                        expected: resource.clone(),
-                        found: claims.aud.clone(),
-                    });
-                }
-            }
-            Some(_) if !inner.client_ids.contains(&claims.client_id) => {
-                return Err(VerifyError::ClientNotAllowed(claims.client_id));
-            }
-            _ if !inner.client_ids.is_empty() && !inner.client_ids.contains(&claims.client_id) => {
-                return Err(VerifyError::ClientNotAllowed(claims.client_id));
-            }
-            _ => {}
-        }
+        check_binding(&claims, expected, inner)?;
         check_time(&claims, now, inner.leeway)?;
         let claims = Arc::new(claims);
         if let Some(key) = key {
@@ -355,6 +338,31 @@ impl CognitoVerifier {
         }
         Ok(claims)
     }
+}
+
+/// The app client and resource rules: with a bound resource, an access token that carries
+/// `aud` passes from any client when `aud` names the resource and fails when it does not; any
+/// other token must come from an allowed client (when clients are listed at all).
+fn check_binding(claims: &Claims, expected: TokenUse, inner: &Inner) -> Result<(), VerifyError> {
+    let bound = inner
+        .resource
+        .as_ref()
+        .filter(|_| expected == TokenUse::Access && !claims.aud.is_empty());
+    if let Some(resource) = bound {
+        return if claims.aud.iter().any(|a| a == resource) {
+            Ok(())
+        } else {
+            Err(VerifyError::WrongAudience {
+                expected: resource.clone(),
+                found: claims.aud.clone(),
+            })
+        };
+    }
+    let listed_only = inner.resource.is_some() || !inner.client_ids.is_empty();
+    if listed_only && !inner.client_ids.contains(&claims.client_id) {
+        return Err(VerifyError::ClientNotAllowed(claims.client_id.clone()));
+    }
+    Ok(())
 }
 
 fn check_time(claims: &Claims, now: u64, leeway: u64) -> Result<(), VerifyError> {

@@ -1013,6 +1013,22 @@ impl AuthConfig {
         }
     }
 
+    /// The pool's OpenID discovery document, where native mode's clients find the
+    /// authorization server: `{issuer}/.well-known/openid-configuration`, or with a local
+    /// Cognito `{endpoint}/{pool}/.well-known/openid-configuration`.
+    pub fn discovery_url_for(&self, pool_id: &str) -> String {
+        match (&self.issuer, &self.endpoint_url) {
+            (None, Some(endpoint)) => format!(
+                "{}/{pool_id}/.well-known/openid-configuration",
+                endpoint.trim_end_matches('/')
+            ),
+            _ => format!(
+                "{}/.well-known/openid-configuration",
+                self.token_issuer(pool_id)
+            ),
+        }
+    }
+
     /// The pool's verifier for [`AuthConfig::accepted_clients`], or `None` when there are
     /// none: the bearer check's, and the one to check a token by hand.
     pub fn verifier(

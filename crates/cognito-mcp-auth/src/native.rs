@@ -31,6 +31,9 @@ pub enum Level {
     Ok,
     /// Missing, and some clients or flows will miss it.
     Warning,
+    /// Missing, and the specification tells clients to refuse over it, though some proceed:
+    /// native mode works only with those.
+    Risk,
     /// Missing, and native mode cannot work without it.
     Blocker,
 }
@@ -110,9 +113,10 @@ pub fn diagnose(discovery: Result<&Value, &str>, facts: &PoolFacts) -> Diagnosis
         ));
     } else {
         out.push(finding(
-            Level::Blocker,
-            "code_challenge_methods_supported does not list S256: MCP clients refuse an \
-             authorization server whose discovery does not show PKCE S256",
+            Level::Risk,
+            "code_challenge_methods_supported does not list S256: MCP clients that follow the \
+             specification refuse an authorization server whose discovery does not show PKCE \
+             S256 (Cognito's does not list it yet; the TypeScript SDK 1.32.2 proceeds anyway)",
         ));
     }
     let dcr = doc.get("registration_endpoint").and_then(Value::as_str);
@@ -173,12 +177,25 @@ pub fn diagnose(discovery: Result<&Value, &str>, facts: &PoolFacts) -> Diagnosis
 }
 
 fn conclude(findings: Vec<Finding>) -> Diagnosis {
-    let blockers: Vec<&str> = findings
-        .iter()
-        .filter(|f| f.level == Level::Blocker)
-        .map(|f| f.text.split(':').next().unwrap_or(&f.text))
-        .collect();
-    let (native_possible, recommendation) = if blockers.is_empty() {
+    let first_clause = |level: Level| -> Vec<&str> {
+        findings
+            .iter()
+            .filter(|f| f.level == level)
+            .map(|f| f.text.split(':').next().unwrap_or(&f.text))
+            .collect()
+    };
+    let blockers = first_clause(Level::Blocker);
+    let risks = first_clause(Level::Risk);
+    let (native_possible, recommendation) = if blockers.is_empty() && !risks.is_empty() {
+        (
+            true,
+            format!(
+                "proxy mode (auth.mode = \"proxy\"): native mode works only with clients that \
+                 overlook that {}",
+                risks.join("; ")
+            ),
+        )
+    } else if blockers.is_empty() {
         (
             true,
             "native mode (auth.mode = \"native\"): the pool can be the clients' authorization \
@@ -254,12 +271,28 @@ mod tests {
     }
 
     #[test]
-    fn discovery_without_s256_blocks_native_mode() {
+    fn discovery_without_s256_is_a_risk_and_tips_the_advice_to_proxy_mode() {
         let mut doc = ready();
         doc["code_challenge_methods_supported"] = json!(["plain"]);
         let d = diagnose(Ok(&doc), &essentials());
-        assert!(!d.native_possible);
-        assert!(blockers(&d)[0].contains("S256"));
+        assert!(d.native_possible, "clients that do not check still work");
+        assert!(blockers(&d).is_empty());
+        assert!(
+            d.findings
+                .iter()
+                .any(|f| f.level == Level::Risk && f.text.contains("S256"))
+        );
+        assert!(
+            d.recommendation.starts_with("proxy mode"),
+            "{}",
+            d.recommendation
+        );
+        assert!(
+            d.recommendation
+                .contains("code_challenge_methods_supported"),
+            "{}",
+            d.recommendation
+        );
     }
 
     #[test]

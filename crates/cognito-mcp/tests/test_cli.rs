@@ -12,13 +12,14 @@ fn assert_clean(out: &str) {
     }
 }
 
-/// Each finding is one line starting with ok:, error: or warning:.
+/// Each finding is one line starting with ok:, error:, warning: or note:.
 fn assert_one_line_findings(stdout: &str) {
     for line in stdout.lines() {
         assert!(
             line.starts_with("ok: ")
                 || line.starts_with("error: ")
-                || line.starts_with("warning: "),
+                || line.starts_with("warning: ")
+                || line.starts_with("note: "),
             "{line:?}"
         );
     }

@@ -245,7 +245,8 @@ async fn a_user_in_no_group_gets_nothing_from_a_bound_token_with_every_scope() {
 
 #[tokio::test]
 async fn the_typescript_sdk_registers_with_the_pool_and_calls_tools() {
-    let n = native(&["Developers"], &[]).await;
+    // Once the pool's discovery lists S256, as MCP clients require.
+    let n = native(&["Developers"], &["--discovery-s256"]).await;
     let url = n.resource();
     let (code, lines, err) = run(
         &node_bin().join("node"),
@@ -265,4 +266,114 @@ async fn the_typescript_sdk_registers_with_the_pool_and_calls_tools() {
     assert_eq!(first["claims"]["aud"], url.as_str(), "{first}");
     assert_eq!(first["claims"]["iss"], n.upstream.issuer.as_str());
     assert!(step(&lines, "call").get("result").is_some(), "{lines:?}");
+}
+
+#[tokio::test]
+async fn the_python_sdk_registers_with_the_pool_and_calls_tools() {
+    let n = native(&["Admins"], &["--discovery-s256"]).await;
+    let url = n.resource();
+    let python = common::peers().join("mcp-venv/bin/python");
+    let (code, lines, err) = run(
+        &python,
+        &[
+            &script("py_oauth_client.py"),
+            &url,
+            "native-py-client",
+            "list_users",
+            "{}",
+        ],
+    )
+    .await;
+    assert_eq!(code, 0, "{lines:?}\n{err}");
+    let first = step(&lines, "first");
+    assert_eq!(first["whoami"]["username"], "alice", "{first}");
+    assert_eq!(first["claims"]["aud"], url.as_str(), "{first}");
+    assert_eq!(step(&lines, "refreshed")["whoami"]["username"], "alice");
+    assert!(step(&lines, "call").get("result").is_some(), "{lines:?}");
+}
+
+#[tokio::test]
+async fn the_inspector_registers_with_the_pool_and_calls_tools() {
+    let n = native(&["Developers"], &["--discovery-s256"]).await;
+    let url = n.resource();
+    let (code, lines, err) = run(
+        &node_bin().join("node"),
+        &[
+            &script("inspector_oauth.mjs"),
+            &url,
+            "--tool",
+            "list_users",
+            "--tool-args",
+            "{}",
+        ],
+    )
+    .await;
+    assert_eq!(code, 0, "{lines:?}\n{err}");
+    for name in ["first", "stored", "refreshed"] {
+        let st = step(&lines, name);
+        assert_eq!(st["exit"], 0, "{name}: {st}");
+        assert!(st["result"].to_string().contains("alice"), "{name}: {st}");
+    }
+    let call = step(&lines, "call");
+    assert_eq!(call["exit"], 0, "{call}");
+    assert!(call["result"].to_string().contains("users"), "{call}");
+}
+
+/// `check` in native mode against `stand_in`'s discovery, for a pool with a domain.
+async fn check(stand_in: &[&str]) -> (i32, String) {
+    let pool = new_pool().await;
+    cognito_mcp_testkit::sdk_client()
+        .await
+        .create_user_pool_domain()
+        .user_pool_id(&pool.id)
+        .domain(format!(
+            "native-{}",
+            pool.id.split('_').nth(1).unwrap_or("x").to_lowercase()
+        ))
+        .send()
+        .await
+        .expect("create a domain");
+    let mut args = vec!["--cognito-paths", "--native", "--issuer-host", "127.0.0.1"];
+    args.extend_from_slice(stand_in);
+    let upstream = StandIn::start_with("alice", &[], &args).await;
+    let (status, stdout, stderr) = common::run_cli(
+        &["check"],
+        &[
+            ("COGNITO_USER_POOL_ID", &pool.id),
+            ("COGNITO_MCP_AUTH_MODE", "native"),
+            ("COGNITO_ISSUER", &upstream.issuer),
+        ],
+    );
+    (status, format!("{stdout}{stderr}"))
+}
+
+#[tokio::test]
+async fn check_recommends_native_mode_for_a_pool_that_can_be_the_authorization_server() {
+    let (status, out) = check(&["--discovery-s256"]).await;
+    assert_eq!(status, 0, "{out}");
+    assert!(
+        out.contains("ok: native mode: PKCE S256 is listed"),
+        "{out}"
+    );
+    assert!(
+        out.contains("ok: native mode: dynamic client registration at http://127.0.0.1:"),
+        "{out}"
+    );
+    assert!(out.contains("note: recommendation: native mode"), "{out}");
+}
+
+#[tokio::test]
+async fn check_fails_native_mode_where_clients_cannot_sign_in_and_says_why() {
+    // Today's Cognito discovery (no S256: a risk), and no registration at all (a blocker).
+    let (status, out) = check(&["--dcr", "off"]).await;
+    assert_eq!(status, 1, "{out}");
+    assert!(
+        out.contains("warning: native mode: code_challenge_methods_supported does not list S256"),
+        "{out}"
+    );
+    assert!(
+        out.contains("error: native mode: a client has no way to register"),
+        "{out}"
+    );
+    assert!(out.contains("note: recommendation: proxy mode"), "{out}");
 }

@@ -98,6 +98,10 @@ impl CognitoAdmin {
                 })
                 .unwrap_or_default(),
             domain: pool.and_then(|p| p.domain()).map(str::to_owned),
+            custom_domain: pool.and_then(|p| p.custom_domain()).map(str::to_owned),
+            tier: pool
+                .and_then(|p| p.user_pool_tier())
+                .map(|t| t.as_str().to_owned()),
             deletion_protection: pool
                 .and_then(|p| p.deletion_protection())
                 .is_some_and(|d| d.as_str() == "ACTIVE"),

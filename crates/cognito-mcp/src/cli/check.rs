@@ -89,7 +89,7 @@ pub(crate) async fn run(settings: &Settings) -> bool {
         pool.mfa.mode
     );
 
-    let mut ok = true;
+    let mut ok = super::native::report(settings, &pool_id, &pool).await;
     if let Some(client_id) = &settings.auth.client_id {
         match find_client(&admin, client_id).await {
             Ok(true) => println!("ok: app client {client_id} belongs to the pool"),

@@ -3,6 +3,7 @@
 
 pub(crate) mod bootstrap;
 pub(crate) mod check;
+mod native;
 pub(crate) mod protected;
 
 use std::path::PathBuf;
