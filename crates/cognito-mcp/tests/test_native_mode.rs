@@ -377,3 +377,68 @@ async fn check_fails_native_mode_where_clients_cannot_sign_in_and_says_why() {
     );
     assert!(out.contains("note: recommendation: proxy mode"), "{out}");
 }
+
+#[tokio::test]
+async fn authenticated_registration_takes_only_an_initial_access_token() {
+    // The attack: anyone on the internet filling the pool's app-client quota, or a signed-in
+    // user's own token used to register clients. Only a token with the system scope
+    // aws.cognito/dcr/register (client credentials of an app client that holds it) registers.
+    let n = native(
+        &["Admins"],
+        &[
+            "--dcr",
+            "authenticated",
+            "--m2m-client",
+            "dcr-registrar",
+            "--m2m-secret",
+            "registrar-secret",
+            "--m2m-scopes",
+            "aws.cognito/dcr/register",
+        ],
+    )
+    .await;
+    let http = reqwest::Client::new();
+    let register = |bearer: Option<String>| {
+        let mut req = http
+            .post(format!("{}/oauth2/register", n.origin))
+            .json(&json!({"redirect_uris": [REDIRECT], "token_endpoint_auth_method": "none"}));
+        if let Some(b) = bearer {
+            req = req.bearer_auth(b);
+        }
+        req.send()
+    };
+    let anonymous = register(None).await.expect("register");
+    assert_eq!(anonymous.status(), 401);
+    let body: Value = anonymous.json().await.expect("json");
+    assert_eq!(body["error"], "invalid_token");
+
+    let initial: Value = http
+        .post(format!("{}/oauth2/token", n.origin))
+        .basic_auth("dcr-registrar", Some("registrar-secret"))
+        .header("content-type", "application/x-www-form-urlencoded")
+        .body("grant_type=client_credentials&scope=aws.cognito%2Fdcr%2Fregister")
+        .send()
+        .await
+        .expect("token")
+        .json()
+        .await
+        .expect("json");
+    let initial = initial["access_token"]
+        .as_str()
+        .expect("access token")
+        .to_owned();
+    let admitted = register(Some(initial)).await.expect("register");
+    assert_eq!(admitted.status(), 201);
+    let client: Value = admitted.json().await.expect("json");
+    let client_id = client["client_id"].as_str().expect("client_id").to_owned();
+
+    // A user's access token, bound to this server and full of scopes, is no initial token.
+    let user_token = n
+        .token(&client_id, "openid mcp/read mcp/admin", Some(&n.resource()))
+        .await;
+    let refused = register(Some(user_token.clone())).await.expect("register");
+    assert_eq!(refused.status(), 401);
+    // And the client registered with the initial token works here as any other.
+    let who = http_call(&n.server.base, &user_token, "whoami", json!({})).await;
+    assert_eq!(who.status, 200, "{:?}", who.body);
+}
