@@ -331,3 +331,23 @@ async fn json_log_lines_that_are_not_one_object_each_fail() {
     );
     assert!(!log.contains(&reader), "the token is never logged");
 }
+
+#[tokio::test]
+async fn methods_of_capabilities_the_server_lacks_are_not_found() {
+    // The server advertises tools and resources, no prompts and no completions: asking for them
+    // is "method not found" (-32601), not an empty answer that says they exist (rmcp 3.11).
+    let pool = new_pool().await;
+    let (admin, _) = tokens_for(&pool, "ada", &["Admins"]).await;
+    let s = serve_http(&pool, &[]).await;
+    for method in ["prompts/list", "completion/complete"] {
+        let r = rpc(&s.base, Some(&admin), method, json!({}), &[]).await;
+        assert_eq!(
+            r.body["error"]["code"], -32601,
+            "{method}: {} {:?}",
+            r.status, r.body
+        );
+    }
+    // A method it has still answers.
+    let r = rpc(&s.base, Some(&admin), "tools/list", json!({}), &[]).await;
+    assert_eq!(r.status, 200, "{:?}", r.body);
+}
