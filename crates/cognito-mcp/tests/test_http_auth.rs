@@ -351,3 +351,26 @@ async fn methods_of_capabilities_the_server_lacks_are_not_found() {
     let r = rpc(&s.base, Some(&admin), "tools/list", json!({}), &[]).await;
     assert_eq!(r.status, 200, "{:?}", r.body);
 }
+
+#[tokio::test]
+async fn evil_origin_without_a_token_gets_403_not_a_challenge() {
+    // A page of another site probing the server: refused as a foreign origin before the bearer
+    // check, so it gets no 401 challenge naming the authorization server either.
+    let pool = new_pool().await;
+    let s = serve_http(&pool, &[]).await;
+    let r = rpc(
+        &s.base,
+        None,
+        "tools/list",
+        json!({}),
+        &[("origin", "http://evil.example.com")],
+    )
+    .await;
+    assert_eq!(r.status, 403, "{:?} {}", r.body, r.www_authenticate);
+    assert!(r.www_authenticate.is_empty(), "{}", r.www_authenticate);
+    // Without an Origin (a native client), or from loopback, the challenge is as before.
+    for headers in [vec![], vec![("origin", "http://localhost:3000")]] {
+        let r = rpc(&s.base, None, "tools/list", json!({}), &headers).await;
+        assert_eq!(r.status, 401, "{headers:?}");
+    }
+}

@@ -130,6 +130,7 @@ impl AppBase {
             public_url,
         );
         let shutdown = CancellationToken::new();
+        let origins = Arc::new(allowed_origins.clone());
         let config = StreamableHttpServerConfig::default()
             .with_legacy_session_mode(false)
             .with_json_response(true)
@@ -147,6 +148,9 @@ impl AppBase {
             .nest_service(
                 "/mcp",
                 tower::ServiceBuilder::new()
+                    .layer(axum::middleware::from_fn(move |req, next| {
+                        super::origin::check(origins.clone(), req, next)
+                    }))
                     .layer(auth.layer())
                     .service(mcp),
             )

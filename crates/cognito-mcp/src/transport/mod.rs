@@ -3,3 +3,4 @@
 pub mod http;
 #[cfg(feature = "lambda")]
 pub(crate) mod lambda;
+mod origin;
