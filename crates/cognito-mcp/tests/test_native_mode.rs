@@ -295,28 +295,12 @@ async fn the_python_sdk_registers_with_the_pool_and_calls_tools() {
 #[tokio::test]
 async fn the_inspector_registers_with_the_pool_and_calls_tools() {
     let n = native(&["Developers"], &["--discovery-s256"]).await;
-    let url = n.resource();
-    let (code, lines, err) = run(
-        &node_bin().join("node"),
-        &[
-            &script("inspector_oauth.mjs"),
-            &url,
-            "--tool",
-            "list_users",
-            "--tool-args",
-            "{}",
-        ],
-    )
-    .await;
-    assert_eq!(code, 0, "{lines:?}\n{err}");
-    for name in ["first", "stored", "refreshed"] {
-        let st = step(&lines, name);
-        assert_eq!(st["exit"], 0, "{name}: {st}");
-        assert!(st["result"].to_string().contains("alice"), "{name}: {st}");
-    }
-    let call = step(&lines, "call");
-    assert_eq!(call["exit"], 0, "{call}");
-    assert!(call["result"].to_string().contains("users"), "{call}");
+    let lines = common::drivers::inspector_signs_in(&n.resource(), "alice").await;
+    assert_eq!(
+        step(&lines, "stored")["browser_launches"],
+        0,
+        "the stored token is reused"
+    );
 }
 
 /// `check` in native mode against `stand_in`'s discovery, for a pool with a domain.

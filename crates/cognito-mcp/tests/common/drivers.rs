@@ -39,6 +39,33 @@ pub fn script(name: &str) -> String {
         .to_string()
 }
 
+/// The Inspector CLI signs in at `url` by itself, reuses its stored token, refreshes a spoiled
+/// one, and calls list_users (inspector_oauth.mjs); every run must succeed as `user`. The lines.
+pub async fn inspector_signs_in(url: &str, user: &str) -> Vec<Value> {
+    let (code, lines, err) = run(
+        &super::node_bin().join("node"),
+        &[
+            &script("inspector_oauth.mjs"),
+            url,
+            "--tool",
+            "list_users",
+            "--tool-args",
+            "{}",
+        ],
+    )
+    .await;
+    assert_eq!(code, 0, "{lines:?}\n{err}");
+    for name in ["first", "stored", "refreshed"] {
+        let st = step(&lines, name);
+        assert_eq!(st["exit"], 0, "{name}: {st}");
+        assert!(st["result"].to_string().contains(user), "{name}: {st}");
+    }
+    let call = step(&lines, "call");
+    assert_eq!(call["exit"], 0, "a read tool works too: {call}");
+    assert!(call["result"].to_string().contains("users"), "{call}");
+    lines
+}
+
 pub fn step<'a>(lines: &'a [Value], name: &str) -> &'a Value {
     lines
         .iter()
