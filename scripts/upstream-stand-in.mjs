@@ -128,8 +128,9 @@
 // - Native mode (--native, with --cognito-paths): what Cognito added in 2025-2026 for a pool that
 //   is the MCP clients' authorization server itself, following AWS's documentation ("Dynamic
 //   client registration", "Resource binding"; none of it checked against a live pool):
-//   - POST /oauth2/register (RFC 7591) registers an app client. --dcr open (default) takes
-//     anyone; --dcr authenticated takes only a Bearer initial access token: an access token this
+//   - POST /oauth2/register (RFC 7591) registers an app client. --dcr open (this stand-in's
+//     default; a real pool takes open registration only with DcrConfiguration OpenDcrEnabled =
+//     true) takes anyone; --dcr authenticated takes only a Bearer initial access token: an access token this
 //     stand-in issued by client_credentials with the system scope aws.cognito/dcr/register
 //     (declare it in --m2m-scopes), else 401 {"error":"invalid_token"}; --dcr off serves no
 //     registration. Body: redirect_uris (required; https, or http on a loopback host: else 400
@@ -142,7 +143,9 @@
 //     client_secret_expires_at 0) for the two secret methods. A registered client is an app
 //     client like --client-id: /oauth2/authorize takes only its redirect URIs (exact match) and
 //     scopes (else a redirect with error=invalid_scope), /oauth2/token and /oauth2/revoke check
-//     its secret, or none for a public client.
+//     its secret, or none for a public client. Not modelled: the registered grant types and
+//     authentication method are not enforced at /oauth2/token, and authenticated registration's
+//     default client_credentials grant (DcrConfiguration AuthenticatedGrantTypes) is refused.
 //   - Resource binding (RFC 8707): a `resource` on /oauth2/authorize (an absolute http(s) URL
 //     without a fragment, else an error page) is bound to the code; the access token's `aud` is
 //     that resource, and stays so on refresh. A `resource` on the token request must be the
