@@ -8,7 +8,9 @@
 //       [--client-id ID [--client-secret S]] [--redirect-uri URI]... [--ttl SECONDS]
 //       [--rotate-refresh-tokens] [--issuer-host HOST] [--cognito-paths [--pool-id ID]]
 //       [--m2m-client ID --m2m-secret SECRET --m2m-scopes "rs/read rs/write"]
-//       [--native [--dcr open|authenticated|off] [--dcr-scopes "openid mcp/read ..."] [--discovery-s256]]
+//       [--native [--dcr open|authenticated|off] [--dcr-scopes "openid mcp/read ..."] [--discovery-s256]
+//                 [--cimd-ca FILE] [--client-scopes "openid mcp/read ..."]]
+//       [--refresh-grace SECONDS]
 //
 // It prints exactly one line, `issuer http://localhost:PORT`, on stdout once it listens (on
 // 127.0.0.1 only; with --cognito-paths `issuer http://localhost:PORT/POOL_ID`), and runs until its stdin closes: a harness that holds the pipe and drops it
@@ -156,7 +158,8 @@
 //     Cognito has added it: then ["S256"].
 import { AssertionError } from "node:assert";
 import { createHash, randomUUID } from "node:crypto";
-import { existsSync } from "node:fs";
+import { existsSync, readFileSync } from "node:fs";
+import { get as httpsGet } from "node:https";
 import { createRequire } from "node:module";
 import { dirname, join } from "node:path";
 import { createInterface } from "node:readline";
@@ -195,6 +198,9 @@ const { values: opt } = parseArgs({
     dcr: { type: "string", default: "open" },
     "dcr-scopes": { type: "string", default: "openid email profile mcp/read mcp/write mcp/admin" },
     "discovery-s256": { type: "boolean", default: false },
+    "cimd-ca": { type: "string" },
+    "client-scopes": { type: "string" },
+    "refresh-grace": { type: "string", default: "0" },
   },
 });
 if (opt.native && (!opt["cognito-paths"] || !["open", "authenticated", "off"].includes(opt.dcr))) {
@@ -207,6 +213,11 @@ const DCR_SCOPES = opt["dcr-scopes"].split(/\s+/).filter(Boolean);
 // Access tokens of client_credentials grants that hold aws.cognito/dcr/register.
 const initialAccessTokens = new Set();
 const TTL = Number(opt.ttl);
+const GRACE_MS = Number(opt["refresh-grace"]) * 1000;
+if (!(GRACE_MS >= 0 && GRACE_MS <= 60_000) || (GRACE_MS > 0 && !opt["rotate-refresh-tokens"])) {
+  process.stderr.write("upstream-stand-in: --refresh-grace is 0 to 60 seconds, with --rotate-refresh-tokens\n");
+  process.exit(2);
+}
 
 // The machine-to-machine app client (client_credentials), if declared. Cognito only lets a client
 // with a secret and at least one custom scope use that grant, so all three options go together.
@@ -271,7 +282,7 @@ function clientAuth(req, body) {
 
 // Cognito's app-client check, when the stand-in was told the client.
 function clientError(auth) {
-  const reg = registered.get(auth.clientId);
+  const reg = registered.get(auth.clientId) ?? (cimdClients.has(auth.clientId) ? { secret: null } : undefined);
   if (reg) {
     if (reg.secret === null) return auth.method === "none" ? null : "invalid_client";
     return auth.method !== "none" && auth.secret === reg.secret ? null : "invalid_client";
@@ -324,15 +335,17 @@ function prepare(req) {
     else if (body.resource !== undefined && body.resource !== c.resource) st.error = "invalid_target";
     if (c) c.used = true;
     if (!st.error) {
-      st.session = { user: c.user, clientId: c.clientId, scope: c.scope, nonce: c.nonce, authTime: c.authTime, originJti: randomUUID(), resource: c.resource };
+      st.session = { user: c.user, clientId: c.clientId, scope: c.scope, nonce: c.nonce, authTime: c.authTime, originJti: randomUUID(), resource: c.resource, cimd: c.cimd };
     }
   } else if (body.grant_type === "refresh_token") {
     const s = refreshTokens.get(body.refresh_token);
-    if (!s || s.clientId !== auth.clientId) st.error = "invalid_grant";
+    const retired = s?.retiredUntil !== undefined && Date.now() > s.retiredUntil;
+    if (!s || retired || s.clientId !== auth.clientId) st.error = "invalid_grant";
+    else if (s.cimd && !s.cimd.grantTypes.includes("refresh_token")) st.error = "unauthorized_client";
     // Refreshed tokens carry the user's groups as they are now, as Cognito's do [doc: the
     // refresh-token grant issues new id and access tokens built from the current user]: a
     // user moved between groups (POST /_control/user) sees it at the next refresh.
-    else st.session = { ...s, user: users.get(s.user.username) ?? s.user, nonce: undefined };
+    else st.session = { ...s, user: users.get(s.user.username) ?? s.user, nonce: undefined, retiredUntil: undefined };
   } else {
     st.error = "unsupported_grant_type"; // Cognito's token endpoint serves code, refresh and client credentials only
   }
@@ -364,8 +377,15 @@ const paths = opt["cognito-paths"]
       revoke: "/oauth2/revoke",
     }
   : { revoke: "/revoke" };
+// Native mode answers /oauth2/authorize itself first (a CIMD client's document is fetched
+// there, which the library's synchronous hooks cannot wait for), then hands over to the library.
 const server = new OAuth2Server(undefined, undefined, {
-  endpoints: { ...paths, revoke: "/_library/revoke", introspect: "/_library/introspect" },
+  endpoints: {
+    ...paths,
+    ...(opt.native ? { authorize: "/_library/authorize" } : {}),
+    revoke: "/_library/revoke",
+    introspect: "/_library/introspect",
+  },
 });
 await server.issuer.keys.generate("RS256");
 const service = server.service;
@@ -393,6 +413,8 @@ service.on(Events.BeforeWellKnownOpenIdConfiguration, (res) => {
     if (opt["discovery-s256"]) res.body.code_challenge_methods_supported = ["S256"];
     else delete res.body.code_challenge_methods_supported;
     if (opt.dcr !== "off") res.body.registration_endpoint = `${origin}/oauth2/register`;
+    // Whether Cognito's discovery says so is not documented [inferred: once the pool has a policy].
+    if (policies.size) res.body.client_id_metadata_document_supported = true;
   }
 });
 
@@ -462,12 +484,312 @@ function register(req) {
   return [201, body];
 }
 
+// ---- Client ID metadata documents (native mode), as Cognito documents them ----------------
+// A CIMD policy maps 1 to 5 https URL patterns to one existing app client [doc: CreateCIMDPolicy,
+// CIMDPolicyType]; an https client_id that matches one is fetched and used as the client's
+// registration at /oauth2/authorize [doc: "Client ID metadata documents (CIMD)"].
+const CIMD_PATTERN = /^https:\/\/[!$-;=@-[\]_a-z~]+$/; // URLPatternType [doc: botocore 1.44.8]
+const CIMD_MIN_CACHE = 86_400;
+const CIMD_MAX_CACHE = 31_556_952;
+const CIMD_MAX_BYTES = 5 * 1024; // Cognito documents no size limit [inferred]
+const CIMD_FETCH_MS = 5_000; // nor a timeout [inferred]
+const cimdCa = opt["cimd-ca"] ? readFileSync(opt["cimd-ca"], "utf8") : undefined;
+const policies = new Map(); // CIMDPolicyId -> {policy fields, cache: Map url -> {client, cachedAt, expiresAt}}
+const CLIENT_SCOPES = opt["client-scopes"]?.split(/\s+/).filter(Boolean) ?? null;
+
+// The app clients a policy may name, with the grants and scopes they allow.
+function appClient(id) {
+  if (M2M !== null && id === M2M.id) return { grantTypes: ["client_credentials"], scopes: M2M.scopes };
+  const reg = registered.get(id);
+  if (reg) return { grantTypes: reg.grantTypes, scopes: reg.scopes };
+  if (opt["client-id"] !== undefined && id === opt["client-id"]) {
+    return { grantTypes: ["authorization_code", "refresh_token"], scopes: CLIENT_SCOPES };
+  }
+  return null;
+}
+
+// A pattern's `*`: within the host, any run of letters, digits and hyphens (never a dot, so
+// never another registrable domain); in the path, any run of characters. Cognito does not say
+// how `*` matches [inferred: the stricter reading].
+function patternRegex(pattern) {
+  const rest = pattern.slice("https://".length);
+  const slash = rest.indexOf("/");
+  const [host, path] = slash < 0 ? [rest, ""] : [rest.slice(0, slash), rest.slice(slash)];
+  const part = (text, star) => text.split("*").map((t) => t.replace(/[.*+?^${}()|[\]\\]/g, "\\$&")).join(star);
+  return new RegExp(`^https://${part(host.toLowerCase(), "[a-z0-9-]+")}${part(path, ".*")}$`);
+}
+
+// The CIMD draft's URL rules [inferred for Cognito: its URL type says only ^https://]: https, a
+// host, a path other than /, no fragment, credentials or dot segments, and written canonically
+// (so `\`, `%2F` or `@` tricks cannot make the string match a pattern the parsed URL does not).
+function cimdUrlProblem(raw) {
+  let u;
+  try {
+    u = new URL(raw);
+  } catch {
+    return "is not a URL";
+  }
+  if (u.protocol !== "https:") return "is not https";
+  if (u.username || u.password) return "carries credentials";
+  if (u.hash || raw.includes("#")) return "has a fragment";
+  if (u.pathname === "/" || u.pathname === "") return "has no path";
+  if (raw.split("?")[0].split("/").slice(3).some((seg) => seg === "." || seg === ".." || /^%2e/i.test(seg))) return "has dot segments";
+  if (u.href !== raw) return `is not written canonically (${u.href})`;
+  return null;
+}
+
+function fetchDocument(url) {
+  return new Promise((resolve) => {
+    const req = httpsGet(url, { ca: cimdCa, timeout: CIMD_FETCH_MS, headers: { accept: "application/json" } }, (res) => {
+      if (res.statusCode !== 200) {
+        res.resume();
+        resolve({ error: `answered ${res.statusCode}${res.statusCode >= 300 && res.statusCode < 400 ? " (redirects are not followed)" : ""}` });
+        return;
+      }
+      const chunks = [];
+      let size = 0;
+      res.on("data", (c) => {
+        size += c.length;
+        if (size > CIMD_MAX_BYTES) {
+          req.destroy();
+          resolve({ error: `is over ${CIMD_MAX_BYTES} bytes` });
+        } else chunks.push(c);
+      });
+      res.on("end", () => {
+        try {
+          resolve({ doc: JSON.parse(Buffer.concat(chunks).toString("utf8")), maxAge: maxAge(res.headers["cache-control"]) });
+        } catch {
+          resolve({ error: "is not JSON" });
+        }
+      });
+    });
+    req.on("timeout", () => req.destroy(new Error("timed out")));
+    req.on("error", (e) => resolve({ error: `could not be fetched (${e.message})` }));
+  });
+}
+
+function maxAge(header) {
+  const m = /(?:^|,)\s*max-age=(\d+)/i.exec(header ?? "");
+  return m ? Number(m[1]) : null;
+}
+
+// The document as the client's registration: public, its own URL as client_id, redirect URIs,
+// and grants and scopes within the app client's [doc: "allows a grant type for a CIMD client
+// only when both the associated app client and the client's metadata document" allow it; the
+// scope rule is inferred the same way].
+function cimdClient(url, doc, app) {
+  if (typeof doc !== "object" || doc === null || Array.isArray(doc)) return { error: "is not a JSON object" };
+  if (doc.client_id !== url) return { error: "names another client_id than its own URL" }; // [inferred: the CIMD draft]
+  const method = doc.token_endpoint_auth_method ?? "none";
+  if (method !== "none") return { error: `asks for token_endpoint_auth_method ${method}; CIMD clients are public (none)` }; // [doc]
+  const uris = doc.redirect_uris;
+  if (!Array.isArray(uris) || !uris.length || uris.some((u) => typeof u !== "string")) return { error: "lists no redirect_uris" };
+  const asked = Array.isArray(doc.grant_types) ? doc.grant_types : ["authorization_code"];
+  if (asked.includes("client_credentials")) return { error: "asks for client_credentials, which CIMD does not support" }; // [doc]
+  const grantTypes = asked.filter((g) => app.grantTypes.includes(g));
+  if (!grantTypes.includes("authorization_code")) return { error: "and its app client share no authorization_code grant" };
+  const docScopes = typeof doc.scope === "string" ? doc.scope.split(/\s+/).filter(Boolean) : null;
+  return { client: { url, redirectUris: uris, grantTypes, docScopes, appScopes: app.scopes, name: doc.client_name ?? null } };
+}
+
+// Resolves an https client_id at /oauth2/authorize: the first policy whose pattern matches, its
+// cached document while fresh, else a fetch.
+async function resolveCimd(url) {
+  const bad = cimdUrlProblem(url);
+  if (bad) return { error: `the client_id ${url} ${bad}` };
+  const policy = [...policies.values()].find((p) => p.URLPatterns.some((pat) => patternRegex(pat).test(url)));
+  if (!policy) return { error: `no CIMD policy of the pool matches ${url}` };
+  const app = appClient(policy.ClientId);
+  if (!app) return { error: `the CIMD policy's app client ${policy.ClientId} no longer exists` };
+  const cached = policy.cache.get(url);
+  if (cached && Date.now() < cached.expiresAt) return { client: { ...cached.client, appClientId: policy.ClientId, policy } };
+  const got = await fetchDocument(url);
+  if (got.error) return { error: `the metadata document at ${url} ${got.error}` };
+  const made = cimdClient(url, got.doc, app);
+  if (made.error) return { error: `the metadata document at ${url} ${made.error}` };
+  const ttl = got.maxAge !== null && got.maxAge >= CIMD_MIN_CACHE && got.maxAge <= CIMD_MAX_CACHE ? got.maxAge : policy.CacheDuration;
+  policy.cache.set(url, { client: made.client, cachedAt: Date.now(), expiresAt: Date.now() + ttl * 1000 });
+  return { client: { ...made.client, appClientId: policy.ClientId, policy } };
+}
+
+// CIMD clients seen at /oauth2/authorize, for /oauth2/token and /oauth2/revoke: url -> client.
+const cimdClients = new Map();
+
+// ---- The CIMD-policy API (cognito-idp JSON 1.1, POST / with X-Amz-Target) ---------------------
+// Shapes as botocore 1.44.8's cognito-idp model has them. Requests are not SigV4-checked here
+// (the real service authorizes them with IAM).
+class AwsError extends Error {
+  constructor(type, message) {
+    super(message);
+    this.type = type;
+  }
+}
+const invalid = (m) => new AwsError("InvalidParameterException", m);
+const epoch = (ms) => Math.floor(ms / 1000);
+
+function checkPool(body) {
+  if (body.UserPoolId !== POOL) throw new AwsError("ResourceNotFoundException", `User pool ${body.UserPoolId} does not exist.`);
+}
+function checkPatterns(list) {
+  if (!Array.isArray(list) || list.length < 1 || list.length > 5) throw invalid("URLPatterns must hold 1 to 5 patterns.");
+  for (const p of list) {
+    if (typeof p !== "string" || p.length < 12 || p.length > 256 || !CIMD_PATTERN.test(p)) {
+      throw invalid(`URL pattern ${JSON.stringify(p)} must be 12 to 256 characters matching ${CIMD_PATTERN.source}.`);
+    }
+  }
+}
+function checkCache(d) {
+  if (d !== undefined && !(Number.isInteger(d) && d >= CIMD_MIN_CACHE && d <= CIMD_MAX_CACHE)) {
+    throw invalid(`CacheDuration must be an integer from ${CIMD_MIN_CACHE} to ${CIMD_MAX_CACHE}.`);
+  }
+}
+function checkName(n) {
+  if (typeof n !== "string" || n.length < 1 || n.length > 32) throw invalid("PolicyName must be 1 to 32 characters.");
+}
+function policyOf(body) {
+  checkPool(body);
+  const p = policies.get(body.CIMDPolicyId);
+  if (!p) throw new AwsError("ResourceNotFoundException", `CIMD policy ${body.CIMDPolicyId} does not exist.`);
+  return p;
+}
+function policyView(p) {
+  const view = {
+    UserPoolId: POOL,
+    CIMDPolicyId: p.CIMDPolicyId,
+    PolicyName: p.PolicyName,
+    CacheDuration: p.CacheDuration,
+    URLPatterns: p.URLPatterns,
+    CreationDate: epoch(p.CreationDate),
+    LastModifiedDate: epoch(p.LastModifiedDate),
+  };
+  // "Amazon Cognito omits this value when the app client no longer exists." [doc]
+  if (appClient(p.ClientId)) view.ClientId = p.ClientId;
+  return view;
+}
+function page(items, body) {
+  const max = body.MaxResults ?? 60;
+  if (!(Number.isInteger(max) && max >= 1 && max <= 60)) throw invalid("MaxResults must be 1 to 60.");
+  const start = body.NextToken ? Number(Buffer.from(body.NextToken, "base64url").toString()) : 0;
+  if (!Number.isInteger(start) || start < 0) throw invalid("NextToken is not one this API gave.");
+  const next = start + max < items.length ? Buffer.from(String(start + max)).toString("base64url") : undefined;
+  return [items.slice(start, start + max), next];
+}
+
+const cimdApi = {
+  CreateCIMDPolicy(b) {
+    checkPool(b);
+    if (!appClient(b.ClientId)) throw new AwsError("ResourceNotFoundException", `App client ${b.ClientId} does not exist.`);
+    checkName(b.PolicyName);
+    checkPatterns(b.URLPatterns);
+    checkCache(b.CacheDuration);
+    const id = createHash("sha256").update(randomUUID()).digest("hex").slice(0, 20);
+    const now = Date.now();
+    const p = { CIMDPolicyId: id, PolicyName: b.PolicyName, ClientId: b.ClientId, URLPatterns: [...b.URLPatterns], CacheDuration: b.CacheDuration ?? CIMD_MIN_CACHE, CreationDate: now, LastModifiedDate: now, cache: new Map() };
+    policies.set(id, p);
+    return { CIMDPolicy: policyView(p) };
+  },
+  DescribeCIMDPolicy: (b) => ({ CIMDPolicy: policyView(policyOf(b)) }),
+  ListCIMDPolicies(b) {
+    checkPool(b);
+    const [items, next] = page([...policies.values()], b);
+    const CIMDPolicies = items.map((p) => {
+      const { URLPatterns: _u, UserPoolId: _p, ...summary } = policyView(p); // the summary has neither [doc]
+      return summary;
+    });
+    return next ? { CIMDPolicies, NextToken: next } : { CIMDPolicies };
+  },
+  UpdateCIMDPolicy(b) {
+    const p = policyOf(b);
+    // ClientId and URLPatterns are required and replace the old ones; name and cache duration
+    // are kept when omitted [doc].
+    if (!appClient(b.ClientId)) throw new AwsError("ResourceNotFoundException", `App client ${b.ClientId} does not exist.`);
+    checkPatterns(b.URLPatterns);
+    checkCache(b.CacheDuration);
+    if (b.PolicyName !== undefined) checkName(b.PolicyName);
+    Object.assign(p, { ClientId: b.ClientId, URLPatterns: [...b.URLPatterns], LastModifiedDate: Date.now() });
+    if (b.PolicyName !== undefined) p.PolicyName = b.PolicyName;
+    if (b.CacheDuration !== undefined) p.CacheDuration = b.CacheDuration;
+    return { CIMDPolicy: policyView(p) };
+  },
+  DeleteCIMDPolicy(b) {
+    const p = policyOf(b);
+    policies.delete(p.CIMDPolicyId);
+    return {};
+  },
+  ListClientMetadataURLs(b) {
+    const p = policyOf(b);
+    const all = [...p.cache.entries()].map(([URL, c]) => ({ URL, CachedDate: epoch(c.cachedAt), ExpirationDate: epoch(c.expiresAt) }));
+    const [ClientMetadataURLs, next] = page(all, b);
+    return next ? { ClientMetadataURLs, NextToken: next } : { ClientMetadataURLs };
+  },
+  async UpdateClientMetadataURLState(b) {
+    const p = policyOf(b);
+    if (!["REFRESH", "INVALIDATE"].includes(b.Action)) throw invalid("Action must be REFRESH or INVALIDATE.");
+    if (!p.cache.has(b.URL)) throw new AwsError("CachedCIMDURLDoesNotExistException", `No cached client metadata document for ${b.URL}.`);
+    p.cache.delete(b.URL);
+    if (b.Action === "REFRESH") {
+      const r = await resolveCimd(b.URL);
+      if (r.error) throw invalid(r.error);
+    }
+    return {};
+  },
+};
+
+async function awsJson(req, res) {
+  const target = String(req.headers["x-amz-target"] ?? "");
+  const prefix = "AWSCognitoIdentityProviderService.";
+  const op = target.startsWith(prefix) ? target.slice(prefix.length) : null;
+  const send = (status, body, type) => {
+    const headers = { "Content-Type": "application/x-amz-json-1.1" };
+    if (type) headers["x-amzn-ErrorType"] = type;
+    res.writeHead(status, headers).end(JSON.stringify(body));
+  };
+  const raw = await new Promise((resolve, reject) => {
+    const chunks = [];
+    req.on("data", (c) => chunks.push(c));
+    req.on("end", () => resolve(Buffer.concat(chunks).toString("utf8")));
+    req.on("error", reject);
+  });
+  const handler = op !== null && Object.hasOwn(cimdApi, op) ? cimdApi[op] : null;
+  if (!handler) {
+    send(400, { __type: "UnknownOperationException", message: `The stand-in serves ${Object.keys(cimdApi).join(", ")}` }, "UnknownOperationException");
+    return;
+  }
+  try {
+    const out = await handler(raw ? JSON.parse(raw) : {});
+    log.push({ endpoint: "api", operation: op, error: null });
+    send(200, out);
+  } catch (e) {
+    const type = e instanceof AwsError ? e.type : e instanceof SyntaxError ? "SerializationException" : "InternalErrorException";
+    log.push({ endpoint: "api", operation: op, error: type });
+    send(400, { __type: type, message: e.message }, type);
+  }
+}
+
 if (opt.native && opt.dcr !== "off") {
   service.addRoute("POST", "/oauth2/register", (req, res) => {
     const [status, body] = register(req);
     log.push({ endpoint: "register", status, client_id: body.client_id ?? null, error: body.error ?? null });
     res.writeHead(status, { "Content-Type": "application/json", "Cache-Control": "no-store" }).end(JSON.stringify(body));
   });
+}
+
+if (opt.native) {
+  service.addRoute("GET", "/oauth2/authorize", async (req, res) => {
+    const id = req.query.client_id;
+    if (typeof id === "string" && id.startsWith("https://")) {
+      const r = await resolveCimd(id);
+      if (r.error) {
+        log.push({ endpoint: "authorize", client_id: id, cimd: true, user: null, error: "invalid_client", detail: r.error });
+        // Cognito shows an error page for a client it cannot use [inferred], as for an unknown client id.
+        res.writeHead(400, { "Content-Type": "text/plain; charset=utf-8" }).end(`invalid_client: ${r.error}\n`);
+        return;
+      }
+      req.cimd = r.client;
+    }
+    service.authorizeHandler(req, res);
+  });
+  service.addRouteInternal("POST", "/", awsJson);
 }
 
 service.on(Events.BeforeAuthorizeRedirect, (redirect, req) => {
@@ -481,13 +803,15 @@ service.on(Events.BeforeAuthorizeRedirect, (redirect, req) => {
     code_challenge_method: q.code_challenge ? (q.code_challenge_method ?? "plain") : null,
     nonce: q.nonce !== undefined,
     resource: q.resource ?? null,
+    cimd: req.cimd !== undefined,
     login_hint: q.login_hint ?? null,
     user: null,
     error: null,
   };
   log.push(entry);
   // Cognito shows an error page, not a redirect, for an unknown client or callback URL.
-  const reg = registered.get(q.client_id);
+  const cimd = req.cimd;
+  const reg = registered.get(q.client_id) ?? cimd;
   if (reg && !reg.redirectUris.includes(q.redirect_uri)) {
     entry.error = "redirect_mismatch";
     throw new AssertionError({ message: `redirect_uri ${q.redirect_uri} is not a callback URL of the client` });
@@ -516,12 +840,24 @@ service.on(Events.BeforeAuthorizeRedirect, (redirect, req) => {
     return;
   }
   if (!code) return; // the library already put an error in the redirect
-  if (reg && (q.scope ?? "").split(/\s+/).filter(Boolean).some((sc) => !reg.scopes.includes(sc))) {
+  // A CIMD client may ask for what both its document (when it names a scope) and its app
+  // client allow [inferred]; it is public, so PKCE is required of it [inferred: OAuth 2.1].
+  const allowed = (sc) =>
+    cimd ? (cimd.docScopes === null || cimd.docScopes.includes(sc)) && (cimd.appScopes === null || cimd.appScopes.includes(sc)) : reg.scopes.includes(sc);
+  if (cimd && q.code_challenge_method !== "S256") {
+    url.searchParams.delete("code");
+    url.searchParams.set("error", "invalid_request");
+    url.searchParams.set("error_description", "PKCE with S256 is required");
+    entry.error = "invalid_request";
+    return;
+  }
+  if (reg && (q.scope ?? "").split(/\s+/).filter(Boolean).some((sc) => !allowed(sc))) {
     url.searchParams.delete("code");
     url.searchParams.set("error", "invalid_scope");
     entry.error = "invalid_scope";
     return;
   }
+  if (cimd) cimdClients.set(cimd.url, cimd);
   const user = q.login_hint ? (users.get(q.login_hint) ?? defineUser({ username: q.login_hint })) : current;
   entry.user = user.username;
   codes.set(code, {
@@ -531,6 +867,7 @@ service.on(Events.BeforeAuthorizeRedirect, (redirect, req) => {
     scope: q.scope ?? "openid email",
     nonce: q.nonce,
     resource: q.resource,
+    cimd: cimd && { appClientId: cimd.appClientId, grantTypes: cimd.grantTypes },
     challenge: Boolean(q.code_challenge),
     authTime: Math.floor(Date.now() / 1000),
     expires: Date.now() + CODE_TTL_MS,
@@ -560,7 +897,10 @@ service.on(Events.BeforeTokenSigning, (token, req) => {
     return;
   }
   if (!st.session) return; // the response is replaced by an error below
-  const { user, clientId, scope, authTime, originJti } = st.session;
+  const { user, scope, authTime, originJti } = st.session;
+  // A CIMD client's tokens name its policy's app client [inferred: Cognito does not say whether
+  // client_id and the id token's aud are the app client's id or the document's URL].
+  const clientId = st.session.cimd?.appClientId ?? st.session.clientId;
   const p = token.payload;
   const isAccess = !(req.signedAccess ?? false);
   req.signedAccess = true;
@@ -608,9 +948,18 @@ service.on(Events.BeforeResponse, (res, req) => {
   res.body.expires_in = TTL;
   if (!st.session.scope.split(" ").includes("openid")) delete body.id_token;
   if (st.grant === "authorization_code") {
-    refreshTokens.set(body.refresh_token, st.session);
+    if (st.session.cimd && !st.session.cimd.grantTypes.includes("refresh_token")) delete body.refresh_token;
+    else refreshTokens.set(body.refresh_token, st.session);
   } else if (opt["rotate-refresh-tokens"]) {
-    refreshTokens.delete(req.body.refresh_token);
+    // Rotation: a new refresh token each time; the one sent stays good for --refresh-grace
+    // seconds (Cognito's RetryGracePeriodSeconds, 0 to 60), for a client's retry, then dies.
+    const old = req.body.refresh_token;
+    if (GRACE_MS > 0) {
+      const s = refreshTokens.get(old);
+      if (s.retiredUntil === undefined) refreshTokens.set(old, { ...s, retiredUntil: Date.now() + GRACE_MS });
+    } else {
+      refreshTokens.delete(old);
+    }
     refreshTokens.set(body.refresh_token, st.session);
   } else {
     delete body.refresh_token;

@@ -1,13 +1,15 @@
 //! Native mode (`auth.mode = "native"`): the pool is the MCP clients' authorization server.
-//! Clients register with Cognito itself (its dynamic client registration) and ask for tokens
+//! Clients register with Cognito itself (its dynamic client registration, or a client ID
+//! metadata document under a CIMD policy) and ask for tokens
 //! bound to this server (`resource`, RFC 8707); such a token passes from any app client of the
 //! pool, and the user's groups still cap everything. Against the hosted-UI stand-in in its
 //! native mode (scripts/upstream-stand-in.mjs --native, which follows AWS's documentation).
 
 mod common;
 
+use common::cimd::{CimdHost, cognito_api};
 use common::drivers::{run, script, step};
-use common::proxy::{REDIRECT, StandIn, claims, pkce};
+use common::proxy::{REDIRECT, StandIn, UPSTREAM_CLIENT, claims, pkce};
 use common::{HttpServer, Reply, http_call, new_pool, node_bin, rpc, serve_http};
 use serde_json::{Value, json};
 
@@ -42,9 +44,98 @@ async fn native(groups: &[&str], stand_in: &[&str]) -> Native {
     }
 }
 
+/// Native mode with client ID metadata documents: the document host, and the stand-in trusting
+/// its CA, with S256 in its discovery as MCP clients require.
+async fn native_cimd(groups: &[&str], stand_in: &[&str]) -> (Native, CimdHost) {
+    let host = CimdHost::start().await;
+    let ca = host.ca_file();
+    let mut args = vec!["--cimd-ca", ca.as_str(), "--discovery-s256"];
+    args.extend_from_slice(stand_in);
+    (native(groups, &args).await, host)
+}
+
+/// A CIMD document as an MCP client hosts it: public, with `redirect` as its callback.
+fn document(name: &str, redirect: &str) -> Value {
+    json!({
+        "client_name": name,
+        "redirect_uris": [redirect],
+        "grant_types": ["authorization_code", "refresh_token"],
+        "response_types": ["code"],
+        "token_endpoint_auth_method": "none",
+    })
+}
+
 impl Native {
     fn resource(&self) -> String {
         format!("{}/mcp", self.server.base)
+    }
+
+    /// Creates a CIMD policy of the pool for `patterns`, on the stand-in's app client; its id.
+    async fn policy(&self, patterns: &[&str]) -> String {
+        let (status, body) = cognito_api(
+            &self.origin,
+            "CreateCIMDPolicy",
+            json!({
+                "UserPoolId": "us-east-1_StandIn",
+                "ClientId": UPSTREAM_CLIENT,
+                "PolicyName": "mcp-clients",
+                "URLPatterns": patterns,
+            }),
+        )
+        .await;
+        assert_eq!(status, 200, "{body}");
+        body["CIMDPolicy"]["CIMDPolicyId"]
+            .as_str()
+            .expect("policy id")
+            .to_owned()
+    }
+
+    /// What the stand-in's /oauth2/authorize answers `client_id` (a CIMD URL) with REDIRECT:
+    /// (status, the redirect's location or the error page).
+    async fn authorize(&self, client_id: &str, redirect: &str) -> (u16, String) {
+        let (_, challenge) = pkce();
+        let mut url = url::Url::parse(&format!("{}/oauth2/authorize", self.origin)).expect("url");
+        url.query_pairs_mut()
+            .append_pair("response_type", "code")
+            .append_pair("client_id", client_id)
+            .append_pair("redirect_uri", redirect)
+            .append_pair("code_challenge", &challenge)
+            .append_pair("code_challenge_method", "S256")
+            .append_pair("scope", "openid mcp/read");
+        let r = reqwest::Client::builder()
+            .redirect(reqwest::redirect::Policy::none())
+            .build()
+            .expect("client")
+            .get(url)
+            .send()
+            .await
+            .expect("authorize");
+        let status = r.status().as_u16();
+        let location = r
+            .headers()
+            .get("location")
+            .map(|l| l.to_str().expect("location").to_owned());
+        let text = r.text().await.expect("body");
+        (status, location.unwrap_or(text))
+    }
+
+    /// A refresh token of a sign-in of `client_id` (a registered public client).
+    async fn refresh_token(&self, client_id: &str) -> String {
+        self.token_response(client_id, "openid mcp/read", None)
+            .await["refresh_token"]
+            .as_str()
+            .expect("a refresh token")
+            .to_owned()
+    }
+
+    /// The stand-in's request log.
+    async fn requests(&self) -> Vec<Value> {
+        reqwest::get(format!("{}/_control/requests", self.origin))
+            .await
+            .expect("requests")
+            .json()
+            .await
+            .expect("json")
     }
 
     /// Registers a public client at the pool, as an MCP client does.
@@ -68,6 +159,15 @@ impl Native {
     /// Authorization code with PKCE at the pool, for `resource` (none: unbound); the access
     /// token.
     async fn token(&self, client_id: &str, scope: &str, resource: Option<&str>) -> String {
+        let body = self.token_response(client_id, scope, resource).await;
+        body["access_token"]
+            .as_str()
+            .unwrap_or_else(|| panic!("no access token: {body}"))
+            .to_owned()
+    }
+
+    /// The token response of that flow.
+    async fn token_response(&self, client_id: &str, scope: &str, resource: Option<&str>) -> Value {
         let (verifier, challenge) = pkce();
         let mut url = url::Url::parse(&format!("{}/oauth2/authorize", self.origin)).expect("url");
         {
@@ -121,10 +221,7 @@ impl Native {
             .json()
             .await
             .expect("json");
-        body["access_token"]
-            .as_str()
-            .unwrap_or_else(|| panic!("no access token: {body}"))
-            .to_owned()
+        body
     }
 }
 
@@ -425,4 +522,371 @@ async fn authenticated_registration_takes_only_an_initial_access_token() {
     // And the client registered with the initial token works here as any other.
     let who = http_call(&n.server.base, &user_token, "whoami", json!({})).await;
     assert_eq!(who.status, 200, "{:?}", who.body);
+}
+
+// ---- Client ID metadata documents (CIMD) -------------------------------------------------
+
+/// The drivers' redirect URIs (ts_oauth_client.mjs and py_oauth_client.py defaults).
+const TS_REDIRECT: &str = "http://127.0.0.1:53682/oauth/callback";
+const PY_REDIRECT: &str = "http://127.0.0.1:53683/oauth/callback";
+
+/// What a CIMD sign-in must show: the client was the document's URL, nothing registered, the
+/// document fetched, and the token bound to this server.
+async fn assert_signed_in_by_document(n: &Native, url: &str, lines: &[Value]) {
+    let first = step(lines, "first");
+    assert_eq!(first["whoami"]["username"], "alice", "{first}");
+    assert_eq!(first["client"]["client_id"], url, "{first}");
+    assert_eq!(first["claims"]["aud"], n.resource(), "{first}");
+    let requests = n.requests().await;
+    assert!(
+        !requests.iter().any(|r| r["endpoint"] == "register"),
+        "no registration: {requests:?}"
+    );
+    assert!(
+        requests
+            .iter()
+            .any(|r| r["endpoint"] == "authorize" && r["client_id"] == url && r["cimd"] == true),
+        "{requests:?}"
+    );
+}
+
+#[tokio::test]
+async fn the_typescript_sdk_signs_in_by_its_metadata_document_and_calls_tools() {
+    let (n, mut host) = native_cimd(&["Developers"], &[]).await;
+    let url = host
+        .put("/clients/ts.json", document("ts-cimd", TS_REDIRECT), None)
+        .await;
+    n.policy(&[&format!("{}/clients/*", host.origin)]).await;
+    let (code, lines, err) = run(
+        &node_bin().join("node"),
+        &[
+            &script("ts_oauth_client.mjs"),
+            &n.resource(),
+            "ts-cimd",
+            "list_users",
+            "{}",
+            "--client-metadata-url",
+            &url,
+        ],
+    )
+    .await;
+    assert_eq!(code, 0, "{lines:?}\n{err}");
+    assert_signed_in_by_document(&n, &url, &lines).await;
+    assert_eq!(step(&lines, "refreshed")["whoami"]["username"], "alice");
+    assert!(step(&lines, "call").get("result").is_some(), "{lines:?}");
+    assert_eq!(
+        host.fetches("/clients/ts.json").await,
+        1,
+        "fetched once, then cached"
+    );
+}
+
+#[tokio::test]
+async fn the_python_sdk_signs_in_by_its_metadata_document_and_calls_tools() {
+    // With refresh-token rotation on (a 60 s retry grace), as a pool of 2026 may run it.
+    let (n, mut host) = native_cimd(
+        &["Admins"],
+        &["--rotate-refresh-tokens", "--refresh-grace", "60"],
+    )
+    .await;
+    let url = host
+        .put("/clients/py.json", document("py-cimd", PY_REDIRECT), None)
+        .await;
+    n.policy(&[&format!("{}/clients/*", host.origin)]).await;
+    let (code, lines, err) = run(
+        &common::peers().join("mcp-venv/bin/python"),
+        &[
+            &script("py_oauth_client.py"),
+            &n.resource(),
+            "py-cimd",
+            "list_users",
+            "{}",
+            "--client-metadata-url",
+            &url,
+        ],
+    )
+    .await;
+    assert_eq!(code, 0, "{lines:?}\n{err}");
+    assert_signed_in_by_document(&n, &url, &lines).await;
+    assert_eq!(step(&lines, "refreshed")["whoami"]["username"], "alice");
+    assert!(step(&lines, "call").get("result").is_some(), "{lines:?}");
+}
+
+#[tokio::test]
+async fn the_inspector_signs_in_by_its_metadata_document_and_calls_tools() {
+    let (n, mut host) = native_cimd(&["Developers"], &[]).await;
+    let callback = format!(
+        "http://127.0.0.1:{}/oauth/callback",
+        cognito_mcp_testkit::redis::free_port()
+    );
+    let url = host
+        .put(
+            "/clients/inspector.json",
+            document("MCP Inspector", &callback),
+            None,
+        )
+        .await;
+    n.policy(&[&format!("{}/clients/*", host.origin)]).await;
+    let (code, lines, err) = run(
+        &node_bin().join("node"),
+        &[
+            &script("inspector_oauth.mjs"),
+            &n.resource(),
+            "--tool",
+            "list_users",
+            "--tool-args",
+            "{}",
+            "--client-metadata-url",
+            &url,
+            "--callback-url",
+            &callback,
+        ],
+    )
+    .await;
+    assert_eq!(code, 0, "{lines:?}\n{err}");
+    for name in ["first", "stored", "refreshed", "call"] {
+        assert_eq!(step(&lines, name)["exit"], 0, "{name}: {lines:?}");
+    }
+    assert!(
+        step(&lines, "first")["result"]
+            .to_string()
+            .contains("alice")
+    );
+    let requests = n.requests().await;
+    assert!(
+        !requests.iter().any(|r| r["endpoint"] == "register"),
+        "{requests:?}"
+    );
+    assert!(
+        requests
+            .iter()
+            .any(|r| r["endpoint"] == "authorize" && r["client_id"] == url.as_str()),
+        "{requests:?}"
+    );
+}
+
+#[tokio::test]
+async fn a_metadata_document_outside_every_policy_is_refused_and_never_fetched() {
+    // The attack: any site on the internet naming itself as a client. Only URLs the pool's CIMD
+    // policies list are fetched at all, and a `*` never spans a host label or hides a host.
+    let (n, mut host) = native_cimd(&["Admins"], &[]).await;
+    let outside = host
+        .put("/elsewhere/agent.json", document("outside", REDIRECT), None)
+        .await;
+    n.policy(&[
+        &format!("{}/clients/*", host.origin),
+        "https://*.example.com/clients/*",
+    ])
+    .await;
+    for client_id in [
+        outside.as_str(),
+        "https://attacker.net/.example.com/clients/a.json",
+        "https://a.example.com@attacker.net/clients/a.json",
+        "https://a.b.example.com/clients/a.json",
+    ] {
+        let (status, page) = n.authorize(client_id, REDIRECT).await;
+        assert_eq!(status, 400, "{client_id}: {page}");
+        assert!(page.contains("invalid_client"), "{client_id}: {page}");
+    }
+    assert_eq!(host.fetches("/elsewhere/agent.json").await, 0);
+}
+
+#[tokio::test]
+async fn a_metadata_document_claiming_another_client_id_is_refused() {
+    // The attack: a document at an allowed URL that claims to be another client (one users
+    // trust), to borrow its name and consent.
+    let (n, mut host) = native_cimd(&["Admins"], &[]).await;
+    let mut doc = document("impostor", REDIRECT);
+    doc["client_id"] = json!("https://trusted.example.com/client.json");
+    let url = host.put("/clients/impostor.json", doc, None).await;
+    n.policy(&[&format!("{}/clients/*", host.origin)]).await;
+    let (status, page) = n.authorize(&url, REDIRECT).await;
+    assert_eq!(status, 400, "{page}");
+    assert!(page.contains("names another client_id"), "{page}");
+}
+
+#[tokio::test]
+async fn a_callback_the_document_does_not_list_is_refused() {
+    // The attack: the legitimate client's URL with the attacker's callback, to receive the code.
+    let (n, mut host) = native_cimd(&["Admins"], &[]).await;
+    let url = host
+        .put("/clients/agent.json", document("agent", REDIRECT), None)
+        .await;
+    n.policy(&[&format!("{}/clients/*", host.origin)]).await;
+    let (status, page) = n.authorize(&url, "https://attacker.example.com/cb").await;
+    assert_eq!(status, 400, "{page}");
+    assert!(!page.contains("code="), "{page}");
+    // The same client with its own callback gets a code.
+    let (status, location) = n.authorize(&url, REDIRECT).await;
+    assert_eq!(status, 302, "{location}");
+    assert!(location.contains("code="), "{location}");
+}
+
+#[tokio::test]
+async fn a_metadata_document_asking_for_a_client_secret_is_refused() {
+    // CIMD clients are public: a document cannot carry a secret, so it may not claim one.
+    let (n, mut host) = native_cimd(&["Admins"], &[]).await;
+    let mut doc = document("confidential", REDIRECT);
+    doc["token_endpoint_auth_method"] = json!("client_secret_basic");
+    let url = host.put("/clients/confidential.json", doc, None).await;
+    n.policy(&[&format!("{}/clients/*", host.origin)]).await;
+    let (status, page) = n.authorize(&url, REDIRECT).await;
+    assert_eq!(status, 400, "{page}");
+    assert!(page.contains("client_secret_basic"), "{page}");
+}
+
+#[tokio::test]
+async fn the_cimd_policy_api_caches_documents_and_refetches_them_when_invalidated() {
+    // The pool's CIMD-policy API as the client-lifecycle tools will call it: policies, the URLs
+    // Cognito has cached, and invalidation (a changed document is seen only after it).
+    let (n, mut host) = native_cimd(&["Developers"], &[]).await;
+    let url = host
+        .put(
+            "/clients/agent.json",
+            document("agent", REDIRECT),
+            Some("max-age=604800"),
+        )
+        .await;
+    let pattern = format!("{}/clients/*", host.origin);
+    let id = n.policy(&[&pattern]).await;
+    let pool = "us-east-1_StandIn";
+
+    let (_, described) = cognito_api(
+        &n.origin,
+        "DescribeCIMDPolicy",
+        json!({"UserPoolId": pool, "CIMDPolicyId": id}),
+    )
+    .await;
+    assert_eq!(described["CIMDPolicy"]["URLPatterns"], json!([pattern]));
+    assert_eq!(
+        described["CIMDPolicy"]["CacheDuration"], 86_400,
+        "the default"
+    );
+    let (_, listed) = cognito_api(&n.origin, "ListCIMDPolicies", json!({"UserPoolId": pool})).await;
+    assert_eq!(listed["CIMDPolicies"][0]["CIMDPolicyId"], id.as_str());
+    assert!(
+        listed["CIMDPolicies"][0].get("URLPatterns").is_none(),
+        "{listed}"
+    );
+
+    // Signed in once: fetched once, and cached for the document's max-age (a week).
+    n.token(&url, "openid mcp/read", Some(&n.resource())).await;
+    n.token(&url, "openid mcp/read", Some(&n.resource())).await;
+    assert_eq!(host.fetches("/clients/agent.json").await, 1);
+    let (_, cached) = cognito_api(
+        &n.origin,
+        "ListClientMetadataURLs",
+        json!({"UserPoolId": pool, "CIMDPolicyId": id}),
+    )
+    .await;
+    let entry = &cached["ClientMetadataURLs"][0];
+    assert_eq!(entry["URL"], url.as_str());
+    assert_eq!(
+        entry["ExpirationDate"].as_i64().expect("expires")
+            - entry["CachedDate"].as_i64().expect("cached"),
+        604_800
+    );
+
+    // The client drops its callback from the document: the cached copy still has it until the
+    // cache entry is invalidated.
+    host.put(
+        "/clients/agent.json",
+        document("agent", "http://127.0.0.1:9/cb"),
+        None,
+    )
+    .await;
+    assert_eq!(n.authorize(&url, REDIRECT).await.0, 302);
+    let (status, body) = cognito_api(
+        &n.origin,
+        "UpdateClientMetadataURLState",
+        json!({"UserPoolId": pool, "CIMDPolicyId": id, "URL": url, "Action": "INVALIDATE"}),
+    )
+    .await;
+    assert_eq!(status, 200, "{body}");
+    assert_eq!(n.authorize(&url, REDIRECT).await.0, 400);
+    assert_eq!(host.fetches("/clients/agent.json").await, 2);
+
+    // Bad input is named.
+    let (status, body) = cognito_api(
+        &n.origin,
+        "UpdateCIMDPolicy",
+        json!({"UserPoolId": pool, "CIMDPolicyId": id, "ClientId": UPSTREAM_CLIENT, "URLPatterns": ["http://plain.example.com/*"]}),
+    )
+    .await;
+    assert_eq!(
+        (status, body["__type"].as_str()),
+        (400, Some("InvalidParameterException")),
+        "{body}"
+    );
+    let (status, body) = cognito_api(
+        &n.origin,
+        "UpdateClientMetadataURLState",
+        json!({"UserPoolId": pool, "CIMDPolicyId": id, "URL": "https://never.example.com/c.json", "Action": "REFRESH"}),
+    )
+    .await;
+    assert_eq!(
+        (status, body["__type"].as_str()),
+        (400, Some("CachedCIMDURLDoesNotExistException")),
+        "{body}"
+    );
+    let (status, _) = cognito_api(
+        &n.origin,
+        "DeleteCIMDPolicy",
+        json!({"UserPoolId": pool, "CIMDPolicyId": id}),
+    )
+    .await;
+    assert_eq!(status, 200);
+    let (status, body) = cognito_api(
+        &n.origin,
+        "DescribeCIMDPolicy",
+        json!({"UserPoolId": pool, "CIMDPolicyId": id}),
+    )
+    .await;
+    assert_eq!(
+        (status, body["__type"].as_str()),
+        (400, Some("ResourceNotFoundException"))
+    );
+}
+
+#[tokio::test]
+async fn a_rotated_refresh_token_works_again_only_within_the_grace_period() {
+    // Refresh-token rotation as the stand-in models it (RetryGracePeriodSeconds): the old token
+    // retries within the grace period; with none, it is dead at once.
+    for (grace, retry_ok) in [("60", true), ("0", false)] {
+        let n = native(
+            &["Admins"],
+            &["--rotate-refresh-tokens", "--refresh-grace", grace],
+        )
+        .await;
+        let client = n.register().await;
+        let refresh = n.refresh_token(&client).await;
+        let form =
+            |t: &str| format!("grant_type=refresh_token&client_id={client}&refresh_token={t}");
+        let http = reqwest::Client::new();
+        let post = |body: String| {
+            http.post(format!("{}/oauth2/token", n.origin))
+                .header("content-type", "application/x-www-form-urlencoded")
+                .body(body)
+                .send()
+        };
+        let first: Value = post(form(&refresh))
+            .await
+            .expect("refresh")
+            .json()
+            .await
+            .expect("json");
+        let rotated = first["refresh_token"]
+            .as_str()
+            .expect("a new refresh token");
+        assert_ne!(rotated, refresh);
+        let retry = post(form(&refresh)).await.expect("retry");
+        assert_eq!(retry.status().is_success(), retry_ok, "grace {grace}");
+        assert!(
+            post(form(rotated))
+                .await
+                .expect("new")
+                .status()
+                .is_success()
+        );
+    }
 }

@@ -23,6 +23,10 @@
 //
 // Usage (Node 22, in place):
 //   node inspector_oauth.mjs URL [--tool NAME --tool-args JSON] [--timeout MS] [--choice approve|deny]
+//        [--client-metadata-url URL --callback-url URL]
+// With --client-metadata-url the Inspector identifies itself by that client ID metadata document
+// (CIMD) where the authorization server supports it, instead of registering; the document must
+// list the callback, so the caller chooses it (--callback-url, a loopback http URL).
 // Runs the Inspector CLI `tools/call whoami` twice with the same store (the second run must not
 // open the browser), then with its stored access token spoiled (the Inspector must refresh, not
 // open the browser, and store a new token), then the optional extra call. Prints one JSON line per run:
@@ -51,6 +55,8 @@ const { values: opt, positionals } = parseArgs({
     tool: { type: "string" },
     "tool-args": { type: "string" },
     timeout: { type: "string", default: "60000" },
+    "client-metadata-url": { type: "string" },
+    "callback-url": { type: "string" },
   },
 });
 
@@ -99,7 +105,8 @@ async function freePort() {
   await new Promise((r) => srv.close(r));
   return port;
 }
-const callback = `http://127.0.0.1:${await freePort()}/oauth/callback`;
+const callback = opt["callback-url"] ?? `http://127.0.0.1:${await freePort()}/oauth/callback`;
+const cimd = opt["client-metadata-url"] ? ["--client-metadata-url", opt["client-metadata-url"]] : [];
 
 // BROWSER (used by the bundled xdg-open) and an xdg-open on PATH (used when the bundled one is
 // missing) both run this file in --browse mode.
@@ -130,7 +137,7 @@ function browserEntries() {
 
 function runInspector(extra) {
   const before = browserEntries().length;
-  const args = ["--cli", serverUrl, "--transport", "http", "--callback-url", callback, "--format", "json", "--method", "tools/call", ...extra];
+  const args = ["--cli", serverUrl, "--transport", "http", "--callback-url", callback, ...cimd, "--format", "json", "--method", "tools/call", ...extra];
   return new Promise((resolve) => {
     const child = spawn(inspector, args, { env, stdio: ["ignore", "pipe", "pipe"] });
     let out = "";

@@ -8,7 +8,7 @@ iss. The SDK itself checks state and iss (RFC 9207) against what it sent and dis
 Usage:
   .peers/mcp-venv/bin/python py_oauth_client.py URL CLIENT_NAME [TOOL [JSON_ARGS]]
       [--redirect-uri URI] [--auth-method none|client_secret_basic|client_secret_post]
-      [--scope S] [--choice approve|deny]
+      [--scope S] [--choice approve|deny] [--client-metadata-url URL]
 
 Prints one JSON line per step, like ts_oauth_client.mjs:
   {"step":"first", "client":{...}, "authorization":{...}, "scope", "refresh_token", "claims", "whoami"}
@@ -183,6 +183,9 @@ async def main() -> int:
     ap.add_argument("--auth-method")
     ap.add_argument("--scope")
     ap.add_argument("--choice", default="approve")
+    # A client ID metadata document URL (CIMD): the SDK uses it as client_id where the
+    # authorization server supports CIMD, and registers otherwise.
+    ap.add_argument("--client-metadata-url")
     args = ap.parse_args()
 
     storage = MemoryStorage()
@@ -212,6 +215,7 @@ async def main() -> int:
         storage=storage,
         redirect_handler=redirect_handler,
         callback_handler=callback_handler,
+        client_metadata_url=args.client_metadata_url,
     )
 
     # Token endpoint traffic, to show which grant each step really used.

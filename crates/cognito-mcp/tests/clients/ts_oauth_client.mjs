@@ -5,12 +5,14 @@
 // Usage (Node 22, in place):
 //   node ts_oauth_client.mjs URL CLIENT_NAME [TOOL [JSON_ARGS]]
 //        [--redirect-uri URI] [--auth-method none|client_secret_basic|client_secret_post]
-//        [--scope S] [--choice approve|deny]
+//        [--scope S] [--choice approve|deny] [--client-metadata-url URL]
 //   URL is the MCP endpoint (http://127.0.0.1:PORT/mcp). CLIENT_NAME goes to /register: the
 //   server's public-client patterns decide whether the client gets a secret. --auth-method is sent
 //   as token_endpoint_auth_method when given (else the server chooses). --scope is the client
 //   metadata's scope, which the SDK uses only when neither WWW-Authenticate nor the protected
-//   resource metadata names scopes.
+//   resource metadata names scopes. --client-metadata-url is the client's ID metadata document
+//   (CIMD): the SDK uses that URL as its client_id where the authorization server says it
+//   supports CIMD, and registers otherwise.
 //
 // Prints one JSON line per step on stdout:
 //   {"step":"first", "client":{...registration...}, "authorization":{code,state,iss,...},
@@ -35,6 +37,7 @@ const { values: opt, positionals } = parseArgs({
     "auth-method": { type: "string" },
     scope: { type: "string" },
     choice: { type: "string", default: "approve" },
+    "client-metadata-url": { type: "string" },
   },
 });
 const [serverUrl, clientName, toolName, toolArgs] = positionals;
@@ -66,6 +69,7 @@ const provider = new MemoryProvider({
   redirectUri: opt["redirect-uri"],
   authMethod: opt["auth-method"],
   scope: opt.scope,
+  clientMetadataUrl: opt["client-metadata-url"],
   browse: (url) => headlessAuthorize(url, opt["redirect-uri"], { choice: opt.choice }),
 });
 const transportFor = () => new StreamableHTTPClientTransport(new URL(serverUrl), { authProvider: provider, fetch: loggingFetch });

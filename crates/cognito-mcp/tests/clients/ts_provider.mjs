@@ -30,6 +30,11 @@ export class MemoryProvider {
   get redirectUrl() {
     return this.#options.redirectUri;
   }
+  // A client ID metadata document URL: the SDK uses it as client_id where the authorization
+  // server supports CIMD, instead of registering.
+  get clientMetadataUrl() {
+    return this.#options.clientMetadataUrl;
+  }
   get clientMetadata() {
     const m = {
       client_name: this.#options.clientName,

@@ -14,6 +14,7 @@ use rmcp::transport::TokioChildProcess;
 use rmcp::{RoleClient, ServiceExt};
 use serde_json::Value;
 
+pub mod cimd;
 pub mod drivers;
 pub mod fault;
 pub mod lambda;
