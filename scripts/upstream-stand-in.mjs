@@ -81,7 +81,11 @@
 //   knows no session (sub "johndoe", scope from the body or "dummy"). This script maps refresh
 //   tokens to the signed-in user, client and scope, shapes refreshed tokens the same way, and,
 //   like Cognito without rotation, returns no refresh_token on refresh (the old one stays
-//   valid). --rotate-refresh-tokens returns a new one and retires the old.
+//   valid). --rotate-refresh-tokens returns a new one and retires the old, at once or, with
+//   --refresh-grace SECONDS (0 to 60: the app client's RefreshTokenRotation
+//   RetryGracePeriodSeconds [doc]), after that long, so a client's retry still works. Not
+//   modelled: that the new token lives only for the old one's remaining lifetime [doc] (refresh
+//   tokens here do not expire).
 // - Tokens as Cognito shapes them (this script's beforeTokenSigning):
 //   access: sub, iss, client_id, origin_jti, event_id, token_use "access", scope (the authorize
 //   request's scope), auth_time, exp, iat, jti, username, cognito:groups (only when the user has
@@ -152,6 +156,36 @@
 //     without a fragment, else an error page) is bound to the code; the access token's `aud` is
 //     that resource, and stays so on refresh. A `resource` on the token request must be the
 //     code's, else 400 invalid_target. Without one, no `aud` (as before).
+//   - Client ID metadata documents (CIMD) [doc: "Client ID metadata documents (CIMD) - Amazon
+//     Cognito", CreateCIMDPolicy, CIMDPolicyType; shapes from botocore 1.44.8's cognito-idp
+//     model]. A CIMD policy maps 1 to 5 https URL patterns (12 to 256 characters of
+//     ^https://[!$-;=@-\[\]_a-z~]+$, `*` a wildcard) to one existing app client: --client-id, a
+//     registered client, or the M2M client. At /oauth2/authorize an https client_id matching a
+//     policy is fetched (https only, trusting only --cimd-ca's CA, no redirects followed, 5 s, 5
+//     KiB) and used as the client's registration; one matching no policy is never fetched, and
+//     gets an error page (invalid_client). Cached per policy and URL for the document's
+//     Cache-Control max-age when it lies between one day and one year, else the policy's
+//     CacheDuration (default 86400) [doc]. The document must be public
+//     (token_endpoint_auth_method none or absent) and may not ask for client_credentials [doc];
+//     its grants are those it and the app client both allow [doc], and it needs
+//     authorization_code. Inferred where Cognito does not say, the stricter reading each time:
+//     `*` in the host matches letters, digits and hyphens only (never a dot), in the path any
+//     run; the URL must follow the CIMD draft (a path, no fragment, credentials or dot
+//     segments) and be written canonically; the document's client_id must be its URL; the
+//     callback must be one of its redirect_uris exactly; scopes within the document's `scope`
+//     (when it has one) and the app client's (--client-scopes for --client-id; default any);
+//     PKCE S256 required (else a redirect with invalid_request); the tokens' client_id (and the
+//     id token's aud) is the policy's app client; discovery lists
+//     client_id_metadata_document_supported: true once the pool has a policy. Not modelled: the
+//     document's logo and other display fields (Cognito's managed login shows no consent page).
+//   - The CIMD-policy API at POST / (JSON 1.1, X-Amz-Target AWSCognitoIdentityProviderService.OP;
+//     requests are not SigV4-checked): CreateCIMDPolicy, DescribeCIMDPolicy, ListCIMDPolicies
+//     (summaries without URLPatterns), UpdateCIMDPolicy (ClientId and URLPatterns required and
+//     replaced; PolicyName and CacheDuration kept when omitted), DeleteCIMDPolicy,
+//     ListClientMetadataURLs (URL, CachedDate, ExpirationDate) and UpdateClientMetadataURLState
+//     (Action REFRESH or INVALIDATE; a URL not cached is CachedCIMDURLDoesNotExistException).
+//     The member names, constraints and errors are the model's; a policy whose app client is
+//     gone keeps existing without ClientId [doc]. Errors are 400 {"__type", "message"}.
 //   - Discovery adds registration_endpoint (unless --dcr off). Cognito's discovery lists no
 //     code_challenge_methods_supported (reported up to 2026-08; MCP clients refuse an
 //     authorization server without it), so neither does this one, unless --discovery-s256 says

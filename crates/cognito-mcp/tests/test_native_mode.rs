@@ -401,7 +401,7 @@ async fn the_inspector_registers_with_the_pool_and_calls_tools() {
 }
 
 /// `check` in native mode against `stand_in`'s discovery, for a pool with a domain.
-async fn check(stand_in: &[&str]) -> (i32, String) {
+async fn check(stand_in: &[&str], with_policy: bool) -> (i32, String) {
     let pool = new_pool().await;
     cognito_mcp_testkit::sdk_client()
         .await
@@ -417,6 +417,20 @@ async fn check(stand_in: &[&str]) -> (i32, String) {
     let mut args = vec!["--cognito-paths", "--native", "--issuer-host", "127.0.0.1"];
     args.extend_from_slice(stand_in);
     let upstream = StandIn::start_with("alice", &[], &args).await;
+    if with_policy {
+        let origin = url::Url::parse(&upstream.issuer)
+            .expect("issuer")
+            .origin()
+            .ascii_serialization();
+        let (status, body) = cognito_api(
+            &origin,
+            "CreateCIMDPolicy",
+            json!({"UserPoolId": "us-east-1_StandIn", "ClientId": UPSTREAM_CLIENT,
+                   "PolicyName": "p", "URLPatterns": ["https://clients.example.com/*"]}),
+        )
+        .await;
+        assert_eq!(status, 200, "{body}");
+    }
     let (status, stdout, stderr) = common::run_cli(
         &["check"],
         &[
@@ -430,7 +444,7 @@ async fn check(stand_in: &[&str]) -> (i32, String) {
 
 #[tokio::test]
 async fn check_recommends_native_mode_for_a_pool_that_can_be_the_authorization_server() {
-    let (status, out) = check(&["--discovery-s256"]).await;
+    let (status, out) = check(&["--discovery-s256"], false).await;
     assert_eq!(status, 0, "{out}");
     assert!(
         out.contains("ok: native mode: PKCE S256 is listed"),
@@ -446,7 +460,7 @@ async fn check_recommends_native_mode_for_a_pool_that_can_be_the_authorization_s
 #[tokio::test]
 async fn check_fails_native_mode_where_clients_cannot_sign_in_and_says_why() {
     // Today's Cognito discovery (no S256: a risk), and no registration at all (a blocker).
-    let (status, out) = check(&["--dcr", "off"]).await;
+    let (status, out) = check(&["--dcr", "off"], false).await;
     assert_eq!(status, 1, "{out}");
     assert!(
         out.contains("warning: native mode: code_challenge_methods_supported does not list S256"),
@@ -457,6 +471,18 @@ async fn check_fails_native_mode_where_clients_cannot_sign_in_and_says_why() {
         "{out}"
     );
     assert!(out.contains("note: recommendation: proxy mode"), "{out}");
+}
+
+#[tokio::test]
+async fn check_sees_client_id_metadata_documents_once_the_pool_has_a_cimd_policy() {
+    // No dynamic registration, but a CIMD policy: 2026-07-28 clients can sign in.
+    let (status, out) = check(&["--discovery-s256", "--dcr", "off"], true).await;
+    assert_eq!(status, 0, "{out}");
+    assert!(
+        out.contains("ok: native mode: client ID metadata documents are supported"),
+        "{out}"
+    );
+    assert!(!out.contains("no way to register"), "{out}");
 }
 
 #[tokio::test]
