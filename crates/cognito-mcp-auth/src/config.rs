@@ -196,6 +196,75 @@ pub struct AuthTable {
     pub(crate) login: LoginTable,
     #[serde(default)]
     pub(crate) limits: LimitsTable,
+    #[serde(default)]
+    pub(crate) cimd: CimdTable,
+}
+
+/// The `[auth.cimd]` table, as written. [`CimdPolicy`] has what each key means.
+#[derive(Debug, Default, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+#[non_exhaustive]
+pub struct CimdTable {
+    #[serde(default)]
+    pub(crate) url_patterns: Vec<String>,
+    pub(crate) cache_duration_secs: Option<u64>,
+}
+
+/// Native mode's client ID metadata documents: the pool's CIMD policy, which `cognito-mcp
+/// deploy template` writes (`AWS::Cognito::CIMDPolicy`). Cognito, not this server, fetches the
+/// documents and applies the policy.
+#[derive(Debug, Default, Clone, PartialEq, Eq)]
+#[non_exhaustive]
+pub struct CimdPolicy {
+    /// `auth.cimd.url_patterns`: the https URLs (`*` a wildcard) of the metadata documents the
+    /// pool accepts as clients; 1 to 5, or none for no policy.
+    pub url_patterns: Vec<String>,
+    /// `auth.cimd.cache_duration_secs`: how long Cognito keeps a document whose `Cache-Control`
+    /// sets no max-age between a day and a year; one day (Cognito's default) to one year.
+    pub cache_duration_secs: Option<u64>,
+}
+
+/// The shortest and longest time Cognito caches a metadata document (`CacheDuration`).
+pub const CIMD_CACHE_SECS: std::ops::RangeInclusive<u64> = 86_400..=31_556_952;
+
+impl CimdPolicy {
+    /// What Cognito's `CreateCIMDPolicy` would refuse, as what to fix.
+    pub fn problems(&self) -> Vec<Problem> {
+        let mut out = Vec::new();
+        if self.url_patterns.len() > 5 {
+            out.push(Problem::new(format!(
+                "auth.cimd.url_patterns lists {} patterns; a CIMD policy holds at most 5 (join \
+                 clients under one host with a * wildcard)",
+                self.url_patterns.len()
+            )));
+        }
+        for p in &self.url_patterns {
+            let allowed = |c: char| matches!(c, '!' | '$'..=';' | '=' | '@'..='[' | ']' | '_' | 'a'..='z' | '~');
+            let rest = p.strip_prefix("https://").unwrap_or_default();
+            if !(12..=256).contains(&p.len()) || rest.is_empty() || !rest.chars().all(allowed) {
+                out.push(Problem::new(format!(
+                    "auth.cimd.url_patterns has {p:?}; a pattern is an https URL of 12 to 256 \
+                     characters without a query or fragment, * as a wildcard, like \
+                     \"https://clients.example.com/mcp/*\""
+                )));
+            }
+        }
+        if let Some(secs) = self.cache_duration_secs
+            && !CIMD_CACHE_SECS.contains(&secs)
+        {
+            out.push(Problem::new(format!(
+                "auth.cimd.cache_duration_secs is {secs}; Cognito caches documents for 86400 (a \
+                 day, its default) to 31556952 seconds (a year)"
+            )));
+        }
+        if self.cache_duration_secs.is_some() && self.url_patterns.is_empty() {
+            out.push(Problem::new(
+                "auth.cimd.cache_duration_secs is set, but auth.cimd.url_patterns is empty; list \
+                 the patterns of the documents to accept, or remove it",
+            ));
+        }
+        out
+    }
 }
 
 /// The `[auth.limits]` table, as written. [`Limits`] has what each key means.
@@ -512,6 +581,8 @@ pub struct AuthConfig {
     /// Proxy mode; `None` unless `auth.mode = "proxy"` (or `COGNITO_MCP_AUTH_ENABLED` /
     /// `auth.enabled`).
     pub proxy: Option<ProxyConfig>,
+    /// `[auth.cimd]`: native mode's CIMD policy, for `deploy template`.
+    pub cimd: CimdPolicy,
     /// The Redis server the instances share (`COGNITO_MCP_REDIS_URL`, `auth.redis_*`), read in
     /// every mode; proxy mode's store uses it when `auth.store = "redis"` (and copies it into
     /// [`ProxyConfig`]).
@@ -928,6 +999,10 @@ impl AuthConfig {
             },
             mode,
             proxy,
+            cimd: CimdPolicy {
+                url_patterns: auth.cimd.url_patterns,
+                cache_duration_secs: auth.cimd.cache_duration_secs,
+            },
             redis,
             read_problems,
         })
@@ -1156,6 +1231,16 @@ impl AuthConfig {
             out.push(Problem::new(format!(
                 "the public URL {url:?} is not an http(s) URL; set COGNITO_MCP_PUBLIC_URL to the \
                  URL clients use, like https://mcp.example.com"
+            )));
+        }
+        out.extend(self.cimd.problems());
+        if !self.cimd.url_patterns.is_empty() && self.mode != AuthMode::Native {
+            out.push(Problem::new(format!(
+                "auth.cimd.url_patterns is set, but auth.mode is \"{}\"; a CIMD policy serves \
+                 native mode (the pool signs clients in), so set auth.mode = \"native\" or \
+                 remove [auth.cimd] (proxy mode takes metadata documents itself: \
+                 auth.dcr.client_id_metadata_documents)",
+                self.mode.name()
             )));
         }
         for (id, scopes) in &self.machine_clients {

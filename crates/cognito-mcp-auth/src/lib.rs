@@ -23,7 +23,7 @@ pub use authz::{
 pub use caller::{Caller, Forbidden, NoCaller, Requirement};
 pub use cognito::{CognitoAuth, CognitoAuthBuilder, SetupError};
 pub use cognito_jwt::{Principal, ScopePolicy};
-pub use config::{AuthConfig, AuthMode, ConfigError, ProxyConfig};
+pub use config::{AuthConfig, AuthMode, CimdPolicy, ConfigError, ProxyConfig};
 #[cfg(feature = "login")]
 pub use login::{CognitoLogin, LoginConfig};
 pub use readiness::{CheckState, Readiness};

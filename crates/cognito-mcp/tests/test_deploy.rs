@@ -134,6 +134,149 @@ fn cfn_lint(template: &Value) -> (i32, String) {
     )
 }
 
+/// Native mode with a CIMD policy: the pool is the MCP clients' authorization server.
+fn native(text: String) -> String {
+    set(
+        text,
+        &[(
+            "url_patterns = []",
+            "url_patterns = [\"https://clients.example.com/mcp/*\", \"https://*.tools.example.net/client.json\"]\ncache_duration_secs = 604800",
+        )],
+    )
+}
+
+/// The parts of a template that cfn-lint 1.58.0 (the newest on PyPI, 2026-12; its schemas are
+/// of 2026-10-20) does not know yet, taken out: the `AWS::Cognito::CIMDPolicy` resources and the
+/// pool's `DcrConfiguration`. [`documented_native_parts`] checks them instead.
+fn known_to_cfn_lint(mut t: Value) -> Value {
+    if let Some(resources) = t["Resources"].as_object_mut() {
+        resources.retain(|_, r| r["Type"] != "AWS::Cognito::CIMDPolicy");
+        for r in resources.values_mut() {
+            if r["Type"] == "AWS::Cognito::UserPool"
+                && let Some(p) = r["Properties"].as_object_mut()
+            {
+                p.remove("DcrConfiguration");
+            }
+        }
+    }
+    t
+}
+
+/// Problems of the native-mode parts against their documentation: `AWS::Cognito::UserPool
+/// DcrConfiguration` (AllowedScopes, AuthenticatedGrantTypes, EnableStatus Enabled|Disabled,
+/// OpenDcrEnabled, OpenDcrGrantTypes; the grant types Cognito's OAuthFlowType: code, implicit,
+/// client_credentials; at most 3, and 50 scopes) and `AWS::Cognito::CIMDPolicy` (CacheDuration
+/// 86400 to 31556952, ClientId, PolicyName of 1 to 32 characters, URLPatterns 1 to 5 of 12 to
+/// 256 characters matching ^https://[!$-;=@-\[\]_a-z~]+$, UserPoolId), as the CloudFormation
+/// reference and the cognito-idp API model (botocore 1.44.8) give them.
+fn documented_native_parts(t: &Value) -> Vec<String> {
+    let mut out = Vec::new();
+    let flows = |v: &Value, name: &str, out: &mut Vec<String>| match v.as_array() {
+        Some(a) if a.len() <= 3 => {
+            for f in a {
+                if !["code", "implicit", "client_credentials"].contains(&f.as_str().unwrap_or("")) {
+                    out.push(format!("{name} has {f}, not an OAuthFlowType"));
+                }
+            }
+        }
+        _ => out.push(format!(
+            "{name} is not a list of at most 3 grant types: {v}"
+        )),
+    };
+    for (id, r) in t["Resources"].as_object().expect("resources") {
+        let p = &r["Properties"];
+        if r["Type"] == "AWS::Cognito::UserPool"
+            && let Some(dcr) = p.get("DcrConfiguration")
+        {
+            for key in dcr.as_object().expect("an object").keys() {
+                if ![
+                    "AllowedScopes",
+                    "AuthenticatedGrantTypes",
+                    "EnableStatus",
+                    "OpenDcrEnabled",
+                    "OpenDcrGrantTypes",
+                ]
+                .contains(&key.as_str())
+                {
+                    out.push(format!("{id}: DcrConfiguration has no property {key}"));
+                }
+            }
+            if !["Enabled", "Disabled"].contains(&dcr["EnableStatus"].as_str().unwrap_or("")) {
+                out.push(format!("{id}: EnableStatus {}", dcr["EnableStatus"]));
+            }
+            if !dcr["OpenDcrEnabled"].is_boolean() {
+                out.push(format!("{id}: OpenDcrEnabled is not a boolean"));
+            }
+            flows(&dcr["OpenDcrGrantTypes"], "OpenDcrGrantTypes", &mut out);
+            flows(
+                &dcr["AuthenticatedGrantTypes"],
+                "AuthenticatedGrantTypes",
+                &mut out,
+            );
+            match dcr["AllowedScopes"].as_array() {
+                Some(a)
+                    if a.len() <= 50
+                        && a.iter().all(|s| {
+                            s.as_str().is_some_and(|s| {
+                                (1..=256).contains(&s.len()) && !s.contains(['"', '\\', ' '])
+                            })
+                        }) => {}
+                _ => out.push(format!("{id}: AllowedScopes {}", dcr["AllowedScopes"])),
+            }
+        }
+        if r["Type"] == "AWS::Cognito::CIMDPolicy" {
+            for key in p.as_object().expect("properties").keys() {
+                if ![
+                    "CacheDuration",
+                    "ClientId",
+                    "PolicyName",
+                    "URLPatterns",
+                    "UserPoolId",
+                ]
+                .contains(&key.as_str())
+                {
+                    out.push(format!("{id}: CIMDPolicy has no property {key}"));
+                }
+            }
+            for required in ["ClientId", "PolicyName", "URLPatterns", "UserPoolId"] {
+                if p.get(required).is_none() {
+                    out.push(format!("{id}: {required} is missing"));
+                }
+            }
+            if let Some(d) = p.get("CacheDuration")
+                && !d
+                    .as_u64()
+                    .is_some_and(|d| (86_400..=31_556_952).contains(&d))
+            {
+                out.push(format!("{id}: CacheDuration {d}"));
+            }
+            if !p["PolicyName"]
+                .as_str()
+                .is_some_and(|n| (1..=32).contains(&n.chars().count()))
+            {
+                out.push(format!("{id}: PolicyName {}", p["PolicyName"]));
+            }
+            let allowed = |c: char| matches!(c, '!' | '$'..=';' | '=' | '@'..='[' | ']' | '_' | 'a'..='z' | '~');
+            match p["URLPatterns"].as_array() {
+                Some(a) if (1..=5).contains(&a.len()) => {
+                    for u in a {
+                        let ok = u.as_str().is_some_and(|u| {
+                            (12..=256).contains(&u.len())
+                                && u.strip_prefix("https://")
+                                    .is_some_and(|r| !r.is_empty() && r.chars().all(allowed))
+                        });
+                        if !ok {
+                            out.push(format!("{id}: URL pattern {u}"));
+                        }
+                    }
+                }
+                _ => out.push(format!("{id}: URLPatterns {}", p["URLPatterns"])),
+            }
+        }
+    }
+    out
+}
+
 /// The variants every test below generates.
 fn variants() -> Vec<(&'static str, tempfile::TempDir, PathBuf)> {
     let mut out = Vec::new();
@@ -145,6 +288,17 @@ fn variants() -> Vec<(&'static str, tempfile::TempDir, PathBuf)> {
     out.push(("everything", d, p));
     let (d, p) = config(&["--domain", "lite-pool"], lite);
     out.push(("lite plan, V1 trigger, no MFA, no role", d, p));
+    let (d, p) = config(
+        &[
+            "--native",
+            "--domain",
+            "native-mcp",
+            "--public-url",
+            "https://mcp.example.com",
+        ],
+        native,
+    );
+    out.push(("native", d, p));
     out
 }
 
@@ -299,9 +453,41 @@ fn init_and_template_refuse_bad_input_naming_what_to_fix() {
 fn every_generated_template_passes_cfn_lint() {
     for (name, _dir, path) in variants() {
         let t = template(&path);
-        let (status, out) = cfn_lint(&t);
+        let (status, out) = cfn_lint(&known_to_cfn_lint(t.clone()));
         assert_eq!(status, 0, "{name}: cfn-lint found\n{out}");
+        let problems = documented_native_parts(&t);
+        assert!(problems.is_empty(), "{name}: {problems:?}");
     }
+    // cfn-lint does not know the native parts yet (when it does, lint them and drop
+    // known_to_cfn_lint): the day it learns them, this fails.
+    let (_d, path) = config(
+        &[
+            "--native",
+            "--domain",
+            "n-mcp",
+            "--public-url",
+            "https://mcp.example.com",
+        ],
+        native,
+    );
+    let (status, out) = cfn_lint(&template(&path));
+    assert_ne!(status, 0, "{out}");
+    assert!(
+        out.contains("AWS::Cognito::CIMDPolicy") && out.contains("DcrConfiguration"),
+        "{out}"
+    );
+    // And the documented-properties check can fail too.
+    let mut t = template(&path);
+    t["Resources"]["CimdPolicy"]["Properties"]["URLPatterns"] =
+        serde_json::json!(["http://a.example.com/*"]);
+    t["Resources"]["UserPool"]["Properties"]["DcrConfiguration"]["OpenDcrGrantTypes"] =
+        serde_json::json!(["authorization_code"]);
+    assert_eq!(
+        documented_native_parts(&t).len(),
+        2,
+        "{:?}",
+        documented_native_parts(&t)
+    );
     // The check can fail: a property CloudFormation does not have is reported.
     let (_d, path) = config(&["--domain", "my-mcp-test"], |t| t);
     let mut t = template(&path);
@@ -540,7 +726,7 @@ fn cdk_app_synthesizes_to_the_cloudformation_resources() {
     );
     for (name, _dir, path) in variants()
         .into_iter()
-        .filter(|(n, _, _)| ["default", "everything"].contains(n))
+        .filter(|(n, _, _)| ["default", "everything", "native"].contains(n))
     {
         let dir = path.parent().expect("dir");
         let app = dir.join("infrastructure");
@@ -759,4 +945,187 @@ async fn the_templates_pool_applied_to_moto_serves_tokens_and_tools() {
         "{:?}",
         reply.body
     );
+}
+
+#[test]
+fn native_templates_make_the_pool_the_authorization_server() {
+    let (_d, path) = config(
+        &[
+            "--native",
+            "--domain",
+            "native-mcp",
+            "--public-url",
+            "https://mcp.example.com",
+        ],
+        native,
+    );
+    let t = template(&path);
+    let r = &t["Resources"];
+    let rs = "https://mcp.example.com/mcp";
+    // The resource server is named for the MCP URL, the resource tokens are bound to.
+    assert_eq!(r["ResourceServer"]["Properties"]["Identifier"], rs);
+    let dcr = &r["UserPool"]["Properties"]["DcrConfiguration"];
+    assert_eq!(dcr["EnableStatus"], "Enabled");
+    assert_eq!(
+        dcr["OpenDcrEnabled"], true,
+        "init's default: MCP clients hold no initial token"
+    );
+    assert_eq!(dcr["OpenDcrGrantTypes"], serde_json::json!(["code"]));
+    assert_eq!(
+        dcr["AllowedScopes"],
+        serde_json::json!([
+            format!("{rs}/admin"),
+            format!("{rs}/read"),
+            format!("{rs}/write")
+        ])
+    );
+    // The public client the policy maps documents to: no secret, code only, rotation.
+    let client = &r["McpClients"]["Properties"];
+    assert_eq!(client["GenerateSecret"], false);
+    assert_eq!(client["AllowedOAuthFlows"], serde_json::json!(["code"]));
+    assert_eq!(client["RefreshTokenRotation"]["Feature"], "ENABLED");
+    let policy = &r["CimdPolicy"]["Properties"];
+    assert_eq!(policy["ClientId"], serde_json::json!({"Ref": "McpClients"}));
+    assert_eq!(policy["CacheDuration"], 604_800);
+    assert_eq!(
+        policy["URLPatterns"],
+        serde_json::json!([
+            "https://clients.example.com/mcp/*",
+            "https://*.tools.example.net/client.json"
+        ])
+    );
+    assert!(t["Outputs"]["RegistrationEndpoint"].is_object());
+    assert!(t["Outputs"]["McpClientId"].is_object());
+
+    // Registration authenticated, or off; no patterns, no policy.
+    let (_d, path) = config(
+        &[
+            "--native",
+            "--domain",
+            "native-mcp",
+            "--public-url",
+            "https://mcp.example.com",
+        ],
+        |t| set(t, &[("dcr = \"open\"", "dcr = \"authenticated\"")]),
+    );
+    let t = template(&path);
+    assert_eq!(
+        t["Resources"]["UserPool"]["Properties"]["DcrConfiguration"]["OpenDcrEnabled"],
+        false
+    );
+    assert!(t["Resources"].get("CimdPolicy").is_none());
+    let (_d, path) = config(
+        &[
+            "--native",
+            "--domain",
+            "native-mcp",
+            "--public-url",
+            "https://mcp.example.com",
+        ],
+        |t| set(t, &[("dcr = \"open\"", "dcr = \"off\"")]),
+    );
+    let t = template(&path);
+    assert!(
+        t["Resources"]["UserPool"]["Properties"]
+            .get("DcrConfiguration")
+            .is_none()
+    );
+    assert!(t["Outputs"].get("RegistrationEndpoint").is_none());
+}
+
+#[test]
+fn native_templates_refuse_what_native_mode_cannot_serve() {
+    let refused = |edit: &dyn Fn(String) -> String, expect: &str| {
+        let (_d, path) = config(
+            &[
+                "--native",
+                "--domain",
+                "native-mcp",
+                "--public-url",
+                "https://mcp.example.com",
+            ],
+            edit,
+        );
+        let dir = path.parent().expect("dir");
+        let (status, _, stderr) = cli_in(
+            dir,
+            &[
+                "--config",
+                path.to_str().expect("utf-8"),
+                "deploy",
+                "template",
+            ],
+        );
+        assert_ne!(status, 0, "{expect}");
+        assert!(stderr.contains(expect), "{expect}: {stderr}");
+    };
+    refused(
+        &|t| {
+            set(
+                t,
+                &[("feature_plan = \"essentials\"", "feature_plan = \"lite\"")],
+            )
+        },
+        "needs deploy.feature_plan = \"essentials\" or \"plus\"",
+    );
+    refused(
+        &|t| set(t, &[("domain = \"native-mcp\"", "")]),
+        "needs deploy.domain",
+    );
+    refused(
+        &|t| {
+            set(
+                t,
+                &[(
+                    "resource_server = \"https://mcp.example.com/mcp\"",
+                    "resource_server = \"mcp\"",
+                )],
+            )
+        },
+        "in native mode it is the MCP URL",
+    );
+    refused(
+        &|t| {
+            set(
+                t,
+                &[(
+                    "url_patterns = []",
+                    "url_patterns = [\"https://a.example.com/?x=1\"]",
+                )],
+            )
+        },
+        "without a query or fragment",
+    );
+    refused(
+        &|t| {
+            set(
+                t,
+                &[(
+                    "url_patterns = []",
+                    "url_patterns = [\"https://a.example.com/*\"]\ncache_duration_secs = 60",
+                )],
+            )
+        },
+        "86400",
+    );
+    refused(
+        &|t| set(t, &[("dcr = \"open\"", "dcr = \"anyone\"")]),
+        "deploy.dcr is \"anyone\"",
+    );
+    // And init itself: native mode with no domain is refused before any file is written.
+    let dir = tempfile::tempdir().expect("temp dir");
+    let (status, _, stderr) = cli_in(
+        dir.path(),
+        &[
+            "deploy",
+            "init",
+            "--oauth",
+            "cognito",
+            "--native",
+            "--no-domain",
+        ],
+    );
+    assert_ne!(status, 0);
+    assert!(stderr.contains("--no-domain"), "{stderr}");
+    assert!(!dir.path().join("cognito-mcp.toml").exists());
 }

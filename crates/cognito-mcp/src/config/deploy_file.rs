@@ -37,6 +37,10 @@ pub(crate) struct DeployFile {
     /// The AWS service that assumes the server role when the server is not on Lambda;
     /// default `ecs-tasks.amazonaws.com`.
     pub(crate) server_role_service: Option<String>,
+    /// Native mode's dynamic client registration at the pool (`DcrConfiguration`): `open`
+    /// (default; no initial access token), `authenticated` (an initial access token with
+    /// `aws.cognito/dcr/register`) or `off`.
+    pub(crate) dcr: Option<String>,
     /// The resource server's scopes, name to description; default read, write, admin.
     pub(crate) scopes: Option<BTreeMap<String, String>>,
     #[serde(default)]

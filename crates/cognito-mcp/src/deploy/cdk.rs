@@ -29,6 +29,14 @@ const VERBATIM: &[&str] = &[
     "Variables",
 ];
 
+/// Resource types aws-cdk-lib has no L1 class for yet (2.278.0, the newest on npm in 2026-12,
+/// lacks them): written as `cdk.CfnResource` with the CloudFormation properties as they are.
+const UNTYPED_KINDS: &[&str] = &["AWS::Cognito::CIMDPolicy"];
+
+/// Properties an L1 class does not know yet: set with `addPropertyOverride`, which writes them
+/// into the synthesized template as they are.
+const UNTYPED_PROPERTIES: &[(&str, &str)] = &[("AWS::Cognito::UserPool", "DcrConfiguration")];
+
 /// The files of the CDK app, path to text.
 pub(crate) fn app(template: &Template) -> BTreeMap<&'static str, String> {
     let mut files = BTreeMap::new();
@@ -281,7 +289,11 @@ fn stack(t: &Template) -> String {
         resources: t.resources.iter().map(|r| r.id.clone()).collect(),
     };
     let mut imports: BTreeMap<String, String> = BTreeMap::new();
-    for r in &t.resources {
+    for r in t
+        .resources
+        .iter()
+        .filter(|r| !UNTYPED_KINDS.contains(&r.kind))
+    {
         let (alias, _, module) = class(r.kind);
         imports.insert(alias, module);
     }
@@ -324,18 +336,53 @@ fn stack(t: &Template) -> String {
     let used = referenced(t);
     for r in &t.resources {
         let (alias, class_name, _) = class(r.kind);
-        let binding = if used.contains(&r.id) {
+        let mut properties = r.properties.clone();
+        let overrides: Vec<(&str, Value)> = UNTYPED_PROPERTIES
+            .iter()
+            .filter(|(kind, _)| *kind == r.kind)
+            .filter_map(|(_, name)| {
+                properties
+                    .as_object_mut()
+                    .and_then(|m| m.remove(*name))
+                    .map(|v| (*name, v))
+            })
+            .collect();
+        let binding = if used.contains(&r.id) || !overrides.is_empty() {
             format!("const {} = ", var(&r.id))
         } else {
             String::new()
         };
-        let _ = write!(
-            out,
-            "\n    {binding}new {alias}.{class_name}(this, {}, ",
-            string(&r.id)
-        );
-        expr(&r.properties, false, &names, 2, &mut out);
-        out.push_str(");\n");
+        if UNTYPED_KINDS.contains(&r.kind) {
+            let _ = write!(
+                out,
+                "\n    // {} is not in aws-cdk-lib yet: its CloudFormation properties as they are.\n    \
+                 {binding}new cdk.CfnResource(this, {}, {{\n      type: {},\n      properties: ",
+                r.kind,
+                string(&r.id),
+                string(r.kind)
+            );
+            expr(&properties, true, &names, 3, &mut out);
+            out.push_str(",\n    });\n");
+        } else {
+            let _ = write!(
+                out,
+                "\n    {binding}new {alias}.{class_name}(this, {}, ",
+                string(&r.id)
+            );
+            expr(&properties, false, &names, 2, &mut out);
+            out.push_str(");\n");
+        }
+        for (name, value) in &overrides {
+            let _ = write!(
+                out,
+                "    // {name} is not in aws-cdk-lib's {class_name} yet: set as CloudFormation writes it.\n    \
+                 {}.addPropertyOverride({}, ",
+                var(&r.id),
+                string(name)
+            );
+            expr(value, true, &names, 2, &mut out);
+            out.push_str(");\n");
+        }
         for d in &r.depends_on {
             let _ = writeln!(out, "    {}.addResourceDependency({});", var(&r.id), var(d));
         }

@@ -5,7 +5,17 @@ use std::collections::BTreeSet;
 
 use super::spec::DeploySpec;
 use crate::config::{Problem, Settings};
+use cognito_mcp_auth::AuthMode;
 use cognito_mcp_auth::config::StoreKind;
+
+/// Native mode's MCP URL, which its resource server is named for: `server.public_url` + `/mcp`.
+pub(crate) fn mcp_url(settings: &Settings) -> Option<String> {
+    settings
+        .auth
+        .public_url
+        .as_ref()
+        .map(|u| format!("{u}/mcp"))
+}
 
 /// The proxy's callback URLs, which the app client must allow.
 pub(crate) fn callback_urls(settings: &Settings) -> Vec<String> {
@@ -88,6 +98,38 @@ pub(crate) fn problems(settings: &Settings, spec: &DeploySpec) -> Vec<Problem> {
              instances share no disk, so sign-ins must live in Redis",
             p.store.name()
         )));
+    }
+    problems.extend(settings.auth.cimd.problems());
+    if settings.auth.mode == AuthMode::Native {
+        if spec.feature_plan == "lite" {
+            problems.push(Problem::new(
+                "auth.mode = \"native\" needs deploy.feature_plan = \"essentials\" or \"plus\": \
+                 the Lite plan has neither dynamic client registration, client ID metadata \
+                 documents nor resource binding",
+            ));
+        }
+        if spec.domain.is_none() {
+            problems.push(Problem::new(
+                "auth.mode = \"native\" needs deploy.domain: the pool's managed login is the \
+                 MCP clients' authorization server",
+            ));
+        }
+        match mcp_url(settings) {
+            None => problems.push(Problem::new(
+                "auth.mode = \"native\" needs server.public_url: the resource server is named \
+                 for the MCP URL, which tokens are bound to",
+            )),
+            Some(url) if settings.auth.resource_server != url => {
+                problems.push(Problem::new(format!(
+                    "auth.resource_server is {:?}; in native mode it is the MCP URL, {url:?}: \
+                     Cognito binds a token to the resource a client names (the MCP URL), so the \
+                     scopes belong to the resource server of that name; set \
+                     auth.resource_server = {url:?} and name the scopes {url}/read and so on",
+                    settings.auth.resource_server
+                )));
+            }
+            Some(_) => {}
+        }
     }
     problems
 }

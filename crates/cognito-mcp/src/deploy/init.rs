@@ -20,6 +20,11 @@ pub(crate) struct InitArgs {
     /// No domain: the server's own sign-in page signs users in instead of the hosted UI.
     #[arg(long)]
     no_domain: bool,
+    /// Native mode: the pool itself is the MCP clients' authorization server (its dynamic
+    /// client registration, client ID metadata documents and resource binding); the server only
+    /// verifies tokens bound to it. Needs the domain and the Essentials or Plus plan.
+    #[arg(long, conflicts_with_all = ["no_domain", "callback_urls"])]
+    native: bool,
     /// The URL MCP clients reach the server at, without /mcp.
     #[arg(long, default_value = "http://localhost:8080")]
     public_url: String,
@@ -150,28 +155,41 @@ fn render(args: &InitArgs) -> anyhow::Result<String> {
             "# No domain: the server's own sign-in page signs users in ([auth.login]).".to_owned(),
         ),
     };
-    let defaults = cognito_mcp_auth::DcrPolicy::for_resource_server("mcp");
-    Ok(format!(
-        r#"# cognito-mcp configuration, written by `cognito-mcp deploy init --oauth cognito`.
-#
-# The server reads [cognito], [server] and [auth]; environment variables override them
-# (docs/configuration.md). `cognito-mcp deploy template` turns [deploy], with the scopes and
-# groups of [auth], into the pool's infrastructure (docs/deployment.md).
+    let auth = if args.native {
+        let rs = format!("{public_url}/mcp");
+        format!(
+            r#"[auth]
+# Native mode: the pool is the MCP clients' authorization server. They register with it
+# (dynamic client registration, [deploy] dcr) or sign in by a client ID metadata document
+# ([auth.cimd]), and ask for tokens bound to this server (resource); this server verifies them.
+mode = "native"
+# The resource server is named for the MCP URL, the resource tokens are bound to; its scopes
+# are {rs}/read, /write and /admin.
+resource_server = {rs_q}
 
-[cognito]
-region = {region}
-# After the stack is deployed, set these from its outputs (UserPoolId, ClientId), here or as
-# COGNITO_USER_POOL_ID and COGNITO_CLIENT_ID; the client secret only as COGNITO_CLIENT_SECRET.
-# user_pool_id = "{region_raw}_XXXXXXXXX"
-# client_id = "..."
+# The scopes each Cognito group grants (the template creates these groups).
+[auth.group_scopes]
+Admins = [{read}, {write}, {admin}]
+Developers = [{read}, {write}]
+ReadOnly = [{read}]
 
-[server]
-# The URL MCP clients reach this server at, without /mcp.
-public_url = {public_url}
-
-[auth]
-# Verify Cognito tokens, and act as the OAuth authorization server MCP clients register with
-# (Cognito has no dynamic client registration); sign-in itself is Cognito's.
+# Client ID metadata documents: the https URLs (* a wildcard, at most 5 patterns) of the MCP
+# clients' documents the pool accepts. The template makes them a CIMD policy. For example:
+# url_patterns = ["https://clients.example.com/mcp/*"]
+[auth.cimd]
+url_patterns = []
+"#,
+            rs_q = q(&rs),
+            read = q(&format!("{rs}/read")),
+            write = q(&format!("{rs}/write")),
+            admin = q(&format!("{rs}/admin")),
+        )
+    } else {
+        let defaults = cognito_mcp_auth::DcrPolicy::for_resource_server("mcp");
+        format!(
+            r#"[auth]
+# Verify Cognito tokens, and act as the OAuth authorization server MCP clients register with;
+# sign-in itself is Cognito's. (`deploy init --native` makes the pool the authorization server.)
 enabled = true
 provider = "cognito"
 # The Cognito app client's callback URLs: this server's /auth/callback.
@@ -196,7 +214,42 @@ enabled = true
 public_client_patterns = {patterns}
 default_scopes = {default_scopes}
 allowed_scopes = {allowed_scopes}
+"#,
+            callbacks = list(&callbacks),
+            patterns = list(&defaults.public_client_patterns),
+            default_scopes = list(&defaults.default_scopes),
+            allowed_scopes = list(&defaults.allowed_scopes),
+        )
+    };
+    let dcr = if args.native {
+        "# Native mode: dynamic client registration at the pool. \"open\" lets anyone register an
+# app client (MCP clients have no initial access token), and so fill the pool's app-client
+# quota; \"authenticated\" takes only an initial access token with aws.cognito/dcr/register;
+# \"off\" leaves clients the metadata documents of [auth.cimd].
+dcr = \"open\"
+"
+    } else {
+        ""
+    };
+    Ok(format!(
+        r#"# cognito-mcp configuration, written by `cognito-mcp deploy init --oauth cognito`.
+#
+# The server reads [cognito], [server] and [auth]; environment variables override them
+# (docs/configuration.md). `cognito-mcp deploy template` turns [deploy], with the scopes and
+# groups of [auth], into the pool's infrastructure (docs/deployment.md).
 
+[cognito]
+region = {region}
+# After the stack is deployed, set these from its outputs (UserPoolId, ClientId), here or as
+# COGNITO_USER_POOL_ID and COGNITO_CLIENT_ID; the client secret only as COGNITO_CLIENT_SECRET.
+# user_pool_id = "{region_raw}_XXXXXXXXX"
+# client_id = "..."
+
+[server]
+# The URL MCP clients reach this server at, without /mcp.
+public_url = {public_url}
+
+{auth}
 # The infrastructure `cognito-mcp deploy template` generates.
 [deploy]
 pool_name = {pool_name}
@@ -217,7 +270,7 @@ feature_plan = "essentials"
 # The pre-token-generation trigger (crate pre-token-trigger): group scopes into access tokens,
 # custom attributes marked `claim = true` into tokens.
 pre_token_trigger = false
-# The server itself on AWS Lambda, behind a Function URL.
+{dcr}# The server itself on AWS Lambda, behind a Function URL.
 lambda = false
 # An IAM role for the server, with exactly the policy `cognito-mcp iam-policy` prints.
 server_role = true
@@ -266,10 +319,6 @@ claim = false
         region = q(&region),
         region_raw = region,
         public_url = q(&public_url),
-        callbacks = list(&callbacks),
-        patterns = list(&defaults.public_client_patterns),
-        default_scopes = list(&defaults.default_scopes),
-        allowed_scopes = list(&defaults.allowed_scopes),
         pool_name = q(&args.pool_name),
     ))
 }

@@ -24,6 +24,17 @@ impl Mfa {
     }
 }
 
+/// Native mode's dynamic client registration at the pool.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum Dcr {
+    /// Anyone registers (`OpenDcrEnabled`).
+    Open,
+    /// Only with an initial access token holding `aws.cognito/dcr/register`.
+    Authenticated,
+    /// No registration: clients sign in by metadata documents or a configured client id.
+    Off,
+}
+
 /// The identity provider kinds.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub(crate) enum IdpKind {
@@ -111,6 +122,7 @@ pub(crate) struct DeploySpec {
     pub(crate) lambda: bool,
     pub(crate) server_role: bool,
     pub(crate) server_role_service: String,
+    pub(crate) dcr: Dcr,
     pub(crate) scopes: BTreeMap<String, String>,
     pub(crate) password_policy: PasswordPolicy,
     pub(crate) custom_attributes: Vec<CustomAttribute>,
@@ -221,6 +233,17 @@ impl DeploySpec {
                  \"plus\""
             ));
         }
+        let dcr = match file.dcr.as_deref().unwrap_or("open") {
+            "open" => Dcr::Open,
+            "authenticated" => Dcr::Authenticated,
+            "off" => Dcr::Off,
+            other => {
+                bad(format!(
+                    "deploy.dcr is {other:?}; set it to \"open\", \"authenticated\" or \"off\""
+                ));
+                Dcr::Off
+            }
+        };
         let scopes = file.scopes.clone().unwrap_or_else(default_scopes);
         if scopes.is_empty() {
             bad("deploy.scopes is empty; name at least one scope, e.g. read = \"Read\"".into());
@@ -422,6 +445,7 @@ impl DeploySpec {
                 .server_role_service
                 .clone()
                 .unwrap_or_else(|| "ecs-tasks.amazonaws.com".to_owned()),
+            dcr,
             scopes,
             password_policy,
             custom_attributes,

@@ -8,8 +8,9 @@ use std::collections::BTreeSet;
 use serde_json::{Map, Value, json};
 
 use super::checks::{callback_urls, problems};
-use super::spec::{DeploySpec, Domain, IdpKind, Mfa};
+use super::spec::{Dcr, DeploySpec, Domain, IdpKind, Mfa};
 use crate::config::{Problem, Settings};
+use cognito_mcp_auth::AuthMode;
 
 /// A template parameter: what cannot be known when the template is generated.
 #[derive(Debug, Clone)]
@@ -102,6 +103,8 @@ pub(crate) fn build(settings: &Settings, spec: &DeploySpec) -> Result<Template, 
     let rs = settings.auth.resource_server.clone();
     let groups = settings.auth.scope_policy().groups().clone();
     let callback_urls = callback_urls(settings);
+    let native = settings.auth.mode == AuthMode::Native;
+    let rs_scopes: Vec<String> = spec.scopes.keys().map(|s| format!("{rs}/{s}")).collect();
 
     let mut parameters = Vec::new();
     let mut resources: Vec<Resource> = Vec::new();
@@ -221,6 +224,19 @@ pub(crate) fn build(settings: &Settings, spec: &DeploySpec) -> Result<Template, 
     });
     if spec.mfa != Mfa::Off {
         pool["EnabledMfas"] = json!(["SOFTWARE_TOKEN_MFA"]);
+    }
+    if native && spec.dcr != Dcr::Off {
+        // Dynamic client registration at the pool's /oauth2/register: MCP clients register
+        // themselves as app clients, which may ask for the resource server's scopes (and the
+        // OIDC ones); the code grant only (Cognito's default adds client_credentials to
+        // authenticated registration, which no MCP client needs).
+        pool["DcrConfiguration"] = json!({
+            "EnableStatus": "Enabled",
+            "OpenDcrEnabled": spec.dcr == Dcr::Open,
+            "OpenDcrGrantTypes": ["code"],
+            "AuthenticatedGrantTypes": ["code"],
+            "AllowedScopes": rs_scopes,
+        });
     }
     if spec.pre_token_trigger {
         pool["LambdaConfig"] = json!({ "PreTokenGenerationConfig": {
@@ -357,6 +373,50 @@ pub(crate) fn build(settings: &Settings, spec: &DeploySpec) -> Result<Template, 
         client,
         client_deps,
     );
+
+    // Native mode: the public app client MCP clients sign in as, by a metadata document (the
+    // CIMD policy maps the documents' URLs to it, and it caps their grants) or configured by
+    // hand; refresh tokens rotate, as OAuth 2.1 asks of a public client's.
+    if native {
+        let mut scopes = vec!["openid".to_owned(), "email".into(), "profile".into()];
+        scopes.extend(rs_scopes.iter().cloned());
+        add(
+            "McpClients",
+            "AWS::Cognito::UserPoolClient",
+            json!({
+                "UserPoolId": r#ref("UserPool"),
+                "ClientName": format!("{} MCP clients", spec.pool_name),
+                "GenerateSecret": false,
+                "ExplicitAuthFlows": ["ALLOW_REFRESH_TOKEN_AUTH"],
+                "PreventUserExistenceErrors": "ENABLED",
+                "EnableTokenRevocation": true,
+                "SupportedIdentityProviders": std::iter::once("COGNITO".to_owned())
+                    .chain(spec.identity_providers.iter().map(|i| i.name.clone()))
+                    .collect::<Vec<_>>(),
+                "AllowedOAuthFlowsUserPoolClient": true,
+                "AllowedOAuthFlows": ["code"],
+                "AllowedOAuthScopes": scopes,
+                // An OAuth app client needs a callback URL; a CIMD client's come from its
+                // document. Loopback, as MCP clients on a desktop use.
+                "CallbackURLs": ["http://localhost/callback"],
+                "RefreshTokenRotation": { "Feature": "ENABLED", "RetryGracePeriodSeconds": 10 },
+            }),
+            vec!["ResourceServer".to_owned()],
+        );
+        let cimd = &settings.auth.cimd;
+        if !cimd.url_patterns.is_empty() {
+            let mut policy = json!({
+                "UserPoolId": r#ref("UserPool"),
+                "ClientId": r#ref("McpClients"),
+                "PolicyName": "cognito-mcp",
+                "URLPatterns": cimd.url_patterns,
+            });
+            if let Some(secs) = cimd.cache_duration_secs {
+                policy["CacheDuration"] = json!(secs);
+            }
+            add("CimdPolicy", "AWS::Cognito::CIMDPolicy", policy, vec![]);
+        }
+    }
 
     // The groups.
     for (precedence, (group, scopes)) in groups.iter().enumerate() {
@@ -545,6 +605,25 @@ pub(crate) fn build(settings: &Settings, spec: &DeploySpec) -> Result<Template, 
             description: "The CloudFront name the custom domain's DNS record (alias) points at",
             value: get_att("UserPoolDomain", "CloudFrontDistribution"),
         });
+    }
+    if native {
+        outputs.push(Output {
+            id: "McpClientId",
+            description: "The public app client of MCP clients (CIMD policy, or configured by hand)",
+            value: r#ref("McpClients"),
+        });
+        if spec.dcr != Dcr::Off {
+            outputs.push(Output {
+                id: "RegistrationEndpoint",
+                description: "Dynamic client registration at the pool (RFC 7591)",
+                value: match &spec.domain {
+                    Some(Domain::Custom(d)) => json!(format!("https://{d}/oauth2/register")),
+                    _ => sub(
+                        "https://${UserPoolDomain}.auth.${AWS::Region}.amazoncognito.com/oauth2/register",
+                    ),
+                },
+            });
+        }
     }
     if spec.server_role {
         outputs.push(Output {
