@@ -9,7 +9,7 @@
 //       [--rotate-refresh-tokens] [--issuer-host HOST] [--cognito-paths [--pool-id ID]]
 //       [--m2m-client ID --m2m-secret SECRET --m2m-scopes "rs/read rs/write"]
 //       [--native [--dcr open|authenticated|off] [--dcr-scopes "openid mcp/read ..."] [--discovery-s256]
-//                 [--cimd-ca FILE] [--client-scopes "openid mcp/read ..."]]
+//                 [--cimd-ca FILE] [--client-scopes "openid mcp/read ..."] [--aws-upstream URL]]
 //       [--refresh-grace SECONDS]
 //
 // It prints exactly one line, `issuer http://localhost:PORT`, on stdout once it listens (on
@@ -186,6 +186,16 @@
 //     (Action REFRESH or INVALIDATE; a URL not cached is CachedCIMDURLDoesNotExistException).
 //     The member names, constraints and errors are the model's; a policy whose app client is
 //     gone keeps existing without ClientId [doc]. Errors are 400 {"__type", "message"}.
+//   - The same endpoint shows registered clients as app clients of the pool (--pool-id):
+//     DescribeUserPoolClient answers them with ClientType "DCR", DeleteUserPoolClient deletes them,
+//     and ListUserPoolClients adds them (on the last page) or, with the ClientType filter,
+//     lists only them (DCR) or only the others (REGULAR); list items carry no ClientType [doc:
+//     botocore 1.44.8]. Every other operation, and these for other clients, goes as it came to
+//     --aws-upstream URL (moto), whose answer is passed back; the Host header is rewritten, so
+//     this works with moto, which checks no signature, and would not with AWS. Without
+//     --aws-upstream they are ResourceNotFoundException. Not modelled: a CIMD policy on one of
+//     the upstream's app clients (CreateCIMDPolicy knows only the stand-in's own), DescribeUserPool's
+//     DcrConfiguration and UpdateUserPool (registration is set by --dcr at start).
 //   - Discovery adds registration_endpoint (unless --dcr off). Cognito's discovery lists no
 //     code_challenge_methods_supported (reported up to 2026-08; MCP clients refuse an
 //     authorization server without it), so neither does this one, unless --discovery-s256 says
@@ -193,6 +203,7 @@
 import { AssertionError } from "node:assert";
 import { createHash, randomUUID } from "node:crypto";
 import { existsSync, readFileSync } from "node:fs";
+import { request as httpRequest } from "node:http";
 import { get as httpsGet } from "node:https";
 import { createRequire } from "node:module";
 import { dirname, join } from "node:path";
@@ -235,6 +246,7 @@ const { values: opt } = parseArgs({
     "cimd-ca": { type: "string" },
     "client-scopes": { type: "string" },
     "refresh-grace": { type: "string", default: "0" },
+    "aws-upstream": { type: "string" },
   },
 });
 if (opt.native && (!opt["cognito-paths"] || !["open", "authenticated", "off"].includes(opt.dcr))) {
@@ -503,7 +515,8 @@ function register(req) {
   // Cognito's app client ids: 26 lowercase letters and digits.
   const clientId = createHash("sha256").update(randomUUID()).digest("hex").replace(/[^a-z0-9]/g, "").slice(0, 26);
   const secret = authMethod === "none" ? null : createHash("sha256").update(randomUUID()).digest("base64url");
-  registered.set(clientId, { secret, redirectUris: uris, grantTypes, scopes, authMethod });
+  const now = Date.now();
+  registered.set(clientId, { secret, redirectUris: uris, grantTypes, scopes, authMethod, name: m.client_name, created: now, modified: now });
   const body = {
     client_id: clientId,
     client_id_issued_at: Math.floor(Date.now() / 1000),
@@ -769,6 +782,79 @@ const cimdApi = {
   },
 };
 
+// The app clients dynamic registration made, as the cognito-idp API shows them: ClientType DCR in
+// DescribeUserPoolClient (never in ListUserPoolClients' items, which the ClientType filter
+// narrows) [doc: botocore 1.44.8 UserPoolClientType, ListUserPoolClientsRequest].
+function dcrClientView(id, c) {
+  const view = {
+    UserPoolId: POOL,
+    ClientName: c.name ?? "",
+    ClientId: id,
+    LastModifiedDate: epoch(c.modified),
+    CreationDate: epoch(c.created),
+    CallbackURLs: c.redirectUris,
+    AllowedOAuthFlows: ["code"],
+    AllowedOAuthScopes: c.scopes,
+    AllowedOAuthFlowsUserPoolClient: true,
+    ExplicitAuthFlows: ["ALLOW_REFRESH_TOKEN_AUTH"],
+    SupportedIdentityProviders: ["COGNITO"],
+    ClientType: "DCR",
+  };
+  if (c.secret !== null) view.ClientSecret = c.secret;
+  return view;
+}
+const dcrApi = {
+  DescribeUserPoolClient(b) {
+    checkPool(b);
+    const c = registered.get(b.ClientId);
+    return c ? { UserPoolClient: dcrClientView(b.ClientId, c) } : undefined;
+  },
+  DeleteUserPoolClient(b) {
+    checkPool(b);
+    // A deleted client's policy stays, without its ClientId [doc: CIMDPolicyType].
+    return registered.delete(b.ClientId) ? {} : undefined;
+  },
+};
+
+// Everything else goes to --aws-upstream (moto), as it came; ListUserPoolClients of this pool
+// gets the registered clients added (after the upstream's own, on its last page), or only them
+// with ClientType DCR, none with REGULAR.
+function forward(req, raw) {
+  return new Promise((resolve, reject) => {
+    const up = new URL(opt["aws-upstream"]);
+    const headers = { ...req.headers, host: up.host, "content-length": Buffer.byteLength(raw) };
+    const r = httpRequest(up, { method: "POST", headers }, (res) => {
+      const chunks = [];
+      res.on("data", (c) => chunks.push(c));
+      res.on("end", () => resolve({ status: res.statusCode, headers: res.headers, body: Buffer.concat(chunks).toString("utf8") }));
+    });
+    r.on("error", reject);
+    r.end(raw);
+  });
+}
+
+async function upstreamOrDcr(op, body, req, raw) {
+  if (Object.hasOwn(dcrApi, op) && body.UserPoolId === POOL) {
+    const out = dcrApi[op](body);
+    if (out !== undefined) return { status: 200, body: out };
+  }
+  if (!opt["aws-upstream"]) {
+    throw new AwsError("ResourceNotFoundException", `${op}: the stand-in has no --aws-upstream for what it does not model`);
+  }
+  if (op === "ListUserPoolClients" && body.UserPoolId === POOL) {
+    const { ClientType, ...rest } = body;
+    const dcr = [...registered.entries()].map(([ClientId, c]) => ({ ClientId, UserPoolId: POOL, ClientName: c.name ?? "" }));
+    if (ClientType === "DCR") return { status: 200, body: { UserPoolClients: dcr } };
+    const up = await forward(req, JSON.stringify(rest));
+    if (up.status !== 200 || ClientType === "REGULAR") return { status: up.status, body: JSON.parse(up.body) };
+    const page = JSON.parse(up.body);
+    if (!page.NextToken) page.UserPoolClients = [...(page.UserPoolClients ?? []), ...dcr];
+    return { status: 200, body: page };
+  }
+  const up = await forward(req, raw);
+  return { status: up.status, body: up.body ? JSON.parse(up.body) : {}, type: up.headers["x-amzn-errortype"] };
+}
+
 async function awsJson(req, res) {
   const target = String(req.headers["x-amz-target"] ?? "");
   const prefix = "AWSCognitoIdentityProviderService.";
@@ -784,15 +870,21 @@ async function awsJson(req, res) {
     req.on("end", () => resolve(Buffer.concat(chunks).toString("utf8")));
     req.on("error", reject);
   });
-  const handler = op !== null && Object.hasOwn(cimdApi, op) ? cimdApi[op] : null;
-  if (!handler) {
-    send(400, { __type: "UnknownOperationException", message: `The stand-in serves ${Object.keys(cimdApi).join(", ")}` }, "UnknownOperationException");
+  if (op === null) {
+    send(400, { __type: "UnknownOperationException", message: "X-Amz-Target must be AWSCognitoIdentityProviderService.OPERATION" }, "UnknownOperationException");
     return;
   }
   try {
-    const out = await handler(raw ? JSON.parse(raw) : {});
-    log.push({ endpoint: "api", operation: op, error: null });
-    send(200, out);
+    const body = raw ? JSON.parse(raw) : {};
+    if (Object.hasOwn(cimdApi, op)) {
+      const out = await cimdApi[op](body);
+      log.push({ endpoint: "api", operation: op, error: null });
+      send(200, out);
+      return;
+    }
+    const out = await upstreamOrDcr(op, body, req, raw);
+    log.push({ endpoint: "api", operation: op, error: out.status === 200 ? null : (out.body.__type ?? String(out.status)) });
+    send(out.status, out.body, out.type);
   } catch (e) {
     const type = e instanceof AwsError ? e.type : e instanceof SyntaxError ? "SerializationException" : "InternalErrorException";
     log.push({ endpoint: "api", operation: op, error: type });

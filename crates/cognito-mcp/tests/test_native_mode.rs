@@ -916,3 +916,111 @@ async fn a_rotated_refresh_token_works_again_only_within_the_grace_period() {
         );
     }
 }
+
+#[tokio::test]
+async fn registered_clients_are_app_clients_of_the_pool_in_the_cognito_api() {
+    // The stand-in as the pool's cognito-idp endpoint (for the client-lifecycle tools): what it
+    // models (registered clients, ClientType DCR) it answers, the rest it passes to moto, which
+    // the AWS SDK's signed calls reach unchanged.
+    let pool = new_pool().await;
+    let upstream = StandIn::start_with(
+        "alice",
+        &[],
+        &[
+            "--cognito-paths",
+            "--native",
+            "--issuer-host",
+            "127.0.0.1",
+            "--pool-id",
+            &pool.id,
+            "--aws-upstream",
+            &common::moto().endpoint,
+        ],
+    )
+    .await;
+    let origin = url::Url::parse(&upstream.issuer)
+        .expect("issuer")
+        .origin()
+        .ascii_serialization();
+    let registered: Value = reqwest::Client::new()
+        .post(format!("{origin}/oauth2/register"))
+        .json(&json!({"redirect_uris": [REDIRECT], "token_endpoint_auth_method": "none", "client_name": "agent"}))
+        .send()
+        .await
+        .expect("register")
+        .json()
+        .await
+        .expect("json");
+    let dcr_id = registered["client_id"]
+        .as_str()
+        .expect("client_id")
+        .to_owned();
+
+    let (status, described) = cognito_api(
+        &origin,
+        "DescribeUserPoolClient",
+        json!({"UserPoolId": pool.id, "ClientId": dcr_id}),
+    )
+    .await;
+    assert_eq!(status, 200, "{described}");
+    assert_eq!(described["UserPoolClient"]["ClientType"], "DCR");
+    assert_eq!(described["UserPoolClient"]["ClientName"], "agent");
+    assert!(
+        described["UserPoolClient"].get("ClientSecret").is_none(),
+        "a public client"
+    );
+
+    // The SDK, pointed at the stand-in: moto's app client and the registered one, in one list.
+    let sdk = cognito_mcp_testkit::sdk_client_at(&origin).await;
+    let listed = sdk
+        .list_user_pool_clients()
+        .user_pool_id(&pool.id)
+        .send()
+        .await
+        .expect("list through the stand-in");
+    let ids: Vec<&str> = listed
+        .user_pool_clients()
+        .iter()
+        .filter_map(|c| c.client_id())
+        .collect();
+    assert!(
+        ids.contains(&pool.client_id.as_str()) && ids.contains(&dcr_id.as_str()),
+        "{ids:?}"
+    );
+    let list = |filter: &str| {
+        cognito_api(
+            &origin,
+            "ListUserPoolClients",
+            json!({"UserPoolId": pool.id, "MaxResults": 60, "ClientType": filter}),
+        )
+    };
+    let (_, only_dcr) = list("DCR").await;
+    assert_eq!(
+        only_dcr["UserPoolClients"].as_array().map(Vec::len),
+        Some(1),
+        "{only_dcr}"
+    );
+    assert!(
+        only_dcr["UserPoolClients"][0].get("ClientType").is_none(),
+        "items carry no type"
+    );
+    let (_, regular) = list("REGULAR").await;
+    assert!(!regular.to_string().contains(&dcr_id), "{regular}");
+
+    // Deleted, it is gone: the next lookup is moto's own answer.
+    let (status, _) = cognito_api(
+        &origin,
+        "DeleteUserPoolClient",
+        json!({"UserPoolId": pool.id, "ClientId": dcr_id}),
+    )
+    .await;
+    assert_eq!(status, 200);
+    let (status, gone) = cognito_api(
+        &origin,
+        "DescribeUserPoolClient",
+        json!({"UserPoolId": pool.id, "ClientId": dcr_id}),
+    )
+    .await;
+    assert_eq!(status, 400, "{gone}");
+    assert!(gone.to_string().contains("ResourceNotFound"), "{gone}");
+}
