@@ -167,10 +167,13 @@ pub fn diagnose(discovery: Result<&Value, &str>, facts: &PoolFacts) -> Diagnosis
              sends it",
         ));
     }
+    // SEP-2207: an authorization server listing offline_access is how clients learn they may
+    // ask for it; only a protected resource's metadata and challenges should not name it.
     if list("scopes_supported").contains(&"offline_access") {
         out.push(finding(
-            Level::Warning,
-            "scopes_supported lists offline_access, which 2026-07-28 says should not appear",
+            Level::Ok,
+            "scopes_supported lists offline_access: clients that want refresh tokens may ask \
+             for it (this server's own metadata never lists it)",
         ));
     }
     conclude(out)
@@ -324,7 +327,9 @@ mod tests {
     }
 
     #[test]
-    fn offline_access_and_a_missing_iss_parameter_are_warned_about() {
+    fn a_missing_iss_parameter_is_warned_about_and_offline_access_is_not() {
+        // The pool listing offline_access is right (SEP-2207 restricts only the resource's own
+        // metadata): one warning, for iss.
         let mut doc = ready();
         doc["scopes_supported"] = json!(["openid", "offline_access"]);
         doc.as_object_mut()
@@ -337,7 +342,17 @@ mod tests {
             .iter()
             .filter(|f| f.level == Level::Warning)
             .collect();
-        assert_eq!(warnings.len(), 2, "{warnings:?}");
+        assert_eq!(warnings.len(), 1, "{warnings:?}");
+        assert!(
+            warnings[0]
+                .text
+                .contains("authorization_response_iss_parameter_supported")
+        );
+        assert!(
+            d.findings
+                .iter()
+                .any(|f| f.level == Level::Ok && f.text.contains("offline_access"))
+        );
     }
 
     #[test]

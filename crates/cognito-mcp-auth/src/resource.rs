@@ -19,6 +19,9 @@ use http_body_util::BodyExt;
 use serde::Deserialize;
 use serde_json::{Value, json};
 
+/// The OIDC scope that asks for refresh tokens: an authorization server's, never a resource's.
+const OFFLINE_ACCESS: &str = "offline_access";
+
 /// Default cap on a request body the layer reads to find the tool being called: 1 MiB.
 pub const DEFAULT_MAX_BODY_BYTES: usize = 1024 * 1024;
 
@@ -110,6 +113,8 @@ impl ProtectedResourceBuilder {
     }
 
     /// The scopes to list in the metadata (`scopes_supported`). Default: none listed.
+    /// `offline_access` is never listed: refresh tokens are the authorization server's
+    /// business, not a resource's requirement (MCP 2026-07-28, SEP-2207).
     pub fn scopes_supported(mut self, scopes: impl IntoIterator<Item = impl Into<String>>) -> Self {
         self.scopes_supported = scopes.into_iter().map(Into::into).collect();
         self
@@ -170,7 +175,11 @@ impl ProtectedResourceBuilder {
                 metadata_path,
                 metadata_url,
                 authorization_servers,
-                scopes_supported: self.scopes_supported,
+                scopes_supported: self
+                    .scopes_supported
+                    .into_iter()
+                    .filter(|s| s != OFFLINE_ACCESS)
+                    .collect(),
                 challenge_scope: self.challenge_scope,
                 scope_rule: self.scope_rule,
                 max_body_bytes: self.max_body_bytes,
@@ -359,8 +368,15 @@ impl ProtectedResource {
             parts.push(format!("error=\"{code}\""));
             parts.push(format!("error_description=\"{}\"", quoted(description)));
         }
-        if let Some(scope) = scope.or(self.inner.challenge_scope.as_deref()) {
-            parts.push(format!("scope=\"{}\"", quoted(scope)));
+        // Never offline_access in a challenge (SEP-2207): a resource does not require it.
+        let scope = scope.or(self.inner.challenge_scope.as_deref()).map(|s| {
+            s.split_whitespace()
+                .filter(|w| *w != OFFLINE_ACCESS)
+                .collect::<Vec<_>>()
+                .join(" ")
+        });
+        if let Some(scope) = scope.filter(|s| !s.is_empty()) {
+            parts.push(format!("scope=\"{}\"", quoted(&scope)));
         }
         parts.push(format!("resource_metadata=\"{}\"", self.inner.metadata_url));
         format!("Bearer {}", parts.join(", "))
@@ -645,6 +661,22 @@ where
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn offline_access_is_never_listed_or_challenged() {
+        // MCP 2026-07-28 (SEP-2207): a protected resource SHOULD NOT put offline_access in its
+        // metadata's scopes_supported or a challenge's scope; clients find it at the
+        // authorization server. Without the filter both would carry it.
+        let r = ProtectedResource::builder("https://mcp.example.com/mcp")
+            .authorization_server("https://as.example.com")
+            .scopes_supported(["mcp/read", "offline_access"])
+            .build()
+            .expect("builds");
+        assert_eq!(r.metadata()["scopes_supported"], json!(["mcp/read"]));
+        let c = r.challenge(None, Some("mcp/read offline_access"));
+        assert!(c.contains("scope=\"mcp/read\""), "{c}");
+        assert!(!r.challenge(None, Some("offline_access")).contains("scope="));
+    }
 
     #[test]
     fn origins_split() {

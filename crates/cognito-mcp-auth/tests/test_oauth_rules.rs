@@ -144,6 +144,11 @@ async fn metadata_names_this_server_exactly() {
             json!(format!("{}/register", s.base))
         );
         assert_eq!(m["client_id_metadata_document_supported"], json!(true));
+        // RFC 9207 iss on every authorization response, and said so (MCP 2026-07-28 MUST).
+        assert_eq!(
+            m["authorization_response_iss_parameter_supported"],
+            json!(true)
+        );
         assert!(
             m["scopes_supported"]
                 .as_array()
@@ -792,6 +797,66 @@ async fn client_id_metadata_document_signs_in() {
         claims(t.json()["access_token"].as_str().expect("at"))["client_id"],
         json!(client_id)
     );
+}
+
+/// `/authorize` of a metadata-document client served with `edit` applied, with `redirect`.
+async fn authorize_document(edit: impl FnOnce(&mut Value), redirect: &str) -> Got {
+    let s = setup_with(
+        &["Admins"],
+        "",
+        "dangerously_allow_private_metadata_documents = true",
+    )
+    .await;
+    let client_id =
+        cognito_mcp_testkit::oauth::serve_metadata_document_with("127.0.0.1", None, edit).await;
+    let (_, challenge) = pkce();
+    let url = authorize_url(&s.base, &client_id, &challenge, "mcp/read", &[]).replace(
+        &url::form_urlencoded::byte_serialize(REDIRECT.as_bytes()).collect::<String>(),
+        &url::form_urlencoded::byte_serialize(redirect.as_bytes()).collect::<String>(),
+    );
+    Browser::new().get(&url).await
+}
+
+#[tokio::test]
+async fn metadata_document_claiming_another_client_id_fails() {
+    // The attack: a document at the attacker's URL that claims a client users trust.
+    let got = authorize_document(
+        |d| d["client_id"] = json!("https://trusted.example.com/client.json"),
+        REDIRECT,
+    )
+    .await;
+    refused_here(&got, "cannot sign in", "client_id is not its own URL");
+}
+
+#[tokio::test]
+async fn metadata_document_redirect_not_listed_fails() {
+    // The attack: a real client's document URL with the attacker's callback, to take the code.
+    for evil in [
+        "https://attacker.example.com/cb",
+        "http://127.0.0.1:53682/other",
+    ] {
+        let got = authorize_document(|_| {}, evil).await;
+        refused_here(
+            &got,
+            "Redirect not registered",
+            "is not one this application registered",
+        );
+    }
+    // Its own callback gets the consent page.
+    assert_eq!(authorize_document(|_| {}, REDIRECT).await.status, 200);
+}
+
+#[tokio::test]
+async fn metadata_document_without_a_client_name_fails() {
+    // MCP requires client_name of a document: the consent page names the client by it.
+    let got = authorize_document(
+        |d| {
+            d.as_object_mut().expect("object").remove("client_name");
+        },
+        REDIRECT,
+    )
+    .await;
+    refused_here(&got, "cannot sign in", "client_name");
 }
 
 #[tokio::test]

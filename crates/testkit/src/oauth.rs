@@ -394,18 +394,29 @@ pub fn claims(jwt: &str) -> Value {
 /// Serves one client ID metadata document at `http://{ip}:PORT/clients/agent.json` (a public
 /// client with the standard redirect URI and `mcp/read`), with `cache_control` if any; its URL.
 pub async fn serve_metadata_document(ip: &str, cache_control: Option<&'static str>) -> String {
+    serve_metadata_document_with(ip, cache_control, |_| {}).await
+}
+
+/// As [`serve_metadata_document`], with `edit` applied to the document first (to play a
+/// document that breaks a rule).
+pub async fn serve_metadata_document_with(
+    ip: &str,
+    cache_control: Option<&'static str>,
+    edit: impl FnOnce(&mut Value),
+) -> String {
     let listener = tokio::net::TcpListener::bind((ip, 0)).await.expect("bind");
     let url = format!(
         "http://{}/clients/agent.json",
         listener.local_addr().expect("addr")
     );
-    let doc = json!({
+    let mut doc = json!({
         "client_id": url,
         "client_name": "Metadata Document Agent",
         "redirect_uris": [REDIRECT],
         "token_endpoint_auth_method": "none",
         "scope": "mcp/read",
     });
+    edit(&mut doc);
     let app = axum::Router::new().route(
         "/clients/agent.json",
         axum::routing::get(move || {

@@ -67,6 +67,11 @@ pub(crate) enum DocumentError {
     /// Its `client_id` is not its own URL.
     #[error("its client_id is not its own URL")]
     ClientIdMismatch,
+    /// It has no `client_name`, which MCP requires of a metadata document (2026-07-28, client
+    /// registration: `client_id`, `client_name` and `redirect_uris`): the consent page names the
+    /// client by it.
+    #[error("it has no client_name; a client ID metadata document must name its client")]
+    NoClientName,
     /// It asks for client authentication, which a document cannot carry.
     #[error("token_endpoint_auth_method {0:?} is not supported for metadata documents; use none")]
     AuthMethod(String),
@@ -285,6 +290,9 @@ pub(super) fn parse_document(url: &str, body: &[u8]) -> Result<Metadata, Documen
     if m.client_id.as_deref() != Some(url) {
         return Err(DocumentError::ClientIdMismatch);
     }
+    if m.client_name.as_deref().is_none_or(|n| n.trim().is_empty()) {
+        return Err(DocumentError::NoClientName);
+    }
     if let Some(method) = &m.token_endpoint_auth_method
         && method != "none"
     {
@@ -379,6 +387,48 @@ mod tests {
             "the log has detail: {e}"
         );
         assert_generic(&e);
+    }
+
+    #[test]
+    fn documents_that_break_a_rule_fail() {
+        let url = "https://a.example.com/c.json";
+        let doc = |extra: &str| {
+            format!(r#"{{"redirect_uris":["http://127.0.0.1:1/cb"],{extra}}}"#).into_bytes()
+        };
+        assert!(matches!(
+            parse_document(
+                url,
+                &doc(r#""client_id":"https://b.example.com/c.json","client_name":"x""#)
+            ),
+            Err(DocumentError::ClientIdMismatch)
+        ));
+        assert!(matches!(
+            parse_document(url, &doc(&format!(r#""client_id":"{url}""#))),
+            Err(DocumentError::NoClientName)
+        ));
+        assert!(matches!(
+            parse_document(
+                url,
+                &doc(&format!(r#""client_id":"{url}","client_name":"  ""#))
+            ),
+            Err(DocumentError::NoClientName)
+        ));
+        assert!(matches!(
+            parse_document(
+                url,
+                &doc(&format!(
+                    r#""client_id":"{url}","client_name":"x","token_endpoint_auth_method":"client_secret_basic""#
+                ))
+            ),
+            Err(DocumentError::AuthMethod(_))
+        ));
+        assert!(
+            parse_document(
+                url,
+                &doc(&format!(r#""client_id":"{url}","client_name":"x""#))
+            )
+            .is_ok()
+        );
     }
 
     #[test]
