@@ -512,6 +512,30 @@ async fn token_for_another_resource_fails() {
 }
 
 #[tokio::test]
+async fn the_resource_in_another_spelling_passes() {
+    // MCP 2026-07-28: an uppercase scheme or host, or a trailing slash, names the same server;
+    // the token's aud stays the canonical form.
+    let s = setup().await;
+    let ours = format!("{}/mcp", s.base);
+    let spelled = format!("{}/", ours.replacen("http://", "HTTP://", 1));
+    let id = public_client(&s.base, "mcp/read").await;
+    let (_, challenge) = pkce();
+    let url = authorize_url(&s.base, &id, &challenge, "mcp/read", &[]).replace(
+        &url::form_urlencoded::byte_serialize(ours.as_bytes()).collect::<String>(),
+        &url::form_urlencoded::byte_serialize(spelled.as_bytes()).collect::<String>(),
+    );
+    let got = Browser::new().get(&url).await;
+    assert_eq!(got.status, 200, "the consent page: {got:?}");
+    let (id, verifier, code) = public_code(&s.base, "mcp/read").await;
+    let mut form = code_form(&code, &verifier, &id);
+    form.push(("resource", &spelled));
+    let t = token(&s.base, &form, None).await;
+    assert_eq!(t.status, 200, "{}", t.text);
+    let at = t.json()["access_token"].as_str().expect("at").to_owned();
+    assert_eq!(claims(&at)["aud"], json!([ours]));
+}
+
+#[tokio::test]
 async fn cognito_tokens_as_bearer_fail_in_proxy_mode() {
     // Tokens of the very pool the server fronts: access and id tokens of its app client.
     let s = setup().await;

@@ -162,9 +162,7 @@ async fn authorize_inner(
         ));
     }
     let resource = match q.get("resource") {
-        Some(r) if r.trim_end_matches('/') == s.resource().trim_end_matches('/') => {
-            s.resource().to_owned()
-        }
+        Some(r) if super::canonical::same_resource(r, s.resource()) => s.resource().to_owned(),
         Some(r) => {
             return Err(fail(
                 "invalid_target",

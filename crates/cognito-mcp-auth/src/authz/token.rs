@@ -106,15 +106,13 @@ fn check_resource(
     resource: &str,
 ) -> Result<(), OAuthError> {
     match form.get("resource") {
-        Some(r) if r.trim_end_matches('/') != resource.trim_end_matches('/') => {
-            Err(OAuthError::bad(
-                "invalid_target",
-                format!(
-                    "resource {r:?} is not the one this grant is for ({})",
-                    s.resource()
-                ),
-            ))
-        }
+        Some(r) if !super::canonical::same_resource(r, resource) => Err(OAuthError::bad(
+            "invalid_target",
+            format!(
+                "resource {r:?} is not the one this grant is for ({})",
+                s.resource()
+            ),
+        )),
         _ => Ok(()),
     }
 }
