@@ -1233,6 +1233,36 @@ impl AuthConfig {
                  URL clients use, like https://mcp.example.com"
             )));
         }
+        // Proxy mode is an authorization server: codes, tokens and client secrets cross its
+        // endpoints, which MCP 2026-07-28 says MUST be https (TLS may end at a load balancer,
+        // whose https URL is the public one). Plain http is for this machine only.
+        if self.mode == AuthMode::Proxy
+            && let Some(url) = &self.public_url
+            && let Some(rest) = url.strip_prefix("http://")
+        {
+            let host = rest.split(['/', '?', '#']).next().unwrap_or_default();
+            let host = host.rsplit_once(':').map_or(host, |(h, port)| {
+                if port.chars().all(|c| c.is_ascii_digit()) {
+                    h
+                } else {
+                    host
+                }
+            });
+            let loopback = host == "localhost"
+                || host
+                    .trim_start_matches('[')
+                    .trim_end_matches(']')
+                    .parse::<std::net::IpAddr>()
+                    .is_ok_and(|ip| ip.is_loopback());
+            if !loopback {
+                out.push(Problem::new(format!(
+                    "the public URL {url:?} is plain http on a host other than this machine; \
+                     proxy mode is an authorization server, whose endpoints must be https (MCP \
+                     2026-07-28): set COGNITO_MCP_PUBLIC_URL to the https URL clients use (TLS \
+                     may end at a load balancer), or http://localhost for local use"
+                )));
+            }
+        }
         out.extend(self.cimd.problems());
         if !self.cimd.url_patterns.is_empty() && self.mode != AuthMode::Native {
             out.push(Problem::new(format!(
