@@ -374,3 +374,207 @@ async fn evil_origin_without_a_token_gets_403_not_a_challenge() {
         assert_eq!(r.status, 401, "{headers:?}");
     }
 }
+
+/// A 2026-07-28 request: `method` with `params` (its `_meta` added unless `meta` is `None`),
+/// with `headers` over the standard ones (`None` drops a header); (status, body or text).
+async fn post_2026(
+    base: &str,
+    token: &str,
+    method: &str,
+    params: Value,
+    meta: Option<Value>,
+    headers: &[(&str, Option<&str>)],
+) -> (u16, Value) {
+    let mut params = params;
+    if let Some(m) = meta {
+        params["_meta"] = m;
+    }
+    let body = json!({"jsonrpc": "2.0", "id": 1, "method": method, "params": params});
+    let name = body["params"]["name"]
+        .as_str()
+        .or(body["params"]["uri"].as_str())
+        .map(str::to_owned);
+    let mut standard: Vec<(String, Option<String>)> = vec![
+        ("mcp-protocol-version".into(), Some("2026-07-28".into())),
+        ("mcp-method".into(), Some(method.into())),
+    ];
+    if let Some(n) = name {
+        standard.push(("mcp-name".into(), Some(n)));
+    }
+    for (k, v) in headers {
+        standard.retain(|(sk, _)| sk != k);
+        standard.push(((*k).into(), v.map(str::to_owned)));
+    }
+    let mut req = reqwest::Client::new()
+        .post(format!("{base}/mcp"))
+        .bearer_auth(token)
+        .header("content-type", "application/json")
+        .header("accept", "application/json, text/event-stream");
+    for (k, v) in standard {
+        if let Some(v) = v {
+            req = req.header(k, v);
+        }
+    }
+    let resp = req.body(body.to_string()).send().await.expect("request");
+    let status = resp.status().as_u16();
+    let text = resp.text().await.expect("body");
+    (
+        status,
+        serde_json::from_str(&text).unwrap_or(Value::String(text)),
+    )
+}
+
+fn meta_2026() -> Value {
+    json!({
+        "io.modelcontextprotocol/protocolVersion": "2026-07-28",
+        "io.modelcontextprotocol/clientCapabilities": {},
+    })
+}
+
+#[tokio::test]
+async fn protocol_2026_07_28_header_and_meta_rules_fail() {
+    // The 2026-07-28 transport rules, met by rmcp 3.11 and pinned here so an upgrade cannot drop
+    // one silently. Each case breaks one rule; the last ones show the rule's good side.
+    let pool = new_pool().await;
+    let (reader, _) = tokens_for(&pool, "stella", &["ReadOnly"]).await;
+    let s = serve_http(&pool, &[]).await;
+    let whoami = json!({"name": "whoami", "arguments": {}});
+    let code = |b: &Value| b["error"]["code"].as_i64();
+
+    // Mcp-Method is required, and must say what the body does (HeaderMismatch, -32020).
+    let (st, b) = post_2026(
+        &s.base,
+        &reader,
+        "tools/call",
+        whoami.clone(),
+        Some(meta_2026()),
+        &[("mcp-method", None)],
+    )
+    .await;
+    assert_eq!((st, code(&b)), (400, Some(-32020)), "no Mcp-Method: {b}");
+    let (st, b) = post_2026(
+        &s.base,
+        &reader,
+        "tools/call",
+        whoami.clone(),
+        Some(meta_2026()),
+        &[("mcp-method", Some("tools/list"))],
+    )
+    .await;
+    assert_eq!(
+        (st, code(&b)),
+        (400, Some(-32020)),
+        "Mcp-Method differs: {b}"
+    );
+    // Mcp-Name must name the tool the body calls: the header cannot smuggle another past a
+    // proxy that routes or logs by it.
+    let (st, b) = post_2026(
+        &s.base,
+        &reader,
+        "tools/call",
+        whoami.clone(),
+        Some(meta_2026()),
+        &[("mcp-name", Some("delete_user"))],
+    )
+    .await;
+    assert_eq!((st, code(&b)), (400, Some(-32020)), "Mcp-Name differs: {b}");
+    // The header's version must be the body's.
+    let (st, b) = post_2026(
+        &s.base,
+        &reader,
+        "tools/call",
+        whoami.clone(),
+        Some(meta_2026()),
+        &[("mcp-protocol-version", Some("2025-11-25"))],
+    )
+    .await;
+    assert_eq!((st, code(&b)), (400, Some(-32020)), "versions differ: {b}");
+    // _meta must carry the client's capabilities (-32602, 400).
+    let (st, b) = post_2026(
+        &s.base,
+        &reader,
+        "tools/call",
+        whoami.clone(),
+        Some(json!({"io.modelcontextprotocol/protocolVersion": "2026-07-28"})),
+        &[],
+    )
+    .await;
+    assert_eq!(
+        (st, code(&b)),
+        (400, Some(-32602)),
+        "no clientCapabilities: {b}"
+    );
+    // An unknown version is refused with the versions this server speaks (-32022).
+    let mut future = meta_2026();
+    future["io.modelcontextprotocol/protocolVersion"] = json!("2099-01-01");
+    let (st, b) = post_2026(
+        &s.base,
+        &reader,
+        "tools/call",
+        whoami.clone(),
+        Some(future),
+        &[("mcp-protocol-version", Some("2099-01-01"))],
+    )
+    .await;
+    assert_eq!((st, code(&b)), (400, Some(-32022)), "unknown version: {b}");
+    assert!(b["error"]["data"].to_string().contains("2026-07-28"), "{b}");
+    // A method the server lacks is 404 with -32601.
+    let (st, b) = post_2026(
+        &s.base,
+        &reader,
+        "prompts/list",
+        json!({}),
+        Some(meta_2026()),
+        &[],
+    )
+    .await;
+    assert_eq!((st, code(&b)), (404, Some(-32601)), "{b}");
+    // The stateless endpoint takes POST only.
+    for method in [reqwest::Method::GET, reqwest::Method::DELETE] {
+        let r = reqwest::Client::new()
+            .request(method.clone(), format!("{}/mcp", s.base))
+            .bearer_auth(&reader)
+            .header("mcp-protocol-version", "2026-07-28")
+            .send()
+            .await
+            .expect("request");
+        assert_eq!(r.status(), 405, "{method}");
+    }
+
+    // server/discover answers over HTTP, naming the versions and this server.
+    let (st, b) = post_2026(
+        &s.base,
+        &reader,
+        "server/discover",
+        json!({}),
+        Some(meta_2026()),
+        &[],
+    )
+    .await;
+    assert_eq!(st, 200, "{b}");
+    assert!(
+        b["result"]["supportedVersions"]
+            .to_string()
+            .contains("2026-07-28"),
+        "{b}"
+    );
+    assert_eq!(
+        b["result"]["_meta"]["io.modelcontextprotocol/serverInfo"]["name"], "cognito-mcp",
+        "{b}"
+    );
+    // An Mcp-Name in the header's Base64 form is decoded, and matches.
+    let (st, b) = post_2026(
+        &s.base,
+        &reader,
+        "tools/call",
+        whoami,
+        Some(meta_2026()),
+        &[("mcp-name", Some("=?base64?d2hvYW1p?="))],
+    )
+    .await;
+    assert_eq!(st, 200, "{b}");
+    assert_eq!(
+        b["result"]["structuredContent"]["username"], "stella",
+        "{b}"
+    );
+}
