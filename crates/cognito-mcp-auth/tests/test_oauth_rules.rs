@@ -812,6 +812,12 @@ async fn client_id_metadata_document_signs_in() {
         .await;
     assert_eq!(page.status, 200, "{}", page.text);
     assert!(page.text.contains("Metadata Document Agent") && page.text.contains("127.0.0.1:53682"));
+    // Its callback is on this machine, where any program could be listening: the page says so.
+    assert!(
+        page.text.contains("id=\"loopback-warning\""),
+        "{}",
+        page.text
+    );
     let (txn, csrf) = consent_fields(&page.text);
     let got = submit_consent(&mut b, &s.base, &txn, &csrf, "approve").await;
     let code = b.follow(got).await.query()["code"].clone();

@@ -234,6 +234,7 @@ async fn authorize_inner(
         client_name: client.client_name.as_deref().unwrap_or(&client.client_id),
         client_id: &client.client_id,
         redirect_host: &redirect::host_of(&redirect_uri),
+        loopback: redirect::is_loopback_uri(&redirect_uri),
         resource_name: &s.inner.resource_name,
         scopes: consent
             .request

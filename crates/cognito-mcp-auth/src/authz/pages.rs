@@ -24,7 +24,7 @@ const STYLE: &str = "body{font-family:system-ui,sans-serif;max-width:34rem;margi
 h1{font-size:1.4rem}.host{font-weight:600}ul{padding-left:1.2rem}\
 .actions{display:flex;gap:.75rem;margin-top:1.5rem}button{font-size:1rem;padding:.55rem 1.2rem;border-radius:.4rem;border:1px solid #555;cursor:pointer}\
 button.primary{background:#1a56db;color:#fff;border-color:#1a56db}button:focus{outline:3px solid #f59e0b;outline-offset:2px}\
-.note{color:#555;font-size:.9rem}\
+.note{color:#555;font-size:.9rem}.warning{color:#713f12;background:#fefce8;border:1px solid #fde047;padding:.6rem .8rem;border-radius:.3rem}\
 label{display:block;font-weight:600;margin-top:1rem}input[type=text],input[type=password],input[type=email]{font-size:1rem;width:100%;box-sizing:border-box;padding:.5rem;margin-top:.25rem;border:1px solid #555;border-radius:.3rem}\
 input:focus{outline:3px solid #f59e0b;outline-offset:1px}.error{color:#9b1c1c;background:#fdf2f2;border:1px solid #f8b4b4;padding:.6rem .8rem;border-radius:.3rem}\
 fieldset{border:none;padding:0;margin:1rem 0 0}legend{font-weight:600}.secret{font-family:monospace;font-size:1.1rem;word-break:break-all}.qr svg{width:13rem;height:13rem}";
@@ -73,6 +73,9 @@ pub(crate) struct ConsentView<'a> {
     pub(crate) client_name: &'a str,
     pub(crate) client_id: &'a str,
     pub(crate) redirect_host: &'a str,
+    /// The redirect goes to this machine: the page says any program here could be the client
+    /// (MCP 2026-07-28 SHOULD warn of localhost-only redirect URIs).
+    pub(crate) loopback: bool,
     pub(crate) resource_name: &'a str,
     pub(crate) scopes: Vec<(String, Option<String>)>,
     pub(crate) txn: &'a str,
@@ -89,13 +92,24 @@ pub(crate) fn consent(v: &ConsentView<'_>) -> Response {
             None => format!("<li><code>{}</code></li>", esc(s)),
         })
         .collect();
+    let loopback = if v.loopback {
+        format!(
+            "<p class=\"warning\" id=\"loopback-warning\">The answer goes to a program on this \
+             computer ({host}). Any program running here could claim to be {client}: approve \
+             only if you started {client} yourself just now.</p>",
+            host = esc(v.redirect_host),
+            client = esc(v.client_name),
+        )
+    } else {
+        String::new()
+    };
     let body = format!(
         "<h1>Allow {client} to use {resource}?</h1>\
 <p><strong id=\"client-name\">{client}</strong> <span class=\"note\">(client id <code>{client_id}</code>)</span> \
 asks to act for you at {resource}.</p>\
 <p>After you decide, you will be sent to <span class=\"host\" id=\"redirect-host\">{host}</span>. \
 Approve only if you started this from an application you trust at that address.</p>\
-<h2>It asks for</h2><ul id=\"scopes\">{scopes}</ul>\
+{loopback}<h2>It asks for</h2><ul id=\"scopes\">{scopes}</ul>\
 <p class=\"note\">You will sign in next; what you are granted is also limited by your groups.</p>\
 <form method=\"post\" action=\"/consent\">\
 <input type=\"hidden\" name=\"txn\" value=\"{txn}\"><input type=\"hidden\" name=\"csrf\" value=\"{csrf}\">\
@@ -114,6 +128,40 @@ Approve only if you started this from an application you trust at that address.<
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    fn view(loopback: bool) -> String {
+        let r = consent(&ConsentView {
+            client_name: "Agent",
+            client_id: "c1",
+            redirect_host: "127.0.0.1:53682",
+            loopback,
+            resource_name: "cognito-mcp",
+            scopes: vec![("mcp/read".into(), None)],
+            txn: "t",
+            csrf: "c",
+        });
+        let bytes = body_bytes(r);
+        String::from_utf8(bytes).expect("utf-8")
+    }
+
+    fn body_bytes(r: Response) -> Vec<u8> {
+        let rt = tokio::runtime::Builder::new_current_thread()
+            .build()
+            .expect("runtime");
+        rt.block_on(async {
+            http_body_util::BodyExt::collect(r.into_body())
+                .await
+                .expect("body")
+                .to_bytes()
+                .to_vec()
+        })
+    }
+
+    #[test]
+    fn a_loopback_redirect_is_warned_about_and_another_is_not() {
+        assert!(view(true).contains("id=\"loopback-warning\""));
+        assert!(!view(false).contains("loopback-warning"));
+    }
 
     #[test]
     fn escaping() {

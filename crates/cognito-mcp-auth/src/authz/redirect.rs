@@ -199,6 +199,12 @@ pub(crate) fn trusts_any_host(pattern: &str) -> bool {
 }
 
 /// The host shown to the user on the consent page.
+/// The redirect goes to this machine (a loopback http URI): any program here could be the one
+/// listening.
+pub(crate) fn is_loopback_uri(uri: &str) -> bool {
+    url::Url::parse(uri).is_ok_and(|u| u.scheme() == "http" && is_loopback(&u))
+}
+
 pub(crate) fn host_of(uri: &str) -> String {
     url::Url::parse(uri)
         .ok()
