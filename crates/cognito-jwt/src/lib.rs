@@ -7,6 +7,7 @@ mod clock;
 mod error;
 mod jwks;
 mod principal;
+mod resource;
 mod verifier;
 
 #[cfg(feature = "testing")]

@@ -528,6 +528,20 @@ async fn a_token_bound_to_this_resource_passes_from_a_client_never_listed() {
 }
 
 #[tokio::test]
+async fn a_token_bound_to_this_resource_in_another_spelling_passes() {
+    // A client that wrote the server's URL with an uppercase host: still this resource (MCP
+    // 2026-07-28 SHOULD); only the spelling differs.
+    let key = TestKey::generate("key-1");
+    let clock = ManualClock::now();
+    let mut claims = access_claims(ISSUER, "registered-yesterday", clock.secs());
+    claims["aud"] = json!(RESOURCE.to_ascii_uppercase().replace("/MCP", "/mcp"));
+    bound_verifier(&key, &clock)
+        .verify(&key.sign(&claims))
+        .await
+        .expect("the same resource");
+}
+
+#[tokio::test]
 async fn a_token_bound_to_another_resource_is_refused_even_from_a_listed_client() {
     // The attack: a token the pool minted for another API, replayed here by its holder.
     let key = TestKey::generate("key-1");
