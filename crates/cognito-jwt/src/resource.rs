@@ -3,9 +3,9 @@
 //! Server URI": servers SHOULD accept an uppercase scheme and host). Path, query and the rest
 //! must match exactly.
 
-/// `aud` names `resource`.
-pub(crate) fn same_resource(aud: &str, resource: &str) -> bool {
-    match (parts(aud), parts(resource)) {
+/// `asked` (a token's `aud`, a client's `resource` parameter) names `resource`.
+pub fn same_resource(asked: &str, resource: &str) -> bool {
+    match (parts(asked), parts(resource)) {
         (Some(a), Some(b)) => a == b,
         _ => false,
     }
@@ -57,7 +57,14 @@ mod tests {
             assert!(same_resource(aud, OURS), "{aud}");
         }
         assert!(same_resource("http://[::1]/mcp", "http://[::1]:80/mcp"));
-        assert!(same_resource("http://[::1]:8080/mcp", "http://[::1]:8080/mcp"));
+        assert!(same_resource(
+            "http://LOCALHOST:8080/mcp",
+            "http://localhost:8080/mcp"
+        ));
+        assert!(same_resource(
+            "http://[::1]:8080/mcp",
+            "http://[::1]:8080/mcp"
+        ));
         assert!(!same_resource("http://[::1]:8080/mcp", "http://[::1]/mcp"));
     }
 
@@ -72,6 +79,7 @@ mod tests {
             "https://evil.net@mcp.example.com/mcp",
             "https://mcp.example.com/mcp#x",
             "https://mcp.example.com/mcp?x=1",
+            "https://user@mcp.example.com/mcp",
             "mcp.example.com/mcp",
             "https://mcp.example.com:/mcp",
             "",

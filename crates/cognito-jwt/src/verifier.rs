@@ -349,11 +349,7 @@ fn check_binding(claims: &Claims, expected: TokenUse, inner: &Inner) -> Result<(
         .as_ref()
         .filter(|_| expected == TokenUse::Access && !claims.aud.is_empty());
     if let Some(resource) = bound {
-        return if claims
-            .aud
-            .iter()
-            .any(|a| crate::resource::same_resource(a, resource))
-        {
+        return if claims.aud.iter().any(|a| crate::same_resource(a, resource)) {
             Ok(())
         } else {
             Err(VerifyError::WrongAudience {

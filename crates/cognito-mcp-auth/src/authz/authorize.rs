@@ -162,7 +162,7 @@ async fn authorize_inner(
         ));
     }
     let resource = match q.get("resource") {
-        Some(r) if super::canonical::same_resource(r, s.resource()) => s.resource().to_owned(),
+        Some(r) if cognito_jwt::same_resource(r, s.resource()) => s.resource().to_owned(),
         Some(r) => {
             return Err(fail(
                 "invalid_target",

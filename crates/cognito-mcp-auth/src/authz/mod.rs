@@ -9,7 +9,6 @@ mod address;
 pub(crate) mod authorize;
 pub(crate) mod binding;
 mod callback;
-mod canonical;
 pub(crate) mod crypto;
 mod error;
 #[cfg(feature = "fuzzing")]

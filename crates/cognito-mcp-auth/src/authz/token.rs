@@ -106,7 +106,7 @@ fn check_resource(
     resource: &str,
 ) -> Result<(), OAuthError> {
     match form.get("resource") {
-        Some(r) if !super::canonical::same_resource(r, resource) => Err(OAuthError::bad(
+        Some(r) if !cognito_jwt::same_resource(r, resource) => Err(OAuthError::bad(
             "invalid_target",
             format!(
                 "resource {r:?} is not the one this grant is for ({})",
