@@ -134,6 +134,15 @@ fn cfn_lint(template: &Value) -> (i32, String) {
     )
 }
 
+/// `deploy init` of native mode, for mcp.example.com.
+const NATIVE_INIT: &[&str] = &[
+    "--native",
+    "--domain",
+    "native-mcp",
+    "--public-url",
+    "https://mcp.example.com",
+];
+
 /// Native mode with a CIMD policy: the pool is the MCP clients' authorization server.
 fn native(text: String) -> String {
     set(
@@ -288,16 +297,7 @@ fn variants() -> Vec<(&'static str, tempfile::TempDir, PathBuf)> {
     out.push(("everything", d, p));
     let (d, p) = config(&["--domain", "lite-pool"], lite);
     out.push(("lite plan, V1 trigger, no MFA, no role", d, p));
-    let (d, p) = config(
-        &[
-            "--native",
-            "--domain",
-            "native-mcp",
-            "--public-url",
-            "https://mcp.example.com",
-        ],
-        native,
-    );
+    let (d, p) = config(NATIVE_INIT, native);
     out.push(("native", d, p));
     out
 }
@@ -949,16 +949,7 @@ async fn the_templates_pool_applied_to_moto_serves_tokens_and_tools() {
 
 #[test]
 fn native_templates_make_the_pool_the_authorization_server() {
-    let (_d, path) = config(
-        &[
-            "--native",
-            "--domain",
-            "native-mcp",
-            "--public-url",
-            "https://mcp.example.com",
-        ],
-        native,
-    );
+    let (_d, path) = config(NATIVE_INIT, native);
     let t = template(&path);
     let r = &t["Resources"];
     let rs = "https://mcp.example.com/mcp";
@@ -998,32 +989,18 @@ fn native_templates_make_the_pool_the_authorization_server() {
     assert!(t["Outputs"]["McpClientId"].is_object());
 
     // Registration authenticated, or off; no patterns, no policy.
-    let (_d, path) = config(
-        &[
-            "--native",
-            "--domain",
-            "native-mcp",
-            "--public-url",
-            "https://mcp.example.com",
-        ],
-        |t| set(t, &[("dcr = \"open\"", "dcr = \"authenticated\"")]),
-    );
+    let (_d, path) = config(NATIVE_INIT, |t| {
+        set(t, &[("dcr = \"open\"", "dcr = \"authenticated\"")])
+    });
     let t = template(&path);
     assert_eq!(
         t["Resources"]["UserPool"]["Properties"]["DcrConfiguration"]["OpenDcrEnabled"],
         false
     );
     assert!(t["Resources"].get("CimdPolicy").is_none());
-    let (_d, path) = config(
-        &[
-            "--native",
-            "--domain",
-            "native-mcp",
-            "--public-url",
-            "https://mcp.example.com",
-        ],
-        |t| set(t, &[("dcr = \"open\"", "dcr = \"off\"")]),
-    );
+    let (_d, path) = config(NATIVE_INIT, |t| {
+        set(t, &[("dcr = \"open\"", "dcr = \"off\"")])
+    });
     let t = template(&path);
     assert!(
         t["Resources"]["UserPool"]["Properties"]
@@ -1036,16 +1013,7 @@ fn native_templates_make_the_pool_the_authorization_server() {
 #[test]
 fn native_templates_refuse_what_native_mode_cannot_serve() {
     let refused = |edit: &dyn Fn(String) -> String, expect: &str| {
-        let (_d, path) = config(
-            &[
-                "--native",
-                "--domain",
-                "native-mcp",
-                "--public-url",
-                "https://mcp.example.com",
-            ],
-            edit,
-        );
+        let (_d, path) = config(NATIVE_INIT, edit);
         let dir = path.parent().expect("dir");
         let (status, _, stderr) = cli_in(
             dir,

@@ -424,6 +424,10 @@ async fn post_2026(
     )
 }
 
+/// A broken request: what is broken, its `_meta`, headers over the standard ones, and the
+/// status and JSON-RPC code it must get.
+type Case<'a> = (&'a str, Value, &'a [(&'a str, Option<&'a str>)], (u16, i64));
+
 fn meta_2026() -> Value {
     json!({
         "io.modelcontextprotocol/protocolVersion": "2026-07-28",
@@ -441,83 +445,63 @@ async fn protocol_2026_07_28_header_and_meta_rules_fail() {
     let whoami = json!({"name": "whoami", "arguments": {}});
     let code = |b: &Value| b["error"]["code"].as_i64();
 
-    // Mcp-Method is required, and must say what the body does (HeaderMismatch, -32020).
-    let (st, b) = post_2026(
-        &s.base,
-        &reader,
-        "tools/call",
-        whoami.clone(),
-        Some(meta_2026()),
-        &[("mcp-method", None)],
-    )
-    .await;
-    assert_eq!((st, code(&b)), (400, Some(-32020)), "no Mcp-Method: {b}");
-    let (st, b) = post_2026(
-        &s.base,
-        &reader,
-        "tools/call",
-        whoami.clone(),
-        Some(meta_2026()),
-        &[("mcp-method", Some("tools/list"))],
-    )
-    .await;
-    assert_eq!(
-        (st, code(&b)),
-        (400, Some(-32020)),
-        "Mcp-Method differs: {b}"
-    );
-    // Mcp-Name must name the tool the body calls: the header cannot smuggle another past a
-    // proxy that routes or logs by it.
-    let (st, b) = post_2026(
-        &s.base,
-        &reader,
-        "tools/call",
-        whoami.clone(),
-        Some(meta_2026()),
-        &[("mcp-name", Some("delete_user"))],
-    )
-    .await;
-    assert_eq!((st, code(&b)), (400, Some(-32020)), "Mcp-Name differs: {b}");
-    // The header's version must be the body's.
-    let (st, b) = post_2026(
-        &s.base,
-        &reader,
-        "tools/call",
-        whoami.clone(),
-        Some(meta_2026()),
-        &[("mcp-protocol-version", Some("2025-11-25"))],
-    )
-    .await;
-    assert_eq!((st, code(&b)), (400, Some(-32020)), "versions differ: {b}");
-    // _meta must carry the client's capabilities (-32602, 400).
-    let (st, b) = post_2026(
-        &s.base,
-        &reader,
-        "tools/call",
-        whoami.clone(),
-        Some(json!({"io.modelcontextprotocol/protocolVersion": "2026-07-28"})),
-        &[],
-    )
-    .await;
-    assert_eq!(
-        (st, code(&b)),
-        (400, Some(-32602)),
-        "no clientCapabilities: {b}"
-    );
-    // An unknown version is refused with the versions this server speaks (-32022).
     let mut future = meta_2026();
     future["io.modelcontextprotocol/protocolVersion"] = json!("2099-01-01");
-    let (st, b) = post_2026(
-        &s.base,
-        &reader,
-        "tools/call",
-        whoami.clone(),
-        Some(future),
-        &[("mcp-protocol-version", Some("2099-01-01"))],
-    )
-    .await;
-    assert_eq!((st, code(&b)), (400, Some(-32022)), "unknown version: {b}");
-    assert!(b["error"]["data"].to_string().contains("2026-07-28"), "{b}");
+    let no_capabilities = json!({"io.modelcontextprotocol/protocolVersion": "2026-07-28"});
+    let cases: [Case; 6] = [
+        // Mcp-Method is required, and must say what the body does (HeaderMismatch).
+        (
+            "no Mcp-Method",
+            meta_2026(),
+            &[("mcp-method", None)],
+            (400, -32020),
+        ),
+        (
+            "Mcp-Method differs",
+            meta_2026(),
+            &[("mcp-method", Some("tools/list"))],
+            (400, -32020),
+        ),
+        // Mcp-Name must name the tool the body calls: the header cannot smuggle another past
+        // a proxy that routes or logs by it.
+        (
+            "Mcp-Name differs",
+            meta_2026(),
+            &[("mcp-name", Some("delete_user"))],
+            (400, -32020),
+        ),
+        // The header's version must be the body's.
+        (
+            "versions differ",
+            meta_2026(),
+            &[("mcp-protocol-version", Some("2025-11-25"))],
+            (400, -32020),
+        ),
+        // _meta must carry the client's capabilities.
+        ("no clientCapabilities", no_capabilities, &[], (400, -32602)),
+        // An unknown version is refused with the versions this server speaks.
+        (
+            "unknown version",
+            future,
+            &[("mcp-protocol-version", Some("2099-01-01"))],
+            (400, -32022),
+        ),
+    ];
+    for (what, meta, headers, (status, want)) in cases {
+        let (st, b) = post_2026(
+            &s.base,
+            &reader,
+            "tools/call",
+            whoami.clone(),
+            Some(meta),
+            headers,
+        )
+        .await;
+        assert_eq!((st, code(&b)), (status, Some(want)), "{what}: {b}");
+        if want == -32022 {
+            assert!(b["error"]["data"].to_string().contains("2026-07-28"), "{b}");
+        }
+    }
     // A method the server lacks is 404 with -32601.
     let (st, b) = post_2026(
         &s.base,

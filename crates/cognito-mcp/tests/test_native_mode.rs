@@ -717,18 +717,28 @@ async fn a_metadata_document_outside_every_policy_is_refused_and_never_fetched()
     assert_eq!(host.fetches("/elsewhere/agent.json").await, 0);
 }
 
+/// A document at an allowed URL, `edit`ed to break a rule: refused at /oauth2/authorize with
+/// an error page that `says` why.
+async fn document_refused(edit: impl FnOnce(&mut Value), says: &str) {
+    let (n, mut host) = native_cimd(&["Admins"], &[]).await;
+    let mut doc = document("agent", REDIRECT);
+    edit(&mut doc);
+    let url = host.put("/clients/agent.json", doc, None).await;
+    n.policy(&[&format!("{}/clients/*", host.origin)]).await;
+    let (status, page) = n.authorize(&url, REDIRECT).await;
+    assert_eq!(status, 400, "{page}");
+    assert!(page.contains(says), "{page}");
+}
+
 #[tokio::test]
 async fn a_metadata_document_claiming_another_client_id_is_refused() {
     // The attack: a document at an allowed URL that claims to be another client (one users
     // trust), to borrow its name and consent.
-    let (n, mut host) = native_cimd(&["Admins"], &[]).await;
-    let mut doc = document("impostor", REDIRECT);
-    doc["client_id"] = json!("https://trusted.example.com/client.json");
-    let url = host.put("/clients/impostor.json", doc, None).await;
-    n.policy(&[&format!("{}/clients/*", host.origin)]).await;
-    let (status, page) = n.authorize(&url, REDIRECT).await;
-    assert_eq!(status, 400, "{page}");
-    assert!(page.contains("names another client_id"), "{page}");
+    document_refused(
+        |d| d["client_id"] = json!("https://trusted.example.com/client.json"),
+        "names another client_id",
+    )
+    .await;
 }
 
 #[tokio::test]
@@ -751,14 +761,11 @@ async fn a_callback_the_document_does_not_list_is_refused() {
 #[tokio::test]
 async fn a_metadata_document_asking_for_a_client_secret_is_refused() {
     // CIMD clients are public: a document cannot carry a secret, so it may not claim one.
-    let (n, mut host) = native_cimd(&["Admins"], &[]).await;
-    let mut doc = document("confidential", REDIRECT);
-    doc["token_endpoint_auth_method"] = json!("client_secret_basic");
-    let url = host.put("/clients/confidential.json", doc, None).await;
-    n.policy(&[&format!("{}/clients/*", host.origin)]).await;
-    let (status, page) = n.authorize(&url, REDIRECT).await;
-    assert_eq!(status, 400, "{page}");
-    assert!(page.contains("client_secret_basic"), "{page}");
+    document_refused(
+        |d| d["token_endpoint_auth_method"] = json!("client_secret_basic"),
+        "client_secret_basic",
+    )
+    .await;
 }
 
 #[tokio::test]
