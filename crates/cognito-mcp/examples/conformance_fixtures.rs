@@ -2,15 +2,29 @@
 //! `tests/test_conformance.rs` includes this file and serves [`router`] in process; run it by
 //! hand with `cargo run -p cognito-mcp --example conformance_fixtures -- --bind ADDR`.
 //!
-//! The official MCP conformance suite (`@modelcontextprotocol/conformance`, server mode) calls
-//! a fixed set of tools, resources and prompts (`test_simple_text`, `test://static-text`,
-//! `test_simple_prompt`, ...). [`ConformanceFixtures`] serves exactly those, kept apart from the
-//! real Cognito tool set: no AWS client, no configuration, no bearer tokens. It exists so the
-//! suite can check the MCP plumbing this binary shares with the real server (rmcp's Streamable
-//! HTTP transport, sessions, Host/Origin protection), never to be deployed.
+//! The official MCP conformance suite (`@modelcontextprotocol/conformance` 0.2.0-alpha.12,
+//! server mode) calls a fixed set of tools, resources and prompts (`test_simple_text`,
+//! `test://static-text`, `test_simple_prompt`, ...). [`ConformanceFixtures`] serves exactly
+//! those, kept apart from the real Cognito tool set: no AWS client, no configuration, no bearer
+//! tokens. It exists so the suite can check the MCP plumbing this binary shares with the real
+//! server (rmcp's Streamable HTTP transport, sessions and stateless requests, Host/Origin
+//! protection), never to be deployed.
+//!
+//! It speaks both wires the suite's requirement sets test:
+//! - 2025-11-25 and earlier (`initialize`, a session): the session tools (`test_sampling`,
+//!   `test_elicitation`, ...) send their `sampling/createMessage` and `elicitation/create`
+//!   requests inside the call; `logging/setLevel` sets the session's log level;
+//!   `resources/subscribe` records a subscription;
+//! - 2026-07-28 (SEP-2575: every request stands alone, its `_meta` carries the protocol version
+//!   and the client's capabilities): the session tools are not listed and are refused, as a
+//!   server must not send a request inside a call; the multi round-trip tools of [`mrtr`] (and
+//!   its prompt) ask with `input_required` results instead, their `requestState` sealed by
+//!   [`request_state`]; a tool logs only at the request's own `logLevel`; `subscriptions/listen`
+//!   acknowledges updates of the fixture's resources (the tool and prompt lists never change, so
+//!   no `listChanged` is advertised). The multi round-trip tools are listed at 2026-07-28 only.
 //!
 //! Several fixtures exercise features the newest protocol revision deprecates (logging,
-//! sampling, `resources/subscribe`), hence the `allow(deprecated)`.
+//! sampling, roots, `resources/subscribe`), hence the `allow(deprecated)`.
 #![allow(deprecated)]
 
 use std::collections::BTreeSet;
@@ -25,10 +39,11 @@ use rmcp::model::{
     GetPromptRequestParams, GetPromptResponse, GetPromptResult, Implementation, JsonObject,
     ListPromptsResult, ListResourceTemplatesResult, ListResourcesResult, ListToolsResult,
     LoggingLevel, LoggingMessageNotificationParam, PaginatedRequestParams,
-    ProgressNotificationParam, Prompt, PromptArgument, PromptMessage, ReadResourceRequestParams,
-    ReadResourceResponse, ReadResourceResult, Reference, Request, Resource, ResourceContents,
-    ResourceTemplate, Role, ServerCapabilities, ServerConfig, ServerRequest, SetLevelRequestParams,
-    SubscribeRequestParams, Tool, UnsubscribeRequestParams,
+    ProgressNotificationParam, Prompt, PromptArgument, PromptMessage, ProtocolVersion,
+    ReadResourceRequestParams, ReadResourceResponse, ReadResourceResult, Reference, Request,
+    Resource, ResourceContents, ResourceTemplate, Role, ServerCapabilities, ServerConfig,
+    ServerRequest, SetLevelRequestParams, SubscribeRequestParams, SubscriptionFilter, Tool,
+    UnsubscribeRequestParams,
 };
 use rmcp::service::RequestContext;
 use rmcp::transport::streamable_http_server::session::local::LocalSessionManager;
@@ -40,6 +55,13 @@ use tokio_util::sync::CancellationToken;
 
 use clap::Parser;
 use cognito_mcp::transport::http;
+
+#[path = "conformance_fixtures/mrtr.rs"]
+mod mrtr;
+#[path = "conformance_fixtures/request_state.rs"]
+mod request_state;
+
+use request_state::StateSeal;
 
 /// A 1x1 red pixel, PNG.
 const PNG_BASE64: &str =
@@ -59,20 +81,54 @@ const JSON_SCHEMA_2020_12: &str = "https://json-schema.org/draft/2020-12/schema"
 const STEP: Duration = Duration::from_millis(50);
 
 /// The suite's fixture server. One instance per MCP session (the HTTP service builds one for
-/// each `initialize`), so the log level and the subscriptions are the session's own.
+/// each `initialize`, and one for each stand-alone 2026-07-28 request), so the log level and
+/// the subscriptions are the session's own; the `requestState` key is the process's.
 #[derive(Debug, Clone)]
 struct ConformanceFixtures {
     level: Arc<Mutex<LoggingLevel>>,
     subscriptions: Arc<Mutex<BTreeSet<String>>>,
+    seal: Arc<StateSeal>,
 }
 
-impl Default for ConformanceFixtures {
-    fn default() -> Self {
+impl ConformanceFixtures {
+    fn new(seal: Arc<StateSeal>) -> Self {
         Self {
             level: Arc::new(Mutex::new(LoggingLevel::Info)),
             subscriptions: Arc::default(),
+            seal,
         }
     }
+}
+
+/// Whether the request is on protocol 2026-07-28 or later, whose requests stand alone
+/// (SEP-2575): no session, no request to the client inside a call, logs only at the request's
+/// own `logLevel`.
+fn stateless(context: &RequestContext<RoleServer>) -> bool {
+    context
+        .protocol_version()
+        .is_some_and(|v| v >= ProtocolVersion::V_2026_07_28)
+}
+
+/// The tools that send `sampling/createMessage` or `elicitation/create` inside the call: for
+/// sessions before 2026-07-28 only; [`mrtr`] has their 2026-07-28 counterparts.
+const SESSION_TOOLS: &[&str] = &[
+    "test_sampling",
+    "test_elicitation",
+    "test_elicitation_sep1034_defaults",
+    "test_elicitation_sep1330_enums",
+];
+
+/// The tools a client on this request's protocol can call: the session tools before
+/// 2026-07-28, the multi round-trip tools from it, and the rest on both.
+fn listed_tools(stateless: bool) -> Vec<Tool> {
+    let mut listed: Vec<Tool> = tools()
+        .into_iter()
+        .filter(|t| !(stateless && SESSION_TOOLS.contains(&t.name.as_ref())))
+        .collect();
+    if stateless {
+        listed.extend(mrtr::tools());
+    }
+    listed
 }
 
 /// Builds an rmcp model value from its JSON form (the fixtures are written as the suite
@@ -141,6 +197,12 @@ fn tools() -> Vec<Tool> {
             no_arguments(),
         ),
         Tool::new(
+            "test_logging_tool",
+            "Sends three info log notifications while it runs, as test_tool_with_logging (the \
+             name server-stateless calls); at 2026-07-28 only when the request sets a logLevel",
+            no_arguments(),
+        ),
+        Tool::new(
             "test_tool_with_progress",
             "Reports progress 0, 50 and 100 of 100 to the request's progress token",
             no_arguments(),
@@ -178,6 +240,7 @@ fn tools() -> Vec<Tool> {
                 "type": "object",
                 "$defs": {
                     "address": {
+                        "$anchor": "addressDef",
                         "type": "object",
                         "properties": {
                             "street": { "type": "string" },
@@ -187,9 +250,37 @@ fn tools() -> Vec<Tool> {
                 },
                 "properties": {
                     "name": { "type": "string" },
-                    "address": { "$ref": "#/$defs/address" }
+                    "address": { "$ref": "#/$defs/address" },
+                    "contactMethod": { "type": "string", "enum": ["phone", "email"] },
+                    "phone": { "type": "string" },
+                    "email": { "type": "string" }
                 },
+                "allOf": [{ "anyOf": [{ "required": ["phone"] }, { "required": ["email"] }] }],
+                "if": {
+                    "properties": { "contactMethod": { "const": "phone" } },
+                    "required": ["contactMethod"]
+                },
+                "then": { "required": ["phone"] },
+                "else": { "required": ["email"] },
                 "additionalProperties": false
+            })),
+        ),
+        // rmcp's Streamable HTTP service checks the header against the body (SEP-2243) before
+        // the call reaches the handler.
+        Tool::new(
+            "test_mcp_param_header",
+            "Echoes its region, which a 2026-07-28 client also sends as the Mcp-Param-Region \
+             header (SEP-2243)",
+            schema(json!({
+                "type": "object",
+                "properties": {
+                    "region": {
+                        "type": "string",
+                        "description": "Any text; sent again in the Mcp-Param-Region header",
+                        "x-mcp-header": "Region"
+                    }
+                },
+                "required": ["region"]
             })),
         ),
         // rmcp gives a handler no handle on the SSE stream of its own request, so this
@@ -315,9 +406,22 @@ fn template_id(uri: &str) -> Option<&str> {
 }
 
 impl ConformanceFixtures {
-    /// Sends a log notification if the session's level lets it through.
+    /// The lowest level a log notification of this request may have: the request's own
+    /// `logLevel` (its `_meta`), else the session's (`logging/setLevel`, before 2026-07-28);
+    /// none for a 2026-07-28 request without one, which must get no log notifications.
+    fn log_threshold(&self, context: &RequestContext<RoleServer>) -> Option<LoggingLevel> {
+        match context.meta.log_level() {
+            Some(level) => Some(level),
+            None if stateless(context) => None,
+            None => Some(*self.level.lock().unwrap_or_else(PoisonError::into_inner)),
+        }
+    }
+
+    /// Sends a log notification if the request's threshold lets it through.
     async fn log(&self, context: &RequestContext<RoleServer>, level: LoggingLevel, message: &str) {
-        let threshold = *self.level.lock().unwrap_or_else(PoisonError::into_inner);
+        let Some(threshold) = self.log_threshold(context) else {
+            return;
+        };
         if rank(level) < rank(threshold) {
             return;
         }
@@ -359,7 +463,30 @@ impl ConformanceFixtures {
         request: CallToolRequestParams,
         context: RequestContext<RoleServer>,
     ) -> Result<CallToolResponse, ErrorData> {
-        match request.name.as_ref() {
+        let name = request.name.as_ref();
+        if stateless(&context) && SESSION_TOOLS.contains(&name) {
+            return Err(ErrorData::invalid_request(
+                format!(
+                    "{name} sends its request to the client inside the call, which protocol \
+                     2026-07-28 forbids; call its input_required counterpart (\
+                     test_input_required_result_elicitation or _sampling) instead"
+                ),
+                None,
+            ));
+        }
+        if mrtr::is_tool(name) {
+            if !stateless(&context) {
+                return Err(ErrorData::invalid_request(
+                    format!(
+                        "{name} answers with input_required rounds, which need protocol \
+                         2026-07-28 or later; this session negotiated an earlier one"
+                    ),
+                    None,
+                ));
+            }
+            return mrtr::call_tool(&self.seal, &request, &context);
+        }
+        match name {
             "test_simple_text" => Ok(text_result("This is a simple text response for testing.")),
             "test_image_content" => Ok(CallToolResult::success(vec![ContentBlock::image(
                 PNG_BASE64,
@@ -390,7 +517,7 @@ impl ConformanceFixtures {
                 ),
             ])
             .into()),
-            "test_tool_with_logging" => {
+            "test_tool_with_logging" | "test_logging_tool" => {
                 self.log(&context, LoggingLevel::Info, "Tool execution started")
                     .await;
                 tokio::time::sleep(STEP).await;
@@ -475,6 +602,10 @@ impl ConformanceFixtures {
                 "Received arguments: {}",
                 Value::Object(request.arguments.unwrap_or_default())
             ))),
+            "test_mcp_param_header" => Ok(text_result(format!(
+                "Region: {}",
+                string_argument(&request, "region")?
+            ))),
             "test_reconnection" => {
                 tokio::time::sleep(STEP * 2).await;
                 Ok(text_result("Reconnection test completed successfully"))
@@ -511,13 +642,19 @@ impl ServerHandler for ConformanceFixtures {
     async fn list_tools(
         &self,
         _request: Option<PaginatedRequestParams>,
-        _context: RequestContext<RoleServer>,
+        context: RequestContext<RoleServer>,
     ) -> Result<ListToolsResult, ErrorData> {
-        Ok(ListToolsResult::with_all_items(tools()))
+        Ok(ListToolsResult::with_all_items(listed_tools(stateless(
+            &context,
+        ))))
     }
 
+    /// Any fixture tool, for rmcp's check of `Mcp-Param-*` headers against the arguments.
     fn get_tool(&self, name: &str) -> Option<Tool> {
-        tools().into_iter().find(|t| t.name == name)
+        tools()
+            .into_iter()
+            .chain(mrtr::tools())
+            .find(|t| t.name == name)
     }
 
     async fn call_tool(
@@ -612,12 +749,36 @@ impl ServerHandler for ConformanceFixtures {
                 None => {
                     return Err(ErrorData::resource_not_found(
                         format!("no fixture resource {uri:?}"),
-                        None,
+                        Some(json!({ "uri": uri })),
                     ));
                 }
             },
         };
         Ok(ReadResourceResult::new(vec![contents]).into())
+    }
+
+    /// `subscriptions/listen` (2026-07-28): updates of the fixture's resources. rmcp sends the
+    /// acknowledgment, tagged with the subscription id, and keeps the stream open until the
+    /// client closes it; the resources never change, so no update follows. The lists never
+    /// change either, and no `listChanged` is advertised.
+    fn accepted_subscription_filter(
+        &self,
+        requested: &SubscriptionFilter,
+    ) -> Option<SubscriptionFilter> {
+        let known = |uri: &&String| {
+            [STATIC_TEXT_URI, STATIC_BINARY_URI, WATCHED_URI].contains(&uri.as_str())
+                || template_id(uri).is_some()
+        };
+        let uris = requested
+            .resource_subscriptions
+            .iter()
+            .flatten()
+            .filter(known);
+        Some(
+            SubscriptionFilter::builder()
+                .resource_subscriptions(uris.cloned())
+                .build(),
+        )
     }
 
     async fn subscribe(
@@ -647,45 +808,63 @@ impl ServerHandler for ConformanceFixtures {
     async fn list_prompts(
         &self,
         _request: Option<PaginatedRequestParams>,
-        _context: RequestContext<RoleServer>,
+        context: RequestContext<RoleServer>,
     ) -> Result<ListPromptsResult, ErrorData> {
         let arg = |name: &str, description: &str| {
             PromptArgument::new(name)
                 .with_description(description)
                 .with_required(true)
         };
-        Ok(ListPromptsResult::with_all_items(vec![
-            Prompt::new(
-                "test_simple_prompt",
-                Some("A simple prompt without arguments"),
-                None,
-            ),
-            Prompt::new(
-                "test_prompt_with_arguments",
-                Some("A prompt with two required arguments"),
-                Some(vec![
-                    arg("arg1", "First test argument"),
-                    arg("arg2", "Second test argument"),
-                ]),
-            ),
-            Prompt::new(
-                "test_prompt_with_embedded_resource",
-                Some("A prompt that embeds a resource"),
-                Some(vec![arg("resourceUri", "URI of the resource to embed")]),
-            ),
-            Prompt::new(
-                "test_prompt_with_image",
-                Some("A prompt with an image"),
-                None,
-            ),
-        ]))
+        Ok(ListPromptsResult::with_all_items(
+            vec![
+                Prompt::new(
+                    "test_simple_prompt",
+                    Some("A simple prompt without arguments"),
+                    None,
+                ),
+                Prompt::new(
+                    "test_prompt_with_arguments",
+                    Some("A prompt with two required arguments"),
+                    Some(vec![
+                        arg("arg1", "First test argument"),
+                        arg("arg2", "Second test argument"),
+                    ]),
+                ),
+                Prompt::new(
+                    "test_prompt_with_embedded_resource",
+                    Some("A prompt that embeds a resource"),
+                    Some(vec![arg("resourceUri", "URI of the resource to embed")]),
+                ),
+                Prompt::new(
+                    "test_prompt_with_image",
+                    Some("A prompt with an image"),
+                    None,
+                ),
+            ]
+            .into_iter()
+            .chain(stateless(&context).then(mrtr::prompt))
+            .collect(),
+        ))
     }
 
     async fn get_prompt(
         &self,
         request: GetPromptRequestParams,
-        _context: RequestContext<RoleServer>,
+        context: RequestContext<RoleServer>,
     ) -> Result<GetPromptResponse, ErrorData> {
+        if request.name == mrtr::PROMPT {
+            if !stateless(&context) {
+                return Err(ErrorData::invalid_request(
+                    format!(
+                        "{} answers with an input_required round, which needs protocol \
+                         2026-07-28 or later; this session negotiated an earlier one",
+                        mrtr::PROMPT
+                    ),
+                    None,
+                ));
+            }
+            return mrtr::get_prompt(&self.seal, &request, &context);
+        }
         let argument = |name: &str| -> Result<String, ErrorData> {
             request
                 .arguments
@@ -734,9 +913,10 @@ impl ServerHandler for ConformanceFixtures {
     }
 }
 
-/// The fixtures over Streamable HTTP at `/mcp`: stateful sessions (sampling and elicitation
-/// need the client's answer in the same session), no bearer layer, and the same Host/Origin
-/// allow-lists as the real server (loopback and the public URL).
+/// The fixtures over Streamable HTTP at `/mcp`: stateful sessions for `initialize` (the session
+/// tools need the client's answer in the same session), stand-alone requests for 2026-07-28,
+/// no bearer layer, and the same Host/Origin allow-lists as the real server (loopback and the
+/// public URL). Every instance shares one random `requestState` key.
 pub(crate) fn router(public_url: &str, shutdown: &CancellationToken) -> Router {
     let (allowed_hosts, allowed_origins) = http::allow_lists(&[], &[], public_url);
     let config = StreamableHttpServerConfig::default()
@@ -744,8 +924,9 @@ pub(crate) fn router(public_url: &str, shutdown: &CancellationToken) -> Router {
         .with_allowed_hosts(allowed_hosts)
         .with_allowed_origins(allowed_origins)
         .with_cancellation_token(shutdown.child_token());
+    let seal = Arc::new(StateSeal::random());
     let mcp = StreamableHttpService::new(
-        || Ok(ConformanceFixtures::default()),
+        move || Ok(ConformanceFixtures::new(seal.clone())),
         Arc::new(LocalSessionManager::default()),
         config,
     );
@@ -813,10 +994,41 @@ mod tests {
 
     #[test]
     fn the_tools_have_descriptions_and_unique_names() {
-        let tools = tools();
+        let tools: Vec<Tool> = tools().into_iter().chain(mrtr::tools()).collect();
         let names: BTreeSet<_> = tools.iter().map(|t| t.name.clone()).collect();
         assert_eq!(names.len(), tools.len());
         assert!(tools.iter().all(|t| t.description.is_some()));
+    }
+
+    #[test]
+    fn each_wire_lists_the_tools_it_can_call() {
+        let names = |stateless| -> BTreeSet<String> {
+            listed_tools(stateless)
+                .into_iter()
+                .map(|t| t.name.to_string())
+                .collect()
+        };
+        let (session, stateless) = (names(false), names(true));
+        for tool in SESSION_TOOLS {
+            assert!(
+                session.contains(*tool) && !stateless.contains(*tool),
+                "{tool}"
+            );
+        }
+        for tool in mrtr::tools() {
+            let tool = tool.name.to_string();
+            assert!(
+                stateless.contains(&tool) && !session.contains(&tool),
+                "{tool}"
+            );
+        }
+        for tool in [
+            "test_simple_text",
+            "test_logging_tool",
+            "test_mcp_param_header",
+        ] {
+            assert!(session.contains(tool) && stateless.contains(tool), "{tool}");
+        }
     }
 
     #[test]
