@@ -6,7 +6,7 @@ use std::fmt::Write as _;
 
 use serde_json::Value;
 
-use super::template::Template;
+use super::model::Template;
 
 /// The npm packages the app builds with, pinned to what the tests synthesize with.
 pub(crate) const AWS_CDK_LIB: &str = "2.276.0";

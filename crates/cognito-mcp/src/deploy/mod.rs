@@ -5,6 +5,8 @@ mod cdk;
 mod checks;
 mod init;
 mod lambda_secrets;
+mod model;
+mod native;
 mod spec;
 mod template;
 
@@ -105,7 +107,7 @@ pub(crate) fn run(command: &DeployCommand, config: Option<&Path>) -> anyhow::Res
 }
 
 /// The template of `settings`' `[deploy]` table (defaults when the file has none).
-pub(crate) fn template_of(settings: &Settings) -> anyhow::Result<template::Template> {
+pub(crate) fn template_of(settings: &Settings) -> anyhow::Result<model::Template> {
     let file = settings.deploy.clone().unwrap_or_default();
     let spec = spec::DeploySpec::from_file(&file).map_err(lines)?;
     template::build(settings, &spec).map_err(lines)

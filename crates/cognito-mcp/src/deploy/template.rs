@@ -1,68 +1,19 @@
-//! The infrastructure as one model, rendered as CloudFormation JSON or as a CDK app.
+//! What the settings and `[deploy]` build: the pool and everything around it, as one
+//! [`Template`] (`model.rs`), rendered as CloudFormation JSON or as a CDK app.
 //!
-//! Both renderings come from [`Template`], so `cdk synth` of the CDK app gives the same
-//! resources as the CloudFormation template (the tests compare them).
+//! Both renderings come from that model, so `cdk synth` of the CDK app gives the same
+//! resources as the CloudFormation template (the tests compare them). Native mode's parts are
+//! in `native.rs`.
 
 use std::collections::BTreeSet;
 
 use serde_json::{Map, Value, json};
 
 use super::checks::{callback_urls, problems};
-use super::spec::{Dcr, DeploySpec, Domain, IdpKind, Mfa};
+use super::model::{Output, Parameter, Resource, Template, get_att, r#ref, sub};
+use super::spec::{DeploySpec, Domain, IdpKind, Mfa};
 use crate::config::{Problem, Settings};
 use cognito_mcp_auth::AuthMode;
-
-/// A template parameter: what cannot be known when the template is generated.
-#[derive(Debug, Clone)]
-pub(crate) struct Parameter {
-    pub(crate) id: String,
-    pub(crate) description: String,
-    pub(crate) default: Option<String>,
-    pub(crate) no_echo: bool,
-}
-
-/// One resource.
-#[derive(Debug, Clone)]
-pub(crate) struct Resource {
-    pub(crate) id: String,
-    pub(crate) kind: &'static str,
-    pub(crate) properties: Value,
-    pub(crate) depends_on: Vec<String>,
-    /// Kept when the stack is deleted or the resource replaced (the pool: users are data).
-    pub(crate) retain: bool,
-}
-
-/// One output.
-#[derive(Debug, Clone)]
-pub(crate) struct Output {
-    pub(crate) id: &'static str,
-    pub(crate) description: &'static str,
-    pub(crate) value: Value,
-}
-
-/// The whole infrastructure, in dependency order (a resource comes after what it refers to).
-#[derive(Debug, Clone)]
-pub(crate) struct Template {
-    pub(crate) description: String,
-    pub(crate) parameters: Vec<Parameter>,
-    pub(crate) resources: Vec<Resource>,
-    pub(crate) outputs: Vec<Output>,
-}
-
-/// `{"Ref": id}`.
-pub(crate) fn r#ref(id: &str) -> Value {
-    json!({ "Ref": id })
-}
-
-/// `{"Fn::GetAtt": [id, attribute]}`.
-pub(crate) fn get_att(id: &str, attribute: &str) -> Value {
-    json!({ "Fn::GetAtt": [id, attribute] })
-}
-
-/// `{"Fn::Sub": text}`.
-pub(crate) fn sub(text: &str) -> Value {
-    json!({ "Fn::Sub": text })
-}
 
 /// A logical id not in `taken`: `prefix` and the words of `name` (letters and digits),
 /// capitalized, with a number added when two names give the same id.
@@ -225,18 +176,8 @@ pub(crate) fn build(settings: &Settings, spec: &DeploySpec) -> Result<Template, 
     if spec.mfa != Mfa::Off {
         pool["EnabledMfas"] = json!(["SOFTWARE_TOKEN_MFA"]);
     }
-    if native && spec.dcr != Dcr::Off {
-        // Dynamic client registration at the pool's /oauth2/register: MCP clients register
-        // themselves as app clients, which may ask for the resource server's scopes (and the
-        // OIDC ones); the code grant only (Cognito's default adds client_credentials to
-        // authenticated registration, which no MCP client needs).
-        pool["DcrConfiguration"] = json!({
-            "EnableStatus": "Enabled",
-            "OpenDcrEnabled": spec.dcr == Dcr::Open,
-            "OpenDcrGrantTypes": ["code"],
-            "AuthenticatedGrantTypes": ["code"],
-            "AllowedScopes": rs_scopes,
-        });
+    if native && let Some(dcr) = super::native::dcr_configuration(spec, &rs_scopes) {
+        pool["DcrConfiguration"] = dcr;
     }
     if spec.pre_token_trigger {
         pool["LambdaConfig"] = json!({ "PreTokenGenerationConfig": {
@@ -374,47 +315,9 @@ pub(crate) fn build(settings: &Settings, spec: &DeploySpec) -> Result<Template, 
         client_deps,
     );
 
-    // Native mode: the public app client MCP clients sign in as, by a metadata document (the
-    // CIMD policy maps the documents' URLs to it, and it caps their grants) or configured by
-    // hand; refresh tokens rotate, as OAuth 2.1 asks of a public client's.
     if native {
-        let mut scopes = vec!["openid".to_owned(), "email".into(), "profile".into()];
-        scopes.extend(rs_scopes.iter().cloned());
-        add(
-            "McpClients",
-            "AWS::Cognito::UserPoolClient",
-            json!({
-                "UserPoolId": r#ref("UserPool"),
-                "ClientName": format!("{} MCP clients", spec.pool_name),
-                "GenerateSecret": false,
-                "ExplicitAuthFlows": ["ALLOW_REFRESH_TOKEN_AUTH"],
-                "PreventUserExistenceErrors": "ENABLED",
-                "EnableTokenRevocation": true,
-                "SupportedIdentityProviders": std::iter::once("COGNITO".to_owned())
-                    .chain(spec.identity_providers.iter().map(|i| i.name.clone()))
-                    .collect::<Vec<_>>(),
-                "AllowedOAuthFlowsUserPoolClient": true,
-                "AllowedOAuthFlows": ["code"],
-                "AllowedOAuthScopes": scopes,
-                // An OAuth app client needs a callback URL; a CIMD client's come from its
-                // document. Loopback, as MCP clients on a desktop use.
-                "CallbackURLs": ["http://localhost/callback"],
-                "RefreshTokenRotation": { "Feature": "ENABLED", "RetryGracePeriodSeconds": 10 },
-            }),
-            vec!["ResourceServer".to_owned()],
-        );
-        let cimd = &settings.auth.cimd;
-        if !cimd.url_patterns.is_empty() {
-            let mut policy = json!({
-                "UserPoolId": r#ref("UserPool"),
-                "ClientId": r#ref("McpClients"),
-                "PolicyName": "cognito-mcp",
-                "URLPatterns": cimd.url_patterns,
-            });
-            if let Some(secs) = cimd.cache_duration_secs {
-                policy["CacheDuration"] = json!(secs);
-            }
-            add("CimdPolicy", "AWS::Cognito::CIMDPolicy", policy, vec![]);
+        for r in super::native::resources(settings, spec, &rs_scopes) {
+            add(&r.id, r.kind, r.properties, r.depends_on);
         }
     }
 
@@ -607,23 +510,7 @@ pub(crate) fn build(settings: &Settings, spec: &DeploySpec) -> Result<Template, 
         });
     }
     if native {
-        outputs.push(Output {
-            id: "McpClientId",
-            description: "The public app client of MCP clients (CIMD policy, or configured by hand)",
-            value: r#ref("McpClients"),
-        });
-        if spec.dcr != Dcr::Off {
-            outputs.push(Output {
-                id: "RegistrationEndpoint",
-                description: "Dynamic client registration at the pool (RFC 7591)",
-                value: match &spec.domain {
-                    Some(Domain::Custom(d)) => json!(format!("https://{d}/oauth2/register")),
-                    _ => sub(
-                        "https://${UserPoolDomain}.auth.${AWS::Region}.amazoncognito.com/oauth2/register",
-                    ),
-                },
-            });
-        }
+        outputs.extend(super::native::outputs(spec));
     }
     if spec.server_role {
         outputs.push(Output {
@@ -665,60 +552,4 @@ fn assume_role(service: &str) -> Value {
             "Action": "sts:AssumeRole",
         }],
     })
-}
-
-impl Template {
-    /// The CloudFormation template as JSON.
-    pub(crate) fn cloudformation(&self) -> Value {
-        let mut out = Map::new();
-        out.insert("AWSTemplateFormatVersion".into(), json!("2010-09-09"));
-        out.insert("Description".into(), json!(self.description));
-        if !self.parameters.is_empty() {
-            let params: Map<String, Value> = self
-                .parameters
-                .iter()
-                .map(|p| {
-                    let mut v = json!({ "Type": "String", "Description": p.description });
-                    if let Some(d) = &p.default {
-                        v["Default"] = json!(d);
-                    }
-                    if p.no_echo {
-                        v["NoEcho"] = json!(true);
-                    }
-                    (p.id.clone(), v)
-                })
-                .collect();
-            out.insert("Parameters".into(), Value::Object(params));
-        }
-        let resources: Map<String, Value> = self
-            .resources
-            .iter()
-            .map(|r| {
-                let mut v = json!({ "Type": r.kind, "Properties": r.properties });
-                if !r.depends_on.is_empty() {
-                    let mut sorted = r.depends_on.clone();
-                    sorted.sort();
-                    v["DependsOn"] = json!(sorted);
-                }
-                if r.retain {
-                    v["DeletionPolicy"] = json!("Retain");
-                    v["UpdateReplacePolicy"] = json!("Retain");
-                }
-                (r.id.clone(), v)
-            })
-            .collect();
-        out.insert("Resources".into(), Value::Object(resources));
-        let outputs: Map<String, Value> = self
-            .outputs
-            .iter()
-            .map(|o| {
-                (
-                    o.id.to_owned(),
-                    json!({ "Description": o.description, "Value": o.value }),
-                )
-            })
-            .collect();
-        out.insert("Outputs".into(), Value::Object(outputs));
-        Value::Object(out)
-    }
 }
