@@ -562,3 +562,59 @@ async fn protocol_2026_07_28_header_and_meta_rules_fail() {
         "{b}"
     );
 }
+
+#[tokio::test]
+async fn a_2026_client_without_elicitation_gets_missing_capability_when_a_person_must_confirm() {
+    // With safety.confirm.require_person, a destructive call needs a person's yes, which only a
+    // client that can elicit can give. At 2026-07-28 the server MUST answer such a client with
+    // MissingRequiredClientCapability (-32021, HTTP 400) naming elicitation, not a tool result;
+    // nothing is changed and the audit records the refusal.
+    let pool = new_pool().await;
+    let (admin, _) = tokens_for(&pool, "ada", &["Admins"]).await;
+    tokens_for(&pool, "pia", &[]).await;
+    let dir = tempfile::tempdir().expect("dir");
+    let config = dir.path().join("cognito-mcp.toml");
+    std::fs::write(&config, "[safety.confirm]\nrequire_person = true\n").expect("config");
+    let s = serve_http(
+        &pool,
+        &[("COGNITO_MCP_CONFIG", config.to_str().expect("utf-8"))],
+    )
+    .await;
+    let delete = json!({"name": "delete_user", "arguments": {"username": "pia", "confirm": "pia"}});
+    let (st, b) = post_2026(
+        &s.base,
+        &admin,
+        "tools/call",
+        delete.clone(),
+        Some(meta_2026()),
+        &[],
+    )
+    .await;
+    assert_eq!(st, 400, "{b}");
+    assert_eq!(b["error"]["code"], -32021, "{b}");
+    assert!(
+        b["error"]["data"]["requiredCapabilities"]
+            .get("elicitation")
+            .is_some(),
+        "{b}"
+    );
+    assert!(
+        b["error"]["message"]
+            .as_str()
+            .unwrap_or("")
+            .contains("require_person"),
+        "{b}"
+    );
+    assert!(
+        pool.admin.get_user("pia").await.is_ok(),
+        "nothing was deleted"
+    );
+    let audit = common::settled_audit(&s.dir.path().join("audit.jsonl"));
+    assert!(audit.contains("\"person_required\""), "{audit}");
+    // A client that declares elicitation is asked instead (an input_required round).
+    let mut meta = meta_2026();
+    meta["io.modelcontextprotocol/clientCapabilities"] = json!({"elicitation": {"form": {}}});
+    let (st, b) = post_2026(&s.base, &admin, "tools/call", delete, Some(meta), &[]).await;
+    assert_eq!(st, 200, "{b}");
+    assert_eq!(b["result"]["resultType"], "input_required", "{b}");
+}

@@ -72,6 +72,28 @@ pub(crate) fn settle(
     })
 }
 
+/// The refusal that says the client cannot ask a person (`safety.confirm.require_person`).
+const PERSON_REQUIRED: &str = "person_required";
+
+/// At protocol 2026-07-28 or later, a call refused only because the client declared no
+/// elicitation is the protocol's `MissingRequiredClientCapability` error (-32021, HTTP 400)
+/// naming the capability, which a client can act on, instead of a tool result: "If processing a
+/// request requires a capability the client did not include ..., the server MUST return" it.
+/// The audit records it as the refusal it is.
+pub(crate) fn missing_capability(settled: &Settled) -> Option<ErrorData> {
+    if settled.error.as_deref() != Some(PERSON_REQUIRED) {
+        return None;
+    }
+    let CallToolResponse::Complete(r) = &settled.response else {
+        return None;
+    };
+    Some(ErrorData::new(
+        ErrorCode::MISSING_REQUIRED_CLIENT_CAPABILITY,
+        text_of(r),
+        Some(serde_json::json!({ "requiredCapabilities": { "elicitation": {} } })),
+    ))
+}
+
 #[cfg(test)]
 mod tests {
     use rmcp::handler::server::tool::IntoCallToolResult;

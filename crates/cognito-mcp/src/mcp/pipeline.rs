@@ -7,7 +7,8 @@
 //! 3. confirm: a person's yes for single-target destructive tools ([`crate::mcp::confirm`];
 //!    bulk tools ask about what their plan would change, from the tool);
 //! 4. run: the tool, its AWS calls recorded ([`cognito_admin::calls::collect`]);
-//! 5. outcome: the answer scrubbed and classified ([`crate::mcp::outcome`]);
+//! 5. outcome: the answer scrubbed and classified ([`crate::mcp::outcome`]); at 2026-07-28, a
+//!    refusal for a capability the client lacks becomes the protocol's error for it;
 //! 6. audit: one record ([`crate::mcp::audit`]).
 //!
 //! Each stage is a value the server holds; this file only runs them in order.
@@ -19,7 +20,7 @@ use cognito_admin::calls;
 use cognito_admin::privilege::acting_as;
 use rmcp::handler::server::router::tool::ToolRouter;
 use rmcp::handler::server::tool::{IntoCallToolResult, ToolCallContext};
-use rmcp::model::{CallToolRequestParams, CallToolResponse};
+use rmcp::model::{CallToolRequestParams, CallToolResponse, ProtocolVersion};
 use rmcp::service::RequestContext;
 use rmcp::{ErrorData, RoleServer};
 use serde_json::Value;
@@ -40,6 +41,9 @@ pub(crate) async fn call_tool(
 ) -> Result<CallToolResponse, ErrorData> {
     // Intake.
     let principal = principal_of(&context.extensions);
+    let stateless = context
+        .protocol_version()
+        .is_some_and(|v| v >= ProtocolVersion::V_2026_07_28);
     let actor = state.auditor.actor_for(principal.as_ref());
     let confirm = request
         .arguments
@@ -126,9 +130,15 @@ pub(crate) async fn call_tool(
             return Err(e);
         }
     };
+    let capability = stateless
+        .then(|| outcome::missing_capability(&settled))
+        .flatten();
     let mut record = entry.finish(settled.outcome, settled.error, &aws_calls);
     record.confirmed_by = notes.confirmed_by.map(str::to_owned);
     record.summary = notes.summary;
     state.auditor.write(record);
-    Ok(settled.response)
+    match capability {
+        Some(e) => Err(e),
+        None => Ok(settled.response),
+    }
 }
