@@ -32,6 +32,17 @@ fn defaults_apply_when_nothing_is_set() {
 }
 
 #[test]
+fn the_http_server_binds_to_this_machine_by_default() {
+    // MCP (Streamable HTTP, Security): a local server SHOULD bind to localhost only, so nothing
+    // on the network reaches it unless the operator says so.
+    let s = Settings::load(None, &env(&[])).expect("loads");
+    let addr: std::net::SocketAddr = s.http.bind.parse().expect("an address");
+    assert!(addr.ip().is_loopback(), "{addr}");
+    let s = Settings::load(None, &env(&[("COGNITO_MCP_BIND", "0.0.0.0:9000")])).expect("loads");
+    assert_eq!(s.http.bind, "0.0.0.0:9000", "chosen, not defaulted");
+}
+
+#[test]
 fn audit_goes_to_stderr_on_lambda_unless_a_file_is_named() {
     let lambda = ("AWS_LAMBDA_RUNTIME_API", "127.0.0.1:9001");
     let s = Settings::load(None, &env(&[lambda])).expect("loads");
