@@ -1238,30 +1238,15 @@ impl AuthConfig {
         // whose https URL is the public one). Plain http is for this machine only.
         if self.mode == AuthMode::Proxy
             && let Some(url) = &self.public_url
-            && let Some(rest) = url.strip_prefix("http://")
+            && url.starts_with("http://")
+            && !crate::authz::redirect::is_loopback_uri(url)
         {
-            let host = rest.split(['/', '?', '#']).next().unwrap_or_default();
-            let host = host.rsplit_once(':').map_or(host, |(h, port)| {
-                if port.chars().all(|c| c.is_ascii_digit()) {
-                    h
-                } else {
-                    host
-                }
-            });
-            let loopback = host == "localhost"
-                || host
-                    .trim_start_matches('[')
-                    .trim_end_matches(']')
-                    .parse::<std::net::IpAddr>()
-                    .is_ok_and(|ip| ip.is_loopback());
-            if !loopback {
-                out.push(Problem::new(format!(
-                    "the public URL {url:?} is plain http on a host other than this machine; \
-                     proxy mode is an authorization server, whose endpoints must be https (MCP \
-                     2026-07-28): set COGNITO_MCP_PUBLIC_URL to the https URL clients use (TLS \
-                     may end at a load balancer), or http://localhost for local use"
-                )));
-            }
+            out.push(Problem::new(format!(
+                "the public URL {url:?} is plain http on a host other than this machine; proxy \
+                 mode is an authorization server, whose endpoints must be https (MCP \
+                 2026-07-28): set COGNITO_MCP_PUBLIC_URL to the https URL clients use (TLS may \
+                 end at a load balancer), or http://localhost for local use"
+            )));
         }
         out.extend(self.cimd.problems());
         if !self.cimd.url_patterns.is_empty() && self.mode != AuthMode::Native {

@@ -198,13 +198,13 @@ pub(crate) fn trusts_any_host(pattern: &str) -> bool {
     host.chars().all(|c| c == '*' || c == '.')
 }
 
-/// The host shown to the user on the consent page.
-/// The redirect goes to this machine (a loopback http URI): any program here could be the one
+/// The URI goes to this machine (a loopback http URI): any program here could be the one
 /// listening.
 pub(crate) fn is_loopback_uri(uri: &str) -> bool {
     url::Url::parse(uri).is_ok_and(|u| u.scheme() == "http" && is_loopback(&u))
 }
 
+/// The host shown to the user on the consent page.
 pub(crate) fn host_of(uri: &str) -> String {
     url::Url::parse(uri)
         .ok()
