@@ -192,24 +192,31 @@ fn documented_native_parts(t: &Value) -> Vec<String> {
             "{name} is not a list of at most 3 grant types: {v}"
         )),
     };
+    // Every key of `object` is a documented property.
+    let only = |object: &Value, documented: &[&str], what: &str, out: &mut Vec<String>| {
+        for key in object.as_object().expect("an object").keys() {
+            if !documented.contains(&key.as_str()) {
+                out.push(format!("{what} has no property {key}"));
+            }
+        }
+    };
     for (id, r) in t["Resources"].as_object().expect("resources") {
         let p = &r["Properties"];
         if r["Type"] == "AWS::Cognito::UserPool"
             && let Some(dcr) = p.get("DcrConfiguration")
         {
-            for key in dcr.as_object().expect("an object").keys() {
-                if ![
+            only(
+                dcr,
+                &[
                     "AllowedScopes",
                     "AuthenticatedGrantTypes",
                     "EnableStatus",
                     "OpenDcrEnabled",
                     "OpenDcrGrantTypes",
-                ]
-                .contains(&key.as_str())
-                {
-                    out.push(format!("{id}: DcrConfiguration has no property {key}"));
-                }
-            }
+                ],
+                &format!("{id}: DcrConfiguration"),
+                &mut out,
+            );
             if !["Enabled", "Disabled"].contains(&dcr["EnableStatus"].as_str().unwrap_or("")) {
                 out.push(format!("{id}: EnableStatus {}", dcr["EnableStatus"]));
             }
@@ -234,19 +241,18 @@ fn documented_native_parts(t: &Value) -> Vec<String> {
             }
         }
         if r["Type"] == "AWS::Cognito::CIMDPolicy" {
-            for key in p.as_object().expect("properties").keys() {
-                if ![
+            only(
+                p,
+                &[
                     "CacheDuration",
                     "ClientId",
                     "PolicyName",
                     "URLPatterns",
                     "UserPoolId",
-                ]
-                .contains(&key.as_str())
-                {
-                    out.push(format!("{id}: CIMDPolicy has no property {key}"));
-                }
-            }
+                ],
+                &format!("{id}: CIMDPolicy"),
+                &mut out,
+            );
             for required in ["ClientId", "PolicyName", "URLPatterns", "UserPoolId"] {
                 if p.get(required).is_none() {
                     out.push(format!("{id}: {required} is missing"));

@@ -33,10 +33,7 @@ async fn native(groups: &[&str], stand_in: &[&str]) -> Native {
         ],
     )
     .await;
-    let origin = url::Url::parse(&upstream.issuer)
-        .expect("issuer")
-        .origin()
-        .ascii_serialization();
+    let origin = upstream.origin();
     Native {
         upstream,
         server,
@@ -418,10 +415,7 @@ async fn check(stand_in: &[&str], with_policy: bool) -> (i32, String) {
     args.extend_from_slice(stand_in);
     let upstream = StandIn::start_with("alice", &[], &args).await;
     if with_policy {
-        let origin = url::Url::parse(&upstream.issuer)
-            .expect("issuer")
-            .origin()
-            .ascii_serialization();
+        let origin = upstream.origin();
         let (status, body) = cognito_api(
             &origin,
             "CreateCIMDPolicy",
@@ -582,7 +576,7 @@ async fn the_typescript_sdk_signs_in_by_its_metadata_document_and_calls_tools() 
     let url = host
         .put("/clients/ts.json", document("ts-cimd", TS_REDIRECT), None)
         .await;
-    n.policy(&[&format!("{}/clients/*", host.origin)]).await;
+    n.policy(&[&host.clients_pattern()]).await;
     let (code, lines, err) = run(
         &node_bin().join("node"),
         &[
@@ -618,7 +612,7 @@ async fn the_python_sdk_signs_in_by_its_metadata_document_and_calls_tools() {
     let url = host
         .put("/clients/py.json", document("py-cimd", PY_REDIRECT), None)
         .await;
-    n.policy(&[&format!("{}/clients/*", host.origin)]).await;
+    n.policy(&[&host.clients_pattern()]).await;
     let (code, lines, err) = run(
         &common::peers().join("mcp-venv/bin/python"),
         &[
@@ -652,7 +646,7 @@ async fn the_inspector_signs_in_by_its_metadata_document_and_calls_tools() {
             None,
         )
         .await;
-    n.policy(&[&format!("{}/clients/*", host.origin)]).await;
+    n.policy(&[&host.clients_pattern()]).await;
     let (code, lines, err) = run(
         &node_bin().join("node"),
         &[
@@ -699,11 +693,8 @@ async fn a_metadata_document_outside_every_policy_is_refused_and_never_fetched()
     let outside = host
         .put("/elsewhere/agent.json", document("outside", REDIRECT), None)
         .await;
-    n.policy(&[
-        &format!("{}/clients/*", host.origin),
-        "https://*.example.com/clients/*",
-    ])
-    .await;
+    n.policy(&[&host.clients_pattern(), "https://*.example.com/clients/*"])
+        .await;
     for client_id in [
         outside.as_str(),
         "https://attacker.net/.example.com/clients/a.json",
@@ -724,7 +715,7 @@ async fn document_refused(edit: impl FnOnce(&mut Value), says: &str) {
     let mut doc = document("agent", REDIRECT);
     edit(&mut doc);
     let url = host.put("/clients/agent.json", doc, None).await;
-    n.policy(&[&format!("{}/clients/*", host.origin)]).await;
+    n.policy(&[&host.clients_pattern()]).await;
     let (status, page) = n.authorize(&url, REDIRECT).await;
     assert_eq!(status, 400, "{page}");
     assert!(page.contains(says), "{page}");
@@ -748,7 +739,7 @@ async fn a_callback_the_document_does_not_list_is_refused() {
     let url = host
         .put("/clients/agent.json", document("agent", REDIRECT), None)
         .await;
-    n.policy(&[&format!("{}/clients/*", host.origin)]).await;
+    n.policy(&[&host.clients_pattern()]).await;
     let (status, page) = n.authorize(&url, "https://attacker.example.com/cb").await;
     assert_eq!(status, 400, "{page}");
     assert!(!page.contains("code="), "{page}");
@@ -780,7 +771,7 @@ async fn the_cimd_policy_api_caches_documents_and_refetches_them_when_invalidate
             Some("max-age=604800"),
         )
         .await;
-    let pattern = format!("{}/clients/*", host.origin);
+    let pattern = host.clients_pattern();
     let id = n.policy(&[&pattern]).await;
     let pool = "us-east-1_StandIn";
 
@@ -945,10 +936,7 @@ async fn registered_clients_are_app_clients_of_the_pool_in_the_cognito_api() {
         ],
     )
     .await;
-    let origin = url::Url::parse(&upstream.issuer)
-        .expect("issuer")
-        .origin()
-        .ascii_serialization();
+    let origin = upstream.origin();
     let registered: Value = reqwest::Client::new()
         .post(format!("{origin}/oauth2/register"))
         .json(&json!({"redirect_uris": [REDIRECT], "token_endpoint_auth_method": "none", "client_name": "agent"}))

@@ -21,10 +21,7 @@ struct Setup {
 async fn setup() -> Setup {
     let pool = new_pool().await;
     let upstream = StandIn::start_with("alice", &["Admins"], &["--cognito-paths"]).await;
-    let origin = url::Url::parse(&upstream.issuer.replace("localhost", "127.0.0.1"))
-        .expect("issuer")
-        .origin()
-        .ascii_serialization();
+    let origin = upstream.origin();
     let faults = FaultProxy::start(&origin, "/oauth2/token").await;
     let jwks = format!(
         "{}/.well-known/jwks.json",

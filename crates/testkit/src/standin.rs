@@ -66,6 +66,15 @@ impl StandIn {
         Self { issuer, child }
     }
 
+    /// Where it listens: the issuer's origin, on 127.0.0.1 (the only address it binds), where
+    /// `/oauth2/*`, `/_control/*` and, in native mode, its cognito-idp API are.
+    pub fn origin(&self) -> String {
+        url::Url::parse(&self.issuer.replace("localhost", "127.0.0.1"))
+            .expect("the issuer is a URL")
+            .origin()
+            .ascii_serialization()
+    }
+
     /// From now on, `user` in `groups` signs in.
     pub async fn set_user(&self, user: &str, groups: &[&str]) {
         let r = reqwest::Client::new()

@@ -57,6 +57,12 @@ impl CimdHost {
         }
     }
 
+    /// The URL pattern of every document under its `/clients/`: what a CIMD policy lists to
+    /// admit them.
+    pub fn clients_pattern(&self) -> String {
+        format!("{}/clients/*", self.origin)
+    }
+
     /// The CA file the stand-in trusts: `--cimd-ca`.
     pub fn ca_file(&self) -> String {
         self.ca.file().display().to_string()
