@@ -164,7 +164,7 @@ pub enum AdminError {
     Protected {
         /// The input that named it.
         field: String,
-        /// `user` or `group`.
+        /// `user`, `group` or `client`.
         kind: &'static str,
         /// The name as given.
         name: String,
@@ -381,6 +381,11 @@ impl AdminError {
             Self::Timeout { .. } => "Retry the same call; if it keeps timing out, check the \
                 network path to Cognito."
                 .into(),
+            Self::Protected { kind: "client", .. } => "Leave this app client out: it is \
+                protected (safety.protected_clients in the config, or an app client this \
+                server itself signs in with or verifies tokens of). A person with direct AWS \
+                access must make this change, or the operator must take it off the list."
+                .to_owned(),
             Self::Protected { kind, .. } => format!(
                 "Leave this {kind} out: it is on the server's protected list (safety.protected_\
                  {kind}s in the config), kept for break-glass access. A person with direct AWS \

@@ -4,6 +4,7 @@
 mod client;
 mod error;
 mod filter;
+mod json_api;
 mod model;
 mod operation;
 mod ops;
@@ -38,7 +39,13 @@ pub use ops::groups::{
 pub use ops::mfa::{
     MfaMethodSetting, MfaMode, SetUserMfaPreference, SetUserPoolMfaConfig, UserMfaPreference,
 };
-pub use ops::pool::ListUserPoolClients;
+pub use ops::cimd::{
+    CimdPolicy, CimdPolicyPage, CimdPolicyRef, CimdPolicySummary, CreateCimdPolicy,
+    ListCimdPolicies, MetadataUrl, InvalidateMetadataUrl, UpdateCimdPolicy,
+};
+pub use ops::clients::{
+    ClientKind, DeleteUserPoolClient, ListUserPoolClients, MAX_PRUNE_DAYS, PruneDynamicClients,
+};
 pub use ops::users::{
     CreateUser, DEFAULT_MAX_USERS, DeleteUserAttributes, ListUsers, MAX_USERS_CAP, SetUserPassword,
     UpdateUserAttributes, UserRef,

@@ -226,6 +226,29 @@ pub struct AppClient {
     pub client_id: String,
     /// The client name.
     pub client_name: Option<String>,
+    /// Registered by an application through dynamic client registration (Cognito's
+    /// `ClientType` `DCR`): it counts toward the pool's app-client quota like any other, and
+    /// `prune_dynamic_clients` can remove it.
+    pub dynamic: bool,
+    /// When it was created (RFC 3339), when Cognito says.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub created: Option<String>,
+    /// When it was last changed (RFC 3339), when Cognito says.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub last_modified: Option<String>,
+}
+
+impl AppClient {
+    /// A client known only by its list entry.
+    pub(crate) fn listed(client_id: String, client_name: Option<String>) -> Self {
+        Self {
+            client_id,
+            client_name,
+            dynamic: false,
+            created: None,
+            last_modified: None,
+        }
+    }
 }
 
 /// A page of app clients.

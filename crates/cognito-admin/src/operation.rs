@@ -59,6 +59,24 @@ pub enum Operation {
     ListUsersInGroup,
     /// `SetUserPoolMfaConfig`
     SetUserPoolMfaConfig,
+    /// `DescribeUserPoolClient`
+    DescribeUserPoolClient,
+    /// `DeleteUserPoolClient`
+    DeleteUserPoolClient,
+    /// `CreateCIMDPolicy` (not in the Rust SDK yet: called as signed JSON, `json_api`)
+    CreateCimdPolicy,
+    /// `DescribeCIMDPolicy` (signed JSON)
+    DescribeCimdPolicy,
+    /// `ListCIMDPolicies` (signed JSON)
+    ListCimdPolicies,
+    /// `UpdateCIMDPolicy` (signed JSON)
+    UpdateCimdPolicy,
+    /// `DeleteCIMDPolicy` (signed JSON)
+    DeleteCimdPolicy,
+    /// `ListClientMetadataURLs` (signed JSON)
+    ListClientMetadataUrls,
+    /// `UpdateClientMetadataURLState` (signed JSON)
+    UpdateClientMetadataUrlState,
     /// `CreateUserPool` (bootstrap only)
     CreateUserPool,
     /// `CreateUserPoolClient` (bootstrap only)
@@ -82,7 +100,7 @@ pub enum QuotaCategory {
     UserResourceRead,
     /// 30 rps by default: ListUsers, ListUsersInGroup.
     UserList,
-    /// 15 rps by default: DescribeUserPool, ListUserPoolClients.
+    /// 15 rps by default: DescribeUserPool, GetUserPoolMfaConfig.
     UserPoolRead,
     /// 20 rps by default: GetGroup, ListGroups.
     UserPoolResourceRead,
@@ -93,6 +111,14 @@ pub enum QuotaCategory {
     UserPoolUpdate,
     /// 5 rps by default: pool and client creation.
     UserPoolCreate,
+    /// 15 rps per account by default, and at most 5 rps on any one pool: ListUserPoolClients,
+    /// DescribeUserPoolClient; the CIMD policies' reads are counted here too (AWS names no
+    /// category for them: inferred from their resource, the app client).
+    UserPoolClientRead,
+    /// 15 rps per account by default, and at most 5 rps on any one pool:
+    /// DeleteUserPoolClient; the CIMD policies' writes are counted here too (inferred, as
+    /// above).
+    UserPoolClientUpdate,
     /// 120 rps by default: AdminInitiateAuth, AdminRespondToAuthChallenge.
     UserAuthentication,
 }
@@ -127,6 +153,15 @@ impl Operation {
         Self::AdminSetUserMfaPreference,
         Self::AdminRespondToAuthChallenge,
         Self::SetUserPoolMfaConfig,
+        Self::DescribeUserPoolClient,
+        Self::DeleteUserPoolClient,
+        Self::CreateCimdPolicy,
+        Self::DescribeCimdPolicy,
+        Self::ListCimdPolicies,
+        Self::UpdateCimdPolicy,
+        Self::DeleteCimdPolicy,
+        Self::ListClientMetadataUrls,
+        Self::UpdateClientMetadataUrlState,
     ];
 
     /// The operation whose API name is `name` (`AdminCreateUser`), if this crate knows it.
@@ -164,6 +199,15 @@ impl Operation {
             Self::SetUserPoolMfaConfig => "SetUserPoolMfaConfig",
             Self::CreateUserPool => "CreateUserPool",
             Self::CreateUserPoolClient => "CreateUserPoolClient",
+            Self::DescribeUserPoolClient => "DescribeUserPoolClient",
+            Self::DeleteUserPoolClient => "DeleteUserPoolClient",
+            Self::CreateCimdPolicy => "CreateCIMDPolicy",
+            Self::DescribeCimdPolicy => "DescribeCIMDPolicy",
+            Self::ListCimdPolicies => "ListCIMDPolicies",
+            Self::UpdateCimdPolicy => "UpdateCIMDPolicy",
+            Self::DeleteCimdPolicy => "DeleteCIMDPolicy",
+            Self::ListClientMetadataUrls => "ListClientMetadataURLs",
+            Self::UpdateClientMetadataUrlState => "UpdateClientMetadataURLState",
         }
     }
 
@@ -184,6 +228,10 @@ impl Operation {
                 | Self::ListUserPoolClients
                 | Self::ListUsers
                 | Self::ListUsersInGroup
+                | Self::DescribeUserPoolClient
+                | Self::DescribeCimdPolicy
+                | Self::ListCimdPolicies
+                | Self::ListClientMetadataUrls
         )
     }
 
@@ -205,9 +253,17 @@ impl Operation {
             | Self::AdminUserGlobalSignOut => Q::UserUpdate,
             Self::AdminListGroupsForUser => Q::UserResourceRead,
             Self::ListUsers | Self::ListUsersInGroup => Q::UserList,
-            Self::DescribeUserPool | Self::GetUserPoolMfaConfig | Self::ListUserPoolClients => {
-                Q::UserPoolRead
-            }
+            Self::DescribeUserPool | Self::GetUserPoolMfaConfig => Q::UserPoolRead,
+            Self::ListUserPoolClients
+            | Self::DescribeUserPoolClient
+            | Self::DescribeCimdPolicy
+            | Self::ListCimdPolicies
+            | Self::ListClientMetadataUrls => Q::UserPoolClientRead,
+            Self::DeleteUserPoolClient
+            | Self::CreateCimdPolicy
+            | Self::UpdateCimdPolicy
+            | Self::DeleteCimdPolicy
+            | Self::UpdateClientMetadataUrlState => Q::UserPoolClientUpdate,
             Self::ListGroups => Q::UserPoolResourceRead,
             Self::CreateGroup | Self::DeleteGroup => Q::UserPoolResourceUpdate,
             Self::SetUserPoolMfaConfig => Q::UserPoolUpdate,
@@ -232,6 +288,8 @@ impl QuotaCategory {
         Self::UserPoolUpdate,
         Self::UserPoolCreate,
         Self::UserAuthentication,
+        Self::UserPoolClientRead,
+        Self::UserPoolClientUpdate,
     ];
 
     /// The category's name as AWS writes it, e.g. `UserCreation`.
@@ -249,6 +307,8 @@ impl QuotaCategory {
             Self::UserPoolUpdate => "UserPoolUpdate",
             Self::UserPoolCreate => "UserPoolCreate",
             Self::UserAuthentication => "UserAuthentication",
+            Self::UserPoolClientRead => "UserPoolClientRead",
+            Self::UserPoolClientUpdate => "UserPoolClientUpdate",
         }
     }
 
@@ -285,6 +345,9 @@ impl QuotaCategory {
             Self::UserPoolUpdate => 15.0,
             Self::UserPoolCreate => 5.0,
             Self::UserAuthentication => 120.0,
+            // The per-pool constraint, lower than the account's 15: this server works on one
+            // pool.
+            Self::UserPoolClientRead | Self::UserPoolClientUpdate => 5.0,
         }
     }
 }

@@ -41,17 +41,34 @@ pub struct Protected {
     pub users: Vec<String>,
     /// Groups, by exact name.
     pub groups: Vec<String>,
+    /// App clients, by exact client id: `delete_user_pool_client` and
+    /// `prune_dynamic_clients` leave them.
+    pub clients: Vec<String>,
 }
 
 impl Protected {
     /// A list of `users` and `groups`.
     pub fn new(users: Vec<String>, groups: Vec<String>) -> Self {
-        Self { users, groups }
+        Self {
+            users,
+            groups,
+            clients: Vec::new(),
+        }
+    }
+
+    /// This list, also protecting the app clients `clients`.
+    pub fn with_clients(mut self, clients: impl IntoIterator<Item = String>) -> Self {
+        for c in clients {
+            if !self.clients.contains(&c) {
+                self.clients.push(c);
+            }
+        }
+        self
     }
 
     /// Whether nothing is protected.
     pub fn is_empty(&self) -> bool {
-        self.users.is_empty() && self.groups.is_empty()
+        self.users.is_empty() && self.groups.is_empty() && self.clients.is_empty()
     }
 }
 
@@ -211,6 +228,19 @@ impl CognitoAdmin {
                 field: field.to_owned(),
                 kind: "group",
                 name: group.to_owned(),
+            });
+        }
+        Ok(())
+    }
+
+    /// Refuses with [`AdminError::Protected`] when the app client `client_id` is protected;
+    /// `field` names the input.
+    pub fn check_client_writable(&self, field: &str, client_id: &str) -> Result<(), AdminError> {
+        if self.inner.protected.clients.iter().any(|c| c == client_id) {
+            return Err(AdminError::Protected {
+                field: field.to_owned(),
+                kind: "client",
+                name: client_id.to_owned(),
             });
         }
         Ok(())

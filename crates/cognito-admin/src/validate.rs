@@ -118,6 +118,27 @@ pub fn username(field: &str, value: &str) -> Result<(), Invalid> {
     cognito_name(field, value, ["alice", "alice.smith"])
 }
 
+/// Checks an app client id: 1 to 128 word characters or `+` (Cognito's `[\w+]+`).
+pub fn client_id(field: &str, value: &str) -> Result<(), Invalid> {
+    let ok = (1..=128).contains(&value.len())
+        && value.chars().all(|c| c.is_alphanumeric() || c == '_' || c == '+');
+    if ok {
+        Ok(())
+    } else {
+        Err(Invalid::new(
+            field,
+            if value.is_empty() {
+                "is empty".to_owned()
+            } else {
+                "is not an app client id".to_owned()
+            },
+            "an app client id: 1 to 128 letters, digits, `_` or `+`, as list_user_pool_clients \
+             shows it",
+            "1example23456789abcdefghij",
+        ))
+    }
+}
+
 /// Checks a group name: 1 to 128 characters, no whitespace or control characters.
 pub fn group_name(field: &str, value: &str) -> Result<(), Invalid> {
     cognito_name(field, value, ["Developers", "beta-testers"])

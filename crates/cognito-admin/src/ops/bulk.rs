@@ -109,8 +109,12 @@ impl ItemOutcome {
 #[derive(Debug, Clone, Serialize, JsonSchema)]
 #[non_exhaustive]
 pub struct BulkItem {
-    /// The user, as given.
-    pub username: String,
+    /// The user, as given (bulk work on users).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub username: Option<String>,
+    /// The app client (bulk work on app clients: `prune_dynamic_clients`).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub client_id: Option<String>,
     /// How it ended.
     pub outcome: ItemOutcome,
     /// What was (or would be) done, or why not.
@@ -196,7 +200,7 @@ impl Default for BulkLimits {
 
 /// A change one item needs.
 #[derive(Debug, Clone)]
-enum Change {
+pub(crate) enum Change {
     Create {
         req: Box<CreateUser>,
         attrs: BTreeMap<String, String>,
@@ -206,6 +210,8 @@ enum Change {
     RemoveFromGroup(String),
     Disable,
     Enable,
+    /// Delete an app client (the item's name is its id).
+    DeleteClient,
 }
 
 /// What the plan decided for one item.
@@ -227,22 +233,34 @@ struct PlannedItem {
 #[derive(Debug, Clone)]
 pub struct BulkPlan {
     action: &'static str,
+    /// Whether the items are app clients rather than users.
+    clients: bool,
     items: Vec<PlannedItem>,
     started: Instant,
     throttled_before: u32,
 }
 
 impl BulkPlan {
-    fn new(action: &'static str) -> Self {
+    pub(crate) fn new(action: &'static str) -> Self {
+        Self::of(action, false)
+    }
+
+    /// A plan whose items are app clients.
+    pub(crate) fn for_clients(action: &'static str) -> Self {
+        Self::of(action, true)
+    }
+
+    fn of(action: &'static str, clients: bool) -> Self {
         Self {
             action,
+            clients,
             items: Vec::new(),
             started: Instant::now(),
             throttled_before: crate::calls::throttled(),
         }
     }
 
-    fn settle(&mut self, username: &str, outcome: ItemOutcome, detail: impl Into<String>) {
+    pub(crate) fn settle(&mut self, username: &str, outcome: ItemOutcome, detail: impl Into<String>) {
         self.items.push(PlannedItem {
             username: username.to_owned(),
             step: Step::Settled(outcome, detail.into(), None),
@@ -250,7 +268,7 @@ impl BulkPlan {
         });
     }
 
-    fn fail(&mut self, username: &str, e: &AdminError) {
+    pub(crate) fn fail(&mut self, username: &str, e: &AdminError) {
         self.items.push(PlannedItem {
             username: username.to_owned(),
             step: Step::Settled(
@@ -262,7 +280,7 @@ impl BulkPlan {
         });
     }
 
-    fn change(&mut self, username: &str, change: Change, effect: String) {
+    pub(crate) fn change(&mut self, username: &str, change: Change, effect: String) {
         self.items.push(PlannedItem {
             username: username.to_owned(),
             step: Step::Change(change),
@@ -313,7 +331,12 @@ impl BulkPlan {
         self.report(items, true, false)
     }
 
-    fn report(&self, items: Vec<BulkItem>, dry_run: bool, cancelled: bool) -> BulkReport {
+    fn report(&self, mut items: Vec<BulkItem>, dry_run: bool, cancelled: bool) -> BulkReport {
+        if self.clients {
+            for i in &mut items {
+                i.client_id = i.username.take();
+            }
+        }
         let mut counts = BTreeMap::new();
         for i in &items {
             *counts.entry(i.outcome.key().to_owned()).or_insert(0) += 1;
@@ -366,7 +389,8 @@ fn item(
         None => (None, false),
     };
     BulkItem {
-        username: username.to_owned(),
+        username: Some(username.to_owned()),
+        client_id: None,
         outcome,
         detail: detail.to_owned(),
         code,
@@ -921,6 +945,10 @@ impl CognitoAdmin {
             Change::Enable => {
                 self.enable_user(username).await?;
                 Ok(ok("enabled".into()))
+            }
+            Change::DeleteClient => {
+                self.delete_user_pool_client(username).await?;
+                Ok(ok("deleted".into()))
             }
         }
     }

@@ -1,26 +1,9 @@
 //! Pool operations.
 
-use schemars::JsonSchema;
-use serde::Deserialize;
-
 use crate::client::policy_of;
-use crate::error::{Subject, finish};
-use crate::model::{AppClient, AppClientPage, PoolDescription, PoolMfa, time};
+use crate::model::{PoolDescription, PoolMfa, time};
 use crate::ops::mfa::pool_mfa;
-use crate::{AdminError, CognitoAdmin, Operation, validate};
-
-/// Input of `list_user_pool_clients`.
-#[derive(Debug, Clone, Default, Deserialize, JsonSchema)]
-#[serde(deny_unknown_fields)]
-pub struct ListUserPoolClients {
-    /// Clients per page, 1 to 60. Default: 60.
-    #[serde(default)]
-    #[schemars(range(min = 1, max = 60))]
-    pub limit: Option<i32>,
-    /// The `pagination_token` of the previous page.
-    #[serde(default)]
-    pub pagination_token: Option<String>,
-}
+use crate::{AdminError, CognitoAdmin};
 
 impl CognitoAdmin {
     /// Describes the pool (DescribeUserPool and GetUserPoolMfaConfig), and refreshes the
@@ -106,42 +89,6 @@ impl CognitoAdmin {
                 .and_then(|p| p.deletion_protection())
                 .is_some_and(|d| d.as_str() == "ACTIVE"),
             created: time(pool.and_then(|p| p.creation_date())),
-        })
-    }
-
-    /// Lists the pool's app clients (ListUserPoolClients), one page.
-    pub async fn list_user_pool_clients(
-        &self,
-        req: &ListUserPoolClients,
-    ) -> Result<AppClientPage, AdminError> {
-        let limit = req.limit.unwrap_or(validate::MAX_PAGE);
-        validate::page_limit("limit", limit)?;
-        let out = finish(
-            Operation::ListUserPoolClients,
-            Subject::None,
-            self.client()
-                .list_user_pool_clients()
-                .user_pool_id(self.pool_id())
-                .max_results(limit)
-                .set_next_token(req.pagination_token.clone())
-                .send()
-                .await,
-        )?;
-        let clients: Vec<AppClient> = out
-            .user_pool_clients()
-            .iter()
-            .map(|c| AppClient {
-                client_id: c.client_id().unwrap_or_default().to_owned(),
-                client_name: c.client_name().map(str::to_owned),
-            })
-            .collect();
-        Ok(AppClientPage {
-            count: clients.len(),
-            clients,
-            pagination_token: out
-                .next_token()
-                .map(str::to_owned)
-                .filter(|t| !t.is_empty()),
         })
     }
 }
