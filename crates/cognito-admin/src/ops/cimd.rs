@@ -500,7 +500,7 @@ mod tests {
             (vec!["https://clients.example.com/?q=*"], "'?'"),
             (vec!["https://clients.example.com/#frag"], "'#'"),
             (vec!["https://clients.example.com/a b"], "' '"),
-            (vec!["https://Clients.example.com/x"], "'C'"),
+            (vec!["https://clients.example.com/{id}"], "'{'"),
         ] {
             let e = url_patterns("url_patterns", &patterns(&bad)).expect_err(why);
             assert!(
