@@ -33,18 +33,18 @@ pub use ops::bulk::{
     BulkItem, BulkLimits, BulkObserver, BulkPlan, BulkReport, CreateUsers, DEFAULT_CONCURRENCY,
     DEFAULT_MAX_ITEMS, GroupMembersChange, ItemOutcome, Unobserved, UsersChange,
 };
+pub use ops::cimd::{
+    CimdPolicy, CimdPolicyPage, CimdPolicyRef, CimdPolicySummary, CreateCimdPolicy,
+    InvalidateMetadataUrl, ListCimdPolicies, MetadataUrl, UpdateCimdPolicy,
+};
+pub use ops::clients::{
+    ClientKind, DeleteUserPoolClient, ListUserPoolClients, MAX_PRUNE_DAYS, PruneDynamicClients,
+};
 pub use ops::groups::{
     CreateGroup, GroupRef, ListGroups, ListGroupsForUser, ListUsersInGroup, Membership,
 };
 pub use ops::mfa::{
     MfaMethodSetting, MfaMode, SetUserMfaPreference, SetUserPoolMfaConfig, UserMfaPreference,
-};
-pub use ops::cimd::{
-    CimdPolicy, CimdPolicyPage, CimdPolicyRef, CimdPolicySummary, CreateCimdPolicy,
-    ListCimdPolicies, MetadataUrl, InvalidateMetadataUrl, UpdateCimdPolicy,
-};
-pub use ops::clients::{
-    ClientKind, DeleteUserPoolClient, ListUserPoolClients, MAX_PRUNE_DAYS, PruneDynamicClients,
 };
 pub use ops::users::{
     CreateUser, DEFAULT_MAX_USERS, DeleteUserAttributes, ListUsers, MAX_USERS_CAP, SetUserPassword,

@@ -121,7 +121,9 @@ pub fn username(field: &str, value: &str) -> Result<(), Invalid> {
 /// Checks an app client id: 1 to 128 word characters or `+` (Cognito's `[\w+]+`).
 pub fn client_id(field: &str, value: &str) -> Result<(), Invalid> {
     let ok = (1..=128).contains(&value.len())
-        && value.chars().all(|c| c.is_alphanumeric() || c == '_' || c == '+');
+        && value
+            .chars()
+            .all(|c| c.is_alphanumeric() || c == '_' || c == '+');
     if ok {
         Ok(())
     } else {

@@ -46,7 +46,10 @@ async fn capture(answer: Value) -> (String, tokio::sync::mpsc::Receiver<Captured
                 }
                 buf.extend_from_slice(&chunk[..n]);
                 if let Some(i) = buf.windows(4).position(|w| w == b"\r\n\r\n") {
-                    break (String::from_utf8_lossy(&buf[..i]).into_owned(), buf[i + 4..].to_vec());
+                    break (
+                        String::from_utf8_lossy(&buf[..i]).into_owned(),
+                        buf[i + 4..].to_vec(),
+                    );
                 }
             };
             let headers: Vec<(String, String)> = head
@@ -84,7 +87,13 @@ async fn admin_at(url: &str) -> CognitoAdmin {
     let conf = aws_config::defaults(aws_config::BehaviorVersion::latest())
         .region(aws_config::Region::new("us-east-1"))
         .endpoint_url(url)
-        .credentials_provider(Credentials::new("AKIDWIRE", "wire-secret", None, None, "test"))
+        .credentials_provider(Credentials::new(
+            "AKIDWIRE",
+            "wire-secret",
+            None,
+            None,
+            "test",
+        ))
         .load()
         .await;
     CognitoAdmin::new(aws_sdk_cognitoidentityprovider::Client::new(&conf), POOL)
@@ -154,15 +163,21 @@ async fn create_cimd_policy_goes_out_as_its_own_signed_json_request() {
     let (url, mut seen) = capture(answer).await;
     let admin = admin_at(&url).await;
     let created = admin
-        .create_cimd_policy(&serde_json::from_value::<CreateCimdPolicy>(json!({
-            "policy_name": "agents",
-            "client_id": "client1",
-            "url_patterns": ["https://clients.example.com/*"],
-            "cache_duration_secs": 86400
-        })).expect("input"))
+        .create_cimd_policy(
+            &serde_json::from_value::<CreateCimdPolicy>(json!({
+                "policy_name": "agents",
+                "client_id": "client1",
+                "url_patterns": ["https://clients.example.com/*"],
+                "cache_duration_secs": 86400
+            }))
+            .expect("input"),
+        )
         .await
         .expect("created");
-    assert_eq!(created.summary.policy_id, "p1", "the answer is read from the raw body");
+    assert_eq!(
+        created.summary.policy_id, "p1",
+        "the answer is read from the raw body"
+    );
     assert_eq!(created.url_patterns, ["https://clients.example.com/*"]);
 
     let c = seen.recv().await.expect("one request");
@@ -183,12 +198,24 @@ async fn create_cimd_policy_goes_out_as_its_own_signed_json_request() {
         }),
         "the operation's own members, nothing of the carrier"
     );
-    assert_eq!(c.header("content-length"), Some(c.body.len().to_string().as_str()));
+    assert_eq!(
+        c.header("content-length"),
+        Some(c.body.len().to_string().as_str())
+    );
 
     let auth = c.header("authorization").expect("signed");
-    assert!(auth.starts_with("AWS4-HMAC-SHA256 Credential=AKIDWIRE/"), "{auth}");
-    assert!(auth.contains("/us-east-1/cognito-idp/aws4_request"), "{auth}");
-    assert!(auth.contains("x-amz-target"), "the target is signed: {auth}");
+    assert!(
+        auth.starts_with("AWS4-HMAC-SHA256 Credential=AKIDWIRE/"),
+        "{auth}"
+    );
+    assert!(
+        auth.contains("/us-east-1/cognito-idp/aws4_request"),
+        "{auth}"
+    );
+    assert!(
+        auth.contains("x-amz-target"),
+        "the target is signed: {auth}"
+    );
     let sent = auth.rsplit("Signature=").next().expect("signature");
     assert_eq!(
         signature_of(&c, &url, &c.body),
@@ -209,9 +236,12 @@ async fn listing_clients_sends_the_client_type_filter_the_sdk_lacks() {
     let (url, mut seen) = capture(json!({"UserPoolClients": []})).await;
     let admin = admin_at(&url).await;
     let page = admin
-        .list_user_pool_clients(&serde_json::from_value::<ListUserPoolClients>(json!({
-            "kind": "dynamic", "limit": 5
-        })).expect("input"))
+        .list_user_pool_clients(
+            &serde_json::from_value::<ListUserPoolClients>(json!({
+                "kind": "dynamic", "limit": 5
+            }))
+            .expect("input"),
+        )
         .await
         .expect("listed");
     assert_eq!(page.count, 0);

@@ -126,7 +126,7 @@ impl LazyAdmin {
                     paced_client(&self.settings, &self.pacer).await,
                     self.pool_id.clone(),
                 )
-                .protecting(self.settings.safety.protected.clone())
+                .protecting(self.settings.protected())
             })
             .await
     }

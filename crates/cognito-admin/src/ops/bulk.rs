@@ -260,7 +260,12 @@ impl BulkPlan {
         }
     }
 
-    pub(crate) fn settle(&mut self, username: &str, outcome: ItemOutcome, detail: impl Into<String>) {
+    pub(crate) fn settle(
+        &mut self,
+        username: &str,
+        outcome: ItemOutcome,
+        detail: impl Into<String>,
+    ) {
         self.items.push(PlannedItem {
             username: username.to_owned(),
             step: Step::Settled(outcome, detail.into(), None),
@@ -286,6 +291,11 @@ impl BulkPlan {
             step: Step::Change(change),
             effect,
         });
+    }
+
+    /// What the items are, in the plural: `users` or `app clients`.
+    pub fn noun(&self) -> &'static str {
+        if self.clients { "app clients" } else { "users" }
     }
 
     /// The operation (`create_users`, ...).

@@ -161,7 +161,9 @@ pub struct CimdPolicy {
 
 fn date(v: &Value) -> Option<String> {
     use aws_smithy_types::date_time::{DateTime, Format};
-    DateTime::from_secs_f64(v.as_f64()?).fmt(Format::DateTime).ok()
+    DateTime::from_secs_f64(v.as_f64()?)
+        .fmt(Format::DateTime)
+        .ok()
 }
 
 fn text(v: &Value) -> Option<String> {
@@ -319,7 +321,8 @@ impl CognitoAdmin {
         let mut urls = Vec::new();
         let mut token: Option<String> = None;
         for _ in 0..MAX_URL_PAGES {
-            let mut body = json!({"UserPoolId": self.pool_id(), "CIMDPolicyId": id, "MaxResults": 60});
+            let mut body =
+                json!({"UserPoolId": self.pool_id(), "CIMDPolicyId": id, "MaxResults": 60});
             if let Some(t) = &token {
                 body["NextToken"] = json!(t);
             }

@@ -89,7 +89,9 @@ fn yes() -> bool {
 /// Seconds since the epoch, as JSON 1.1 writes dates, to RFC 3339.
 fn date(v: &Value) -> Option<String> {
     use aws_smithy_types::date_time::{DateTime, Format};
-    DateTime::from_secs_f64(v.as_f64()?).fmt(Format::DateTime).ok()
+    DateTime::from_secs_f64(v.as_f64()?)
+        .fmt(Format::DateTime)
+        .ok()
 }
 
 fn system_time(v: &Value) -> Option<SystemTime> {
@@ -148,9 +150,12 @@ impl CognitoAdmin {
         })
     }
 
-    /// Whether `client_id` is an app client of the pool (one DescribeUserPoolClient).
+    /// Whether `client_id` is an app client of the pool (one DescribeUserPoolClient; none
+    /// for a value that cannot be a client id).
     pub async fn client_exists(&self, client_id: &str) -> Result<bool, AdminError> {
-        validate::client_id("client_id", client_id)?;
+        if validate::client_id("client_id", client_id).is_err() {
+            return Ok(false);
+        }
         match self.describe_client(client_id).await {
             Ok(_) => Ok(true),
             Err(AdminError::ResourceNotFound { .. }) => Ok(false),
@@ -332,7 +337,10 @@ mod tests {
     #[test]
     fn a_client_is_old_only_past_the_whole_number_of_days() {
         let now = at(100 * DAY);
-        assert!(!is_older(Some(at(100 * DAY - 30 * DAY)), now, 30), "exactly 30 days");
+        assert!(
+            !is_older(Some(at(100 * DAY - 30 * DAY)), now, 30),
+            "exactly 30 days"
+        );
         assert!(is_older(Some(at(100 * DAY - 30 * DAY - 1)), now, 30));
         assert!(!is_older(Some(at(100 * DAY - DAY)), now, 30));
     }
@@ -342,7 +350,10 @@ mod tests {
         let now = at(10 * DAY);
         assert!(is_older(Some(at(10 * DAY - 1)), now, 0));
         assert!(is_older(Some(now), now, 0), "made this very second");
-        assert!(!is_older(Some(at(10 * DAY + 5)), now, 0), "clock skew: from the future");
+        assert!(
+            !is_older(Some(at(10 * DAY + 5)), now, 0),
+            "clock skew: from the future"
+        );
     }
 
     #[test]

@@ -43,6 +43,9 @@ pub(crate) enum Target {
     /// A group (memberships, creating a user in groups, creating or deleting a group): the
     /// caller must hold every scope the group grants.
     Group,
+    /// An app client, or a CIMD policy mapping URLs to one: no group's privilege counts (the
+    /// tool's own access level does); a confirmation names the `client_id` or `policy_id`.
+    Client,
 }
 
 /// When a tool asks a person to confirm.

@@ -2,7 +2,7 @@
 
 use super::Effect::{Additive, Destructive, Read};
 use super::Op;
-use super::Target::{Group, Pool, User};
+use super::Target::{Client, Group, Pool, User};
 use super::ToolSpec as T;
 
 /// Every tool the server has.
@@ -149,7 +149,62 @@ pub(crate) const TOOLS: &[T] = &[
     // Pool
     T::new("describe_user_pool", "Describe the user pool", Read)
         .ops(&[Op::DescribeUserPool, Op::GetUserPoolMfaConfig]),
-    T::new("list_user_pool_clients", "List app clients", Read).ops(&[Op::ListUserPoolClients]),
+    // App clients and CIMD policies: who may sign in as an MCP client.
+    T::new("list_user_pool_clients", "List app clients", Read)
+        .ops(&[Op::ListUserPoolClients, Op::DescribeUserPoolClient]),
+    T::new(
+        "delete_user_pool_client",
+        "Delete an app client",
+        Destructive,
+    )
+    .admin()
+    .target(Client)
+    .confirm_always(
+        "Delete the app client {target}: applications using it can no longer sign in or \
+             refresh. This cannot be undone.",
+    )
+    .ops(&[Op::DeleteUserPoolClient]),
+    T::new(
+        "prune_dynamic_clients",
+        "Delete old dynamically registered app clients",
+        Destructive,
+    )
+    .admin()
+    .target(Client)
+    .bulk("Delete {n} dynamically registered app clients")
+    .ops(&[
+        Op::ListUserPoolClients,
+        Op::DescribeUserPoolClient,
+        Op::DeleteUserPoolClient,
+    ]),
+    T::new("list_cimd_policies", "List CIMD policies", Read).ops(&[Op::ListCimdPolicies]),
+    T::new("describe_cimd_policy", "Describe a CIMD policy", Read)
+        .ops(&[Op::DescribeCimdPolicy, Op::ListClientMetadataUrls]),
+    T::new("create_cimd_policy", "Create a CIMD policy", Additive)
+        .not_idempotent()
+        .admin()
+        .target(Client)
+        .ops(&[Op::CreateCimdPolicy]),
+    T::new("update_cimd_policy", "Update a CIMD policy", Destructive)
+        .admin()
+        .target(Client)
+        .ops(&[Op::DescribeCimdPolicy, Op::UpdateCimdPolicy]),
+    T::new("delete_cimd_policy", "Delete a CIMD policy", Destructive)
+        .admin()
+        .target(Client)
+        .confirm_always(
+            "Delete the CIMD policy {target}: clients whose metadata URLs only it matches can \
+             no longer sign in.",
+        )
+        .ops(&[Op::DeleteCimdPolicy]),
+    T::new(
+        "invalidate_client_metadata_url",
+        "Drop a cached client metadata document",
+        Destructive,
+    )
+    .admin()
+    .target(Client)
+    .ops(&[Op::UpdateClientMetadataUrlState]),
     // MFA and sign-in checks: they change how (and whether) users sign in.
     T::new(
         "set_user_mfa_preference",

@@ -3,7 +3,7 @@
 use std::time::Duration;
 
 use aws_credential_types::provider::ProvideCredentials;
-use cognito_admin::{AdminError, CognitoAdmin, ListUserPoolClients};
+use cognito_admin::{AdminError, CognitoAdmin};
 
 use crate::aws;
 use crate::config::Settings;
@@ -69,7 +69,7 @@ pub(crate) async fn run(settings: &Settings) -> bool {
         aws_sdk_cognitoidentityprovider::Client::new(&sdk),
         pool_id.clone(),
     )
-    .protecting(settings.safety.protected.clone());
+    .protecting(settings.protected());
     let pool = match admin.pool_overview().await {
         Ok(p) => p,
         Err(e) => {
@@ -91,7 +91,7 @@ pub(crate) async fn run(settings: &Settings) -> bool {
 
     let mut ok = super::native::report(settings, &pool_id, &pool).await;
     if let Some(client_id) = &settings.auth.client_id {
-        match find_client(&admin, client_id).await {
+        match admin.client_exists(client_id).await {
             Ok(true) => println!("ok: app client {client_id} belongs to the pool"),
             Ok(false) => {
                 println!(
@@ -208,26 +208,6 @@ async fn protected_users_resolve(admin: &CognitoAdmin, pool_id: &str) -> bool {
 fn no_credentials_hint() -> &'static str {
     "set AWS_ACCESS_KEY_ID and AWS_SECRET_ACCESS_KEY, or AWS_PROFILE, or run `aws sso login`, or \
      run where an instance or task role is available"
-}
-
-async fn find_client(admin: &CognitoAdmin, client_id: &str) -> Result<bool, AdminError> {
-    let mut token = None;
-    for _ in 0..20 {
-        let page = admin
-            .list_user_pool_clients(&ListUserPoolClients {
-                limit: None,
-                pagination_token: token,
-            })
-            .await?;
-        if page.clients.iter().any(|c| c.client_id == client_id) {
-            return Ok(true);
-        }
-        token = page.pagination_token;
-        if token.is_none() {
-            break;
-        }
-    }
-    Ok(false)
 }
 
 fn describe_failure(e: &AdminError, settings: &Settings, pool_id: &str, endpoint: &str) -> String {

@@ -19,7 +19,7 @@
 //! | denied tools | | `tools.deny` | none |
 //! | audit on/off | | `audit.enabled` | true |
 //! | audit file | `COGNITO_MCP_AUDIT_FILE` | `audit.file` | `$XDG_STATE_HOME/cognito-mcp/audit.jsonl`; on AWS Lambda `/dev/stderr` |
-//! | protected users / groups | | `safety.protected_users`, `safety.protected_groups` | none |
+//! | protected users / groups / app clients | | `safety.protected_users`, `safety.protected_groups`, `safety.protected_clients` | none (the server's own app clients are always protected) |
 //! | confirmations | | `safety.confirm.TOOL`, `safety.bulk_confirm_threshold` | per tool; 10 |
 //! | confirmations only from a person | | `safety.confirm.require_person` | false |
 //! | confirmation-state key | `COGNITO_MCP_STATE_KEY` (and `COGNITO_MCP_STATE_KEY_PREVIOUS`) | | the proxy's key file, else random per process |
@@ -102,6 +102,8 @@ struct SafetyFile {
     protected_users: Vec<String>,
     #[serde(default)]
     protected_groups: Vec<String>,
+    #[serde(default)]
+    protected_clients: Vec<String>,
     bulk_confirm_threshold: Option<usize>,
     #[serde(default)]
     confirm: ConfirmFile,
@@ -303,7 +305,8 @@ fn safety_settings(
             protected: cognito_admin::protect::Protected::new(
                 safety.protected_users,
                 safety.protected_groups,
-            ),
+            )
+            .with_clients(safety.protected_clients),
             bulk_confirm_threshold: safety
                 .bulk_confirm_threshold
                 .unwrap_or(DEFAULT_BULK_CONFIRM_THRESHOLD),
@@ -578,6 +581,22 @@ impl Settings {
 mod tests;
 
 impl Settings {
+    /// What no tool changes: `[safety]`'s protected users, groups and app clients, and the
+    /// app clients this server itself uses (its own, the ones whose tokens it accepts, the
+    /// machine clients and the sign-in checks' client): deleting one would lock the server's
+    /// own callers out.
+    pub(crate) fn protected(&self) -> cognito_admin::protect::Protected {
+        let own = self
+            .auth
+            .client_id
+            .iter()
+            .chain(&self.auth.client_ids)
+            .chain(self.auth.machine_clients.keys())
+            .chain(&self.sign_in.client_id)
+            .cloned();
+        self.safety.protected.clone().with_clients(own)
+    }
+
     /// Every secret setting: the library's (client secret, Redis URL, state key), the
     /// confirmation states' key and the sign-in checks' client secret, each once.
     pub(crate) fn secret_settings(&self) -> Vec<SecretSetting> {

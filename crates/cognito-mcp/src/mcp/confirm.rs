@@ -179,6 +179,18 @@ impl Confirmer {
             admin.check_group_writable("group", group)?;
             admin.check_group_privilege("group", group)?;
             (group.to_owned(), spec.single_effect(group))
+        } else if spec.target == Target::Client {
+            let admin = admin.get().await;
+            if let Some(client) = arg("client_id")
+                .filter(|c| cognito_admin::validate::client_id("client_id", c).is_ok())
+            {
+                admin.check_client_writable("client_id", client)?;
+                (client.to_owned(), spec.single_effect(client))
+            } else if let Some(policy) = arg("policy_id").filter(|p| !p.is_empty()) {
+                (policy.to_owned(), spec.single_effect(policy))
+            } else {
+                return Ok(());
+            }
         } else if spec.target == Target::Pool {
             let pool = admin.pool_id().to_owned();
             let effect = spec.single_effect(&pool);

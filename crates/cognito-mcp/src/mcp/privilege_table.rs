@@ -150,7 +150,7 @@ async fn decisions_equal_the_principle_everywhere() {
                 let level = (!tool.open).then(|| tool.access.name());
                 let principal = layer_decision(&auth, &token, tool.name).await;
                 let targets = match tool.target {
-                    Target::None | Target::Pool => vec![vec![]],
+                    Target::None | Target::Pool | Target::Client => vec![vec![]],
                     Target::User | Target::Group => subsets(&GROUPS),
                 };
                 for target in targets {

@@ -79,6 +79,7 @@ pub(crate) fn annotated_router() -> ToolRouter<State> {
     let mut router = State::users_router()
         + State::groups_router()
         + State::pool_router()
+        + State::clients_router()
         + State::identity_router()
         + State::bulk_router()
         + State::audit_router()

@@ -31,7 +31,7 @@ fn some_of(users: &[&str]) -> String {
 impl State {
     /// The dry run, or confirmation (when needed) and the run. The catalogue says what the
     /// change does; `group` is the group it changes, if any.
-    async fn finish_bulk(
+    pub(super) async fn finish_bulk(
         &self,
         tool: &'static str,
         mut plan: BulkPlan,
@@ -56,7 +56,7 @@ impl State {
             }
             if self.confirmer.needs(spec, changes) {
                 let ask = Ask {
-                    target: format!("{changes} users"),
+                    target: format!("{changes} {}", plan.noun()),
                     effect: format!(
                         "{}: {}.",
                         spec.bulk_effect(changes, group),

@@ -3,6 +3,7 @@
 
 mod audit;
 mod bulk;
+mod clients;
 mod groups;
 mod identity;
 mod mfa;

@@ -1,7 +1,6 @@
-//! The pool tools: its description and its app clients.
+//! The pool tools: its description (app clients are in `clients.rs`).
 
-use cognito_admin::{AppClientPage, ListUserPoolClients, PoolDescription};
-use rmcp::handler::server::wrapper::Parameters;
+use cognito_admin::PoolDescription;
 use rmcp::{Json, tool, tool_router};
 
 use crate::mcp::error::ToolError;
@@ -15,15 +14,5 @@ impl State {
     )]
     async fn describe_user_pool(&self) -> Result<Json<PoolDescription>, ToolError> {
         Ok(Json(self.admin.get().await.describe_user_pool().await?))
-    }
-
-    #[tool(description = "List the pool's app clients (id and name).")]
-    async fn list_user_pool_clients(
-        &self,
-        Parameters(req): Parameters<ListUserPoolClients>,
-    ) -> Result<Json<AppClientPage>, ToolError> {
-        Ok(Json(
-            self.admin.get().await.list_user_pool_clients(&req).await?,
-        ))
     }
 }
