@@ -38,6 +38,8 @@
 //   method, PKCE, redirect_uri, scope, resource, user, error) so tests can check what our
 //   proxy sent upstream. A token entry has grant_type as sent (client_credentials included;
 //   its scope is the one asked for, null when none, and its user is null).
+//   POST /_control/age-client {"client_id", "days"} makes a registered client (--native) look
+//   created `days` days ago, as a test of pruning old clients needs (a clock, not Cognito).
 //
 // Findings about oauth2-mock-server 9.3.0 (read in its dist/ and checked with curl):
 // - Issuer: http://localhost:PORT when bound to 127.x/0.0.0.0/::1 (HttpServer.buildIssuerUrl),
@@ -1134,6 +1136,19 @@ service.addRoute("POST", "/_control/user", (req, res) => {
   } catch (e) {
     res.writeHead(400, { "Content-Type": "text/plain" }).end(String(e.message));
   }
+});
+
+// Time passing for a registered client, as a test needs it (an injected clock, not a Cognito
+// behaviour): its CreationDate and LastModifiedDate become `days` days ago.
+service.addRoute("POST", "/_control/age-client", (req, res) => {
+  const c = registered.get(req.body?.client_id);
+  const days = Number(req.body?.days);
+  if (!c || !Number.isFinite(days) || days < 0) {
+    res.writeHead(400, { "Content-Type": "text/plain" }).end("want {client_id: a registered client, days: >= 0}");
+    return;
+  }
+  c.created = c.modified = Date.now() - days * 86_400_000;
+  res.writeHead(204).end();
 });
 
 service.addRoute("GET", "/_control/requests", (_req, res) => {

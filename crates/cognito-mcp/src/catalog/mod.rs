@@ -228,9 +228,9 @@ impl Access {
                  memberships, only for users and groups that hold no scope you lack"
             }
             Self::Admin => {
-                "delete, disable, enable and sign out users, delete groups, change MFA, test \
-                 sign-ins and read the audit, only for users and groups that hold no scope you \
-                 lack"
+                "delete, disable, enable and sign out users, delete groups, delete app clients, \
+                 manage CIMD policies, change MFA, test sign-ins and read the audit, only for \
+                 users and groups that hold no scope you lack"
             }
         }
     }

@@ -22,6 +22,11 @@ use serde_json::Value;
 pub struct Call {
     pub operation: String,
     pub body: Value,
+    /// When it arrived here.
+    pub at: std::time::Instant,
+    /// The access key id it was signed with (`Credential=AKID/...` of its SigV4
+    /// `Authorization`), if signed.
+    pub access_key: Option<String>,
 }
 
 #[derive(Default)]
@@ -124,6 +129,14 @@ async fn forward(State(p): State<Arc<Inner>>, req: Request) -> Response<Body> {
         .map(|pq| pq.as_str().to_owned())
         .unwrap_or_default();
     let op = operation(req.headers());
+    let access_key = req
+        .headers()
+        .get("authorization")
+        .and_then(|v| v.to_str().ok())
+        .and_then(|a| a.split("Credential=").nth(1))
+        .and_then(|c| c.split('/').next())
+        .map(str::to_owned);
+    let at = std::time::Instant::now();
     let (parts, body) = req.into_parts();
     let body = axum::body::to_bytes(body, 1 << 20)
         .await
@@ -132,6 +145,8 @@ async fn forward(State(p): State<Arc<Inner>>, req: Request) -> Response<Body> {
         p.calls.lock().expect("lock").push(Call {
             operation: op.clone(),
             body: serde_json::from_slice(&body).unwrap_or(Value::Null),
+            at,
+            access_key,
         });
         let hold = p.hold.lock().expect("lock").get(&op).copied();
         if let Some(d) = hold {
