@@ -393,3 +393,85 @@ async fn prune_previews_first_then_deletes_only_old_registered_clients_paced_wit
     assert_eq!(left, [recent]);
     drop(l.stand_in);
 }
+
+/// The policy is least privilege only if it suffices: every AWS call each of these tools made
+/// (from the audit) is an action `iam-policy` grants for that tool alone.
+#[tokio::test]
+async fn every_call_the_client_tools_make_is_in_their_iam_policy() {
+    let l = Lifecycle::start().await;
+    let doomed = l.register("doomed").await;
+    let target = l.register("cimd-target").await;
+    let s = l.serve("").await;
+    let client = target.as_str();
+    let created = s
+        .ok(
+            "create_cimd_policy",
+            json!({"policy_name": "agents", "client_id": client, "url_patterns": ["https://clients.example.com/mcp/*"]}),
+        )
+        .await;
+    let policy = created["policy_id"].as_str().expect("policy_id").to_owned();
+    assert_eq!(created["client_id"], client);
+    assert_eq!(created["url_patterns"], json!(["https://clients.example.com/mcp/*"]));
+    let calls = [
+        ("list_user_pool_clients", json!({})),
+        ("list_cimd_policies", json!({})),
+        ("describe_cimd_policy", json!({"policy_id": policy})),
+        (
+            "update_cimd_policy",
+            json!({"policy_id": policy, "url_patterns": ["https://agents.example.com/*"]}),
+        ),
+        (
+            "delete_user_pool_client",
+            json!({"client_id": doomed, "confirm": doomed}),
+        ),
+        ("prune_dynamic_clients", json!({"older_than_days": 0})),
+        (
+            "delete_cimd_policy",
+            json!({"policy_id": policy, "confirm": policy}),
+        ),
+    ];
+    for (tool, args) in &calls {
+        s.ok(tool, args.clone()).await;
+    }
+    // A URL Cognito never cached: Cognito's own error, named, with the call still audited.
+    let (code, text) = s
+        .err(
+            "invalidate_client_metadata_url",
+            json!({"policy_id": "abc123", "url": "https://clients.example.com/mcp/a.json"}),
+        )
+        .await;
+    assert_eq!(code, "resource_not_found", "{text}");
+
+    let audit: Vec<Value> = common::settled_audit(&s.dir.path().join("audit.jsonl"))
+        .lines()
+        .filter_map(|l| serde_json::from_str(l).ok())
+        .collect();
+    assert_eq!(audit.len(), calls.len() + 2, "{audit:#?}");
+    for record in &audit {
+        let tool = record["tool"].as_str().expect("tool");
+        let made: std::collections::BTreeSet<String> = record["aws_calls"]
+            .as_array()
+            .expect("calls")
+            .iter()
+            .map(|c| format!("cognito-idp:{}", c["operation"].as_str().expect("op")))
+            .collect();
+        assert!(!made.is_empty(), "{tool} made no AWS call");
+        let config = l.config(&format!("[tools]\nallow = [\"{tool}\"]\n"));
+        let (status, out, err) = common::run_cli(
+            &["iam-policy", "--config", &config],
+            &[("COGNITO_USER_POOL_ID", &l.pool.id)],
+        );
+        assert_eq!(status, 0, "{err}");
+        let v: Value = serde_json::from_str(&out).expect("policy");
+        let granted: std::collections::BTreeSet<String> = v["Statement"][0]["Action"]
+            .as_array()
+            .expect("actions")
+            .iter()
+            .map(|a| a.as_str().expect("action").to_owned())
+            .collect();
+        assert!(
+            made.is_subset(&granted),
+            "{tool} called {made:?}, but its policy grants {granted:?}"
+        );
+    }
+}

@@ -7,10 +7,12 @@ use std::collections::BTreeSet;
 use common::{new_pool, run_cli, serve};
 use serde_json::{Value, json};
 
-const READ_TOOLS: [&str; 11] = [
+const READ_TOOLS: [&str; 13] = [
+    "describe_cimd_policy",
     "describe_user_pool",
     "get_user",
     "get_user_pool_mfa_config",
+    "list_cimd_policies",
     "list_groups",
     "list_groups_for_user",
     "list_user_pool_clients",
@@ -212,6 +214,59 @@ fn iam_policy_changes_with_read_only_and_the_lists() {
         v["Statement"][0]["Resource"],
         "arn:aws:cognito-idp:us-east-1:123456789012:userpool/us-east-1_Abc"
     );
+}
+
+#[test]
+fn iam_policy_of_the_client_lifecycle_tools_is_exactly_their_actions() {
+    let dir = tempfile::tempdir().expect("dir");
+    let tools = [
+        "list_user_pool_clients",
+        "delete_user_pool_client",
+        "prune_dynamic_clients",
+        "list_cimd_policies",
+        "describe_cimd_policy",
+        "create_cimd_policy",
+        "update_cimd_policy",
+        "delete_cimd_policy",
+        "invalidate_client_metadata_url",
+    ];
+    let allow = write_config(
+        dir.path(),
+        &format!("[tools]\nallow = {}\n", serde_json::to_string(&tools).expect("json")),
+    );
+    let got = policy_actions(
+        &["iam-policy", "--config", &allow],
+        &[("COGNITO_USER_POOL_ID", "us-east-1_Abc")],
+    );
+    // The IAM actions are the API operations' names (CIMD included, as Cognito spells them);
+    // DescribeUserPool is always granted (check, password validation).
+    let want: BTreeSet<String> = [
+        "CreateCIMDPolicy",
+        "DeleteCIMDPolicy",
+        "DeleteUserPoolClient",
+        "DescribeCIMDPolicy",
+        "DescribeUserPool",
+        "DescribeUserPoolClient",
+        "ListCIMDPolicies",
+        "ListClientMetadataURLs",
+        "ListUserPoolClients",
+        "UpdateCIMDPolicy",
+        "UpdateClientMetadataURLState",
+    ]
+    .iter()
+    .map(|a| format!("cognito-idp:{a}"))
+    .collect();
+    assert_eq!(got, want);
+    let read_only = policy_actions(
+        &["iam-policy", "--read-only", "--config", &allow],
+        &[("COGNITO_USER_POOL_ID", "us-east-1_Abc")],
+    );
+    for write in ["DeleteUserPoolClient", "CreateCIMDPolicy", "UpdateClientMetadataURLState"] {
+        assert!(
+            !read_only.contains(&format!("cognito-idp:{write}")),
+            "{write} in {read_only:?}"
+        );
+    }
 }
 
 /// The policy is only least privilege if it also suffices: every AWS call a tool really made
