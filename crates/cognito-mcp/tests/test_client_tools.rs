@@ -411,7 +411,10 @@ async fn every_call_the_client_tools_make_is_in_their_iam_policy() {
         .await;
     let policy = created["policy_id"].as_str().expect("policy_id").to_owned();
     assert_eq!(created["client_id"], client);
-    assert_eq!(created["url_patterns"], json!(["https://clients.example.com/mcp/*"]));
+    assert_eq!(
+        created["url_patterns"],
+        json!(["https://clients.example.com/mcp/*"])
+    );
     let calls = [
         ("list_user_pool_clients", json!({})),
         ("list_cimd_policies", json!({})),

@@ -873,6 +873,99 @@ async fn the_cimd_policy_api_caches_documents_and_refetches_them_when_invalidate
 }
 
 #[tokio::test]
+async fn the_cimd_policy_tools_show_cached_documents_and_drop_one_that_changed() {
+    // An agent administering the pool: a client changed its metadata document (dropped a
+    // callback), and Cognito keeps serving the cached copy until the tool invalidates it.
+    let (n, mut host) = native_cimd(&["Developers"], &[]).await;
+    let url = host
+        .put(
+            "/clients/agent.json",
+            document("agent", REDIRECT),
+            Some("max-age=604800"),
+        )
+        .await;
+    let pattern = host.clients_pattern();
+    let id = n.policy(&[&pattern]).await;
+    let pool = new_pool().await;
+    let s = common::serve(
+        &pool,
+        &[],
+        &[
+            ("AWS_ENDPOINT_URL_COGNITO_IDENTITY_PROVIDER", &n.origin),
+            ("COGNITO_USER_POOL_ID", "us-east-1_StandIn"),
+        ],
+    )
+    .await;
+    let listed = s.ok("list_cimd_policies", json!({})).await;
+    assert_eq!(listed["count"], 1, "{listed}");
+    assert_eq!(listed["policies"][0]["policy_id"], id.as_str());
+
+    n.token(&url, "openid mcp/read", Some(&n.resource())).await;
+    let described = s.ok("describe_cimd_policy", json!({"policy_id": id})).await;
+    assert_eq!(described["url_patterns"], json!([pattern]));
+    assert_eq!(described["client_id"], UPSTREAM_CLIENT);
+    let cached = &described["cached_urls"][0];
+    assert_eq!(cached["url"], url.as_str(), "{described}");
+    assert!(
+        cached["expires"].is_string() && cached["cached"].is_string(),
+        "{cached}"
+    );
+
+    host.put(
+        "/clients/agent.json",
+        document("agent", "http://127.0.0.1:9/cb"),
+        None,
+    )
+    .await;
+    assert_eq!(n.authorize(&url, REDIRECT).await.0, 302, "the cached copy");
+    let done = s
+        .ok(
+            "invalidate_client_metadata_url",
+            json!({"policy_id": id, "url": url}),
+        )
+        .await;
+    assert_eq!(done["action"], "invalidated");
+    assert_eq!(n.authorize(&url, REDIRECT).await.0, 400, "the new document");
+    assert_eq!(host.fetches("/clients/agent.json").await, 2);
+
+    // Narrowing the patterns keeps the app client (Cognito needs it on every update).
+    let updated = s
+        .ok(
+            "update_cimd_policy",
+            json!({"policy_id": id, "url_patterns": [format!("{}/other/*", host.origin)]}),
+        )
+        .await;
+    assert_eq!(updated["client_id"], UPSTREAM_CLIENT, "{updated}");
+    assert_eq!(
+        n.authorize(&url, REDIRECT).await.0,
+        400,
+        "no policy matches now"
+    );
+
+    let (code, text) = s
+        .err(
+            "create_cimd_policy",
+            json!({"policy_name": "p", "client_id": "abc", "url_patterns": ["https://x.example.com/?a=*"]}),
+        )
+        .await;
+    assert_eq!(code, "invalid_input", "{text}");
+    assert!(text.contains("url_patterns[0]"), "{text}");
+
+    let (code, _) = s.err("delete_cimd_policy", json!({"policy_id": id})).await;
+    assert_eq!(code, "confirmation_required");
+    s.ok(
+        "delete_cimd_policy",
+        json!({"policy_id": id, "confirm": id}),
+    )
+    .await;
+    assert_eq!(s.ok("list_cimd_policies", json!({})).await["count"], 0);
+    let (code, _) = s
+        .err("describe_cimd_policy", json!({"policy_id": id}))
+        .await;
+    assert_eq!(code, "resource_not_found");
+}
+
+#[tokio::test]
 async fn a_rotated_refresh_token_works_again_only_within_the_grace_period() {
     // Refresh-token rotation as the stand-in models it (RetryGracePeriodSeconds): the old token
     // retries within the grace period; with none, it is dead at once.

@@ -232,7 +232,10 @@ fn iam_policy_of_the_client_lifecycle_tools_is_exactly_their_actions() {
     ];
     let allow = write_config(
         dir.path(),
-        &format!("[tools]\nallow = {}\n", serde_json::to_string(&tools).expect("json")),
+        &format!(
+            "[tools]\nallow = {}\n",
+            serde_json::to_string(&tools).expect("json")
+        ),
     );
     let got = policy_actions(
         &["iam-policy", "--config", &allow],
@@ -261,7 +264,11 @@ fn iam_policy_of_the_client_lifecycle_tools_is_exactly_their_actions() {
         &["iam-policy", "--read-only", "--config", &allow],
         &[("COGNITO_USER_POOL_ID", "us-east-1_Abc")],
     );
-    for write in ["DeleteUserPoolClient", "CreateCIMDPolicy", "UpdateClientMetadataURLState"] {
+    for write in [
+        "DeleteUserPoolClient",
+        "CreateCIMDPolicy",
+        "UpdateClientMetadataURLState",
+    ] {
         assert!(
             !read_only.contains(&format!("cognito-idp:{write}")),
             "{write} in {read_only:?}"
