@@ -21,11 +21,11 @@ pub const DEFAULT_POLICY_TTL: Duration = Duration::from_secs(300);
 #[derive(Clone, Debug)]
 pub struct CognitoAdmin {
     pub(crate) inner: Arc<Inner>,
+    client: Client,
 }
 
 #[derive(Debug)]
 pub(crate) struct Inner {
-    client: Client,
     pool_id: String,
     policy_ttl: Duration,
     policy: Mutex<Option<(PasswordPolicy, Instant)>>,
@@ -43,13 +43,13 @@ impl CognitoAdmin {
     pub fn with_policy_ttl(client: Client, pool_id: impl Into<String>, ttl: Duration) -> Self {
         Self {
             inner: Arc::new(Inner {
-                client,
                 pool_id: pool_id.into(),
                 policy_ttl: ttl,
                 policy: Mutex::new(None),
                 protected: Protected::default(),
                 aliases: Mutex::new(Default::default()),
             }),
+            client,
         }
     }
 
@@ -58,13 +58,22 @@ impl CognitoAdmin {
     pub fn protecting(self, protected: Protected) -> Self {
         Self {
             inner: Arc::new(Inner {
-                client: self.inner.client.clone(),
                 pool_id: self.inner.pool_id.clone(),
                 policy_ttl: self.inner.policy_ttl,
                 policy: Mutex::new(None),
                 protected,
                 aliases: Mutex::new(Default::default()),
             }),
+            client: self.client,
+        }
+    }
+
+    /// This handle, calling AWS through `client` instead (the same pool, protected list and
+    /// caches): for example a client signing with a caller's own credentials.
+    pub fn with_client(&self, client: Client) -> Self {
+        Self {
+            inner: self.inner.clone(),
+            client,
         }
     }
 
@@ -75,7 +84,7 @@ impl CognitoAdmin {
 
     /// The AWS SDK client.
     pub fn client(&self) -> &Client {
-        &self.inner.client
+        &self.client
     }
 
     /// The pool's password policy, from DescribeUserPool, cached for the policy TTL.

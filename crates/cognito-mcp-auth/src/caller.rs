@@ -5,6 +5,9 @@ use std::ops::Deref;
 use axum::extract::FromRequestParts;
 use axum::response::{IntoResponse, Response};
 use cognito_jwt::Principal;
+
+use crate::AuthorizationServer;
+use crate::identity_pool::{AwsCredentials, CredentialsError, IdentityPool};
 use http::request::Parts;
 use http::{Extensions, StatusCode};
 
@@ -26,18 +29,70 @@ use http::{Extensions, StatusCode};
 /// let app: axum::Router = axum::Router::new()
 ///     .route("/admin/delete", axum::routing::post(delete_everything));
 /// ```
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct Caller(pub Principal);
+#[derive(Debug, Clone)]
+pub struct Caller {
+    principal: Principal,
+    aws: Option<AwsSource>,
+}
+
+impl PartialEq for Caller {
+    fn eq(&self, other: &Self) -> bool {
+        self.principal == other.principal
+    }
+}
+
+impl Eq for Caller {}
 
 impl Deref for Caller {
     type Target = Principal;
 
     fn deref(&self) -> &Principal {
-        &self.0
+        &self.principal
+    }
+}
+
+/// What the layer records beside the principal when an identity pool is configured: where
+/// the caller's Cognito ID token is, if anywhere.
+#[derive(Clone)]
+pub(crate) struct AwsSource {
+    pub(crate) pool: IdentityPool,
+    pub(crate) session: Session,
+}
+
+/// Where a caller's Cognito ID token is.
+#[derive(Clone)]
+pub(crate) enum Session {
+    /// With the sign-in (family) `sid` of the authorization server's own token.
+    Family {
+        server: AuthorizationServer,
+        sid: String,
+    },
+    /// Nowhere: the caller presented a Cognito access token (JWT mode).
+    AccessToken,
+}
+
+impl std::fmt::Debug for AwsSource {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("AwsSource")
+            .field("pool", &self.pool)
+            .finish_non_exhaustive()
     }
 }
 
 impl Caller {
+    /// A caller with no identity pool behind it.
+    pub fn new(principal: Principal) -> Self {
+        Self {
+            principal,
+            aws: None,
+        }
+    }
+
+    /// The verified principal.
+    pub fn principal(&self) -> &Principal {
+        &self.principal
+    }
+
     /// The caller recorded in `extensions`: the request's own, or, for an rmcp service over
     /// Streamable HTTP, those of the [`http::request::Parts`] it stores.
     ///
@@ -46,11 +101,43 @@ impl Caller {
     /// assert!(cognito_mcp_auth::Caller::from_extensions(&extensions).is_none());
     /// ```
     pub fn from_extensions(extensions: &Extensions) -> Option<Self> {
-        extensions
-            .get::<Principal>()
-            .or_else(|| extensions.get::<Parts>()?.extensions.get::<Principal>())
-            .cloned()
-            .map(Self)
+        let own = extensions.get::<Principal>().map(|p| (p, extensions));
+        let (principal, at) = own.or_else(|| {
+            let parts = &extensions.get::<Parts>()?.extensions;
+            parts.get::<Principal>().map(|p| (p, parts))
+        })?;
+        Some(Self {
+            principal: principal.clone(),
+            aws: at.get::<AwsSource>().cloned(),
+        })
+    }
+
+    /// Temporary AWS credentials for this caller from the configured identity pool
+    /// (`[identity_pool] id`): their Cognito ID token, exchanged by GetId and
+    /// GetCredentialsForIdentity (the enhanced flow; the role is the one the pool's mapping
+    /// picks, for example from the user's groups). Cached until five minutes before they
+    /// expire; never logged.
+    ///
+    /// The server must hold the caller's ID token: in proxy mode and with the sign-in page it
+    /// does (the upstream sign-in gave it one, kept with the sign-in, sealed at rest like the
+    /// upstream refresh token). In JWT mode clients send only access tokens, which identity
+    /// pools do not take: [`CredentialsError::NoIdToken`].
+    pub async fn aws_credentials(&self) -> Result<AwsCredentials, CredentialsError> {
+        let aws = self.aws.as_ref().ok_or(CredentialsError::NotConfigured)?;
+        let id_token = match &aws.session {
+            Session::AccessToken => return Err(CredentialsError::NoIdToken),
+            Session::Family { server, sid } => server
+                .upstream_id_token(sid)
+                .await
+                .map_err(|e| CredentialsError::Unavailable(format!("the session store: {e}")))?
+                .ok_or_else(|| {
+                    CredentialsError::NoSession(
+                        "the sign-in has ended, or Cognito gave no ID token (scope openid)"
+                            .to_owned(),
+                    )
+                })?,
+        };
+        aws.pool.credentials_for(&id_token).await
     }
 
     /// `Ok` when the caller holds `scope`, else [`Forbidden`] naming it.

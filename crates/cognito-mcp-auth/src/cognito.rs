@@ -451,6 +451,9 @@ impl CognitoAuthBuilder {
         if let Some(name) = &self.resource_name {
             builder = builder.resource_name(name.clone());
         }
+        if let Some(pool) = &config.identity_pool {
+            builder = builder.identity_pool(crate::IdentityPool::new(pool.clone()));
+        }
         let tool_scopes = Arc::new(tool_scopes);
         let rule_tools = tool_scopes.clone();
         let rule_methods = self.method_scopes.clone();

@@ -36,8 +36,10 @@ use serde::Deserialize;
 
 use crate::authz::{DcrPolicy, Lifetimes, Limits};
 
+mod identity_pool;
 mod redis;
 
+pub use self::identity_pool::{IDENTITY_POOL_ENV, IdentityPoolTable};
 pub use self::redis::RedisSettings;
 
 /// The default region when neither `AWS_REGION` nor the file names one.
@@ -324,6 +326,8 @@ struct FileTables {
     server: ServerTable,
     #[serde(default)]
     secrets: SecretsTable,
+    #[serde(default)]
+    identity_pool: IdentityPoolTable,
 }
 
 /// The `[secrets]` table of the config file, as written: deserialize it as part of your own
@@ -583,6 +587,9 @@ pub struct AuthConfig {
     pub proxy: Option<ProxyConfig>,
     /// `[auth.cimd]`: native mode's CIMD policy, for `deploy template`.
     pub cimd: CimdPolicy,
+    /// `[identity_pool]` (`COGNITO_IDENTITY_POOL_ID`): the identity pool callers get AWS
+    /// credentials from ([`AuthConfig::set_identity_pool`]); `None` when not set.
+    pub identity_pool: Option<crate::IdentityPoolConfig>,
     /// The Redis server the instances share (`COGNITO_MCP_REDIS_URL`, `auth.redis_*`), read in
     /// every mode; proxy mode's store uses it when `auth.store = "redis"` (and copies it into
     /// [`ProxyConfig`]).
@@ -770,6 +777,7 @@ impl AuthConfig {
             env,
         );
         config.set_secrets_refresh(&tables.secrets, env);
+        config.set_identity_pool(&tables.identity_pool, env);
         Ok(config)
     }
 
@@ -1004,6 +1012,7 @@ impl AuthConfig {
                 cache_duration_secs: auth.cimd.cache_duration_secs,
             },
             redis,
+            identity_pool: None,
             read_problems,
         })
     }

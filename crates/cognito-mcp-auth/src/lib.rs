@@ -8,6 +8,7 @@ pub use authz::fuzzing;
 mod caller;
 mod cognito;
 pub mod config;
+pub mod identity_pool;
 #[cfg(feature = "login")]
 pub mod login;
 pub mod native;
@@ -23,6 +24,7 @@ pub use authz::{
 pub use caller::{Caller, Forbidden, NoCaller, Requirement};
 pub use cognito::{CognitoAuth, CognitoAuthBuilder, SetupError};
 pub use cognito_jwt::{Principal, ScopePolicy};
+pub use identity_pool::{AwsCredentials, CredentialsError, IdentityPool, IdentityPoolConfig};
 pub use config::{AuthConfig, AuthMode, CimdPolicy, ConfigError, ProxyConfig};
 #[cfg(feature = "login")]
 pub use login::{CognitoLogin, LoginConfig};

@@ -14,6 +14,8 @@ use axum::routing::get;
 use cognito_jwt::{CognitoVerifier, Principal, ScopePolicy, VerifyError};
 
 use crate::authz::AuthorizationServer;
+use crate::caller::{AwsSource, Session};
+use crate::identity_pool::IdentityPool;
 use http::{HeaderValue, Method, Request, StatusCode, header};
 use http_body_util::BodyExt;
 use serde::Deserialize;
@@ -51,6 +53,7 @@ struct Inner {
     scope_rule: Option<ScopeRule>,
     max_body_bytes: usize,
     resource_name: Option<String>,
+    identity_pool: Option<IdentityPool>,
 }
 
 impl std::fmt::Debug for ProtectedResource {
@@ -73,6 +76,7 @@ pub struct ProtectedResourceBuilder {
     scope_rule: Option<ScopeRule>,
     max_body_bytes: usize,
     resource_name: Option<String>,
+    identity_pool: Option<IdentityPool>,
 }
 
 impl std::fmt::Debug for ProtectedResourceBuilder {
@@ -97,6 +101,15 @@ impl ProtectedResourceBuilder {
     /// token's: the server already capped them by the user's groups.
     pub fn authorization_server_tokens(mut self, server: AuthorizationServer) -> Self {
         self.own = Some(server);
+        self
+    }
+
+    /// Let each request's [`Caller`](crate::Caller) turn into AWS credentials from `pool`
+    /// ([`Caller::aws_credentials`](crate::Caller::aws_credentials)): callers holding this
+    /// server's own tokens by their sign-in's Cognito ID token; callers with a Cognito access
+    /// token get a clear error, since identity pools do not take access tokens.
+    pub fn identity_pool(mut self, pool: IdentityPool) -> Self {
+        self.identity_pool = Some(pool);
         self
     }
 
@@ -183,6 +196,7 @@ impl ProtectedResourceBuilder {
                 challenge_scope: self.challenge_scope,
                 scope_rule: self.scope_rule,
                 max_body_bytes: self.max_body_bytes,
+                identity_pool: self.identity_pool,
                 resource_name: self.resource_name,
             }),
         })
@@ -257,6 +271,7 @@ impl ProtectedResource {
         ProtectedResourceBuilder {
             cognito: None,
             own: None,
+            identity_pool: None,
             resource: resource_url.into(),
             policy: ScopePolicy::default(),
             authorization_servers: Vec::new(),
@@ -505,8 +520,27 @@ impl ProtectedResource {
             }
             _ => body,
         };
+        if let Some(aws) = self.aws_source(&principal) {
+            parts.extensions.insert(aws);
+        }
         parts.extensions.insert(principal);
         Ok(Request::from_parts(parts, body))
+    }
+
+    /// Where the caller `p`'s Cognito ID token is, for an identity pool: with the sign-in of
+    /// this server's own token (its `sid`), or nowhere (a Cognito access token).
+    fn aws_source(&self, p: &Principal) -> Option<AwsSource> {
+        let i = &self.inner;
+        let pool = i.identity_pool.clone()?;
+        let claims = p.claims();
+        let session = match (&i.own, &claims.sid) {
+            (Some(own), Some(sid)) if claims.iss == own.issuer() => Session::Family {
+                server: own.clone(),
+                sid: sid.clone(),
+            },
+            _ => Session::AccessToken,
+        };
+        Some(AwsSource { pool, session })
     }
 
     /// Where `p`'s scopes came from, in words (the privilege rule applied to this caller), for a

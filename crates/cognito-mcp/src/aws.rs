@@ -118,9 +118,12 @@ impl LazyAdmin {
         &self.pool_id
     }
 
-    /// The admin handle, built on the first call.
-    pub(crate) async fn get(&self) -> &cognito_admin::CognitoAdmin {
-        self.cell
+    /// The admin handle, built on the first call. Inside [`as_caller`], it signs with the
+    /// caller's credentials (same pacer, protected list and caches); elsewhere with the
+    /// server's own.
+    pub(crate) async fn get(&self) -> cognito_admin::CognitoAdmin {
+        let base = self
+            .cell
             .get_or_init(|| async {
                 cognito_admin::CognitoAdmin::new(
                     paced_client(&self.settings, &self.pacer).await,
@@ -128,6 +131,41 @@ impl LazyAdmin {
                 )
                 .protecting(self.settings.protected())
             })
-            .await
+            .await;
+        match CALLER.try_with(|c| signed_by(base.client(), c)) {
+            Ok(client) => base.with_client(client),
+            Err(_) => base.clone(),
+        }
     }
+}
+
+tokio::task_local! {
+    /// The credentials of the caller the current call acts as (`[aws] act_as = "caller"`).
+    static CALLER: cognito_mcp_auth::AwsCredentials;
+}
+
+/// Runs `work` with every Cognito call it makes through [`LazyAdmin::get`] signed with
+/// `creds`, the caller's own (`[aws] act_as = "caller"`): IAM decides with the caller's role,
+/// and CloudTrail names their identity.
+pub(crate) async fn as_caller<F: std::future::Future>(
+    creds: cognito_mcp_auth::AwsCredentials,
+    work: F,
+) -> F::Output {
+    CALLER.scope(creds, work).await
+}
+
+/// `base` (its endpoint, retries, timeouts and paced HTTP client), signing with `c`.
+fn signed_by(
+    base: &aws_sdk_cognitoidentityprovider::Client,
+    c: &cognito_mcp_auth::AwsCredentials,
+) -> aws_sdk_cognitoidentityprovider::Client {
+    let creds = aws_sdk_cognitoidentityprovider::config::Credentials::new(
+        c.access_key_id(),
+        c.secret_access_key().expose(),
+        Some(c.session_token().expose().to_owned()),
+        Some(c.expiration()),
+        "cognito-identity",
+    );
+    let conf = base.config().to_builder().credentials_provider(creds).build();
+    aws_sdk_cognitoidentityprovider::Client::from_conf(conf)
 }

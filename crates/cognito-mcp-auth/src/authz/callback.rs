@@ -107,6 +107,7 @@ async fn finish(
         identity: grant.identity,
         scopes,
         upstream_refresh: grant.refresh_token,
+        upstream_id: grant.id_token,
         expires_at: s.now() + s.inner.lifetimes.code.as_secs(),
         request: req.clone(),
     };

@@ -454,6 +454,16 @@ impl AuthorizationServer {
         }
     }
 
+    /// The upstream (Cognito) ID token of the sign-in `sid` (the `sid` claim of this
+    /// server's access tokens): the latest one Cognito gave, at the sign-in or a refresh.
+    /// `None` when the sign-in is revoked or gone, or Cognito gave none.
+    pub async fn upstream_id_token(&self, sid: &str) -> Result<Option<String>, StoreError> {
+        match self.inner.store.get(Kind::Family, sid).await? {
+            Some(raw) => Ok(model::decode_family(&raw)?.and_then(|f| f.upstream_id)),
+            None => Ok(None),
+        }
+    }
+
     /// The RFC 8414 metadata (also served as OpenID discovery).
     pub fn metadata(&self) -> Value {
         let i = &self.inner;

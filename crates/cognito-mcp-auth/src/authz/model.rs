@@ -67,6 +67,9 @@ pub(crate) struct Code {
     /// What the user consented to, intersected with what their groups allow.
     pub(crate) scopes: Vec<String>,
     pub(crate) upstream_refresh: Option<String>,
+    /// The upstream ID token (for identity-pool credentials).
+    #[serde(default)]
+    pub(crate) upstream_id: Option<String>,
     pub(crate) expires_at: u64,
 }
 
@@ -79,6 +82,10 @@ pub(crate) struct Family {
     pub(crate) consented: Vec<String>,
     pub(crate) identity: Identity,
     pub(crate) upstream_refresh: Option<String>,
+    /// The latest upstream ID token (for identity-pool credentials), replaced at each refresh
+    /// that brings a new one.
+    #[serde(default)]
+    pub(crate) upstream_id: Option<String>,
     /// The live refresh token.
     pub(crate) refresh: String,
     pub(crate) expires_at: u64,

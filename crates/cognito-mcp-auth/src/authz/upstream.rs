@@ -48,6 +48,11 @@ pub struct UpstreamGrant {
     pub scopes: Vec<String>,
     /// The upstream refresh token, kept server-side only.
     pub refresh_token: Option<String>,
+    /// The upstream (Cognito) ID token, verified, kept server-side only: what an identity pool
+    /// takes to give the user AWS credentials ([`Caller::aws_credentials`]).
+    ///
+    /// [`Caller::aws_credentials`]: crate::Caller::aws_credentials
+    pub id_token: Option<String>,
 }
 
 /// One sign-in's parameters toward the upstream: the server's own PKCE pair, `state` and
@@ -499,6 +504,7 @@ pub(crate) async fn verify_grant(
         identity,
         scopes: access.scopes.clone(),
         refresh_token,
+        id_token: id.as_ref().and(id_token).map(str::to_owned),
     })
 }
 

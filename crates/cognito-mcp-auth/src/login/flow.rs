@@ -258,6 +258,7 @@ impl CognitoLogin {
                     identity: grant.identity,
                     scopes: grant.scopes,
                     refresh: grant.refresh_token,
+                    id: grant.id_token,
                 };
                 let store = &self.inner.store;
                 store

@@ -177,6 +177,8 @@ struct FinishedSignIn {
     identity: Identity,
     scopes: Vec<String>,
     refresh: Option<String>,
+    #[serde(default)]
+    id: Option<String>,
 }
 
 /// The upstream refresh token as the authorization server keeps it: with the username its
@@ -288,6 +290,7 @@ impl Upstream for CognitoLogin {
                 identity: done.identity,
                 scopes: done.scopes,
                 refresh_token: done.refresh,
+                id_token: done.id,
             })
         })
     }

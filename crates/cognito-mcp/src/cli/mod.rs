@@ -537,6 +537,15 @@ async fn serve(
     if let Some(u) = public_url {
         settings.auth.public_url = Some(u.trim_end_matches('/').to_owned());
     }
+    if matches!(transport, Transport::Stdio)
+        && settings.act_as == crate::config::act_as::ActAs::Caller
+    {
+        anyhow::bail!(
+            "aws.act_as is \"{}\", but over stdio there is no caller to act as: serve with \
+             --transport http (proxy mode), where each request carries a signed-in user",
+            settings.act_as.name()
+        );
+    }
     ensure_usable(settings.serve_problems())?;
     #[cfg(feature = "lambda")]
     if matches!(transport, Transport::Lambda) && settings.traces.is_some() {

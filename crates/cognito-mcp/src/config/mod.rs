@@ -44,6 +44,7 @@ pub(crate) use cognito_mcp_auth::config::{Problem, is_region};
 use cognito_mcp_auth::secrets::SecretSetting;
 use serde::Deserialize;
 
+pub(crate) mod act_as;
 mod deploy_file;
 mod pacing;
 pub(crate) mod traces;
@@ -86,6 +87,10 @@ pub(crate) struct FileConfig {
     traces: traces::TracesFile,
     #[serde(default)]
     secrets: SecretsTable,
+    #[serde(default)]
+    identity_pool: cognito_mcp_auth::config::IdentityPoolTable,
+    #[serde(default)]
+    aws: act_as::AwsFile,
 }
 
 #[derive(Debug, Default, Deserialize)]
@@ -169,6 +174,8 @@ struct SignInFile {
 /// The resolved settings.
 #[derive(Debug, Clone)]
 pub(crate) struct Settings {
+    /// `[aws] act_as`: whose credentials sign the tools' calls.
+    pub(crate) act_as: act_as::ActAs,
     pub(crate) read_only: bool,
     pub(crate) allow: Vec<String>,
     pub(crate) deny: Vec<String>,
@@ -404,6 +411,8 @@ impl Settings {
             env,
         );
         auth.set_secrets_refresh(&file.secrets, env);
+        auth.set_identity_pool(&file.identity_pool, env);
+        let act_as = act_as::resolve(file.aws, env)?;
         let shutdown_grace_secs = match env_nonempty("COGNITO_MCP_SHUTDOWN_GRACE_SECS") {
             Some(v) => v.parse::<u64>().map_err(|_| {
                 Problem::new(format!(
@@ -444,6 +453,7 @@ impl Settings {
             &mut safety_problems,
         );
         Ok(Self {
+            act_as,
             read_only,
             allow: file.tools.allow,
             deny: file.tools.deny,
@@ -563,6 +573,7 @@ impl Settings {
                  (or COGNITO_CLIENT_SECRET) if it has a secret",
             ));
         }
+        out.extend(act_as::problems(self.act_as, &self.auth));
         for (list, names) in [("tools.allow", &self.allow), ("tools.deny", &self.deny)] {
             for name in names {
                 if catalog::find(name).is_none() {

@@ -3,6 +3,7 @@
 use cognito_jwt::Principal;
 use rmcp::model::Extensions;
 
+pub(crate) mod act_as;
 pub(crate) mod audit;
 pub(crate) mod confirm;
 pub(crate) mod confirm_state;
@@ -22,5 +23,5 @@ pub(crate) mod state;
 
 /// The verified caller of an HTTP request (absent over stdio).
 pub(crate) fn principal_of(ext: &Extensions) -> Option<Principal> {
-    cognito_mcp_auth::Caller::from_mcp_extensions(ext).map(|c| c.0)
+    cognito_mcp_auth::Caller::from_mcp_extensions(ext).map(|c| c.principal().clone())
 }

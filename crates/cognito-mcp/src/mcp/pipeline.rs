@@ -95,6 +95,17 @@ pub(crate) async fn call_tool(
         }
     };
 
+    // Act as: the caller's own AWS credentials, when the server acts as its callers.
+    let acting = match state.acting.credentials(&context.extensions).await {
+        Ok(c) => c,
+        Err(refusal) => {
+            state
+                .auditor
+                .write(entry.finish(refusal.outcome(), Some(refusal.code().into()), &[]));
+            return Ok(error::refused(&refusal).into());
+        }
+    };
+
     // Confirm and run. Boxed: the tool futures are large, and the privilege scope wraps them
     // once more.
     let work = Box::pin(async {
@@ -108,9 +119,15 @@ pub(crate) async fn call_tool(
         let ctx = ToolCallContext::new(state, request, context);
         router.call(ctx).await
     });
-    let (answer, aws_calls) = calls::collect(async {
+    let work = async {
         match pass.privilege {
             Some(p) => acting_as(p, work).await,
+            None => work.await,
+        }
+    };
+    let (answer, aws_calls) = calls::collect(async {
+        match acting {
+            Some(creds) => crate::aws::as_caller(creds, work).await,
             None => work.await,
         }
     })

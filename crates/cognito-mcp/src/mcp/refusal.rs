@@ -37,6 +37,13 @@ pub(crate) enum Refusal {
         target: String,
         error: StateError,
     },
+    /// `[aws] act_as = "caller"`, and no AWS credentials could be had for the caller.
+    NoCallerCredentials {
+        code: &'static str,
+        /// Why, without any token or credential.
+        detail: String,
+        retryable: bool,
+    },
 }
 
 impl Refusal {
@@ -49,6 +56,7 @@ impl Refusal {
             Self::Declined { .. } => "declined",
             Self::PersonRequired { .. } => "person_required",
             Self::ConfirmationState { error, .. } => error.code(),
+            Self::NoCallerCredentials { code, .. } => code,
         }
     }
 
@@ -107,6 +115,20 @@ impl Refusal {
                  through input_required results on protocol 2026-07-28, such as the official \
                  TypeScript or Python SDK clients with an elicitation handler, or ask the \
                  operator to make it."
+            ),
+            Self::NoCallerCredentials {
+                detail, retryable, ..
+            } => format!(
+                "Error ({code}): this server calls AWS as each caller ([aws] act_as = \
+                 \"caller\"), and it could not get AWS credentials for you: {detail}. Nothing \
+                 was changed.\nHow to fix: {}",
+                if *retryable {
+                    "retry shortly; the identity pool did not answer."
+                } else {
+                    "sign in again through this server (proxy mode keeps your Cognito ID \
+                     token); if it still fails, the operator must check that the identity pool \
+                     trusts this user pool and maps your groups to a role."
+                }
             ),
             Self::ConfirmationState {
                 tool,

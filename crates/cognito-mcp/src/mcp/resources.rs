@@ -50,6 +50,7 @@ pub(crate) async fn read(
     state: &State,
     uri: &str,
     principal: Option<&Principal>,
+    extensions: &rmcp::model::Extensions,
 ) -> Result<ReadResourceResult, ErrorData> {
     let actor = state.auditor.actor_for(principal);
     let entry = state
@@ -76,7 +77,26 @@ pub(crate) async fn read(
             None,
         ));
     }
-    let (result, aws_calls) = calls::collect(fetch(state, uri, username.as_deref())).await;
+    let acting = match state.acting.credentials(extensions).await {
+        Ok(c) => c,
+        Err(refusal) => {
+            state
+                .auditor
+                .write(entry.finish(refusal.outcome(), Some(refusal.code().into()), &[]));
+            return Err(ErrorData::invalid_request(
+                format!("resource {uri} is unavailable: {}", refusal.text()),
+                None,
+            ));
+        }
+    };
+    let work = fetch(state, uri, username.as_deref());
+    let (result, aws_calls) = calls::collect(async {
+        match acting {
+            Some(creds) => crate::aws::as_caller(creds, work).await,
+            None => work.await,
+        }
+    })
+    .await;
     let (outcome, error) = match &result {
         Ok(_) => (AuditOutcome::Ok, None),
         Err(e) => (AuditOutcome::Error, Some(format!("{:?}", e.code))),

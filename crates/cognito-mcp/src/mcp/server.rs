@@ -24,6 +24,7 @@ use crate::mcp::confirm::Confirmer;
 use crate::mcp::confirm_state::ConfirmStates;
 use crate::mcp::gate::Gate;
 use crate::mcp::schema::{add_confirm_arg, annotated_router};
+use crate::mcp::act_as::Acting;
 use crate::mcp::state::State;
 use crate::mcp::{pipeline, principal_of, resources};
 use crate::policy::{ToolPolicy, ToolScopes};
@@ -80,6 +81,7 @@ impl CognitoMcp {
         );
         let safety = admin.settings().safety.clone();
         let bulk = admin.settings().bulk;
+        let acting = Acting::new(admin.settings().act_as);
         let mut tool_router = annotated_router();
         for route in tool_router.map.values_mut() {
             let spec = catalog::find(&route.attr.name).expect("in the catalogue");
@@ -95,6 +97,7 @@ impl CognitoMcp {
                     gate: Gate::new(policy),
                     confirmer: Confirmer::new(safety),
                     auditor: Auditor::new(audit, actor),
+                    acting,
                     verifier: None,
                     sign_in: Default::default(),
                 },
@@ -230,7 +233,7 @@ impl ServerHandler for CognitoMcp {
     ) -> Result<ReadResourceResponse, ErrorData> {
         let principal = principal_of(&context.extensions);
         let span = spans::resource_read(&context.extensions);
-        resources::read(self, &request.uri, principal.as_ref())
+        resources::read(self, &request.uri, principal.as_ref(), &context.extensions)
             .instrument(span)
             .await
             .map(Into::into)

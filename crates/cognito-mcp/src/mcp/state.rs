@@ -7,6 +7,7 @@ use cognito_jwt::CognitoVerifier;
 
 use crate::aws::LazyAdmin;
 use crate::config::SignInSettings;
+use crate::mcp::act_as::Acting;
 use crate::mcp::audit::Auditor;
 use crate::mcp::confirm::Confirmer;
 use crate::mcp::gate::Gate;
@@ -19,6 +20,8 @@ pub(crate) struct State {
     pub(crate) gate: Gate,
     pub(crate) confirmer: Confirmer,
     pub(crate) auditor: Auditor,
+    /// Whose AWS credentials the call's Cognito requests are signed with.
+    pub(crate) acting: Acting,
     /// The verifier `verify_token` uses.
     pub(crate) verifier: Option<CognitoVerifier>,
     /// The sign-in checks' app client and whether they return raw tokens (`tools/mfa.rs`).

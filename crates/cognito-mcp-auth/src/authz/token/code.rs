@@ -80,6 +80,7 @@ pub(super) async fn authorization_code(
         consented: c.request.scopes.clone(),
         identity: c.identity.clone(),
         upstream_refresh: c.upstream_refresh,
+        upstream_id: c.upstream_id,
         refresh: refresh_token.clone().unwrap_or_default(),
         expires_at: s.now() + lifetime.as_secs(),
     };

@@ -148,6 +148,7 @@ impl Upstream for Rotating {
                 identity: alice(),
                 scopes: Vec::new(),
                 refresh_token: Some("upstream-rt-2".into()),
+                id_token: None,
             })
         })
     }
@@ -244,6 +245,7 @@ async fn revoke_during_refresh_is_not_undone() {
         consented: vec!["mcp/read".into()],
         identity: alice(),
         upstream_refresh: Some("upstream-rt-1".into()),
+        upstream_id: None,
         refresh: "rt-1".into(),
         expires_at: s.now() + 3600,
     };
@@ -313,6 +315,7 @@ async fn code_replayed_during_its_exchange_issues_nothing() {
         identity: alice(),
         scopes: vec!["mcp/read".into()],
         upstream_refresh: Some("upstream-rt-1".into()),
+        upstream_id: None,
         expires_at: s.now() + 300,
     };
     store

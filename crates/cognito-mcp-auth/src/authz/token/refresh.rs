@@ -81,6 +81,9 @@ pub(super) async fn refresh(
                 s.note_upstream_scopes(&g.identity, &g.scopes);
                 family.identity = g.identity;
                 family.upstream_refresh = g.refresh_token;
+                if g.id_token.is_some() {
+                    family.upstream_id = g.id_token;
+                }
             }
             Err(UpstreamError::InvalidGrant(why)) => {
                 tracing::info!(family = %r.family, %why, "the upstream session ended; revoking the family");
