@@ -450,3 +450,68 @@ fn the_region_defaults_to_the_pool_ids() {
     let c = AuthConfig::load(None, &env(pool("nonsense"))).expect("loads");
     assert_eq!(c.region, "us-east-1");
 }
+
+/// A route answering with the code of `Caller::aws_credentials`'s error (or "credentials").
+fn credentials_app(auth: &CognitoAuth) -> Router {
+    let mcp = Router::new().fallback(|caller: Caller| async move {
+        match caller.aws_credentials().await {
+            Ok(_) => "credentials".to_owned(),
+            Err(e) => format!("{}: {e}", e.code()),
+        }
+    });
+    Router::new()
+        .nest_service("/mcp", mcp)
+        .merge(auth.routes())
+        .layer(auth.layer())
+}
+
+#[tokio::test]
+async fn a_caller_with_a_cognito_access_token_gets_no_aws_credentials_and_is_told_why() {
+    // JWT mode: only an access token reaches the server, and identity pools take ID tokens.
+    // The library says so instead of calling the identity pool with a token it would refuse
+    // (or, worse, with the server's own credentials).
+    let key = TestKey::generate("k1");
+    let jwks_url = serve_jwks(&key).await;
+    let pairs = vec![
+        ("COGNITO_USER_POOL_ID", POOL.to_owned()),
+        ("COGNITO_CLIENT_ID", CLIENT.to_owned()),
+        ("COGNITO_JWKS_URL", jwks_url),
+        ("COGNITO_MCP_PUBLIC_URL", "http://127.0.0.1:3000".to_owned()),
+        (
+            "COGNITO_IDENTITY_POOL_ID",
+            "us-east-1:2ab8ab6f-1e4b-4e0f-9f5b-3a3f0b8c2d11".to_owned(),
+        ),
+        // Nothing listens here: a call to it would fail differently.
+        ("AWS_ENDPOINT_URL_COGNITO_IDENTITY", "http://127.0.0.1:9".to_owned()),
+    ];
+    let config = AuthConfig::load(None, &env(pairs)).expect("config");
+    assert!(config.identity_pool.is_some());
+    let auth = CognitoAuth::builder(config).build().await.expect("auth");
+    let t = token(&key, &["Admins"], "openid");
+    let (status, _, body) = send(&credentials_app(&auth), "POST", "/mcp", Some(&t), json!({})).await;
+    assert_eq!(status, StatusCode::OK, "{body}");
+    assert!(body.starts_with("no_id_token: "), "{body}");
+    assert!(body.contains("access token") && body.contains("proxy"), "{body}");
+
+    // Without [identity_pool]: not configured, said so.
+    let auth = resource_server(&key).await;
+    let (_, _, body) = send(&credentials_app(&auth), "POST", "/mcp", Some(&t), json!({})).await;
+    assert!(body.starts_with("identity_pool_not_configured: "), "{body}");
+}
+
+#[test]
+fn a_malformed_identity_pool_id_is_refused_with_what_to_set() {
+    let pairs = vec![
+        ("COGNITO_USER_POOL_ID", POOL.to_owned()),
+        ("COGNITO_IDENTITY_POOL_ID", "us-east-1_NotAnIdentityPool".to_owned()),
+    ];
+    let config = AuthConfig::load(None, &env(pairs)).expect("config");
+    let problems: Vec<String> = config.problems().iter().map(|p| p.to_string()).collect();
+    assert!(
+        problems
+            .iter()
+            .any(|p| p.contains("COGNITO_IDENTITY_POOL_ID") && p.contains("REGION:UUID")),
+        "{problems:?}"
+    );
+    assert!(config.identity_pool.is_none());
+}
