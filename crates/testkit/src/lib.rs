@@ -22,6 +22,7 @@ use cognito_admin::CognitoAdmin;
 use cognito_admin::provision::{BootstrapSpec, bootstrap};
 use serde_json::Value;
 
+pub mod identity;
 pub mod login;
 pub mod oauth;
 pub mod redis;

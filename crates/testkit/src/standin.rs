@@ -78,11 +78,21 @@ impl StandIn {
     /// From now on, `user` in `groups` signs in.
     pub async fn set_user(&self, user: &str, groups: &[&str]) {
         let r = reqwest::Client::new()
-            .post(format!(
-                "{}/_control/user",
-                self.issuer.replace("localhost", "127.0.0.1")
-            ))
+            .post(format!("{}/_control/user", self.origin()))
             .json(&json!({"username": user, "groups": groups}))
+            .send()
+            .await
+            .expect("control");
+        assert!(r.status().is_success(), "{}", r.status());
+    }
+
+    /// From now on, `user` in `groups` signs in, their ID tokens carrying `roles` as
+    /// `cognito:roles` (the first as `cognito:preferred_role`), as Cognito does for groups
+    /// with IAM roles.
+    pub async fn set_user_with_roles(&self, user: &str, groups: &[&str], roles: &[&str]) {
+        let r = reqwest::Client::new()
+            .post(format!("{}/_control/user", self.origin()))
+            .json(&json!({"username": user, "groups": groups, "roles": roles}))
             .send()
             .await
             .expect("control");
@@ -92,10 +102,7 @@ impl StandIn {
     /// The next sign-in is cancelled by the user (the upstream redirects with access_denied).
     pub async fn deny_next(&self) {
         let r = reqwest::Client::new()
-            .post(format!(
-                "{}/_control/user",
-                self.issuer.replace("localhost", "127.0.0.1")
-            ))
+            .post(format!("{}/_control/user", self.origin()))
             .json(&json!({"error": "access_denied"}))
             .send()
             .await

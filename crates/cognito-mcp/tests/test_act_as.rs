@@ -1,0 +1,270 @@
+//! `[aws] act_as = "caller"`: the tools call Cognito with each caller's own temporary AWS
+//! credentials, from a Cognito identity pool, for the Cognito ID token proxy mode holds for
+//! them. The parts are real: moto is the user pool and keeps the identity pool, the hosted-UI
+//! stand-in signs users in, the identity-pool stand-in verifies their ID tokens and gets each
+//! identity fresh credentials from moto's STS, and a recording proxy in front of moto sees the
+//! access key every request was signed with.
+
+mod common;
+
+use common::identity::IdentityStandIn;
+use common::proxy::{StandIn, UPSTREAM_CLIENT, config, public_tokens, serve_proxy};
+use common::recorder::Recorder;
+use common::{HttpServer, Pool, http_call, new_pool};
+use serde_json::{Value, json};
+
+const ADMINS_ROLE: &str = "arn:aws:iam::123456789012:role/cognito-mcp-Admins";
+const DEVELOPERS_ROLE: &str = "arn:aws:iam::123456789012:role/cognito-mcp-Developers";
+
+struct World {
+    pool: Pool,
+    upstream: StandIn,
+    identity: IdentityStandIn,
+    recorder: Recorder,
+    identity_pool: String,
+    server: HttpServer,
+    _state: tempfile::TempDir,
+}
+
+impl World {
+    async fn start(extra_toml: &str) -> Self {
+        let pool = new_pool().await;
+        let upstream = StandIn::start_with(
+            "alice",
+            &["Admins"],
+            &[
+                "--cognito-paths",
+                "--pool-id",
+                &pool.id,
+                "--issuer-host",
+                "127.0.0.1",
+                "--roles",
+                ADMINS_ROLE,
+            ],
+        )
+        .await;
+        let provider = format!("cognito-idp.us-east-1.amazonaws.com/{}", pool.id);
+        let moto = common::moto().endpoint.clone();
+        let identity = IdentityStandIn::start(&moto, &[(&provider, &upstream.issuer)]).await;
+        let (status, created) = identity
+            .api(
+                "CreateIdentityPool",
+                json!({
+                    "IdentityPoolName": "mcp_callers",
+                    "AllowUnauthenticatedIdentities": false,
+                    "CognitoIdentityProviders": [
+                        {"ProviderName": provider, "ClientId": UPSTREAM_CLIENT}
+                    ],
+                }),
+            )
+            .await;
+        assert_eq!(status, 200, "{created}");
+        let identity_pool = created["IdentityPoolId"]
+            .as_str()
+            .expect("IdentityPoolId")
+            .to_owned();
+        // The role comes from the ID token (the user's groups' roles); ambiguity is refused.
+        let (status, body) = identity
+            .api(
+                "SetIdentityPoolRoles",
+                json!({
+                    "IdentityPoolId": identity_pool,
+                    "Roles": {"authenticated": DEVELOPERS_ROLE},
+                    "RoleMappings": {
+                        format!("{provider}:{UPSTREAM_CLIENT}"): {
+                            "Type": "Token",
+                            "AmbiguousRoleResolution": "Deny",
+                        }
+                    },
+                }),
+            )
+            .await;
+        assert_eq!(status, 200, "{body}");
+        let recorder = Recorder::start(&moto).await;
+        let state = tempfile::tempdir().expect("state dir");
+        let dir = tempfile::tempdir().expect("dir");
+        let cfg = config(dir.path(), "", "");
+        let mut text = std::fs::read_to_string(&cfg).expect("config");
+        text.push_str(&format!(
+            "\n[aws]\nact_as = \"caller\"\n\n[identity_pool]\nid = \"{identity_pool}\"\n{extra_toml}"
+        ));
+        std::fs::write(&cfg, text).expect("config");
+        let server = serve_proxy(
+            &pool,
+            &upstream,
+            &cfg,
+            state.path(),
+            &[
+                ("AWS_ENDPOINT_URL_COGNITO_IDENTITY", &identity.url),
+                (
+                    "AWS_ENDPOINT_URL_COGNITO_IDENTITY_PROVIDER",
+                    &recorder.base,
+                ),
+            ],
+        )
+        .await;
+        std::mem::forget(dir);
+        Self {
+            pool,
+            upstream,
+            identity,
+            recorder,
+            identity_pool,
+            server,
+            _state: state,
+        }
+    }
+
+    /// `user` (in `groups`, with `roles`) signs in through the server: its access token.
+    async fn sign_in(&self, user: &str, groups: &[&str], roles: &[&str]) -> String {
+        self.upstream.set_user_with_roles(user, groups, roles).await;
+        let (_, tokens) = public_tokens(&self.server.base, "mcp/read mcp/write").await;
+        tokens["access_token"]
+            .as_str()
+            .expect("access_token")
+            .to_owned()
+    }
+
+    /// The access keys of the Cognito requests made so far, in order.
+    fn keys(&self) -> Vec<String> {
+        self.recorder
+            .calls()
+            .iter()
+            .map(|c| c.access_key.clone().unwrap_or_default())
+            .collect()
+    }
+
+    fn logs(&self) -> String {
+        let dir = self.server.dir.path();
+        let mut all = String::new();
+        for f in ["stderr.log", "audit.jsonl"] {
+            all.push_str(&std::fs::read_to_string(dir.join(f)).unwrap_or_default());
+        }
+        all
+    }
+}
+
+fn tool_text(r: &common::Reply) -> String {
+    r.body["result"].to_string()
+}
+
+#[tokio::test]
+async fn each_caller_acts_in_aws_with_credentials_of_their_own_and_none_leak() {
+    let w = World::start("").await;
+    let alice = w.sign_in("alice", &["Admins"], &[ADMINS_ROLE]).await;
+    let r = http_call(&w.server.base, &alice, "list_groups", json!({})).await;
+    assert_eq!(r.body["result"]["isError"], false, "{}", r.body);
+    let after_alice = w.keys();
+    assert!(!after_alice.is_empty(), "the call reached Cognito");
+    let alice_key = after_alice[0].clone();
+    assert!(
+        after_alice.iter().all(|k| k == &alice_key),
+        "every request of the call signed alike: {after_alice:?}"
+    );
+    assert_ne!(alice_key, "testing", "not the server's own credentials");
+
+    let bob = w.sign_in("bob", &["Admins"], &[ADMINS_ROLE]).await;
+    http_call(&w.server.base, &bob, "list_groups", json!({})).await;
+    let bob_key = w.keys().last().cloned().expect("bob's call");
+    assert_ne!(bob_key, alice_key, "each caller signs with their own key");
+    assert_ne!(bob_key, "testing");
+
+    // Alice again: her cached credentials (no new exchange), her key.
+    http_call(&w.server.base, &alice, "describe_user_pool", json!({})).await;
+    assert_eq!(w.keys().last(), Some(&alice_key));
+    let served = w.identity.requests().await;
+    let exchanges: Vec<&Value> = served
+        .iter()
+        .filter(|r| r["op"] == "GetCredentialsForIdentity" && r["error"].is_null())
+        .collect();
+    assert_eq!(exchanges.len(), 2, "one per caller: {served:#?}");
+    assert!(
+        exchanges.iter().all(|r| r["role_arn"] == ADMINS_ROLE),
+        "the role of the users' group: {exchanges:#?}"
+    );
+    let issued: Vec<String> = exchanges
+        .iter()
+        .map(|r| r["access_key_id"].as_str().expect("key").to_owned())
+        .collect();
+    assert!(issued.contains(&alice_key) && issued.contains(&bob_key));
+    assert_ne!(
+        exchanges[0]["identity_id"], exchanges[1]["identity_id"],
+        "two identities"
+    );
+
+    // No credential in any log, audit record or answer.
+    let logs = w.logs();
+    let answers = format!("{}", r.body);
+    for key in &issued {
+        assert!(!logs.contains(key.as_str()), "{key} in the logs");
+        assert!(!answers.contains(key.as_str()), "{key} in an answer");
+    }
+    assert!(!logs.contains("SessionToken") && !logs.contains("SecretKey"));
+    drop(w.pool);
+}
+
+#[tokio::test]
+async fn a_caller_the_identity_pool_refuses_is_refused_and_nothing_runs_as_the_server() {
+    // The attack this rule stops: a user the identity pool gives no role (here: in no group
+    // with an IAM role, which the token mapping denies) would otherwise fall back to the
+    // server's own, broader role.
+    let w = World::start("").await;
+    let mallory = w.sign_in("mallory", &["Admins"], &[]).await;
+    let before = w.recorder.calls().len();
+    let r = http_call(&w.server.base, &mallory, "list_groups", json!({})).await;
+    let text = tool_text(&r);
+    assert_eq!(r.body["result"]["isError"], true, "{text}");
+    assert!(text.contains("identity_pool_refused"), "{text}");
+    assert!(text.contains("act_as"), "says why: {text}");
+    assert_eq!(
+        w.recorder.calls().len(),
+        before,
+        "no request reached Cognito, with any credentials"
+    );
+    let audit = common::settled_audit(&w.server.dir.path().join("audit.jsonl"));
+    let last: Value = serde_json::from_str(audit.lines().last().expect("a record")).expect("json");
+    assert_eq!(last["outcome"], "refused", "{last}");
+    assert_eq!(last["error"], "identity_pool_refused", "{last}");
+    let _ = &w.identity_pool;
+}
+
+#[test]
+fn acting_as_the_caller_is_refused_where_the_server_holds_no_id_token() {
+    let dir = tempfile::tempdir().expect("dir");
+    let path = dir.path().join("c.toml");
+    std::fs::write(
+        &path,
+        "[aws]\nact_as = \"caller\"\n\n[identity_pool]\nid = \"us-east-1:2ab8ab6f-1e4b-4e0f-9f5b-3a3f0b8c2d11\"\n",
+    )
+    .expect("config");
+    let cfg = path.to_str().expect("path");
+    let env = [("COGNITO_USER_POOL_ID", "us-east-1_Abc")];
+    // JWT mode over HTTP: only access tokens arrive.
+    let (status, _, stderr) = common::run_cli(
+        &["serve", "--transport", "http", "--config", cfg],
+        &env,
+    );
+    assert_ne!(status, 0);
+    assert!(
+        stderr.contains("identity pools do not take") && stderr.contains("auth.mode = \"proxy\""),
+        "{stderr}"
+    );
+    // Over stdio there is no caller at all.
+    let (status, _, stderr) = common::run_cli(&["serve", "--config", cfg], &env);
+    assert_ne!(status, 0);
+    assert!(stderr.contains("no caller to act as"), "{stderr}");
+    // And no identity pool: said so.
+    std::fs::write(&path, "[aws]\nact_as = \"caller\"\n").expect("config");
+    let (status, _, stderr) = common::run_cli(
+        &["serve", "--transport", "http", "--config", cfg],
+        &env,
+    );
+    assert_ne!(status, 0);
+    assert!(stderr.contains("no identity pool is configured"), "{stderr}");
+    let (status, _, stderr) = common::run_cli(
+        &["serve", "--transport", "http", "--config", cfg],
+        &[("COGNITO_USER_POOL_ID", "us-east-1_Abc"), ("COGNITO_MCP_ACT_AS", "person")],
+    );
+    assert_ne!(status, 0);
+    assert!(stderr.contains("COGNITO_MCP_ACT_AS is \"person\""), "{stderr}");
+}
