@@ -231,7 +231,10 @@ impl IdentityPool {
 
     /// Credentials for the user whose Cognito ID token is `id_token`: cached ones while they
     /// have more than five minutes left, else GetId and GetCredentialsForIdentity.
-    pub async fn credentials_for(&self, id_token: &str) -> Result<AwsCredentials, CredentialsError> {
+    pub async fn credentials_for(
+        &self,
+        id_token: &str,
+    ) -> Result<AwsCredentials, CredentialsError> {
         let key = digest(id_token);
         let now = SystemTime::now();
         if let Some(c) = self.cached(&key, now) {
@@ -239,7 +242,10 @@ impl IdentityPool {
         }
         let logins = json!({ &self.inner.config.provider: id_token });
         let id = self
-            .call("GetId", json!({"IdentityPoolId": self.inner.config.id, "Logins": logins}))
+            .call(
+                "GetId",
+                json!({"IdentityPoolId": self.inner.config.id, "Logins": logins}),
+            )
             .await?;
         let identity_id = id["IdentityId"]
             .as_str()
@@ -264,7 +270,9 @@ impl IdentityPool {
             .filter(|s| s.is_finite() && *s > 0.0)
             .and_then(|s| SystemTime::UNIX_EPOCH.checked_add(Duration::from_secs_f64(s)))
             .ok_or_else(|| {
-                CredentialsError::Unavailable("GetCredentialsForIdentity answered no Expiration".into())
+                CredentialsError::Unavailable(
+                    "GetCredentialsForIdentity answered no Expiration".into(),
+                )
             })?;
         let creds = AwsCredentials {
             access_key_id: field("AccessKeyId")?,
@@ -281,7 +289,11 @@ impl IdentityPool {
         let cache = self.inner.cache.lock().unwrap_or_else(|e| e.into_inner());
         cache
             .get(key)
-            .filter(|c| c.expiration.duration_since(now).is_ok_and(|left| left > RENEW_BEFORE))
+            .filter(|c| {
+                c.expiration
+                    .duration_since(now)
+                    .is_ok_and(|left| left > RENEW_BEFORE)
+            })
             .cloned()
     }
 
@@ -305,7 +317,10 @@ impl IdentityPool {
             .http
             .post(&url)
             .header("content-type", "application/x-amz-json-1.1")
-            .header("x-amz-target", format!("AWSCognitoIdentityService.{operation}"))
+            .header(
+                "x-amz-target",
+                format!("AWSCognitoIdentityService.{operation}"),
+            )
             .body(body.to_string())
             .send()
             .await
@@ -313,10 +328,9 @@ impl IdentityPool {
                 CredentialsError::Unavailable(format!("{operation} to {url}: {}", without_url(&e)))
             })?;
         let status = sent.status();
-        let text = sent
-            .text()
-            .await
-            .map_err(|e| CredentialsError::Unavailable(format!("{operation}: {}", without_url(&e))))?;
+        let text = sent.text().await.map_err(|e| {
+            CredentialsError::Unavailable(format!("{operation}: {}", without_url(&e)))
+        })?;
         let v: Value = serde_json::from_str(&text).unwrap_or(Value::Null);
         if status.is_success() {
             return Ok(v);
@@ -331,7 +345,9 @@ impl IdentityPool {
             .unwrap_or("")
             .to_owned();
         if status.is_server_error() || code == "TooManyRequestsException" {
-            return Err(CredentialsError::Unavailable(format!("{operation}: {code}: {message}")));
+            return Err(CredentialsError::Unavailable(format!(
+                "{operation}: {code}: {message}"
+            )));
         }
         Err(CredentialsError::Refused { code, message })
     }
@@ -358,9 +374,14 @@ mod tests {
         assert!(IdentityPoolConfig::is_pool_id(
             "us-east-1:2ab8ab6f-1e4b-4e0f-9f5b-3a3f0b8c2d11"
         ));
-        assert!(!IdentityPoolConfig::is_pool_id("us-east-1_AbCd"), "a user pool id");
+        assert!(
+            !IdentityPoolConfig::is_pool_id("us-east-1_AbCd"),
+            "a user pool id"
+        );
         assert!(!IdentityPoolConfig::is_pool_id("us-east-1:not-a-uuid"));
-        assert!(!IdentityPoolConfig::is_pool_id(":2ab8ab6f-1e4b-4e0f-9f5b-3a3f0b8c2d11"));
+        assert!(!IdentityPoolConfig::is_pool_id(
+            ":2ab8ab6f-1e4b-4e0f-9f5b-3a3f0b8c2d11"
+        ));
     }
 
     #[test]
@@ -370,8 +391,14 @@ mod tests {
             "us-east-1",
             "us-east-1_Abc",
         );
-        assert_eq!(c.provider, "cognito-idp.us-east-1.amazonaws.com/us-east-1_Abc");
-        assert_eq!(c.endpoint, "https://cognito-identity.eu-west-1.amazonaws.com");
+        assert_eq!(
+            c.provider,
+            "cognito-idp.us-east-1.amazonaws.com/us-east-1_Abc"
+        );
+        assert_eq!(
+            c.endpoint,
+            "https://cognito-identity.eu-west-1.amazonaws.com"
+        );
     }
 
     #[test]

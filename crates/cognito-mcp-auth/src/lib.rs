@@ -24,8 +24,8 @@ pub use authz::{
 pub use caller::{Caller, Forbidden, NoCaller, Requirement};
 pub use cognito::{CognitoAuth, CognitoAuthBuilder, SetupError};
 pub use cognito_jwt::{Principal, ScopePolicy};
-pub use identity_pool::{AwsCredentials, CredentialsError, IdentityPool, IdentityPoolConfig};
 pub use config::{AuthConfig, AuthMode, CimdPolicy, ConfigError, ProxyConfig};
+pub use identity_pool::{AwsCredentials, CredentialsError, IdentityPool, IdentityPoolConfig};
 #[cfg(feature = "login")]
 pub use login::{CognitoLogin, LoginConfig};
 pub use readiness::{CheckState, Readiness};

@@ -482,16 +482,23 @@ async fn a_caller_with_a_cognito_access_token_gets_no_aws_credentials_and_is_tol
             "us-east-1:2ab8ab6f-1e4b-4e0f-9f5b-3a3f0b8c2d11".to_owned(),
         ),
         // Nothing listens here: a call to it would fail differently.
-        ("AWS_ENDPOINT_URL_COGNITO_IDENTITY", "http://127.0.0.1:9".to_owned()),
+        (
+            "AWS_ENDPOINT_URL_COGNITO_IDENTITY",
+            "http://127.0.0.1:9".to_owned(),
+        ),
     ];
     let config = AuthConfig::load(None, &env(pairs)).expect("config");
     assert!(config.identity_pool.is_some());
     let auth = CognitoAuth::builder(config).build().await.expect("auth");
     let t = token(&key, &["Admins"], "openid");
-    let (status, _, body) = send(&credentials_app(&auth), "POST", "/mcp", Some(&t), json!({})).await;
+    let (status, _, body) =
+        send(&credentials_app(&auth), "POST", "/mcp", Some(&t), json!({})).await;
     assert_eq!(status, StatusCode::OK, "{body}");
     assert!(body.starts_with("no_id_token: "), "{body}");
-    assert!(body.contains("access token") && body.contains("proxy"), "{body}");
+    assert!(
+        body.contains("access token") && body.contains("proxy"),
+        "{body}"
+    );
 
     // Without [identity_pool]: not configured, said so.
     let auth = resource_server(&key).await;
@@ -503,7 +510,10 @@ async fn a_caller_with_a_cognito_access_token_gets_no_aws_credentials_and_is_tol
 fn a_malformed_identity_pool_id_is_refused_with_what_to_set() {
     let pairs = vec![
         ("COGNITO_USER_POOL_ID", POOL.to_owned()),
-        ("COGNITO_IDENTITY_POOL_ID", "us-east-1_NotAnIdentityPool".to_owned()),
+        (
+            "COGNITO_IDENTITY_POOL_ID",
+            "us-east-1_NotAnIdentityPool".to_owned(),
+        ),
     ];
     let config = AuthConfig::load(None, &env(pairs)).expect("config");
     let problems: Vec<String> = config.problems().iter().map(|p| p.to_string()).collect();

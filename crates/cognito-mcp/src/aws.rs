@@ -166,6 +166,10 @@ fn signed_by(
         Some(c.expiration()),
         "cognito-identity",
     );
-    let conf = base.config().to_builder().credentials_provider(creds).build();
+    let conf = base
+        .config()
+        .to_builder()
+        .credentials_provider(creds)
+        .build();
     aws_sdk_cognitoidentityprovider::Client::from_conf(conf)
 }

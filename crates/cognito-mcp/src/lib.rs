@@ -23,6 +23,7 @@ pub(crate) mod catalog;
 pub mod cli;
 pub(crate) mod config;
 pub(crate) mod deploy;
+pub(crate) mod group_roles;
 pub(crate) mod install;
 pub(crate) mod mcp;
 pub(crate) mod metrics;

@@ -96,10 +96,7 @@ impl World {
             state.path(),
             &[
                 ("AWS_ENDPOINT_URL_COGNITO_IDENTITY", &identity.url),
-                (
-                    "AWS_ENDPOINT_URL_COGNITO_IDENTITY_PROVIDER",
-                    &recorder.base,
-                ),
+                ("AWS_ENDPOINT_URL_COGNITO_IDENTITY_PROVIDER", &recorder.base),
             ],
         )
         .await;
@@ -240,10 +237,8 @@ fn acting_as_the_caller_is_refused_where_the_server_holds_no_id_token() {
     let cfg = path.to_str().expect("path");
     let env = [("COGNITO_USER_POOL_ID", "us-east-1_Abc")];
     // JWT mode over HTTP: only access tokens arrive.
-    let (status, _, stderr) = common::run_cli(
-        &["serve", "--transport", "http", "--config", cfg],
-        &env,
-    );
+    let (status, _, stderr) =
+        common::run_cli(&["serve", "--transport", "http", "--config", cfg], &env);
     assert_ne!(status, 0);
     assert!(
         stderr.contains("identity pools do not take") && stderr.contains("auth.mode = \"proxy\""),
@@ -255,16 +250,91 @@ fn acting_as_the_caller_is_refused_where_the_server_holds_no_id_token() {
     assert!(stderr.contains("no caller to act as"), "{stderr}");
     // And no identity pool: said so.
     std::fs::write(&path, "[aws]\nact_as = \"caller\"\n").expect("config");
+    let (status, _, stderr) =
+        common::run_cli(&["serve", "--transport", "http", "--config", cfg], &env);
+    assert_ne!(status, 0);
+    assert!(
+        stderr.contains("no identity pool is configured"),
+        "{stderr}"
+    );
     let (status, _, stderr) = common::run_cli(
         &["serve", "--transport", "http", "--config", cfg],
-        &env,
+        &[
+            ("COGNITO_USER_POOL_ID", "us-east-1_Abc"),
+            ("COGNITO_MCP_ACT_AS", "person"),
+        ],
     );
     assert_ne!(status, 0);
-    assert!(stderr.contains("no identity pool is configured"), "{stderr}");
-    let (status, _, stderr) = common::run_cli(
-        &["serve", "--transport", "http", "--config", cfg],
-        &[("COGNITO_USER_POOL_ID", "us-east-1_Abc"), ("COGNITO_MCP_ACT_AS", "person")],
+    assert!(
+        stderr.contains("COGNITO_MCP_ACT_AS is \"person\""),
+        "{stderr}"
     );
-    assert_ne!(status, 0);
-    assert!(stderr.contains("COGNITO_MCP_ACT_AS is \"person\""), "{stderr}");
+}
+
+#[test]
+fn iam_policy_prints_each_groups_role_with_exactly_its_tools_actions() {
+    let dir = tempfile::tempdir().expect("dir");
+    let path = dir.path().join("c.toml");
+    let pool = "us-east-1:2ab8ab6f-1e4b-4e0f-9f5b-3a3f0b8c2d11";
+    std::fs::write(&path, format!("[identity_pool]\nid = \"{pool}\"\n")).expect("config");
+    let (status, out, err) = common::run_cli(
+        &[
+            "iam-policy",
+            "--group-roles",
+            "--account-id",
+            "123456789012",
+            "--config",
+            path.to_str().expect("path"),
+        ],
+        &[("COGNITO_USER_POOL_ID", "us-east-1_Abc")],
+    );
+    assert_eq!(status, 0, "{err}");
+    let doc: Value = serde_json::from_str(&out).expect("JSON");
+    assert_eq!(doc["IdentityPoolId"], pool);
+    let role = |group: &str| -> (Vec<String>, Value) {
+        let r = doc["Roles"]
+            .as_array()
+            .expect("roles")
+            .iter()
+            .find(|r| r["Group"] == group)
+            .unwrap_or_else(|| panic!("no role for {group}: {doc:#}"))
+            .clone();
+        let actions = r["PolicyDocument"]["Statement"][0]["Action"]
+            .as_array()
+            .expect("actions")
+            .iter()
+            .map(|a| a.as_str().expect("action").to_owned())
+            .collect();
+        (actions, r)
+    };
+    let (admin, admin_role) = role("Admins");
+    let (dev, _) = role("Developers");
+    let (read, _) = role("ReadOnly");
+    assert_eq!(admin_role["RoleName"], "cognito-mcp-Admins");
+    let trust = &admin_role["AssumeRolePolicyDocument"]["Statement"][0];
+    assert_eq!(
+        trust["Principal"]["Federated"],
+        "cognito-identity.amazonaws.com"
+    );
+    assert_eq!(
+        trust["Condition"]["StringEquals"]["cognito-identity.amazonaws.com:aud"],
+        pool
+    );
+    assert_eq!(
+        admin_role["PolicyDocument"]["Statement"][0]["Resource"],
+        "arn:aws:cognito-idp:us-east-1:123456789012:userpool/us-east-1_Abc"
+    );
+    let has = |v: &[String], a: &str| v.iter().any(|x| x == &format!("cognito-idp:{a}"));
+    assert!(has(&admin, "AdminDeleteUser") && has(&admin, "DeleteUserPoolClient"));
+    assert!(has(&dev, "AdminCreateUser") && !has(&dev, "AdminDeleteUser"));
+    assert!(has(&read, "ListUsers") && !has(&read, "AdminCreateUser"));
+    assert!(
+        read.iter().all(|a| {
+            let op = a.trim_start_matches("cognito-idp:");
+            ["List", "Describe", "Get", "AdminGet", "AdminList"]
+                .iter()
+                .any(|p| op.starts_with(p))
+        }),
+        "ReadOnly's credentials can only read: {read:?}"
+    );
 }

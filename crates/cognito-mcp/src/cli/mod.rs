@@ -84,6 +84,9 @@ enum Command {
         /// The AWS account id for the pool ARN (default: any account, `*`).
         #[arg(long)]
         account_id: Option<String>,
+        /// Instead: each Cognito group's role for `[aws] act_as = "caller"`.
+        #[arg(long)]
+        group_roles: bool,
     },
     /// Create a user pool, an app client, the groups Admins, Developers and ReadOnly, and a
     /// first admin user.
@@ -282,6 +285,7 @@ async fn run(cli: Cli) -> ExitCode {
         Command::IamPolicy {
             read_only,
             account_id,
+            group_roles,
         } => {
             let settings = match load(&cli, *read_only) {
                 Ok(s) => s,
@@ -313,11 +317,15 @@ async fn run(cli: Cli) -> ExitCode {
                     "note: COGNITO_USER_POOL_ID is not set, so the policy covers every pool of the region"
                 );
             }
-            let doc = policy::server_policy(
-                &settings,
-                account_id.as_deref(),
-                settings.auth.user_pool_id.as_deref(),
-            );
+            let doc = if *group_roles {
+                crate::group_roles::group_roles(&settings, account_id.as_deref())
+            } else {
+                policy::server_policy(
+                    &settings,
+                    account_id.as_deref(),
+                    settings.auth.user_pool_id.as_deref(),
+                )
+            };
             println!(
                 "{}",
                 serde_json::to_string_pretty(&doc).expect("a JSON value serializes")

@@ -27,14 +27,15 @@ impl Acting {
         if self.mode == ActAs::Server {
             return Ok(None);
         }
-        let caller =
-            Caller::from_mcp_extensions(extensions).ok_or_else(|| Refusal::NoCallerCredentials {
+        let caller = Caller::from_mcp_extensions(extensions).ok_or_else(|| {
+            Refusal::NoCallerCredentials {
                 code: "no_caller",
                 detail: "the request has no verified caller (act_as = \"caller\" serves only \
                          over HTTP)"
                     .into(),
                 retryable: false,
-            })?;
+            }
+        })?;
         caller
             .aws_credentials()
             .await
