@@ -247,10 +247,10 @@ fn url_patterns(field: &str, v: &[String]) -> Result<(), Invalid> {
             Some("does not start with https://".to_owned())
         } else if !(12..=256).contains(&p.len()) {
             Some(format!("is {} characters long", p.len()))
-        } else if let Some(c) = p.chars().find(|c| !pattern_char(*c)) {
-            Some(format!("holds {c:?}, which a pattern may not"))
         } else {
-            None
+            p.chars()
+                .find(|c| !pattern_char(*c))
+                .map(|c| format!("holds {c:?}, which a pattern may not"))
         };
         if let Some(problem) = problem {
             return Err(Invalid::new(at, problem, REQ, EXAMPLE));
