@@ -338,3 +338,21 @@ fn iam_policy_prints_each_groups_role_with_exactly_its_tools_actions() {
         "ReadOnly's credentials can only read: {read:?}"
     );
 }
+
+#[test]
+fn the_identity_pool_stand_in_keeps_to_what_aws_documents() {
+    // The stand-in's own negative cases (an access token, another client's token, tampered
+    // and expired tokens, a denied mapping, a stable identity per user), against moto.
+    let out = std::process::Command::new(common::node_bin().join("node"))
+        .arg(common::root().join("scripts/identity-stand-in-selfcheck.mjs"))
+        .env("PEERS_DIR", common::peers())
+        .output()
+        .expect("run the self-check");
+    let text = String::from_utf8_lossy(&out.stdout);
+    assert!(
+        out.status.success() && text.contains("all checks passed"),
+        "{text}{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    assert!(!text.contains("FAIL"), "{text}");
+}
