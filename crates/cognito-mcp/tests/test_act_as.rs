@@ -356,3 +356,118 @@ fn the_identity_pool_stand_in_keeps_to_what_aws_documents() {
     );
     assert!(!text.contains("FAIL"), "{text}");
 }
+
+#[tokio::test]
+async fn on_the_sign_in_page_the_callers_own_id_token_is_kept_and_renewed_by_refresh() {
+    // The sign-in page signs users in at moto itself (no hosted UI): the ID token is moto's,
+    // kept with the sign-in, and replaced by the one a refresh brings.
+    use common::login::{PASSWORD, password_client, submit, to_login_page, user};
+    use common::proxy::{Browser, code_form, pkce, public_client, refresh_form, token};
+    let pool = new_pool().await;
+    let client = password_client(&pool, false).await;
+    user(&pool, "alex", &["Admins"], false).await;
+    let moto = common::moto().endpoint.clone();
+    let provider = format!("cognito-idp.us-east-1.amazonaws.com/{}", pool.id);
+    let issuer = format!(
+        "https://{provider}@{moto}/{}/.well-known/jwks.json",
+        pool.id
+    );
+    let identity = IdentityStandIn::start(&moto, &[(&provider, &issuer)]).await;
+    let (_, created) = identity
+        .api(
+            "CreateIdentityPool",
+            json!({
+                "IdentityPoolName": "page_callers",
+                "AllowUnauthenticatedIdentities": false,
+                "CognitoIdentityProviders": [{"ProviderName": provider, "ClientId": client.0}],
+            }),
+        )
+        .await;
+    let identity_pool = created["IdentityPoolId"].as_str().expect("pool").to_owned();
+    let (status, body) = identity
+        .api(
+            "SetIdentityPoolRoles",
+            json!({"IdentityPoolId": identity_pool, "Roles": {"authenticated": DEVELOPERS_ROLE}}),
+        )
+        .await;
+    assert_eq!(status, 200, "{body}");
+    let recorder = Recorder::start(&moto).await;
+    let state = tempfile::tempdir().expect("state");
+    let cfg = config(state.path(), "", "");
+    let mut text = std::fs::read_to_string(&cfg).expect("config");
+    text.push_str(&format!(
+        "\n[aws]\nact_as = \"caller\"\n\n[identity_pool]\nid = \"{identity_pool}\"\n"
+    ));
+    std::fs::write(&cfg, text).expect("config");
+    let server = common::login::serve_login(
+        &pool,
+        &client,
+        &cfg,
+        &state.path().join("state"),
+        &[
+            ("AWS_ENDPOINT_URL_COGNITO_IDENTITY", &identity.url),
+            ("AWS_ENDPOINT_URL_COGNITO_IDENTITY_PROVIDER", &recorder.base),
+        ],
+    )
+    .await;
+    let base = &server.base;
+    let scope = "openid mcp/read";
+    let id = public_client(base, scope).await;
+    let (verifier, challenge) = pkce();
+    let mut b = Browser::new();
+    let page = to_login_page(&mut b, base, &id, &challenge, scope).await;
+    let got = submit(
+        &mut b,
+        base,
+        &page,
+        "/login",
+        &[("username", "alex"), ("password", PASSWORD)],
+    )
+    .await;
+    assert_eq!(got.status, 303, "{}", got.text);
+    let done = b.follow(got).await;
+    let code = done.query()["code"].clone();
+    let t = token(base, &code_form(&code, &verifier, &id), None).await;
+    assert_eq!(t.status, 200, "{}", t.text);
+    let t = t.json();
+    let access = t["access_token"].as_str().expect("access");
+
+    let before = recorder.calls().len();
+    let r = http_call(base, access, "list_groups", json!({})).await;
+    assert_eq!(r.body["result"]["isError"], false, "{}", r.body);
+    let calls = recorder.calls();
+    let key = calls[before..]
+        .iter()
+        .find(|c| c.operation == "ListGroups")
+        .and_then(|c| c.access_key.clone())
+        .expect("ListGroups, signed");
+    assert_ne!(key, "testing", "the caller's key, not the server's");
+    let exchanges = |served: &[Value]| {
+        served
+            .iter()
+            .filter(|r| r["op"] == "GetCredentialsForIdentity" && r["error"].is_null())
+            .count()
+    };
+    assert_eq!(exchanges(&identity.requests().await), 1);
+
+    // A refresh brings a new ID token from Cognito: the next call exchanges that one.
+    let r = token(
+        base,
+        &refresh_form(t["refresh_token"].as_str().expect("refresh"), &id),
+        None,
+    )
+    .await;
+    assert_eq!(r.status, 200, "{}", r.text);
+    let fresh = r.json()["access_token"]
+        .as_str()
+        .expect("access")
+        .to_owned();
+    let r = http_call(base, &fresh, "list_groups", json!({})).await;
+    assert_eq!(r.body["result"]["isError"], false, "{}", r.body);
+    assert_eq!(
+        exchanges(&identity.requests().await),
+        2,
+        "the refreshed sign-in's ID token was exchanged"
+    );
+    let _ = &state;
+}

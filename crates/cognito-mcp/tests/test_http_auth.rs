@@ -44,7 +44,7 @@ async fn admins_user_calls_everything() {
     let pool = new_pool().await;
     let (admin, _) = tokens_for(&pool, "ada", &["Admins"]).await;
     let s = serve_http(&pool, &[]).await;
-    assert_eq!(http_tools(&s.base, &admin).await.len(), 31);
+    assert_eq!(http_tools(&s.base, &admin).await.len(), 39);
     let r = http_call(
         &s.base,
         &admin,

@@ -55,7 +55,7 @@ async fn inspector_lists_tools_and_creates_lists_and_gets_a_user() {
         .iter()
         .filter_map(|t| t["name"].as_str())
         .collect();
-    assert_eq!(names.len(), 31, "{names:?}");
+    assert_eq!(names.len(), 39, "{names:?}");
     for t in ["create_user", "list_users", "get_user", "delete_user"] {
         assert!(names.contains(&t), "{names:?}");
     }

@@ -189,7 +189,7 @@ fn lists_and_calls(cwd: &Path, env: &[(String, String)], command: &str, args: &[
         args,
         &["--method", "tools/list"],
     ));
-    assert_eq!(names.len(), 31, "{names:?}");
+    assert_eq!(names.len(), 39, "{names:?}");
     let listed = inspector(
         cwd,
         env,

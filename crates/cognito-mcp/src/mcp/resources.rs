@@ -89,7 +89,8 @@ pub(crate) async fn read(
             ));
         }
     };
-    let work = fetch(state, uri, username.as_deref());
+    // Boxed: the read's future is large, and the caller's credentials scope wraps it again.
+    let work = Box::pin(fetch(state, uri, username.as_deref()));
     let (result, aws_calls) = calls::collect(async {
         match acting {
             Some(creds) => crate::aws::as_caller(creds, work).await,
