@@ -102,9 +102,11 @@ pub enum QuotaCategory {
     UserList,
     /// 15 rps by default: DescribeUserPool, GetUserPoolMfaConfig.
     UserPoolRead,
-    /// 20 rps by default: GetGroup, ListGroups.
+    /// 20 rps per account by default, and at most 5 rps per operation on any one pool:
+    /// GetGroup, ListGroups.
     UserPoolResourceRead,
-    /// 15 rps by default: CreateGroup, DeleteGroup.
+    /// 15 rps per account by default, and at most 5 rps per operation on any one pool:
+    /// CreateGroup, DeleteGroup.
     UserPoolResourceUpdate,
     /// 15 rps by default: SetUserPoolMfaConfig (and UpdateUserPool, which this crate does not
     /// call).
@@ -340,8 +342,10 @@ impl QuotaCategory {
             Self::UserResourceRead => 50.0,
             Self::UserList => 30.0,
             Self::UserPoolRead => 15.0,
-            Self::UserPoolResourceRead => 20.0,
-            Self::UserPoolResourceUpdate => 15.0,
+            // AWS's quota table marks these categories: any one of their operations is held to
+            // 5 rps on a single pool (the account's 20 and 15 are the category's total). This
+            // server works on one pool.
+            Self::UserPoolResourceRead | Self::UserPoolResourceUpdate => 5.0,
             Self::UserPoolUpdate => 15.0,
             Self::UserPoolCreate => 5.0,
             Self::UserAuthentication => 120.0,
