@@ -264,6 +264,13 @@ pub struct AppClientPage {
     pub pagination_token: Option<String>,
 }
 
+/// A JSON 1.1 date (seconds since the epoch, as the signed-JSON operations answer) in RFC 3339.
+pub(crate) fn json_date(v: &serde_json::Value) -> Option<String> {
+    DateTime::from_secs_f64(v.as_f64()?)
+        .fmt(Format::DateTime)
+        .ok()
+}
+
 pub(crate) fn time(t: Option<&DateTime>) -> Option<String> {
     t.and_then(|t| t.fmt(Format::DateTime).ok())
 }

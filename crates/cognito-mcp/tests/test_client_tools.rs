@@ -22,21 +22,7 @@ struct Lifecycle {
 impl Lifecycle {
     async fn start() -> Self {
         let pool = new_pool().await;
-        let stand_in = StandIn::start_with(
-            "alice",
-            &[],
-            &[
-                "--cognito-paths",
-                "--native",
-                "--issuer-host",
-                "127.0.0.1",
-                "--pool-id",
-                &pool.id,
-                "--aws-upstream",
-                &common::moto().endpoint,
-            ],
-        )
-        .await;
+        let stand_in = StandIn::native_in_front_of(&pool.id, &common::moto().endpoint).await;
         let origin = stand_in.origin();
         let recorder = Recorder::start(&origin).await;
         Self {
@@ -460,18 +446,10 @@ async fn every_call_the_client_tools_make_is_in_their_iam_policy() {
             .collect();
         assert!(!made.is_empty(), "{tool} made no AWS call");
         let config = l.config(&format!("[tools]\nallow = [\"{tool}\"]\n"));
-        let (status, out, err) = common::run_cli(
+        let granted = common::policy_actions(
             &["iam-policy", "--config", &config],
             &[("COGNITO_USER_POOL_ID", &l.pool.id)],
         );
-        assert_eq!(status, 0, "{err}");
-        let v: Value = serde_json::from_str(&out).expect("policy");
-        let granted: std::collections::BTreeSet<String> = v["Statement"][0]["Action"]
-            .as_array()
-            .expect("actions")
-            .iter()
-            .map(|a| a.as_str().expect("action").to_owned())
-            .collect();
         assert!(
             made.is_subset(&granted),
             "{tool} called {made:?}, but its policy grants {granted:?}"

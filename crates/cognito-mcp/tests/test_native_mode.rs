@@ -1014,21 +1014,7 @@ async fn registered_clients_are_app_clients_of_the_pool_in_the_cognito_api() {
     // models (registered clients, ClientType DCR) it answers, the rest it passes to moto, which
     // the AWS SDK's signed calls reach unchanged.
     let pool = new_pool().await;
-    let upstream = StandIn::start_with(
-        "alice",
-        &[],
-        &[
-            "--cognito-paths",
-            "--native",
-            "--issuer-host",
-            "127.0.0.1",
-            "--pool-id",
-            &pool.id,
-            "--aws-upstream",
-            &common::moto().endpoint,
-        ],
-    )
-    .await;
+    let upstream = StandIn::native_in_front_of(&pool.id, &common::moto().endpoint).await;
     let origin = upstream.origin();
     let registered: Value = reqwest::Client::new()
         .post(format!("{origin}/oauth2/register"))

@@ -4,7 +4,7 @@ mod common;
 
 use std::collections::BTreeSet;
 
-use common::{new_pool, run_cli, serve};
+use common::{new_pool, policy_actions, run_cli, serve};
 use serde_json::{Value, json};
 
 const READ_TOOLS: [&str; 13] = [
@@ -167,18 +167,6 @@ fn server_refuses_to_start_with_an_unknown_tool_in_the_deny_list() {
         stderr.contains("tools.deny names \"delet_user\""),
         "{stderr}"
     );
-}
-
-fn policy_actions(args: &[&str], env: &[(&str, &str)]) -> BTreeSet<String> {
-    let (status, stdout, stderr) = run_cli(args, env);
-    assert_eq!(status, 0, "{stderr}");
-    let v: Value = serde_json::from_str(&stdout).expect("policy JSON");
-    v["Statement"][0]["Action"]
-        .as_array()
-        .expect("actions")
-        .iter()
-        .map(|a| a.as_str().expect("string").to_owned())
-        .collect()
 }
 
 #[test]

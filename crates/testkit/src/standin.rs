@@ -66,6 +66,27 @@ impl StandIn {
         Self { issuer, child }
     }
 
+    /// Native mode for the pool `pool_id`, as its cognito-idp API too: what the stand-in
+    /// models (registered clients, CIMD policies) it answers, the rest goes to `aws_upstream`
+    /// (moto).
+    pub async fn native_in_front_of(pool_id: &str, aws_upstream: &str) -> Self {
+        Self::start_with(
+            "alice",
+            &[],
+            &[
+                "--cognito-paths",
+                "--native",
+                "--issuer-host",
+                "127.0.0.1",
+                "--pool-id",
+                pool_id,
+                "--aws-upstream",
+                aws_upstream,
+            ],
+        )
+        .await
+    }
+
     /// Where it listens: the issuer's origin, on 127.0.0.1 (the only address it binds), where
     /// `/oauth2/*`, `/_control/*` and, in native mode, its cognito-idp API are.
     pub fn origin(&self) -> String {

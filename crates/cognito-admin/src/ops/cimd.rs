@@ -12,6 +12,7 @@ use serde::{Deserialize, Serialize};
 use serde_json::{Value, json};
 
 use crate::error::Subject;
+use crate::model::json_date;
 use crate::validate::{self, Invalid};
 use crate::{AdminError, CognitoAdmin, Operation};
 
@@ -159,13 +160,6 @@ pub struct CimdPolicy {
     pub cached_urls: Option<Vec<MetadataUrl>>,
 }
 
-fn date(v: &Value) -> Option<String> {
-    use aws_smithy_types::date_time::{DateTime, Format};
-    DateTime::from_secs_f64(v.as_f64()?)
-        .fmt(Format::DateTime)
-        .ok()
-}
-
 fn text(v: &Value) -> Option<String> {
     v.as_str().map(str::to_owned)
 }
@@ -176,8 +170,8 @@ fn summary(p: &Value) -> CimdPolicySummary {
         policy_name: text(&p["PolicyName"]).unwrap_or_default(),
         client_id: text(&p["ClientId"]),
         cache_duration_secs: p["CacheDuration"].as_u64(),
-        created: date(&p["CreationDate"]),
-        last_modified: date(&p["LastModifiedDate"]),
+        created: json_date(&p["CreationDate"]),
+        last_modified: json_date(&p["LastModifiedDate"]),
     }
 }
 
@@ -336,8 +330,8 @@ impl CognitoAdmin {
                     .flatten()
                     .map(|u| MetadataUrl {
                         url: text(&u["URL"]).unwrap_or_default(),
-                        cached: date(&u["CachedDate"]),
-                        expires: date(&u["ExpirationDate"]),
+                        cached: json_date(&u["CachedDate"]),
+                        expires: json_date(&u["ExpirationDate"]),
                     }),
             );
             match text(&out["NextToken"]).filter(|t| !t.is_empty()) {

@@ -14,7 +14,7 @@ use serde::Deserialize;
 use serde_json::{Value, json};
 
 use crate::error::Subject;
-use crate::model::{AppClient, AppClientPage};
+use crate::model::{AppClient, AppClientPage, json_date};
 use crate::ops::bulk::{BulkLimits, BulkPlan, Change};
 use crate::{AdminError, CognitoAdmin, ItemOutcome, Operation, validate};
 
@@ -84,14 +84,6 @@ pub struct PruneDynamicClients {
 
 fn yes() -> bool {
     true
-}
-
-/// Seconds since the epoch, as JSON 1.1 writes dates, to RFC 3339.
-fn date(v: &Value) -> Option<String> {
-    use aws_smithy_types::date_time::{DateTime, Format};
-    DateTime::from_secs_f64(v.as_f64()?)
-        .fmt(Format::DateTime)
-        .ok()
 }
 
 fn system_time(v: &Value) -> Option<SystemTime> {
@@ -212,8 +204,8 @@ impl CognitoAdmin {
                 client_id: client_id.to_owned(),
                 client_name: c["ClientName"].as_str().map(str::to_owned),
                 dynamic: c["ClientType"].as_str() == Some("DCR"),
-                created: date(&c["CreationDate"]),
-                last_modified: date(&c["LastModifiedDate"]),
+                created: json_date(&c["CreationDate"]),
+                last_modified: json_date(&c["LastModifiedDate"]),
             },
             created_at: system_time(&c["CreationDate"]),
         })
@@ -364,10 +356,10 @@ mod tests {
     #[test]
     fn json_dates_read_as_epoch_seconds() {
         assert_eq!(
-            date(&json!(1_700_000_000.5)).as_deref(),
+            json_date(&json!(1_700_000_000.5)).as_deref(),
             Some("2023-11-14T22:13:20.5Z")
         );
-        assert_eq!(date(&json!("yesterday")), None);
+        assert_eq!(json_date(&json!("yesterday")), None);
         assert_eq!(system_time(&json!(-5)), None);
     }
 }

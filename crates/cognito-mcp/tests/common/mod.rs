@@ -129,6 +129,19 @@ pub fn error_code(r: &CallToolResult) -> String {
         .to_owned()
 }
 
+/// The actions of the first statement of the policy `cognito-mcp ARGS` prints (`iam-policy`).
+pub fn policy_actions(args: &[&str], env: &[(&str, &str)]) -> std::collections::BTreeSet<String> {
+    let (status, stdout, stderr) = run_cli(args, env);
+    assert_eq!(status, 0, "{stderr}");
+    let v: Value = serde_json::from_str(&stdout).expect("policy JSON");
+    v["Statement"][0]["Action"]
+        .as_array()
+        .expect("actions")
+        .iter()
+        .map(|a| a.as_str().expect("string").to_owned())
+        .collect()
+}
+
 /// Runs the binary with `args` and the base environment plus `env`; returns (status, stdout, stderr).
 pub fn run_cli(args: &[&str], env: &[(&str, &str)]) -> (i32, String, String) {
     let base = base_env();
