@@ -195,7 +195,34 @@ pub(crate) fn server_policy(
         add_sign_in_page(&mut doc, p.login.flow.name());
     }
     add_secret_reads(&mut doc, settings, account_id);
+    add_identity_pool_reads(&mut doc, settings, account_id);
     doc
+}
+
+/// With `[identity_pool]`: reading the pool's providers and roles, which `check` reports.
+/// Acting as callers needs nothing of the server's role: GetId and GetCredentialsForIdentity
+/// are unauthenticated calls (the ID token is the proof).
+fn add_identity_pool_reads(policy: &mut Value, settings: &Settings, account_id: Option<&str>) {
+    let Some(pool) = &settings.auth.identity_pool else {
+        return;
+    };
+    let region = pool.id.split(':').next().unwrap_or(&settings.auth.region);
+    if let Some(statements) = policy["Statement"].as_array_mut() {
+        statements.push(json!({
+            "Sid": "CognitoMcpCheckIdentityPool",
+            "Effect": "Allow",
+            "Action": [
+                "cognito-identity:DescribeIdentityPool",
+                "cognito-identity:GetIdentityPoolRoles",
+            ],
+            "Resource": format!(
+                "arn:{}:cognito-identity:{region}:{}:identitypool/{}",
+                partition(region),
+                account_id.unwrap_or("*"),
+                pool.id
+            ),
+        }));
+    }
 }
 
 /// The `Sid`s of the statements reading the secret settings' references.

@@ -23,7 +23,9 @@ struct World {
     recorder: Recorder,
     identity_pool: String,
     server: HttpServer,
+    cfg: std::path::PathBuf,
     _state: tempfile::TempDir,
+    _dir: tempfile::TempDir,
 }
 
 impl World {
@@ -100,8 +102,9 @@ impl World {
             ],
         )
         .await;
-        std::mem::forget(dir);
         Self {
+            cfg,
+            _dir: dir,
             pool,
             upstream,
             identity,
@@ -129,6 +132,26 @@ impl World {
             .iter()
             .map(|c| c.access_key.clone().unwrap_or_default())
             .collect()
+    }
+
+    /// `cognito-mcp check` with the server's configuration: its standard output.
+    fn check(&self, extra: &[(&str, &str)]) -> String {
+        let discovery = format!("{}/.well-known/openid-configuration", self.upstream.issuer);
+        let mut env = vec![
+            ("COGNITO_USER_POOL_ID", self.pool.id.as_str()),
+            ("COGNITO_CLIENT_ID", UPSTREAM_CLIENT),
+            ("COGNITO_CLIENT_SECRET", common::proxy::UPSTREAM_SECRET),
+            ("COGNITO_DISCOVERY_URL", discovery.as_str()),
+            ("COGNITO_UPSTREAM_ISSUER", self.upstream.issuer.as_str()),
+            (
+                "AWS_ENDPOINT_URL_COGNITO_IDENTITY",
+                self.identity.url.as_str(),
+            ),
+        ];
+        env.extend_from_slice(extra);
+        let cfg = self.cfg.to_str().expect("path");
+        let (_, out, err) = common::run_cli(&["check", "--config", cfg], &env);
+        format!("{out}{err}")
     }
 
     fn logs(&self) -> String {
@@ -328,6 +351,30 @@ fn iam_policy_prints_each_groups_role_with_exactly_its_tools_actions() {
     assert!(has(&admin, "AdminDeleteUser") && has(&admin, "DeleteUserPoolClient"));
     assert!(has(&dev, "AdminCreateUser") && !has(&dev, "AdminDeleteUser"));
     assert!(has(&read, "ListUsers") && !has(&read, "AdminCreateUser"));
+    // The server's own policy adds only reading the identity pool, for `check`.
+    let (status, out, err) = common::run_cli(
+        &["iam-policy", "--config", path.to_str().expect("path")],
+        &[("COGNITO_USER_POOL_ID", "us-east-1_Abc")],
+    );
+    assert_eq!(status, 0, "{err}");
+    let server: Value = serde_json::from_str(&out).expect("JSON");
+    let read_pool = server["Statement"]
+        .as_array()
+        .expect("statements")
+        .iter()
+        .find(|s| s["Sid"] == "CognitoMcpCheckIdentityPool")
+        .expect("the identity pool statement");
+    assert_eq!(
+        read_pool["Action"],
+        json!([
+            "cognito-identity:DescribeIdentityPool",
+            "cognito-identity:GetIdentityPoolRoles"
+        ])
+    );
+    assert_eq!(
+        read_pool["Resource"],
+        format!("arn:aws:cognito-identity:us-east-1:*:identitypool/{pool}")
+    );
     assert!(
         read.iter().all(|a| {
             let op = a.trim_start_matches("cognito-idp:");
@@ -470,4 +517,47 @@ async fn on_the_sign_in_page_the_callers_own_id_token_is_kept_and_renewed_by_ref
         "the refreshed sign-in's ID token was exchanged"
     );
     let _ = &state;
+}
+
+#[tokio::test]
+async fn check_says_whether_the_identity_pool_will_give_callers_their_groups_roles() {
+    let w = World::start("").await;
+    let out = w.check(&[]);
+    assert!(
+        out.contains(&format!(
+            "ok: identity pool {} trusts cognito-idp.us-east-1.amazonaws.com/{} through app client {UPSTREAM_CLIENT}",
+            w.identity_pool, w.pool.id
+        )),
+        "{out}"
+    );
+    assert!(
+        out.contains("gives each caller the role of their groups"),
+        "{out}"
+    );
+    assert!(out.contains("ServerSideTokenCheck is off"), "{out}");
+
+    // A pool that trusts another app client, and has no roles: both said, as errors.
+    let provider = format!("cognito-idp.us-east-1.amazonaws.com/{}", w.pool.id);
+    let (_, other) = w
+        .identity
+        .api(
+            "CreateIdentityPool",
+            json!({
+                "IdentityPoolName": "elsewhere",
+                "AllowUnauthenticatedIdentities": false,
+                "CognitoIdentityProviders": [{"ProviderName": provider, "ClientId": "someoneelse", "ServerSideTokenCheck": true}],
+            }),
+        )
+        .await;
+    let other = other["IdentityPoolId"].as_str().expect("pool").to_owned();
+    let out = w.check(&[("COGNITO_IDENTITY_POOL_ID", &other)]);
+    assert!(
+        out.contains(&format!("error: identity pool {other} does not trust")),
+        "{out}"
+    );
+    assert!(
+        out.contains("no authenticated role and no role mapping"),
+        "{out}"
+    );
+    assert!(!out.contains("ServerSideTokenCheck is off"), "{out}");
 }

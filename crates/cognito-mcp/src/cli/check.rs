@@ -109,6 +109,9 @@ pub(crate) async fn run(settings: &Settings) -> bool {
     if !protected_users_resolve(&admin, &pool_id).await {
         ok = false;
     }
+    if !super::identity_pool::report(settings, &sdk).await {
+        ok = false;
+    }
     match cognito_mcp_auth::secrets::SecretRefresher::start(
         settings.secret_settings(),
         &settings.auth.region,

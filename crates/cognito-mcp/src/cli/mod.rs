@@ -3,6 +3,7 @@
 
 pub(crate) mod bootstrap;
 pub(crate) mod check;
+mod identity_pool;
 mod native;
 pub(crate) mod protected;
 
