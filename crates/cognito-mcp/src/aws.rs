@@ -170,6 +170,9 @@ fn signed_by(
         .config()
         .to_builder()
         .credentials_provider(creds)
+        // No identity cache: the credentials are static, and the shared lazy cache would keep
+        // a partition for every call's provider, growing without end.
+        .identity_cache(aws_sdk_cognitoidentityprovider::config::IdentityCache::no_cache())
         .build();
     aws_sdk_cognitoidentityprovider::Client::from_conf(conf)
 }

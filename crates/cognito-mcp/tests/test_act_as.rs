@@ -245,6 +245,15 @@ async fn a_caller_the_identity_pool_refuses_is_refused_and_nothing_runs_as_the_s
     let last: Value = serde_json::from_str(audit.lines().last().expect("a record")).expect("json");
     assert_eq!(last["outcome"], "refused", "{last}");
     assert_eq!(last["error"], "identity_pool_refused", "{last}");
+    // A tool that calls no AWS still answers: mallory can see who she is, and why.
+    let who = http_call(&w.server.base, &mallory, "whoami", json!({})).await;
+    assert_eq!(who.body["result"]["isError"], false, "{}", who.body);
+    assert_eq!(
+        who.body["result"]["structuredContent"]["username"],
+        "mallory",
+        "{}",
+        who.body
+    );
     let _ = &w.identity_pool;
 }
 

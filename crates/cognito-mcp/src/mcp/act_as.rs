@@ -19,12 +19,14 @@ impl Acting {
         Self { mode }
     }
 
-    /// The caller's credentials when acting as the caller (`None`: the server's own).
+    /// The caller's credentials when acting as the caller and the call `calls_aws` (`None`:
+    /// the server's own, or no AWS call to sign).
     pub(crate) async fn credentials(
         &self,
         extensions: &Extensions,
+        calls_aws: bool,
     ) -> Result<Option<AwsCredentials>, Refusal> {
-        if self.mode == ActAs::Server {
+        if self.mode == ActAs::Server || !calls_aws {
             return Ok(None);
         }
         let caller = Caller::from_mcp_extensions(extensions).ok_or_else(|| {

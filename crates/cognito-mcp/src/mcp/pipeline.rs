@@ -95,8 +95,13 @@ pub(crate) async fn call_tool(
         }
     };
 
-    // Act as: the caller's own AWS credentials, when the server acts as its callers.
-    let acting = match state.acting.credentials(&context.extensions).await {
+    // Act as: the caller's own AWS credentials, when the server acts as its callers (for a
+    // tool that calls AWS at all: whoami, verify_token and read_audit need none).
+    let acting = match state
+        .acting
+        .credentials(&context.extensions, !spec.operations.is_empty())
+        .await
+    {
         Ok(c) => c,
         Err(refusal) => {
             state

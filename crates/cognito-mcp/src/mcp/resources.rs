@@ -77,7 +77,7 @@ pub(crate) async fn read(
             None,
         ));
     }
-    let acting = match state.acting.credentials(extensions).await {
+    let acting = match state.acting.credentials(extensions, true).await {
         Ok(c) => c,
         Err(refusal) => {
             state
