@@ -249,8 +249,7 @@ async fn a_caller_the_identity_pool_refuses_is_refused_and_nothing_runs_as_the_s
     let who = http_call(&w.server.base, &mallory, "whoami", json!({})).await;
     assert_eq!(who.body["result"]["isError"], false, "{}", who.body);
     assert_eq!(
-        who.body["result"]["structuredContent"]["username"],
-        "mallory",
+        who.body["result"]["structuredContent"]["username"], "mallory",
         "{}",
         who.body
     );
