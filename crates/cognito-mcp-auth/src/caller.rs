@@ -5,11 +5,11 @@ use std::ops::Deref;
 use axum::extract::FromRequestParts;
 use axum::response::{IntoResponse, Response};
 use cognito_jwt::Principal;
+use http::request::Parts;
+use http::{Extensions, StatusCode};
 
 use crate::AuthorizationServer;
 use crate::identity_pool::{AwsCredentials, CredentialsError, IdentityPool};
-use http::request::Parts;
-use http::{Extensions, StatusCode};
 
 /// The verified caller of a request: the [`Principal`] the [`CognitoAuth`](crate::CognitoAuth)
 /// layer put in the request extensions. It dereferences to the principal: `sub()`,
