@@ -15,6 +15,8 @@ pub mod native;
 mod readiness;
 pub mod resource;
 pub mod secrets;
+#[cfg(feature = "aws-secrets")]
+pub mod sigv4;
 pub mod store;
 
 pub use authz::{

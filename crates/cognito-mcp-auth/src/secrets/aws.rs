@@ -5,16 +5,16 @@
 //! overrides are the SDK's: `AWS_ENDPOINT_URL_SECRETS_MANAGER`, `AWS_ENDPOINT_URL_SSM`, then
 //! `AWS_ENDPOINT_URL`.
 
-use std::time::{Duration, SystemTime};
+use std::time::Duration;
 
 use aws_credential_types::provider::{ProvideCredentials as _, SharedCredentialsProvider};
-use aws_sigv4::http_request::{SignableBody, SignableRequest, SigningSettings, sign};
 use aws_smithy_runtime_api::client::identity::Identity;
 use serde::Deserialize;
 use serde_json::json;
 
 use super::error::Failure;
 use crate::config::Secret;
+use crate::sigv4::{CallError, JsonCall, post_json};
 
 /// How long one call may take.
 const TIMEOUT: Duration = Duration::from_secs(10);
@@ -225,45 +225,19 @@ impl AwsReader {
         let identity: Identity = credentials.into();
         let url = format!("{}/", self.endpoint(service, region));
         let target = format!("{}.{operation}", service.target());
-        let body = body.to_string();
-        let headers = [
-            ("content-type", "application/x-amz-json-1.1"),
-            ("x-amz-target", target.as_str()),
-        ];
-        let params = aws_sigv4::sign::v4::SigningParams::builder()
-            .identity(&identity)
-            .region(region)
-            .name(service.signing_name())
-            .time(SystemTime::now())
-            .settings(SigningSettings::default())
-            .build()
-            .map_err(|e| Failure::NoCredentials(e.to_string()))?
-            .into();
-        let signable = SignableRequest::new(
-            "POST",
-            url.as_str(),
-            headers.iter().copied(),
-            SignableBody::Bytes(body.as_bytes()),
-        )
-        .map_err(|e| Failure::Unreachable(format!("{url}: {e}")))?;
-        let (instructions, _) = sign(signable, &params)
-            .map_err(|e| Failure::NoCredentials(e.to_string()))?
-            .into_parts();
-        let mut req = self.http.post(&url).body(body);
-        for (name, value) in headers.iter().copied().chain(instructions.headers()) {
-            req = req.header(name, value);
-        }
-        let resp = req
-            .send()
+        let call = JsonCall {
+            url: &url,
+            region,
+            service: service.signing_name(),
+            target: &target,
+        };
+        let (status, bytes) = post_json(&self.http, &identity, call, &body.to_string())
             .await
-            .map_err(|e| Failure::Unreachable(format!("{url}: {e}")))?;
-        let status = resp.status();
-        let bytes = resp
-            .bytes()
-            .await
-            .map_err(|e| Failure::Unreachable(format!("{url}: {e}")))?
-            .to_vec();
-        if status.is_success() {
+            .map_err(|e| match e {
+                CallError::Sign(m) => Failure::NoCredentials(m),
+                CallError::Unreachable(m) => Failure::Unreachable(m),
+            })?;
+        if (200..300).contains(&status) {
             return Ok(bytes);
         }
         let err: ErrorAnswer = serde_json::from_slice(&bytes).unwrap_or_default();
@@ -277,7 +251,7 @@ impl AwsReader {
             .next()
             .unwrap_or_default()
             .to_owned();
-        Err(Failure::from_aws(code, err.message, status.as_u16()))
+        Err(Failure::from_aws(code, err.message, status))
     }
 }
 

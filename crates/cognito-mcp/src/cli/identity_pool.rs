@@ -3,11 +3,9 @@
 //! the server's own credentials (DescribeIdentityPool and GetIdentityPoolRoles, SigV4-signed
 //! JSON 1.1 to `cognito-identity`).
 
-use std::time::SystemTime;
-
 use aws_config::SdkConfig;
 use aws_credential_types::provider::ProvideCredentials as _;
-use aws_sigv4::http_request::{SignableBody, SignableRequest, SigningSettings, sign};
+use cognito_mcp_auth::sigv4::{JsonCall, post_json};
 use serde_json::{Value, json};
 
 use crate::config::Settings;
@@ -133,8 +131,8 @@ fn roles_report(roles: &Value, pool: &str, key: &str) -> bool {
     }
 }
 
-/// One SigV4-signed JSON 1.1 call to the identity pool's `cognito-identity` endpoint with the
-/// SDK configuration's credentials.
+/// One SigV4-signed JSON 1.1 call (the library's `sigv4`, as the secret reads use) to the
+/// identity pool's `cognito-identity` endpoint with the SDK configuration's credentials.
 async fn call(
     sdk: &SdkConfig,
     pool: &cognito_mcp_auth::IdentityPoolConfig,
@@ -152,38 +150,17 @@ async fn call(
     let region = pool.id.split(':').next().unwrap_or("us-east-1");
     let url = format!("{}/", pool.endpoint.trim_end_matches('/'));
     let target = format!("AWSCognitoIdentityService.{operation}");
-    let body = body.to_string();
-    let headers = [
-        ("content-type", "application/x-amz-json-1.1"),
-        ("x-amz-target", target.as_str()),
-    ];
-    let params = aws_sigv4::sign::v4::SigningParams::builder()
-        .identity(&identity)
-        .region(region)
-        .name("cognito-identity")
-        .time(SystemTime::now())
-        .settings(SigningSettings::default())
-        .build()
-        .map_err(|e| e.to_string())?
-        .into();
-    let signable = SignableRequest::new(
-        "POST",
-        url.as_str(),
-        headers.iter().copied(),
-        SignableBody::Bytes(body.as_bytes()),
-    )
-    .map_err(|e| e.to_string())?;
-    let (instructions, _) = sign(signable, &params)
-        .map_err(|e| e.to_string())?
-        .into_parts();
-    let mut req = reqwest::Client::new().post(&url).body(body);
-    for (name, value) in headers.iter().copied().chain(instructions.headers()) {
-        req = req.header(name, value);
-    }
-    let resp = req.send().await.map_err(|e| format!("{url}: {e}"))?;
-    let status = resp.status();
-    let v: Value = resp.json().await.unwrap_or(Value::Null);
-    if status.is_success() {
+    let call = JsonCall {
+        url: &url,
+        region,
+        service: "cognito-identity",
+        target: &target,
+    };
+    let (status, bytes) = post_json(&reqwest::Client::new(), &identity, call, &body.to_string())
+        .await
+        .map_err(|e| e.to_string())?;
+    let v: Value = serde_json::from_slice(&bytes).unwrap_or(Value::Null);
+    if (200..300).contains(&status) {
         Ok(v)
     } else {
         Err(format!(
