@@ -146,12 +146,15 @@ tokio::task_local! {
 
 /// Runs `work` with every Cognito call it makes through [`LazyAdmin::get`] signed with
 /// `creds`, the caller's own (`[aws] act_as = "caller"`): IAM decides with the caller's role,
-/// and CloudTrail names their identity.
+/// and CloudTrail names their identity. Without `creds`, as the server.
 pub(crate) async fn as_caller<F: std::future::Future>(
-    creds: cognito_mcp_auth::AwsCredentials,
+    creds: Option<cognito_mcp_auth::AwsCredentials>,
     work: F,
 ) -> F::Output {
-    CALLER.scope(creds, work).await
+    match creds {
+        Some(c) => CALLER.scope(c, work).await,
+        None => work.await,
+    }
 }
 
 /// `base` (its endpoint, retries, timeouts and paced HTTP client), signing with `c`.

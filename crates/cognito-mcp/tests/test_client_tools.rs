@@ -256,17 +256,16 @@ async fn deleting_a_client_needs_confirmation_and_is_audited() {
     assert_eq!(code, "invalid_input", "{text}");
     assert!(text.contains("client_id"), "{text}");
 
-    let audit = common::settled_audit(&s.dir.path().join("audit.jsonl"));
-    let records: Vec<Value> = audit
-        .lines()
-        .filter_map(|l| serde_json::from_str(l).ok())
-        .filter(|r: &Value| r["tool"] == "delete_user_pool_client")
+    let audit = s.audit();
+    let records: Vec<&Value> = audit
+        .iter()
+        .filter(|r| r["tool"] == "delete_user_pool_client")
         .collect();
     let outcomes: Vec<&str> = records
         .iter()
         .map(|r| r["outcome"].as_str().unwrap_or(""))
         .collect();
-    assert_eq!(outcomes, ["refused", "ok", "error"], "{audit}");
+    assert_eq!(outcomes, ["refused", "ok", "error"], "{audit:#?}");
     assert_eq!(records[1]["confirmed_by"], "argument", "{}", records[1]);
     assert!(
         records[1]["aws_calls"]
@@ -431,10 +430,7 @@ async fn every_call_the_client_tools_make_is_in_their_iam_policy() {
         .await;
     assert_eq!(code, "resource_not_found", "{text}");
 
-    let audit: Vec<Value> = common::settled_audit(&s.dir.path().join("audit.jsonl"))
-        .lines()
-        .filter_map(|l| serde_json::from_str(l).ok())
-        .collect();
+    let audit = s.audit();
     assert_eq!(audit.len(), calls.len() + 2, "{audit:#?}");
     for record in &audit {
         let tool = record["tool"].as_str().expect("tool");

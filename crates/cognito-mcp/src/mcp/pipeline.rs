@@ -130,13 +130,7 @@ pub(crate) async fn call_tool(
             None => work.await,
         }
     };
-    let (answer, aws_calls) = calls::collect(async {
-        match acting {
-            Some(creds) => crate::aws::as_caller(creds, work).await,
-            None => work.await,
-        }
-    })
-    .await;
+    let (answer, aws_calls) = calls::collect(crate::aws::as_caller(acting, work)).await;
 
     // Outcome and audit.
     // The tool is done with the notes: take them, no copy.

@@ -91,13 +91,7 @@ pub(crate) async fn read(
     };
     // Boxed: the read's future is large, and the caller's credentials scope wraps it again.
     let work = Box::pin(fetch(state, uri, username.as_deref()));
-    let (result, aws_calls) = calls::collect(async {
-        match acting {
-            Some(creds) => crate::aws::as_caller(creds, work).await,
-            None => work.await,
-        }
-    })
-    .await;
+    let (result, aws_calls) = calls::collect(crate::aws::as_caller(acting, work)).await;
     let (outcome, error) = match &result {
         Ok(_) => (AuditOutcome::Ok, None),
         Err(e) => (AuditOutcome::Error, Some(format!("{:?}", e.code))),
